@@ -1,0 +1,60 @@
+import { parseDuration, parseRate, type Rate } from '@reclaim/recovery';
+
+/** Everything the server reads from its environment, parsed and checked once at start-up. */
+export interface AppConfig {
+  port: number;
+  dataDir: string;
+  eventStore: 'sqlite' | 'eventstoredb';
+  eventStoreConnectionString?: string;
+  adminToken?: string;
+  slaResponseMs: number;
+  replyTimeoutMs: number;
+  bcryptCost: number;
+  submissionLimit: Rate;
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');
+
+/** Reads the contract's variables; throws one error naming every variable that is wrong. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const problems: string[] = [];
+  const read = <T>(name: string, fallback: string, parse: (raw: string) => T): T => {
+    const raw = env[name]?.trim() || fallback;
+    try {
+      return parse(raw);
+    } catch (error) {
+      problems.push(`${name}=${JSON.stringify(raw)}: ${(error as Error).message}`);
+      return undefined as T;
+    }
+  };
+  const config: AppConfig = {
+    port: read('PORT', '3000', (raw) => {
+      const port = Number(raw);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('a port number from 0 to 65535');
+      return port;
+    }),
+    dataDir: read('RECLAIM_DATA_DIR', './data', (raw) => raw),
+    eventStore: read('RECLAIM_EVENT_STORE', 'sqlite', (raw) => {
+      if (raw !== 'sqlite' && raw !== 'eventstoredb') throw new Error('sqlite or eventstoredb');
+      return raw;
+    }),
+    eventStoreConnectionString: env.EVENTSTORE_CONNECTION_STRING?.trim() || undefined,
+    adminToken: read('RECLAIM_ADMIN_TOKEN', '', (raw) => {
+      if (raw && raw.length < 32) throw new Error('at least 32 characters');
+      return raw || undefined;
+    }),
+    slaResponseMs: read('RECLAIM_SLA_RESPONSE', '7d', parseDuration),
+    replyTimeoutMs: read('RECLAIM_REPLY_TIMEOUT', '14d', parseDuration),
+    bcryptCost: read('RECLAIM_BCRYPT_COST', '12', (raw) => {
+      const cost = Number(raw);
+      if (!Number.isInteger(cost) || cost < 4 || cost > 31) throw new Error('a whole number from 4 to 31');
+      return cost;
+    }),
+    submissionLimit: read('RECLAIM_SUBMISSION_LIMIT', '10/h', parseRate),
+  };
+  if (config.eventStore === 'eventstoredb' && !config.eventStoreConnectionString) {
+    problems.push('EVENTSTORE_CONNECTION_STRING: required when RECLAIM_EVENT_STORE=eventstoredb');
+  }
+  if (problems.length) throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  return config;
+}

@@ -1,0 +1,17 @@
+import { Logger } from '@nestjs/common';
+import { loadConfig } from './config';
+import { createApp } from './create-app';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const app = await createApp(config);
+  await app.listen(config.port, '0.0.0.0');
+  const address = app.getHttpServer().address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  Logger.log(`Reclaim listening on http://localhost:${port} (store: ${config.eventStore})`, 'Main');
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,39 @@
+import { DuplicateEventIds } from './errors';
+import type { AppendResult, EventMetadata, NewEvent } from './event-store.port';
+import { eventHash } from './hash-chain';
+
+/** Where an event id already stands in a stream, if it does. */
+export interface StoredId {
+  revision: bigint;
+  position: bigint;
+}
+
+/**
+ * Decides whether a batch is a retry of an append that already succeeded. All ids present, in
+ * order, as one run: the retry is answered with the first answer. None present: a new append.
+ * Anything else is a different batch reusing ids, which is refused.
+ */
+export function retryOfEarlierAppend(stream: string, events: NewEvent[], found: Array<StoredId | undefined>): AppendResult | undefined {
+  if (found.every((row) => row === undefined)) return undefined;
+  const first = found[0];
+  const sameBatch = first !== undefined && found.every((row, i) => row !== undefined && row.revision === first.revision + BigInt(i));
+  if (!sameBatch) throw new DuplicateEventIds(stream, events.filter((_, i) => found[i]).map((event) => event.id));
+  const last = found[found.length - 1]!;
+  return { nextExpectedRevision: last.revision, position: last.position };
+}
+
+/** Gives each new event its revision and the hash chain link to the one before it. */
+export function chainEvents(
+  stream: string,
+  current: { revision: bigint; hash: string },
+  events: NewEvent[],
+): Array<NewEvent & { revision: bigint; metadata: EventMetadata }> {
+  let { revision, hash: prevHash } = current;
+  return events.map((event) => {
+    revision++;
+    const hash = eventHash(prevHash, { ...event, streamName: stream, revision });
+    const chained = { ...event, revision, metadata: { ...event.metadata, prevHash, hash } };
+    prevHash = hash;
+    return chained;
+  });
+}

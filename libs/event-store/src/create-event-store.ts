@@ -1,0 +1,25 @@
+import { join } from 'node:path';
+import type { EventStore } from './event-store.port';
+import { EventStoreDbEventStore } from './eventstoredb/esdb-event-store';
+import { SqliteEventStore } from './sqlite/sqlite-event-store';
+
+export interface EventStoreConfig {
+  kind: 'sqlite' | 'eventstoredb';
+  dataDir: string;
+  connectionString?: string;
+}
+
+/** The embedded store's file inside RECLAIM_DATA_DIR. */
+export function sqliteFile(dataDir: string): string {
+  return join(dataDir, 'reclaim.sqlite');
+}
+
+export function createEventStore(config: EventStoreConfig): EventStore {
+  if (config.kind === 'eventstoredb') {
+    if (!config.connectionString) {
+      throw new Error('RECLAIM_EVENT_STORE=eventstoredb needs EVENTSTORE_CONNECTION_STRING (e.g. esdb://host:2113?tls=true)');
+    }
+    return new EventStoreDbEventStore(config.connectionString);
+  }
+  return new SqliteEventStore(sqliteFile(config.dataDir));
+}

@@ -1,0 +1,103 @@
+/**
+ * The one interface every part of Reclaim uses to reach the log. Revisions and positions follow
+ * EventStoreDB: a stream's first event has revision 0, and positions grow in commit order.
+ */
+
+/** Who caused an event: a staff member, the requester of a ticket, an integrator, or the engine. */
+export interface Actor {
+  kind: 'staff' | 'requester' | 'integrator' | 'system' | 'public';
+  id: string;
+}
+
+export interface EventMetadata {
+  actor?: Actor;
+  correlationId?: string;
+  causationId?: string;
+  /** When the fact happened in the domain (ISO-8601); may differ from recordedAt for timers. */
+  occurredAt: string;
+  schemaVersion: number;
+  /** Hash of the previous event of the same stream ('' for the first), set by the store. */
+  prevHash?: string;
+  /** Hash over this event's content and prevHash, set by the store. */
+  hash?: string;
+}
+
+/** What a caller hands to appendToStream. `id` makes re-appends idempotent. */
+export interface NewEvent<T = unknown> {
+  id: string;
+  type: string;
+  data: T;
+  metadata: Omit<EventMetadata, 'prevHash' | 'hash'>;
+}
+
+export interface RecordedEvent<T = unknown> {
+  id: string;
+  type: string;
+  data: T;
+  metadata: EventMetadata;
+  streamName: string;
+  revision: bigint;
+  position: bigint;
+  /** When the store committed the event (ISO-8601). */
+  recordedAt: string;
+}
+
+/** `any`: no check; `no_stream`: must not exist; `stream_exists`: must exist; bigint: last revision. */
+export type ExpectedRevision = 'any' | 'no_stream' | 'stream_exists' | bigint;
+
+export interface AppendResult {
+  /** Revision of the last event now in the stream: pass it as expectedRevision next time. */
+  nextExpectedRevision: bigint;
+  /** Global position of the last event of the batch. */
+  position: bigint;
+}
+
+export interface ReadStreamOptions {
+  fromRevision?: bigint;
+  direction?: 'forwards' | 'backwards';
+  maxCount?: number;
+}
+
+export interface AllFilter {
+  /** Keep events whose stream name starts with one of these. */
+  streamPrefixes?: string[];
+  /** Keep events of exactly these types. */
+  eventTypes?: string[];
+}
+
+export interface ReadAllOptions {
+  /** Inclusive: the first event returned has a position >= this. */
+  fromPosition?: bigint;
+  maxCount?: number;
+  filter?: AllFilter;
+}
+
+export interface SubscribeOptions {
+  /** Exclusive, like a checkpoint: events after this position. Omitted: from the start. */
+  fromPosition?: bigint;
+  filter?: AllFilter;
+}
+
+/**
+ * Catch-up then live, until closed. Iterating pulls: a slow consumer is never dropped, it only
+ * reads later. Closing ends the iteration.
+ */
+export interface Subscription extends AsyncIterable<RecordedEvent> {
+  close(): Promise<void>;
+}
+
+export interface EventStore {
+  /** Which adapter this is, for /health and logs. */
+  readonly kind: 'sqlite' | 'eventstoredb';
+  appendToStream(stream: string, events: NewEvent[], options?: { expectedRevision?: ExpectedRevision }): Promise<AppendResult>;
+  /** Events of one stream; an unknown stream reads as empty. */
+  readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+  readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
+  subscribeToAll(options?: SubscribeOptions): Subscription;
+  /** Position of the last event in the log (0n when empty). */
+  headPosition(): Promise<bigint>;
+  close(): Promise<void>;
+}
+
+/** Nest injection token for the configured EventStore. */
+export const EVENT_STORE = Symbol('EVENT_STORE');

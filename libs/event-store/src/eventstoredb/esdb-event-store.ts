@@ -1,0 +1,213 @@
+import {
+  BACKWARDS,
+  END,
+  EventStoreDBClient,
+  FORWARDS,
+  NO_STREAM,
+  START,
+  StreamNotFoundError,
+  WrongExpectedVersionError,
+  eventTypeFilter,
+  excludeSystemEvents,
+  streamNameFilter,
+  type AllStreamResolvedEvent,
+  type Filter,
+  type ResolvedEvent,
+} from '@eventstore/db-client';
+import { chainEvents, retryOfEarlierAppend } from '../append-rules';
+import { checkExpectedRevision, EventStoreUnavailable, WrongExpectedRevision } from '../errors';
+import type {
+  AllFilter,
+  AppendResult,
+  EventMetadata,
+  EventStore,
+  ExpectedRevision,
+  NewEvent,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  SubscribeOptions,
+  Subscription,
+} from '../event-store.port';
+
+/** How many times an append retries after another writer moved the stream between read and write. */
+const MAX_APPEND_ATTEMPTS = 10;
+const READ_ALL_PAGE = 500;
+
+/**
+ * The EventStore port over an EventStoreDB server or cluster (gRPC, @eventstore/db-client).
+ *
+ * Every append reads the stream first and then writes with the exact revision it read. That gives
+ * three things the server alone does not: the hash chain links to the real predecessor; id
+ * de-duplication is durable (the server's own only remembers recent ids); and `any` and
+ * `stream_exists` keep their meaning by retrying when another writer got in between.
+ * Reclaim's streams (one ticket, one account) are short, so the read is cheap.
+ */
+export class EventStoreDbEventStore implements EventStore {
+  readonly kind = 'eventstoredb' as const;
+  private readonly client: EventStoreDBClient;
+
+  constructor(connectionString: string) {
+    this.client = EventStoreDBClient.connectionString(connectionString);
+  }
+
+  async appendToStream(
+    stream: string,
+    events: NewEvent[],
+    options: { expectedRevision?: ExpectedRevision } = {},
+  ): Promise<AppendResult> {
+    if (events.length === 0) throw new Error('appendToStream needs at least one event');
+    const expected = options.expectedRevision ?? 'any';
+    for (let attempt = 1; ; attempt++) {
+      const existing = await this.readStream(stream);
+      const byId = new Map(existing.map((e) => [e.id, { revision: e.revision, position: e.position }]));
+      const retry = retryOfEarlierAppend(stream, events, events.map((e) => byId.get(e.id)));
+      if (retry) return retry;
+      const last = existing[existing.length - 1];
+      const current = last ? last.revision : -1n;
+      checkExpectedRevision(stream, expected, current);
+      const chained = chainEvents(stream, { revision: current, hash: last?.metadata.hash ?? '' }, events);
+      try {
+        const result = await this.client.appendToStream(
+          stream,
+          chained.map((event) => ({
+            id: event.id,
+            contentType: 'application/json' as const,
+            type: event.type,
+            data: event.data as Record<string, unknown>,
+            metadata: event.metadata as unknown as Record<string, unknown>,
+          })),
+          { expectedRevision: last ? current : NO_STREAM },
+        );
+        return { nextExpectedRevision: result.nextExpectedRevision, position: result.position?.commit ?? (await this.headPosition()) };
+      } catch (error) {
+        // Another writer (or an earlier try of this very batch) got in between: read again. The
+        // next round either finds the ids, or applies the caller's expectation to the new state.
+        if (error instanceof WrongExpectedVersionError && attempt < MAX_APPEND_ATTEMPTS) continue;
+        if (error instanceof WrongExpectedVersionError) {
+          const actual = typeof error.actualVersion === 'bigint' ? error.actualVersion : -1n;
+          throw new WrongExpectedRevision(stream, expected, actual);
+        }
+        throw unavailable(error);
+      }
+    }
+  }
+
+  async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    const backwards = options.direction === 'backwards';
+    const events: RecordedEvent[] = [];
+    try {
+      const read = this.client.readStream(stream, {
+        direction: backwards ? BACKWARDS : FORWARDS,
+        fromRevision: options.fromRevision ?? (backwards ? END : START),
+        maxCount: options.maxCount ?? Number.MAX_SAFE_INTEGER,
+      });
+      for await (const resolved of read) {
+        const event = toRecordedEvent(resolved);
+        if (event) events.push(event);
+      }
+    } catch (error) {
+      if (error instanceof StreamNotFoundError) return [];
+      throw unavailable(error);
+    }
+    return events;
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    const wanted = options.maxCount ?? Number.MAX_SAFE_INTEGER;
+    const keep = matches(options.filter);
+    const found: RecordedEvent[] = [];
+    let from: bigint | undefined = options.fromPosition;
+    // readAll has no server-side filter: page through and keep what matches.
+    for (;;) {
+      let lastSeen: bigint | undefined;
+      let count = 0;
+      const read = this.client.readAll({
+        direction: FORWARDS,
+        fromPosition: from === undefined ? START : { commit: from, prepare: from },
+        maxCount: READ_ALL_PAGE,
+      });
+      for await (const resolved of read) {
+        count++;
+        const event = toRecordedEvent(resolved);
+        if (!event) continue;
+        if (lastSeen !== undefined && event.position === lastSeen) continue;
+        lastSeen = event.position;
+        if (from !== undefined && event.position < from) continue;
+        if (keep(event)) found.push(event);
+        if (found.length >= wanted) return found;
+      }
+      if (count < READ_ALL_PAGE || lastSeen === undefined) return found;
+      from = lastSeen + 1n;
+    }
+  }
+
+  subscribeToAll(options: SubscribeOptions = {}): Subscription {
+    const keep = matches(options.filter);
+    const subscription = this.client.subscribeToAll({
+      fromPosition: options.fromPosition === undefined ? START : { commit: options.fromPosition, prepare: options.fromPosition },
+      filter: serverFilter(options.filter),
+    });
+    async function* events(): AsyncGenerator<RecordedEvent> {
+      for await (const resolved of subscription) {
+        const event = toRecordedEvent(resolved);
+        if (event && keep(event)) yield event;
+      }
+    }
+    const iterator = events();
+    return {
+      [Symbol.asyncIterator]: () => iterator,
+      close: async () => {
+        await subscription.unsubscribe();
+      },
+    };
+  }
+
+  async headPosition(): Promise<bigint> {
+    for await (const resolved of this.client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: 50 })) {
+      const event = toRecordedEvent(resolved);
+      if (event) return event.position;
+    }
+    return 0n;
+  }
+
+  async close(): Promise<void> {
+    await this.client.dispose();
+  }
+}
+
+function toRecordedEvent(resolved: ResolvedEvent | AllStreamResolvedEvent): RecordedEvent | undefined {
+  const event = resolved.event;
+  if (!event || event.type.startsWith('$') || event.streamId.startsWith('$') || !event.isJson) return undefined;
+  return {
+    id: event.id,
+    type: event.type,
+    data: event.data,
+    metadata: event.metadata as unknown as EventMetadata,
+    streamName: event.streamId,
+    revision: event.revision,
+    position: event.position?.commit ?? resolved.commitPosition ?? 0n,
+    recordedAt: event.created.toISOString(),
+  };
+}
+
+function matches(filter: AllFilter = {}): (event: RecordedEvent) => boolean {
+  return (event) =>
+    (!filter.streamPrefixes?.length || filter.streamPrefixes.some((p) => event.streamName.startsWith(p))) &&
+    (!filter.eventTypes?.length || filter.eventTypes.includes(event.type));
+}
+
+/** The server filters by one thing only; the narrower one goes to the server, the rest is checked here. */
+function serverFilter(filter: AllFilter = {}): Filter {
+  if (filter.eventTypes?.length) {
+    const escaped = filter.eventTypes.map((type) => type.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    return eventTypeFilter({ regex: `^(${escaped.join('|')})$` });
+  }
+  if (filter.streamPrefixes?.length) return streamNameFilter({ prefixes: filter.streamPrefixes });
+  return excludeSystemEvents();
+}
+
+function unavailable(error: unknown): Error {
+  if (error instanceof WrongExpectedRevision) return error;
+  return new EventStoreUnavailable(`EventStoreDB: ${(error as Error)?.message ?? String(error)}`, error);
+}

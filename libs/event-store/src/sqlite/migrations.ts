@@ -1,0 +1,50 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Schema migrations of the embedded store, applied in order inside one transaction each. Append
+ * new ones at the end; never edit one that has shipped.
+ */
+export const migrations: Array<{ version: number; up: string }> = [
+  {
+    version: 1,
+    up: `
+      CREATE TABLE events (
+        position     INTEGER PRIMARY KEY AUTOINCREMENT,
+        stream_name  TEXT    NOT NULL,
+        revision     INTEGER NOT NULL,
+        event_id     TEXT    NOT NULL,
+        type         TEXT    NOT NULL,
+        data         TEXT    NOT NULL,
+        metadata     TEXT    NOT NULL,
+        recorded_at  TEXT    NOT NULL,
+        UNIQUE (stream_name, revision),
+        UNIQUE (stream_name, event_id)
+      );
+      CREATE INDEX events_by_type ON events (type, position);
+      -- The head of each stream: the revision check reads it, and the audit compares against it
+      -- so that removing a stream's last event is detected too.
+      CREATE TABLE streams (
+        stream_name  TEXT PRIMARY KEY,
+        revision     INTEGER NOT NULL,
+        hash         TEXT    NOT NULL
+      );
+    `,
+  },
+];
+
+export function migrate(db: Database.Database): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
+  const applied = new Set(
+    db.prepare('SELECT version FROM schema_migrations').all().map((row) => (row as { version: number }).version),
+  );
+  for (const migration of migrations) {
+    if (applied.has(migration.version)) continue;
+    db.transaction(() => {
+      db.exec(migration.up);
+      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(
+        migration.version,
+        new Date().toISOString(),
+      );
+    }).immediate();
+  }
+}

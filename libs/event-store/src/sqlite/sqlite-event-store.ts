@@ -1,0 +1,205 @@
+import Database from 'better-sqlite3';
+import { EventEmitter } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { chainEvents, retryOfEarlierAppend } from '../append-rules';
+import { checkExpectedRevision } from '../errors';
+import type {
+  AllFilter,
+  AppendResult,
+  EventStore,
+  ExpectedRevision,
+  NewEvent,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  SubscribeOptions,
+  Subscription,
+} from '../event-store.port';
+import { pollingSubscription } from '../polling-subscription';
+import { migrate } from './migrations';
+
+interface EventRow {
+  position: number;
+  stream_name: string;
+  revision: number;
+  event_id: string;
+  type: string;
+  data: string;
+  metadata: string;
+  recorded_at: string;
+}
+
+/** How often a live subscription looks for events written by another process on the same file. */
+const CROSS_PROCESS_POLL_MS = 100;
+
+/**
+ * The embedded store: one SQLite file in WAL mode. Each append is one IMMEDIATE transaction, and
+ * the UNIQUE (stream_name, revision) constraint makes the database itself refuse a second writer
+ * of the same revision, also across processes.
+ */
+export class SqliteEventStore implements EventStore {
+  readonly kind = 'sqlite' as const;
+  /** The open database: projectors keep their read models and checkpoints in the same file. */
+  readonly database: Database.Database;
+  private readonly appended = new EventEmitter().setMaxListeners(0);
+  private readonly statements;
+
+  constructor(readonly file: string) {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    this.database = new Database(file);
+    this.database.pragma('journal_mode = WAL');
+    // FULL: an acknowledged append is on disk, even if the machine (not just the process) dies.
+    this.database.pragma('synchronous = FULL');
+    this.database.pragma('busy_timeout = 10000');
+    migrate(this.database);
+    const db = this.database;
+    this.statements = {
+      head: db.prepare<[string], { revision: number; hash: string }>('SELECT revision, hash FROM streams WHERE stream_name = ?'),
+      byId: db.prepare<[string, string], { revision: number; position: number }>(
+        'SELECT revision, position FROM events WHERE stream_name = ? AND event_id = ?',
+      ),
+      insert: db.prepare(
+        `INSERT INTO events (stream_name, revision, event_id, type, data, metadata, recorded_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      upsertHead: db.prepare(
+        `INSERT INTO streams (stream_name, revision, hash) VALUES (?, ?, ?)
+         ON CONFLICT (stream_name) DO UPDATE SET revision = excluded.revision, hash = excluded.hash`,
+      ),
+      forwards: db.prepare<[string, number, number], EventRow>(
+        'SELECT * FROM events WHERE stream_name = ? AND revision >= ? ORDER BY revision LIMIT ?',
+      ),
+      backwards: db.prepare<[string, number, number], EventRow>(
+        'SELECT * FROM events WHERE stream_name = ? AND revision <= ? ORDER BY revision DESC LIMIT ?',
+      ),
+      maxPosition: db.prepare<[], { head: number | null }>('SELECT MAX(position) AS head FROM events'),
+    };
+    this.appendTransaction = db.transaction(this.appendInTransaction.bind(this));
+  }
+
+  private readonly appendTransaction;
+
+  async appendToStream(
+    stream: string,
+    events: NewEvent[],
+    options: { expectedRevision?: ExpectedRevision } = {},
+  ): Promise<AppendResult> {
+    if (events.length === 0) throw new Error('appendToStream needs at least one event');
+    const { result, fresh } = this.appendTransaction.immediate(stream, events, options.expectedRevision ?? 'any');
+    if (fresh) this.appended.emit('append');
+    return result;
+  }
+
+  private appendInTransaction(
+    stream: string,
+    events: NewEvent[],
+    expected: ExpectedRevision,
+  ): { result: AppendResult; fresh: boolean } {
+    const found = events.map((event) => {
+      const row = this.statements.byId.get(stream, event.id);
+      return row && { revision: BigInt(row.revision), position: BigInt(row.position) };
+    });
+    const retry = retryOfEarlierAppend(stream, events, found);
+    if (retry) return { result: retry, fresh: false };
+    const head = this.statements.head.get(stream);
+    const current = head ? BigInt(head.revision) : -1n;
+    checkExpectedRevision(stream, expected, current);
+
+    const recordedAt = new Date().toISOString();
+    let position = 0n;
+    const chained = chainEvents(stream, { revision: current, hash: head?.hash ?? '' }, events);
+    for (const event of chained) {
+      const info = this.statements.insert.run(
+        stream,
+        event.revision,
+        event.id,
+        event.type,
+        JSON.stringify(event.data),
+        JSON.stringify(event.metadata),
+        recordedAt,
+      );
+      position = BigInt(info.lastInsertRowid);
+    }
+    const last = chained[chained.length - 1]!;
+    this.statements.upsertHead.run(stream, last.revision, last.metadata.hash);
+    return { result: { nextExpectedRevision: last.revision, position }, fresh: true };
+  }
+
+  async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    const backwards = options.direction === 'backwards';
+    const limit = options.maxCount ?? -1;
+    const rows = backwards
+      ? this.statements.backwards.all(stream, Number(options.fromRevision ?? BigInt(Number.MAX_SAFE_INTEGER)), limit)
+      : this.statements.forwards.all(stream, Number(options.fromRevision ?? 0n), limit);
+    return rows.map(toRecordedEvent);
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    return this.readAllSync(options.fromPosition ?? 0n, options.maxCount ?? -1, options.filter);
+  }
+
+  private readonly filteredReads = new Map<string, Database.Statement<unknown[], EventRow>>();
+
+  private readAllSync(fromPosition: bigint, maxCount: number, filter: AllFilter = {}): RecordedEvent[] {
+    const prefixes = filter.streamPrefixes ?? [];
+    const types = filter.eventTypes ?? [];
+    const shape = `${prefixes.length}:${types.length}`;
+    let statement = this.filteredReads.get(shape);
+    if (!statement) {
+      const where = ['position >= ?'];
+      if (prefixes.length) where.push(`(${prefixes.map(() => 'substr(stream_name, 1, ?) = ?').join(' OR ')})`);
+      if (types.length) where.push(`type IN (${types.map(() => '?').join(', ')})`);
+      statement = this.database.prepare<unknown[], EventRow>(
+        `SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY position LIMIT ?`,
+      );
+      this.filteredReads.set(shape, statement);
+    }
+    const prefixArgs = prefixes.flatMap((prefix) => [prefix.length, prefix]);
+    return statement.all(Number(fromPosition), ...prefixArgs, ...types, maxCount).map(toRecordedEvent);
+  }
+
+  subscribeToAll(options: SubscribeOptions = {}): Subscription {
+    return pollingSubscription({
+      after: options.fromPosition ?? 0n,
+      readBatch: async (after) => this.readAllSync(after + 1n, 500, options.filter),
+      waitForMore: (signal) => this.waitForAppend(signal),
+    });
+  }
+
+  /** Resolves on the next append in this process, or after a short poll for other processes. */
+  private waitForAppend(signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.appended.off('append', done);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, CROSS_PROCESS_POLL_MS);
+      this.appended.once('append', done);
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  async headPosition(): Promise<bigint> {
+    return BigInt(this.statements.maxPosition.get()?.head ?? 0);
+  }
+
+  async close(): Promise<void> {
+    if (this.database.open) this.database.close();
+  }
+}
+
+function toRecordedEvent(row: EventRow): RecordedEvent {
+  return {
+    id: row.event_id,
+    type: row.type,
+    data: JSON.parse(row.data),
+    metadata: JSON.parse(row.metadata),
+    streamName: row.stream_name,
+    revision: BigInt(row.revision),
+    position: BigInt(row.position),
+    recordedAt: row.recorded_at,
+  };
+}

@@ -1,0 +1,21 @@
+const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** `30s`, `15m`, `12h`, `7d` → milliseconds. */
+export function parseDuration(text: string): number {
+  const match = /^(\d+)([smhd])$/.exec(text.trim());
+  if (!match || Number(match[1]) === 0) throw new Error('a duration such as 30s, 15m, 12h or 7d');
+  return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+}
+
+/** At most `limit` events per `windowMs`. */
+export interface Rate {
+  limit: number;
+  windowMs: number;
+}
+
+/** `10/h` or `10/15m` → a rate; a bare unit means one of it. */
+export function parseRate(text: string): Rate {
+  const match = /^(\d+)\/(\d*)([smhd])$/.exec(text.trim());
+  if (!match || Number(match[1]) === 0) throw new Error('a rate such as 10/h or 100/15m');
+  return { limit: Number(match[1]), windowMs: parseDuration(`${match[2] || '1'}${match[3]}`) };
+}
