@@ -26,7 +26,7 @@ module.exports = {
       },
     ],
   },
-  // NestJS 12 (and its `cookie` dependency) ship ES modules only: let swc turn them into CommonJS.
-  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|cookie)/)'],
+  // NestJS 12 (and its `cookie` dependency) and otplib's @scure/@noble plugins ship ES modules only: let swc turn them into CommonJS.
+  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|cookie|@scure|@noble)/)'],
   testTimeout: 30000,
 };

@@ -1,1 +1,17 @@
 export * from './durations';
+export * from './shared/clock';
+export * from './shared/decided-event';
+export * from './shared/errors';
+export * from './shared/streams';
+export * from './shared/stream-runner';
+export * from './ticket/ticket.events';
+export * from './ticket/ticket.commands';
+export * from './ticket/ticket.decider';
+export * from './account/account.events';
+export * from './account/account.decider';
+export * from './requester/requester.events';
+export * from './staff/staff.events';
+export * from './handlers/commands';
+export * from './handlers/folds';
+export * from './handlers/recovery-config';
+export { RecoveryModule } from './recovery.module';

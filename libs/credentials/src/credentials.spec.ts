@@ -1,0 +1,112 @@
+import bcrypt from 'bcrypt';
+import { randomBytes } from 'node:crypto';
+import { generateSync } from 'otplib';
+import { attemptAllowed } from './attempt-limits';
+import { generateRecoveryCodes, hashRecoveryCodes, importedRecoveryCodes, isBcryptHash, matchRecoveryCode } from './recovery-codes';
+import { SecretBox } from './secret-box';
+import { checkTotp, newTotpSecret } from './totp';
+
+describe('recovery codes', () => {
+  it('generates 8 distinct codes of 16 lowercase hex characters', () => {
+    const codes = generateRecoveryCodes();
+    expect(codes).toHaveLength(8);
+    for (const code of codes) expect(code).toMatch(/^[0-9a-f]{16}$/);
+    expect(new Set(codes).size).toBe(8);
+  });
+
+  it('stores bcrypt hashes at the configured cost, never the codes', async () => {
+    const codes = generateRecoveryCodes();
+    const stored = await hashRecoveryCodes(codes, 5);
+    expect(JSON.stringify(stored)).not.toContain(codes[0]);
+    expect(stored[0]!.hash).toMatch(/^\$2b\$05\$/);
+    expect(isBcryptHash(stored[0]!.hash)).toBe(true);
+  });
+
+  it('finds the right code with at most one bcrypt comparison', async () => {
+    const codes = generateRecoveryCodes();
+    const stored = await hashRecoveryCodes(codes, 4);
+    const compare = jest.spyOn(bcrypt, 'compare');
+    try {
+      expect(await matchRecoveryCode(codes[5]!, stored)).toBe('c6');
+      expect(compare.mock.calls.length).toBeLessThanOrEqual(1);
+      compare.mockClear();
+      expect(await matchRecoveryCode(` ${codes[2]!.toUpperCase()} `, stored)).toBe('c3');
+      compare.mockClear();
+      expect(await matchRecoveryCode('0123456789abcdef', stored)).toBeUndefined();
+      expect(compare.mock.calls.length).toBeLessThanOrEqual(1);
+      compare.mockClear();
+      expect(await matchRecoveryCode('not a code', stored)).toBeUndefined();
+      expect(compare).not.toHaveBeenCalled();
+    } finally {
+      compare.mockRestore();
+    }
+  });
+
+  it('matches imported hashes made elsewhere ($2a$, $2b$, $2y$)', async () => {
+    const code = 'a1b2c3d4e5f60718';
+    const hash2b = await bcrypt.hash(code, 4);
+    const hash2y = hash2b.replace('$2b$', '$2y$');
+    const other = await bcrypt.hash('ffffffffffffffff', 4);
+    expect(await matchRecoveryCode(code, importedRecoveryCodes([other, hash2b]))).toBe('i2');
+    expect(await matchRecoveryCode(code, importedRecoveryCodes([hash2y]))).toBe('i1');
+    expect(isBcryptHash('$2a$10$' + 'a'.repeat(53))).toBe(true);
+    expect(isBcryptHash('$1$plainmd5')).toBe(false);
+  });
+});
+
+describe('TOTP', () => {
+  const { secret, otpauthUri } = newTotpSecret('zoe');
+  const now = new Date('2026-05-05T12:00:10Z');
+  const codeAt = (offsetSeconds: number) => generateSync({ secret, epoch: Math.floor(now.getTime() / 1000) + offsetSeconds });
+
+  it('gives an otpauth URI for SHA-1, 6 digits, 30 s', () => {
+    expect(otpauthUri).toMatch(/^otpauth:\/\/totp\/Reclaim:zoe\?/);
+    expect(otpauthUri).toContain(`secret=${secret}`);
+  });
+
+  it('accepts the current step and one either side, not two', () => {
+    expect(checkTotp(secret, codeAt(0), now)).toMatchObject({ ok: true });
+    expect(checkTotp(secret, codeAt(-30), now)).toMatchObject({ ok: true });
+    expect(checkTotp(secret, codeAt(30), now)).toMatchObject({ ok: true });
+    expect(checkTotp(secret, codeAt(-70), now)).toEqual({ ok: false, why: 'invalid' });
+    expect(checkTotp(secret, codeAt(70), now)).toEqual({ ok: false, why: 'invalid' });
+    expect(checkTotp(secret, 'abcdef', now)).toEqual({ ok: false, why: 'invalid' });
+  });
+
+  it('refuses a step already accepted (no replay)', () => {
+    const first = checkTotp(secret, codeAt(0), now);
+    if (!first.ok) throw new Error('expected ok');
+    expect(checkTotp(secret, codeAt(0), now, first.step)).toEqual({ ok: false, why: 'replayed' });
+    expect(checkTotp(secret, codeAt(-30), now, first.step)).toEqual({ ok: false, why: 'replayed' });
+    expect(checkTotp(secret, codeAt(30), now, first.step)).toMatchObject({ ok: true, step: first.step + 1 });
+  });
+});
+
+describe('attempt limits', () => {
+  const now = new Date('2026-01-01T10:00:00Z');
+  const ago = (minutes: number) => new Date(now.getTime() - minutes * 60_000);
+
+  it('allows 5 failures in 5 minutes, then says when to come back', () => {
+    expect(attemptAllowed([ago(1), ago(2), ago(3), ago(4)], now)).toEqual({ allowed: true });
+    expect(attemptAllowed([ago(1), ago(2), ago(3), ago(4), ago(4.5)], now)).toEqual({ allowed: false, retryAfterSeconds: 30 });
+    expect(attemptAllowed([ago(1), ago(2), ago(3), ago(4), ago(6)], now)).toEqual({ allowed: true });
+  });
+
+  it('allows 20 failures in an hour', () => {
+    const spread = Array.from({ length: 20 }, (_, i) => ago(10 + i * 2));
+    expect(attemptAllowed(spread, now)).toEqual({ allowed: false, retryAfterSeconds: 12 * 60 });
+    expect(attemptAllowed(spread.slice(1), now)).toEqual({ allowed: true });
+  });
+});
+
+describe('SecretBox', () => {
+  it('round-trips, hides the plain text and detects tampering', () => {
+    const box = new SecretBox(randomBytes(32));
+    const sealed = box.seal('JBSWY3DPEHPK3PXP');
+    expect(sealed).not.toContain('JBSWY3DPEHPK3PXP');
+    expect(box.open(sealed)).toBe('JBSWY3DPEHPK3PXP');
+    const forged = sealed.slice(0, -2) + (sealed.endsWith('A') ? 'B' : 'A') + sealed.slice(-1);
+    expect(() => box.open(forged)).toThrow();
+    expect(() => new SecretBox(randomBytes(32)).open(sealed)).toThrow();
+  });
+});

@@ -1,0 +1,5 @@
+export * from './recovery-codes';
+export * from './totp';
+export * from './attempt-limits';
+export * from './secret-box';
+export * from './tokens';

@@ -1,0 +1,62 @@
+import bcrypt from 'bcrypt';
+import { createHash, randomBytes } from 'node:crypto';
+
+export const RECOVERY_CODE_COUNT = 8;
+export const RECOVERY_CODE_PATTERN = /^[0-9a-f]{16}$/;
+const BCRYPT_HASH_PATTERN = /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/;
+
+/** A stored recovery code: its bcrypt hash, and for generated codes a short lookup tag. */
+export interface StoredRecoveryCode {
+  id: string;
+  hash: string;
+  /**
+   * First 4 hex digits of SHA-256(code): lets a check find its one candidate before the costly
+   * bcrypt comparison. 16 of the code's 64 random bits can be guessed from it, which leaves 48:
+   * still out of reach of an online or offline search through bcrypt.
+   */
+  tag?: string;
+}
+
+/** 8 codes of 16 lowercase hex characters (64 random bits each). */
+export function generateRecoveryCodes(): string[] {
+  return Array.from({ length: RECOVERY_CODE_COUNT }, () => randomBytes(8).toString('hex'));
+}
+
+export function codeTag(code: string): string {
+  return createHash('sha256').update(code).digest('hex').slice(0, 4);
+}
+
+/** Hashes codes with bcrypt on libuv's thread pool, so the event loop keeps serving. */
+export async function hashRecoveryCodes(codes: string[], cost: number): Promise<StoredRecoveryCode[]> {
+  return Promise.all(
+    codes.map(async (code, index) => ({ id: `c${index + 1}`, hash: await bcrypt.hash(code, cost), tag: codeTag(code) })),
+  );
+}
+
+export function isBcryptHash(value: string): boolean {
+  return BCRYPT_HASH_PATTERN.test(value);
+}
+
+/**
+ * Hashes made elsewhere carry no tag: a check must compare against them one by one. `$2y$` (PHP)
+ * is the same algorithm as `$2b$`, which is the name the bcrypt package compares under.
+ */
+export function importedRecoveryCodes(hashes: string[]): StoredRecoveryCode[] {
+  return hashes.map((hash, index) => ({ id: `i${index + 1}`, hash: hash.replace(/^\$2y\$/, '$2b$') }));
+}
+
+/**
+ * Finds which unused code, if any, `code` is. With tags, at most one bcrypt comparison runs,
+ * whatever the number of codes. Imported hashes have no tags, so each costs one comparison; all
+ * comparisons run on the thread pool, never on the event loop.
+ */
+export async function matchRecoveryCode(code: string, unused: StoredRecoveryCode[]): Promise<string | undefined> {
+  const normalised = code.trim().toLowerCase();
+  if (!RECOVERY_CODE_PATTERN.test(normalised)) return undefined;
+  const tag = codeTag(normalised);
+  const candidates = unused.filter((stored) => stored.tag === undefined || stored.tag === tag);
+  for (const candidate of candidates) {
+    if (await bcrypt.compare(normalised, candidate.hash)) return candidate.id;
+  }
+  return undefined;
+}

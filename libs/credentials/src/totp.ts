@@ -1,0 +1,29 @@
+import { generateSecret, generateURI, verifySync } from 'otplib';
+
+export const TOTP_PERIOD_SECONDS = 30;
+
+/** A new RFC 6238 secret (base32) and the otpauth:// URI an authenticator app scans. */
+export function newTotpSecret(username: string): { secret: string; otpauthUri: string } {
+  const secret = generateSecret();
+  return { secret, otpauthUri: generateURI({ issuer: 'Reclaim', label: username, secret, algorithm: 'sha1', digits: 6, period: TOTP_PERIOD_SECONDS }) };
+}
+
+/**
+ * Checks a 6-digit code against the current 30 s step ±1. `afterStep` refuses a step that was
+ * already accepted (no replay). Returns the matched step, or why not.
+ */
+export function checkTotp(
+  secret: string,
+  code: string,
+  now: Date,
+  afterStep?: number,
+): { ok: true; step: number } | { ok: false; why: 'invalid' | 'replayed' } {
+  const token = code.trim();
+  if (!/^\d{6}$/.test(token)) return { ok: false, why: 'invalid' };
+  const epoch = Math.floor(now.getTime() / 1000);
+  const result = verifySync({ secret, token, epoch, epochTolerance: TOTP_PERIOD_SECONDS });
+  if (!result.valid) return { ok: false, why: 'invalid' };
+  const step = (result as { timeStep: number }).timeStep;
+  if (afterStep !== undefined && step <= afterStep) return { ok: false, why: 'replayed' };
+  return { ok: true, step };
+}

@@ -1,0 +1,51 @@
+import { InvalidCommand, NotFound } from '../shared/errors';
+import { codesOpenTo, decideAccount, evolveAccount, initialAccountState, type AccountState } from './account.decider';
+import type { AccountEvent } from './account.events';
+
+const profile = { primaryEmail: 'zoe@example.org', emails: ['zoe@example.org'], packages: ['left-pad'], critical: false, frozen: false };
+const registered: AccountEvent = { type: 'AccountRegistered', data: { username: 'zoe', ...profile } };
+const issued: AccountEvent = {
+  type: 'RecoveryCodesIssued',
+  data: { source: 'generated', codes: [{ id: 'c1', hash: 'h1', tag: 'aaaa' }, { id: 'c2', hash: 'h2', tag: 'bbbb' }] },
+};
+const given = (...events: AccountEvent[]): AccountState => events.reduce((s, e) => evolveAccount(s, e), initialAccountState());
+
+describe('account decider', () => {
+  it('registers, then updates, and records nothing for an unchanged profile', () => {
+    expect(decideAccount({ type: 'UpsertAccount', username: 'zoe', ...profile }, given())).toEqual([registered]);
+    expect(decideAccount({ type: 'UpsertAccount', username: 'zoe', ...profile }, given(registered))).toEqual([]);
+    expect(decideAccount({ type: 'UpsertAccount', username: 'zoe', ...profile, frozen: true }, given(registered))).toEqual([
+      { type: 'AccountUpdated', data: { username: 'zoe', ...profile, frozen: true } },
+    ]);
+  });
+
+  it('refuses credentials for an unknown account', () => {
+    expect(() => decideAccount({ type: 'EnrolTotp', sealedSecret: 's' }, given())).toThrow(NotFound);
+  });
+
+  it('burns a code once; the same code cannot be used again', () => {
+    const state = given(registered, issued);
+    expect(decideAccount({ type: 'UseRecoveryCode', codeId: 'c1', ticketId: 't1' }, state)).toEqual([
+      { type: 'RecoveryCodeUsed', data: { codeId: 'c1', ticketId: 't1' } },
+    ]);
+    const used = given(registered, issued, { type: 'RecoveryCodeUsed', data: { codeId: 'c1', ticketId: 't1' } });
+    expect(() => decideAccount({ type: 'UseRecoveryCode', codeId: 'c1', ticketId: 't2' }, used)).toThrow(InvalidCommand);
+    expect(codesOpenTo(used, 't2').map((c) => c.id)).toEqual(['c2']);
+    expect(codesOpenTo(used, 't1').map((c) => c.id)).toEqual(['c1', 'c2']);
+  });
+
+  it('a new set replaces the old one', () => {
+    const replaced = given(registered, issued, { type: 'RecoveryCodeUsed', data: { codeId: 'c1', ticketId: 't' } }, {
+      type: 'RecoveryCodesIssued',
+      data: { source: 'imported', codes: [{ id: 'i1', hash: 'x' }] },
+    });
+    expect(codesOpenTo(replaced, 'other').map((c) => c.id)).toEqual(['i1']);
+  });
+
+  it('accepts each TOTP step once, and never an older one', () => {
+    const state = given(registered, { type: 'TotpEnrolled', data: { sealedSecret: 's' } }, { type: 'TotpStepAccepted', data: { step: 100, ticketId: 't' } });
+    expect(() => decideAccount({ type: 'AcceptTotpStep', step: 100, ticketId: 't' }, state)).toThrow(InvalidCommand);
+    expect(() => decideAccount({ type: 'AcceptTotpStep', step: 99, ticketId: 't' }, state)).toThrow(InvalidCommand);
+    expect(decideAccount({ type: 'AcceptTotpStep', step: 101, ticketId: 't' }, state)).toHaveLength(1);
+  });
+});

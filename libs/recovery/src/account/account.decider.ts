@@ -1,0 +1,76 @@
+import type { StoredRecoveryCode } from '@reclaim/credentials';
+import type { FoldableEvent } from '../shared/decided-event';
+import { InvalidCommand, NotFound } from '../shared/errors';
+import type { AccountCommand, AccountEvent, AccountProfile } from './account.events';
+
+export interface AccountState {
+  revision: bigint;
+  username?: string;
+  profile?: AccountProfile;
+  codes: StoredRecoveryCode[];
+  /** Code id → the ticket that used it. */
+  usedCodes: Map<string, string>;
+  sealedTotpSecret?: string;
+  lastTotpStep?: number;
+  commandIds: Set<string>;
+}
+
+export const initialAccountState = (): AccountState => ({ revision: -1n, codes: [], usedCodes: new Map(), commandIds: new Set() });
+
+/** Codes a ticket may still present: unused ones, and the one this very ticket used (a retry). */
+export function codesOpenTo(state: AccountState, ticketId: string): StoredRecoveryCode[] {
+  return state.codes.filter((code) => (state.usedCodes.get(code.id) ?? ticketId) === ticketId);
+}
+
+export function evolveAccount(state: AccountState, stored: FoldableEvent): AccountState {
+  const event = stored as AccountEvent;
+  const next: AccountState = {
+    ...state,
+    revision: stored.revision ?? state.revision + 1n,
+    commandIds: stored.metadata?.causationId ? new Set(state.commandIds).add(stored.metadata.causationId) : state.commandIds,
+  };
+  switch (event.type) {
+    case 'AccountRegistered':
+    case 'AccountUpdated': {
+      const { username, ...profile } = event.data;
+      return { ...next, username, profile };
+    }
+    case 'RecoveryCodesIssued':
+      return { ...next, codes: event.data.codes, usedCodes: new Map() };
+    case 'RecoveryCodeUsed':
+      return { ...next, usedCodes: new Map(state.usedCodes).set(event.data.codeId, event.data.ticketId) };
+    case 'TotpEnrolled':
+      return { ...next, sealedTotpSecret: event.data.sealedSecret, lastTotpStep: undefined };
+    case 'TotpStepAccepted':
+      return { ...next, lastTotpStep: Math.max(event.data.step, state.lastTotpStep ?? -1) };
+  }
+}
+
+/** Decides an account command. Pure; the handler has done the hashing and checking already. */
+export function decideAccount(command: AccountCommand, state: AccountState): AccountEvent[] {
+  if (command.type === 'UpsertAccount') {
+    const { type: _type, ...data } = command;
+    const unchanged = state.profile && JSON.stringify({ username: state.username, ...state.profile }) === JSON.stringify(data);
+    if (unchanged) return [];
+    return [{ type: state.profile ? 'AccountUpdated' : 'AccountRegistered', data }];
+  }
+  if (!state.profile) throw new NotFound(`account`);
+  switch (command.type) {
+    case 'IssueRecoveryCodes':
+      return [{ type: 'RecoveryCodesIssued', data: { source: command.source, codes: command.codes } }];
+    case 'UseRecoveryCode':
+      // Also the guard against two tickets burning one code: the loser of the append race
+      // reloads, lands here, and is refused.
+      if (state.usedCodes.has(command.codeId) || !state.codes.some((code) => code.id === command.codeId)) {
+        throw new InvalidCommand('recoveryCode', 'the recovery code was used already');
+      }
+      return [{ type: 'RecoveryCodeUsed', data: { codeId: command.codeId, ticketId: command.ticketId } }];
+    case 'EnrolTotp':
+      return [{ type: 'TotpEnrolled', data: { sealedSecret: command.sealedSecret } }];
+    case 'AcceptTotpStep':
+      if (state.lastTotpStep !== undefined && command.step <= state.lastTotpStep) {
+        throw new InvalidCommand('totpCode', 'the TOTP code was used already');
+      }
+      return [{ type: 'TotpStepAccepted', data: { step: command.step, ticketId: command.ticketId } }];
+  }
+}

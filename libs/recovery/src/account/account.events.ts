@@ -1,0 +1,27 @@
+import type { StoredRecoveryCode } from '@reclaim/credentials';
+import type { DecidedEvent } from '../shared/decided-event';
+
+export interface AccountProfile {
+  primaryEmail: string;
+  emails: string[];
+  packages: string[];
+  critical: boolean;
+  frozen: boolean;
+}
+
+/** Events of stream `account-<username>`. Codes appear only as bcrypt hashes, TOTP secrets only sealed. */
+export type AccountEvent =
+  | DecidedEvent<'AccountRegistered', AccountProfile & { username: string }>
+  | DecidedEvent<'AccountUpdated', AccountProfile & { username: string }>
+  /** A new set replaces the old one. */
+  | DecidedEvent<'RecoveryCodesIssued', { source: 'generated' | 'imported'; codes: StoredRecoveryCode[] }>
+  | DecidedEvent<'RecoveryCodeUsed', { codeId: string; ticketId: string }>
+  | DecidedEvent<'TotpEnrolled', { sealedSecret: string }>
+  | DecidedEvent<'TotpStepAccepted', { step: number; ticketId: string }>;
+
+export type AccountCommand =
+  | ({ type: 'UpsertAccount'; username: string } & AccountProfile)
+  | { type: 'IssueRecoveryCodes'; source: 'generated' | 'imported'; codes: StoredRecoveryCode[] }
+  | { type: 'UseRecoveryCode'; codeId: string; ticketId: string }
+  | { type: 'EnrolTotp'; sealedSecret: string }
+  | { type: 'AcceptTotpStep'; step: number; ticketId: string };

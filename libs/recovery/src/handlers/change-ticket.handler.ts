@@ -1,0 +1,45 @@
+import { Inject } from '@nestjs/common';
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { CLOCK, type Clock } from '../shared/clock';
+import { InvalidCommand, NotFound } from '../shared/errors';
+import { StreamRunner } from '../shared/stream-runner';
+import { streams } from '../shared/streams';
+import { decideTicket } from '../ticket/ticket.decider';
+import { ChangeTicketCommand } from './commands';
+import { staffFold } from './folds';
+import { ticketFold } from './folds';
+import { RECOVERY_CONFIG, type RecoveryConfig } from './recovery-config';
+import { ticketResult } from './ticket-results';
+
+/** Assign, request info, verify, reject, note, and the timers: load, decide, append. */
+@CommandHandler(ChangeTicketCommand)
+export class ChangeTicketHandler implements ICommandHandler<ChangeTicketCommand> {
+  constructor(
+    private readonly runner: StreamRunner,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(RECOVERY_CONFIG) private readonly config: RecoveryConfig,
+  ) {}
+
+  async execute({ ticketId, change, meta, ifMatch }: ChangeTicketCommand) {
+    if (change.type === 'AssignTicket') await this.assertAssignable(change.assignee);
+    const { state, position } = await this.runner.run(
+      streams.ticket(ticketId),
+      ticketFold,
+      meta,
+      (ticket) => {
+        if (!ticket.snapshot) throw new NotFound('ticket');
+        return decideTicket(change, ticket, { now: this.clock.now(), policy: this.config });
+      },
+      { ifMatch },
+    );
+    return ticketResult(ticketId, state, position);
+  }
+
+  /** Tickets go to people who work them: agents, supervisors and admins. */
+  private async assertAssignable(staffId: string): Promise<void> {
+    const { state } = await this.runner.load(streams.staff(staffId), staffFold);
+    if (!state.staff || !['agent', 'supervisor', 'admin'].includes(state.staff.role)) {
+      throw new InvalidCommand('assignee', 'assignee must be the id of an agent, supervisor or admin');
+    }
+  }
+}

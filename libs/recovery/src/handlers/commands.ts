@@ -1,0 +1,74 @@
+import { Command } from '@nestjs/cqrs';
+import type { AccountProfile } from '../account/account.events';
+import type { CommandMeta } from '../shared/decided-event';
+import type { StaffRole } from '../staff/staff.events';
+import type { TicketCommand } from '../ticket/ticket.commands';
+import type { RecoveryReason } from '../ticket/ticket.events';
+import type { PresentedEvidence } from './evidence-checker';
+
+/** What every successful ticket command answers (the contract's command result). */
+export interface TicketCommandResult {
+  ticketId: string;
+  state: string;
+  revision: string;
+  position: string;
+}
+
+export class SubmitTicketCommand extends Command<TicketCommandResult & { ticketNumber: number; accessToken?: string }> {
+  constructor(
+    readonly request: {
+      username: string;
+      contactEmail: string;
+      previousEmails: string[];
+      reason: RecoveryReason;
+      explanation: string;
+      packages: string[];
+    } & PresentedEvidence,
+    readonly meta: CommandMeta,
+  ) {
+    super();
+  }
+}
+
+export class ReplyToTicketCommand extends Command<TicketCommandResult> {
+  constructor(readonly ticketId: string, readonly reply: { message: string } & PresentedEvidence, readonly meta: CommandMeta) {
+    super();
+  }
+}
+
+/** Staff commands and timers on an existing ticket: assign, request-info, verify, reject, note, and the timers. */
+export class ChangeTicketCommand extends Command<TicketCommandResult> {
+  constructor(
+    readonly ticketId: string,
+    readonly change: Exclude<TicketCommand, { type: 'SubmitTicket' | 'ReplyToTicket' }>,
+    readonly meta: CommandMeta,
+    readonly ifMatch?: bigint,
+  ) {
+    super();
+  }
+}
+
+export class UpsertAccountCommand extends Command<{ created: boolean; position: string }> {
+  constructor(readonly username: string, readonly profile: AccountProfile, readonly meta: CommandMeta) {
+    super();
+  }
+}
+
+/** `hashes` given: import them; otherwise generate a new set and answer the codes once. */
+export class IssueRecoveryCodesCommand extends Command<{ codes?: string[]; position: string }> {
+  constructor(readonly username: string, readonly meta: CommandMeta, readonly hashes?: string[]) {
+    super();
+  }
+}
+
+export class EnrolTotpCommand extends Command<{ secret: string; otpauthUri: string; position: string }> {
+  constructor(readonly username: string, readonly meta: CommandMeta) {
+    super();
+  }
+}
+
+export class CreateStaffCommand extends Command<{ id: string; name: string; role: StaffRole; token: string }> {
+  constructor(readonly name: string, readonly role: StaffRole, readonly meta: CommandMeta) {
+    super();
+  }
+}

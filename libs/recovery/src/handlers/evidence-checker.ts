@@ -1,0 +1,75 @@
+import { attemptAllowed, checkTotp, matchRecoveryCode, type SecretBox } from '@reclaim/credentials';
+import { codesOpenTo, decideAccount } from '../account/account.decider';
+import type { Clock } from '../shared/clock';
+import { subCommand, type CommandMeta } from '../shared/decided-event';
+import { InvalidCommand, TooManyAttempts } from '../shared/errors';
+import type { StreamRunner } from '../shared/stream-runner';
+import { streams } from '../shared/streams';
+import type { EvidenceCheck } from '../ticket/ticket.events';
+import { accountFold, requesterFold } from './folds';
+
+export interface PresentedEvidence {
+  recoveryCode?: string;
+  totpCode?: string;
+}
+
+/**
+ * Checks the codes a requester presents, burns what it accepts, and counts failures per username.
+ * Its answer says only how each check went: the codes themselves go nowhere.
+ */
+export class EvidenceChecker {
+  constructor(private readonly runner: StreamRunner, private readonly secrets: SecretBox, private readonly clock: Clock) {}
+
+  /** Throws TooManyAttempts when the username is over its attempt limits. */
+  async assertWithinLimits(username: string, evidence: PresentedEvidence): Promise<void> {
+    if (!evidence.recoveryCode && !evidence.totpCode) return;
+    const { state } = await this.runner.load(streams.requests(username), requesterFold);
+    const verdict = attemptAllowed(state.failures, this.clock.now());
+    if (!verdict.allowed) throw new TooManyAttempts(verdict.retryAfterSeconds);
+  }
+
+  async check(username: string, ticketId: string, evidence: PresentedEvidence, meta: CommandMeta): Promise<EvidenceCheck[]> {
+    const checks: EvidenceCheck[] = [];
+    if (evidence.recoveryCode) checks.push({ kind: 'recovery-code', outcome: await this.checkRecoveryCode(username, ticketId, evidence.recoveryCode, meta) });
+    if (evidence.totpCode) checks.push({ kind: 'totp', outcome: await this.checkTotpCode(username, ticketId, evidence.totpCode, meta) });
+    const failures = checks.filter((check) => check.outcome !== 'accepted');
+    if (failures.length) {
+      await this.runner.run(streams.requests(username), requesterFold, subCommand(meta, 'failures'), () =>
+        failures.map((check) => ({ type: 'CodeAttemptFailed', data: { kind: check.kind, ticketId, outcome: check.outcome } })),
+      );
+    }
+    return checks;
+  }
+
+  private async checkRecoveryCode(username: string, ticketId: string, code: string, meta: CommandMeta): Promise<EvidenceCheck['outcome']> {
+    const { state } = await this.runner.load(streams.account(username), accountFold);
+    const codeId = await matchRecoveryCode(code, codesOpenTo(state, ticketId));
+    if (!codeId) return state.codes.length && (await matchRecoveryCode(code, state.codes)) ? 'already-used' : 'rejected';
+    try {
+      // The append's revision check is what makes a code single-use under concurrency.
+      await this.runner.run(streams.account(username), accountFold, subCommand(meta, 'recovery-code'), (account) =>
+        account.usedCodes.get(codeId) === ticketId ? [] : decideAccount({ type: 'UseRecoveryCode', codeId, ticketId }, account),
+      );
+      return 'accepted';
+    } catch (error) {
+      if (error instanceof InvalidCommand) return 'already-used';
+      throw error;
+    }
+  }
+
+  private async checkTotpCode(username: string, ticketId: string, code: string, meta: CommandMeta): Promise<EvidenceCheck['outcome']> {
+    const { state } = await this.runner.load(streams.account(username), accountFold);
+    if (!state.sealedTotpSecret) return 'not-enrolled';
+    const result = checkTotp(this.secrets.open(state.sealedTotpSecret), code, this.clock.now(), state.lastTotpStep);
+    if (!result.ok) return result.why === 'replayed' ? 'replayed' : 'rejected';
+    try {
+      await this.runner.run(streams.account(username), accountFold, subCommand(meta, 'totp'), (account) =>
+        decideAccount({ type: 'AcceptTotpStep', step: result.step, ticketId }, account),
+      );
+      return 'accepted';
+    } catch (error) {
+      if (error instanceof InvalidCommand) return 'replayed';
+      throw error;
+    }
+  }
+}

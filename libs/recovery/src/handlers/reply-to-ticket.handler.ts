@@ -1,0 +1,54 @@
+import { Inject } from '@nestjs/common';
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { CLOCK, type Clock } from '../shared/clock';
+import { subCommand } from '../shared/decided-event';
+import { NotFound, TooManyAttempts, TransitionNotAllowed } from '../shared/errors';
+import { StreamRunner } from '../shared/stream-runner';
+import { streams } from '../shared/streams';
+import { decideTicket, lifecycleState } from '../ticket/ticket.decider';
+import { ReplyToTicketCommand } from './commands';
+import { EvidenceChecker } from './evidence-checker';
+import { ticketFold } from './folds';
+import { RECOVERY_CONFIG, type RecoveryConfig } from './recovery-config';
+import { ticketResult } from './ticket-results';
+
+@CommandHandler(ReplyToTicketCommand)
+export class ReplyToTicketHandler implements ICommandHandler<ReplyToTicketCommand> {
+  constructor(
+    private readonly runner: StreamRunner,
+    private readonly evidence: EvidenceChecker,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(RECOVERY_CONFIG) private readonly config: RecoveryConfig,
+  ) {}
+
+  async execute({ ticketId, reply, meta }: ReplyToTicketCommand) {
+    const stream = streams.ticket(ticketId);
+    const { state: before } = await this.runner.load(stream, ticketFold);
+    if (!before.snapshot) throw new NotFound('ticket');
+    // Refuse a closed ticket before any code is checked, so a late reply burns nothing.
+    if (!before.snapshot.can({ type: 'REPLY' })) throw new TransitionNotAllowed('ReplyToTicket', lifecycleState(before)!, 'the ticket is closed');
+    const { message, ...presented } = reply;
+    const context = () => ({ now: this.clock.now(), policy: this.config });
+
+    try {
+      await this.evidence.assertWithinLimits(before.username!, presented);
+    } catch (error) {
+      if (!(error instanceof TooManyAttempts)) throw error;
+      // Over the limit: the attempt is recorded on the ticket, and nothing is checked.
+      await this.runner.run(stream, ticketFold, subCommand(meta, 'rate-limited'), () =>
+        Object.keys(presented)
+          .filter((key) => presented[key as keyof typeof presented])
+          .map((key) => ({
+            type: 'EvidenceRecorded',
+            data: { kind: key === 'recoveryCode' ? 'recovery-code' : 'totp', outcome: 'rate-limited', via: 'reply' },
+          })),
+      );
+      throw error;
+    }
+    const checks = await this.evidence.check(before.username!, ticketId, presented, meta);
+    const { state, position } = await this.runner.run(stream, ticketFold, subCommand(meta, 'ticket'), (ticket) =>
+      decideTicket({ type: 'ReplyToTicket', message, evidence: checks }, ticket, context()),
+    );
+    return ticketResult(ticketId, state, position);
+  }
+}

@@ -1,0 +1,87 @@
+import { Inject } from '@nestjs/common';
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { newToken, tokenHash } from '@reclaim/credentials';
+import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
+import { CLOCK, type Clock } from '../shared/clock';
+import { eventIdFor, subCommand, toNewEvents } from '../shared/decided-event';
+import { StreamRunner } from '../shared/stream-runner';
+import { streams } from '../shared/streams';
+import { decideTicket, lifecycleState } from '../ticket/ticket.decider';
+import { SubmitTicketCommand } from './commands';
+import { EvidenceChecker } from './evidence-checker';
+import { accountFold, requesterFold, ticketFold } from './folds';
+import { RECOVERY_CONFIG, type RecoveryConfig } from './recovery-config';
+import { ticketResult } from './ticket-results';
+
+/**
+ * Files a recovery request. The answer has the same shape whether or not the username exists and
+ * whatever the evidence: what the engine learnt is recorded for staff only.
+ */
+@CommandHandler(SubmitTicketCommand)
+export class SubmitTicketHandler implements ICommandHandler<SubmitTicketCommand> {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly runner: StreamRunner,
+    private readonly evidence: EvidenceChecker,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(RECOVERY_CONFIG) private readonly config: RecoveryConfig,
+  ) {}
+
+  async execute({ request, meta }: SubmitTicketCommand) {
+    const { username, recoveryCode, totpCode, ...fields } = request;
+    // The same command id always names the same ticket, so a retry finds what it made.
+    const ticketId = eventIdFor(meta.commandId, 'ticket', 0);
+    await this.evidence.assertWithinLimits(username, { recoveryCode, totpCode });
+
+    // Filing under the username serialises submissions for it, so duplicates are linked reliably.
+    const filed = await this.runner.run(streams.requests(username), requesterFold, meta, () => [
+      { type: 'TicketFiled', data: { ticketId } },
+    ]);
+    const earlier = filed.state.ticketIds.slice(0, filed.state.ticketIds.indexOf(ticketId));
+    const duplicateOf = await this.firstOpenTicket(earlier);
+
+    const ticketNumber = await this.issueTicketNumber(ticketId, meta.commandId);
+    const checks = await this.evidence.check(username, ticketId, { recoveryCode, totpCode }, meta);
+    const { state: account } = await this.runner.load(streams.account(username), accountFold);
+    const accessToken = newToken('rqt');
+    const { state, position, appended } = await this.runner.run(streams.ticket(ticketId), ticketFold, subCommand(meta, 'ticket'), (ticket) =>
+      decideTicket(
+        {
+          type: 'SubmitTicket',
+          ticketId,
+          ticketNumber,
+          username,
+          ...fields,
+          requesterTokenHash: tokenHash(accessToken),
+          account: { known: !!account.profile, critical: !!account.profile?.critical, frozen: !!account.profile?.frozen },
+          evidence: checks,
+          duplicateOf,
+        },
+        ticket,
+        { now: this.clock.now(), policy: this.config },
+      ),
+    );
+    // A repeat of an earlier submission cannot show its token again: only its hash was kept.
+    return { ...ticketResult(ticketId, state, position), ticketNumber, accessToken: appended ? accessToken : undefined };
+  }
+
+  /** The oldest of these tickets that is still open. */
+  private async firstOpenTicket(ticketIds: string[]): Promise<string | undefined> {
+    for (const id of ticketIds) {
+      const { state } = await this.runner.load(streams.ticket(id), ticketFold);
+      const current = lifecycleState(state);
+      if (current === 'submitted' || current === 'awaiting-info') return id;
+    }
+    return undefined;
+  }
+
+  /**
+   * Ticket numbers are the revisions of one counter stream, plus one. The event id comes from the
+   * command, so a retry gets its first number back instead of a new one.
+   */
+  private async issueTicketNumber(ticketId: string, commandId: string): Promise<number> {
+    const [event] = toNewEvents(streams.ticketNumbers, [{ type: 'TicketNumberIssued', data: { ticketId } }], { commandId, actor: { kind: 'system', id: 'numbering' } }, this.clock.now());
+    const { nextExpectedRevision } = await this.store.appendToStream(streams.ticketNumbers, [event!], { expectedRevision: 'any' });
+    return Number(nextExpectedRevision) + 1;
+  }
+}

@@ -1,0 +1,32 @@
+import type { DecidedEvent, FoldableEvent } from '../shared/decided-event';
+
+/**
+ * Stream `requests-<username>`: what happened under one username, whether or not an account of
+ * that name exists, so that limits and duplicate links never reveal whether it does.
+ */
+export type RequesterEvent =
+  | DecidedEvent<'TicketFiled', { ticketId: string }>
+  | DecidedEvent<'CodeAttemptFailed', { kind: 'recovery-code' | 'totp'; ticketId: string; outcome: string }>;
+
+export interface RequesterState {
+  revision: bigint;
+  ticketIds: string[];
+  failures: Date[];
+  commandIds: Set<string>;
+}
+
+export const initialRequesterState = (): RequesterState => ({ revision: -1n, ticketIds: [], failures: [], commandIds: new Set() });
+
+export function evolveRequester(state: RequesterState, stored: FoldableEvent): RequesterState {
+  const event = stored as RequesterEvent;
+  const next = {
+    ...state,
+    revision: stored.revision ?? state.revision + 1n,
+    commandIds: stored.metadata?.causationId ? new Set(state.commandIds).add(stored.metadata.causationId) : state.commandIds,
+  };
+  if (event.type === 'TicketFiled') return { ...next, ticketIds: [...state.ticketIds, event.data.ticketId] };
+  // Only the last hour matters to any limit; older failures are dropped from the state.
+  const at = new Date(stored.metadata?.occurredAt ?? 0);
+  const recent = state.failures.filter((failure) => at.getTime() - failure.getTime() < 3_600_000);
+  return { ...next, failures: [...recent, at] };
+}

@@ -1,0 +1,41 @@
+/** Domain refusals, each mapped to one HTTP status in one place (apps/api problem filter). */
+
+/** The lifecycle does not allow this command in the ticket's current state (409). */
+export class TransitionNotAllowed extends Error {
+  constructor(readonly command: string, readonly state: string, why?: string) {
+    super(`${command} is not allowed while the ticket is ${state}${why ? `: ${why}` : ''}`);
+    this.name = 'TransitionNotAllowed';
+  }
+}
+
+/** No such ticket, account or staff member (404). */
+export class NotFound extends Error {
+  constructor(readonly what: string) {
+    super(`${what} was not found`);
+    this.name = 'NotFound';
+  }
+}
+
+/** The client's If-Match revision is not the current one (412). */
+export class StaleRevision extends Error {
+  constructor(readonly expected: bigint, readonly actual: bigint) {
+    super(`the ticket is at revision ${actual}, not ${expected}`);
+    this.name = 'StaleRevision';
+  }
+}
+
+/** Too many attempts (429); retryAfterSeconds tells when to come back. */
+export class TooManyAttempts extends Error {
+  constructor(readonly retryAfterSeconds: number, what = 'code attempts') {
+    super(`too many ${what}; retry after ${retryAfterSeconds} s`);
+    this.name = 'TooManyAttempts';
+  }
+}
+
+/** A command that is well-formed but names something that cannot be (422), e.g. an unknown assignee. */
+export class InvalidCommand extends Error {
+  constructor(readonly field: string, message: string) {
+    super(message);
+    this.name = 'InvalidCommand';
+  }
+}

@@ -1,0 +1,89 @@
+import { WrongExpectedRevision, type EventStore } from '@reclaim/event-store';
+import type { Clock } from './clock';
+import { toNewEvents, type CommandMeta, type DecidedEvent, type FoldableEvent } from './decided-event';
+import { StaleRevision } from './errors';
+
+/** What a stream's state must carry for the runner: its revision and the commands applied. */
+export interface FoldedState {
+  revision: bigint;
+  commandIds: Set<string>;
+}
+
+export interface Fold<S extends FoldedState> {
+  initialState: () => S;
+  evolve: (state: S, event: FoldableEvent) => S;
+}
+
+export interface RunResult<S> {
+  state: S;
+  /** Position of the last event this command wrote (or, for a repeat, of the stream's last). */
+  position: bigint;
+  /** False when the command was a repeat or decided nothing. */
+  appended: boolean;
+}
+
+const CACHE_LIMIT = 10_000;
+
+/**
+ * Load, fold, decide, append: the one path every command takes. Folded states are cached by
+ * stream and revision, so a command reads only the events it has not seen. On a conflict it
+ * reloads and decides once more; a second conflict, or a stale If-Match, is the caller's.
+ */
+export class StreamRunner {
+  private readonly cache = new Map<string, { revision: bigint; state: FoldedState; position: bigint }>();
+
+  constructor(private readonly store: EventStore, private readonly clock: Clock) {}
+
+  async load<S extends FoldedState>(stream: string, fold: Fold<S>): Promise<{ state: S; position: bigint }> {
+    const cached = this.cache.get(stream) as { revision: bigint; state: S; position: bigint } | undefined;
+    const fresh = await this.store.readStream(stream, { fromRevision: cached ? cached.revision + 1n : 0n });
+    let state = cached?.state ?? fold.initialState();
+    let position = cached?.position ?? 0n;
+    for (const event of fresh) {
+      state = fold.evolve(state, event);
+      position = event.position;
+    }
+    if (fresh.length) this.remember(stream, { revision: state.revision, state, position });
+    return { state, position };
+  }
+
+  async run<S extends FoldedState>(
+    stream: string,
+    fold: Fold<S>,
+    meta: CommandMeta,
+    decide: (state: S) => DecidedEvent[] | Promise<DecidedEvent[]>,
+    options: { ifMatch?: bigint } = {},
+  ): Promise<RunResult<S>> {
+    for (let attempt = 1; ; attempt++) {
+      const { state, position } = await this.load(stream, fold);
+      if (state.commandIds.has(meta.commandId)) return { state, position, appended: false };
+      if (options.ifMatch !== undefined && options.ifMatch !== state.revision) throw new StaleRevision(options.ifMatch, state.revision);
+      const decided = await decide(state);
+      if (decided.length === 0) return { state, position, appended: false };
+      const now = this.clock.now();
+      const events = toNewEvents(stream, decided, meta, now);
+      try {
+        const result = await this.store.appendToStream(stream, events, {
+          expectedRevision: state.revision < 0n ? 'no_stream' : state.revision,
+        });
+        let next = state;
+        events.forEach((event, i) => {
+          next = fold.evolve(next, { ...event, revision: state.revision + 1n + BigInt(i) });
+        });
+        this.remember(stream, { revision: next.revision, state: next, position: result.position });
+        return { state: next, position: result.position, appended: true };
+      } catch (error) {
+        if (!(error instanceof WrongExpectedRevision)) throw error;
+        this.cache.delete(stream);
+        if (options.ifMatch !== undefined) throw new StaleRevision(options.ifMatch, error.actual);
+        if (attempt >= 2) throw error;
+      }
+    }
+  }
+
+  private remember(stream: string, entry: { revision: bigint; state: FoldedState; position: bigint }): void {
+    this.cache.delete(stream);
+    this.cache.set(stream, entry);
+    if (this.cache.size > CACHE_LIMIT) this.cache.delete(this.cache.keys().next().value!);
+  }
+}

@@ -1,0 +1,24 @@
+import type { DecidedEvent, FoldableEvent } from '../shared/decided-event';
+
+export const STAFF_ROLES = ['admin', 'supervisor', 'agent', 'auditor', 'integrator'] as const;
+export type StaffRole = (typeof STAFF_ROLES)[number];
+
+/** Stream `staff-<id>`. The token is never stored: only its SHA-256. */
+export type StaffEvent = DecidedEvent<'StaffCreated', { staffId: string; name: string; role: StaffRole; tokenHash: string }>;
+
+export interface StaffState {
+  revision: bigint;
+  staff?: StaffEvent['data'];
+  commandIds: Set<string>;
+}
+
+export const initialStaffState = (): StaffState => ({ revision: -1n, commandIds: new Set() });
+
+export function evolveStaff(state: StaffState, stored: FoldableEvent): StaffState {
+  const event = stored as StaffEvent;
+  return {
+    revision: stored.revision ?? state.revision + 1n,
+    staff: event.data,
+    commandIds: stored.metadata?.causationId ? new Set(state.commandIds).add(stored.metadata.causationId) : state.commandIds,
+  };
+}

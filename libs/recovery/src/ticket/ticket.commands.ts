@@ -1,0 +1,37 @@
+import type { EvidenceCheck, RecoveryReason, StaffRef } from './ticket.events';
+
+/** The commands a ticket decides on, as plain data (the Nest command classes wrap them). */
+export type TicketCommand =
+  | {
+      type: 'SubmitTicket';
+      ticketId: string;
+      ticketNumber: number;
+      username: string;
+      contactEmail: string;
+      previousEmails: string[];
+      reason: RecoveryReason;
+      explanation: string;
+      packages: string[];
+      requesterTokenHash: string;
+      account: { known: boolean; critical: boolean; frozen: boolean };
+      evidence: EvidenceCheck[];
+      duplicateOf?: string;
+    }
+  | { type: 'ReplyToTicket'; message: string; evidence: EvidenceCheck[] }
+  | { type: 'AssignTicket'; assignee: string; by: StaffRef }
+  | { type: 'RequestInfo'; question: string; by: StaffRef }
+  | { type: 'VerifyTicket'; evidence: string[]; note: string; by: StaffRef }
+  | { type: 'RejectTicket'; reason: string; note: string; by: StaffRef }
+  | { type: 'AddNote'; body: string; by: StaffRef }
+  /** Timers: each checks for itself that it is due at `now`. */
+  | { type: 'MarkOverdue' }
+  | { type: 'RemindRequester' }
+  | { type: 'ExpireTicket' };
+
+export type TicketCommandType = TicketCommand['type'];
+
+/** Durations the timers are measured against. */
+export interface TicketPolicy {
+  slaResponseMs: number;
+  replyTimeoutMs: number;
+}

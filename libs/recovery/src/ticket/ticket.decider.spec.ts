@@ -1,0 +1,242 @@
+import { TransitionNotAllowed } from '../shared/errors';
+import type { TicketCommand } from './ticket.commands';
+import { decideTicket, evolveTicket, initialTicketState, lifecycleState, ticketDeadlines, type TicketState } from './ticket.decider';
+import type { EvidenceCheck, TicketEvent } from './ticket.events';
+
+const HOUR = 3_600_000;
+const policy = { slaResponseMs: 10 * HOUR, replyTimeoutMs: 4 * HOUR };
+const T0 = Date.parse('2026-03-01T00:00:00Z');
+const at = (hours: number) => new Date(T0 + hours * HOUR);
+const agent = { id: 'agent-1', role: 'agent' } as const;
+const agent2 = { id: 'agent-2', role: 'agent' } as const;
+const supervisor = { id: 'super-1', role: 'supervisor' } as const;
+const admin = { id: 'admin-1', role: 'admin' } as const;
+
+function submitted(overrides: { critical?: boolean; frozen?: boolean; reason?: string } = {}): TicketEvent {
+  return {
+    type: 'TicketSubmitted',
+    data: {
+      ticketId: 't-1',
+      ticketNumber: 1,
+      username: 'zoe',
+      contactEmail: 'zoe@example.org',
+      previousEmails: [],
+      reason: (overrides.reason ?? 'lost-email') as never,
+      explanation: 'lost my phone',
+      packages: [],
+      accountKnown: true,
+      critical: overrides.critical ?? false,
+      frozen: overrides.frozen ?? false,
+      requesterTokenHash: 'h',
+    },
+  };
+}
+
+/** given(events at hours) → state */
+function given(...events: Array<TicketEvent | [TicketEvent, number]>): TicketState {
+  return events.reduce((state, entry) => {
+    const [event, hours] = Array.isArray(entry) ? entry : [entry, 0];
+    return evolveTicket(state, { ...event, metadata: { occurredAt: at(hours).toISOString() } });
+  }, initialTicketState());
+}
+
+const when = (state: TicketState, command: TicketCommand, hours = 0) => decideTicket(command, state, { now: at(hours), policy });
+const types = (events: TicketEvent[]) => events.map((e) => e.type);
+const then = (state: TicketState, events: TicketEvent[]) => lifecycleState(events.reduce((s, e) => evolveTicket(s, e), state));
+const refused = (state: TicketState, command: TicketCommand) => {
+  const error = (() => {
+    try {
+      when(state, command);
+    } catch (e) {
+      return e;
+    }
+  })();
+  expect(error).toBeInstanceOf(TransitionNotAllowed);
+  return error as TransitionNotAllowed;
+};
+
+function submit(evidence: EvidenceCheck[], account = { known: true, critical: false, frozen: false }, reason = 'lost-email'): TicketCommand {
+  const { data } = submitted() as Extract<TicketEvent, { type: 'TicketSubmitted' }>;
+  const { accountKnown: _k, critical: _c, frozen: _f, ...fields } = data;
+  return { type: 'SubmitTicket', ...fields, reason: reason as never, account, evidence };
+}
+
+const code = (outcome: EvidenceCheck['outcome']): EvidenceCheck => ({ kind: 'recovery-code', outcome });
+
+describe('ticket decider: submission', () => {
+  it('files a new ticket as submitted', () => {
+    const events = when(given(), submit([]));
+    expect(types(events)).toEqual(['TicketSubmitted']);
+    expect(then(given(), events)).toBe('submitted');
+    expect(events[0]!.data).not.toHaveProperty('duplicateOf');
+  });
+
+  it('links a duplicate', () => {
+    const events = when(given(), { ...submit([]), duplicateOf: 't-0' } as TicketCommand);
+    expect(events[0]!.data).toMatchObject({ duplicateOf: 't-0' });
+  });
+
+  it('a valid recovery code verifies an ordinary account by itself', () => {
+    const events = when(given(), submit([code('accepted')]));
+    expect(types(events)).toEqual(['TicketSubmitted', 'EvidenceRecorded', 'TicketVerified']);
+    expect(events[2]!.data).toMatchObject({ verifiedBy: { kind: 'system' }, username: 'zoe', contactEmail: 'zoe@example.org' });
+    expect(then(given(), events)).toBe('verified');
+  });
+
+  it.each([
+    ['critical', { known: true, critical: true, frozen: false }, 'lost-email'],
+    ['frozen', { known: true, critical: false, frozen: true }, 'lost-email'],
+    ['compromised', { known: true, critical: false, frozen: false }, 'account-compromise'],
+  ])('a valid recovery code on a %s account marks the ticket high priority for a person', (_, account, reason) => {
+    const events = when(given(), submit([code('accepted')], account, reason));
+    expect(types(events)).toEqual(['TicketSubmitted', 'EvidenceRecorded', 'TicketPrioritised']);
+    expect(then(given(), events)).toBe('submitted');
+  });
+
+  it('records failed and TOTP evidence without verifying', () => {
+    const events = when(given(), submit([code('rejected'), { kind: 'totp', outcome: 'accepted' }]));
+    expect(types(events)).toEqual(['TicketSubmitted', 'EvidenceRecorded', 'EvidenceRecorded']);
+    expect(events.slice(1).map((e) => e.data)).toEqual([
+      { kind: 'recovery-code', outcome: 'rejected', via: 'submission' },
+      { kind: 'totp', outcome: 'accepted', via: 'submission' },
+    ]);
+  });
+
+  it('refuses to submit a ticket twice', () => {
+    refused(given(submitted()), submit([]));
+  });
+});
+
+describe('ticket decider: staff and requester commands', () => {
+  const open = given(submitted());
+  const waiting = given(submitted(), { type: 'InfoRequested', data: { question: 'which phone?', requestedBy: 'agent-1' } });
+  const verified = given(submitted(), { type: 'TicketVerified', data: { verifiedBy: { kind: 'staff', id: 'agent-1', role: 'agent' }, evidence: [], note: '', username: 'zoe', contactEmail: 'z' } });
+  const rejected = given(submitted(), { type: 'TicketRejected', data: { reason: 'other', note: '', rejectedBy: { kind: 'staff', id: 'agent-1' } } });
+
+  it('assigns an open ticket, refuses a closed one', () => {
+    expect(when(open, { type: 'AssignTicket', assignee: 'agent-2', by: agent })).toEqual([
+      { type: 'TicketAssigned', data: { assignee: 'agent-2', assignedBy: 'agent-1' } },
+    ]);
+    expect(types(when(waiting, { type: 'AssignTicket', assignee: 'agent-2', by: agent }))).toEqual(['TicketAssigned']);
+    refused(verified, { type: 'AssignTicket', assignee: 'agent-2', by: agent });
+  });
+
+  it('asks a question: submitted → awaiting-info, one question at a time', () => {
+    const events = when(open, { type: 'RequestInfo', question: 'which phone?', by: agent });
+    expect(then(open, events)).toBe('awaiting-info');
+    expect(refused(waiting, { type: 'RequestInfo', question: 'again?', by: agent }).message).toMatch(/awaiting-info/);
+    refused(rejected, { type: 'RequestInfo', question: '?', by: agent });
+  });
+
+  it('a reply answers the question (back to submitted) or is a follow-up (stays)', () => {
+    const answer = when(waiting, { type: 'ReplyToTicket', message: 'the old one', evidence: [] });
+    expect(types(answer)).toEqual(['InfoProvided']);
+    expect(then(waiting, answer)).toBe('submitted');
+    const followUp = when(open, { type: 'ReplyToTicket', message: 'also…', evidence: [] });
+    expect(types(followUp)).toEqual(['FollowUpReceived']);
+    expect(then(open, followUp)).toBe('submitted');
+  });
+
+  it('a reply to a final ticket is refused with its state', () => {
+    expect(refused(verified, { type: 'ReplyToTicket', message: 'x', evidence: [] }).state).toBe('verified');
+    expect(refused(rejected, { type: 'ReplyToTicket', message: 'x', evidence: [] }).state).toBe('rejected');
+  });
+
+  it('a reply with a valid code verifies an ordinary account', () => {
+    const events = when(waiting, { type: 'ReplyToTicket', message: 'here', evidence: [code('accepted')] });
+    expect(types(events)).toEqual(['InfoProvided', 'EvidenceRecorded', 'TicketVerified']);
+  });
+
+  it('verifies an ordinary account with one approval, and carries what the platform needs', () => {
+    const events = when(open, { type: 'VerifyTicket', evidence: ['id-document'], note: 'ok', by: agent });
+    expect(events).toEqual([
+      {
+        type: 'TicketVerified',
+        data: { verifiedBy: { kind: 'staff', id: 'agent-1', role: 'agent' }, evidence: ['id-document'], note: 'ok', username: 'zoe', contactEmail: 'zoe@example.org' },
+      },
+    ]);
+    expect(then(waiting, when(waiting, { type: 'VerifyTicket', evidence: [], note: '', by: agent }))).toBe('verified');
+    refused(verified, { type: 'VerifyTicket', evidence: [], note: '', by: agent });
+  });
+
+  it('a critical account takes two approvers, the second a supervisor who is not the first', () => {
+    const critical = given(submitted({ critical: true }));
+    const first = when(critical, { type: 'VerifyTicket', evidence: ['call'], note: 'looks right', by: agent });
+    expect(types(first)).toEqual(['ApprovalRecorded']);
+    const once = first.reduce((s, e) => evolveTicket(s, e), critical);
+    expect(lifecycleState(once)).toBe('submitted');
+    expect(refused(once, { type: 'VerifyTicket', evidence: [], note: '', by: agent }).message).toMatch(/second approval/);
+    refused(once, { type: 'VerifyTicket', evidence: [], note: '', by: agent2 });
+    expect(types(when(once, { type: 'VerifyTicket', evidence: [], note: '', by: supervisor }))).toEqual(['TicketVerified']);
+    expect(types(when(once, { type: 'VerifyTicket', evidence: [], note: '', by: admin }))).toEqual(['TicketVerified']);
+    const bySupervisor = given(submitted({ critical: true }), { type: 'ApprovalRecorded', data: { approver: 'super-1', role: 'supervisor', evidence: [], note: '' } });
+    refused(bySupervisor, { type: 'VerifyTicket', evidence: [], note: '', by: supervisor });
+  });
+
+  it('rejects with a contract reason only', () => {
+    expect(when(open, { type: 'RejectTicket', reason: 'suspected-fraud', note: 'n', by: agent })).toEqual([
+      { type: 'TicketRejected', data: { reason: 'suspected-fraud', note: 'n', rejectedBy: { kind: 'staff', id: 'agent-1' } } },
+    ]);
+    refused(open, { type: 'RejectTicket', reason: 'bored', note: '', by: agent });
+    refused(rejected, { type: 'RejectTicket', reason: 'other', note: '', by: agent });
+  });
+
+  it('adds internal notes to open tickets', () => {
+    expect(when(waiting, { type: 'AddNote', body: 'called them', by: agent })).toEqual([
+      { type: 'NoteAdded', data: { body: 'called them', author: 'agent-1' } },
+    ]);
+    refused(verified, { type: 'AddNote', body: 'x', by: agent });
+  });
+
+  it('refuses every command on a ticket that does not exist', () => {
+    refused(given(), { type: 'AddNote', body: 'x', by: agent });
+    refused(given(), { type: 'ReplyToTicket', message: 'x', evidence: [] });
+  });
+});
+
+describe('ticket decider: timers', () => {
+  it('marks a ticket overdue once the SLA has run out, and only once', () => {
+    const open = given([submitted(), 0]);
+    expect(when(open, { type: 'MarkOverdue' }, 9.9)).toEqual([]);
+    const events = when(open, { type: 'MarkOverdue' }, 10);
+    expect(events).toEqual([{ type: 'TicketMarkedOverdue', data: { dueAt: at(10).toISOString() } }]);
+    const overdue = given([submitted(), 0], [events[0]!, 10]);
+    expect(when(overdue, { type: 'MarkOverdue' }, 20)).toEqual([]);
+  });
+
+  it('pauses the SLA clock while waiting for the requester', () => {
+    const state = given(
+      [submitted(), 0],
+      [{ type: 'InfoRequested', data: { question: '?', requestedBy: 'a' } }, 4],
+      [{ type: 'InfoProvided', data: { message: '!' } }, 7],
+    );
+    // 4 h used before the question, the 3 h of waiting do not count: due at 7 + 6 = 13 h.
+    expect(ticketDeadlines(state, policy).overdueAt).toEqual(at(13));
+    expect(when(state, { type: 'MarkOverdue' }, 12.9)).toEqual([]);
+    expect(types(when(state, { type: 'MarkOverdue' }, 13))).toEqual(['TicketMarkedOverdue']);
+  });
+
+  it('reminds at half the reply timeout, then rejects with no-response at the end', () => {
+    const waiting = given([submitted(), 0], [{ type: 'InfoRequested', data: { question: '?', requestedBy: 'a' } }, 1]);
+    expect(when(waiting, { type: 'RemindRequester' }, 2.9)).toEqual([]);
+    const reminder = when(waiting, { type: 'RemindRequester' }, 3);
+    expect(types(reminder)).toEqual(['ReplyReminderSent']);
+    const reminded = given([submitted(), 0], [{ type: 'InfoRequested', data: { question: '?', requestedBy: 'a' } }, 1], [reminder[0]!, 3]);
+    expect(when(reminded, { type: 'RemindRequester' }, 4)).toEqual([]);
+    expect(when(reminded, { type: 'ExpireTicket' }, 4.9)).toEqual([]);
+    const expired = when(reminded, { type: 'ExpireTicket' }, 5);
+    expect(expired).toEqual([
+      { type: 'TicketRejected', data: { reason: 'no-response', note: expect.any(String), rejectedBy: { kind: 'system', id: 'reply-timeout' } } },
+    ]);
+    expect(then(reminded, expired)).toBe('rejected');
+  });
+
+  it('timers do nothing on a closed ticket or in the wrong state', () => {
+    const open = given([submitted(), 0]);
+    expect(when(open, { type: 'ExpireTicket' }, 100)).toEqual([]);
+    expect(when(open, { type: 'RemindRequester' }, 100)).toEqual([]);
+    const closed = given(submitted(), { type: 'TicketRejected', data: { reason: 'other', note: '', rejectedBy: { kind: 'staff', id: 'a' } } });
+    expect(when(closed, { type: 'MarkOverdue' }, 100)).toEqual([]);
+    expect(ticketDeadlines(closed, policy)).toEqual({});
+  });
+});

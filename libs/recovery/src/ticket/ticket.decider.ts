@@ -1,0 +1,254 @@
+import {
+  recoveryTicketMachine,
+  type TicketMachineEvent,
+  type TicketState as LifecycleState,
+} from '@reclaim/state-machines';
+import { initialTransition, transition, type SnapshotFrom } from 'xstate';
+import type { FoldableEvent } from '../shared/decided-event';
+import { TransitionNotAllowed } from '../shared/errors';
+import type { TicketCommand, TicketPolicy } from './ticket.commands';
+import type { EvidenceCheck, TicketEvent, TicketEventOf } from './ticket.events';
+
+export type TicketSnapshot = SnapshotFrom<typeof recoveryTicketMachine>;
+
+/** What deciding needs to know about a ticket; views for people are built elsewhere. */
+export interface TicketState {
+  /** Revision of the last event folded; -1n before the ticket exists. */
+  revision: bigint;
+  snapshot?: TicketSnapshot;
+  ticketId?: string;
+  username?: string;
+  contactEmail?: string;
+  requesterTokenHash?: string;
+  priority: 'normal' | 'high';
+  /** The SLA clock runs while the ticket waits for staff: time used so far, and since when it runs. */
+  sla: { usedMs: number; runningSince?: string };
+  /** When the open question was asked, while awaiting info. */
+  questionAskedAt?: string;
+  /** Ids of the commands already applied, so that a retried command applies once. */
+  commandIds: Set<string>;
+}
+
+export const initialTicketState = (): TicketState => ({
+  revision: -1n,
+  priority: 'normal',
+  sla: { usedMs: 0 },
+  commandIds: new Set(),
+});
+
+export function lifecycleState(state: TicketState): LifecycleState | undefined {
+  return state.snapshot?.value as LifecycleState | undefined;
+}
+
+/** The machine event a stored fact stands for; facts that do not move the lifecycle map to none. */
+function machineEventFor(event: TicketEvent): TicketMachineEvent | undefined {
+  switch (event.type) {
+    case 'TicketAssigned':
+      return { type: 'ASSIGN' };
+    case 'NoteAdded':
+      return { type: 'NOTE' };
+    case 'EvidenceRecorded':
+    case 'TicketPrioritised':
+      return { type: 'RECORD_EVIDENCE' };
+    case 'InfoRequested':
+      return { type: 'REQUEST_INFO' };
+    case 'InfoProvided':
+    case 'FollowUpReceived':
+      return { type: 'REPLY' };
+    case 'ApprovalRecorded':
+      return { type: 'APPROVE', approver: event.data.approver, role: machineRole(event.data.role) };
+    case 'TicketVerified':
+      return event.data.verifiedBy.kind === 'system'
+        ? { type: 'CODE_VERIFY' }
+        : { type: 'APPROVE', approver: event.data.verifiedBy.id, role: machineRole(event.data.verifiedBy.role ?? 'agent') };
+    case 'TicketRejected':
+      return event.data.rejectedBy.kind === 'system' && event.data.reason === 'no-response'
+        ? { type: 'EXPIRE' }
+        : { type: 'REJECT', reason: event.data.reason };
+    case 'TicketMarkedOverdue':
+      return { type: 'MARK_OVERDUE' };
+    case 'ReplyReminderSent':
+      return { type: 'REMIND' };
+    case 'TicketSubmitted':
+      return undefined;
+  }
+}
+
+/** Admins hold every staff power, so the machine sees them as supervisors. */
+function machineRole(role: 'admin' | 'supervisor' | 'agent'): 'supervisor' | 'agent' | 'admin' {
+  return role === 'admin' ? 'supervisor' : role;
+}
+
+/** Folds one event (stored, or decided and about to be stored) into the state. Pure. */
+export function evolveTicket(state: TicketState, stored: FoldableEvent): TicketState {
+  const event = stored as TicketEvent;
+  const at = stored.metadata?.occurredAt ?? new Date(0).toISOString();
+  const next: TicketState = {
+    ...state,
+    revision: stored.revision ?? state.revision + 1n,
+    commandIds: stored.metadata?.causationId ? new Set(state.commandIds).add(stored.metadata.causationId) : state.commandIds,
+  };
+  if (event.type === 'TicketSubmitted') {
+    const { ticketId, username, contactEmail, requesterTokenHash, reason, critical, frozen } = event.data;
+    const [snapshot] = initialTransition(recoveryTicketMachine, { reason, critical, frozen });
+    return { ...next, snapshot, ticketId, username, contactEmail, requesterTokenHash, sla: { usedMs: 0, runningSince: at } };
+  }
+  if (!state.snapshot) return next;
+  const machineEvent = machineEventFor(event);
+  if (machineEvent) [next.snapshot] = transition(recoveryTicketMachine, state.snapshot, machineEvent);
+  if (event.type === 'TicketPrioritised') next.priority = event.data.priority;
+
+  // The SLA clock runs exactly while the ticket is submitted.
+  const wasRunning = state.snapshot.value === 'submitted';
+  const runs = next.snapshot!.value === 'submitted';
+  if (wasRunning && !runs) {
+    next.sla = { usedMs: state.sla.usedMs + elapsed(state.sla.runningSince, at) };
+  } else if (!wasRunning && runs) {
+    next.sla = { usedMs: state.sla.usedMs, runningSince: at };
+  }
+  if (event.type === 'InfoRequested') next.questionAskedAt = at;
+  if (next.snapshot!.value !== 'awaiting-info') next.questionAskedAt = undefined;
+  return next;
+}
+
+function elapsed(since: string | undefined, until: string): number {
+  return since ? Math.max(0, Date.parse(until) - Date.parse(since)) : 0;
+}
+
+/** When each timer of the ticket falls due, given the policy; none for a closed ticket. */
+export function ticketDeadlines(state: TicketState, policy: TicketPolicy): { overdueAt?: Date; remindAt?: Date; expireAt?: Date } {
+  const snapshot = state.snapshot;
+  if (!snapshot || snapshot.status === 'done') return {};
+  if (snapshot.value === 'submitted') {
+    if (snapshot.context.overdue || !state.sla.runningSince) return {};
+    return { overdueAt: new Date(Date.parse(state.sla.runningSince) + policy.slaResponseMs - state.sla.usedMs) };
+  }
+  const askedAt = Date.parse(state.questionAskedAt ?? '');
+  if (Number.isNaN(askedAt)) return {};
+  return {
+    remindAt: snapshot.context.reminded ? undefined : new Date(askedAt + policy.replyTimeoutMs / 2),
+    expireAt: new Date(askedAt + policy.replyTimeoutMs),
+  };
+}
+
+export interface DecideContext {
+  now: Date;
+  policy: TicketPolicy;
+}
+
+/**
+ * Decides what a command means for a ticket: the events to record, or a refusal. Pure. Every
+ * question of "is this allowed now" goes to the machine; this function only builds the facts.
+ */
+export function decideTicket(command: TicketCommand, state: TicketState, { now, policy }: DecideContext): TicketEvent[] {
+  if (command.type === 'SubmitTicket') {
+    if (state.snapshot) throw new TransitionNotAllowed(command.type, lifecycleState(state)!, 'the ticket exists already');
+    const { type: _type, account, evidence, ...fields } = command;
+    const submitted: TicketEventOf<'TicketSubmitted'> = {
+      type: 'TicketSubmitted',
+      data: { ...fields, accountKnown: account.known, critical: account.critical, frozen: account.frozen },
+    };
+    if (!command.duplicateOf) delete submitted.data.duplicateOf;
+    return withEvidence(state, [submitted], evidence, 'submission', now);
+  }
+
+  const snapshot = state.snapshot;
+  if (!snapshot) throw new TransitionNotAllowed(command.type, 'unknown', 'there is no such ticket');
+  const current = snapshot.value as LifecycleState;
+  const require = (event: TicketMachineEvent, why?: string) => {
+    if (!snapshot.can(event)) throw new TransitionNotAllowed(command.type, current, why);
+  };
+
+  switch (command.type) {
+    case 'ReplyToTicket': {
+      require({ type: 'REPLY' }, 'the ticket is closed');
+      const reply: TicketEvent =
+        current === 'awaiting-info'
+          ? { type: 'InfoProvided', data: { message: command.message } }
+          : { type: 'FollowUpReceived', data: { message: command.message } };
+      return withEvidence(state, [reply], command.evidence, 'reply', now);
+    }
+    case 'AssignTicket':
+      require({ type: 'ASSIGN' });
+      return [{ type: 'TicketAssigned', data: { assignee: command.assignee, assignedBy: command.by.id } }];
+    case 'RequestInfo':
+      require({ type: 'REQUEST_INFO' }, current === 'awaiting-info' ? 'a question is already open' : undefined);
+      return [{ type: 'InfoRequested', data: { question: command.question, requestedBy: command.by.id } }];
+    case 'VerifyTicket': {
+      const approve = { type: 'APPROVE', approver: command.by.id, role: machineRole(command.by.role) } as const;
+      const first = snapshot.context.firstApprover;
+      require(approve, first ? `a critical account needs a second approval, by a supervisor other than ${first}` : undefined);
+      const [next] = transition(recoveryTicketMachine, snapshot, approve);
+      const { evidence, note, by } = command;
+      if (next.value === 'verified') {
+        return [
+          {
+            type: 'TicketVerified',
+            data: { verifiedBy: { kind: 'staff', id: by.id, role: by.role }, evidence, note, username: state.username!, contactEmail: state.contactEmail! },
+          },
+        ];
+      }
+      return [{ type: 'ApprovalRecorded', data: { approver: by.id, role: by.role, evidence, note } }];
+    }
+    case 'RejectTicket':
+      require({ type: 'REJECT', reason: command.reason });
+      return [{ type: 'TicketRejected', data: { reason: command.reason, note: command.note, rejectedBy: { kind: 'staff', id: command.by.id } } }];
+    case 'AddNote':
+      require({ type: 'NOTE' });
+      return [{ type: 'NoteAdded', data: { body: command.body, author: command.by.id } }];
+    case 'MarkOverdue': {
+      const { overdueAt } = ticketDeadlines(state, policy);
+      if (!overdueAt || now < overdueAt || !snapshot.can({ type: 'MARK_OVERDUE' })) return [];
+      return [{ type: 'TicketMarkedOverdue', data: { dueAt: overdueAt.toISOString() } }];
+    }
+    case 'RemindRequester': {
+      const { remindAt, expireAt } = ticketDeadlines(state, policy);
+      if (!remindAt || !expireAt || now < remindAt || !snapshot.can({ type: 'REMIND' })) return [];
+      return [{ type: 'ReplyReminderSent', data: { dueAt: remindAt.toISOString(), expiresAt: expireAt.toISOString() } }];
+    }
+    case 'ExpireTicket': {
+      const { expireAt } = ticketDeadlines(state, policy);
+      if (!expireAt || now < expireAt || !snapshot.can({ type: 'EXPIRE' })) return [];
+      return [
+        {
+          type: 'TicketRejected',
+          data: { reason: 'no-response', note: 'No reply from the requester in time.', rejectedBy: { kind: 'system', id: 'reply-timeout' } },
+        },
+      ];
+    }
+  }
+}
+
+/**
+ * Appends the evidence facts, then what an accepted recovery code means: the engine verifies the
+ * ticket when the machine lets a code verify alone, and otherwise marks it for a person.
+ */
+function withEvidence(
+  state: TicketState,
+  events: TicketEvent[],
+  evidence: EvidenceCheck[],
+  via: 'submission' | 'reply',
+  now: Date,
+): TicketEvent[] {
+  const recorded: TicketEvent[] = [...events, ...evidence.map((check): TicketEvent => ({ type: 'EvidenceRecorded', data: { ...check, via } }))];
+  if (!evidence.some((check) => check.kind === 'recovery-code' && check.outcome === 'accepted')) return recorded;
+  const at = { occurredAt: now.toISOString() };
+  const after = recorded.reduce((s, event) => evolveTicket(s, { ...event, metadata: at }), state);
+  if (after.snapshot!.can({ type: 'CODE_VERIFY' })) {
+    return [
+      ...recorded,
+      {
+        type: 'TicketVerified',
+        data: {
+          verifiedBy: { kind: 'system', id: 'recovery-code' },
+          evidence: ['recovery-code'],
+          note: 'A valid recovery code of the account was presented.',
+          username: after.username!,
+          contactEmail: after.contactEmail!,
+        },
+      },
+    ];
+  }
+  if (after.priority === 'high') return recorded;
+  return [...recorded, { type: 'TicketPrioritised', data: { priority: 'high', because: 'a valid recovery code needs a person to decide' } }];
+}

@@ -1,0 +1,65 @@
+import type { DecidedEvent } from '../shared/decided-event';
+
+/** Reasons a requester may give, as in the contract. */
+export const RECOVERY_REASONS = ['lost-email', 'forgotten-password', 'account-compromise', 'username-change', 'lost-2fa'] as const;
+export type RecoveryReason = (typeof RECOVERY_REASONS)[number];
+
+/** How an engine-checked piece of evidence went. Never the code itself. */
+export type EvidenceOutcome =
+  | 'accepted'
+  | 'rejected'
+  | 'already-used'
+  | 'replayed'
+  | 'not-enrolled'
+  | 'rate-limited';
+
+export interface EvidenceCheck {
+  kind: 'recovery-code' | 'totp';
+  outcome: EvidenceOutcome;
+}
+
+export interface StaffRef {
+  id: string;
+  role: 'admin' | 'supervisor' | 'agent';
+}
+
+export type TicketEvent =
+  | DecidedEvent<'TicketSubmitted', {
+      ticketId: string;
+      ticketNumber: number;
+      username: string;
+      contactEmail: string;
+      previousEmails: string[];
+      reason: RecoveryReason;
+      explanation: string;
+      packages: string[];
+      /** Whether the username is a known account: for staff, never shown to the requester. */
+      accountKnown: boolean;
+      critical: boolean;
+      frozen: boolean;
+      /** SHA-256 of the requester's access token; the token itself is shown once and never stored. */
+      requesterTokenHash: string;
+      duplicateOf?: string;
+    }>
+  | DecidedEvent<'EvidenceRecorded', EvidenceCheck & { via: 'submission' | 'reply' }>
+  | DecidedEvent<'TicketPrioritised', { priority: 'high'; because: string }>
+  | DecidedEvent<'TicketAssigned', { assignee: string; assignedBy: string }>
+  | DecidedEvent<'InfoRequested', { question: string; requestedBy: string }>
+  | DecidedEvent<'InfoProvided', { message: string }>
+  | DecidedEvent<'FollowUpReceived', { message: string }>
+  | DecidedEvent<'NoteAdded', { body: string; author: string }>
+  | DecidedEvent<'ApprovalRecorded', { approver: string; role: StaffRef['role']; evidence: string[]; note: string }>
+  | DecidedEvent<'TicketVerified', {
+      verifiedBy: { kind: 'staff' | 'system'; id: string; role?: StaffRef['role'] };
+      evidence: string[];
+      note: string;
+      /** For the platform, which restores access on this event. */
+      username: string;
+      contactEmail: string;
+    }>
+  | DecidedEvent<'TicketRejected', { reason: string; note: string; rejectedBy: { kind: 'staff' | 'system'; id: string } }>
+  | DecidedEvent<'TicketMarkedOverdue', { dueAt: string }>
+  | DecidedEvent<'ReplyReminderSent', { dueAt: string; expiresAt: string }>;
+
+export type TicketEventType = TicketEvent['type'];
+export type TicketEventOf<T extends TicketEventType> = Extract<TicketEvent, { type: T }>;

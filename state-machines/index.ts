@@ -1,0 +1,2 @@
+export * from './recovery-ticket.machine';
+export * from './lifecycle-diagram';

@@ -1,0 +1,135 @@
+import { assign, setup } from 'xstate';
+
+/**
+ * The lifecycle of a recovery ticket, and the only place that says which step is allowed when.
+ * Pure: no I/O, no clock. The deciders ask it (`snapshot.can`) before they emit an event, and fold
+ * stored events through it (`transition`) to know where a ticket stands.
+ */
+
+export type StaffRole = 'admin' | 'supervisor' | 'agent';
+
+/** What the machine needs to know about a ticket beyond its state. */
+export interface TicketMachineContext {
+  reason: string;
+  /** The account was critical or frozen when the ticket was filed. */
+  critical: boolean;
+  frozen: boolean;
+  /** Staff id of the first approval of a critical account, waiting for a second approver. */
+  firstApprover?: string;
+  overdue: boolean;
+  reminded: boolean;
+}
+
+export interface TicketMachineInput {
+  reason: string;
+  critical: boolean;
+  frozen: boolean;
+}
+
+export type TicketMachineEvent =
+  | { type: 'ASSIGN' }
+  | { type: 'NOTE' }
+  | { type: 'RECORD_EVIDENCE' }
+  | { type: 'REQUEST_INFO' }
+  /** The requester writes: a follow-up while submitted, an answer while awaiting info. */
+  | { type: 'REPLY' }
+  /** A staff member verifies. */
+  | { type: 'APPROVE'; approver: string; role: StaffRole }
+  /** The engine verifies by itself after a valid recovery code. */
+  | { type: 'CODE_VERIFY' }
+  | { type: 'REJECT'; reason: string }
+  | { type: 'MARK_OVERDUE' }
+  | { type: 'REMIND' }
+  | { type: 'EXPIRE' };
+
+export const REJECTION_REASONS = [
+  'insufficient-evidence',
+  'suspected-fraud',
+  'duplicate',
+  'no-response',
+  'account-frozen',
+  'other',
+] as const;
+
+export const recoveryTicketMachine = setup({
+  types: {
+    context: {} as TicketMachineContext,
+    events: {} as TicketMachineEvent,
+    input: {} as TicketMachineInput,
+  },
+  guards: {
+    /** A critical account needs two approvers: the first approval only records itself. */
+    isFirstApprovalOfCriticalAccount: ({ context }) => context.critical && context.firstApprover === undefined,
+    /** The second approval of a critical account: a supervisor who is not the first approver. */
+    isSecondApprovalBySupervisor: ({ context, event }) =>
+      event.type === 'APPROVE' &&
+      context.critical &&
+      context.firstApprover !== undefined &&
+      event.role === 'supervisor' &&
+      event.approver !== context.firstApprover,
+    isOrdinaryAccount: ({ context }) => !context.critical,
+    /** A recovery code alone verifies only ordinary, unfrozen accounts that were not compromised. */
+    codeMayVerifyAlone: ({ context }) => !context.critical && !context.frozen && context.reason !== 'account-compromise',
+    hasKnownRejectionReason: ({ event }) =>
+      event.type === 'REJECT' && (REJECTION_REASONS as readonly string[]).includes(event.reason),
+    isNotOverdueYet: ({ context }) => !context.overdue,
+    isNotRemindedYet: ({ context }) => !context.reminded,
+  },
+  actions: {
+    /**
+     * For steps that are recorded in the log but leave state and context as they are. XState's
+     * `can()` counts a transition only if it has a target or an action, so they name this one.
+     */
+    recordInLog: () => undefined,
+    recordFirstApprover: assign({ firstApprover: ({ event }) => (event.type === 'APPROVE' ? event.approver : undefined) }),
+    markOverdue: assign({ overdue: true }),
+    markReminded: assign({ reminded: true }),
+    /** A new question gets its own reminder. */
+    clearReminder: assign({ reminded: false }),
+  },
+}).createMachine({
+  id: 'recovery-ticket',
+  initial: 'submitted',
+  context: ({ input }) => ({ ...input, overdue: false, reminded: false }),
+  states: {
+    submitted: {
+      on: {
+        ASSIGN: { actions: 'recordInLog' },
+        NOTE: { actions: 'recordInLog' },
+        RECORD_EVIDENCE: { actions: 'recordInLog' },
+        REPLY: { actions: 'recordInLog' },
+        REQUEST_INFO: { target: 'awaiting-info', actions: 'clearReminder' },
+        APPROVE: [
+          { guard: 'isOrdinaryAccount', target: 'verified' },
+          { guard: 'isSecondApprovalBySupervisor', target: 'verified' },
+          { guard: 'isFirstApprovalOfCriticalAccount', actions: 'recordFirstApprover' },
+        ],
+        CODE_VERIFY: { guard: 'codeMayVerifyAlone', target: 'verified' },
+        REJECT: { guard: 'hasKnownRejectionReason', target: 'rejected' },
+        MARK_OVERDUE: { guard: 'isNotOverdueYet', actions: 'markOverdue' },
+      },
+    },
+    'awaiting-info': {
+      on: {
+        ASSIGN: { actions: 'recordInLog' },
+        NOTE: { actions: 'recordInLog' },
+        RECORD_EVIDENCE: { actions: 'recordInLog' },
+        REPLY: { target: 'submitted' },
+        APPROVE: [
+          { guard: 'isOrdinaryAccount', target: 'verified' },
+          { guard: 'isSecondApprovalBySupervisor', target: 'verified' },
+          { guard: 'isFirstApprovalOfCriticalAccount', actions: 'recordFirstApprover' },
+        ],
+        CODE_VERIFY: { guard: 'codeMayVerifyAlone', target: 'verified' },
+        REJECT: { guard: 'hasKnownRejectionReason', target: 'rejected' },
+        REMIND: { guard: 'isNotRemindedYet', actions: 'markReminded' },
+        EXPIRE: { target: 'rejected' },
+      },
+    },
+    verified: { type: 'final' },
+    rejected: { type: 'final' },
+  },
+});
+
+export type TicketState = 'submitted' | 'awaiting-info' | 'verified' | 'rejected';
+export const TICKET_STATES: readonly TicketState[] = ['submitted', 'awaiting-info', 'verified', 'rejected'];
