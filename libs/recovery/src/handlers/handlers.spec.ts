@@ -1,0 +1,187 @@
+import { generateSync } from 'otplib';
+import { NotFound, StaleRevision, TooManyAttempts, TransitionNotAllowed } from '../shared/errors';
+import { streams } from '../shared/streams';
+import { recoveryHarness, type RecoveryHarness } from '../testing/recovery-harness';
+import {
+  ChangeTicketCommand,
+  CreateStaffCommand,
+  EnrolTotpCommand,
+  IssueRecoveryCodesCommand,
+  ReplyToTicketCommand,
+  SubmitTicketCommand,
+  UpsertAccountCommand,
+} from './commands';
+
+const admin = { kind: 'staff', id: 'admin' } as const;
+const agent = { id: 'agent-1', role: 'agent' } as const;
+const profile = (overrides = {}) => ({ primaryEmail: 'zoe@example.org', emails: ['zoe@example.org'], packages: [], critical: false, frozen: false, ...overrides });
+
+describe('command handlers on the SQLite store', () => {
+  let h: RecoveryHarness;
+  beforeEach(async () => {
+    h = await recoveryHarness();
+  });
+  afterEach(async () => h.close());
+
+  const request = (username: string, evidence: { recoveryCode?: string; totpCode?: string } = {}) => ({
+    username,
+    contactEmail: 'me@example.org',
+    previousEmails: [],
+    reason: 'lost-email' as const,
+    explanation: 'I lost my phone',
+    packages: [],
+    ...evidence,
+  });
+  const submit = (username: string, evidence = {}) => h.bus.execute(new SubmitTicketCommand(request(username, evidence), h.meta()));
+  const account = async (username: string, overrides = {}) => {
+    await h.bus.execute(new UpsertAccountCommand(username, profile(overrides), h.meta(admin)));
+    const { codes } = await h.bus.execute(new IssueRecoveryCodesCommand(username, h.meta(admin)));
+    return codes!;
+  };
+  const types = async (ticketId: string) => (await h.store.readStream(streams.ticket(ticketId))).map((e) => e.type);
+  const allEventsText = async () => JSON.stringify((await h.store.readAll()).map((e) => ({ d: e.data, m: e.metadata })));
+
+  it('answers a submission the same way whether or not the username exists', async () => {
+    await account('zoe');
+    const known = await submit('zoe');
+    const unknown = await submit('nobody');
+    for (const answer of [known, unknown]) {
+      expect(Object.keys(answer).sort()).toEqual(['accessToken', 'position', 'revision', 'state', 'ticketId', 'ticketNumber']);
+      expect(answer.state).toBe('submitted');
+      expect(answer.accessToken).toMatch(/^rqt_/);
+    }
+    expect(unknown.ticketNumber).toBe(known.ticketNumber + 1);
+  });
+
+  it('a valid recovery code verifies the ticket and is burned; the same code never works again', async () => {
+    const codes = await account('zoe');
+    const first = await submit('zoe', { recoveryCode: codes[3] });
+    expect(first.state).toBe('verified');
+    expect(await types(first.ticketId)).toEqual(['TicketSubmitted', 'EvidenceRecorded', 'TicketVerified']);
+    const again = await submit('zoe', { recoveryCode: codes[3] });
+    expect(again.state).toBe('submitted');
+    const evidence = (await h.store.readStream(streams.ticket(again.ticketId))).find((e) => e.type === 'EvidenceRecorded');
+    expect(evidence!.data).toMatchObject({ kind: 'recovery-code', outcome: 'already-used' });
+  });
+
+  it('burns a code once when two tickets present it at the same moment', async () => {
+    const codes = await account('zoe');
+    const results = await Promise.all([submit('zoe', { recoveryCode: codes[0] }), submit('zoe', { recoveryCode: codes[0] })]);
+    expect(results.map((r) => r.state).sort()).toEqual(['submitted', 'verified']);
+    const used = (await h.store.readStream(streams.account('zoe'))).filter((e) => e.type === 'RecoveryCodeUsed');
+    expect(used).toHaveLength(1);
+  });
+
+  it('a valid code on a critical account only raises priority', async () => {
+    const codes = await account('vip', { critical: true });
+    const result = await submit('vip', { recoveryCode: codes[1] });
+    expect(result.state).toBe('submitted');
+    expect(await types(result.ticketId)).toEqual(['TicketSubmitted', 'EvidenceRecorded', 'TicketPrioritised']);
+  });
+
+  it('records a TOTP code as evidence and refuses its replay', async () => {
+    await account('zoe');
+    const { secret } = await h.bus.execute(new EnrolTotpCommand('zoe', h.meta(admin)));
+    const code = generateSync({ secret, epoch: Math.floor(h.clock.now().getTime() / 1000) });
+    const first = await submit('zoe', { totpCode: code });
+    expect(first.state).toBe('submitted');
+    const second = await submit('zoe', { totpCode: code });
+    const outcome = async (id: string) => (await h.store.readStream(streams.ticket(id))).find((e) => e.type === 'EvidenceRecorded')!.data;
+    expect(await outcome(first.ticketId)).toMatchObject({ kind: 'totp', outcome: 'accepted' });
+    expect(await outcome(second.ticketId)).toMatchObject({ kind: 'totp', outcome: 'replayed' });
+  });
+
+  it('limits failed attempts per username: a sixth wrong code in five minutes is refused and stores no ticket', async () => {
+    await account('zoe');
+    for (let i = 0; i < 5; i++) await submit('zoe', { recoveryCode: '0000000000000000' });
+    const ticketsBefore = (await h.store.readAll({ filter: { streamPrefixes: ['ticket-'] } })).length;
+    await expect(submit('zoe', { recoveryCode: '0000000000000000' })).rejects.toBeInstanceOf(TooManyAttempts);
+    expect((await h.store.readAll({ filter: { streamPrefixes: ['ticket-'] } })).length).toBe(ticketsBefore);
+    // The same for a username with no account: the limit says nothing about existence.
+    for (let i = 0; i < 5; i++) await submit('ghost', { recoveryCode: '0000000000000000' });
+    await expect(submit('ghost', { recoveryCode: '0000000000000000' })).rejects.toBeInstanceOf(TooManyAttempts);
+    h.clock.advance(5 * 60_000);
+    await expect(submit('zoe', { recoveryCode: '0000000000000000' })).resolves.toMatchObject({ state: 'submitted' });
+  });
+
+  it('records a rate-limited reply attempt on the ticket and answers 429', async () => {
+    await account('zoe');
+    const ticket = await submit('zoe');
+    for (let i = 0; i < 5; i++) await h.bus.execute(new ReplyToTicketCommand(ticket.ticketId, { message: 'try', recoveryCode: 'ffffffffffffffff' }, h.meta()));
+    await expect(
+      h.bus.execute(new ReplyToTicketCommand(ticket.ticketId, { message: 'again', recoveryCode: 'ffffffffffffffff' }, h.meta())),
+    ).rejects.toBeInstanceOf(TooManyAttempts);
+    const last = (await h.store.readStream(streams.ticket(ticket.ticketId), { direction: 'backwards', maxCount: 1 }))[0]!;
+    expect(last.data).toEqual({ kind: 'recovery-code', outcome: 'rate-limited', via: 'reply' });
+  });
+
+  it('links a second open ticket for a username to the first', async () => {
+    const first = await submit('zoe');
+    const second = await submit('zoe');
+    const third = await submit('zoe');
+    const submitted = async (id: string) => (await h.store.readStream(streams.ticket(id)))[0]!.data as { duplicateOf?: string };
+    expect((await submitted(first.ticketId)).duplicateOf).toBeUndefined();
+    expect((await submitted(second.ticketId)).duplicateOf).toBe(first.ticketId);
+    expect((await submitted(third.ticketId)).duplicateOf).toBe(first.ticketId);
+    await h.bus.execute(new ChangeTicketCommand(first.ticketId, { type: 'RejectTicket', reason: 'other', note: '', by: agent }, h.meta()));
+    const fourth = await submit('zoe');
+    expect((await submitted(fourth.ticketId)).duplicateOf).toBe(second.ticketId);
+  });
+
+  it('applies a retried command once', async () => {
+    const ticket = await submit('zoe');
+    const meta = h.meta({ kind: 'staff', id: 'agent-1' });
+    const note = new ChangeTicketCommand(ticket.ticketId, { type: 'AddNote', body: 'called', by: agent }, meta);
+    const first = await h.bus.execute(note);
+    const second = await h.bus.execute(note);
+    expect(second).toEqual(first);
+    expect(await types(ticket.ticketId)).toEqual(['TicketSubmitted', 'NoteAdded']);
+  });
+
+  it('a refused command changes nothing and names the current state', async () => {
+    const ticket = await submit('zoe');
+    await h.bus.execute(new ChangeTicketCommand(ticket.ticketId, { type: 'RejectTicket', reason: 'other', note: '', by: agent }, h.meta()));
+    const before = await h.store.readAll();
+    const error = await h.bus
+      .execute(new ChangeTicketCommand(ticket.ticketId, { type: 'VerifyTicket', evidence: [], note: '', by: agent }, h.meta()))
+      .catch((e) => e);
+    expect(error).toBeInstanceOf(TransitionNotAllowed);
+    expect(error.state).toBe('rejected');
+    await expect(h.bus.execute(new ReplyToTicketCommand(ticket.ticketId, { message: 'hi' }, h.meta()))).rejects.toBeInstanceOf(TransitionNotAllowed);
+    expect(await h.store.readAll()).toEqual(before);
+  });
+
+  it('refuses a stale If-Match revision and an unknown ticket', async () => {
+    const ticket = await submit('zoe');
+    const change = (ifMatch?: bigint) =>
+      h.bus.execute(new ChangeTicketCommand(ticket.ticketId, { type: 'AddNote', body: 'x', by: agent }, h.meta(), ifMatch));
+    await expect(change(0n)).resolves.toMatchObject({ revision: '1' });
+    await expect(change(0n)).rejects.toBeInstanceOf(StaleRevision);
+    await expect(
+      h.bus.execute(new ChangeTicketCommand('nope', { type: 'AddNote', body: 'x', by: agent }, h.meta())),
+    ).rejects.toBeInstanceOf(NotFound);
+  });
+
+  it('assigns only to staff who work tickets', async () => {
+    const ticket = await submit('zoe');
+    const staff = await h.bus.execute(new CreateStaffCommand('Ada', 'agent', h.meta(admin)));
+    const auditor = await h.bus.execute(new CreateStaffCommand('Aud', 'auditor', h.meta(admin)));
+    await expect(
+      h.bus.execute(new ChangeTicketCommand(ticket.ticketId, { type: 'AssignTicket', assignee: staff.id, by: agent }, h.meta())),
+    ).resolves.toMatchObject({ state: 'submitted' });
+    await expect(
+      h.bus.execute(new ChangeTicketCommand(ticket.ticketId, { type: 'AssignTicket', assignee: auditor.id, by: agent }, h.meta())),
+    ).rejects.toMatchObject({ field: 'assignee' });
+  });
+
+  it('never writes a code, a TOTP secret or value, or a token into an event', async () => {
+    const codes = await account('zoe');
+    const { secret } = await h.bus.execute(new EnrolTotpCommand('zoe', h.meta(admin)));
+    const totp = generateSync({ secret, epoch: Math.floor(h.clock.now().getTime() / 1000) });
+    const staff = await h.bus.execute(new CreateStaffCommand('Ada', 'agent', h.meta(admin)));
+    const ticket = await submit('zoe', { recoveryCode: codes[0], totpCode: totp });
+    await submit('zoe', { recoveryCode: 'abcdefabcdef0123' });
+    const text = await allEventsText();
+    for (const plain of [...codes, secret, totp, staff.token, ticket.accessToken!, 'abcdefabcdef0123']) expect(text).not.toContain(plain);
+  });
+});
