@@ -94,6 +94,11 @@ export interface EventStore {
   readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
   subscribeToAll(options?: SubscribeOptions): Subscription;
+  /**
+   * The last revision and hash of every stream, where the store keeps them apart from the events
+   * (SQLite): the audit then also notices a stream's last event going missing.
+   */
+  streamHeads?(): Promise<Array<{ stream: string; revision: bigint; hash: string }>>;
   /** Position of the last event in the log (0n when empty). */
   headPosition(): Promise<bigint>;
   close(): Promise<void>;

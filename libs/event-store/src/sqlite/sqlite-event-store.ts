@@ -182,6 +182,11 @@ export class SqliteEventStore implements EventStore {
     });
   }
 
+  async streamHeads(): Promise<Array<{ stream: string; revision: bigint; hash: string }>> {
+    const rows = this.database.prepare('SELECT stream_name, revision, hash FROM streams').all() as Array<{ stream_name: string; revision: number; hash: string }>;
+    return rows.map((row) => ({ stream: row.stream_name, revision: BigInt(row.revision), hash: row.hash }));
+  }
+
   async headPosition(): Promise<bigint> {
     return BigInt(this.statements.maxPosition.get()?.head ?? 0);
   }

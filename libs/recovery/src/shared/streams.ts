@@ -4,7 +4,8 @@ export const streams = {
   account: (username: string) => `account-${username}`,
   requests: (username: string) => `requests-${username}`,
   staff: (staffId: string) => `staff-${staffId}`,
-  ticketNumbers: 'ticket-numbers',
+  // Not under 'ticket-': that prefix is for ticket streams only.
+  ticketNumbers: 'counter-ticket-numbers',
 } as const;
 
 export const TICKET_STREAM_PREFIX = 'ticket-';

@@ -1,4 +1,4 @@
-import { Global, Module } from '@nestjs/common';
+import { Global, Module, type DynamicModule, type Type } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { Test } from '@nestjs/testing';
 import { SecretBox } from '@reclaim/credentials';
@@ -13,11 +13,19 @@ import { CLOCK } from '../shared/clock';
 import type { CommandMeta } from '../shared/decided-event';
 import { TestClock } from './test-clock';
 
-/** The command side on a real SQLite file, with a clock the test moves. */
-export async function recoveryHarness(config: Partial<RecoveryConfig> = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'reclaim-recovery-'));
+type ModuleImports = Array<Type | DynamicModule>;
+
+/**
+ * The command side on a real SQLite file, with a clock the test moves. `imports` adds modules
+ * (the read side); `dataDir` reopens an earlier harness's data, as a restart would.
+ */
+export async function recoveryHarness(
+  config: Partial<RecoveryConfig> = {},
+  options: { imports?: (dir: string) => ModuleImports; dataDir?: string; clock?: TestClock } = {},
+) {
+  const dir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'reclaim-recovery-'));
   const store = new SqliteEventStore(join(dir, 'reclaim.sqlite'));
-  const clock = new TestClock();
+  const clock = options.clock ?? new TestClock();
   const secrets = new SecretBox(randomBytes(32));
   const fullConfig: RecoveryConfig = { slaResponseMs: 7 * 86_400_000, replyTimeoutMs: 14 * 86_400_000, bcryptCost: 4, ...config };
 
@@ -33,7 +41,7 @@ export async function recoveryHarness(config: Partial<RecoveryConfig> = {}) {
   })
   class TestInfrastructure {}
 
-  const moduleRef = await Test.createTestingModule({ imports: [TestInfrastructure, RecoveryModule] }).compile();
+  const moduleRef = await Test.createTestingModule({ imports: [TestInfrastructure, RecoveryModule, ...(options.imports?.(dir) ?? [])] }).compile();
   await moduleRef.init();
   return {
     bus: moduleRef.get(CommandBus),
@@ -42,10 +50,12 @@ export async function recoveryHarness(config: Partial<RecoveryConfig> = {}) {
     secrets,
     moduleRef,
     meta: (actor: CommandMeta['actor'] = { kind: 'public', id: 'anonymous' }): CommandMeta => ({ commandId: randomUUID(), actor }),
-    close: async () => {
+    dir,
+    /** Stops everything; the data stays when `keepData` (for a restart). */
+    close: async (keepData = false) => {
       await moduleRef.close();
       await store.close();
-      rmSync(dir, { recursive: true, force: true });
+      if (!keepData) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -1,6 +1,6 @@
 import { TransitionNotAllowed } from '../shared/errors';
 import type { TicketCommand } from './ticket.commands';
-import { decideTicket, evolveTicket, initialTicketState, lifecycleState, ticketDeadlines, type TicketState } from './ticket.decider';
+import { decideTicket, evolveTicket, initialTicketState, lifecycleState, restoreTicketState, serialiseTicketState, ticketDeadlines, type TicketState } from './ticket.decider';
 import type { EvidenceCheck, TicketEvent } from './ticket.events';
 
 const HOUR = 3_600_000;
@@ -238,5 +238,20 @@ describe('ticket decider: timers', () => {
     const closed = given(submitted(), { type: 'TicketRejected', data: { reason: 'other', note: '', rejectedBy: { kind: 'staff', id: 'a' } } });
     expect(when(closed, { type: 'MarkOverdue' }, 100)).toEqual([]);
     expect(ticketDeadlines(closed, policy)).toEqual({});
+  });
+});
+
+describe('ticket state serialisation', () => {
+  it('restores a state that decides as the original', () => {
+    const critical = given(
+      [submitted({ critical: true }), 0],
+      [{ type: 'ApprovalRecorded', data: { approver: 'agent-1', role: 'agent', evidence: [], note: '' } }, 1],
+    );
+    const restored = restoreTicketState(JSON.parse(JSON.stringify(serialiseTicketState(critical))));
+    expect(lifecycleState(restored)).toBe('submitted');
+    expect(restored.snapshot!.context).toEqual(critical.snapshot!.context);
+    refused(restored, { type: 'VerifyTicket', evidence: [], note: '', by: agent });
+    expect(types(when(restored, { type: 'VerifyTicket', evidence: [], note: '', by: supervisor }))).toEqual(['TicketVerified']);
+    expect(ticketDeadlines(restored, policy)).toEqual(ticketDeadlines(critical, policy));
   });
 });

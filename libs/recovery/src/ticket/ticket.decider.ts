@@ -115,19 +115,51 @@ function elapsed(since: string | undefined, until: string): number {
   return since ? Math.max(0, Date.parse(until) - Date.parse(since)) : 0;
 }
 
-/** When each timer of the ticket falls due, given the policy; none for a closed ticket. */
-export function ticketDeadlines(state: TicketState, policy: TicketPolicy): { overdueAt?: Date; remindAt?: Date; expireAt?: Date } {
+/**
+ * What each timer of an open ticket counts from, in epoch ms, independent of the configured
+ * durations: overdue at `overdue + SLA`, the reminder at `question + timeout / 2`, the expiry at
+ * `question + timeout`. The timer read model stores these, so a changed policy needs no rebuild.
+ */
+export function ticketTimerAnchors(state: TicketState): { overdue?: number; remind?: number; expire?: number } {
   const snapshot = state.snapshot;
   if (!snapshot || snapshot.status === 'done') return {};
   if (snapshot.value === 'submitted') {
     if (snapshot.context.overdue || !state.sla.runningSince) return {};
-    return { overdueAt: new Date(Date.parse(state.sla.runningSince) + policy.slaResponseMs - state.sla.usedMs) };
+    return { overdue: Date.parse(state.sla.runningSince) - state.sla.usedMs };
   }
   const askedAt = Date.parse(state.questionAskedAt ?? '');
   if (Number.isNaN(askedAt)) return {};
+  return { remind: snapshot.context.reminded ? undefined : askedAt, expire: askedAt };
+}
+
+/** When each timer of the ticket falls due under a policy; none for a closed ticket. */
+export function ticketDeadlines(state: TicketState, policy: TicketPolicy): { overdueAt?: Date; remindAt?: Date; expireAt?: Date } {
+  const anchors = ticketTimerAnchors(state);
+  const at = (anchor: number | undefined, after: number) => (anchor === undefined ? undefined : new Date(anchor + after));
   return {
-    remindAt: snapshot.context.reminded ? undefined : new Date(askedAt + policy.replyTimeoutMs / 2),
-    expireAt: new Date(askedAt + policy.replyTimeoutMs),
+    overdueAt: at(anchors.overdue, policy.slaResponseMs),
+    remindAt: at(anchors.remind, policy.replyTimeoutMs / 2),
+    expireAt: at(anchors.expire, policy.replyTimeoutMs),
+  };
+}
+
+/** A ticket state as plain JSON, for read models that keep it between events. */
+export interface SerialisedTicketState extends Omit<TicketState, 'snapshot' | 'revision' | 'commandIds'> {
+  revision: string;
+  lifecycle?: { value: string; context: TicketSnapshot['context'] };
+}
+
+export function serialiseTicketState({ snapshot, revision, commandIds: _ids, ...rest }: TicketState): SerialisedTicketState {
+  return { ...rest, revision: revision.toString(), lifecycle: snapshot && { value: snapshot.value as string, context: snapshot.context } };
+}
+
+/** Read models skip command ids: they never decide, so they never need to spot a repeat. */
+export function restoreTicketState({ lifecycle, revision, ...rest }: SerialisedTicketState): TicketState {
+  return {
+    ...rest,
+    revision: BigInt(revision),
+    commandIds: new Set(),
+    snapshot: lifecycle && recoveryTicketMachine.resolveState({ value: lifecycle.value, context: lifecycle.context }),
   };
 }
 

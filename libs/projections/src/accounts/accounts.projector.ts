@@ -1,0 +1,62 @@
+import type Database from 'better-sqlite3';
+import type { RecordedEvent } from '@reclaim/event-store';
+import type { AccountEvent } from '@reclaim/recovery';
+import type { Projector } from '../projector';
+
+/** What staff and integrators may read about an account: never a code, a hash or a secret. */
+export interface AccountView {
+  username: string;
+  primaryEmail: string;
+  emails: string[];
+  packages: string[];
+  critical: boolean;
+  frozen: boolean;
+  recoveryCodesRemaining: number;
+  totpEnrolled: boolean;
+}
+
+const ACCOUNT_PREFIX = 'account-';
+
+export class AccountsProjector implements Projector {
+  readonly name = 'accounts';
+  readonly version = 1;
+
+  setup(db: Database.Database): void {
+    db.exec('CREATE TABLE IF NOT EXISTS accounts (username TEXT PRIMARY KEY, view TEXT NOT NULL)');
+  }
+
+  reset(db: Database.Database): void {
+    db.exec('DELETE FROM accounts');
+  }
+
+  apply(db: Database.Database, stored: RecordedEvent): void {
+    if (!stored.streamName.startsWith(ACCOUNT_PREFIX)) return;
+    const username = stored.streamName.slice(ACCOUNT_PREFIX.length);
+    const event = stored as unknown as AccountEvent;
+    const view = readAccount(db, username);
+    let next: AccountView | undefined;
+    switch (event.type) {
+      case 'AccountRegistered':
+      case 'AccountUpdated':
+        next = { recoveryCodesRemaining: 0, totpEnrolled: false, ...view, ...event.data };
+        break;
+      case 'RecoveryCodesIssued':
+        next = view && { ...view, recoveryCodesRemaining: event.data.codes.length };
+        break;
+      case 'RecoveryCodeUsed':
+        next = view && { ...view, recoveryCodesRemaining: Math.max(0, view.recoveryCodesRemaining - 1) };
+        break;
+      case 'TotpEnrolled':
+        next = view && { ...view, totpEnrolled: true };
+        break;
+      default:
+        return;
+    }
+    if (next) db.prepare('INSERT OR REPLACE INTO accounts (username, view) VALUES (?, ?)').run(username, JSON.stringify(next));
+  }
+}
+
+export function readAccount(db: Database.Database, username: string): AccountView | undefined {
+  const row = db.prepare('SELECT view FROM accounts WHERE username = ?').get(username) as { view: string } | undefined;
+  return row ? (JSON.parse(row.view) as AccountView) : undefined;
+}

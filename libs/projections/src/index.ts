@@ -1,0 +1,13 @@
+export * from './projector';
+export * from './projection-runner';
+export * from './projectors';
+export * from './read-model-db';
+export * from './tickets/ticket-view';
+export * from './tickets/tickets.projector';
+export * from './staff/staff.projector';
+export * from './accounts/accounts.projector';
+export * from './audit/verify-audit';
+export * from './queries/ticket-queries';
+export * from './queries/queries';
+export * from './timers/ticket-timers';
+export { ProjectionsModule, type ProjectionsOptions } from './projections.module';

@@ -1,0 +1,319 @@
+import Database from 'better-sqlite3';
+import { QueryBus } from '@nestjs/cqrs';
+import type { SqliteEventStore } from '@reclaim/event-store';
+import {
+  ChangeTicketCommand,
+  CreateStaffCommand,
+  EnrolTotpCommand,
+  IssueRecoveryCodesCommand,
+  ReplyToTicketCommand,
+  SubmitTicketCommand,
+  UpsertAccountCommand,
+  type TicketCommand,
+} from '@reclaim/recovery';
+import { recoveryHarness, type RecoveryHarness } from '@reclaim/recovery/testing';
+import { join } from 'node:path';
+import { verifyAudit } from './audit/verify-audit';
+import { ProjectionRunner } from './projection-runner';
+import { ProjectionsModule } from './projections.module';
+import { GetTicketHistoryQuery, GetTicketQuery, ListQueueQuery, QueueStatsQuery } from './queries/queries';
+import { decodeCursor, TicketQueries } from './queries/ticket-queries';
+import { requesterView, staffView } from './tickets/ticket-view';
+import { TicketTimers } from './timers/ticket-timers';
+
+const HOUR = 3_600_000;
+const agent = { id: 'agent-1', role: 'agent' } as const;
+
+async function engine(options: { dataDir?: string; keep?: RecoveryHarness['clock'] } = {}) {
+  const h = await recoveryHarness(
+    { slaResponseMs: 10 * HOUR, replyTimeoutMs: 4 * HOUR },
+    { imports: (dir) => [ProjectionsModule.forRoot({ dataDir: dir, timers: false })], dataDir: options.dataDir, clock: options.keep },
+  );
+  const runner = h.moduleRef.get(ProjectionRunner);
+  const caughtUp = async () => expect(await runner.waitFor(await h.store.headPosition(), 5000)).toBe(true);
+  return {
+    ...h,
+    runner,
+    caughtUp,
+    queries: h.moduleRef.get(QueryBus),
+    tickets: h.moduleRef.get(TicketQueries),
+    timers: h.moduleRef.get(TicketTimers),
+    submit: (username: string, evidence: { recoveryCode?: string } = {}) =>
+      h.bus.execute(
+        new SubmitTicketCommand(
+          { username, contactEmail: `${username}@example.org`, previousEmails: [], reason: 'lost-email', explanation: 'help', packages: [], ...evidence },
+          h.meta(),
+        ),
+      ),
+    change: (ticketId: string, change: Exclude<TicketCommand, { type: 'SubmitTicket' | 'ReplyToTicket' }>) =>
+      h.bus.execute(new ChangeTicketCommand(ticketId, change, h.meta({ kind: 'staff', id: 'agent-1' }))),
+  };
+}
+type Engine = Awaited<ReturnType<typeof engine>>;
+
+describe('read side', () => {
+  let e: Engine;
+  beforeEach(async () => {
+    e = await engine();
+  });
+  afterEach(async () => e.close());
+
+  it('lists a queue in arrival order, page by page', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 7; i++) ids.push((await e.submit(`user${i}`)).ticketId);
+    await e.change(ids[2]!, { type: 'RequestInfo', question: '?', by: agent });
+    await e.caughtUp();
+    const seen: string[] = [];
+    let after: number | undefined;
+    for (;;) {
+      const page = await e.queries.execute(new ListQueueQuery('submitted', 'agent-1', 2, after));
+      seen.push(...page.items.map((item) => item.ticketId));
+      if (!page.next) break;
+      after = decodeCursor(page.next);
+    }
+    expect(seen).toEqual(ids.filter((_, i) => i !== 2));
+    const waiting = await e.queries.execute(new ListQueueQuery('awaiting-info', 'agent-1', 50));
+    expect(waiting.items).toEqual([
+      expect.objectContaining({ ticketId: ids[2], state: 'awaiting-info', username: 'user2', reason: 'lost-email', overdue: false, priority: 'normal', assignee: null }),
+    ]);
+    expect(e.tickets.queuePosition(ids[0]!)).toBe(1);
+    expect(e.tickets.queuePosition(ids[3]!)).toBe(3);
+    expect(e.tickets.queuePosition(ids[2]!)).toBeUndefined();
+  });
+
+  it('keeps mine, high-priority and decided queues, with counts and median time to decision', async () => {
+    const staff = await e.bus.execute(new CreateStaffCommand('Ada', 'agent', e.meta()));
+    await e.bus.execute(new UpsertAccountCommand('vip', { primaryEmail: 'v@x.org', emails: [], packages: [], critical: true, frozen: false }, e.meta()));
+    const { codes } = await e.bus.execute(new IssueRecoveryCodesCommand('vip', e.meta()));
+    const a = await e.submit('a');
+    const vip = await e.submit('vip', { recoveryCode: codes![0] });
+    await e.change(a.ticketId, { type: 'AssignTicket', assignee: staff.id, by: agent });
+    e.clock.advance(2 * HOUR);
+    await e.change(a.ticketId, { type: 'VerifyTicket', evidence: ['document'], note: 'ok', by: agent });
+    await e.caughtUp();
+    const queue = async (name: 'mine' | 'high-priority' | 'verified') =>
+      (await e.queries.execute(new ListQueueQuery(name, staff.id, 50))).items.map((item) => item.ticketId);
+    expect(await queue('mine')).toEqual([]); // decided tickets leave "mine"
+    expect(await queue('high-priority')).toEqual([vip.ticketId]);
+    expect(await queue('verified')).toEqual([a.ticketId]);
+    const stats = await e.queries.execute(new QueueStatsQuery(staff.id));
+    expect(stats.find((s) => s.queue === 'verified')).toEqual({ queue: 'verified', count: 1, medianTimeToDecisionSeconds: 7200 });
+    expect(stats.find((s) => s.queue === 'submitted')).toEqual({ queue: 'submitted', count: 1 });
+  });
+
+  it('shows staff everything and the requester only what is theirs', async () => {
+    const t = await e.submit('zoe');
+    await e.change(t.ticketId, { type: 'AddNote', body: 'internal: sounds fishy', by: agent });
+    await e.change(t.ticketId, { type: 'RequestInfo', question: 'Which phone?', by: agent });
+    await e.bus.execute(new ReplyToTicketCommand(t.ticketId, { message: 'The old one' }, e.meta()));
+    await e.caughtUp();
+    const view = (await e.queries.execute(new GetTicketQuery(t.ticketId)))!;
+    const staff = staffView(view);
+    expect(staff).toMatchObject({ state: 'submitted', username: 'zoe', notes: [{ body: 'internal: sounds fishy', author: 'agent-1' }] });
+    expect(staff.messages.map((m) => [m.from, m.kind, m.body])).toEqual([
+      ['staff', 'question', 'Which phone?'],
+      ['requester', 'answer', 'The old one'],
+    ]);
+    const requester = requesterView(view, 1);
+    expect(JSON.stringify(requester)).not.toContain('fishy');
+    expect(requester).not.toHaveProperty('username');
+    expect(requester).not.toHaveProperty('evidence');
+    expect(requester).toMatchObject({ state: 'submitted', queuePosition: 1 });
+  });
+
+  it('answers ?at= with the ticket as it stood then, from the log', async () => {
+    const t = await e.submit('zoe');
+    const before = new Date(Date.now());
+    await new Promise((r) => setTimeout(r, 15));
+    await e.change(t.ticketId, { type: 'RequestInfo', question: '?', by: agent });
+    await e.caughtUp();
+    const then = (await e.queries.execute(new GetTicketQuery(t.ticketId, before)))!;
+    const now = (await e.queries.execute(new GetTicketQuery(t.ticketId)))!;
+    expect(then.state).toBe('submitted');
+    expect(now.state).toBe('awaiting-info');
+    expect(await e.queries.execute(new GetTicketQuery(t.ticketId, new Date('2000-01-01')))).toBeUndefined();
+  });
+
+  it('lists a ticket history with actors and causation, and no token hash', async () => {
+    const t = await e.submit('zoe');
+    await e.change(t.ticketId, { type: 'AddNote', body: 'n', by: agent });
+    const history = await e.queries.execute(new GetTicketHistoryQuery(t.ticketId));
+    expect(history.map((h) => [h.type, h.revision, h.actor.kind])).toEqual([
+      ['TicketSubmitted', '0', 'public'],
+      ['NoteAdded', '1', 'staff'],
+    ]);
+    expect(history[1]!.causationId).toBeDefined();
+    expect(JSON.stringify(history)).not.toContain('requesterTokenHash');
+  });
+
+  it('fires SLA, reminder and no-response timers from the due-work list, once each', async () => {
+    const slow = await e.submit('slow');
+    const quiet = await e.submit('quiet');
+    await e.change(quiet.ticketId, { type: 'RequestInfo', question: 'Anyone?', by: agent });
+    await e.caughtUp();
+    expect(await e.timers.tick()).toBe(0);
+    e.clock.advance(2 * HOUR + 1);
+    expect(await e.timers.tick()).toBe(1); // the reminder, at half of 4 h
+    await e.caughtUp();
+    expect(await e.timers.tick()).toBe(0);
+    e.clock.advance(8 * HOUR);
+    await e.timers.tick(); // overdue (10 h) and expiry (4 h)
+    await e.caughtUp();
+    expect(e.tickets.view(slow.ticketId)).toMatchObject({ state: 'submitted', overdue: true });
+    expect(e.tickets.view(quiet.ticketId)).toMatchObject({ state: 'rejected', decision: { reason: 'no-response' } });
+    expect(e.tickets.view(quiet.ticketId)!.messages.map((m) => m.kind)).toEqual(['question', 'reminder']);
+    expect(await e.timers.tick()).toBe(0);
+    const overdue = await e.queries.execute(new ListQueueQuery('overdue', 'x', 50));
+    expect(overdue.items.map((i) => i.ticketId)).toEqual([slow.ticketId]);
+  });
+
+  it('keeps due timers across a restart', async () => {
+    const t = await e.submit('zoe');
+    await e.caughtUp();
+    await e.close(true);
+    const clock = e.clock;
+    clock.advance(11 * HOUR);
+    const restarted = await engine({ dataDir: e.dir, keep: clock });
+    try {
+      await restarted.caughtUp();
+      expect(await restarted.timers.tick()).toBe(1);
+      await restarted.caughtUp();
+      expect(restarted.tickets.view(t.ticketId)).toMatchObject({ overdue: true });
+    } finally {
+      e = restarted;
+    }
+  });
+
+  it('answers waitFor only once the read models reach a position', async () => {
+    const t = await e.submit('zoe');
+    expect(await e.runner.waitFor(BigInt(t.position), 5000)).toBe(true);
+    expect(e.tickets.view(t.ticketId)).toBeDefined();
+    expect(await e.runner.waitFor(BigInt(t.position) + 1000n, 200)).toBe(false);
+  });
+});
+
+describe('rebuild and tamper evidence', () => {
+  let e: Engine;
+  beforeAll(async () => {
+    e = await engine();
+    await randomHistory(e, 120);
+    await e.caughtUp();
+  });
+  afterAll(async () => e.close());
+
+  const dump = (db: Database.Database) =>
+    Object.fromEntries(
+      ['ticket_views', 'ticket_timers', 'staff', 'accounts'].map((table) => [table, db.prepare(`SELECT * FROM ${table} ORDER BY 1, 2`).all()]),
+    );
+
+  it('a rebuild from zero gives exactly what incremental processing gave', async () => {
+    const db = (e.store as SqliteEventStore).database;
+    const incremental = dump(db);
+    expect((incremental.ticket_views as unknown[]).length).toBeGreaterThan(10);
+    for (const name of ['tickets', 'staff', 'accounts']) await e.runner.rebuild(name);
+    expect(dump(db)).toEqual(incremental);
+  });
+
+  it('the untouched log verifies', async () => {
+    const report = await verifyAudit(e.store);
+    expect(report).toMatchObject({ ok: true });
+    expect(report.events).toBe(Number(await e.store.headPosition()));
+  });
+
+  describe('detects tampering', () => {
+    let copy: SqliteEventStoreFile;
+    beforeEach(async () => {
+      copy = await copyOf(e);
+    });
+    afterEach(async () => copy.close());
+
+    const aTicketStream = (db: Database.Database) =>
+      (db.prepare("SELECT stream_name AS s FROM streams WHERE stream_name LIKE 'ticket-%' AND revision >= 3 LIMIT 1").get() as { s: string }).s;
+
+    it('an edited event', async () => {
+      const stream = aTicketStream(copy.db);
+      copy.db.prepare("UPDATE events SET data = json_set(data, '$.forged', 1) WHERE stream_name = ? AND revision = 1").run(stream);
+      expect(await copy.verify()).toEqual(expect.objectContaining({ ok: false, firstBroken: { stream, revision: '1' } }));
+    });
+
+    it('an edited actor', async () => {
+      const stream = aTicketStream(copy.db);
+      copy.db.prepare("UPDATE events SET metadata = json_set(metadata, '$.actor.id', 'someone-else') WHERE stream_name = ? AND revision = 2").run(stream);
+      expect((await copy.verify()).firstBroken).toEqual({ stream, revision: '2' });
+    });
+
+    it('a removed event', async () => {
+      const stream = aTicketStream(copy.db);
+      copy.db.prepare('DELETE FROM events WHERE stream_name = ? AND revision = 1').run(stream);
+      expect((await copy.verify()).firstBroken).toEqual({ stream, revision: '1' });
+    });
+
+    it("a removed last event", async () => {
+      const stream = aTicketStream(copy.db);
+      const { last } = copy.db.prepare('SELECT MAX(revision) AS last FROM events WHERE stream_name = ?').get(stream) as { last: number };
+      copy.db.prepare('DELETE FROM events WHERE stream_name = ? AND revision = ?').run(stream, last);
+      expect((await copy.verify()).firstBroken).toEqual({ stream, revision: String(last) });
+    });
+
+    it('reordered events', async () => {
+      const stream = aTicketStream(copy.db);
+      const rows = copy.db.prepare('SELECT position FROM events WHERE stream_name = ? AND revision IN (1, 2) ORDER BY revision').all(stream) as Array<{ position: number }>;
+      // Swap the two events' places in the log (and their revisions with them).
+      copy.db.transaction(() => {
+        const [a, b] = rows.map((r) => r.position);
+        copy.db.prepare('UPDATE events SET position = -1 WHERE position = ?').run(a);
+        copy.db.prepare('UPDATE events SET position = ?, revision = -2 WHERE position = ?').run(a, b);
+        copy.db.prepare('UPDATE events SET position = ?, revision = 2 WHERE position = -1').run(b);
+        copy.db.prepare('UPDATE events SET revision = 1 WHERE position = ?').run(a);
+      })();
+      expect((await copy.verify()).firstBroken).toEqual({ stream, revision: '1' });
+    });
+  });
+});
+
+interface SqliteEventStoreFile {
+  db: Database.Database;
+  verify: () => ReturnType<typeof verifyAudit>;
+  close: () => Promise<void>;
+}
+
+/** A copy of the engine's database file, to tamper with. */
+async function copyOf(e: Engine): Promise<SqliteEventStoreFile> {
+  const { SqliteEventStore } = await import('@reclaim/event-store');
+  const file = join(e.dir, `copy-${Math.random().toString(36).slice(2)}.sqlite`);
+  await (e.store as SqliteEventStore).database.backup(file);
+  const store = new SqliteEventStore(file);
+  return { db: store.database, verify: () => verifyAudit(store), close: () => store.close() };
+}
+
+/** A seeded random story: accounts, staff, submissions, questions, replies, notes, decisions. */
+async function randomHistory(e: Engine, steps: number): Promise<void> {
+  let seed = 42;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const pick = <T>(items: T[]) => items[Math.floor(random() * items.length)]!;
+  const staff = await e.bus.execute(new CreateStaffCommand('Ada', 'agent', e.meta()));
+  await e.bus.execute(new CreateStaffCommand('Sam', 'supervisor', e.meta()));
+  for (const name of ['ann', 'bob', 'cat']) {
+    await e.bus.execute(new UpsertAccountCommand(name, { primaryEmail: `${name}@x.org`, emails: [], packages: [], critical: name === 'cat', frozen: false }, e.meta()));
+  }
+  const { codes } = await e.bus.execute(new IssueRecoveryCodesCommand('ann', e.meta()));
+  await e.bus.execute(new EnrolTotpCommand('bob', e.meta()));
+  const tickets: string[] = [];
+  for (let i = 0; i < steps; i++) {
+    e.clock.advance(random() * 3 * HOUR);
+    const ticket = tickets.length ? pick(tickets) : undefined;
+    const roll = random();
+    try {
+      if (!ticket || roll < 0.25) tickets.push((await e.submit(pick(['ann', 'bob', 'cat', 'dan']), roll < 0.05 ? { recoveryCode: pick(codes!) } : {})).ticketId);
+      else if (roll < 0.35) await e.change(ticket, { type: 'AssignTicket', assignee: staff.id, by: agent });
+      else if (roll < 0.5) await e.change(ticket, { type: 'RequestInfo', question: `q${i}`, by: agent });
+      else if (roll < 0.62) await e.bus.execute(new ReplyToTicketCommand(ticket, { message: `r${i}` }, e.meta()));
+      else if (roll < 0.75) await e.change(ticket, { type: 'AddNote', body: `n${i}`, by: agent });
+      else if (roll < 0.85) await e.change(ticket, { type: 'VerifyTicket', evidence: ['e'], note: 'v', by: pick([agent, { id: 'sup', role: 'supervisor' as const }]) });
+      else if (roll < 0.93) await e.change(ticket, { type: 'RejectTicket', reason: 'insufficient-evidence', note: 'x', by: agent });
+      else await e.timers.tick();
+    } catch (error) {
+      if (!['TransitionNotAllowed'].includes((error as Error).name)) throw error;
+    }
+  }
+}

@@ -1,0 +1,44 @@
+import { Query } from '@nestjs/cqrs';
+import type { AccountView } from '../accounts/accounts.projector';
+import type { AuditReport } from '../audit/verify-audit';
+import type { TicketView } from '../tickets/ticket-view';
+import type { HistoryEntry, QueueItem, QueueName } from './ticket-queries';
+
+/** Queries the API sends through the QueryBus. */
+export class GetTicketQuery extends Query<TicketView | undefined> {
+  constructor(readonly ticketId: string, readonly at?: Date) {
+    super();
+  }
+}
+
+export class GetQueuePositionQuery extends Query<number | undefined> {
+  constructor(readonly ticketId: string) {
+    super();
+  }
+}
+
+export class GetTicketHistoryQuery extends Query<HistoryEntry[]> {
+  constructor(readonly ticketId: string) {
+    super();
+  }
+}
+
+export class ListQueueQuery extends Query<{ items: QueueItem[]; next?: string }> {
+  constructor(readonly queue: QueueName, readonly viewer: string, readonly limit: number, readonly after?: number) {
+    super();
+  }
+}
+
+export class QueueStatsQuery extends Query<Array<{ queue: QueueName; count: number; medianTimeToDecisionSeconds?: number }>> {
+  constructor(readonly viewer: string) {
+    super();
+  }
+}
+
+export class GetAccountQuery extends Query<AccountView | undefined> {
+  constructor(readonly username: string) {
+    super();
+  }
+}
+
+export class VerifyAuditQuery extends Query<AuditReport> {}

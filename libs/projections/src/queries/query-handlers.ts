@@ -1,0 +1,82 @@
+import { Inject } from '@nestjs/common';
+import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
+import { readAccount } from '../accounts/accounts.projector';
+import { verifyAudit } from '../audit/verify-audit';
+import { READ_MODEL_DB, type ReadModelDb } from '../read-model-db';
+import {
+  GetAccountQuery,
+  GetQueuePositionQuery,
+  GetTicketHistoryQuery,
+  GetTicketQuery,
+  ListQueueQuery,
+  QueueStatsQuery,
+  VerifyAuditQuery,
+} from './queries';
+import { TicketQueries } from './ticket-queries';
+
+@QueryHandler(GetTicketQuery)
+export class GetTicketHandler implements IQueryHandler<GetTicketQuery> {
+  constructor(private readonly tickets: TicketQueries) {}
+  async execute({ ticketId, at }: GetTicketQuery) {
+    return at ? this.tickets.viewAt(ticketId, at) : this.tickets.view(ticketId);
+  }
+}
+
+@QueryHandler(GetQueuePositionQuery)
+export class GetQueuePositionHandler implements IQueryHandler<GetQueuePositionQuery> {
+  constructor(private readonly tickets: TicketQueries) {}
+  async execute({ ticketId }: GetQueuePositionQuery) {
+    return this.tickets.queuePosition(ticketId);
+  }
+}
+
+@QueryHandler(GetTicketHistoryQuery)
+export class GetTicketHistoryHandler implements IQueryHandler<GetTicketHistoryQuery> {
+  constructor(private readonly tickets: TicketQueries) {}
+  async execute({ ticketId }: GetTicketHistoryQuery) {
+    return this.tickets.history(ticketId);
+  }
+}
+
+@QueryHandler(ListQueueQuery)
+export class ListQueueHandler implements IQueryHandler<ListQueueQuery> {
+  constructor(private readonly tickets: TicketQueries) {}
+  async execute({ queue, viewer, limit, after }: ListQueueQuery) {
+    return this.tickets.queue(queue, { viewer, limit, after });
+  }
+}
+
+@QueryHandler(QueueStatsQuery)
+export class QueueStatsHandler implements IQueryHandler<QueueStatsQuery> {
+  constructor(private readonly tickets: TicketQueries) {}
+  async execute({ viewer }: QueueStatsQuery) {
+    return this.tickets.stats(viewer);
+  }
+}
+
+@QueryHandler(GetAccountQuery)
+export class GetAccountHandler implements IQueryHandler<GetAccountQuery> {
+  constructor(@Inject(READ_MODEL_DB) private readonly db: ReadModelDb) {}
+  async execute({ username }: GetAccountQuery) {
+    return readAccount(this.db, username);
+  }
+}
+
+@QueryHandler(VerifyAuditQuery)
+export class VerifyAuditHandler implements IQueryHandler<VerifyAuditQuery> {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+  async execute() {
+    return verifyAudit(this.store);
+  }
+}
+
+export const QUERY_HANDLERS = [
+  GetTicketHandler,
+  GetQueuePositionHandler,
+  GetTicketHistoryHandler,
+  ListQueueHandler,
+  QueueStatsHandler,
+  GetAccountHandler,
+  VerifyAuditHandler,
+];

@@ -1,0 +1,149 @@
+import type Database from 'better-sqlite3';
+import type { EventStore, RecordedEvent } from '@reclaim/event-store';
+import { streams } from '@reclaim/recovery';
+import { evolveTicketView, type TicketView } from '../tickets/ticket-view';
+import { readView } from '../tickets/tickets.projector';
+
+export const QUEUES = ['submitted', 'awaiting-info', 'overdue', 'mine', 'high-priority', 'verified', 'rejected'] as const;
+export type QueueName = (typeof QUEUES)[number];
+
+/** Each queue's condition; each has an index that ends in `seq`, so a page is an index range. */
+const QUEUE_WHERE: Record<QueueName, string> = {
+  submitted: "state = 'submitted'",
+  'awaiting-info': "state = 'awaiting-info'",
+  overdue: "state = 'submitted' AND overdue = 1",
+  mine: 'assignee = @viewer AND open = 1',
+  'high-priority': "open = 1 AND priority = 'high'",
+  verified: "state = 'verified'",
+  rejected: "state = 'rejected'",
+};
+
+export interface QueueItem {
+  ticketId: string;
+  ticketNumber: number;
+  state: string;
+  username: string;
+  reason: string;
+  submittedAt: string;
+  assignee: string | null;
+  overdue: boolean;
+  priority: string;
+}
+
+export interface HistoryEntry {
+  position: string;
+  revision: string;
+  type: string;
+  occurredAt: string;
+  recordedAt: string;
+  actor: { kind: string; id: string };
+  correlationId?: string;
+  causationId?: string;
+  data: unknown;
+}
+
+/** Fields of stored events that are for the engine only and never shown, even to auditors. */
+const HIDDEN_FIELDS: Record<string, string[]> = { TicketSubmitted: ['requesterTokenHash'] };
+
+/** Cursors are opaque to clients: the arrival sequence of the last item, base64url. */
+const encodeCursor = (seq: number) => Buffer.from(`s${seq}`).toString('base64url');
+export function decodeCursor(cursor: string): number | undefined {
+  const match = /^s(\d{1,18})$/.exec(Buffer.from(cursor, 'base64url').toString());
+  return match ? Number(match[1]) : undefined;
+}
+
+/** The read side's questions about tickets, answered from the read model or, for history, the log. */
+export class TicketQueries {
+  constructor(private readonly db: Database.Database, private readonly store: EventStore) {}
+
+  view(ticketId: string): TicketView | undefined {
+    return readView(this.db, ticketId);
+  }
+
+  /** The requester token hash of a ticket, for the requester guard. */
+  requesterTokenHash(ticketId: string): string | undefined {
+    const row = this.db.prepare('SELECT requester_token_hash AS hash FROM ticket_views WHERE ticket_id = ?').get(ticketId) as { hash: string } | undefined;
+    return row?.hash;
+  }
+
+  /** 1 = next: how many submitted tickets arrived before this one, plus one. */
+  queuePosition(ticketId: string): number | undefined {
+    const row = this.db
+      .prepare(
+        `SELECT COUNT(*) AS ahead FROM ticket_views WHERE state = 'submitted'
+         AND seq < (SELECT seq FROM ticket_views WHERE ticket_id = ? AND state = 'submitted')`,
+      )
+      .get(ticketId) as { ahead: number };
+    const mine = this.db.prepare("SELECT 1 FROM ticket_views WHERE ticket_id = ? AND state = 'submitted'").get(ticketId);
+    return mine ? row.ahead + 1 : undefined;
+  }
+
+  /** The ticket as it stood at `at`, folded from the log (not from a stored copy). */
+  async viewAt(ticketId: string, at: Date): Promise<TicketView | undefined> {
+    const events = await this.store.readStream(streams.ticket(ticketId));
+    let view: TicketView | undefined;
+    for (const event of events) {
+      if (Date.parse(event.recordedAt) > at.getTime()) break;
+      view = evolveTicketView(view, event);
+    }
+    if (!view) return undefined;
+    const duplicates = this.db
+      .prepare('SELECT ticket_id AS id, submitted_at AS submittedAt FROM ticket_views WHERE duplicate_of = ? ORDER BY seq')
+      .all(ticketId) as Array<{ id: string; submittedAt: string }>;
+    return { ...view, duplicates: duplicates.filter((d) => Date.parse(d.submittedAt) <= at.getTime()).map((d) => d.id) };
+  }
+
+  async history(ticketId: string): Promise<HistoryEntry[]> {
+    return (await this.store.readStream(streams.ticket(ticketId))).map(toHistoryEntry);
+  }
+
+  queue(name: QueueName, options: { viewer: string; limit: number; after?: number }): { items: QueueItem[]; next?: string } {
+    const rows = this.db
+      .prepare(
+        `SELECT seq, ticket_id, ticket_number, state, username, reason, submitted_at, assignee, overdue, priority
+         FROM ticket_views WHERE ${QUEUE_WHERE[name]} AND seq > @after ORDER BY seq LIMIT @limit`,
+      )
+      .all({ viewer: options.viewer, after: options.after ?? -1, limit: options.limit + 1 }) as Array<Record<string, never>>;
+    const page = rows.slice(0, options.limit);
+    const items = page.map((row) => ({
+      ticketId: row.ticket_id,
+      ticketNumber: row.ticket_number,
+      state: row.state,
+      username: row.username,
+      reason: row.reason,
+      submittedAt: row.submitted_at,
+      assignee: row.assignee,
+      overdue: row.overdue === 1,
+      priority: row.priority,
+    }));
+    return rows.length > options.limit ? { items, next: encodeCursor(page[page.length - 1]!.seq) } : { items };
+  }
+
+  /** How many tickets each queue holds, and for decided ones the median time to decision. */
+  stats(viewer: string): Array<{ queue: QueueName; count: number; medianTimeToDecisionSeconds?: number }> {
+    return QUEUES.map((queue) => {
+      const { count } = this.db.prepare(`SELECT COUNT(*) AS count FROM ticket_views WHERE ${QUEUE_WHERE[queue]}`).get({ viewer }) as { count: number };
+      if (queue !== 'verified' && queue !== 'rejected') return { queue, count };
+      const median = this.db
+        .prepare('SELECT decision_ms AS ms FROM ticket_views WHERE state = ? ORDER BY decision_ms LIMIT 1 OFFSET ?')
+        .get(queue, Math.floor((count - 1) / 2)) as { ms: number } | undefined;
+      return { queue, count, ...(median ? { medianTimeToDecisionSeconds: Math.round(median.ms / 1000) } : {}) };
+    });
+  }
+}
+
+export function toHistoryEntry(event: RecordedEvent): HistoryEntry {
+  const hidden = HIDDEN_FIELDS[event.type] ?? [];
+  const data = Object.fromEntries(Object.entries(event.data as Record<string, unknown>).filter(([key]) => !hidden.includes(key)));
+  return {
+    position: event.position.toString(),
+    revision: event.revision.toString(),
+    type: event.type,
+    occurredAt: event.metadata.occurredAt,
+    recordedAt: event.recordedAt,
+    actor: event.metadata.actor ?? { kind: 'system', id: 'unknown' },
+    correlationId: event.metadata.correlationId,
+    causationId: event.metadata.causationId,
+    data,
+  };
+}

@@ -1,0 +1,171 @@
+import type { RecordedEvent } from '@reclaim/event-store';
+import {
+  evolveTicket,
+  initialTicketState,
+  lifecycleState,
+  restoreTicketState,
+  serialiseTicketState,
+  type SerialisedTicketState,
+  type TicketEvent,
+} from '@reclaim/recovery';
+
+export interface TicketMessage {
+  id: string;
+  from: 'requester' | 'staff' | 'system';
+  kind: 'question' | 'answer' | 'follow-up' | 'reminder';
+  body: string;
+  at: string;
+}
+
+export type EvidenceItem =
+  | { source: 'engine'; kind: 'recovery-code' | 'totp'; outcome: string; via: string; at: string }
+  | { source: 'staff'; items: string[]; by: string; note: string; at: string };
+
+/**
+ * Everything staff may know about a ticket, folded from its events. The lifecycle part is the
+ * decider's own state, so the view never has an opinion of its own on what state a ticket is in.
+ */
+export interface TicketView {
+  ticketId: string;
+  ticketNumber: number;
+  state: string;
+  reason: string;
+  submittedAt: string;
+  updatedAt: string;
+  revision: string;
+  position: string;
+  username: string;
+  contactEmail: string;
+  previousEmails: string[];
+  explanation: string;
+  packages: string[];
+  accountKnown: boolean;
+  messages: TicketMessage[];
+  openQuestion?: { question: string; askedAt: string };
+  evidence: EvidenceItem[];
+  assignee?: string;
+  notes: Array<{ author: string; body: string; at: string }>;
+  duplicateOf?: string;
+  duplicates: string[];
+  overdue: boolean;
+  priority: 'normal' | 'high';
+  approvals: Array<{ approver: string; role: string; at: string }>;
+  decision?: { state: 'verified' | 'rejected'; by: { kind: string; id: string }; reason?: string; note: string; at: string };
+  lifecycle: SerialisedTicketState;
+}
+
+/** Folds one stored event into the view (undefined before the ticket exists). Pure. */
+export function evolveTicketView(view: TicketView | undefined, stored: RecordedEvent): TicketView | undefined {
+  const event = stored as unknown as TicketEvent & RecordedEvent;
+  const at = stored.metadata.occurredAt;
+  if (event.type === 'TicketSubmitted') {
+    const d = event.data;
+    const lifecycle = evolveTicket(initialTicketState(), stored);
+    return {
+      ticketId: d.ticketId,
+      ticketNumber: d.ticketNumber,
+      state: lifecycleState(lifecycle)!,
+      reason: d.reason,
+      submittedAt: at,
+      updatedAt: at,
+      revision: stored.revision.toString(),
+      position: stored.position.toString(),
+      username: d.username,
+      contactEmail: d.contactEmail,
+      previousEmails: d.previousEmails,
+      explanation: d.explanation,
+      packages: d.packages,
+      accountKnown: d.accountKnown,
+      messages: [],
+      evidence: [],
+      notes: [],
+      duplicateOf: d.duplicateOf,
+      duplicates: [],
+      overdue: false,
+      priority: 'normal',
+      approvals: [],
+      lifecycle: serialiseTicketState(lifecycle),
+    };
+  }
+  if (!view) return undefined;
+  const lifecycle = evolveTicket(restoreTicketState(view.lifecycle), stored);
+  const next: TicketView = {
+    ...view,
+    state: lifecycleState(lifecycle)!,
+    overdue: lifecycle.snapshot!.context.overdue,
+    priority: lifecycle.priority,
+    updatedAt: at,
+    revision: stored.revision.toString(),
+    position: stored.position.toString(),
+    lifecycle: serialiseTicketState(lifecycle),
+  };
+  const message = (from: TicketMessage['from'], kind: TicketMessage['kind'], body: string) => {
+    next.messages = [...view.messages, { id: stored.id, from, kind, body, at }];
+  };
+  switch (event.type) {
+    case 'EvidenceRecorded':
+      next.evidence = [...view.evidence, { source: 'engine', ...event.data, at }];
+      break;
+    case 'TicketAssigned':
+      next.assignee = event.data.assignee;
+      break;
+    case 'InfoRequested':
+      message('staff', 'question', event.data.question);
+      next.openQuestion = { question: event.data.question, askedAt: at };
+      break;
+    case 'InfoProvided':
+      message('requester', 'answer', event.data.message);
+      next.openQuestion = undefined;
+      break;
+    case 'FollowUpReceived':
+      message('requester', 'follow-up', event.data.message);
+      break;
+    case 'ReplyReminderSent':
+      message('system', 'reminder', `A reminder: please answer the open question before ${event.data.expiresAt}.`);
+      break;
+    case 'NoteAdded':
+      next.notes = [...view.notes, { author: event.data.author, body: event.data.body, at }];
+      break;
+    case 'ApprovalRecorded':
+      next.approvals = [...view.approvals, { approver: event.data.approver, role: event.data.role, at }];
+      next.evidence = [...view.evidence, { source: 'staff', items: event.data.evidence, by: event.data.approver, note: event.data.note, at }];
+      break;
+    case 'TicketVerified': {
+      const { verifiedBy, evidence, note } = event.data;
+      if (verifiedBy.kind === 'staff') {
+        next.approvals = [...view.approvals, { approver: verifiedBy.id, role: verifiedBy.role ?? 'agent', at }];
+        next.evidence = [...view.evidence, { source: 'staff', items: evidence, by: verifiedBy.id, note, at }];
+      }
+      next.decision = { state: 'verified', by: { kind: verifiedBy.kind, id: verifiedBy.id }, note, at };
+      next.openQuestion = undefined;
+      break;
+    }
+    case 'TicketRejected':
+      next.decision = { state: 'rejected', by: event.data.rejectedBy, reason: event.data.reason, note: event.data.note, at };
+      next.openQuestion = undefined;
+      break;
+  }
+  return next;
+}
+
+/** The staff view, as the API shows it. */
+export function staffView(view: TicketView): Omit<TicketView, 'lifecycle'> {
+  const { lifecycle: _lifecycle, ...rest } = view;
+  return rest;
+}
+
+/** Only what the requester may see: their messages and the staff's questions, never notes or evidence. */
+export function requesterView(view: TicketView, queuePosition?: number) {
+  return {
+    ticketId: view.ticketId,
+    ticketNumber: view.ticketNumber,
+    state: view.state,
+    reason: view.reason,
+    submittedAt: view.submittedAt,
+    updatedAt: view.updatedAt,
+    messages: view.messages,
+    openQuestion: view.openQuestion,
+    revision: view.revision,
+    ...(view.state === 'submitted' && queuePosition !== undefined ? { queuePosition } : {}),
+  };
+}

@@ -1,0 +1,115 @@
+import type Database from 'better-sqlite3';
+import type { RecordedEvent } from '@reclaim/event-store';
+import { restoreTicketState, TICKET_STREAM_PREFIX, ticketTimerAnchors, type TicketEvent } from '@reclaim/recovery';
+import type { Projector } from '../projector';
+import { evolveTicketView, type TicketView } from './ticket-view';
+
+export const TIMER_KINDS = ['overdue', 'remind', 'expire'] as const;
+export type TimerKind = (typeof TIMER_KINDS)[number];
+
+/**
+ * The `ticket_views` read model (staff view, queue columns, requester token hash) and the
+ * `ticket_timers` due-work list, kept in one transaction with the checkpoint.
+ */
+export class TicketsProjector implements Projector {
+  readonly name = 'tickets';
+  readonly version = 1;
+
+  setup(db: Database.Database): void {
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS ticket_views (
+        ticket_id TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL,               -- position of TicketSubmitted: arrival order and cursor
+        ticket_number INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        open INTEGER NOT NULL,
+        username TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        submitted_at TEXT NOT NULL,
+        assignee TEXT,
+        overdue INTEGER NOT NULL,
+        priority TEXT NOT NULL,
+        duplicate_of TEXT,
+        requester_token_hash TEXT NOT NULL,
+        decision_ms INTEGER,
+        view TEXT NOT NULL
+      );
+      CREATE UNIQUE INDEX IF NOT EXISTS ticket_views_seq ON ticket_views (seq);
+      CREATE INDEX IF NOT EXISTS ticket_views_state ON ticket_views (state, seq);
+      CREATE INDEX IF NOT EXISTS ticket_views_overdue ON ticket_views (state, overdue, seq);
+      CREATE INDEX IF NOT EXISTS ticket_views_priority ON ticket_views (open, priority, seq);
+      CREATE INDEX IF NOT EXISTS ticket_views_assignee ON ticket_views (assignee, open, seq);
+      CREATE INDEX IF NOT EXISTS ticket_views_decision ON ticket_views (state, decision_ms);
+      CREATE INDEX IF NOT EXISTS ticket_views_duplicates ON ticket_views (duplicate_of);
+      CREATE TABLE IF NOT EXISTS ticket_timers (
+        ticket_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        anchor_ms INTEGER NOT NULL,         -- due at anchor + the configured duration
+        PRIMARY KEY (ticket_id, kind)
+      );
+      CREATE INDEX IF NOT EXISTS ticket_timers_due ON ticket_timers (kind, anchor_ms);
+    `);
+  }
+
+  reset(db: Database.Database): void {
+    db.exec('DELETE FROM ticket_views; DELETE FROM ticket_timers;');
+  }
+
+  apply(db: Database.Database, event: RecordedEvent): void {
+    if (!event.streamName.startsWith(TICKET_STREAM_PREFIX)) return;
+    const ticketId = event.streamName.slice(TICKET_STREAM_PREFIX.length);
+    const before = readView(db, ticketId);
+    const view = evolveTicketView(before, event);
+    if (!view) return;
+    const submitted = event.type === 'TicketSubmitted' ? (event as unknown as Extract<TicketEvent, { type: 'TicketSubmitted' }>).data : undefined;
+    const decisionMs = view.decision ? Date.parse(view.decision.at) - Date.parse(view.submittedAt) : null;
+    db.prepare(
+      `INSERT INTO ticket_views (ticket_id, seq, ticket_number, state, open, username, reason, submitted_at, assignee, overdue,
+         priority, duplicate_of, requester_token_hash, decision_ms, view)
+       VALUES (@ticketId, @seq, @ticketNumber, @state, @open, @username, @reason, @submittedAt, @assignee, @overdue,
+         @priority, @duplicateOf, @tokenHash, @decisionMs, @view)
+       ON CONFLICT (ticket_id) DO UPDATE SET state = excluded.state, open = excluded.open, assignee = excluded.assignee,
+         overdue = excluded.overdue, priority = excluded.priority, decision_ms = excluded.decision_ms, view = excluded.view`,
+    ).run({
+      ticketId,
+      seq: event.position,
+      ticketNumber: view.ticketNumber,
+      state: view.state,
+      open: view.decision ? 0 : 1,
+      username: view.username,
+      reason: view.reason,
+      submittedAt: view.submittedAt,
+      assignee: view.assignee ?? null,
+      overdue: view.overdue ? 1 : 0,
+      priority: view.priority,
+      duplicateOf: view.duplicateOf ?? null,
+      tokenHash: submitted?.requesterTokenHash ?? '',
+      decisionMs,
+      view: JSON.stringify(view),
+    });
+    if (submitted?.duplicateOf) this.addDuplicate(db, submitted.duplicateOf, ticketId);
+    this.updateTimers(db, ticketId, view);
+  }
+
+  private addDuplicate(db: Database.Database, originalId: string, duplicateId: string): void {
+    const original = readView(db, originalId);
+    if (!original || original.duplicates.includes(duplicateId)) return;
+    original.duplicates = [...original.duplicates, duplicateId];
+    db.prepare('UPDATE ticket_views SET view = ? WHERE ticket_id = ?').run(JSON.stringify(original), originalId);
+  }
+
+  private updateTimers(db: Database.Database, ticketId: string, view: TicketView): void {
+    const anchors = ticketTimerAnchors(restoreTicketState(view.lifecycle));
+    db.prepare('DELETE FROM ticket_timers WHERE ticket_id = ?').run(ticketId);
+    const insert = db.prepare('INSERT INTO ticket_timers (ticket_id, kind, anchor_ms) VALUES (?, ?, ?)');
+    for (const kind of TIMER_KINDS) {
+      const anchor = anchors[kind];
+      if (anchor !== undefined) insert.run(ticketId, kind, anchor);
+    }
+  }
+}
+
+export function readView(db: Database.Database, ticketId: string): TicketView | undefined {
+  const row = db.prepare('SELECT view FROM ticket_views WHERE ticket_id = ?').get(ticketId) as { view: string } | undefined;
+  return row ? (JSON.parse(row.view) as TicketView) : undefined;
+}

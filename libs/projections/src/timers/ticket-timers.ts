@@ -1,0 +1,74 @@
+import type Database from 'better-sqlite3';
+import type { CommandBus } from '@nestjs/cqrs';
+import { ChangeTicketCommand, type Clock, type TicketPolicy } from '@reclaim/recovery';
+import type { TimerKind } from '../tickets/tickets.projector';
+
+const COMMAND_FOR: Record<TimerKind, 'MarkOverdue' | 'RemindRequester' | 'ExpireTicket'> = {
+  overdue: 'MarkOverdue',
+  remind: 'RemindRequester',
+  expire: 'ExpireTicket',
+};
+
+/**
+ * Fires due timers: every tick it reads the due-work list (kept by the tickets projector from the
+ * log, so it survives restarts) and sends each ticket its timer command. The command id is made
+ * from the timer itself, so a timer that fires twice (two instances, a restart, a slow
+ * projection) is applied once; the decider checks again that it is really due.
+ */
+export class TicketTimers {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<number>;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly commands: CommandBus,
+    private readonly clock: Clock,
+    private readonly policy: TicketPolicy,
+    private readonly onError: (error: unknown) => void = () => undefined,
+  ) {}
+
+  start(intervalMs = 1000): void {
+    this.timer = setInterval(() => void this.tick(), intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** Sends every due timer once; answers how many were sent. Ticks never overlap. */
+  tick(): Promise<number> {
+    this.running ??= this.fireDue().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async fireDue(): Promise<number> {
+    const now = this.clock.now().getTime();
+    const durations: Record<TimerKind, number> = {
+      overdue: this.policy.slaResponseMs,
+      remind: this.policy.replyTimeoutMs / 2,
+      expire: this.policy.replyTimeoutMs,
+    };
+    let sent = 0;
+    for (const kind of Object.keys(durations) as TimerKind[]) {
+      const due = this.db
+        .prepare('SELECT ticket_id AS ticketId, anchor_ms AS anchor FROM ticket_timers WHERE kind = ? AND anchor_ms <= ? ORDER BY anchor_ms LIMIT 500')
+        .all(kind, now - durations[kind]) as Array<{ ticketId: string; anchor: number }>;
+      for (const { ticketId, anchor } of due) {
+        try {
+          await this.commands.execute(
+            new ChangeTicketCommand(ticketId, { type: COMMAND_FOR[kind] }, {
+              commandId: `timer-${kind}-${ticketId}-${anchor}`,
+              actor: { kind: 'system', id: `timer:${kind}` },
+            }),
+          );
+          sent++;
+        } catch (error) {
+          this.onError(error);
+        }
+      }
+    }
+    return sent;
+  }
+}

@@ -1,0 +1,2 @@
+export { TestClock } from './test-clock';
+export { recoveryHarness, type RecoveryHarness } from './recovery-harness';
