@@ -3,7 +3,6 @@ import { EventEmitter } from 'node:events';
 import type { EventStore, RecordedEvent, Subscription } from '@reclaim/event-store';
 import type { Projector } from './projector';
 
-const PAGE_SIZE = 2000;
 
 interface Loop {
   projector: Projector;
@@ -28,6 +27,8 @@ export class ProjectionRunner {
     readonly db: Database.Database,
     private readonly projectors: Projector[],
     private readonly onError: (projector: string, error: unknown) => void = () => undefined,
+    /** Events a catch-up transaction applies at most. */
+    private readonly pageSize = 2000,
   ) {
     db.exec(`CREATE TABLE IF NOT EXISTS projection_checkpoints (
       name TEXT PRIMARY KEY, position INTEGER NOT NULL, version INTEGER NOT NULL, updated_at TEXT NOT NULL)`);
@@ -112,7 +113,7 @@ export class ProjectionRunner {
     for (const projector of this.projectors) {
       let position = this.checkpoint(projector);
       while (position < head) {
-        const page = await this.store.readAll({ fromPosition: position + 1n, maxCount: PAGE_SIZE });
+        const page = await this.store.readAll({ fromPosition: position + 1n, maxCount: this.pageSize });
         if (page.length === 0) break;
         position = this.applyPage(projector, page);
         onProgress?.(projector.name, position, head);
@@ -123,6 +124,22 @@ export class ProjectionRunner {
   private checkpoint(projector: Projector): bigint {
     const row = this.db.prepare('SELECT position FROM projection_checkpoints WHERE name = ?').get(projector.name) as { position: number } | undefined;
     return BigInt(row?.position ?? 0);
+  }
+
+  /** Empties one read model and its checkpoint (the CLI then catches up). */
+  reset(name: string): void {
+    const projector = this.projectors.find((p) => p.name === name);
+    if (!projector) throw new Error(`no projector named ${name}; known: ${this.names().join(', ')}`);
+    this.resetProjector(projector);
+  }
+
+  names(): string[] {
+    return this.projectors.map((p) => p.name);
+  }
+
+  /** Stored checkpoints, whether or not loops run (CLI). */
+  checkpoints(): Record<string, bigint> {
+    return Object.fromEntries(this.projectors.map((p) => [p.name, this.checkpoint(p)]));
   }
 
   private resetProjector(projector: Projector): void {
@@ -163,7 +180,7 @@ export class ProjectionRunner {
       while (!loop.stopped) {
         try {
           // Catch up page by page until a page comes back empty...
-          const page = await this.store.readAll({ fromPosition: loop.position + 1n, maxCount: PAGE_SIZE });
+          const page = await this.store.readAll({ fromPosition: loop.position + 1n, maxCount: this.pageSize });
           if (page.length > 0) {
             advance(this.applyPage(projector, page));
             continue;

@@ -1,0 +1,138 @@
+import Database from 'better-sqlite3';
+import { ChangeTicketCommand, SubmitTicketCommand } from '@reclaim/recovery';
+import { recoveryHarness } from '@reclaim/recovery/testing';
+import { ProjectionsModule } from '@reclaim/projections';
+import { lifecycleDocument, recoveryTicketMachine } from '@reclaim/state-machines';
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from './cli';
+
+async function cli(dataDir: string, ...args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const status = await runCli(args, { out: (t) => out.push(t), err: (t) => err.push(t), env: { RECLAIM_DATA_DIR: dataDir } });
+  return { status, out, err: err.join('\n') };
+}
+
+/** A data dir holding a few tickets, written through the real command side. */
+async function dataDirWithTickets(count: number): Promise<{ dir: string; ticketIds: string[] }> {
+  const h = await recoveryHarness({}, { imports: (dir) => [ProjectionsModule.forRoot({ dataDir: dir, timers: false })] });
+  const ticketIds: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const { ticketId } = await h.bus.execute(
+      new SubmitTicketCommand({ username: `u${i}`, contactEmail: 'x@example.org', previousEmails: [], reason: 'lost-2fa', explanation: 'e', packages: [] }, h.meta()),
+    );
+    await h.bus.execute(new ChangeTicketCommand(ticketId, { type: 'AddNote', body: `note ${i}`, by: { id: 'a', role: 'agent' } }, h.meta()));
+    ticketIds.push(ticketId);
+  }
+  await h.close(true);
+  return { dir: h.dir, ticketIds };
+}
+
+describe('operator CLI', () => {
+  let dir: string;
+  let ticketIds: string[];
+  beforeAll(async () => {
+    ({ dir, ticketIds } = await dataDirWithTickets(5));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('verifies an intact log (exit 0) and names the first broken link of a tampered copy (exit 1)', async () => {
+    const ok = await cli(dir, 'verify');
+    expect(ok.status).toBe(0);
+    expect(JSON.parse(ok.out[0]!)).toMatchObject({ ok: true, streams: expect.any(Number) });
+    const copy = mkdtempSync(join(tmpdir(), 'reclaim-cli-'));
+    copyFileSync(join(dir, 'reclaim.sqlite'), join(copy, 'reclaim.sqlite'));
+    const db = new Database(join(copy, 'reclaim.sqlite'));
+    db.prepare("UPDATE events SET data = json_set(data, '$.body', 'rewritten') WHERE type = 'NoteAdded' AND stream_name = ?").run(`ticket-${ticketIds[1]}`);
+    db.close();
+    const broken = await cli(copy, 'verify');
+    expect(broken.status).toBe(1);
+    expect(JSON.parse(broken.out[0]!).firstBroken).toEqual({ stream: `ticket-${ticketIds[1]}`, revision: '1' });
+    expect(broken.err).toContain('BROKEN');
+    rmSync(copy, { recursive: true, force: true });
+  });
+
+  it('exports one ticket or the whole log as JSON Lines', async () => {
+    const one = await cli(dir, 'export', '--ticket', ticketIds[0]!);
+    expect(one.status).toBe(0);
+    expect(one.out.map((line) => JSON.parse(line).type)).toEqual(['TicketSubmitted', 'NoteAdded']);
+    const all = await cli(dir, 'export', '--all');
+    const lines = all.out.map((line) => JSON.parse(line));
+    expect(lines.map((l) => BigInt(l.position))).toEqual(lines.map((_, i) => BigInt(i + 1)));
+    expect(all.out.join('\n')).not.toContain('requesterTokenHash');
+    expect((await cli(dir, 'export', '--ticket', 'missing')).status).toBe(1);
+  });
+
+  it('rebuilds read models with progress, and shows positions and lag', async () => {
+    const rebuilt = await cli(dir, 'rebuild', 'tickets');
+    expect(rebuilt.status).toBe(0);
+    expect(rebuilt.err).toMatch(/tickets: \d+\/\d+ \(100%\)/);
+    const positions = JSON.parse((await cli(dir, 'positions')).out[0]!);
+    expect(positions.projectors).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'tickets', lag: '0' })]));
+  });
+
+  it('prints the lifecycle diagram generated from the machine', async () => {
+    const diagram = await cli(dir, 'diagram');
+    expect(diagram.out[0]).toBe(lifecycleDocument(recoveryTicketMachine));
+  });
+
+  it('says how to use it, with exit status 2', async () => {
+    expect((await cli(dir)).status).toBe(2);
+    expect((await cli(dir, 'frobnicate')).err).toContain('unknown command');
+    expect((await cli(dir, 'rebuild', 'nope')).status).toBe(2);
+    expect((await cli(join(dir, 'nowhere'), 'verify')).status).toBe(2);
+  });
+});
+
+describe('projection after SIGKILL', () => {
+  it('resumes from its checkpoint without applying an event twice', async () => {
+    const { SqliteEventStore } = await import('@reclaim/event-store');
+    const dir = mkdtempSync(join(tmpdir(), 'reclaim-projection-kill-'));
+    const store = new SqliteEventStore(join(dir, 'reclaim.sqlite'));
+    // A large log written directly: 400 tickets with 60 notes each (24,400 events).
+    const meta = { occurredAt: new Date().toISOString(), schemaVersion: 1 };
+    for (let t = 0; t < 400; t++) {
+      const submitted = {
+        id: `s-${t}`, type: 'TicketSubmitted', metadata: meta,
+        data: { ticketId: `k${t}`, ticketNumber: t + 1, username: `u${t}`, contactEmail: 'x@example.org', previousEmails: [], reason: 'lost-email', explanation: '', packages: [], accountKnown: false, critical: false, frozen: false, requesterTokenHash: 'h' },
+      };
+      const notes = Array.from({ length: 60 }, (_, n) => ({ id: `n-${t}-${n}`, type: 'NoteAdded', metadata: meta, data: { body: `${n}`, author: 'a' } }));
+      await store.appendToStream(`ticket-k${t}`, [submitted, ...notes]);
+    }
+    await store.close();
+
+    const main = join(__dirname, 'main.ts');
+    const register = join(__dirname, '..', '..', '..', 'test', 'support', 'ts-register.js');
+    const checkpoint = () => {
+      const db = new Database(join(dir, 'reclaim.sqlite'), { readonly: true });
+      const row = db.prepare("SELECT position FROM projection_checkpoints WHERE name = 'tickets'").get() as { position: number } | undefined;
+      db.close();
+      return row?.position ?? 0;
+    };
+    const run = async (kill: boolean) => {
+      const child = spawn(process.execPath, ['-r', register, main, 'catch-up'], { env: { ...process.env, RECLAIM_DATA_DIR: dir }, stdio: ['ignore', 'ignore', 'pipe'] });
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      // Kill at a random moment once it has started projecting.
+      if (kill) child.stderr!.once('data', () => setTimeout(() => child.kill('SIGKILL'), Math.random() * 400));
+      return exited;
+    };
+    const killedMidway: number[] = [];
+    for (let round = 0; round < 6; round++) {
+      const code = await run(true);
+      const reached = checkpoint();
+      if (code === null && reached > 0 && reached < 24_400) killedMidway.push(reached);
+    }
+    expect(killedMidway.length).toBeGreaterThan(0);
+    expect(await run(false)).toBe(0);
+    expect(checkpoint()).toBe(24_400);
+    const db = new Database(join(dir, 'reclaim.sqlite'), { readonly: true });
+    const views = db.prepare('SELECT view FROM ticket_views').all() as Array<{ view: string }>;
+    db.close();
+    expect(views).toHaveLength(400);
+    for (const { view } of views) expect(JSON.parse(view).notes).toHaveLength(60);
+    rmSync(dir, { recursive: true, force: true });
+  }, 180000);
+});

@@ -1,0 +1,152 @@
+import { createEventStore, sqliteFile, type EventStore } from '@reclaim/event-store';
+import { allProjectors, openReadModelDb, ProjectionRunner, toHistoryEntry, verifyAudit } from '@reclaim/projections';
+import { streams } from '@reclaim/recovery';
+import { lifecycleDocument, recoveryTicketMachine } from '@reclaim/state-machines';
+import { existsSync, writeFileSync } from 'node:fs';
+
+export const USAGE = `reclaim operator commands (npm run cli -- <command>)
+
+  verify                       check the hash chain of every stream; exit 1 if broken
+  rebuild [name ...]           empty read models (all, or the named) and replay the log into them
+  catch-up                     apply to the read models what they have not processed yet
+  positions                    each projector's checkpoint and its lag behind the log
+  export --ticket <id>         one ticket's history as JSON Lines
+  export --all                 every event of the log as JSON Lines
+  diagram [--write <file>]     the lifecycle diagram (Mermaid), generated from the machine
+
+The store is chosen as for the server: RECLAIM_DATA_DIR, RECLAIM_EVENT_STORE, EVENTSTORE_CONNECTION_STRING.
+Progress goes to stderr, results to stdout. Exit status: 0 ok, 1 a problem found, 2 wrong usage.`;
+
+export interface CliIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  env: NodeJS.ProcessEnv;
+}
+
+class UsageError extends Error {}
+
+/** Runs one operator command; resolves to the exit status. */
+export async function runCli(args: string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = args;
+  try {
+    if (command === 'diagram') return diagram(rest, io);
+    if (!command || command === 'help' || command === '--help') {
+      io.out(USAGE);
+      return command ? 0 : 2;
+    }
+    const dataDir = io.env.RECLAIM_DATA_DIR?.trim() || './data';
+    const kind = io.env.RECLAIM_EVENT_STORE?.trim() === 'eventstoredb' ? 'eventstoredb' : 'sqlite';
+    if (kind === 'sqlite' && !existsSync(sqliteFile(dataDir))) throw new UsageError(`no embedded store at ${sqliteFile(dataDir)} (set RECLAIM_DATA_DIR)`);
+    const store = createEventStore({ kind, dataDir, connectionString: io.env.EVENTSTORE_CONNECTION_STRING });
+    try {
+      switch (command) {
+        case 'verify':
+          return await verify(store, io);
+        case 'rebuild':
+          return await rebuild(store, dataDir, rest, io);
+        case 'catch-up':
+          return await catchUp(store, dataDir, io);
+        case 'positions':
+          return await positions(store, dataDir, io);
+        case 'export':
+          return await exportHistory(store, rest, io);
+        default:
+          throw new UsageError(`unknown command: ${command}`);
+      }
+    } finally {
+      await store.close();
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+function diagram(args: string[], io: CliIo): number {
+  const document = lifecycleDocument(recoveryTicketMachine);
+  const target = option(args, '--write');
+  if (target) {
+    writeFileSync(target, document);
+    io.err(`wrote ${target}`);
+  } else {
+    io.out(document);
+  }
+  return 0;
+}
+
+async function verify(store: EventStore, io: CliIo): Promise<number> {
+  const report = await verifyAudit(store, (events) => io.err(`verified ${events} events…`));
+  io.out(JSON.stringify(report));
+  if (!report.ok) io.err(`BROKEN: stream ${report.firstBroken!.stream} at revision ${report.firstBroken!.revision}`);
+  return report.ok ? 0 : 1;
+}
+
+async function rebuild(store: EventStore, dataDir: string, names: string[], io: CliIo): Promise<number> {
+  const runner = new ProjectionRunner(store, openReadModelDb(store, dataDir), allProjectors());
+  const chosen = names.length ? names : runner.names();
+  const unknown = chosen.filter((name) => !runner.names().includes(name));
+  if (unknown.length) throw new UsageError(`unknown projector: ${unknown.join(', ')} (known: ${runner.names().join(', ')})`);
+  for (const name of chosen) runner.reset(name);
+  const started = Date.now();
+  await runner.catchUp((name, position, head) => io.err(`${name}: ${position}/${head} (${percent(position, head)})`));
+  io.out(JSON.stringify({ rebuilt: chosen, seconds: (Date.now() - started) / 1000 }));
+  return 0;
+}
+
+async function catchUp(store: EventStore, dataDir: string, io: CliIo): Promise<number> {
+  const runner = new ProjectionRunner(store, openReadModelDb(store, dataDir), allProjectors());
+  await runner.catchUp((name, position, head) => io.err(`${name}: ${position}/${head} (${percent(position, head)})`));
+  io.out(JSON.stringify({ positions: Object.fromEntries(Object.entries(runner.checkpoints()).map(([k, v]) => [k, v.toString()])) }));
+  return 0;
+}
+
+async function positions(store: EventStore, dataDir: string, io: CliIo): Promise<number> {
+  const runner = new ProjectionRunner(store, openReadModelDb(store, dataDir), allProjectors());
+  const head = await store.headPosition();
+  const rows = Object.entries(runner.checkpoints()).map(([name, position]) => ({
+    name,
+    position: position.toString(),
+    lag: (head - position).toString(),
+  }));
+  io.out(JSON.stringify({ head: head.toString(), projectors: rows }));
+  return 0;
+}
+
+async function exportHistory(store: EventStore, args: string[], io: CliIo): Promise<number> {
+  const ticketId = option(args, '--ticket');
+  if (ticketId) {
+    const events = await store.readStream(streams.ticket(ticketId));
+    if (events.length === 0) {
+      io.err(`no ticket ${ticketId}`);
+      return 1;
+    }
+    for (const event of events) io.out(JSON.stringify({ stream: event.streamName, ...toHistoryEntry(event) }));
+    return 0;
+  }
+  if (!args.includes('--all')) throw new UsageError('export needs --ticket <id> or --all');
+  let from = 0n;
+  let count = 0;
+  for (;;) {
+    const page = await store.readAll({ fromPosition: from, maxCount: 5000 });
+    if (page.length === 0) break;
+    for (const event of page) io.out(JSON.stringify({ stream: event.streamName, ...toHistoryEntry(event) }));
+    count += page.length;
+    from = page[page.length - 1]!.position + 1n;
+    io.err(`exported ${count} events…`);
+  }
+  return 0;
+}
+
+function option(args: string[], name: string): string | undefined {
+  const index = args.indexOf(name);
+  if (index < 0) return undefined;
+  const value = args[index + 1];
+  if (!value || value.startsWith('--')) throw new UsageError(`${name} needs a value`);
+  return value;
+}
+
+const percent = (position: bigint, head: bigint) => (head === 0n ? '100%' : `${Number((position * 100n) / head)}%`);
+
