@@ -1,7 +1,21 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { CqrsModule } from '@nestjs/cqrs';
+import { ProjectionsModule } from '@reclaim/projections';
+import { RecoveryModule } from '@reclaim/recovery';
+import { AccountsController } from './accounts/accounts.controller';
+import { AuditController } from './audit/audit.controller';
+import { AccessGuard } from './auth/access.guard';
+import { CredentialsService } from './auth/credentials.service';
 import { APP_CONFIG, type AppConfig } from './config';
 import { HealthController } from './health/health.controller';
+import { ClientLimits } from './http/client-limits';
+import { ProblemFilter } from './http/problem.filter';
+import { InfrastructureModule } from './infrastructure.module';
+import { QueuesController } from './queues/queues.controller';
+import { StaffController } from './staff/staff.controller';
 import { StoreModule } from './store.module';
+import { TicketsController } from './tickets/tickets.controller';
 
 @Module({})
 export class AppModule {
@@ -9,9 +23,21 @@ export class AppModule {
     return {
       module: AppModule,
       global: true,
-      imports: [StoreModule],
-      controllers: [HealthController],
-      providers: [{ provide: APP_CONFIG, useValue: config }],
+      imports: [
+        CqrsModule.forRoot(),
+        StoreModule,
+        InfrastructureModule,
+        RecoveryModule,
+        ProjectionsModule.forRoot({ dataDir: config.dataDir }),
+      ],
+      controllers: [HealthController, TicketsController, QueuesController, AccountsController, StaffController, AuditController],
+      providers: [
+        { provide: APP_CONFIG, useValue: config },
+        { provide: APP_GUARD, useClass: AccessGuard },
+        { provide: APP_FILTER, useClass: ProblemFilter },
+        CredentialsService,
+        ClientLimits,
+      ],
       exports: [APP_CONFIG],
     };
   }

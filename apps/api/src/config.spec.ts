@@ -8,10 +8,12 @@ describe('loadConfig', () => {
       eventStore: 'sqlite',
       eventStoreConnectionString: undefined,
       adminToken: undefined,
+      secretKey: undefined,
       slaResponseMs: 7 * 86_400_000,
       replyTimeoutMs: 14 * 86_400_000,
       bcryptCost: 12,
       submissionLimit: { limit: 10, windowMs: 3_600_000 },
+      clientCodeAttemptLimit: { limit: 10, windowMs: 300_000 },
     });
   });
 

@@ -7,10 +7,14 @@ export interface AppConfig {
   eventStore: 'sqlite' | 'eventstoredb';
   eventStoreConnectionString?: string;
   adminToken?: string;
+  /** 64 hex characters; without it a key file in dataDir is used. */
+  secretKey?: string;
   slaResponseMs: number;
   replyTimeoutMs: number;
   bcryptCost: number;
   submissionLimit: Rate;
+  /** Code attempts (recovery code or TOTP) per client address, whatever the account. */
+  clientCodeAttemptLimit: Rate;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -43,6 +47,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       if (raw && raw.length < 32) throw new Error('at least 32 characters');
       return raw || undefined;
     }),
+    secretKey: env.RECLAIM_SECRET_KEY?.trim() || undefined,
     slaResponseMs: read('RECLAIM_SLA_RESPONSE', '7d', parseDuration),
     replyTimeoutMs: read('RECLAIM_REPLY_TIMEOUT', '14d', parseDuration),
     bcryptCost: read('RECLAIM_BCRYPT_COST', '12', (raw) => {
@@ -51,6 +56,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       return cost;
     }),
     submissionLimit: read('RECLAIM_SUBMISSION_LIMIT', '10/h', parseRate),
+    clientCodeAttemptLimit: read('RECLAIM_CLIENT_CODE_ATTEMPT_LIMIT', '10/5m', parseRate),
   };
   if (config.eventStore === 'eventstoredb' && !config.eventStoreConnectionString) {
     problems.push('EVENTSTORE_CONNECTION_STRING: required when RECLAIM_EVENT_STORE=eventstoredb');

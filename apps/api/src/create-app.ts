@@ -1,16 +1,76 @@
 import 'reflect-metadata';
+import { ConsoleLogger, Logger, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { SECRET_BOX } from '@reclaim/recovery';
+import { ProjectionRunner, READ_MODEL_DB } from '@reclaim/projections';
+import { randomUUID } from 'node:crypto';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config';
+import { CredentialsService } from './auth/credentials.service';
+import { registerIdempotency } from './http/idempotency';
+import { problem, sendProblem } from './http/problem';
+import { registerReadYourWrites } from './http/read-your-writes';
+import { trimStrings, validationPipe } from './http/validation';
+import { serveOpenApi } from './openapi';
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** Builds the HTTP app for a config; main.ts and the end-to-end tests both start it this way. */
-export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
-  const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.forConfig(config),
-    new FastifyAdapter({ bodyLimit: 64 * 1024 }),
-    { logger: ['error', 'warn', 'log'] },
-  );
+export async function createApp(config: AppConfig, logger: LoggerService = new ConsoleLogger({ json: true })): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: 64 * 1024,
+    // A caller's X-Request-Id is kept when it is sane, so logs can be joined across systems.
+    genReqId: (request: { headers: Record<string, string | string[] | undefined> }) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    logger: false,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forConfig(config), adapter, { logger, bufferLogs: false });
+  const fastify = app.getHttpAdapter().getInstance();
+  const http = new Logger('Http');
+
+  // Bodies are JSON; anything else is refused before it is parsed.
+  fastify.addHook('onRequest', async (request, reply) => {
+    const hasBody = Number(request.headers['content-length'] ?? 0) > 0 || request.headers['transfer-encoding'] !== undefined;
+    const type = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
+    if (hasBody && type !== 'application/json') {
+      return sendProblem(reply, problem(415, 'Send the body as JSON, with Content-Type: application/json.', {
+        errors: [{ field: 'Content-Type', message: 'must be application/json' }],
+      }));
+    }
+  });
+  fastify.addHook('preValidation', async (request) => {
+    if (request.body && typeof request.body === 'object') request.body = trimStrings(request.body);
+  });
+  fastify.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  // One line a request: ids, route and outcome; never a body, a token or a query string.
+  fastify.addHook('onResponse', async (request, reply) => {
+    const principal = request.principal;
+    http.log({
+      requestId: request.id,
+      method: request.method,
+      route: request.routeOptions.url ?? 'unmatched',
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime),
+      principal: principal?.kind === 'staff' ? `staff:${principal.id}` : principal?.kind === 'requester' ? `requester:${principal.ticketId}` : principal?.kind,
+    });
+  });
+  registerIdempotency(fastify, app.get(READ_MODEL_DB), app.get(SECRET_BOX));
+  registerReadYourWrites(fastify, app.get(ProjectionRunner));
+
+  app.useGlobalPipes(validationPipe());
   app.enableShutdownHooks();
+  serveOpenApi(app);
+  await app.init();
+  if (!config.adminToken && !app.get(CredentialsService).hasStaff()) {
+    new Logger('Setup').warn(
+      'No staff exist and RECLAIM_ADMIN_TOKEN is not set. To create the first admin: start with RECLAIM_ADMIN_TOKEN=<32+ random characters>, ' +
+        'then POST /v1/staff {"name": "...", "role": "admin"} with Authorization: Bearer <that token>.',
+    );
+  }
   return app;
 }

@@ -8,7 +8,7 @@ async function main(): Promise<void> {
   await app.listen(config.port, '0.0.0.0');
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  Logger.log(`Reclaim listening on http://localhost:${port} (store: ${config.eventStore})`, 'Main');
+  Logger.log({ message: `Reclaim listening on http://localhost:${port}`, port, store: config.eventStore, dataDir: config.dataDir }, 'Main');
 }
 
 main().catch((error) => {

@@ -1,18 +1,24 @@
-import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/common';
+import { Controller, Get, Inject } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
+import { ProjectionRunner } from '@reclaim/projections';
+import { problem, ProblemError } from '../http/problem';
 
+@ApiTags('operations')
 @Controller('health')
 export class HealthController {
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore, private readonly projections: ProjectionRunner) {}
 
   /** 200 while the store answers; 503 when it does not, so a load balancer takes us out. */
   @Get()
+  @ApiOperation({ summary: 'Store reachable, and each projector position' })
   async health() {
+    let head: bigint;
     try {
-      await this.store.headPosition();
+      head = await this.store.headPosition();
     } catch {
-      throw new ServiceUnavailableException('the event store does not answer');
+      throw new ProblemError(problem(503, 'The event store does not answer.'));
     }
-    return { status: 'ok', store: this.store.kind, projections: {} as Record<string, string> };
+    return { status: 'ok', store: this.store.kind, head: head.toString(), projections: this.projections.positions() };
   }
 }

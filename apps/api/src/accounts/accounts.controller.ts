@@ -1,0 +1,119 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Put, Res } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { isBcryptHash } from '@reclaim/credentials';
+import { GetAccountQuery } from '@reclaim/projections';
+import { EnrolTotpCommand, IssueRecoveryCodesCommand, UpsertAccountCommand, type CommandMeta } from '@reclaim/recovery';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsEmail, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import type { FastifyReply } from 'fastify';
+import { Access, FEEDS_ACCOUNTS, READS_ACCOUNTS } from '../auth/access.decorator';
+import { Meta } from '../http/command-meta.decorator';
+import { PACKAGE, USERNAME } from '../http/patterns';
+import { problem, ProblemError } from '../http/problem';
+
+class UsernameParam {
+  @IsString()
+  @Matches(USERNAME, { message: 'username must be 1-100 letters, digits, ".", "_" or "-", starting with a letter or digit' })
+  username!: string;
+}
+
+class AccountDto {
+  @ApiProperty({ example: 'zoe@example.org' })
+  @IsString()
+  @MaxLength(254)
+  @IsEmail({}, { message: 'primaryEmail must be an email address' })
+  primaryEmail!: string;
+
+  @ApiProperty({ type: [String] })
+  @IsArray()
+  @ArrayMaxSize(20)
+  @IsEmail({}, { each: true, message: 'each emails entry must be an email address' })
+  emails!: string[];
+
+  @ApiProperty({ type: [String] })
+  @IsArray()
+  @ArrayMaxSize(1000)
+  @Matches(PACKAGE, { each: true, message: 'each packages entry must be a package name' })
+  packages!: string[];
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsBoolean()
+  critical?: boolean;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsBoolean()
+  frozen?: boolean;
+}
+
+class ImportCodesDto {
+  @ApiProperty({ type: [String], description: 'bcrypt hashes ($2a$, $2b$ or $2y$) of codes issued elsewhere' })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(32)
+  @IsString({ each: true })
+  hashes!: string[];
+}
+
+@ApiTags('accounts')
+@ApiBearerAuth()
+@Controller('v1/accounts')
+export class AccountsController {
+  constructor(private readonly commands: CommandBus, private readonly queries: QueryBus) {}
+
+  @Put(':username')
+  @Access({ roles: FEEDS_ACCOUNTS })
+  @ApiOperation({ summary: 'Register or update an account (201 when new, 200 when it existed)' })
+  async upsert(@Param() { username }: UsernameParam, @Body() body: AccountDto, @Meta() meta: CommandMeta, @Res({ passthrough: true }) reply: FastifyReply) {
+    const profile = { primaryEmail: body.primaryEmail, emails: body.emails, packages: body.packages, critical: body.critical ?? false, frozen: body.frozen ?? false };
+    const { created, position } = await this.commands.execute(new UpsertAccountCommand(username, profile, meta));
+    reply.status(created ? 201 : 200);
+    return { username, ...profile, position };
+  }
+
+  @Get(':username')
+  @Access({ roles: READS_ACCOUNTS })
+  @ApiOperation({ summary: 'An account: never a secret or a hash' })
+  async get(@Param() { username }: UsernameParam) {
+    const account = await this.queries.execute(new GetAccountQuery(username));
+    if (!account) throw new ProblemError(problem(404, 'The account was not found.'));
+    return account;
+  }
+
+  @Post(':username/recovery-codes')
+  @HttpCode(201)
+  @Access({ roles: FEEDS_ACCOUNTS })
+  @ApiOperation({ summary: 'A new set of 8 recovery codes, shown once; replaces the old set' })
+  async generate(@Param() { username }: UsernameParam, @Meta() meta: CommandMeta) {
+    const { codes, position } = await this.commands.execute(new IssueRecoveryCodesCommand(username, meta));
+    return { codes, position };
+  }
+
+  @Post(':username/recovery-codes/import')
+  @HttpCode(201)
+  @Access({ roles: FEEDS_ACCOUNTS })
+  @ApiOperation({ summary: 'Import bcrypt hashes of codes issued elsewhere; replaces the old set' })
+  async import(@Param() { username }: UsernameParam, @Body() body: ImportCodesDto, @Meta() meta: CommandMeta) {
+    const invalid = body.hashes.map((hash, i) => ({ hash, i })).filter(({ hash }) => !isBcryptHash(hash));
+    if (invalid.length) {
+      throw new ProblemError(
+        problem(400, 'Every hash must be a bcrypt hash ($2a$, $2b$ or $2y$).', {
+          type: 'validation',
+          errors: invalid.map(({ i }) => ({ field: `hashes.${i}`, message: 'not a bcrypt hash' })),
+        }),
+      );
+    }
+    const { position } = await this.commands.execute(new IssueRecoveryCodesCommand(username, meta, body.hashes));
+    return { imported: body.hashes.length, position };
+  }
+
+  @Post(':username/totp')
+  @HttpCode(201)
+  @Access({ roles: FEEDS_ACCOUNTS })
+  @ApiOperation({ summary: 'Enrol TOTP (RFC 6238, SHA-1, 6 digits, 30 s); the secret is shown once' })
+  async totp(@Param() { username }: UsernameParam, @Meta() meta: CommandMeta) {
+    const { secret, otpauthUri, position } = await this.commands.execute(new EnrolTotpCommand(username, meta));
+    return { secret, otpauthUri, position };
+  }
+}

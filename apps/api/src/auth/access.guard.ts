@@ -1,0 +1,49 @@
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyRequest } from 'fastify';
+import { problem, ProblemError } from '../http/problem';
+import { ACCESS, type AccessRule } from './access.decorator';
+import { CredentialsService } from './credentials.service';
+
+const BEARER = /^Bearer ([A-Za-z0-9_\-.~+/]{16,256}=*)$/;
+
+/**
+ * Checks every route against its Access rule. No or unknown token: 401. A staff token of the
+ * wrong role: 403. A requester token on another ticket, or on a route that is not theirs: 404,
+ * so that a requester cannot learn which tickets exist.
+ */
+@Injectable()
+export class AccessGuard implements CanActivate {
+  constructor(private readonly reflector: Reflector, private readonly credentials: CredentialsService) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const rule = this.reflector.getAllAndOverride<AccessRule | undefined>(ACCESS, [context.getHandler(), context.getClass()]);
+    const request = context.switchToHttp().getRequest<FastifyRequest & { params: Record<string, string> }>();
+    if (!rule) return true; // routes without a rule (health, docs) are open
+    if (rule.public) {
+      request.principal = { kind: 'public' };
+      return true;
+    }
+    const header = request.headers.authorization;
+    const token = header ? BEARER.exec(header)?.[1] : undefined;
+    if (!token) throw unauthorized(header ? 'The Authorization header is not a Bearer token.' : 'Send Authorization: Bearer <token>.');
+
+    if (token.startsWith('rqt_')) {
+      const ticketId = request.params.id;
+      if (rule.requester && ticketId && (await this.credentials.requesterOf(ticketId, token))) {
+        request.principal = { kind: 'requester', ticketId };
+        return true;
+      }
+      throw new ProblemError(problem(404, 'The ticket was not found.'));
+    }
+    const staff = await this.credentials.staff(token);
+    if (!staff) throw unauthorized('The token is not known.');
+    request.principal = staff;
+    if (staff.kind === 'staff' && rule.roles?.includes(staff.role)) return true;
+    throw new ProblemError(problem(403, `The ${staff.kind === 'staff' ? staff.role : ''} role may not do this.`));
+  }
+}
+
+function unauthorized(detail: string): ProblemError {
+  return new ProblemError(problem(401, detail), { 'www-authenticate': 'Bearer' });
+}

@@ -1,0 +1,53 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { sameSecret, tokenHash } from '@reclaim/credentials';
+import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
+import { ProjectionRunner, READ_MODEL_DB, TicketQueries, type ReadModelDb } from '@reclaim/projections';
+import type { StaffRole } from '@reclaim/recovery';
+import { APP_CONFIG, type AppConfig } from '../config';
+import type { Principal } from './principal';
+
+const CATCH_UP_MS = 2000;
+
+/**
+ * Resolves bearer tokens. Tokens are looked up by their SHA-256 and compared in constant time. A
+ * token not found yet may belong to something just created: the read models are given a moment
+ * to catch up with the log before the answer is "unknown".
+ */
+@Injectable()
+export class CredentialsService {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(READ_MODEL_DB) private readonly db: ReadModelDb,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly runner: ProjectionRunner,
+    private readonly tickets: TicketQueries,
+  ) {}
+
+  async staff(token: string): Promise<Principal | undefined> {
+    if (this.config.adminToken && sameSecret(tokenHash(token), tokenHash(this.config.adminToken))) {
+      return { kind: 'staff', id: 'bootstrap-admin', role: 'admin', name: 'Bootstrap admin' };
+    }
+    const find = () =>
+      this.db.prepare('SELECT staff_id AS id, name, role, token_hash AS hash FROM staff WHERE token_hash = ?').get(tokenHash(token)) as
+        | { id: string; name: string; role: StaffRole; hash: string }
+        | undefined;
+    const row = find() ?? ((await this.caughtUp()) ? find() : undefined);
+    if (!row || !sameSecret(row.hash, tokenHash(token))) return undefined;
+    return { kind: 'staff', id: row.id, role: row.role, name: row.name };
+  }
+
+  /** True when the token is the requester token of this very ticket. */
+  async requesterOf(ticketId: string, token: string): Promise<boolean> {
+    const stored = this.tickets.requesterTokenHash(ticketId) ?? ((await this.caughtUp()) ? this.tickets.requesterTokenHash(ticketId) : undefined);
+    return stored !== undefined && sameSecret(stored, tokenHash(token));
+  }
+
+  /** Whether any staff member exists (to tell a new operator how to create the first admin). */
+  hasStaff(): boolean {
+    return this.db.prepare('SELECT 1 FROM staff LIMIT 1').get() !== undefined;
+  }
+
+  private async caughtUp(): Promise<boolean> {
+    return this.runner.waitFor(await this.store.headPosition(), CATCH_UP_MS);
+  }
+}

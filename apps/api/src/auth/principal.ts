@@ -1,0 +1,27 @@
+import type { Actor } from '@reclaim/event-store';
+import type { StaffRole } from '@reclaim/recovery';
+
+/** Who is calling. A requester holds a token for exactly one ticket. */
+export type Principal =
+  | { kind: 'staff'; id: string; role: StaffRole; name: string }
+  | { kind: 'requester'; ticketId: string }
+  | { kind: 'public' };
+
+export function actorOf(principal: Principal): Actor {
+  switch (principal.kind) {
+    case 'staff':
+      return { kind: principal.role === 'integrator' ? 'integrator' : 'staff', id: principal.id };
+    case 'requester':
+      return { kind: 'requester', id: principal.ticketId };
+    case 'public':
+      return { kind: 'public', id: 'anonymous' };
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+    /** Set from Idempotency-Key: the command id that makes a retry apply once. */
+    commandId?: string;
+  }
+}

@@ -1,0 +1,27 @@
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import type { CommandMeta } from '@reclaim/recovery';
+import type { FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { actorOf } from '../auth/principal';
+import { problem, ProblemError } from './problem';
+
+/** The command's id (from Idempotency-Key when sent), its actor, and the request id to correlate. */
+export const Meta = createParamDecorator((_: unknown, context: ExecutionContext): CommandMeta => {
+  const request = context.switchToHttp().getRequest<FastifyRequest>();
+  return {
+    commandId: request.commandId ?? randomUUID(),
+    actor: actorOf(request.principal ?? { kind: 'public' }),
+    correlationId: String(request.id),
+  };
+});
+
+/** `If-Match: 3` or `If-Match: "3"`: the revision the client last saw. */
+export const IfMatch = createParamDecorator((_: unknown, context: ExecutionContext): bigint | undefined => {
+  const header = context.switchToHttp().getRequest<FastifyRequest>().headers['if-match'];
+  if (header === undefined) return undefined;
+  const match = /^(?:W\/)?"?(\d{1,18})"?$/.exec(String(header).trim());
+  if (!match) {
+    throw new ProblemError(problem(400, 'If-Match must be a ticket revision, e.g. If-Match: 3.', { errors: [{ field: 'If-Match', message: 'must be a revision number' }] }));
+  }
+  return BigInt(match[1]!);
+});

@@ -1,0 +1,77 @@
+import type { SecretBox } from '@reclaim/credentials';
+import { canonicalJson } from '@reclaim/event-store';
+import type { ReadModelDb } from '@reclaim/projections';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { createHash, randomUUID } from 'node:crypto';
+import { problem, sendProblem } from './problem';
+
+const KEY = /^[\x21-\x7e]{1,200}$/;
+
+interface Pending {
+  scope: string;
+  requestHash: string;
+}
+
+/**
+ * Idempotency-Key on every POST. The key, scoped to the caller's credential and the route, names
+ * the command (so even a retry after a lost answer is applied once), and the first successful
+ * answer is kept, sealed, and sent again for the same key and body. The same key with another
+ * body is refused (422). Kept in SQLite, so this holds across restarts.
+ */
+export function registerIdempotency(app: FastifyInstance, db: ReadModelDb, secrets: SecretBox): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS idempotency_keys (
+    scope TEXT PRIMARY KEY, request_hash TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL, created_at TEXT NOT NULL)`);
+  const find = db.prepare('SELECT request_hash AS requestHash, status, body FROM idempotency_keys WHERE scope = ?');
+  const save = db.prepare('INSERT OR IGNORE INTO idempotency_keys (scope, request_hash, status, body, created_at) VALUES (?, ?, ?, ?, ?)');
+  const inFlight = new Map<string, Promise<void>>();
+  const pending = new WeakMap<FastifyRequest, Pending & { done: () => void }>();
+
+  app.addHook('preHandler', async (request, reply) => {
+    if (request.method !== 'POST') return;
+    const key = request.headers['idempotency-key'];
+    if (key === undefined) {
+      request.commandId = randomUUID();
+      return;
+    }
+    if (typeof key !== 'string' || !KEY.test(key)) {
+      return sendProblem(reply, problem(400, 'Idempotency-Key must be 1 to 200 printable characters.', {
+        errors: [{ field: 'Idempotency-Key', message: 'must be 1 to 200 printable ASCII characters' }],
+      }));
+    }
+    const credential = createHash('sha256').update(request.headers.authorization ?? 'public').digest('hex');
+    const scope = sha256(`${credential}\u0000${request.routeOptions.url}\u0000${request.url.split('?')[0]}\u0000${key}`);
+    const requestHash = sha256(canonicalJson(request.body ?? null));
+    request.commandId = `idem-${scope.slice(0, 32)}`;
+    // A retry that arrives while the first is still running waits for it, then replays.
+    while (inFlight.has(scope)) await inFlight.get(scope);
+    const stored = find.get(scope) as { requestHash: string; status: number; body: string } | undefined;
+    if (stored) {
+      if (stored.requestHash !== requestHash) {
+        return sendProblem(reply, problem(422, 'This Idempotency-Key was used with a different body.', {
+          type: 'idempotency-key-reused',
+          errors: [{ field: 'Idempotency-Key', message: 'already used with a different body' }],
+        }));
+      }
+      return reply.code(stored.status).header('idempotent-replayed', 'true').type('application/json').send(secrets.open(stored.body));
+    }
+    let done!: () => void;
+    inFlight.set(scope, new Promise<void>((resolve) => (done = resolve)));
+    pending.set(request, { scope, requestHash, done: () => (inFlight.delete(scope), done()) });
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    const entry = pending.get(request);
+    if (entry && reply.statusCode >= 200 && reply.statusCode < 300 && typeof payload === 'string') {
+      save.run(entry.scope, entry.requestHash, reply.statusCode, secrets.seal(payload), new Date().toISOString());
+    }
+    return payload;
+  });
+
+  app.addHook('onResponse', async (request) => {
+    pending.get(request)?.done();
+  });
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}

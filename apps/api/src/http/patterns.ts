@@ -1,0 +1,7 @@
+/** Shapes of identifiers, in one place. */
+export const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+/** npm-style package names, scoped or not. */
+export const PACKAGE = /^(@[a-z0-9~-][a-z0-9._~-]*\/)?[a-z0-9~-][a-z0-9._~-]{0,213}$/;
+export const RECOVERY_CODE = /^[0-9a-fA-F]{16}$/;
+export const TOTP_CODE = /^\d{6}$/;
+export const ID = /^[A-Za-z0-9-]{1,64}$/;

@@ -1,0 +1,53 @@
+import type { FastifyReply } from 'fastify';
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+/** An RFC 9457 problem, the body of every error answer. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  errors?: FieldError[];
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  412: 'Precondition Failed',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+/** Problem types are stable names under this base, documented in docs/api.md. */
+export function problem(status: number, detail: string, options: { type?: string; errors?: FieldError[] } = {}): Problem {
+  return {
+    type: `https://reclaim.dev/problems/${options.type ?? (TITLES[status] ?? 'error').toLowerCase().replace(/ /g, '-')}`,
+    title: TITLES[status] ?? 'Error',
+    status,
+    detail,
+    ...(options.errors ? { errors: options.errors } : {}),
+  };
+}
+
+/** An error that already knows its problem (validation, headers, limits). */
+export class ProblemError extends Error {
+  constructor(readonly problem: Problem, readonly headers: Record<string, string> = {}) {
+    super(problem.detail);
+  }
+}
+
+export function sendProblem(reply: FastifyReply, body: Problem, headers: Record<string, string> = {}): FastifyReply {
+  return reply.code(body.status).headers(headers).type('application/problem+json').send(body);
+}

@@ -1,0 +1,56 @@
+import { HttpException } from '@nestjs/common';
+import { EventStoreUnavailable, WrongExpectedRevision } from '@reclaim/event-store';
+import { InvalidCommand, NotFound, StaleRevision, TooManyAttempts, TransitionNotAllowed } from '@reclaim/recovery';
+import { problem, ProblemError, type Problem } from './problem';
+
+/** The one place where errors become HTTP answers. Unknown errors are 500 and say nothing inside. */
+export function toProblem(error: unknown): { body: Problem; headers: Record<string, string>; unexpected: boolean } {
+  const plain = (body: Problem, headers: Record<string, string> = {}) => ({ body, headers, unexpected: false });
+  if (error instanceof ProblemError) return plain(error.problem, error.headers);
+  if (error instanceof TransitionNotAllowed) {
+    return plain(problem(409, `${error.message}. Current state: ${error.state}.`, { type: 'transition-not-allowed' }));
+  }
+  if (error instanceof NotFound) return plain(problem(404, `The ${error.what} was not found.`));
+  if (error instanceof StaleRevision) {
+    return plain(problem(412, `If-Match ${error.expected} is stale: the ticket is at revision ${error.actual}.`, { type: 'stale-revision' }));
+  }
+  if (error instanceof TooManyAttempts) {
+    return plain(problem(429, `Too many ${error.message.split(';')[0]!.replace('too many ', '')}. Retry after ${error.retryAfterSeconds} seconds.`), {
+      'retry-after': String(error.retryAfterSeconds),
+    });
+  }
+  if (error instanceof InvalidCommand) {
+    return plain(problem(422, error.message, { errors: [{ field: error.field, message: error.message }] }));
+  }
+  if (error instanceof WrongExpectedRevision) {
+    return plain(problem(409, 'The ticket changed at the same moment; send the command again.', { type: 'concurrent-change' }));
+  }
+  if (error instanceof EventStoreUnavailable) return { body: problem(503, 'The event store is not reachable; try again shortly.'), headers: { 'retry-after': '2' }, unexpected: true };
+  if (error instanceof HttpException) {
+    const status = error.getStatus();
+    const response = error.getResponse();
+    const message = typeof response === 'string' ? response : (response as { message?: unknown }).message;
+    const detail = Array.isArray(message) ? message.join('; ') : String(message ?? error.message);
+    // Errors about the body as a whole (not JSON, too large) name the body as the field.
+    const aboutBody = status === 400 || status === 413 || status === 415;
+    return plain(problem(status, detail, aboutBody ? { errors: [{ field: 'body', message: detail }] } : {}));
+  }
+  const fastify = error as { statusCode?: number; code?: string; message?: string };
+  if (typeof fastify.statusCode === 'number' && fastify.statusCode >= 400 && fastify.statusCode < 500) {
+    return plain(problem(fastify.statusCode, fastifyDetail(fastify)));
+  }
+  return { body: problem(500, 'Something went wrong on our side; it has been logged.'), headers: {}, unexpected: true };
+}
+
+function fastifyDetail(error: { code?: string; message?: string }): string {
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return 'The body is larger than 64 KiB.';
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return 'Send JSON with Content-Type: application/json.';
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return 'The body is empty; send a JSON object.';
+    default:
+      return error.code?.startsWith('FST_ERR_CTP') || error instanceof SyntaxError ? 'The body is not valid JSON.' : (error.message ?? 'Bad request.');
+  }
+}

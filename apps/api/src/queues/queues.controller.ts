@@ -1,0 +1,56 @@
+import { Controller, Get, Param, Query, Req } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { decodeCursor, ListQueueQuery, QUEUES, QueueStatsQuery, type QueueName } from '@reclaim/projections';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import type { FastifyRequest } from 'fastify';
+import { Access, READS_TICKETS } from '../auth/access.decorator';
+import { problem, ProblemError } from '../http/problem';
+
+class QueueParam {
+  @IsIn(QUEUES, { message: `queue must be one of ${QUEUES.join(', ')}` })
+  queue!: QueueName;
+}
+
+class QueuePageQuery {
+  @ApiPropertyOptional({ default: 50, minimum: 1, maximum: 200 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'limit must be a whole number' })
+  @Min(1)
+  @Max(200)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'The `next` cursor of the previous page.' })
+  @IsOptional()
+  @IsString()
+  after?: string;
+}
+
+@ApiTags('queues')
+@ApiBearerAuth()
+@Controller('v1/queues')
+export class QueuesController {
+  constructor(private readonly queries: QueryBus) {}
+
+  @Get()
+  @Access({ roles: READS_TICKETS })
+  @ApiOperation({ summary: 'Every queue with its count, and the median time to decision of decided ones' })
+  async stats(@Req() request: FastifyRequest) {
+    return { queues: await this.queries.execute(new QueueStatsQuery(viewer(request))) };
+  }
+
+  @Get(':queue')
+  @Access({ roles: READS_TICKETS })
+  @ApiOperation({ summary: 'A queue page, oldest ticket first' })
+  async page(@Param() { queue }: QueueParam, @Query() { limit, after }: QueuePageQuery, @Req() request: FastifyRequest) {
+    const cursor = after === undefined ? undefined : decodeCursor(after);
+    if (after !== undefined && cursor === undefined) {
+      throw new ProblemError(problem(400, 'after must be a cursor from a previous page.', { errors: [{ field: 'after', message: 'not a cursor' }] }));
+    }
+    return this.queries.execute(new ListQueueQuery(queue, viewer(request), limit ?? 50, cursor));
+  }
+}
+
+const viewer = (request: FastifyRequest) => (request.principal?.kind === 'staff' ? request.principal.id : '');

@@ -1,0 +1,122 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { RECOVERY_REASONS } from '@reclaim/recovery';
+import { REJECTION_REASONS } from '@reclaim/state-machines';
+import { ArrayMaxSize, IsArray, IsEmail, IsIn, IsISO8601, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { ID, PACKAGE, RECOVERY_CODE, TOTP_CODE, USERNAME } from '../http/patterns';
+
+class EvidenceCodes {
+  @ApiPropertyOptional({ description: 'A recovery code of the account: 16 hexadecimal characters.', example: '3f9a0c1d2b4e5f60' })
+  @IsOptional()
+  @IsString()
+  @Matches(RECOVERY_CODE, { message: 'recoveryCode must be 16 hexadecimal characters' })
+  recoveryCode?: string;
+
+  @ApiPropertyOptional({ description: 'A current TOTP code of the account: 6 digits.', example: '123456' })
+  @IsOptional()
+  @IsString()
+  @Matches(TOTP_CODE, { message: 'totpCode must be 6 digits' })
+  totpCode?: string;
+}
+
+export class SubmitTicketDto extends EvidenceCodes {
+  @ApiProperty({ example: 'zoe' })
+  @IsString()
+  @Matches(USERNAME, { message: 'username must be 1-100 letters, digits, ".", "_" or "-", starting with a letter or digit' })
+  username!: string;
+
+  @ApiProperty({ description: 'Where the requester can be reached now.', example: 'zoe@example.org' })
+  @IsString()
+  @MaxLength(254)
+  @IsEmail({}, { message: 'contactEmail must be an email address' })
+  contactEmail!: string;
+
+  @ApiPropertyOptional({ type: [String] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(10)
+  @IsEmail({}, { each: true, message: 'each previousEmails entry must be an email address' })
+  previousEmails?: string[];
+
+  @ApiProperty({ enum: RECOVERY_REASONS })
+  @IsIn(RECOVERY_REASONS, { message: `reason must be one of ${RECOVERY_REASONS.join(', ')}` })
+  reason!: (typeof RECOVERY_REASONS)[number];
+
+  @ApiProperty({ maxLength: 5000 })
+  @IsString()
+  @Length(1, 5000)
+  explanation!: string;
+
+  @ApiPropertyOptional({ type: [String], description: 'Packages the requester maintains, as proof of knowledge.' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @Matches(PACKAGE, { each: true, message: 'each packages entry must be a package name' })
+  packages?: string[];
+}
+
+export class ReplyDto extends EvidenceCodes {
+  @ApiProperty({ maxLength: 5000 })
+  @IsString()
+  @Length(1, 5000)
+  message!: string;
+}
+
+export class AssignDto {
+  @ApiPropertyOptional({ description: 'Staff id; omit to claim the ticket yourself.' })
+  @IsOptional()
+  @IsString()
+  @Matches(ID, { message: 'assignee must be a staff id' })
+  assignee?: string;
+}
+
+export class RequestInfoDto {
+  @ApiProperty({ maxLength: 2000 })
+  @IsString()
+  @Length(1, 2000)
+  question!: string;
+}
+
+export class VerifyDto {
+  @ApiProperty({ type: [String], description: 'What the decision rests on.' })
+  @IsArray()
+  @ArrayMaxSize(20)
+  @IsString({ each: true })
+  @Length(1, 200, { each: true })
+  evidence!: string[];
+
+  @ApiProperty({ maxLength: 5000 })
+  @IsString()
+  @MaxLength(5000)
+  note!: string;
+}
+
+export class RejectDto {
+  @ApiProperty({ enum: REJECTION_REASONS })
+  @IsIn(REJECTION_REASONS, { message: `reason must be one of ${REJECTION_REASONS.join(', ')}` })
+  reason!: string;
+
+  @ApiProperty({ maxLength: 5000 })
+  @IsString()
+  @MaxLength(5000)
+  note!: string;
+}
+
+export class NoteDto {
+  @ApiProperty({ maxLength: 5000 })
+  @IsString()
+  @Length(1, 5000)
+  body!: string;
+}
+
+export class TicketQueryDto {
+  @ApiPropertyOptional({ description: 'Staff only: the ticket as it stood at this time (ISO-8601).' })
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'at must be an ISO-8601 time' })
+  at?: string;
+}
+
+export class TicketIdParam {
+  @IsString()
+  @Matches(ID, { message: 'id must be a ticket id' })
+  id!: string;
+}

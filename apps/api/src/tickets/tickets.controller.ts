@@ -1,0 +1,135 @@
+import { Body, Controller, Get, HttpCode, Inject, Ip, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { GetQueuePositionQuery, GetTicketHistoryQuery, GetTicketQuery, requesterView, staffView } from '@reclaim/projections';
+import {
+  ChangeTicketCommand,
+  ReplyToTicketCommand,
+  SubmitTicketCommand,
+  type CommandMeta,
+  type StaffRef,
+  type TicketCommand,
+} from '@reclaim/recovery';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Access, READS_TICKETS, WORKS_TICKETS } from '../auth/access.decorator';
+import type { Principal } from '../auth/principal';
+import { ClientLimits } from '../http/client-limits';
+import { IfMatch, Meta } from '../http/command-meta.decorator';
+import { problem, ProblemError } from '../http/problem';
+import { AssignDto, NoteDto, RejectDto, ReplyDto, RequestInfoDto, SubmitTicketDto, TicketIdParam, TicketQueryDto, VerifyDto } from './ticket.dto';
+
+type StaffChange = Exclude<TicketCommand, { type: 'SubmitTicket' | 'ReplyToTicket' }>;
+
+@ApiTags('tickets')
+@ApiBearerAuth()
+@Controller('v1/tickets')
+export class TicketsController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+    @Inject(ClientLimits) private readonly limits: ClientLimits,
+  ) {}
+
+  @Post()
+  @HttpCode(201)
+  @Access({ public: true })
+  @ApiOperation({ summary: 'File a recovery request (public, rate-limited per client address)' })
+  async submit(@Body() body: SubmitTicketDto, @Ip() ip: string, @Meta() meta: CommandMeta) {
+    this.limits.submission(ip);
+    this.limits.codeAttempt(ip, body);
+    const result = await this.commands.execute(
+      new SubmitTicketCommand({ ...body, previousEmails: body.previousEmails ?? [], packages: body.packages ?? [] }, meta),
+    );
+    return {
+      ticketId: result.ticketId,
+      ticketNumber: result.ticketNumber,
+      state: result.state,
+      // Shown once; a replay of the same command without its stored answer cannot show it again.
+      accessToken: result.accessToken ?? null,
+      position: result.position,
+    };
+  }
+
+  @Get(':id')
+  @Access({ requester: true, roles: READS_TICKETS })
+  @ApiOperation({ summary: 'A ticket: the requester view for its requester, the staff view for staff; ?at= for the past' })
+  async view(@Param() { id }: TicketIdParam, @Query() { at }: TicketQueryDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    const principal = request.principal as Principal;
+    if (principal.kind === 'requester' && at) throw new ProblemError(problem(403, 'Only staff may look at the past of a ticket.'));
+    const time = at ? new Date(at) : undefined;
+    const view = await this.queries.execute(new GetTicketQuery(id, time));
+    if (!view) throw new ProblemError(problem(404, at ? 'The ticket did not exist at that time.' : 'The ticket was not found.'));
+    reply.header('etag', `"${view.revision}"`);
+    if (principal.kind === 'requester') return requesterView(view, await this.queries.execute(new GetQueuePositionQuery(id)));
+    return staffView(view);
+  }
+
+  @Get(':id/history')
+  @Access({ roles: READS_TICKETS })
+  @ApiOperation({ summary: 'Every event of a ticket, in order, with actor and time; secrets never appear' })
+  async history(@Param() { id }: TicketIdParam) {
+    const events = await this.queries.execute(new GetTicketHistoryQuery(id));
+    if (events.length === 0) throw new ProblemError(problem(404, 'The ticket was not found.'));
+    return { events };
+  }
+
+  @Post(':id/replies')
+  @HttpCode(200)
+  @Access({ requester: true })
+  @ApiOperation({ summary: 'The requester answers a question or follows up' })
+  async reply(@Param() { id }: TicketIdParam, @Body() body: ReplyDto, @Ip() ip: string, @Meta() meta: CommandMeta) {
+    this.limits.codeAttempt(ip, body);
+    return this.commands.execute(new ReplyToTicketCommand(id, body, meta));
+  }
+
+  @Post(':id/assign')
+  @HttpCode(200)
+  @Access({ roles: WORKS_TICKETS })
+  @ApiOperation({ summary: 'Claim (no body) or assign to a staff id' })
+  assign(@Param() { id }: TicketIdParam, @Body() body: AssignDto, @Req() request: FastifyRequest, @Meta() meta: CommandMeta, @IfMatch() ifMatch?: bigint) {
+    const by = staffRef(request);
+    return this.change(id, { type: 'AssignTicket', assignee: body.assignee ?? by.id, by }, meta, ifMatch);
+  }
+
+  @Post(':id/request-info')
+  @HttpCode(200)
+  @Access({ roles: WORKS_TICKETS })
+  @ApiOperation({ summary: 'Ask the requester a question: the ticket awaits info' })
+  requestInfo(@Param() { id }: TicketIdParam, @Body() body: RequestInfoDto, @Req() request: FastifyRequest, @Meta() meta: CommandMeta, @IfMatch() ifMatch?: bigint) {
+    return this.change(id, { type: 'RequestInfo', question: body.question, by: staffRef(request) }, meta, ifMatch);
+  }
+
+  @Post(':id/verify')
+  @HttpCode(200)
+  @Access({ roles: WORKS_TICKETS })
+  @ApiOperation({ summary: 'Verify; a critical account needs a second approval by another supervisor' })
+  verify(@Param() { id }: TicketIdParam, @Body() body: VerifyDto, @Req() request: FastifyRequest, @Meta() meta: CommandMeta, @IfMatch() ifMatch?: bigint) {
+    return this.change(id, { type: 'VerifyTicket', evidence: body.evidence, note: body.note, by: staffRef(request) }, meta, ifMatch);
+  }
+
+  @Post(':id/reject')
+  @HttpCode(200)
+  @Access({ roles: WORKS_TICKETS })
+  @ApiOperation({ summary: 'Reject with a reason' })
+  reject(@Param() { id }: TicketIdParam, @Body() body: RejectDto, @Req() request: FastifyRequest, @Meta() meta: CommandMeta, @IfMatch() ifMatch?: bigint) {
+    return this.change(id, { type: 'RejectTicket', reason: body.reason, note: body.note, by: staffRef(request) }, meta, ifMatch);
+  }
+
+  @Post(':id/notes')
+  @HttpCode(200)
+  @Access({ roles: WORKS_TICKETS })
+  @ApiOperation({ summary: 'Add an internal note, never shown to the requester or integrators' })
+  note(@Param() { id }: TicketIdParam, @Body() body: NoteDto, @Req() request: FastifyRequest, @Meta() meta: CommandMeta, @IfMatch() ifMatch?: bigint) {
+    return this.change(id, { type: 'AddNote', body: body.body, by: staffRef(request) }, meta, ifMatch);
+  }
+
+  private change(id: string, change: StaffChange, meta: CommandMeta, ifMatch?: bigint) {
+    return this.commands.execute(new ChangeTicketCommand(id, change, meta, ifMatch));
+  }
+}
+
+function staffRef(request: FastifyRequest): StaffRef {
+  const principal = request.principal;
+  if (principal?.kind !== 'staff' || !['admin', 'supervisor', 'agent'].includes(principal.role)) throw new ProblemError(problem(403, 'Only staff who work tickets may do this.'));
+  return { id: principal.id, role: principal.role as StaffRef['role'] };
+}

@@ -1,0 +1,179 @@
+import { generateSync } from 'otplib';
+import { ADMIN_TOKEN, client, startServer, type Call, type RunningServer } from '../support/server';
+
+let server: RunningServer;
+let call: Call;
+const staff: Record<string, { id: string; token: string }> = {};
+
+beforeAll(async () => {
+  server = await startServer();
+  call = client(server.url);
+  for (const [name, role] of [['agent', 'agent'], ['agent2', 'agent'], ['supervisor', 'supervisor'], ['integrator', 'integrator'], ['auditor', 'auditor']]) {
+    const created = await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name, role } });
+    expect(created.status).toBe(201);
+    staff[name!] = created.body;
+  }
+}, 60000);
+afterAll(async () => {
+  await server.stop();
+  server.cleanUp();
+});
+
+let counter = 0;
+const request = (username: string, extra: Record<string, unknown> = {}) => ({
+  username,
+  contactEmail: `${username}@example.org`,
+  reason: 'lost-email',
+  explanation: 'I lost my phone and my email password.',
+  ...extra,
+});
+const unique = (name: string) => `${name}${++counter}`;
+
+async function account(username: string, extra: Record<string, unknown> = {}) {
+  const put = await call('PUT', `/v1/accounts/${username}`, {
+    token: staff.integrator!.token,
+    body: { primaryEmail: `${username}@example.org`, emails: [`${username}@example.org`], packages: ['left-pad'], ...extra },
+  });
+  expect(put.status).toBe(201);
+  const codes = await call('POST', `/v1/accounts/${username}/recovery-codes`, { token: staff.integrator!.token });
+  expect(codes.status).toBe(201);
+  return codes.body.codes as string[];
+}
+
+describe('stories, end to end over HTTP', () => {
+  it('a recovery by code', async () => {
+    const name = unique('code');
+    const codes = await account(name);
+    expect(codes).toHaveLength(8);
+    const submitted = await call('POST', '/v1/tickets', { body: request(name, { recoveryCode: codes[2] }) });
+    expect(submitted.status).toBe(201);
+    expect(submitted.body).toEqual({ ticketId: expect.any(String), ticketNumber: expect.any(Number), state: 'verified', accessToken: expect.stringMatching(/^rqt_/), position: expect.stringMatching(/^\d+$/) });
+    const { ticketId, accessToken, position } = submitted.body;
+    const mine = await call('GET', `/v1/tickets/${ticketId}?minPosition=${position}`, { token: accessToken });
+    expect(mine.status).toBe(200);
+    expect(mine.body.state).toBe('verified');
+    const acct = await call('GET', `/v1/accounts/${name}?minPosition=${position}`, { token: staff.agent!.token });
+    expect(acct.body).toMatchObject({ username: name, recoveryCodesRemaining: 7, totpEnrolled: false });
+    expect(JSON.stringify(acct.body)).not.toMatch(/\$2[aby]\$/);
+    const history = await call('GET', `/v1/tickets/${ticketId}/history`, { token: staff.auditor!.token });
+    expect(history.body.events.map((e: { type: string }) => e.type)).toEqual(['TicketSubmitted', 'EvidenceRecorded', 'TicketVerified']);
+    expect(JSON.stringify(history.body)).not.toContain(codes[2]);
+    const again = await call('POST', '/v1/tickets', { body: request(name, { recoveryCode: codes[2] }) });
+    expect(again.body.state).toBe('submitted');
+  });
+
+  it('a recovery by an agent after a question and a reply', async () => {
+    const name = unique('asked');
+    const { ticketId, accessToken } = (await call('POST', '/v1/tickets', { body: request(name) })).body;
+    const agent = staff.agent!.token;
+    const claimed = await call('POST', `/v1/tickets/${ticketId}/assign`, { token: agent });
+    expect(claimed.status).toBe(200);
+    expect(claimed.body).toMatchObject({ ticketId, state: 'submitted', revision: '1' });
+    const asked = await call('POST', `/v1/tickets/${ticketId}/request-info`, { token: agent, body: { question: 'Which packages do you maintain?' } });
+    expect(asked.body.state).toBe('awaiting-info');
+    await call('POST', `/v1/tickets/${ticketId}/notes`, { token: agent, body: { body: 'internal only: check the package list' } });
+    const seen = await call('GET', `/v1/tickets/${ticketId}?minPosition=${asked.body.position}`, { token: accessToken });
+    expect(seen.body.openQuestion).toMatchObject({ question: 'Which packages do you maintain?' });
+    expect(JSON.stringify(seen.body)).not.toContain('internal only');
+    const replied = await call('POST', `/v1/tickets/${ticketId}/replies`, { token: accessToken, body: { message: '  left-pad and is-odd  ' } });
+    expect(replied.status).toBe(200);
+    expect(replied.body.state).toBe('submitted');
+    const view = await call('GET', `/v1/tickets/${ticketId}?minPosition=${replied.body.position}`, { token: agent });
+    expect(view.body.messages.map((m: { body: string }) => m.body)).toEqual(['Which packages do you maintain?', 'left-pad and is-odd']);
+    expect(view.body).toMatchObject({ assignee: staff.agent!.id, notes: [{ body: 'internal only: check the package list' }] });
+    expect(view.headers.get('etag')).toBe(`"${replied.body.revision}"`);
+    const verified = await call('POST', `/v1/tickets/${ticketId}/verify`, {
+      token: agent,
+      body: { evidence: ['package list matches'], note: 'ok' },
+      headers: { 'if-match': replied.body.revision },
+    });
+    expect(verified.status).toBe(200);
+    expect(verified.body.state).toBe('verified');
+  });
+
+  it('a critical account needs two approvers', async () => {
+    const name = unique('vip');
+    await account(name, { critical: true });
+    const { ticketId } = (await call('POST', '/v1/tickets', { body: request(name) })).body;
+    const verify = (who: string) => call('POST', `/v1/tickets/${ticketId}/verify`, { token: staff[who]!.token, body: { evidence: ['call-back'], note: who } });
+    const first = await verify('agent');
+    expect(first.status).toBe(200);
+    expect(first.body.state).toBe('submitted');
+    const sameAgain = await verify('agent');
+    expect(sameAgain.status).toBe(409);
+    expect(sameAgain.headers.get('content-type')).toContain('application/problem+json');
+    expect(sameAgain.body.detail).toContain('submitted');
+    expect((await verify('agent2')).status).toBe(409);
+    const second = await verify('supervisor');
+    expect(second.body.state).toBe('verified');
+  });
+
+  it('a rejection, after which the ticket refuses replies', async () => {
+    const { ticketId, accessToken } = (await call('POST', '/v1/tickets', { body: request(unique('rej')) })).body;
+    const missingReason = await call('POST', `/v1/tickets/${ticketId}/reject`, { token: staff.agent!.token, body: { note: 'x' } });
+    expect(missingReason.status).toBe(400);
+    expect(missingReason.body.errors).toEqual([{ field: 'reason', message: 'reason is required' }]);
+    const rejected = await call('POST', `/v1/tickets/${ticketId}/reject`, { token: staff.agent!.token, body: { reason: 'insufficient-evidence', note: 'no proof' } });
+    expect(rejected.body.state).toBe('rejected');
+    const late = await call('POST', `/v1/tickets/${ticketId}/replies`, { token: accessToken, body: { message: 'wait!' } });
+    expect(late.status).toBe(409);
+    expect(late.body.detail).toContain('rejected');
+  });
+
+  it('a duplicate is linked to the first open ticket', async () => {
+    const name = unique('dup');
+    const first = (await call('POST', '/v1/tickets', { body: request(name) })).body;
+    const second = (await call('POST', '/v1/tickets', { body: request(name) })).body;
+    const view = await call('GET', `/v1/tickets/${second.ticketId}?minPosition=${second.position}`, { token: staff.agent!.token });
+    expect(view.body.duplicateOf).toBe(first.ticketId);
+    const original = await call('GET', `/v1/tickets/${first.ticketId}`, { token: staff.agent!.token });
+    expect(original.body.duplicates).toEqual([second.ticketId]);
+    const requesterView = await call('GET', `/v1/tickets/${second.ticketId}`, { token: second.accessToken });
+    expect(requesterView.body).not.toHaveProperty('duplicateOf');
+  });
+
+  it('an attempt flood hits 429 with Retry-After, and is recorded on the ticket', async () => {
+    const name = unique('flood');
+    await account(name);
+    const { ticketId, accessToken } = (await call('POST', '/v1/tickets', { body: request(name) })).body;
+    const statuses: number[] = [];
+    let limited: Awaited<ReturnType<Call>> | undefined;
+    for (let i = 0; i < 7; i++) {
+      const answer = await call('POST', `/v1/tickets/${ticketId}/replies`, { token: accessToken, body: { message: `try ${i}`, recoveryCode: 'deadbeefdeadbeef' } });
+      statuses.push(answer.status);
+      if (answer.status === 429) limited ??= answer;
+    }
+    expect(statuses.slice(0, 5)).toEqual([200, 200, 200, 200, 200]);
+    expect(statuses[5]).toBe(429);
+    expect(Number(limited!.headers.get('retry-after'))).toBeGreaterThan(0);
+    const history = await call('GET', `/v1/tickets/${ticketId}/history`, { token: staff.agent!.token });
+    expect(history.body.events.at(-1).data).toEqual({ kind: 'recovery-code', outcome: 'rate-limited', via: 'reply' });
+  });
+
+  it('records TOTP evidence for staff', async () => {
+    const name = unique('totp');
+    await account(name);
+    const enrolled = await call('POST', `/v1/accounts/${name}/totp`, { token: staff.integrator!.token });
+    expect(enrolled.status).toBe(201);
+    expect(enrolled.body.otpauthUri).toContain('otpauth://totp/');
+    const code = generateSync({ secret: enrolled.body.secret });
+    const { ticketId, position } = (await call('POST', '/v1/tickets', { body: request(name, { totpCode: code }) })).body;
+    const view = await call('GET', `/v1/tickets/${ticketId}?minPosition=${position}`, { token: staff.agent!.token });
+    expect(view.body.evidence).toEqual([expect.objectContaining({ source: 'engine', kind: 'totp', outcome: 'accepted' })]);
+    expect(JSON.stringify(view.body)).not.toContain(code);
+  });
+
+  it('imports recovery codes issued elsewhere', async () => {
+    const bcrypt = await import('bcrypt');
+    const name = unique('imported');
+    await account(name);
+    const hash = await bcrypt.hash('0a1b2c3d4e5f6071', 4);
+    const bad = await call('POST', `/v1/accounts/${name}/recovery-codes/import`, { token: staff.integrator!.token, body: { hashes: [hash, 'plain'] } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors).toEqual([{ field: 'hashes.1', message: 'not a bcrypt hash' }]);
+    const imported = await call('POST', `/v1/accounts/${name}/recovery-codes/import`, { token: staff.integrator!.token, body: { hashes: [hash.replace('$2b$', '$2y$')] } });
+    expect(imported.status).toBe(201);
+    const submitted = await call('POST', '/v1/tickets', { body: request(name, { recoveryCode: '0a1b2c3d4e5f6071' }) });
+    expect(submitted.body.state).toBe('verified');
+  });
+});

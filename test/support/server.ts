@@ -1,0 +1,101 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..', '..');
+export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef0123456789';
+
+export interface RunningServer {
+  url: string;
+  dataDir: string;
+  logs: string[];
+  process: ChildProcess;
+  /** Stops the server (SIGTERM, or SIGKILL for a crash) and waits for it to exit. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Removes the data folder. */
+  cleanUp(): void;
+}
+
+/**
+ * Starts the real API server in its own process, as `npm start` does (but from the TypeScript
+ * sources), on a free port and a fresh or given data folder.
+ */
+export async function startServer(env: Record<string, string> = {}, dataDir = mkdtempSync(join(tmpdir(), 'reclaim-e2e-'))): Promise<RunningServer> {
+  const child = spawn(process.execPath, ['-r', join(root, 'test', 'support', 'ts-register.js'), join(root, 'apps', 'api', 'src', 'main.ts')], {
+    env: {
+      ...process.env,
+      PORT: '0',
+      RECLAIM_DATA_DIR: dataDir,
+      RECLAIM_ADMIN_TOKEN: ADMIN_TOKEN,
+      RECLAIM_BCRYPT_COST: '4',
+      RECLAIM_SUBMISSION_LIMIT: '10000/h',
+      RECLAIM_CLIENT_CODE_ATTEMPT_LIMIT: '10000/h',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: string[] = [];
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${logs.join('\n')}`)), 30000);
+    const onData = (chunk: Buffer) => {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) {
+        logs.push(line);
+        const port = /"port":(\d+)/.exec(line)?.[1];
+        if (port && line.includes('listening')) {
+          clearTimeout(timer);
+          resolve(`http://127.0.0.1:${port}`);
+        }
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    void exited.then((code) => reject(new Error(`server exited with ${code}:\n${logs.join('\n')}`)));
+  });
+  return {
+    url,
+    dataDir,
+    logs,
+    process: child,
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null) child.kill(signal);
+      return exited;
+    },
+    cleanUp: () => rmSync(dataDir, { recursive: true, force: true }),
+  };
+}
+
+export interface Answer<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+/** A plain HTTP client for the tests. */
+export function client(url: string) {
+  return async function call<T = any>(
+    method: string,
+    path: string,
+    options: { token?: string; body?: unknown; headers?: Record<string, string>; raw?: string } = {},
+  ): Promise<Answer<T>> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    let body: string | undefined = options.raw;
+    if (options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const response = await fetch(`${url}${path}`, { method, headers, body });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: response.status, headers: response.headers, body: parsed as T };
+  };
+}
+
+export type Call = ReturnType<typeof client>;
