@@ -26,7 +26,7 @@ module.exports = {
       },
     ],
   },
-  // NestJS 12 (and its `cookie` dependency) and otplib's @scure/@noble plugins ship ES modules only: let swc turn them into CommonJS.
-  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|cookie|@scure|@noble)/)'],
+  // NestJS 12 (and its `cookie` dependency), otplib's @scure/@noble plugins and @fastify/static's content-disposition ship ES modules only: let swc turn them into CommonJS.
+  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|cookie|@scure|@noble|content-disposition)/)'],
   testTimeout: 30000,
 };

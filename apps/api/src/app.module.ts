@@ -11,6 +11,7 @@ import { APP_CONFIG, type AppConfig } from './config';
 import { HealthController } from './health/health.controller';
 import { ClientLimits } from './http/client-limits';
 import { ProblemFilter } from './http/problem.filter';
+import { ShutdownFlag } from './http/shutdown-flag';
 import { InfrastructureModule } from './infrastructure.module';
 import { QueuesController } from './queues/queues.controller';
 import { StaffController } from './staff/staff.controller';
@@ -37,6 +38,7 @@ export class AppModule {
         { provide: APP_FILTER, useClass: ProblemFilter },
         CredentialsService,
         ClientLimits,
+        ShutdownFlag,
       ],
       exports: [APP_CONFIG],
     };

@@ -9,6 +9,7 @@ import { AppModule } from './app.module';
 import type { AppConfig } from './config';
 import { CredentialsService } from './auth/credentials.service';
 import { registerIdempotency } from './http/idempotency';
+import { ShutdownFlag } from './http/shutdown-flag';
 import { problem, sendProblem } from './http/problem';
 import { registerReadYourWrites } from './http/read-your-writes';
 import { trimStrings, validationPipe } from './http/validation';
@@ -44,8 +45,10 @@ export async function createApp(config: AppConfig, logger: LoggerService = new C
   fastify.addHook('preValidation', async (request) => {
     if (request.body && typeof request.body === 'object') request.body = trimStrings(request.body);
   });
+  const shutdown = app.get(ShutdownFlag);
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (shutdown.started) reply.header('connection', 'close');
   });
   // One line a request: ids, route and outcome; never a body, a token or a query string.
   fastify.addHook('onResponse', async (request, reply) => {

@@ -30,11 +30,10 @@ export class AccessGuard implements CanActivate {
 
     if (token.startsWith('rqt_')) {
       const ticketId = request.params.id;
-      if (rule.requester && ticketId && (await this.credentials.requesterOf(ticketId, token))) {
-        request.principal = { kind: 'requester', ticketId };
-        return true;
-      }
-      throw new ProblemError(problem(404, 'The ticket was not found.'));
+      if (!ticketId || !(await this.credentials.requesterOf(ticketId, token))) throw new ProblemError(problem(404, 'The ticket was not found.'));
+      request.principal = { kind: 'requester', ticketId };
+      if (rule.requester) return true;
+      throw new ProblemError(problem(403, 'A requester may read their ticket and reply to it, nothing more.'));
     }
     const staff = await this.credentials.staff(token);
     if (!staff) throw unauthorized('The token is not known.');

@@ -1,0 +1,26 @@
+import { Logger } from '@nestjs/common';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from './config';
+import { createApp } from './create-app';
+import { openApiDocument } from './openapi';
+
+/** The OpenAPI document as committed in docs/openapi.json (stable key order, trailing newline). */
+export async function renderOpenApi(): Promise<string> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'reclaim-openapi-'));
+  const app = await createApp(loadConfig({ RECLAIM_DATA_DIR: dataDir }), new Logger());
+  try {
+    return `${JSON.stringify(openApiDocument(app), null, 2)}\n`;
+  } finally {
+    await app.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+if (require.main === module) {
+  void renderOpenApi().then((text) => {
+    writeFileSync(join(process.argv[2] ?? 'docs/openapi.json'), text);
+    process.stdout.write(`wrote ${process.argv[2] ?? 'docs/openapi.json'}\n`);
+  });
+}

@@ -1,0 +1,195 @@
+import { ADMIN_TOKEN, client, startServer, type Call, type RunningServer } from '../support/server';
+
+let server: RunningServer;
+let call: Call;
+let agent: string;
+let integrator: string;
+const head = async () => (await call('GET', '/health')).body.head as string;
+const ticket = (username: string) => ({ username, contactEmail: `${username}@example.org`, reason: 'lost-email', explanation: 'help' });
+
+beforeAll(async () => {
+  server = await startServer();
+  call = client(server.url);
+  agent = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: 'Ada', role: 'agent' } })).body.token;
+  integrator = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: 'Platform', role: 'integrator' } })).body.token;
+}, 60000);
+afterAll(async () => {
+  await server.stop();
+  server.cleanUp();
+});
+
+describe('bad input gets a 4xx problem naming the field, and changes nothing', () => {
+  const cases: Array<[string, Parameters<Call>[2], number, string]> = [
+    ['an unknown field', { body: { ...ticket('a'), admin: true } }, 400, 'admin'],
+    ['a missing field', { body: { username: 'a', contactEmail: 'a@example.org', reason: 'lost-email' } }, 400, 'explanation'],
+    ['a bad email', { body: { ...ticket('a'), contactEmail: 'not-an-email' } }, 400, 'contactEmail'],
+    ['an unknown reason', { body: { ...ticket('a'), reason: 'bored' } }, 400, 'reason'],
+    ['a bad username', { body: { ...ticket('a'), username: '../etc/passwd' } }, 400, 'username'],
+    ['a string of spaces', { body: { ...ticket('a'), explanation: '   ' } }, 400, 'explanation'],
+    ['a number for a string', { body: { ...ticket('a'), explanation: 42 } }, 400, 'explanation'],
+    ['a malformed recovery code', { body: { ...ticket('a'), recoveryCode: 'xyz' } }, 400, 'recoveryCode'],
+    ['too many previous emails', { body: { ...ticket('a'), previousEmails: Array.from({ length: 11 }, (_, i) => `p${i}@example.org`) } }, 400, 'previousEmails'],
+    ['malformed JSON', { raw: '{"username": ', headers: { 'content-type': 'application/json' } }, 400, 'body'],
+    ['a JSON array', { raw: '[1,2]', headers: { 'content-type': 'application/json' } }, 400, '0'],
+    ['plain text', { raw: 'username=a', headers: { 'content-type': 'text/plain' } }, 415, 'Content-Type'],
+    ['form data', { raw: 'username=a', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 415, 'Content-Type'],
+    ['a body over 64 KiB', { body: { ...ticket('a'), explanation: 'x'.repeat(70 * 1024) } }, 413, 'body'],
+    ['a bad Idempotency-Key', { body: ticket('a'), headers: { 'idempotency-key': 'x'.repeat(201) } }, 400, 'Idempotency-Key'],
+  ];
+
+  it.each(cases)('%s', async (_name, options, status, field) => {
+    const before = await head();
+    const answer = await call('POST', '/v1/tickets', options);
+    expect(answer.status).toBe(status);
+    expect(answer.headers.get('content-type')).toContain('application/problem+json');
+    expect(answer.body).toMatchObject({ type: expect.stringMatching(/^https:\/\//), title: expect.any(String), status, detail: expect.any(String) });
+    expect(answer.body.errors.map((e: { field: string }) => e.field)).toContain(field);
+    expect(await head()).toBe(before);
+  });
+
+  it('refuses bad staff input with the field named', async () => {
+    const { ticketId } = (await call('POST', '/v1/tickets', { body: ticket('staffinput') })).body;
+    const before = await head();
+    const bad = await call('POST', `/v1/tickets/${ticketId}/verify`, { token: agent, body: { evidence: 'not a list', note: 'x' } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors).toEqual([{ field: 'evidence', message: expect.any(String) }]);
+    const unknownAssignee = await call('POST', `/v1/tickets/${ticketId}/assign`, { token: agent, body: { assignee: 'nobody' } });
+    expect(unknownAssignee.status).toBe(422);
+    expect(unknownAssignee.body.errors).toEqual([{ field: 'assignee', message: expect.any(String) }]);
+    const badQueue = await call('GET', '/v1/queues/everything', { token: agent });
+    expect(badQueue.status).toBe(400);
+    expect(badQueue.body.errors[0].field).toBe('queue');
+    const badLimit = await call('GET', '/v1/queues/submitted?limit=0', { token: agent });
+    expect(badLimit.body.errors[0].field).toBe('limit');
+    const badAt = await call('GET', `/v1/tickets/${ticketId}?at=yesterday`, { token: agent });
+    expect(badAt.body.errors[0].field).toBe('at');
+    expect(await head()).toBe(before);
+  });
+
+  it('answers an unknown ticket or route with 404', async () => {
+    expect((await call('GET', '/v1/tickets/00000000-0000-0000-0000-000000000000', { token: agent })).status).toBe(404);
+    expect((await call('POST', '/v1/tickets/00000000-0000-0000-0000-000000000000/notes', { token: agent, body: { body: 'x' } })).status).toBe(404);
+    expect((await call('GET', '/v1/nothing-here', { token: agent })).status).toBe(404);
+  });
+});
+
+describe('Idempotency-Key', () => {
+  it('answers a repeat with the first answer, applied once; another body with the same key is 422', async () => {
+    const key = { 'idempotency-key': `submit-${Date.now()}` };
+    const first = await call('POST', '/v1/tickets', { body: ticket('idem'), headers: key });
+    const afterFirst = await head();
+    const again = await call('POST', '/v1/tickets', { body: ticket('idem'), headers: key });
+    expect(again.status).toBe(201);
+    expect(again.body).toEqual(first.body);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(await head()).toBe(afterFirst);
+    const other = await call('POST', '/v1/tickets', { body: ticket('idem2'), headers: key });
+    expect(other.status).toBe(422);
+    expect(other.body.errors[0].field).toBe('Idempotency-Key');
+  });
+
+  it('applies concurrent repeats once', async () => {
+    const { ticketId } = (await call('POST', '/v1/tickets', { body: ticket('concurrent') })).body;
+    const key = { 'idempotency-key': 'note-once' };
+    const answers = await Promise.all(Array.from({ length: 5 }, () => call('POST', `/v1/tickets/${ticketId}/notes`, { token: agent, body: { body: 'once' }, headers: key })));
+    expect(new Set(answers.map((a) => JSON.stringify(a.body))).size).toBe(1);
+    const history = await call('GET', `/v1/tickets/${ticketId}/history`, { token: agent });
+    expect(history.body.events.filter((e: { type: string }) => e.type === 'NoteAdded')).toHaveLength(1);
+  });
+});
+
+describe('If-Match and read-your-writes', () => {
+  it('a stale revision gives 412 and changes nothing', async () => {
+    const { ticketId } = (await call('POST', '/v1/tickets', { body: ticket('ifmatch') })).body;
+    const noted = await call('POST', `/v1/tickets/${ticketId}/notes`, { token: agent, body: { body: 'one' }, headers: { 'if-match': '0' } });
+    expect(noted.status).toBe(200);
+    const before = await head();
+    const stale = await call('POST', `/v1/tickets/${ticketId}/notes`, { token: agent, body: { body: 'two' }, headers: { 'if-match': '"0"' } });
+    expect(stale.status).toBe(412);
+    expect(await head()).toBe(before);
+    expect((await call('POST', `/v1/tickets/${ticketId}/notes`, { token: agent, body: { body: 'x' }, headers: { 'if-match': 'soon' } })).status).toBe(400);
+  });
+
+  it('?minPosition= waits for the read models, or answers 503', async () => {
+    const { ticketId, position } = (await call('POST', '/v1/tickets', { body: ticket('ryw') })).body;
+    const read = await call('GET', `/v1/tickets/${ticketId}?minPosition=${position}`, { token: agent });
+    expect(read.status).toBe(200);
+    const future = await call('GET', `/v1/queues/submitted?minPosition=${BigInt(position) + 1_000_000n}`, { token: agent });
+    expect(future.status).toBe(503);
+    expect(future.headers.get('retry-after')).toBeDefined();
+    expect((await call('GET', '/v1/queues/submitted?minPosition=abc', { token: agent })).status).toBe(400);
+  }, 15000);
+});
+
+describe('queues over HTTP', () => {
+  it('pages oldest first with an opaque cursor', async () => {
+    const ids: string[] = [];
+    let position = '0';
+    for (let i = 0; i < 5; i++) ({ ticketId: ids[i], position } = (await call('POST', '/v1/tickets', { body: ticket(`queue${i}`) })).body);
+    const seen: string[] = [];
+    let path = `/v1/queues/submitted?limit=2&minPosition=${position}`;
+    for (;;) {
+      const page = await call('GET', path, { token: agent });
+      expect(page.status).toBe(200);
+      seen.push(...page.body.items.map((i: { ticketId: string }) => i.ticketId));
+      if (!page.body.next) break;
+      path = `/v1/queues/submitted?limit=2&after=${page.body.next}`;
+    }
+    expect(seen.filter((id) => ids.includes(id))).toEqual(ids);
+    expect((await call('GET', '/v1/queues/submitted?after=garbage', { token: agent })).status).toBe(400);
+    const stats = await call('GET', '/v1/queues', { token: agent });
+    expect(stats.body.queues.find((q: { queue: string }) => q.queue === 'submitted').count).toBeGreaterThanOrEqual(5);
+  });
+});
+
+describe('operations', () => {
+  it('GET /health reports the store and projector positions', async () => {
+    const health = await call('GET', '/health');
+    expect(health.status).toBe(200);
+    expect(health.body).toMatchObject({ status: 'ok', store: 'sqlite', projections: { tickets: expect.any(String), staff: expect.any(String), accounts: expect.any(String) } });
+  });
+
+  it('serves the OpenAPI document and its UI', async () => {
+    const document = await call('GET', '/docs/openapi.json');
+    expect(document.body.openapi).toMatch(/^3\./);
+    expect(Object.keys(document.body.paths)).toEqual(expect.arrayContaining(['/v1/tickets', '/v1/tickets/{id}/verify', '/v1/accounts/{username}/totp']));
+    const ui = await fetch(`${server.url}/docs`);
+    expect(ui.status).toBe(200);
+    expect(await ui.text()).toContain('swagger');
+  });
+
+  it('logs one JSON line a request with a request id, and never a secret', async () => {
+    const integratorCodes = await (async () => {
+      await call('PUT', '/v1/accounts/logged', { token: integrator, body: { primaryEmail: 'l@example.org', emails: [], packages: [] } });
+      return (await call('POST', '/v1/accounts/logged/recovery-codes', { token: integrator })).body.codes as string[];
+    })();
+    const totp = (await call('POST', '/v1/accounts/logged/totp', { token: integrator })).body.secret as string;
+    const submitted = await call('POST', '/v1/tickets', { body: { ...ticket('logged'), recoveryCode: integratorCodes[0] }, headers: { 'x-request-id': 'trace-me-123' } });
+    expect(submitted.headers.get('x-request-id')).toBe('trace-me-123');
+    await new Promise((r) => setTimeout(r, 200));
+    const requestLines = server.logs.filter((line) => line.includes('"requestId"'));
+    expect(requestLines.some((line) => line.includes('trace-me-123') && line.includes('"status":201'))).toBe(true);
+    for (const line of server.logs) expect(() => JSON.parse(line)).not.toThrow();
+    const all = server.logs.join('\n');
+    for (const secret of [...integratorCodes, totp, submitted.body.accessToken, agent, integrator, ADMIN_TOKEN]) expect(all).not.toContain(secret);
+    expect(all).not.toContain('l@example.org');
+  });
+});
+
+describe('limits per client address', () => {
+  it('refuses submissions past RECLAIM_SUBMISSION_LIMIT with 429 and Retry-After', async () => {
+    const limited = await startServer({ RECLAIM_SUBMISSION_LIMIT: '3/h' });
+    try {
+      const limitedCall = client(limited.url);
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) statuses.push((await limitedCall('POST', '/v1/tickets', { body: ticket(`limited${i}`) })).status);
+      expect(statuses).toEqual([201, 201, 201, 429]);
+      const refused = await limitedCall('POST', '/v1/tickets', { body: ticket('limited9') });
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(3500);
+      expect(refused.body.status).toBe(429);
+    } finally {
+      await limited.stop();
+      limited.cleanUp();
+    }
+  }, 60000);
+});
