@@ -26,7 +26,7 @@ module.exports = {
       },
     ],
   },
-  // NestJS 12 (and its `cookie` dependency), otplib's @scure/@noble plugins and @fastify/static's content-disposition ship ES modules only: let swc turn them into CommonJS.
-  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|cookie|@scure|@noble|content-disposition)/)'],
+  // NestJS 12 (and its `cookie` dependency), otplib's @scure/@noble plugins @fastify/static's content-disposition and the eventsource test client ship ES modules only: let swc turn them into CommonJS.
+  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|cookie|@scure|@noble|content-disposition|eventsource|eventsource-parser)/)'],
   testTimeout: 30000,
 };

@@ -1,3 +1,4 @@
+import { defaultWebhookSettings, type WebhookSettings } from '@reclaim/integrations';
 import { parseDuration, parseRate, type Rate } from '@reclaim/recovery';
 
 /** Everything the server reads from its environment, parsed and checked once at start-up. */
@@ -15,9 +16,16 @@ export interface AppConfig {
   submissionLimit: Rate;
   /** Code attempts (recovery code or TOTP) per client address, whatever the account. */
   clientCodeAttemptLimit: Rate;
+  webhooks: WebhookSettings;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
+
+function onOff(raw: string): boolean {
+  if (['on', 'true', '1', 'yes'].includes(raw)) return true;
+  if (['off', 'false', '0', 'no'].includes(raw)) return false;
+  throw new Error('on or off');
+}
 
 /** Reads the contract's variables; throws one error naming every variable that is wrong. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -57,6 +65,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     }),
     submissionLimit: read('RECLAIM_SUBMISSION_LIMIT', '10/h', parseRate),
     clientCodeAttemptLimit: read('RECLAIM_CLIENT_CODE_ATTEMPT_LIMIT', '10/5m', parseRate),
+    webhooks: {
+      ...defaultWebhookSettings,
+      enabled: read('RECLAIM_WEBHOOKS', 'on', onOff),
+      allowLocal: read('RECLAIM_WEBHOOK_ALLOW_LOCAL', 'false', onOff),
+      timeoutMs: read('RECLAIM_WEBHOOK_TIMEOUT', '10s', parseDuration),
+      retryBaseMs: read('RECLAIM_WEBHOOK_RETRY_BASE', '1s', parseDuration),
+      retryMaxMs: read('RECLAIM_WEBHOOK_RETRY_MAX', '10m', parseDuration),
+      disableAfterMs: read('RECLAIM_WEBHOOK_DISABLE_AFTER', '1d', parseDuration),
+    },
   };
   if (config.eventStore === 'eventstoredb' && !config.eventStoreConnectionString) {
     problems.push('EVENTSTORE_CONNECTION_STRING: required when RECLAIM_EVENT_STORE=eventstoredb');

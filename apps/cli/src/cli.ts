@@ -1,5 +1,6 @@
 import { createEventStore, sqliteFile, type EventStore } from '@reclaim/event-store';
-import { allProjectors, openReadModelDb, ProjectionRunner, toHistoryEntry, verifyAudit } from '@reclaim/projections';
+import { everyProjector } from '@reclaim/integrations';
+import { openReadModelDb, ProjectionRunner, toHistoryEntry, verifyAudit } from '@reclaim/projections';
 import { streams } from '@reclaim/recovery';
 import { lifecycleDocument, recoveryTicketMachine } from '@reclaim/state-machines';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -85,7 +86,7 @@ async function verify(store: EventStore, io: CliIo): Promise<number> {
 }
 
 async function rebuild(store: EventStore, dataDir: string, names: string[], io: CliIo): Promise<number> {
-  const runner = new ProjectionRunner(store, openReadModelDb(store, dataDir), allProjectors());
+  const runner = new ProjectionRunner(store, openReadModelDb(store, dataDir), everyProjector());
   const chosen = names.length ? names : runner.names();
   const unknown = chosen.filter((name) => !runner.names().includes(name));
   if (unknown.length) throw new UsageError(`unknown projector: ${unknown.join(', ')} (known: ${runner.names().join(', ')})`);
@@ -97,14 +98,14 @@ async function rebuild(store: EventStore, dataDir: string, names: string[], io: 
 }
 
 async function catchUp(store: EventStore, dataDir: string, io: CliIo): Promise<number> {
-  const runner = new ProjectionRunner(store, openReadModelDb(store, dataDir), allProjectors());
+  const runner = new ProjectionRunner(store, openReadModelDb(store, dataDir), everyProjector());
   await runner.catchUp((name, position, head) => io.err(`${name}: ${position}/${head} (${percent(position, head)})`));
   io.out(JSON.stringify({ positions: Object.fromEntries(Object.entries(runner.checkpoints()).map(([k, v]) => [k, v.toString()])) }));
   return 0;
 }
 
 async function positions(store: EventStore, dataDir: string, io: CliIo): Promise<number> {
-  const runner = new ProjectionRunner(store, openReadModelDb(store, dataDir), allProjectors());
+  const runner = new ProjectionRunner(store, openReadModelDb(store, dataDir), everyProjector());
   const head = await store.headPosition();
   const rows = Object.entries(runner.checkpoints()).map(([name, position]) => ({
     name,

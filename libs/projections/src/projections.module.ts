@@ -3,6 +3,7 @@ import { CommandBus, CqrsModule } from '@nestjs/cqrs';
 import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
 import { CLOCK, RECOVERY_CONFIG, type Clock, type RecoveryConfig } from '@reclaim/recovery';
 import { ProjectionRunner } from './projection-runner';
+import type { Projector } from './projector';
 import { allProjectors } from './projectors';
 import { QUERY_HANDLERS } from './queries/query-handlers';
 import { TicketQueries } from './queries/ticket-queries';
@@ -11,6 +12,8 @@ import { TicketTimers } from './timers/ticket-timers';
 
 export interface ProjectionsOptions {
   dataDir: string;
+  /** Every read model to keep; the product's own by default. */
+  projectors?: () => Projector[];
   /** Fire SLA and reply timers in this process (on by default). */
   timers?: boolean;
 }
@@ -29,6 +32,8 @@ export class ProjectionsModule implements OnApplicationBootstrap, BeforeApplicat
   static forRoot(options: ProjectionsOptions): DynamicModule {
     return {
       module: ProjectionsModule,
+      // Global: the read models are what the API, the auth guard and the integrations all read.
+      global: true,
       imports: [CqrsModule],
       providers: [
         { provide: 'PROJECTIONS_OPTIONS', useValue: options },
@@ -37,7 +42,7 @@ export class ProjectionsModule implements OnApplicationBootstrap, BeforeApplicat
           provide: ProjectionRunner,
           inject: [EVENT_STORE, READ_MODEL_DB],
           useFactory: (store: EventStore, db: ReadModelDb) =>
-            new ProjectionRunner(store, db, allProjectors(), (name, error) => logger.error(`projector ${name} failed: ${(error as Error).message}`)),
+            new ProjectionRunner(store, db, (options.projectors ?? allProjectors)(), (name, error) => logger.error(`projector ${name} failed: ${(error as Error).message}`)),
         },
         { provide: TicketQueries, inject: [READ_MODEL_DB, EVENT_STORE], useFactory: (db: ReadModelDb, store: EventStore) => new TicketQueries(db, store) },
         {

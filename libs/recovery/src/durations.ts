@@ -1,8 +1,8 @@
-const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
-/** `30s`, `15m`, `12h`, `7d` → milliseconds. */
+/** `30s`, `15m`, `12h`, `7d` → milliseconds (`250ms` too, for tests and fine tuning). */
 export function parseDuration(text: string): number {
-  const match = /^(\d+)([smhd])$/.exec(text.trim());
+  const match = /^(\d+)(ms|[smhd])$/.exec(text.trim());
   if (!match || Number(match[1]) === 0) throw new Error('a duration such as 30s, 15m, 12h or 7d');
   return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
 }

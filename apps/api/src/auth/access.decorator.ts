@@ -19,3 +19,4 @@ export const AUDITS: StaffRole[] = ['supervisor', 'auditor', 'admin'];
 export const FEEDS_ACCOUNTS: StaffRole[] = ['integrator', 'admin'];
 export const READS_ACCOUNTS: StaffRole[] = ['agent', 'supervisor', 'auditor', 'integrator', 'admin'];
 export const ADMINISTERS: StaffRole[] = ['admin'];
+export const INTEGRATES: StaffRole[] = ['integrator', 'admin'];

@@ -1,0 +1,45 @@
+import { Controller, Get, Headers, Inject, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
+import { EventFeeds, PUBLIC_EVENT_TYPES, streamEvents } from '@reclaim/integrations';
+import { Transform } from 'class-transformer';
+import { IsIn, IsOptional, Matches } from 'class-validator';
+import type { FastifyReply } from 'fastify';
+import { Access, INTEGRATES } from '../auth/access.decorator';
+import { problem, ProblemError } from '../http/problem';
+
+class EventsQuery {
+  @ApiPropertyOptional({ description: 'Send events after this position (Last-Event-ID takes precedence).' })
+  @IsOptional()
+  @Matches(/^\d{1,20}$/, { message: 'after must be a position: a decimal number' })
+  after?: string;
+
+  @ApiPropertyOptional({ description: `Comma-separated public types: ${PUBLIC_EVENT_TYPES.join(', ')}` })
+  @IsOptional()
+  @Transform(({ value }) => (typeof value === 'string' ? value.split(',').map((t) => t.trim()).filter(Boolean) : value))
+  @IsIn(PUBLIC_EVENT_TYPES, { each: true, message: `types must be public event types: ${PUBLIC_EVENT_TYPES.join(', ')}` })
+  types?: string[];
+}
+
+@ApiTags('integrations')
+@ApiBearerAuth()
+@Controller('v1/events')
+export class EventsController {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore, private readonly feeds: EventFeeds) {}
+
+  @Get()
+  @Access({ roles: INTEGRATES })
+  @ApiOperation({ summary: 'Server-Sent Events of public CloudEvents: catch-up, then live; id = position' })
+  async feed(@Query() query: EventsQuery, @Headers('last-event-id') lastEventId: string | undefined, @Res() reply: FastifyReply) {
+    const resumeFrom = lastEventId?.trim() || query.after;
+    if (resumeFrom !== undefined && !/^\d{1,20}$/.test(resumeFrom)) {
+      throw new ProblemError(problem(400, 'Last-Event-ID must be a position.', { errors: [{ field: 'Last-Event-ID', message: 'must be a decimal number' }] }));
+    }
+    reply.hijack();
+    await streamEvents(this.store, reply.raw, {
+      after: resumeFrom === undefined ? undefined : BigInt(resumeFrom),
+      types: query.types,
+      signal: this.feeds.signal,
+    });
+  }
+}

@@ -1,0 +1,140 @@
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { CreateWebhookCommand, DeliveryLog, PUBLIC_EVENT_TYPES, readWebhooks, SetWebhookEnabledCommand, type WebhookRow } from '@reclaim/integrations';
+import { READ_MODEL_DB, type ReadModelDb } from '@reclaim/projections';
+import type { CommandMeta } from '@reclaim/recovery';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min } from 'class-validator';
+import { Access, INTEGRATES } from '../auth/access.decorator';
+import { Meta } from '../http/command-meta.decorator';
+import { ID } from '../http/patterns';
+import { problem, ProblemError } from '../http/problem';
+
+class CreateWebhookDto {
+  @ApiProperty({ example: 'https://platform.example.org/hooks/reclaim' })
+  @IsString()
+  @MaxLength(2000)
+  @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false }, { message: 'url must be an http or https URL' })
+  url!: string;
+
+  @ApiPropertyOptional({ type: [String], enum: PUBLIC_EVENT_TYPES, description: 'Only these types; all public types when omitted.' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(PUBLIC_EVENT_TYPES.length)
+  @IsIn(PUBLIC_EVENT_TYPES, { each: true, message: `types must be public event types: ${PUBLIC_EVENT_TYPES.join(', ')}` })
+  types?: string[];
+}
+
+class WebhookIdParam {
+  @IsString()
+  @Matches(ID, { message: 'id must be a webhook id' })
+  id!: string;
+}
+
+class RedeliverDto {
+  @ApiProperty({ description: 'Position of the event to send again.' })
+  @IsString()
+  @Matches(/^\d{1,20}$/, { message: 'position must be a decimal number' })
+  position!: string;
+}
+
+class DeliveriesQuery {
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit?: number;
+}
+
+@ApiTags('integrations')
+@ApiBearerAuth()
+@Controller('v1/webhooks')
+export class WebhooksController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly log: DeliveryLog,
+    @Inject(READ_MODEL_DB) private readonly db: ReadModelDb,
+  ) {}
+
+  @Post()
+  @HttpCode(201)
+  @Access({ roles: INTEGRATES })
+  @ApiOperation({ summary: 'Subscribe a URL to the events recorded from now on; the secret is shown once' })
+  async create(@Body() body: CreateWebhookDto, @Meta() meta: CommandMeta) {
+    const { id, secret, url, types, position } = await this.commands.execute(new CreateWebhookCommand(body.url, body.types ?? [], meta));
+    return { id, secret, url, types, position };
+  }
+
+  @Get()
+  @Access({ roles: INTEGRATES })
+  @ApiOperation({ summary: 'Every subscription, with its progress' })
+  list() {
+    return { webhooks: readWebhooks(this.db).map((row) => this.describe(row)) };
+  }
+
+  @Get(':id')
+  @Access({ roles: INTEGRATES })
+  @ApiOperation({ summary: 'One subscription, with its progress (never its secret)' })
+  get(@Param() { id }: WebhookIdParam) {
+    return this.describe(this.find(id));
+  }
+
+  @Get(':id/deliveries')
+  @Access({ roles: INTEGRATES })
+  @ApiOperation({ summary: 'Delivery attempts, newest first: status code, time and error' })
+  deliveries(@Param() { id }: WebhookIdParam, @Query() { limit }: DeliveriesQuery) {
+    this.find(id);
+    return { deliveries: this.log.deliveries(id, limit ?? 100) };
+  }
+
+  @Post(':id/redeliver')
+  @HttpCode(202)
+  @Access({ roles: INTEGRATES })
+  @ApiOperation({ summary: 'Send one event again, out of turn' })
+  redeliver(@Param() { id }: WebhookIdParam, @Body() body: RedeliverDto) {
+    this.find(id);
+    this.log.requestRedelivery(id, BigInt(body.position));
+    return { id, position: body.position, queued: true };
+  }
+
+  @Post(':id/enable')
+  @HttpCode(200)
+  @Access({ roles: INTEGRATES })
+  @ApiOperation({ summary: 'Enable again, e.g. after it was disabled for failing' })
+  async enable(@Param() { id }: WebhookIdParam, @Meta() meta: CommandMeta) {
+    const result = await this.commands.execute(new SetWebhookEnabledCommand(id, true, '', meta));
+    this.log.clearFailures(id);
+    return result;
+  }
+
+  @Post(':id/disable')
+  @HttpCode(200)
+  @Access({ roles: INTEGRATES })
+  @ApiOperation({ summary: 'Stop deliveries; they resume from the checkpoint when enabled' })
+  disable(@Param() { id }: WebhookIdParam, @Meta() meta: CommandMeta) {
+    return this.commands.execute(new SetWebhookEnabledCommand(id, false, 'disabled by an integrator', meta));
+  }
+
+  private find(id: string): WebhookRow {
+    const [row] = readWebhooks(this.db, id);
+    if (!row) throw new ProblemError(problem(404, 'The webhook was not found.'));
+    return row;
+  }
+
+  private describe(row: WebhookRow) {
+    const progress = this.log.progress(row.webhookId, row.createdPosition);
+    return {
+      id: row.webhookId,
+      url: row.url,
+      types: row.types,
+      enabled: row.enabled,
+      disabledReason: row.disabledReason,
+      createdAt: row.createdAt,
+      deliveredUpTo: progress.position.toString(),
+      failingAttempts: progress.attempts,
+      nextAttemptAt: progress.nextAttemptAt ? new Date(progress.nextAttemptAt).toISOString() : null,
+    };
+  }
+}

@@ -1,0 +1,87 @@
+import type { RecordedEvent } from '@reclaim/event-store';
+import type { AccountEvent, TicketEvent } from '@reclaim/recovery';
+
+/** CloudEvents 1.0, structured JSON, as integrators receive them. */
+export interface CloudEvent {
+  specversion: '1.0';
+  id: string;
+  source: string;
+  type: PublicEventType;
+  subject: string;
+  time: string;
+  datacontenttype: 'application/json';
+  data: Record<string, unknown>;
+}
+
+export const PUBLIC_EVENT_TYPES = [
+  'recovery.ticket.submitted.v1',
+  'recovery.ticket.assigned.v1',
+  'recovery.ticket.info-requested.v1',
+  'recovery.ticket.info-provided.v1',
+  'recovery.ticket.evidence-recorded.v1',
+  'recovery.ticket.verified.v1',
+  'recovery.ticket.rejected.v1',
+  'recovery.account.recovery-code-used.v1',
+] as const;
+export type PublicEventType = (typeof PUBLIC_EVENT_TYPES)[number];
+
+export const CLOUD_EVENT_SOURCE = '/reclaim';
+
+type Mapping = { type: PublicEventType; subject: (data: any, stream: string) => string; data: (data: any, stream: string) => Record<string, unknown> };
+const ticketId = (_: unknown, stream: string) => stream.slice('ticket-'.length);
+
+/**
+ * Which internal events are published, and as what. Anything not listed (internal notes,
+ * approvals, priorities, reminders, requester messages, accounts' secrets) is never published,
+ * and each mapping picks its fields one by one: nothing reaches integrators by accident.
+ */
+const MAPPINGS: Partial<Record<TicketEvent['type'] | AccountEvent['type'], Mapping>> = {
+  TicketSubmitted: {
+    type: 'recovery.ticket.submitted.v1',
+    subject: ticketId,
+    data: (d) => ({ ticketId: d.ticketId, ticketNumber: d.ticketNumber, username: d.username, reason: d.reason }),
+  },
+  TicketAssigned: { type: 'recovery.ticket.assigned.v1', subject: ticketId, data: (d, s) => ({ ticketId: ticketId(d, s), assignee: d.assignee }) },
+  InfoRequested: { type: 'recovery.ticket.info-requested.v1', subject: ticketId, data: (d, s) => ({ ticketId: ticketId(d, s) }) },
+  InfoProvided: { type: 'recovery.ticket.info-provided.v1', subject: ticketId, data: (d, s) => ({ ticketId: ticketId(d, s) }) },
+  EvidenceRecorded: {
+    type: 'recovery.ticket.evidence-recorded.v1',
+    subject: ticketId,
+    data: (d, s) => ({ ticketId: ticketId(d, s), kind: d.kind, outcome: d.outcome, via: d.via }),
+  },
+  TicketVerified: {
+    type: 'recovery.ticket.verified.v1',
+    subject: ticketId,
+    data: (d, s) => ({ ticketId: ticketId(d, s), username: d.username, contactEmail: d.contactEmail, verifiedBy: d.verifiedBy.kind }),
+  },
+  TicketRejected: { type: 'recovery.ticket.rejected.v1', subject: ticketId, data: (d, s) => ({ ticketId: ticketId(d, s), reason: d.reason }) },
+  RecoveryCodeUsed: {
+    type: 'recovery.account.recovery-code-used.v1',
+    subject: (d) => d.ticketId,
+    data: (d, stream) => ({ username: stream.slice('account-'.length), ticketId: d.ticketId }),
+  },
+};
+
+/** The internal event types behind some public types (all of them when none are given). */
+export function internalTypesFor(publicTypes?: readonly string[]): string[] {
+  return Object.entries(MAPPINGS)
+    .filter(([, mapping]) => !publicTypes?.length || publicTypes.includes(mapping!.type))
+    .map(([internal]) => internal);
+}
+
+/** The public CloudEvent for a stored event, or undefined when it is not published. */
+export function toCloudEvent(event: RecordedEvent): CloudEvent | undefined {
+  const mapping = MAPPINGS[event.type as keyof typeof MAPPINGS];
+  const onItsStream = event.type === 'RecoveryCodeUsed' ? event.streamName.startsWith('account-') : event.streamName.startsWith('ticket-');
+  if (!mapping || !onItsStream) return undefined;
+  return {
+    specversion: '1.0',
+    id: event.id,
+    source: CLOUD_EVENT_SOURCE,
+    type: mapping.type,
+    subject: mapping.subject(event.data, event.streamName),
+    time: event.metadata.occurredAt,
+    datacontenttype: 'application/json',
+    data: mapping.data(event.data, event.streamName),
+  };
+}

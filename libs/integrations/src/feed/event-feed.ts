@@ -1,0 +1,45 @@
+import type { EventStore } from '@reclaim/event-store';
+import type { ServerResponse } from 'node:http';
+import { internalTypesFor, toCloudEvent } from '../cloud-events';
+
+const HEARTBEAT_MS = 15_000;
+
+/**
+ * Streams public events as Server-Sent Events: catch-up, then live, from one subscription that
+ * always reads "after the last position sent", so there is no gap and no duplicate between the
+ * two. Each event's `id:` is its position, so `Last-Event-ID` resumes exactly. The next event is
+ * read only once the socket has taken the previous one (back-pressure): a slow reader costs
+ * nothing but its own pace.
+ */
+export async function streamEvents(
+  store: EventStore,
+  response: ServerResponse,
+  options: { after?: bigint; types?: string[]; signal: AbortSignal },
+): Promise<void> {
+  response.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  });
+  response.write(': reclaim event feed\nretry: 2000\n\n');
+  const subscription = store.subscribeToAll({ fromPosition: options.after, filter: { eventTypes: internalTypesFor(options.types) } });
+  const stop = () => void subscription.close();
+  options.signal.addEventListener('abort', stop, { once: true });
+  response.once('close', stop);
+  const heartbeat = setInterval(() => response.write(': heartbeat\n\n'), HEARTBEAT_MS);
+  try {
+    for await (const event of subscription) {
+      const cloudEvent = toCloudEvent(event);
+      if (!cloudEvent || (options.types?.length && !options.types.includes(cloudEvent.type))) continue;
+      const written = response.write(`id: ${event.position}\nevent: ${cloudEvent.type}\ndata: ${JSON.stringify(cloudEvent)}\n\n`);
+      if (!written) await new Promise((resolve) => response.once('drain', resolve).once('close', resolve));
+      if (response.destroyed) break;
+    }
+  } finally {
+    clearInterval(heartbeat);
+    options.signal.removeEventListener('abort', stop);
+    await subscription.close();
+    if (!response.destroyed) response.end();
+  }
+}

@@ -1,0 +1,103 @@
+import type Database from 'better-sqlite3';
+
+export interface DeliveryAttempt {
+  webhookId: string;
+  position: bigint;
+  eventId: string;
+  type: string;
+  attempt: number;
+  statusCode: number | null;
+  error: string | null;
+  durationMs: number;
+  manual: boolean;
+}
+
+/**
+ * A subscription's progress (its checkpoint and retry schedule) and its delivery log, in
+ * SQLite, so that deliveries resume where they were after a restart.
+ */
+export class DeliveryLog {
+  constructor(private readonly db: Database.Database) {
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS webhook_progress (
+        webhook_id TEXT PRIMARY KEY, position INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL DEFAULT 0, failing_since INTEGER);
+      CREATE TABLE IF NOT EXISTS webhook_deliveries (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, webhook_id TEXT NOT NULL, position INTEGER NOT NULL, event_id TEXT NOT NULL,
+        type TEXT NOT NULL, attempt INTEGER NOT NULL, status_code INTEGER, error TEXT, duration_ms INTEGER NOT NULL,
+        manual INTEGER NOT NULL, at TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS webhook_deliveries_by_hook ON webhook_deliveries (webhook_id, id);
+      CREATE TABLE IF NOT EXISTS webhook_redeliveries (webhook_id TEXT NOT NULL, position INTEGER NOT NULL, PRIMARY KEY (webhook_id, position));
+    `);
+  }
+
+  progress(webhookId: string, startAfter: bigint): { position: bigint; attempts: number; nextAttemptAt: number; failingSince: number | null } {
+    const row = this.db.prepare('SELECT position, attempts, next_attempt_at, failing_since FROM webhook_progress WHERE webhook_id = ?').get(webhookId) as
+      | { position: number; attempts: number; next_attempt_at: number; failing_since: number | null }
+      | undefined;
+    if (!row) return { position: startAfter, attempts: 0, nextAttemptAt: 0, failingSince: null };
+    return { position: BigInt(row.position), attempts: row.attempts, nextAttemptAt: row.next_attempt_at, failingSince: row.failing_since };
+  }
+
+  /** Records an attempt and the new progress together. */
+  record(attempt: DeliveryAttempt, progress: { position: bigint; attempts: number; nextAttemptAt: number; failingSince: number | null } | undefined): void {
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          `INSERT INTO webhook_deliveries (webhook_id, position, event_id, type, attempt, status_code, error, duration_ms, manual, at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(attempt.webhookId, attempt.position, attempt.eventId, attempt.type, attempt.attempt, attempt.statusCode, attempt.error, attempt.durationMs, attempt.manual ? 1 : 0, new Date().toISOString());
+      if (progress) this.saveProgress(attempt.webhookId, progress);
+      if (attempt.manual && attempt.statusCode !== null && attempt.statusCode < 300) {
+        this.db.prepare('DELETE FROM webhook_redeliveries WHERE webhook_id = ? AND position = ?').run(attempt.webhookId, attempt.position);
+      }
+    })();
+  }
+
+  saveProgress(webhookId: string, progress: { position: bigint; attempts: number; nextAttemptAt: number; failingSince: number | null }): void {
+    this.db
+      .prepare(
+        `INSERT INTO webhook_progress (webhook_id, position, attempts, next_attempt_at, failing_since) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (webhook_id) DO UPDATE SET position = excluded.position, attempts = excluded.attempts,
+           next_attempt_at = excluded.next_attempt_at, failing_since = excluded.failing_since`,
+      )
+      .run(webhookId, progress.position, progress.attempts, progress.nextAttemptAt, progress.failingSince);
+  }
+
+  /** A re-enabled subscription starts again at its checkpoint, without waiting out old retries. */
+  clearFailures(webhookId: string): void {
+    this.db.prepare('UPDATE webhook_progress SET attempts = 0, next_attempt_at = 0, failing_since = NULL WHERE webhook_id = ?').run(webhookId);
+  }
+
+  requestRedelivery(webhookId: string, position: bigint): void {
+    this.db.prepare('INSERT OR IGNORE INTO webhook_redeliveries (webhook_id, position) VALUES (?, ?)').run(webhookId, position);
+  }
+
+  pendingRedelivery(webhookId: string): bigint | undefined {
+    const row = this.db.prepare('SELECT position FROM webhook_redeliveries WHERE webhook_id = ? ORDER BY position LIMIT 1').get(webhookId) as { position: number } | undefined;
+    return row ? BigInt(row.position) : undefined;
+  }
+
+  dropRedelivery(webhookId: string, position: bigint): void {
+    this.db.prepare('DELETE FROM webhook_redeliveries WHERE webhook_id = ? AND position = ?').run(webhookId, position);
+  }
+
+  deliveries(webhookId: string, limit: number): Array<Record<string, unknown>> {
+    const rows = this.db
+      .prepare('SELECT * FROM webhook_deliveries WHERE webhook_id = ? ORDER BY id DESC LIMIT ?')
+      .all(webhookId, limit) as Array<Record<string, never>>;
+    return rows.map((row) => ({
+      id: row.id,
+      position: String(row.position),
+      eventId: row.event_id,
+      type: row.type,
+      attempt: row.attempt,
+      statusCode: row.status_code,
+      error: row.error,
+      durationMs: row.duration_ms,
+      manual: row.manual === 1,
+      at: row.at,
+    }));
+  }
+}

@@ -1,0 +1,155 @@
+import type Database from 'better-sqlite3';
+import type { CommandBus } from '@nestjs/cqrs';
+import type { SecretBox } from '@reclaim/credentials';
+import type { EventStore, RecordedEvent } from '@reclaim/event-store';
+import { randomUUID } from 'node:crypto';
+import { internalTypesFor, toCloudEvent } from '../cloud-events';
+import type { DeliveryLog } from './delivery-log';
+import { signDelivery } from './standard-webhooks';
+import { SetWebhookEnabledCommand } from './webhook.commands';
+import { retryDelay, type WebhookSettings } from './webhook-settings';
+import { checkWebhookTarget } from './webhook-target';
+import { readWebhooks, type WebhookRow } from './webhooks.projector';
+
+/** Events one subscription sends in a row before the others get their turn. */
+const BATCH = 100;
+
+/**
+ * Sends each subscription the public events recorded after its creation, one at a time and in
+ * log order (so in order per ticket), at least once: the checkpoint moves only after a 2xx. A
+ * failed delivery is retried after an exponential, jittered delay; the schedule is stored, so a
+ * restart resumes it. A subscription that keeps failing for `disableAfterMs` is disabled.
+ */
+export class WebhookDispatcher {
+  private timer?: NodeJS.Timeout;
+  private readonly busy = new Map<string, Promise<void>>();
+  private stopped = false;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly db: Database.Database,
+    private readonly log: DeliveryLog,
+    private readonly secrets: SecretBox,
+    private readonly commands: CommandBus,
+    private readonly settings: WebhookSettings,
+    private readonly onError: (error: unknown) => void = () => undefined,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.tick(), this.settings.pollMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await Promise.all(this.busy.values());
+  }
+
+  /** Gives every enabled subscription that is not already sending a turn. */
+  tick(): void {
+    for (const webhook of readWebhooks(this.db)) {
+      if (!webhook.enabled || this.busy.has(webhook.webhookId)) continue;
+      const turn = this.turn(webhook)
+        .catch(this.onError)
+        .finally(() => this.busy.delete(webhook.webhookId));
+      this.busy.set(webhook.webhookId, turn);
+    }
+  }
+
+  /** Waits until every subscription's current turn is over (tests). */
+  async idle(): Promise<void> {
+    await Promise.all(this.busy.values());
+  }
+
+  private async turn(webhook: WebhookRow): Promise<void> {
+    await this.manualRedelivery(webhook);
+    for (let sent = 0; sent < BATCH && !this.stopped; sent++) {
+      const progress = this.log.progress(webhook.webhookId, webhook.createdPosition);
+      if (Date.now() < progress.nextAttemptAt) return;
+      const next = await this.nextEvent(webhook, progress.position);
+      if (!next) return;
+      const outcome = await this.send(webhook, next, progress.attempts + 1, false);
+      if (outcome.ok) {
+        this.log.record(outcome.attempt, { position: next.position, attempts: 0, nextAttemptAt: 0, failingSince: null });
+        continue;
+      }
+      const failingSince = progress.failingSince ?? Date.now();
+      const attempts = progress.attempts + 1;
+      this.log.record(outcome.attempt, { position: progress.position, attempts, nextAttemptAt: Date.now() + retryDelay(attempts, this.settings), failingSince });
+      if (Date.now() - failingSince >= this.settings.disableAfterMs) await this.disable(webhook, attempts);
+      return;
+    }
+  }
+
+  /** The next event after `after` that this subscription wants; skipped events move the checkpoint. */
+  private async nextEvent(webhook: WebhookRow, after: bigint): Promise<RecordedEvent | undefined> {
+    const page = await this.store.readAll({ fromPosition: after + 1n, maxCount: 50, filter: { eventTypes: internalTypesFor(webhook.types) } });
+    const wanted = page.find((event) => wants(webhook, event));
+    if (!wanted && page.length) {
+      const progress = this.log.progress(webhook.webhookId, webhook.createdPosition);
+      this.log.saveProgress(webhook.webhookId, { ...progress, position: page[page.length - 1]!.position });
+    }
+    return wanted;
+  }
+
+  private async manualRedelivery(webhook: WebhookRow): Promise<void> {
+    const position = this.log.pendingRedelivery(webhook.webhookId);
+    if (position === undefined) return;
+    const [event] = await this.store.readAll({ fromPosition: position, maxCount: 1 });
+    if (!event || event.position !== position || !wants(webhook, event)) {
+      this.log.dropRedelivery(webhook.webhookId, position);
+      return;
+    }
+    const outcome = await this.send(webhook, event, 1, true);
+    this.log.record(outcome.attempt, undefined);
+    this.log.dropRedelivery(webhook.webhookId, position);
+  }
+
+  private async send(webhook: WebhookRow, event: RecordedEvent, attempt: number, manual: boolean) {
+    const cloudEvent = toCloudEvent(event)!;
+    const body = JSON.stringify(cloudEvent);
+    const started = Date.now();
+    let statusCode: number | null = null;
+    let error: string | null = null;
+    try {
+      const refused = await checkWebhookTarget(webhook.url, this.settings.allowLocal);
+      if (refused) throw new Error(refused);
+      const response = await fetch(webhook.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'Reclaim-Webhooks/1',
+          ...signDelivery(this.secrets.open(webhook.sealedSecret), cloudEvent.id, new Date(), body),
+        },
+        body,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.settings.timeoutMs),
+      });
+      statusCode = response.status;
+      await response.arrayBuffer().catch(() => undefined);
+      if (statusCode < 200 || statusCode >= 300) error = `HTTP ${statusCode}`;
+    } catch (caught) {
+      error = (caught as Error).name === 'TimeoutError' ? `timed out after ${this.settings.timeoutMs} ms` : (caught as Error).message;
+    }
+    return {
+      ok: error === null,
+      attempt: { webhookId: webhook.webhookId, position: event.position, eventId: cloudEvent.id, type: cloudEvent.type, attempt, statusCode, error, durationMs: Date.now() - started, manual },
+    };
+  }
+
+  private async disable(webhook: WebhookRow, attempts: number): Promise<void> {
+    const hours = Math.round(this.settings.disableAfterMs / 360_000) / 10;
+    await this.commands.execute(
+      new SetWebhookEnabledCommand(webhook.webhookId, false, `disabled after failing for ${hours} h (${attempts} attempts)`, {
+        commandId: randomUUID(),
+        actor: { kind: 'system', id: 'webhook-dispatcher' },
+      }),
+    );
+  }
+}
+
+function wants(webhook: WebhookRow, event: RecordedEvent): boolean {
+  const cloudEvent = toCloudEvent(event);
+  return cloudEvent !== undefined && (webhook.types.length === 0 || webhook.types.includes(cloudEvent.type));
+}

@@ -1,0 +1,54 @@
+import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { Inject } from '@nestjs/common';
+import type { SecretBox } from '@reclaim/credentials';
+import { eventIdFor, InvalidCommand, NotFound, SECRET_BOX, StreamRunner, type CommandMeta } from '@reclaim/recovery';
+import { newWebhookSecret } from './standard-webhooks';
+import { WEBHOOK_STREAM_PREFIX, webhookFold } from './webhook.events';
+import { WEBHOOK_SETTINGS, type WebhookSettings } from './webhook-settings';
+import { checkWebhookTarget } from './webhook-target';
+
+export class CreateWebhookCommand extends Command<{ id: string; secret: string; url: string; types: string[]; position: string }> {
+  constructor(readonly url: string, readonly types: string[], readonly meta: CommandMeta) {
+    super();
+  }
+}
+
+export class SetWebhookEnabledCommand extends Command<{ id: string; enabled: boolean; position: string }> {
+  constructor(readonly webhookId: string, readonly enabled: boolean, readonly reason: string, readonly meta: CommandMeta) {
+    super();
+  }
+}
+
+@CommandHandler(CreateWebhookCommand)
+export class CreateWebhookHandler implements ICommandHandler<CreateWebhookCommand> {
+  constructor(
+    private readonly runner: StreamRunner,
+    @Inject(SECRET_BOX) private readonly secrets: SecretBox,
+    @Inject(WEBHOOK_SETTINGS) private readonly settings: WebhookSettings,
+  ) {}
+
+  async execute({ url, types, meta }: CreateWebhookCommand) {
+    const refused = await checkWebhookTarget(url, this.settings.allowLocal);
+    if (refused) throw new InvalidCommand('url', refused);
+    const id = eventIdFor(meta.commandId, 'webhook', 0);
+    const secret = newWebhookSecret();
+    const { position } = await this.runner.run(`${WEBHOOK_STREAM_PREFIX}${id}`, webhookFold, meta, () => [
+      { type: 'WebhookCreated', data: { webhookId: id, url, types, sealedSecret: this.secrets.seal(secret) } },
+    ]);
+    return { id, secret, url, types, position: position.toString() };
+  }
+}
+
+@CommandHandler(SetWebhookEnabledCommand)
+export class SetWebhookEnabledHandler implements ICommandHandler<SetWebhookEnabledCommand> {
+  constructor(private readonly runner: StreamRunner) {}
+
+  async execute({ webhookId, enabled, reason, meta }: SetWebhookEnabledCommand) {
+    const { position } = await this.runner.run(`${WEBHOOK_STREAM_PREFIX}${webhookId}`, webhookFold, meta, (state) => {
+      if (!state.exists) throw new NotFound('webhook');
+      if (state.enabled === enabled) return [];
+      return [enabled ? { type: 'WebhookEnabled', data: {} } : { type: 'WebhookDisabled', data: { reason } }];
+    });
+    return { id: webhookId, enabled, position: position.toString() };
+  }
+}

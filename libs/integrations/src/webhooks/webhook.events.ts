@@ -1,0 +1,29 @@
+import type { DecidedEvent, FoldableEvent } from '@reclaim/recovery';
+
+/** Stream `webhook-<id>`. The secret is kept sealed: the dispatcher must read it back to sign. */
+export type WebhookEvent =
+  | DecidedEvent<'WebhookCreated', { webhookId: string; url: string; types: string[]; sealedSecret: string }>
+  | DecidedEvent<'WebhookDisabled', { reason: string }>
+  | DecidedEvent<'WebhookEnabled', Record<string, never>>;
+
+export interface WebhookState {
+  revision: bigint;
+  commandIds: Set<string>;
+  exists: boolean;
+  enabled: boolean;
+}
+
+export const WEBHOOK_STREAM_PREFIX = 'webhook-';
+
+export const webhookFold = {
+  initialState: (): WebhookState => ({ revision: -1n, commandIds: new Set(), exists: false, enabled: false }),
+  evolve: (state: WebhookState, stored: FoldableEvent): WebhookState => {
+    const event = stored as WebhookEvent;
+    return {
+      revision: stored.revision ?? state.revision + 1n,
+      commandIds: stored.metadata?.causationId ? new Set(state.commandIds).add(stored.metadata.causationId) : state.commandIds,
+      exists: true,
+      enabled: event.type !== 'WebhookDisabled',
+    };
+  },
+};

@@ -1,0 +1,68 @@
+import type Database from 'better-sqlite3';
+import type { RecordedEvent } from '@reclaim/event-store';
+import type { Projector } from '@reclaim/projections';
+import { WEBHOOK_STREAM_PREFIX, type WebhookEvent } from './webhook.events';
+
+export interface WebhookRow {
+  webhookId: string;
+  url: string;
+  types: string[];
+  sealedSecret: string;
+  /** Position of the creation event: the subscription receives what comes after it. */
+  createdPosition: bigint;
+  createdAt: string;
+  enabled: boolean;
+  disabledReason: string | null;
+}
+
+/** Webhook subscriptions, from their streams. */
+export class WebhooksProjector implements Projector {
+  readonly name = 'webhooks';
+  readonly version = 1;
+
+  setup(db: Database.Database): void {
+    db.exec(`CREATE TABLE IF NOT EXISTS webhooks (
+      webhook_id TEXT PRIMARY KEY, url TEXT NOT NULL, types TEXT NOT NULL, sealed_secret TEXT NOT NULL,
+      created_position INTEGER NOT NULL, created_at TEXT NOT NULL, enabled INTEGER NOT NULL, disabled_reason TEXT)`);
+  }
+
+  reset(db: Database.Database): void {
+    db.exec('DELETE FROM webhooks');
+  }
+
+  apply(db: Database.Database, stored: RecordedEvent): void {
+    if (!stored.streamName.startsWith(WEBHOOK_STREAM_PREFIX)) return;
+    const id = stored.streamName.slice(WEBHOOK_STREAM_PREFIX.length);
+    const event = stored as unknown as WebhookEvent;
+    switch (event.type) {
+      case 'WebhookCreated':
+        db.prepare(
+          `INSERT OR REPLACE INTO webhooks (webhook_id, url, types, sealed_secret, created_position, created_at, enabled, disabled_reason)
+           VALUES (?, ?, ?, ?, ?, ?, 1, NULL)`,
+        ).run(id, event.data.url, JSON.stringify(event.data.types), event.data.sealedSecret, stored.position, stored.metadata.occurredAt);
+        break;
+      case 'WebhookDisabled':
+        db.prepare('UPDATE webhooks SET enabled = 0, disabled_reason = ? WHERE webhook_id = ?').run(event.data.reason, id);
+        break;
+      case 'WebhookEnabled':
+        db.prepare('UPDATE webhooks SET enabled = 1, disabled_reason = NULL WHERE webhook_id = ?').run(id);
+        break;
+    }
+  }
+}
+
+export function readWebhooks(db: Database.Database, id?: string): WebhookRow[] {
+  const rows = (id
+    ? db.prepare('SELECT * FROM webhooks WHERE webhook_id = ?').all(id)
+    : db.prepare('SELECT * FROM webhooks ORDER BY created_position').all()) as Array<Record<string, never>>;
+  return rows.map((row) => ({
+    webhookId: row.webhook_id,
+    url: row.url,
+    types: JSON.parse(row.types),
+    sealedSecret: row.sealed_secret,
+    createdPosition: BigInt(row.created_position),
+    createdAt: row.created_at,
+    enabled: row.enabled === 1,
+    disabledReason: row.disabled_reason,
+  }));
+}

@@ -1,0 +1,218 @@
+import { CloudEvent } from 'cloudevents';
+import { EventSource } from 'eventsource';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
+import { ADMIN_TOKEN, client, startServer, type Call, type RunningServer } from '../support/server';
+
+const FAST_RETRIES = { RECLAIM_WEBHOOK_ALLOW_LOCAL: 'true', RECLAIM_WEBHOOK_RETRY_BASE: '50ms', RECLAIM_WEBHOOK_RETRY_MAX: '300ms' };
+const waitFor = async (check: () => boolean | Promise<boolean>, timeoutMs = 20000) => {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
+
+/** A webhook receiver of our own: it fails every other request, and records what it accepts. */
+class Receiver {
+  readonly accepted: Array<{ headers: Record<string, string>; body: string }> = [];
+  requests = 0;
+  failing: 'half' | 'all' | 'none' = 'half';
+  private server?: Server;
+  url = '';
+
+  async start(): Promise<void> {
+    this.server = createServer((request: IncomingMessage, response) => {
+      let body = '';
+      request.on('data', (chunk) => (body += chunk));
+      request.on('end', () => {
+        this.requests++;
+        const fail = this.failing === 'all' || (this.failing === 'half' && this.requests % 2 === 1);
+        if (!fail) this.accepted.push({ headers: request.headers as Record<string, string>, body });
+        response.writeHead(fail ? 500 : 204).end();
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}/hook`;
+  }
+
+  stop(): Promise<void> {
+    return new Promise((resolve) => this.server!.close(() => resolve()));
+  }
+}
+
+async function story(call: Call, agent: string, name: string): Promise<string> {
+  const { ticketId, accessToken } = (await call('POST', '/v1/tickets', { body: { username: name, contactEmail: `${name}@example.org`, reason: 'lost-email', explanation: 'x' } })).body;
+  await call('POST', `/v1/tickets/${ticketId}/assign`, { token: agent });
+  await call('POST', `/v1/tickets/${ticketId}/notes`, { token: agent, body: { body: 'SECRET-INTERNAL-NOTE' } });
+  await call('POST', `/v1/tickets/${ticketId}/request-info`, { token: agent, body: { question: 'Which package?' } });
+  await call('POST', `/v1/tickets/${ticketId}/replies`, { token: accessToken, body: { message: 'left-pad' } });
+  await call('POST', `/v1/tickets/${ticketId}/verify`, { token: agent, body: { evidence: ['packages'], note: 'ok' } });
+  return ticketId;
+}
+
+const EXPECTED_PER_TICKET = [
+  'recovery.ticket.submitted.v1',
+  'recovery.ticket.assigned.v1',
+  'recovery.ticket.info-requested.v1',
+  'recovery.ticket.info-provided.v1',
+  'recovery.ticket.verified.v1',
+];
+
+describe('webhooks', () => {
+  it('delivers every event, signed, in order per ticket, across failures and a crash of the server', async () => {
+    const receiver = new Receiver();
+    await receiver.start();
+    let server = await startServer(FAST_RETRIES);
+    try {
+      let call = client(server.url);
+      const agent = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: 'Ada', role: 'agent' } })).body.token;
+      const integrator = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: 'Platform', role: 'integrator' } })).body.token;
+      await call('POST', '/v1/tickets', { body: { username: 'before', contactEmail: 'b@example.org', reason: 'lost-email', explanation: 'x' } });
+      const created = await call('POST', '/v1/webhooks', { token: integrator, body: { url: receiver.url } });
+      expect(created.status).toBe(201);
+      expect(created.body.secret).toMatch(/^whsec_/);
+      const tickets = [await story(call, agent, 'first'), await story(call, agent, 'second')];
+
+      // Crash in the middle of deliveries, then carry on.
+      await waitFor(() => receiver.accepted.length >= 2);
+      await server.stop('SIGKILL');
+      server = await startServer(FAST_RETRIES, server.dataDir);
+      call = client(server.url);
+      tickets.push(await story(call, agent, 'third'));
+
+      const verifier = new Webhook(created.body.secret);
+      const delivered = () => receiver.accepted.map(({ headers, body }) => verifier.verify(body, headers) as CloudEvent & { subject: string; type: string; id: string });
+      await waitFor(() => new Set(delivered().map((e) => e.id)).size >= tickets.length * EXPECTED_PER_TICKET.length, 30000);
+      const events = delivered();
+      for (const event of events) expect(() => new CloudEvent(event as never)).not.toThrow();
+      expect(events.some((e) => JSON.stringify(e).includes('SECRET-INTERNAL-NOTE'))).toBe(false);
+      expect(events.some((e) => JSON.stringify(e.data ?? {}).includes('before@'))).toBe(false); // recorded before the subscription
+      for (const ticketId of tickets) {
+        const firstSeen: string[] = [];
+        for (const event of events.filter((e) => e.subject === ticketId)) if (!firstSeen.includes(event.id)) firstSeen.push(event.id);
+        const types = firstSeen.map((id) => events.find((e) => e.id === id)!.type);
+        expect(types).toEqual(EXPECTED_PER_TICKET);
+      }
+      const verified = events.find((e) => e.type === 'recovery.ticket.verified.v1')!;
+      expect(verified.data).toMatchObject({ username: 'first', contactEmail: 'first@example.org' });
+      const log = await call('GET', `/v1/webhooks/${created.body.id}/deliveries?limit=500`, { token: integrator });
+      expect(log.body.deliveries.some((d: { statusCode: number; error: string }) => d.statusCode === 500 && d.error === 'HTTP 500')).toBe(true);
+      expect(log.body.deliveries.some((d: { statusCode: number }) => d.statusCode === 204)).toBe(true);
+    } finally {
+      await server.stop();
+      server.cleanUp();
+      await receiver.stop();
+    }
+  }, 90000);
+
+  it('disables a subscription that keeps failing, resumes when enabled, and redelivers on request', async () => {
+    const receiver = new Receiver();
+    receiver.failing = 'all';
+    await receiver.start();
+    const server = await startServer({ ...FAST_RETRIES, RECLAIM_WEBHOOK_DISABLE_AFTER: '1s' });
+    try {
+      const call = client(server.url);
+      const integrator = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: 'P', role: 'integrator' } })).body.token;
+      const hook = (await call('POST', '/v1/webhooks', { token: integrator, body: { url: receiver.url, types: ['recovery.ticket.submitted.v1'] } })).body;
+      const submitted = (await call('POST', '/v1/tickets', { body: { username: 'z', contactEmail: 'z@example.org', reason: 'lost-email', explanation: 'x' } })).body;
+      await waitFor(async () => (await call('GET', `/v1/webhooks/${hook.id}`, { token: integrator })).body.enabled === false);
+      const disabled = await call('GET', `/v1/webhooks/${hook.id}`, { token: integrator });
+      expect(disabled.body.disabledReason).toContain('disabled after failing');
+      receiver.failing = 'none';
+      expect((await call('POST', `/v1/webhooks/${hook.id}/enable`, { token: integrator })).status).toBe(200);
+      await waitFor(() => receiver.accepted.length === 1);
+      expect(JSON.parse(receiver.accepted[0]!.body)).toMatchObject({ type: 'recovery.ticket.submitted.v1', subject: submitted.ticketId });
+      const queued = await call('POST', `/v1/webhooks/${hook.id}/redeliver`, { token: integrator, body: { position: submitted.position } });
+      expect(queued.status).toBe(202);
+      await waitFor(() => receiver.accepted.length === 2);
+      expect(receiver.accepted[1]!.headers['webhook-id']).toBe(receiver.accepted[0]!.headers['webhook-id']);
+    } finally {
+      await server.stop();
+      server.cleanUp();
+      await receiver.stop();
+    }
+  }, 60000);
+
+  it('refuses a target on this machine unless allowed, naming the field', async () => {
+    const server = await startServer();
+    try {
+      const call = client(server.url);
+      const refused = await call('POST', '/v1/webhooks', { token: ADMIN_TOKEN, body: { url: 'http://127.0.0.1:9/hook' } });
+      expect(refused.status).toBe(422);
+      expect(refused.body.errors[0].field).toBe('url');
+      const badType = await call('POST', '/v1/webhooks', { token: ADMIN_TOKEN, body: { url: 'https://example.org/x', types: ['recovery.ticket.note-added.v1'] } });
+      expect(badType.status).toBe(400);
+      expect(badType.body.errors[0].field).toBe('types');
+      expect((await call('POST', '/v1/webhooks', { token: ADMIN_TOKEN, body: { url: 'ftp://example.org/x' } })).status).toBe(400);
+    } finally {
+      await server.stop();
+      server.cleanUp();
+    }
+  }, 60000);
+});
+
+describe('SSE feed', () => {
+  let server: RunningServer;
+  let call: Call;
+  let agent: string;
+  let integrator: string;
+  beforeAll(async () => {
+    server = await startServer();
+    call = client(server.url);
+    agent = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: 'Ada', role: 'agent' } })).body.token;
+    integrator = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: 'P', role: 'integrator' } })).body.token;
+  }, 60000);
+  afterAll(async () => {
+    await server.stop();
+    server.cleanUp();
+  });
+
+  function listen(lastEventId?: string, query = '') {
+    const received: Array<{ id: string; event: CloudEvent & { subject: string; type: string } }> = [];
+    const source = new EventSource(`${server.url}/v1/events${query}`, {
+      fetch: (input, init) =>
+        fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), authorization: `Bearer ${integrator}`, ...(lastEventId ? { 'last-event-id': lastEventId } : {}) } }),
+    });
+    const onMessage = (message: MessageEvent) => received.push({ id: message.lastEventId, event: JSON.parse(message.data) });
+    for (const type of ['recovery.ticket.submitted.v1', 'recovery.ticket.assigned.v1', 'recovery.ticket.info-requested.v1', 'recovery.ticket.info-provided.v1', 'recovery.ticket.verified.v1', 'recovery.ticket.rejected.v1', 'recovery.ticket.evidence-recorded.v1', 'recovery.account.recovery-code-used.v1']) {
+      source.addEventListener(type, onMessage as never);
+    }
+    return { source, received };
+  }
+
+  it('streams catch-up then live, and resumes with Last-Event-ID without loss or duplicate', async () => {
+    const early = await story(call, agent, 'sse1');
+    const first = listen();
+    await waitFor(() => first.received.filter((m) => m.event.subject === early).length === EXPECTED_PER_TICKET.length);
+    const live = await story(call, agent, 'sse2');
+    await waitFor(() => first.received.some((m) => m.event.subject === live));
+    first.source.close();
+    const lastSeen = first.received[first.received.length - 1]!.id;
+    const during = await story(call, agent, 'sse3'); // recorded while nobody listens
+    const second = listen(lastSeen);
+    await waitFor(() => second.received.filter((m) => m.event.subject === during).length === EXPECTED_PER_TICKET.length);
+    second.source.close();
+    const all = [...first.received, ...second.received];
+    const ids = all.map((m) => m.id);
+    expect(new Set(ids).size).toBe(ids.length); // no duplicate
+    expect(ids.map(BigInt)).toEqual([...ids.map(BigInt)].sort((a, b) => (a < b ? -1 : 1))); // in log order
+    for (const ticketId of [early, live, during]) {
+      expect(all.filter((m) => m.event.subject === ticketId).map((m) => m.event.type)).toEqual(EXPECTED_PER_TICKET);
+    }
+    for (const { event } of all) expect(() => new CloudEvent(event as never)).not.toThrow();
+    expect(JSON.stringify(all)).not.toContain('SECRET-INTERNAL-NOTE');
+  }, 60000);
+
+  it('filters by type, resumes after a position, and refuses what it cannot serve', async () => {
+    const ticketId = await story(call, agent, 'sse4');
+    const filtered = listen(undefined, '?types=recovery.ticket.verified.v1&after=0');
+    await waitFor(() => filtered.received.some((m) => m.event.subject === ticketId));
+    filtered.source.close();
+    expect(new Set(filtered.received.map((m) => m.event.type))).toEqual(new Set(['recovery.ticket.verified.v1']));
+    expect((await call('GET', '/v1/events?types=recovery.ticket.note-added.v1', { token: integrator })).status).toBe(400);
+    expect((await call('GET', '/v1/events', { token: agent })).status).toBe(403);
+    expect((await call('GET', '/v1/events?after=x', { token: integrator })).status).toBe(400);
+  }, 30000);
+});
