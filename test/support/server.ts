@@ -22,7 +22,7 @@ export interface RunningServer {
  * sources), on a free port and a fresh or given data folder.
  */
 export async function startServer(env: Record<string, string> = {}, dataDir = mkdtempSync(join(tmpdir(), 'reclaim-e2e-'))): Promise<RunningServer> {
-  const child = spawn(process.execPath, ['-r', join(root, 'test', 'support', 'ts-register.js'), join(root, 'apps', 'api', 'src', 'main.ts')], {
+  const child = spawn(process.execPath, ['-r', join(root, 'scripts', 'ts-register.js'), join(root, 'apps', 'api', 'src', 'main.ts')], {
     env: {
       ...process.env,
       PORT: '0',

@@ -105,7 +105,7 @@ describe('projection after SIGKILL', () => {
     await store.close();
 
     const main = join(__dirname, 'main.ts');
-    const register = join(__dirname, '..', '..', '..', 'test', 'support', 'ts-register.js');
+    const register = join(__dirname, '..', '..', '..', 'scripts', 'ts-register.js');
     const checkpoint = () => {
       const db = new Database(join(dir, 'reclaim.sqlite'), { readonly: true });
       const row = db.prepare("SELECT position FROM projection_checkpoints WHERE name = 'tickets'").get() as { position: number } | undefined;

@@ -92,14 +92,14 @@ async function rebuild(store: EventStore, dataDir: string, names: string[], io: 
   if (unknown.length) throw new UsageError(`unknown projector: ${unknown.join(', ')} (known: ${runner.names().join(', ')})`);
   for (const name of chosen) runner.reset(name);
   const started = Date.now();
-  await runner.catchUp((name, position, head) => io.err(`${name}: ${position}/${head} (${percent(position, head)})`));
+  await runner.catchUp((position, head) => io.err(`${chosen.join(', ')}: ${position}/${head} (${percent(position, head)})`));
   io.out(JSON.stringify({ rebuilt: chosen, seconds: (Date.now() - started) / 1000 }));
   return 0;
 }
 
 async function catchUp(store: EventStore, dataDir: string, io: CliIo): Promise<number> {
   const runner = new ProjectionRunner(store, openReadModelDb(store, dataDir), everyProjector());
-  await runner.catchUp((name, position, head) => io.err(`${name}: ${position}/${head} (${percent(position, head)})`));
+  await runner.catchUp((position, head) => io.err(`read models: ${position}/${head} (${percent(position, head)})`));
   io.out(JSON.stringify({ positions: Object.fromEntries(Object.entries(runner.checkpoints()).map(([k, v]) => [k, v.toString()])) }));
   return 0;
 }

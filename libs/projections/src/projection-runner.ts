@@ -3,23 +3,17 @@ import { EventEmitter } from 'node:events';
 import type { EventStore, RecordedEvent, Subscription } from '@reclaim/event-store';
 import type { Projector } from './projector';
 
-
-interface Loop {
-  projector: Projector;
-  position: bigint;
-  subscription?: Subscription;
-  stopped: boolean;
-  done: Promise<void>;
-}
-
 /**
- * Runs each projector on its own checkpointed loop: catch-up in pages (one transaction a page),
- * then a live subscription (one transaction an event). Every event is seen by every projector, so
- * a checkpoint says "processed the log up to here" and `waitFor(position)` can rely on it.
+ * Runs every projector from one loop over the log: catch-up in pages, then live. Each page is
+ * one transaction that applies its events to every projector that has not seen them yet and
+ * moves each one's checkpoint, so rows and checkpoints always agree and a crash never applies an
+ * event twice. Every projector sees every event, so a checkpoint means "processed the log up to
+ * here", which is what `waitFor(position)` relies on.
  */
 export class ProjectionRunner {
-  private readonly loops = new Map<string, Loop>();
+  private readonly checkpointsByName = new Map<string, bigint>();
   private readonly progress = new EventEmitter().setMaxListeners(0);
+  private running?: { stopped: boolean; subscription?: Subscription; done: Promise<void> };
   private failure?: Error;
 
   constructor(
@@ -27,54 +21,61 @@ export class ProjectionRunner {
     readonly db: Database.Database,
     private readonly projectors: Projector[],
     private readonly onError: (projector: string, error: unknown) => void = () => undefined,
-    /** Events a catch-up transaction applies at most. */
+    /** Events a transaction applies at most. */
     private readonly pageSize = 2000,
   ) {
     db.exec(`CREATE TABLE IF NOT EXISTS projection_checkpoints (
       name TEXT PRIMARY KEY, position INTEGER NOT NULL, version INTEGER NOT NULL, updated_at TEXT NOT NULL)`);
-    for (const projector of projectors) projector.setup(db);
-  }
-
-  /** Starts every loop; a projector whose version changed is rebuilt from zero first. */
-  start(): void {
-    for (const projector of this.projectors) {
-      const row = this.db.prepare('SELECT position, version FROM projection_checkpoints WHERE name = ?').get(projector.name) as
+    for (const projector of projectors) {
+      projector.setup(db);
+      const row = db.prepare('SELECT position, version FROM projection_checkpoints WHERE name = ?').get(projector.name) as
         | { position: number; version: number }
         | undefined;
+      // A projector whose meaning changed (new version) starts again from zero.
       if (row && row.version !== projector.version) this.resetProjector(projector);
-      this.startLoop(projector, row && row.version === projector.version ? BigInt(row.position) : 0n);
+      else this.checkpointsByName.set(projector.name, BigInt(row?.position ?? 0));
     }
+  }
+
+  start(): void {
+    if (this.running) return;
+    const state: { stopped: boolean; subscription?: Subscription; done: Promise<void> } = { stopped: false, done: Promise.resolve() };
+    this.running = state;
+    state.done = this.follow(state);
   }
 
   async stop(): Promise<void> {
-    const loops = [...this.loops.values()];
-    for (const loop of loops) {
-      loop.stopped = true;
-      await loop.subscription?.close();
-    }
-    await Promise.all(loops.map((loop) => loop.done));
-    this.loops.clear();
+    const state = this.running;
+    if (!state) return;
+    state.stopped = true;
+    await state.subscription?.close();
+    await state.done;
+    this.running = undefined;
+  }
+
+  names(): string[] {
+    return this.projectors.map((p) => p.name);
   }
 
   /** Projector name → position of the last event it processed. */
   positions(): Record<string, string> {
-    return Object.fromEntries([...this.loops.values()].map((loop) => [loop.projector.name, loop.position.toString()]));
+    return Object.fromEntries([...this.checkpointsByName].map(([name, position]) => [name, position.toString()]));
+  }
+
+  checkpoints(): Record<string, bigint> {
+    return Object.fromEntries(this.checkpointsByName);
   }
 
   /** The lowest checkpoint: every read model has processed the log at least this far. */
   position(): bigint {
-    const positions = [...this.loops.values()].map((loop) => loop.position);
-    return positions.length ? positions.reduce((a, b) => (a < b ? a : b)) : 0n;
+    return [...this.checkpointsByName.values()].reduce((a, b) => (a < b ? a : b), BigInt(Number.MAX_SAFE_INTEGER));
   }
 
   /** Resolves true once every read model has processed `position`, false after `timeoutMs`. */
   async waitFor(position: bigint, timeoutMs: number): Promise<boolean> {
     if (this.position() >= position) return true;
     return new Promise((resolve) => {
-      const check = () => {
-        if (this.position() < position) return;
-        finish(true);
-      };
+      const check = () => this.position() >= position && finish(true);
       const finish = (result: boolean) => {
         clearTimeout(timer);
         this.progress.off('progress', check);
@@ -85,61 +86,82 @@ export class ProjectionRunner {
     });
   }
 
-  /**
-   * Empties one read model and replays the whole log into it; resolves when it has caught up with
-   * the log as it was when the rebuild began. `onProgress` hears about each page.
-   */
-  async rebuild(name: string, onProgress?: (position: bigint, head: bigint) => void): Promise<void> {
-    const projector = this.projectors.find((p) => p.name === name);
-    if (!projector) throw new Error(`no projector named ${name}`);
-    const loop = this.loops.get(name);
-    if (loop) {
-      loop.stopped = true;
-      await loop.subscription?.close();
-      await loop.done;
-    }
-    this.resetProjector(projector);
-    const head = await this.store.headPosition();
-    const listener = (projectorName: string, position: bigint) => projectorName === name && onProgress?.(position, head);
-    this.progress.on('page', listener);
-    this.startLoop(projector, 0n);
-    await this.waitFor(head, 24 * 3_600_000);
-    this.progress.off('page', listener);
-  }
-
-  /** Replays the log into a projector until it reaches the current head, without a live loop (CLI). */
-  async catchUp(onProgress?: (name: string, position: bigint, head: bigint) => void): Promise<void> {
-    const head = await this.store.headPosition();
-    for (const projector of this.projectors) {
-      let position = this.checkpoint(projector);
-      while (position < head) {
-        const page = await this.store.readAll({ fromPosition: position + 1n, maxCount: this.pageSize });
-        if (page.length === 0) break;
-        position = this.applyPage(projector, page);
-        onProgress?.(projector.name, position, head);
-      }
-    }
-  }
-
-  private checkpoint(projector: Projector): bigint {
-    const row = this.db.prepare('SELECT position FROM projection_checkpoints WHERE name = ?').get(projector.name) as { position: number } | undefined;
-    return BigInt(row?.position ?? 0);
-  }
-
-  /** Empties one read model and its checkpoint (the CLI then catches up). */
+  /** Empties one read model and its checkpoint; the loop (or catchUp) then replays the log into it. */
   reset(name: string): void {
     const projector = this.projectors.find((p) => p.name === name);
     if (!projector) throw new Error(`no projector named ${name}; known: ${this.names().join(', ')}`);
     this.resetProjector(projector);
   }
 
-  names(): string[] {
-    return this.projectors.map((p) => p.name);
+  /** Rebuilds one read model from zero while the loop runs; resolves once it has caught up. */
+  async rebuild(name: string): Promise<void> {
+    const wasRunning = this.running !== undefined;
+    await this.stop();
+    this.reset(name);
+    const head = await this.store.headPosition();
+    this.start();
+    await this.waitFor(head, 24 * 3_600_000);
+    if (!wasRunning) await this.stop();
   }
 
-  /** Stored checkpoints, whether or not loops run (CLI). */
-  checkpoints(): Record<string, bigint> {
-    return Object.fromEntries(this.projectors.map((p) => [p.name, this.checkpoint(p)]));
+  /** Applies what the read models have not processed yet, up to the current head (CLI). */
+  async catchUp(onProgress?: (position: bigint, head: bigint) => void): Promise<void> {
+    const head = await this.store.headPosition();
+    while (this.position() < head) {
+      const page = await this.store.readAll({ fromPosition: this.position() + 1n, maxCount: this.pageSize });
+      if (page.length === 0) break;
+      this.applyPage(page);
+      onProgress?.(this.position(), head);
+    }
+  }
+
+  /** The last error the loop met, for /health. */
+  lastError(): Error | undefined {
+    return this.failure;
+  }
+
+  private async follow(state: { stopped: boolean; subscription?: Subscription }): Promise<void> {
+    while (!state.stopped) {
+      try {
+        // Catch up page by page until a page comes back empty...
+        const page = await this.store.readAll({ fromPosition: this.position() + 1n, maxCount: this.pageSize });
+        if (page.length > 0) {
+          this.applyPage(page);
+          continue;
+        }
+        // ...then follow the log live. An arriving event is only a wake-up: everything after the
+        // checkpoint is read as one page, so a burst of events costs one transaction.
+        state.subscription = this.store.subscribeToAll({ fromPosition: this.position() });
+        for await (const event of state.subscription) {
+          if (state.stopped) break;
+          if (event.position <= this.position()) continue;
+          const burst = await this.store.readAll({ fromPosition: this.position() + 1n, maxCount: this.pageSize });
+          if (burst.length) this.applyPage(burst);
+        }
+      } catch (error) {
+        if (state.stopped || !this.db.open) return;
+        this.failure = error as Error;
+        this.onError('runner', error);
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  }
+
+  /** One transaction: each projector applies the events after its own checkpoint, and moves it. */
+  private applyPage(events: RecordedEvent[]): void {
+    const last = events[events.length - 1]!.position;
+    this.db.transaction(() => {
+      for (const projector of this.projectors) {
+        const from = this.checkpointsByName.get(projector.name)!;
+        if (from >= last) continue;
+        for (const event of events) if (event.position > from) projector.apply(this.db, event);
+        this.saveCheckpoint(projector, last);
+      }
+    })();
+    for (const projector of this.projectors) {
+      if (this.checkpointsByName.get(projector.name)! < last) this.checkpointsByName.set(projector.name, last);
+    }
+    this.progress.emit('progress');
   }
 
   private resetProjector(projector: Projector): void {
@@ -147,62 +169,17 @@ export class ProjectionRunner {
       projector.reset(this.db);
       this.saveCheckpoint(projector, 0n);
     })();
+    this.checkpointsByName.set(projector.name, 0n);
+    this.progress.emit('progress');
   }
 
   private saveCheckpoint(projector: Projector, position: bigint): void {
-    this.db
-      .prepare(
-        `INSERT INTO projection_checkpoints (name, position, version, updated_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (name) DO UPDATE SET position = excluded.position, version = excluded.version, updated_at = excluded.updated_at`,
-      )
-      .run(projector.name, position, projector.version, new Date().toISOString());
+    this.saveCheckpointStatement ??= this.db.prepare(
+      `INSERT INTO projection_checkpoints (name, position, version, updated_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET position = excluded.position, version = excluded.version, updated_at = excluded.updated_at`,
+    );
+    this.saveCheckpointStatement.run(projector.name, position, projector.version, new Date().toISOString());
   }
 
-  /** Applies events and moves the checkpoint in one transaction. */
-  private applyPage(projector: Projector, events: RecordedEvent[]): bigint {
-    const last = events[events.length - 1]!.position;
-    this.db.transaction(() => {
-      for (const event of events) projector.apply(this.db, event);
-      this.saveCheckpoint(projector, last);
-    })();
-    return last;
-  }
-
-  private startLoop(projector: Projector, from: bigint): void {
-    const loop: Loop = { projector, position: from, stopped: false, done: Promise.resolve() };
-    this.loops.set(projector.name, loop);
-    const advance = (position: bigint) => {
-      loop.position = position;
-      this.progress.emit('page', projector.name, position);
-      this.progress.emit('progress');
-    };
-    loop.done = (async () => {
-      while (!loop.stopped) {
-        try {
-          // Catch up page by page until a page comes back empty...
-          const page = await this.store.readAll({ fromPosition: loop.position + 1n, maxCount: this.pageSize });
-          if (page.length > 0) {
-            advance(this.applyPage(projector, page));
-            continue;
-          }
-          // ...then follow the log live from the checkpoint.
-          loop.subscription = this.store.subscribeToAll({ fromPosition: loop.position });
-          for await (const event of loop.subscription) {
-            if (loop.stopped) break;
-            advance(this.applyPage(projector, [event]));
-          }
-        } catch (error) {
-          if (loop.stopped || !this.db.open) return;
-          this.failure = error as Error;
-          this.onError(projector.name, error);
-          await new Promise((r) => setTimeout(r, 1000));
-        }
-      }
-    })();
-  }
-
-  /** The last error a loop met, for /health. */
-  lastError(): Error | undefined {
-    return this.failure;
-  }
+  private saveCheckpointStatement?: Database.Statement;
 }

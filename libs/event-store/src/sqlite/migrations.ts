@@ -20,14 +20,13 @@ export const migrations: Array<{ version: number; up: string }> = [
         UNIQUE (stream_name, revision),
         UNIQUE (stream_name, event_id)
       );
-      CREATE INDEX events_by_type ON events (type, position);
       -- The head of each stream: the revision check reads it, and the audit compares against it
       -- so that removing a stream's last event is detected too.
       CREATE TABLE streams (
         stream_name  TEXT PRIMARY KEY,
         revision     INTEGER NOT NULL,
         hash         TEXT    NOT NULL
-      );
+      ) WITHOUT ROWID;
     `,
   },
 ];

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { SqliteEventStore } from './sqlite-event-store';
 
 const child = join(__dirname, '..', 'testing', 'append-forever.child.ts');
-const register = join(__dirname, '..', '..', '..', '..', 'test', 'support', 'ts-register.js');
+const register = join(__dirname, '..', '..', '..', '..', 'scripts', 'ts-register.js');
 let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'reclaim-durability-'));

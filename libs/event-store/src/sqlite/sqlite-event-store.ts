@@ -19,6 +19,14 @@ import type {
 import { pollingSubscription } from '../polling-subscription';
 import { migrate } from './migrations';
 
+interface PendingAppend {
+  stream: string;
+  events: NewEvent[];
+  expected: ExpectedRevision;
+  resolve: (result: AppendResult) => void;
+  reject: (error: unknown) => void;
+}
+
 interface EventRow {
   position: number;
   stream_name: string;
@@ -80,15 +88,48 @@ export class SqliteEventStore implements EventStore {
 
   private readonly appendTransaction;
 
-  async appendToStream(
-    stream: string,
-    events: NewEvent[],
-    options: { expectedRevision?: ExpectedRevision } = {},
-  ): Promise<AppendResult> {
-    if (events.length === 0) throw new Error('appendToStream needs at least one event');
-    const { result, fresh } = this.appendTransaction.immediate(stream, events, options.expectedRevision ?? 'any');
+  /**
+   * Group commit: appends that arrive while a commit is pending share its transaction, and so
+   * its one fsync. Each append is a savepoint of its own, so one refused append (a wrong
+   * revision) leaves the others of the batch standing. Every caller is answered only after the
+   * commit is on disk.
+   */
+  appendToStream(stream: string, events: NewEvent[], options: { expectedRevision?: ExpectedRevision } = {}): Promise<AppendResult> {
+    if (events.length === 0) return Promise.reject(new Error('appendToStream needs at least one event'));
+    return new Promise((resolve, reject) => {
+      this.pending.push({ stream, events, expected: options.expectedRevision ?? 'any', resolve, reject });
+      if (this.pending.length === 1) setImmediate(() => this.commitPending());
+    });
+  }
+
+  private pending: PendingAppend[] = [];
+
+  private commitPending(): void {
+    const batch = this.pending;
+    this.pending = [];
+    const outcomes: Array<{ result?: AppendResult; error?: unknown }> = [];
+    let fresh = false;
+    try {
+      this.database
+        .transaction(() => {
+          for (const item of batch) {
+            try {
+              const { result, fresh: appended } = this.appendTransaction(item.stream, item.events, item.expected);
+              outcomes.push({ result });
+              fresh ||= appended;
+            } catch (error) {
+              outcomes.push({ error });
+            }
+          }
+        })
+        .immediate();
+    } catch (error) {
+      // The commit itself failed (disk full, database closed): nothing of the batch is stored.
+      for (const item of batch) item.reject(error);
+      return;
+    }
     if (fresh) this.appended.emit('append');
-    return result;
+    batch.forEach((item, i) => (outcomes[i]!.error === undefined ? item.resolve(outcomes[i]!.result!) : item.reject(outcomes[i]!.error)));
   }
 
   private appendInTransaction(
@@ -192,6 +233,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   async close(): Promise<void> {
+    if (this.pending.length) this.commitPending();
     if (this.database.open) this.database.close();
   }
 }

@@ -14,6 +14,7 @@ export type TimerKind = (typeof TIMER_KINDS)[number];
 export class TicketsProjector implements Projector {
   readonly name = 'tickets';
   readonly version = 1;
+  private statements!: ReturnType<typeof prepare>;
 
   setup(db: Database.Database): void {
     db.exec(`
@@ -49,6 +50,7 @@ export class TicketsProjector implements Projector {
       );
       CREATE INDEX IF NOT EXISTS ticket_timers_due ON ticket_timers (kind, anchor_ms);
     `);
+    this.statements = prepare(db);
   }
 
   reset(db: Database.Database): void {
@@ -58,19 +60,12 @@ export class TicketsProjector implements Projector {
   apply(db: Database.Database, event: RecordedEvent): void {
     if (!event.streamName.startsWith(TICKET_STREAM_PREFIX)) return;
     const ticketId = event.streamName.slice(TICKET_STREAM_PREFIX.length);
-    const before = readView(db, ticketId);
+    const before = this.view(ticketId);
     const view = evolveTicketView(before, event);
     if (!view) return;
     const submitted = event.type === 'TicketSubmitted' ? (event as unknown as Extract<TicketEvent, { type: 'TicketSubmitted' }>).data : undefined;
     const decisionMs = view.decision ? Date.parse(view.decision.at) - Date.parse(view.submittedAt) : null;
-    db.prepare(
-      `INSERT INTO ticket_views (ticket_id, seq, ticket_number, state, open, username, reason, submitted_at, assignee, overdue,
-         priority, duplicate_of, requester_token_hash, decision_ms, view)
-       VALUES (@ticketId, @seq, @ticketNumber, @state, @open, @username, @reason, @submittedAt, @assignee, @overdue,
-         @priority, @duplicateOf, @tokenHash, @decisionMs, @view)
-       ON CONFLICT (ticket_id) DO UPDATE SET state = excluded.state, open = excluded.open, assignee = excluded.assignee,
-         overdue = excluded.overdue, priority = excluded.priority, decision_ms = excluded.decision_ms, view = excluded.view`,
-    ).run({
+    this.statements.upsert.run({
       ticketId,
       seq: event.position,
       ticketNumber: view.ticketNumber,
@@ -87,26 +82,48 @@ export class TicketsProjector implements Projector {
       decisionMs,
       view: JSON.stringify(view),
     });
-    if (submitted?.duplicateOf) this.addDuplicate(db, submitted.duplicateOf, ticketId);
-    this.updateTimers(db, ticketId, view);
+    if (submitted?.duplicateOf) this.addDuplicate(submitted.duplicateOf, ticketId);
+    this.updateTimers(ticketId, view);
   }
 
-  private addDuplicate(db: Database.Database, originalId: string, duplicateId: string): void {
-    const original = readView(db, originalId);
+  private view(ticketId: string): TicketView | undefined {
+    const row = this.statements.view.get(ticketId) as { view: string } | undefined;
+    return row ? (JSON.parse(row.view) as TicketView) : undefined;
+  }
+
+  private addDuplicate(originalId: string, duplicateId: string): void {
+    const original = this.view(originalId);
     if (!original || original.duplicates.includes(duplicateId)) return;
     original.duplicates = [...original.duplicates, duplicateId];
-    db.prepare('UPDATE ticket_views SET view = ? WHERE ticket_id = ?').run(JSON.stringify(original), originalId);
+    this.statements.setView.run(JSON.stringify(original), originalId);
   }
 
-  private updateTimers(db: Database.Database, ticketId: string, view: TicketView): void {
+  private updateTimers(ticketId: string, view: TicketView): void {
     const anchors = ticketTimerAnchors(restoreTicketState(view.lifecycle));
-    db.prepare('DELETE FROM ticket_timers WHERE ticket_id = ?').run(ticketId);
-    const insert = db.prepare('INSERT INTO ticket_timers (ticket_id, kind, anchor_ms) VALUES (?, ?, ?)');
+    this.statements.clearTimers.run(ticketId);
     for (const kind of TIMER_KINDS) {
       const anchor = anchors[kind];
-      if (anchor !== undefined) insert.run(ticketId, kind, anchor);
+      if (anchor !== undefined) this.statements.addTimer.run(ticketId, kind, anchor);
     }
   }
+}
+
+/** Statements prepared once per database, not once per event. */
+function prepare(db: Database.Database) {
+  return {
+    view: db.prepare('SELECT view FROM ticket_views WHERE ticket_id = ?'),
+    setView: db.prepare('UPDATE ticket_views SET view = ? WHERE ticket_id = ?'),
+    upsert: db.prepare(
+      `INSERT INTO ticket_views (ticket_id, seq, ticket_number, state, open, username, reason, submitted_at, assignee, overdue,
+         priority, duplicate_of, requester_token_hash, decision_ms, view)
+       VALUES (@ticketId, @seq, @ticketNumber, @state, @open, @username, @reason, @submittedAt, @assignee, @overdue,
+         @priority, @duplicateOf, @tokenHash, @decisionMs, @view)
+       ON CONFLICT (ticket_id) DO UPDATE SET state = excluded.state, open = excluded.open, assignee = excluded.assignee,
+         overdue = excluded.overdue, priority = excluded.priority, decision_ms = excluded.decision_ms, view = excluded.view`,
+    ),
+    clearTimers: db.prepare('DELETE FROM ticket_timers WHERE ticket_id = ?'),
+    addTimer: db.prepare('INSERT INTO ticket_timers (ticket_id, kind, anchor_ms) VALUES (?, ?, ?)'),
+  };
 }
 
 export function readView(db: Database.Database, ticketId: string): TicketView | undefined {

@@ -73,8 +73,8 @@ export class StreamRunner {
         this.remember(stream, { revision: next.revision, state: next, position: result.position });
         return { state: next, position: result.position, appended: true };
       } catch (error) {
+        // The cached state is still right for its revision: the reload reads only the newer events.
         if (!(error instanceof WrongExpectedRevision)) throw error;
-        this.cache.delete(stream);
         if (options.ifMatch !== undefined) throw new StaleRevision(options.ifMatch, error.actual);
         if (attempt >= 2) throw error;
       }

@@ -1,11 +1,11 @@
-// Lets a child process started by a test run the TypeScript sources directly: .ts files are
+// Lets a process started by a test or a benchmark run the TypeScript sources directly: .ts files are
 // compiled by swc on load (as jest does), and `@reclaim/<lib>` aliases point at the sources.
 const Module = require('node:module');
 const path = require('node:path');
 const { transformSync } = require('@swc/core');
-const { compilerOptions } = require('../../tsconfig.base.json');
+const { compilerOptions } = require('../tsconfig.base.json');
 
-const root = path.join(__dirname, '..', '..');
+const root = path.join(__dirname, '..');
 const targets = Object.fromEntries(
   Object.entries(compilerOptions.paths).map(([alias, [file]]) => [alias, path.join(root, file)]),
 );

@@ -1,0 +1,85 @@
+import autocannon from 'autocannon';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { ADMIN_TOKEN, client, startServer } from '../test/support/server';
+import { fmt, type Figure } from './support';
+
+const CONNECTIONS = 16;
+
+interface LoadResult {
+  rate: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+function load(url: string, options: Partial<autocannon.Options>, seconds: number): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    autocannon({ url, connections: CONNECTIONS, duration: seconds, ...options }, (error, result) => {
+      if (error) return reject(error);
+      resolve({ rate: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.non2xx + result.errors });
+    });
+  });
+}
+
+async function bareFastify(): Promise<{ url: string; stop: () => void }> {
+  const child = spawn(process.execPath, ['-r', join(__dirname, '..', 'scripts', 'ts-register.js'), join(__dirname, 'bare-fastify.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<string>((resolve) => child.stdout!.once('data', (chunk: Buffer) => resolve(/"port":(\d+)/.exec(chunk.toString())![1]!)));
+  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill() };
+}
+
+/** HTTP commands against a bare Fastify JSON route, with the same load tool and connections. */
+export async function httpBench(seconds: number): Promise<Figure[]> {
+  const bare = await bareFastify();
+  const baseline = await load(`${bare.url}/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'someone', note: 'x'.repeat(80) }) }, seconds);
+  bare.stop();
+
+  const server = await startServer({ RECLAIM_SUBMISSION_LIMIT: '100000000/h' });
+  try {
+    const call = client(server.url);
+    const agent = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: 'Bench', role: 'agent' } })).body.token as string;
+    let n = 0;
+    const submit = await load(
+      server.url,
+      {
+        requests: [
+          {
+            method: 'POST',
+            path: '/v1/tickets',
+            headers: { 'content-type': 'application/json' },
+            setupRequest: (request) => ({ ...request, body: JSON.stringify({ username: `load${n++}`, contactEmail: 'l@example.org', reason: 'lost-email', explanation: 'under load' }) }),
+          },
+        ],
+      },
+      seconds,
+    );
+    const tickets: string[] = [];
+    for (let i = 0; i < 200; i++) tickets.push((await call('POST', '/v1/tickets', { body: { username: `t${i}`, contactEmail: 't@example.org', reason: 'lost-email', explanation: 'x' } })).body.ticketId);
+    let m = 0;
+    const transition = await load(
+      server.url,
+      {
+        requests: [
+          {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${agent}` },
+            setupRequest: (request) => ({ ...request, path: `/v1/tickets/${tickets[m++ % tickets.length]}/notes`, body: JSON.stringify({ body: 'x'.repeat(80) }) }),
+          },
+        ],
+      },
+      seconds,
+    );
+    const figure = (name: string, r: LoadResult): Figure => ({
+      name: `${name} (${CONNECTIONS} connections)`,
+      value: `${fmt(r.rate)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms${r.errors ? `, ${r.errors} non-2xx` : ''}`,
+      baseline: `${fmt(baseline.rate)} req/s bare Fastify (p50 ${baseline.p50} ms, p99 ${baseline.p99} ms)`,
+      ratio: r.rate / baseline.rate,
+      target: '≥ 30%',
+      met: r.rate / baseline.rate >= 0.3,
+    });
+    return [figure('HTTP POST /v1/tickets', submit), figure('HTTP POST /v1/tickets/{id}/notes', transition)];
+  } finally {
+    await server.stop();
+    server.cleanUp();
+  }
+}

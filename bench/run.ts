@@ -1,0 +1,52 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { commandsBench } from './commands.bench';
+import { httpBench } from './http.bench';
+import { machine, type Figure } from './support';
+
+/**
+ * `npm run bench`: every benchmark, each against a raw baseline measured in the same run.
+ * `npm run bench -- --write` also puts the table into docs/performance.md.
+ */
+async function main(): Promise<void> {
+  const quick = process.argv.includes('--quick');
+  const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
+  const benches: Array<[string, () => Promise<Figure[]>]> = [
+    ['commands', () => commandsBench(quick ? 500 : 3000)],
+    ['http', () => httpBench(quick ? 3 : 10)],
+  ];
+  const figures: Figure[] = [];
+  for (const [name, run] of benches) {
+    if (only && only !== name) continue;
+    process.stderr.write(`running ${name}…\n`);
+    const results = await run();
+    for (const f of results) print(f);
+    figures.push(...results);
+  }
+  const table = [
+    `Measured ${new Date().toISOString().slice(0, 10)} on ${machine()}.`,
+    '',
+    '| what | figure | raw baseline (same run) | ratio | target |',
+    '|---|---|---|---|---|',
+    ...figures.map((f) => `| ${f.name} | ${f.value} | ${f.baseline ?? '–'} | ${f.ratio === undefined ? '–' : `${Math.round(f.ratio * 100)}%`} | ${f.target ? `${f.target} ${f.met ? '(met)' : '(NOT met)'}` : '–'} |`),
+  ].join('\n');
+  if (process.argv.includes('--write')) {
+    const file = join(__dirname, '..', 'docs', 'performance.md');
+    const text = readFileSync(file, 'utf8');
+    writeFileSync(file, text.replace(/<!-- bench:start -->[\s\S]*<!-- bench:end -->/, `<!-- bench:start -->\n${table}\n<!-- bench:end -->`));
+  }
+  process.stdout.write(`\n${table}\n`);
+}
+
+function print(f: Figure): void {
+  const ratio = f.ratio === undefined ? '' : `  ratio ${Math.round(f.ratio * 100)}%${f.target ? ` (target ${f.target}: ${f.met ? 'met' : 'NOT met'})` : ''}`;
+  process.stdout.write(`${f.name}: ${f.value}${f.baseline ? `  | baseline ${f.baseline}` : ''}${ratio}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
