@@ -1,7 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { commandsBench } from './commands.bench';
+import { eventLoopBench } from './event-loop.bench';
 import { httpBench } from './http.bench';
+import { projectionBench } from './projection.bench';
 import { machine, type Figure } from './support';
 
 /**
@@ -14,6 +16,8 @@ async function main(): Promise<void> {
   const benches: Array<[string, () => Promise<Figure[]>]> = [
     ['commands', () => commandsBench(quick ? 500 : 3000)],
     ['http', () => httpBench(quick ? 3 : 10)],
+    ['projection', () => projectionBench(quick ? 100_000 : 1_000_000)],
+    ['event-loop', () => eventLoopBench(quick ? 5 : 15)],
   ];
   const figures: Figure[] = [];
   for (const [name, run] of benches) {

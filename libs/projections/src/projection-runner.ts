@@ -150,14 +150,19 @@ export class ProjectionRunner {
   /** One transaction: each projector applies the events after its own checkpoint, and moves it. */
   private applyPage(events: RecordedEvent[]): void {
     const last = events[events.length - 1]!.position;
-    this.db.transaction(() => {
-      for (const projector of this.projectors) {
-        const from = this.checkpointsByName.get(projector.name)!;
-        if (from >= last) continue;
-        for (const event of events) if (event.position > from) projector.apply(this.db, event);
-        this.saveCheckpoint(projector, last);
-      }
-    })();
+    try {
+      this.db.transaction(() => {
+        for (const projector of this.projectors) {
+          const from = this.checkpointsByName.get(projector.name)!;
+          if (from >= last) continue;
+          for (const event of events) if (event.position > from) projector.apply(this.db, event);
+          projector.flush?.(this.db);
+          this.saveCheckpoint(projector, last);
+        }
+      })();
+    } finally {
+      for (const projector of this.projectors) projector.discard?.();
+    }
     for (const projector of this.projectors) {
       if (this.checkpointsByName.get(projector.name)! < last) this.checkpointsByName.set(projector.name, last);
     }

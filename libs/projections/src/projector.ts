@@ -14,4 +14,11 @@ export interface Projector {
   /** Empties the read model, before a rebuild. */
   reset(db: Database.Database): void;
   apply(db: Database.Database, event: RecordedEvent): void;
+  /**
+   * Writes what `apply` kept in memory during a page, inside the same transaction (a projector
+   * may fold several events of a row before writing it once).
+   */
+  flush?(db: Database.Database): void;
+  /** Forgets what `apply` kept in memory when the page's transaction failed. */
+  discard?(): void;
 }

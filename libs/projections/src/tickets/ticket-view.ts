@@ -7,6 +7,7 @@ import {
   serialiseTicketState,
   type SerialisedTicketState,
   type TicketEvent,
+  type TicketState,
 } from '@reclaim/recovery';
 
 export interface TicketMessage {
@@ -54,14 +55,24 @@ export interface TicketView {
   lifecycle: SerialisedTicketState;
 }
 
+/** A view together with the decider state it was folded with, so a run of events restores it once. */
+export interface FoldedTicketView {
+  view: TicketView;
+  state: TicketState;
+}
+
 /** Folds one stored event into the view (undefined before the ticket exists). Pure. */
 export function evolveTicketView(view: TicketView | undefined, stored: RecordedEvent): TicketView | undefined {
+  return foldTicketView(view && { view, state: restoreTicketState(view.lifecycle) }, stored)?.view;
+}
+
+export function foldTicketView(current: FoldedTicketView | undefined, stored: RecordedEvent): FoldedTicketView | undefined {
   const event = stored as unknown as TicketEvent & RecordedEvent;
   const at = stored.metadata.occurredAt;
   if (event.type === 'TicketSubmitted') {
     const d = event.data;
     const lifecycle = evolveTicket(initialTicketState(), stored);
-    return {
+    return { state: lifecycle, view: {
       ticketId: d.ticketId,
       ticketNumber: d.ticketNumber,
       state: lifecycleState(lifecycle)!,
@@ -85,10 +96,11 @@ export function evolveTicketView(view: TicketView | undefined, stored: RecordedE
       priority: 'normal',
       approvals: [],
       lifecycle: serialiseTicketState(lifecycle),
-    };
+    } };
   }
-  if (!view) return undefined;
-  const lifecycle = evolveTicket(restoreTicketState(view.lifecycle), stored);
+  if (!current) return undefined;
+  const view = current.view;
+  const lifecycle = evolveTicket(current.state, stored);
   const next: TicketView = {
     ...view,
     state: lifecycleState(lifecycle)!,
@@ -145,7 +157,7 @@ export function evolveTicketView(view: TicketView | undefined, stored: RecordedE
       next.openQuestion = undefined;
       break;
   }
-  return next;
+  return { view: next, state: lifecycle };
 }
 
 /** The staff view, as the API shows it. */

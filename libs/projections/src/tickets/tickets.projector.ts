@@ -1,8 +1,14 @@
 import type Database from 'better-sqlite3';
 import type { RecordedEvent } from '@reclaim/event-store';
-import { restoreTicketState, TICKET_STREAM_PREFIX, ticketTimerAnchors, type TicketEvent } from '@reclaim/recovery';
+import { restoreTicketState, serialiseTicketState, TICKET_STREAM_PREFIX, ticketTimerAnchors, type TicketEvent, type TicketState } from '@reclaim/recovery';
 import type { Projector } from '../projector';
-import { evolveTicketView, type TicketView } from './ticket-view';
+import { foldTicketView, type FoldedTicketView, type TicketView } from './ticket-view';
+
+interface PendingView extends FoldedTicketView {
+  /** Arrival sequence (position of TicketSubmitted); only used when the row is new. */
+  seq: bigint;
+  tokenHash: string;
+}
 
 export const TIMER_KINDS = ['overdue', 'remind', 'expire'] as const;
 export type TimerKind = (typeof TIMER_KINDS)[number];
@@ -57,17 +63,40 @@ export class TicketsProjector implements Projector {
     db.exec('DELETE FROM ticket_views; DELETE FROM ticket_timers;');
   }
 
-  apply(db: Database.Database, event: RecordedEvent): void {
+  /** Views folded during the current page, written once each at its end. */
+  private readonly pending = new Map<string, PendingView>();
+
+  apply(_db: Database.Database, event: RecordedEvent): void {
     if (!event.streamName.startsWith(TICKET_STREAM_PREFIX)) return;
     const ticketId = event.streamName.slice(TICKET_STREAM_PREFIX.length);
-    const before = this.view(ticketId);
-    const view = evolveTicketView(before, event);
-    if (!view) return;
+    const current = this.pending.get(ticketId) ?? this.load(ticketId);
+    const folded = foldTicketView(current, event);
+    if (!folded) return;
     const submitted = event.type === 'TicketSubmitted' ? (event as unknown as Extract<TicketEvent, { type: 'TicketSubmitted' }>).data : undefined;
+    this.pending.set(ticketId, { ...folded, seq: submitted ? event.position : (current?.seq ?? 0n), tokenHash: submitted?.requesterTokenHash ?? current?.tokenHash ?? '' });
+    if (submitted?.duplicateOf) this.addDuplicate(submitted.duplicateOf, ticketId);
+  }
+
+  flush(): void {
+    for (const [ticketId, pending] of this.pending) this.write(ticketId, pending);
+    this.pending.clear();
+  }
+
+  discard(): void {
+    this.pending.clear();
+  }
+
+  private load(ticketId: string): PendingView | undefined {
+    const view = this.view(ticketId);
+    return view && { view, state: restoreTicketState(view.lifecycle), seq: 0n, tokenHash: '' };
+  }
+
+  private write(ticketId: string, { view, state, seq, tokenHash }: PendingView): void {
+    view.lifecycle = serialiseTicketState(state);
     const decisionMs = view.decision ? Date.parse(view.decision.at) - Date.parse(view.submittedAt) : null;
     this.statements.upsert.run({
       ticketId,
-      seq: event.position,
+      seq,
       ticketNumber: view.ticketNumber,
       state: view.state,
       open: view.decision ? 0 : 1,
@@ -78,12 +107,11 @@ export class TicketsProjector implements Projector {
       overdue: view.overdue ? 1 : 0,
       priority: view.priority,
       duplicateOf: view.duplicateOf ?? null,
-      tokenHash: submitted?.requesterTokenHash ?? '',
+      tokenHash,
       decisionMs,
       view: JSON.stringify(view),
     });
-    if (submitted?.duplicateOf) this.addDuplicate(submitted.duplicateOf, ticketId);
-    this.updateTimers(ticketId, view);
+    this.updateTimers(ticketId, state);
   }
 
   private view(ticketId: string): TicketView | undefined {
@@ -92,14 +120,14 @@ export class TicketsProjector implements Projector {
   }
 
   private addDuplicate(originalId: string, duplicateId: string): void {
-    const original = this.view(originalId);
-    if (!original || original.duplicates.includes(duplicateId)) return;
-    original.duplicates = [...original.duplicates, duplicateId];
-    this.statements.setView.run(JSON.stringify(original), originalId);
+    const original = this.pending.get(originalId) ?? this.load(originalId);
+    if (!original || original.view.duplicates.includes(duplicateId)) return;
+    original.view = { ...original.view, duplicates: [...original.view.duplicates, duplicateId] };
+    this.pending.set(originalId, original);
   }
 
-  private updateTimers(ticketId: string, view: TicketView): void {
-    const anchors = ticketTimerAnchors(restoreTicketState(view.lifecycle));
+  private updateTimers(ticketId: string, state: TicketState): void {
+    const anchors = ticketTimerAnchors(state);
     this.statements.clearTimers.run(ticketId);
     for (const kind of TIMER_KINDS) {
       const anchor = anchors[kind];
@@ -112,7 +140,6 @@ export class TicketsProjector implements Projector {
 function prepare(db: Database.Database) {
   return {
     view: db.prepare('SELECT view FROM ticket_views WHERE ticket_id = ?'),
-    setView: db.prepare('UPDATE ticket_views SET view = ? WHERE ticket_id = ?'),
     upsert: db.prepare(
       `INSERT INTO ticket_views (ticket_id, seq, ticket_number, state, open, username, reason, submitted_at, assignee, overdue,
          priority, duplicate_of, requester_token_hash, decision_ms, view)

@@ -79,6 +79,33 @@ function machineRole(role: 'admin' | 'supervisor' | 'agent'): 'supervisor' | 'ag
   return role === 'admin' ? 'supervisor' : role;
 }
 
+/**
+ * Per state, the machine events whose every transition keeps state and context as they are (the
+ * machine's `recordInLog` steps). Read off the machine, so folding can skip asking it about them
+ * without knowing any rule of its own: replaying a long history is then mostly free.
+ */
+const KEEPS_STATE: Map<string, Set<string>> = new Map(
+  Object.values(recoveryTicketMachine.root.states).map((node) => [
+    node.key,
+    new Set(
+      [...node.transitions]
+        .filter(([, transitions]) =>
+          transitions.every((t) => !t.target?.length && !t.guard && t.actions.length === 1 && (t.actions[0] as { type?: string })?.type === 'recordInLog'),
+        )
+        .map(([eventType]) => eventType),
+    ),
+  ]),
+);
+
+/** The machine's first snapshot for a ticket; snapshots are immutable, so equal inputs share one. */
+const initialSnapshots = new Map<string, TicketSnapshot>();
+function initialSnapshot(input: { reason: string; critical: boolean; frozen: boolean }): TicketSnapshot {
+  const key = `${input.reason}|${input.critical}|${input.frozen}`;
+  let snapshot = initialSnapshots.get(key);
+  if (!snapshot) initialSnapshots.set(key, (snapshot = initialTransition(recoveryTicketMachine, input)[0]));
+  return snapshot;
+}
+
 /** Folds one event (stored, or decided and about to be stored) into the state. Pure. */
 export function evolveTicket(state: TicketState, stored: FoldableEvent): TicketState {
   const event = stored as TicketEvent;
@@ -90,12 +117,14 @@ export function evolveTicket(state: TicketState, stored: FoldableEvent): TicketS
   };
   if (event.type === 'TicketSubmitted') {
     const { ticketId, username, contactEmail, requesterTokenHash, reason, critical, frozen } = event.data;
-    const [snapshot] = initialTransition(recoveryTicketMachine, { reason, critical, frozen });
+    const snapshot = initialSnapshot({ reason, critical, frozen });
     return { ...next, snapshot, ticketId, username, contactEmail, requesterTokenHash, sla: { usedMs: 0, runningSince: at } };
   }
   if (!state.snapshot) return next;
   const machineEvent = machineEventFor(event);
-  if (machineEvent) [next.snapshot] = transition(recoveryTicketMachine, state.snapshot, machineEvent);
+  if (machineEvent && !KEEPS_STATE.get(state.snapshot.value as string)?.has(machineEvent.type)) {
+    [next.snapshot] = transition(recoveryTicketMachine, state.snapshot, machineEvent);
+  }
   if (event.type === 'TicketPrioritised') next.priority = event.data.priority;
 
   // The SLA clock runs exactly while the ticket is submitted.
