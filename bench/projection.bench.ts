@@ -34,6 +34,23 @@ async function fill(store: SqliteEventStore, tickets: number): Promise<void> {
   }
 }
 
+function topUpTickets(db: Database.Database, target: number): number {
+  const { count, seq } = db.prepare('SELECT COUNT(*) AS count, MAX(seq) AS seq FROM ticket_views').get() as { count: number; seq: number };
+  const insert = db.prepare(
+    `INSERT INTO ticket_views (ticket_id, seq, ticket_number, state, open, username, reason, submitted_at, assignee, overdue, priority, requester_token_hash, decision_ms, view)
+     VALUES (?, ?, ?, ?, ?, ?, 'lost-email', '2026-01-01T00:00:00.000Z', ?, ?, ?, '', ?, '{}')`,
+  );
+  const states = ['submitted', 'submitted', 'submitted', 'submitted', 'awaiting-info', 'verified', 'verified', 'rejected', 'rejected', 'rejected'];
+  db.transaction(() => {
+    for (let i = count; i < target; i++) {
+      const state = states[i % states.length]!;
+      const open = state === 'submitted' || state === 'awaiting-info' ? 1 : 0;
+      insert.run(`synthetic-${i}`, seq + 5 * (i - count + 1), i + 1, state, open, `user${i % 50_000}`, `agent-${i % 50}`, i % 10 === 0 ? 1 : 0, i % 20 === 0 ? 'high' : 'normal', open ? null : 3_600_000 + (i % 1000));
+    }
+  })();
+  return Math.max(count, target);
+}
+
 /**
  * Rebuilding the read models from the log, against the raw cost of reading and parsing the same
  * events table; and the queue page latency once the read model holds every ticket.
@@ -63,12 +80,15 @@ export async function projectionBench(events: number): Promise<Figure[]> {
     const rawRate = perSecond(raw.result, raw.nanos);
     const rebuildRate = perSecond(tickets * 5, rebuild.nanos);
 
+    // Queue pages are measured at a million tickets: the rebuilt read model is topped up with
+    // rows of the same shape (the queue query reads only the indexed columns).
+    const total = topUpTickets(store.database, 1_000_000);
     const queries = new TicketQueries(store.database, store);
     const latencies: Record<string, number[]> = {};
     for (const queue of ['submitted', 'mine', 'high-priority', 'verified'] as QueueName[]) {
       latencies[queue] = [];
       for (let i = 0; i < 500; i++) {
-        const after = Math.floor(Math.random() * tickets * 5);
+        const after = Math.floor(Math.random() * total * 5);
         const started = process.hrtime.bigint();
         queries.queue(queue, { viewer: 'agent-1', limit: 50, after });
         latencies[queue]!.push(Number(process.hrtime.bigint() - started) / 1e6);
@@ -86,7 +106,7 @@ export async function projectionBench(events: number): Promise<Figure[]> {
         met: rebuildRate / rawRate >= 0.5,
       },
       {
-        name: `Queue page p99 at ${fmt(tickets)} tickets (50 items, random cursor; submitted, mine, high-priority, verified)`,
+        name: `Queue page p99 at ${fmt(total)} tickets (50 items, random cursor; submitted, mine, high-priority, verified)`,
         value: `${p99.toFixed(2)} ms (p50 ${percentile(latencies.submitted!, 50).toFixed(2)} ms)`,
         target: '< 10 ms',
         met: p99 < 10,

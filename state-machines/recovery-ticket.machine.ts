@@ -51,6 +51,20 @@ export const REJECTION_REASONS = [
   'other',
 ] as const;
 
+/** What may happen on any open ticket, whichever of the two open states it is in. */
+const whileOpen = {
+  ASSIGN: { actions: 'recordInLog' },
+  NOTE: { actions: 'recordInLog' },
+  RECORD_EVIDENCE: { actions: 'recordInLog' },
+  APPROVE: [
+    { guard: 'isOrdinaryAccount', target: 'verified' },
+    { guard: 'isSecondApprovalBySupervisor', target: 'verified' },
+    { guard: 'isFirstApprovalOfCriticalAccount', actions: 'recordFirstApprover' },
+  ],
+  CODE_VERIFY: { guard: 'codeMayVerifyAlone', target: 'verified' },
+  REJECT: { guard: 'hasKnownRejectionReason', target: 'rejected' },
+} as const;
+
 export const recoveryTicketMachine = setup({
   types: {
     context: {} as TicketMachineContext,
@@ -94,34 +108,16 @@ export const recoveryTicketMachine = setup({
   states: {
     submitted: {
       on: {
-        ASSIGN: { actions: 'recordInLog' },
-        NOTE: { actions: 'recordInLog' },
-        RECORD_EVIDENCE: { actions: 'recordInLog' },
+        ...whileOpen,
         REPLY: { actions: 'recordInLog' },
         REQUEST_INFO: { target: 'awaiting-info', actions: 'clearReminder' },
-        APPROVE: [
-          { guard: 'isOrdinaryAccount', target: 'verified' },
-          { guard: 'isSecondApprovalBySupervisor', target: 'verified' },
-          { guard: 'isFirstApprovalOfCriticalAccount', actions: 'recordFirstApprover' },
-        ],
-        CODE_VERIFY: { guard: 'codeMayVerifyAlone', target: 'verified' },
-        REJECT: { guard: 'hasKnownRejectionReason', target: 'rejected' },
         MARK_OVERDUE: { guard: 'isNotOverdueYet', actions: 'markOverdue' },
       },
     },
     'awaiting-info': {
       on: {
-        ASSIGN: { actions: 'recordInLog' },
-        NOTE: { actions: 'recordInLog' },
-        RECORD_EVIDENCE: { actions: 'recordInLog' },
+        ...whileOpen,
         REPLY: { target: 'submitted' },
-        APPROVE: [
-          { guard: 'isOrdinaryAccount', target: 'verified' },
-          { guard: 'isSecondApprovalBySupervisor', target: 'verified' },
-          { guard: 'isFirstApprovalOfCriticalAccount', actions: 'recordFirstApprover' },
-        ],
-        CODE_VERIFY: { guard: 'codeMayVerifyAlone', target: 'verified' },
-        REJECT: { guard: 'hasKnownRejectionReason', target: 'rejected' },
         REMIND: { guard: 'isNotRemindedYet', actions: 'markReminded' },
         EXPIRE: { target: 'rejected' },
       },

@@ -19,6 +19,13 @@ export class HealthController {
     } catch {
       throw new ProblemError(problem(503, 'The event store does not answer.'));
     }
-    return { status: 'ok', store: this.store.kind, head: head.toString(), projections: this.projections.positions() };
+    const failure = this.projections.lastError();
+    return {
+      status: 'ok',
+      store: this.store.kind,
+      head: head.toString(),
+      projections: this.projections.positions(),
+      ...(failure ? { lastProjectionError: failure.message } : {}),
+    };
   }
 }

@@ -1,4 +1,4 @@
-import type { DecidedEvent, FoldableEvent } from '@reclaim/recovery';
+import { foldBookkeeping, type DecidedEvent, type FoldableEvent } from '@reclaim/recovery';
 
 /** Stream `webhook-<id>`. The secret is kept sealed: the dispatcher must read it back to sign. */
 export type WebhookEvent =
@@ -20,8 +20,7 @@ export const webhookFold = {
   evolve: (state: WebhookState, stored: FoldableEvent): WebhookState => {
     const event = stored as WebhookEvent;
     return {
-      revision: stored.revision ?? state.revision + 1n,
-      commandIds: stored.metadata?.causationId ? new Set(state.commandIds).add(stored.metadata.causationId) : state.commandIds,
+      ...foldBookkeeping(state, stored),
       exists: true,
       enabled: event.type !== 'WebhookDisabled',
     };

@@ -1,3 +1,4 @@
+import { foldBookkeeping } from '../shared/stream-runner';
 import type { StoredRecoveryCode } from '@reclaim/credentials';
 import type { FoldableEvent } from '../shared/decided-event';
 import { InvalidCommand, NotFound } from '../shared/errors';
@@ -26,8 +27,7 @@ export function evolveAccount(state: AccountState, stored: FoldableEvent): Accou
   const event = stored as AccountEvent;
   const next: AccountState = {
     ...state,
-    revision: stored.revision ?? state.revision + 1n,
-    commandIds: stored.metadata?.causationId ? new Set(state.commandIds).add(stored.metadata.causationId) : state.commandIds,
+    ...foldBookkeeping(state, stored),
   };
   switch (event.type) {
     case 'AccountRegistered':

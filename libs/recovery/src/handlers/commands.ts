@@ -3,7 +3,7 @@ import type { AccountProfile } from '../account/account.events';
 import type { CommandMeta } from '../shared/decided-event';
 import type { StaffRole } from '../staff/staff.events';
 import type { TicketCommand } from '../ticket/ticket.commands';
-import type { RecoveryReason } from '../ticket/ticket.events';
+import type { RecoveryRequest } from '../ticket/ticket.events';
 import type { PresentedEvidence } from './evidence-checker';
 
 /** What every successful ticket command answers (the contract's command result). */
@@ -15,17 +15,7 @@ export interface TicketCommandResult {
 }
 
 export class SubmitTicketCommand extends Command<TicketCommandResult & { ticketNumber: number; accessToken?: string }> {
-  constructor(
-    readonly request: {
-      username: string;
-      contactEmail: string;
-      previousEmails: string[];
-      reason: RecoveryReason;
-      explanation: string;
-      packages: string[];
-    } & PresentedEvidence,
-    readonly meta: CommandMeta,
-  ) {
+  constructor(readonly request: RecoveryRequest & PresentedEvidence, readonly meta: CommandMeta) {
     super();
   }
 }

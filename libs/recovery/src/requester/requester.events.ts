@@ -1,3 +1,4 @@
+import { foldBookkeeping } from '../shared/stream-runner';
 import type { DecidedEvent, FoldableEvent } from '../shared/decided-event';
 
 /**
@@ -21,8 +22,7 @@ export function evolveRequester(state: RequesterState, stored: FoldableEvent): R
   const event = stored as RequesterEvent;
   const next = {
     ...state,
-    revision: stored.revision ?? state.revision + 1n,
-    commandIds: stored.metadata?.causationId ? new Set(state.commandIds).add(stored.metadata.causationId) : state.commandIds,
+    ...foldBookkeeping(state, stored),
   };
   if (event.type === 'TicketFiled') return { ...next, ticketIds: [...state.ticketIds, event.data.ticketId] };
   // Only the last hour matters to any limit; older failures are dropped from the state.

@@ -9,6 +9,14 @@ export interface FoldedState {
   commandIds: Set<string>;
 }
 
+/** The bookkeeping every fold carries for the runner: the revision folded, the commands applied. */
+export function foldBookkeeping(state: FoldedState, stored: FoldableEvent): FoldedState {
+  return {
+    revision: stored.revision ?? state.revision + 1n,
+    commandIds: stored.metadata?.causationId ? new Set(state.commandIds).add(stored.metadata.causationId) : state.commandIds,
+  };
+}
+
 export interface Fold<S extends FoldedState> {
   initialState: () => S;
   evolve: (state: S, event: FoldableEvent) => S;

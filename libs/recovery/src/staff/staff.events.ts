@@ -1,3 +1,4 @@
+import { foldBookkeeping } from '../shared/stream-runner';
 import type { DecidedEvent, FoldableEvent } from '../shared/decided-event';
 
 export const STAFF_ROLES = ['admin', 'supervisor', 'agent', 'auditor', 'integrator'] as const;
@@ -16,9 +17,5 @@ export const initialStaffState = (): StaffState => ({ revision: -1n, commandIds:
 
 export function evolveStaff(state: StaffState, stored: FoldableEvent): StaffState {
   const event = stored as StaffEvent;
-  return {
-    revision: stored.revision ?? state.revision + 1n,
-    staff: event.data,
-    commandIds: stored.metadata?.causationId ? new Set(state.commandIds).add(stored.metadata.causationId) : state.commandIds,
-  };
+  return { ...foldBookkeeping(state, stored), staff: event.data };
 }

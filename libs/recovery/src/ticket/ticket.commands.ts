@@ -1,22 +1,16 @@
-import type { EvidenceCheck, RecoveryReason, StaffRef } from './ticket.events';
+import type { EvidenceCheck, RecoveryRequest, StaffRef } from './ticket.events';
 
 /** The commands a ticket decides on, as plain data (the Nest command classes wrap them). */
 export type TicketCommand =
-  | {
+  | (RecoveryRequest & {
       type: 'SubmitTicket';
       ticketId: string;
       ticketNumber: number;
-      username: string;
-      contactEmail: string;
-      previousEmails: string[];
-      reason: RecoveryReason;
-      explanation: string;
-      packages: string[];
       requesterTokenHash: string;
       account: { known: boolean; critical: boolean; frozen: boolean };
       evidence: EvidenceCheck[];
       duplicateOf?: string;
-    }
+    })
   | { type: 'ReplyToTicket'; message: string; evidence: EvidenceCheck[] }
   | { type: 'AssignTicket'; assignee: string; by: StaffRef }
   | { type: 'RequestInfo'; question: string; by: StaffRef }

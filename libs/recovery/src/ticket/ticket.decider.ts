@@ -1,3 +1,4 @@
+import { foldBookkeeping } from '../shared/stream-runner';
 import {
   recoveryTicketMachine,
   type TicketMachineEvent,
@@ -112,8 +113,7 @@ export function evolveTicket(state: TicketState, stored: FoldableEvent): TicketS
   const at = stored.metadata?.occurredAt ?? new Date(0).toISOString();
   const next: TicketState = {
     ...state,
-    revision: stored.revision ?? state.revision + 1n,
-    commandIds: stored.metadata?.causationId ? new Set(state.commandIds).add(stored.metadata.causationId) : state.commandIds,
+    ...foldBookkeeping(state, stored),
   };
   if (event.type === 'TicketSubmitted') {
     const { ticketId, username, contactEmail, requesterTokenHash, reason, critical, frozen } = event.data;

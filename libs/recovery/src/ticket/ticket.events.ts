@@ -18,21 +18,25 @@ export interface EvidenceCheck {
   outcome: EvidenceOutcome;
 }
 
+/** What a requester tells when filing a ticket. */
+export interface RecoveryRequest {
+  username: string;
+  contactEmail: string;
+  previousEmails: string[];
+  reason: RecoveryReason;
+  explanation: string;
+  packages: string[];
+}
+
 export interface StaffRef {
   id: string;
   role: 'admin' | 'supervisor' | 'agent';
 }
 
 export type TicketEvent =
-  | DecidedEvent<'TicketSubmitted', {
+  | DecidedEvent<'TicketSubmitted', RecoveryRequest & {
       ticketId: string;
       ticketNumber: number;
-      username: string;
-      contactEmail: string;
-      previousEmails: string[];
-      reason: RecoveryReason;
-      explanation: string;
-      packages: string[];
       /** Whether the username is a known account: for staff, never shown to the requester. */
       accountKnown: boolean;
       critical: boolean;

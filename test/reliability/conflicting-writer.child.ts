@@ -1,0 +1,37 @@
+// One of several processes sending conflicting commands to the same tickets, through the real
+// command side on a shared SQLite file. Prints one JSON line per command: its id and outcome.
+import { ChangeTicketCommand, type TicketCommand } from '@reclaim/recovery';
+import { recoveryHarness } from '@reclaim/recovery/testing';
+
+async function main(): Promise<void> {
+  const [dataDir, ticketList, seedText] = process.argv.slice(2);
+  const tickets = ticketList!.split(',');
+  let seed = Number(seedText);
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const h = await recoveryHarness({ bcryptCost: 4 }, { dataDir });
+  const by = { id: `agent-${process.pid}`, role: 'agent' as const };
+  const changes: Array<() => Exclude<TicketCommand, { type: 'SubmitTicket' | 'ReplyToTicket' }>> = [
+    () => ({ type: 'AddNote', body: `note from ${process.pid}`, by }),
+    () => ({ type: 'AddNote', body: `another note from ${process.pid}`, by }),
+    () => ({ type: 'RequestInfo', question: `question from ${process.pid}`, by }),
+    () => ({ type: 'VerifyTicket', evidence: ['race'], note: `${process.pid}`, by }),
+    () => ({ type: 'RejectTicket', reason: 'other', note: `${process.pid}`, by }),
+  ];
+  for (let i = 0; i < 60; i++) {
+    const meta = h.meta({ kind: 'staff', id: by.id });
+    const change = changes[Math.floor(random() * changes.length)]!();
+    const ticketId = tickets[Math.floor(random() * tickets.length)]!;
+    try {
+      await h.bus.execute(new ChangeTicketCommand(ticketId, change, meta));
+      process.stdout.write(`${JSON.stringify({ commandId: meta.commandId, ticketId, type: change.type, outcome: 'applied' })}\n`);
+    } catch (error) {
+      process.stdout.write(`${JSON.stringify({ commandId: meta.commandId, ticketId, type: change.type, outcome: 'refused', why: (error as Error).name })}\n`);
+    }
+  }
+  await h.close(true);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
