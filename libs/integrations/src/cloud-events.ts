@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '@reclaim/event-store';
-import type { AccountEvent, TicketEvent } from '@reclaim/recovery';
+import { ACCOUNT_STREAM_PREFIX, TICKET_STREAM_PREFIX, type AccountEvent, type TicketEvent } from '@reclaim/recovery';
 
 /** CloudEvents 1.0, structured JSON, as integrators receive them. */
 export interface CloudEvent {
@@ -28,7 +28,7 @@ export type PublicEventType = (typeof PUBLIC_EVENT_TYPES)[number];
 export const CLOUD_EVENT_SOURCE = '/reclaim';
 
 type Mapping = { type: PublicEventType; subject: (data: any, stream: string) => string; data: (data: any, stream: string) => Record<string, unknown> };
-const ticketId = (_: unknown, stream: string) => stream.slice('ticket-'.length);
+const ticketId = (_: unknown, stream: string) => stream.slice(TICKET_STREAM_PREFIX.length);
 
 /**
  * Which internal events are published, and as what. Anything not listed (internal notes,
@@ -58,7 +58,7 @@ const MAPPINGS: Partial<Record<TicketEvent['type'] | AccountEvent['type'], Mappi
   RecoveryCodeUsed: {
     type: 'recovery.account.recovery-code-used.v1',
     subject: (d) => d.ticketId,
-    data: (d, stream) => ({ username: stream.slice('account-'.length), ticketId: d.ticketId }),
+    data: (d, stream) => ({ username: stream.slice(ACCOUNT_STREAM_PREFIX.length), ticketId: d.ticketId }),
   },
 };
 
@@ -72,7 +72,7 @@ export function internalTypesFor(publicTypes?: readonly string[]): string[] {
 /** The public CloudEvent for a stored event, or undefined when it is not published. */
 export function toCloudEvent(event: RecordedEvent): CloudEvent | undefined {
   const mapping = MAPPINGS[event.type as keyof typeof MAPPINGS];
-  const onItsStream = event.type === 'RecoveryCodeUsed' ? event.streamName.startsWith('account-') : event.streamName.startsWith('ticket-');
+  const onItsStream = event.streamName.startsWith(event.type === 'RecoveryCodeUsed' ? ACCOUNT_STREAM_PREFIX : TICKET_STREAM_PREFIX);
   if (!mapping || !onItsStream) return undefined;
   return {
     specversion: '1.0',

@@ -57,11 +57,6 @@ export class WebhookDispatcher {
     }
   }
 
-  /** Waits until every subscription's current turn is over (tests). */
-  async idle(): Promise<void> {
-    await Promise.all(this.busy.values());
-  }
-
   private async turn(webhook: WebhookRow): Promise<void> {
     await this.manualRedelivery(webhook);
     for (let sent = 0; sent < BATCH && !this.stopped; sent++) {

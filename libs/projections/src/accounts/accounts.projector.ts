@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { RecordedEvent } from '@reclaim/event-store';
-import type { AccountEvent } from '@reclaim/recovery';
+import { ACCOUNT_STREAM_PREFIX, type AccountEvent } from '@reclaim/recovery';
 import type { Projector } from '../projector';
 
 /** What staff and integrators may read about an account: never a code, a hash or a secret. */
@@ -15,8 +15,6 @@ export interface AccountView {
   totpEnrolled: boolean;
 }
 
-const ACCOUNT_PREFIX = 'account-';
-
 export class AccountsProjector implements Projector {
   readonly name = 'accounts';
   readonly version = 1;
@@ -30,8 +28,8 @@ export class AccountsProjector implements Projector {
   }
 
   apply(db: Database.Database, stored: RecordedEvent): void {
-    if (!stored.streamName.startsWith(ACCOUNT_PREFIX)) return;
-    const username = stored.streamName.slice(ACCOUNT_PREFIX.length);
+    if (!stored.streamName.startsWith(ACCOUNT_STREAM_PREFIX)) return;
+    const username = stored.streamName.slice(ACCOUNT_STREAM_PREFIX.length);
     const event = stored as unknown as AccountEvent;
     const view = readAccount(db, username);
     let next: AccountView | undefined;
