@@ -18,11 +18,6 @@ export interface AccountState {
 
 export const initialAccountState = (): AccountState => ({ revision: -1n, codes: [], usedCodes: new Map(), commandIds: new Set() });
 
-/** Codes a ticket may still present: unused ones, and the one this very ticket used (a retry). */
-export function codesOpenTo(state: AccountState, ticketId: string): StoredRecoveryCode[] {
-  return state.codes.filter((code) => (state.usedCodes.get(code.id) ?? ticketId) === ticketId);
-}
-
 export function evolveAccount(state: AccountState, stored: FoldableEvent): AccountState {
   const event = stored as AccountEvent;
   const next: AccountState = {

@@ -1,5 +1,5 @@
 import { attemptAllowed, checkTotp, matchRecoveryCode, type SecretBox } from '@reclaim/credentials';
-import { codesOpenTo, decideAccount } from '../account/account.decider';
+import { decideAccount } from '../account/account.decider';
 import type { Clock } from '../shared/clock';
 import { subCommand, type CommandMeta } from '../shared/decided-event';
 import { InvalidCommand, TooManyAttempts } from '../shared/errors';
@@ -43,8 +43,12 @@ export class EvidenceChecker {
 
   private async checkRecoveryCode(username: string, ticketId: string, code: string, meta: CommandMeta): Promise<EvidenceCheck['outcome']> {
     const { state } = await this.runner.load(streams.account(username), accountFold);
-    const codeId = await matchRecoveryCode(code, codesOpenTo(state, ticketId));
-    if (!codeId) return state.codes.length && (await matchRecoveryCode(code, state.codes)) ? 'already-used' : 'rejected';
+    // One pass over every code, used ones included: at most one bcrypt comparison tells both
+    // whether the code is the account's and whether another ticket burned it already.
+    const codeId = await matchRecoveryCode(code, state.codes);
+    if (!codeId) return 'rejected';
+    const usedBy = state.usedCodes.get(codeId);
+    if (usedBy !== undefined && usedBy !== ticketId) return 'already-used';
     try {
       // The append's revision check is what makes a code single-use under concurrency.
       await this.runner.run(streams.account(username), accountFold, subCommand(meta, 'recovery-code'), (account) =>
