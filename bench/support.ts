@@ -27,19 +27,33 @@ export function percentile(samples: number[], p: number): number {
 }
 
 /** The raw baseline of the embedded store: single-event inserts, one transaction each, same settings. */
-export function rawInserts(file: string, count: number, payload: unknown): number {
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.exec('CREATE TABLE IF NOT EXISTS raw (position INTEGER PRIMARY KEY AUTOINCREMENT, stream TEXT, revision INTEGER, data TEXT, UNIQUE (stream, revision))');
-  const insert = db.prepare('INSERT INTO raw (stream, revision, data) VALUES (?, ?, ?)');
-  const once = db.transaction((i: number) => insert.run(`s-${i % 100}`, Math.floor(i / 100), JSON.stringify(payload)));
-  const started = process.hrtime.bigint();
-  for (let i = 0; i < count; i++) once(i);
-  const rate = perSecond(count, process.hrtime.bigint() - started);
-  db.close();
-  return rate;
+export class RawInserts {
+  private readonly db: Database.Database;
+  private readonly once: (i: number) => void;
+  private next = 0;
+
+  constructor(file: string, private readonly payload: unknown) {
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.exec('CREATE TABLE IF NOT EXISTS raw (position INTEGER PRIMARY KEY AUTOINCREMENT, stream TEXT, revision INTEGER, data TEXT, UNIQUE (stream, revision))');
+    const insert = this.db.prepare('INSERT INTO raw (stream, revision, data) VALUES (?, ?, ?)');
+    this.once = this.db.transaction((i: number) => insert.run(`s-${i % 100}`, Math.floor(i / 100), JSON.stringify(this.payload)));
+  }
+
+  /** Inserts `count` rows one transaction each; answers the rate. */
+  run(count: number): number {
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < count; i++) this.once(this.next++);
+    return perSecond(count, process.hrtime.bigint() - started);
+  }
+
+  close(): void {
+    this.db.close();
+  }
 }
+
+export const median = (values: number[]) => percentile(values, 50);
 
 export function eventLoopMonitor() {
   const histogram = monitorEventLoopDelay({ resolution: 5 });

@@ -217,7 +217,8 @@ export function decideTicket(command: TicketCommand, state: TicketState, { now, 
   if (!snapshot) throw new TransitionNotAllowed(command.type, 'unknown', 'there is no such ticket');
   const current = snapshot.value as LifecycleState;
   const require = (event: TicketMachineEvent, why?: string) => {
-    if (!snapshot.can(event)) throw new TransitionNotAllowed(command.type, current, why);
+    // A step the machine marks as keeping the state is allowed without running it.
+    if (!KEEPS_STATE.get(current)?.has(event.type) && !snapshot.can(event)) throw new TransitionNotAllowed(command.type, current, why);
   };
 
   switch (command.type) {
