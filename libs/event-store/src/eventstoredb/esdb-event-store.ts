@@ -176,7 +176,7 @@ export class EventStoreDbEventStore implements EventStore {
   }
 }
 
-function toRecordedEvent(resolved: ResolvedEvent | AllStreamResolvedEvent): RecordedEvent | undefined {
+export function toRecordedEvent(resolved: ResolvedEvent | AllStreamResolvedEvent): RecordedEvent | undefined {
   const event = resolved.event;
   if (!event || event.type.startsWith('$') || event.streamId.startsWith('$') || !event.isJson) return undefined;
   return {
@@ -191,14 +191,14 @@ function toRecordedEvent(resolved: ResolvedEvent | AllStreamResolvedEvent): Reco
   };
 }
 
-function matches(filter: AllFilter = {}): (event: RecordedEvent) => boolean {
+export function matches(filter: AllFilter = {}): (event: RecordedEvent) => boolean {
   return (event) =>
     (!filter.streamPrefixes?.length || filter.streamPrefixes.some((p) => event.streamName.startsWith(p))) &&
     (!filter.eventTypes?.length || filter.eventTypes.includes(event.type));
 }
 
 /** The server filters by one thing only; the narrower one goes to the server, the rest is checked here. */
-function serverFilter(filter: AllFilter = {}): Filter {
+export function serverFilter(filter: AllFilter = {}): Filter {
   if (filter.eventTypes?.length) {
     const escaped = filter.eventTypes.map((type) => type.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
     return eventTypeFilter({ regex: `^(${escaped.join('|')})$` });
