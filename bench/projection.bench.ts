@@ -26,7 +26,7 @@ function story(t: number): NewEvent[] {
 }
 
 /** Fills a store with `tickets` stories (5 events each), appending many at once (group commit). */
-async function fill(store: SqliteEventStore, tickets: number): Promise<void> {
+export async function fill(store: SqliteEventStore, tickets: number): Promise<void> {
   for (let start = 0; start < tickets; start += 1000) {
     const batch = [];
     for (let t = start; t < Math.min(tickets, start + 1000); t++) batch.push(store.appendToStream(`ticket-k${t}`, story(t), { expectedRevision: 'no_stream' }));

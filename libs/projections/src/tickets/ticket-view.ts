@@ -55,7 +55,10 @@ export interface TicketView {
   lifecycle: SerialisedTicketState;
 }
 
-/** A view together with the decider state it was folded with, so a run of events restores it once. */
+/**
+ * A view together with the decider state it was folded with, so that a run of events restores
+ * and serialises that state once: `view.lifecycle` is brought up to date by whoever stores it.
+ */
 export interface FoldedTicketView {
   view: TicketView;
   state: TicketState;
@@ -63,7 +66,8 @@ export interface FoldedTicketView {
 
 /** Folds one stored event into the view (undefined before the ticket exists). Pure. */
 export function evolveTicketView(view: TicketView | undefined, stored: RecordedEvent): TicketView | undefined {
-  return foldTicketView(view && { view, state: restoreTicketState(view.lifecycle) }, stored)?.view;
+  const folded = foldTicketView(view && { view, state: restoreTicketState(view.lifecycle) }, stored);
+  return folded && { ...folded.view, lifecycle: serialiseTicketState(folded.state) };
 }
 
 export function foldTicketView(current: FoldedTicketView | undefined, stored: RecordedEvent): FoldedTicketView | undefined {
@@ -109,7 +113,6 @@ export function foldTicketView(current: FoldedTicketView | undefined, stored: Re
     updatedAt: at,
     revision: stored.revision.toString(),
     position: stored.position.toString(),
-    lifecycle: serialiseTicketState(lifecycle),
   };
   const message = (from: TicketMessage['from'], kind: TicketMessage['kind'], body: string) => {
     next.messages = [...view.messages, { id: stored.id, from, kind, body, at }];
