@@ -14,19 +14,11 @@ module.exports = {
   testMatch: ['**/*.spec.ts'],
   moduleNameMapper,
   transform: {
-    '^.+\\.(t|j|mj)s$': [
-      '@swc/jest',
-      {
-        jsc: {
-          parser: { syntax: 'typescript', decorators: true },
-          transform: { legacyDecorator: true, decoratorMetadata: true },
-          target: 'es2022',
-        },
-        module: { type: 'commonjs' },
-      },
-    ],
+    '^.+\\.(t|j|mj)s$': ['@swc/jest', require('./scripts/swc-options')],
   },
-  // NestJS 12 (and its `cookie` dependency), otplib's @scure/@noble plugins @fastify/static's content-disposition and the eventsource test client ship ES modules only: let swc turn them into CommonJS.
+  // These ship ES modules only, which jest cannot require on Node 20: NestJS 12 and its `cookie`,
+  // otplib's @scure/@noble plugins, @fastify/static's content-disposition, the eventsource client.
+  // swc turns them into CommonJS.
   transformIgnorePatterns: ['/node_modules/(?!(@nestjs|cookie|@scure|@noble|content-disposition|eventsource|eventsource-parser)/)'],
   testTimeout: 30000,
 };

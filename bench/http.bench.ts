@@ -1,7 +1,7 @@
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { ADMIN_TOKEN, client, startServer } from '../test/support/server';
+import { client, createStaff, startServer } from '../test/support/server';
 import { fmt, type Figure } from './support';
 
 const CONNECTIONS = 16;
@@ -37,7 +37,7 @@ export async function httpBench(seconds: number): Promise<Figure[]> {
   const server = await startServer({ RECLAIM_SUBMISSION_LIMIT: '100000000/h' });
   try {
     const call = client(server.url);
-    const agent = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: 'Bench', role: 'agent' } })).body.token as string;
+    const agent = await createStaff(call, 'agent', 'Bench');
     let n = 0;
     const submit = await load(
       server.url,

@@ -1,4 +1,4 @@
-import { ADMIN_TOKEN, client, startServer, type Call, type RunningServer } from '../support/server';
+import { ADMIN_TOKEN, client, createStaff, startServer, type Call, type RunningServer } from '../support/server';
 
 /**
  * One table: every route of the contract against every kind of caller. `ok` means the caller gets
@@ -55,7 +55,7 @@ beforeAll(async () => {
   server = await startServer();
   call = client(server.url);
   for (const role of ['supervisor', 'agent', 'auditor', 'integrator'] as const) {
-    tokens[role] = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: role, role } })).body.token;
+    tokens[role] = await createStaff(call, role);
   }
   await call('PUT', '/v1/accounts/probe', { token: ADMIN_TOKEN, body: { primaryEmail: 'p@example.org', emails: [], packages: [] } });
   const mine = (await call('POST', '/v1/tickets', { body: { username: 'probe', contactEmail: 'p@example.org', reason: 'lost-email', explanation: 'x' } })).body;

@@ -1,4 +1,4 @@
-import { ADMIN_TOKEN, client, startServer, type Call, type RunningServer } from '../support/server';
+import { ADMIN_TOKEN, client, createStaff, startServer, type Call, type RunningServer } from '../support/server';
 
 let server: RunningServer;
 let call: Call;
@@ -10,8 +10,8 @@ const ticket = (username: string) => ({ username, contactEmail: `${username}@exa
 beforeAll(async () => {
   server = await startServer();
   call = client(server.url);
-  agent = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: 'Ada', role: 'agent' } })).body.token;
-  integrator = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: 'Platform', role: 'integrator' } })).body.token;
+  agent = await createStaff(call, 'agent', 'Ada');
+  integrator = await createStaff(call, 'integrator', 'Platform');
 }, 60000);
 afterAll(async () => {
   await server.stop();

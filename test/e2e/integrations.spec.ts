@@ -3,7 +3,7 @@ import { EventSource } from 'eventsource';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
-import { ADMIN_TOKEN, client, startServer, type Call, type RunningServer } from '../support/server';
+import { ADMIN_TOKEN, client, createStaff, startServer, type Call, type RunningServer } from '../support/server';
 
 const FAST_RETRIES = { RECLAIM_WEBHOOK_ALLOW_LOCAL: 'true', RECLAIM_WEBHOOK_RETRY_BASE: '50ms', RECLAIM_WEBHOOK_RETRY_MAX: '300ms' };
 const waitFor = async (check: () => boolean | Promise<boolean>, timeoutMs = 20000) => {
@@ -67,8 +67,8 @@ describe('webhooks', () => {
     let server = await startServer(FAST_RETRIES);
     try {
       let call = client(server.url);
-      const agent = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: 'Ada', role: 'agent' } })).body.token;
-      const integrator = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: 'Platform', role: 'integrator' } })).body.token;
+      const agent = await createStaff(call, 'agent', 'Ada');
+      const integrator = await createStaff(call, 'integrator', 'Platform');
       await call('POST', '/v1/tickets', { body: { username: 'before', contactEmail: 'b@example.org', reason: 'lost-email', explanation: 'x' } });
       const created = await call('POST', '/v1/webhooks', { token: integrator, body: { url: receiver.url } });
       expect(created.status).toBe(201);
@@ -114,7 +114,7 @@ describe('webhooks', () => {
     const server = await startServer({ ...FAST_RETRIES, RECLAIM_WEBHOOK_DISABLE_AFTER: '1s' });
     try {
       const call = client(server.url);
-      const integrator = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: 'P', role: 'integrator' } })).body.token;
+      const integrator = await createStaff(call, 'integrator', 'P');
       const hook = (await call('POST', '/v1/webhooks', { token: integrator, body: { url: receiver.url, types: ['recovery.ticket.submitted.v1'] } })).body;
       const submitted = (await call('POST', '/v1/tickets', { body: { username: 'z', contactEmail: 'z@example.org', reason: 'lost-email', explanation: 'x' } })).body;
       await waitFor(async () => (await call('GET', `/v1/webhooks/${hook.id}`, { token: integrator })).body.enabled === false);
@@ -161,8 +161,8 @@ describe('SSE feed', () => {
   beforeAll(async () => {
     server = await startServer();
     call = client(server.url);
-    agent = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: 'Ada', role: 'agent' } })).body.token;
-    integrator = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: 'P', role: 'integrator' } })).body.token;
+    agent = await createStaff(call, 'agent', 'Ada');
+    integrator = await createStaff(call, 'integrator', 'P');
   }, 60000);
   afterAll(async () => {
     await server.stop();

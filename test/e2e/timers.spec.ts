@@ -1,4 +1,4 @@
-import { ADMIN_TOKEN, client, startServer } from '../support/server';
+import { client, createStaff, startServer } from '../support/server';
 
 const ENV = { RECLAIM_SLA_RESPONSE: '8s', RECLAIM_REPLY_TIMEOUT: '10s' };
 
@@ -7,7 +7,7 @@ describe('timers on the real clock', () => {
     let server = await startServer(ENV);
     try {
       let call = client(server.url);
-      const agent = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: 'Ada', role: 'agent' } })).body.token as string;
+      const agent = await createStaff(call, 'agent', 'Ada');
       const waiting = (await call('POST', '/v1/tickets', { body: { username: 'slow', contactEmail: 's@example.org', reason: 'lost-email', explanation: 'x' } })).body.ticketId as string;
       const asked = (await call('POST', '/v1/tickets', { body: { username: 'quiet', contactEmail: 'q@example.org', reason: 'lost-email', explanation: 'x' } })).body.ticketId as string;
       await call('POST', `/v1/tickets/${asked}/request-info`, { token: agent, body: { question: 'Still there?' } });

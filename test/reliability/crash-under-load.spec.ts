@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { runCli } from '../../apps/cli/src/cli';
-import { ADMIN_TOKEN, client, startServer, type RunningServer } from '../support/server';
+import { ADMIN_TOKEN, client, createStaff, startServer, type RunningServer } from '../support/server';
 
 const ENV = { RECLAIM_WEBHOOK_ALLOW_LOCAL: 'true', RECLAIM_WEBHOOK_RETRY_BASE: '50ms', RECLAIM_WEBHOOK_RETRY_MAX: '200ms' };
 
@@ -25,7 +25,7 @@ describe('the server killed with SIGKILL under load, again and again', () => {
     let server: RunningServer = await startServer(ENV);
     const dataDir = server.dataDir;
     let call = client(server.url);
-    const agent = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: 'Ada', role: 'agent' } })).body.token as string;
+    const agent = await createStaff(call, 'agent', 'Ada');
     await call('POST', '/v1/webhooks', { token: ADMIN_TOKEN, body: { url: hookUrl, types: ['recovery.ticket.submitted.v1'] } });
     const acknowledged: Array<{ ticketId: string; revision?: string; position: string; type: string }> = [];
 

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { ADMIN_TOKEN, client, startServer, type Call, type RunningServer } from '../support/server';
+import { ADMIN_TOKEN, client, createStaff, startServer, type Call, type RunningServer } from '../support/server';
 
 /**
  * Thousands of random and malformed requests against every route: never a 5xx, never a stored
@@ -13,7 +13,7 @@ let ticketId = '';
 beforeAll(async () => {
   server = await startServer();
   call = client(server.url);
-  for (const role of ['agent', 'supervisor', 'auditor', 'integrator']) tokens.push((await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: role, role } })).body.token);
+  for (const role of ['agent', 'supervisor', 'auditor', 'integrator']) tokens.push(await createStaff(call, role));
   await call('PUT', '/v1/accounts/fuzzed', { token: ADMIN_TOKEN, body: { primaryEmail: 'f@example.org', emails: [], packages: [] } });
   const ticket = (await call('POST', '/v1/tickets', { body: { username: 'fuzzed', contactEmail: 'f@example.org', reason: 'lost-email', explanation: 'x' } })).body;
   ticketId = ticket.ticketId;

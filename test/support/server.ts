@@ -99,3 +99,8 @@ export function client(url: string) {
 }
 
 export type Call = ReturnType<typeof client>;
+
+/** Creates a staff member through the API with the bootstrap admin token; answers its token. */
+export async function createStaff(call: Call, role: string, name = role): Promise<string> {
+  return (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name, role } })).body.token as string;
+}

@@ -20,7 +20,7 @@ export class ProjectionRunner {
     private readonly store: EventStore,
     readonly db: Database.Database,
     private readonly projectors: Projector[],
-    private readonly onError: (projector: string, error: unknown) => void = () => undefined,
+    private readonly onError: (error: unknown) => void = () => undefined,
     /** Events a transaction applies at most. */
     private readonly pageSize = 2000,
   ) {
@@ -141,7 +141,7 @@ export class ProjectionRunner {
       } catch (error) {
         if (state.stopped || !this.db.open) return;
         this.failure = error as Error;
-        this.onError('runner', error);
+        this.onError(error);
         await new Promise((r) => setTimeout(r, 1000));
       }
     }

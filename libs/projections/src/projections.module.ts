@@ -42,7 +42,7 @@ export class ProjectionsModule implements OnApplicationBootstrap, BeforeApplicat
           provide: ProjectionRunner,
           inject: [EVENT_STORE, READ_MODEL_DB],
           useFactory: (store: EventStore, db: ReadModelDb) =>
-            new ProjectionRunner(store, db, (options.projectors ?? allProjectors)(), (name, error) => logger.error(`projector ${name} failed: ${(error as Error).message}`)),
+            new ProjectionRunner(store, db, (options.projectors ?? allProjectors)(), (error) => logger.error(`projection failed: ${(error as Error).message}`)),
         },
         { provide: TicketQueries, inject: [READ_MODEL_DB, EVENT_STORE], useFactory: (db: ReadModelDb, store: EventStore) => new TicketQueries(db, store) },
         {

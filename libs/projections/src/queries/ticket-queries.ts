@@ -68,14 +68,10 @@ export class TicketQueries {
 
   /** 1 = next: how many submitted tickets arrived before this one, plus one. */
   queuePosition(ticketId: string): number | undefined {
-    const row = this.db
-      .prepare(
-        `SELECT COUNT(*) AS ahead FROM ticket_views WHERE state = 'submitted'
-         AND seq < (SELECT seq FROM ticket_views WHERE ticket_id = ? AND state = 'submitted')`,
-      )
-      .get(ticketId) as { ahead: number };
-    const mine = this.db.prepare("SELECT 1 FROM ticket_views WHERE ticket_id = ? AND state = 'submitted'").get(ticketId);
-    return mine ? row.ahead + 1 : undefined;
+    const mine = this.db.prepare("SELECT seq FROM ticket_views WHERE ticket_id = ? AND state = 'submitted'").get(ticketId) as { seq: number } | undefined;
+    if (!mine) return undefined;
+    const { ahead } = this.db.prepare("SELECT COUNT(*) AS ahead FROM ticket_views WHERE state = 'submitted' AND seq < ?").get(mine.seq) as { ahead: number };
+    return ahead + 1;
   }
 
   /** The ticket as it stood at `at`, folded from the log (not from a stored copy). */
