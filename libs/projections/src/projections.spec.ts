@@ -190,6 +190,16 @@ describe('read side', () => {
     expect(e.tickets.view(t.ticketId)).toBeDefined();
     expect(await e.runner.waitFor(BigInt(t.position) + 1000n, 200)).toBe(false);
   });
+
+  it('commits read-model pages lazily but leaves appends durable', async () => {
+    const db = e.runner.db;
+    const FULL = 2;
+    expect(db.pragma('synchronous', { simple: true })).toBe(FULL);
+    const t = await e.submit('zoe');
+    await e.caughtUp();
+    expect(e.tickets.view(t.ticketId)).toBeDefined();
+    expect(db.pragma('synchronous', { simple: true })).toBe(FULL);
+  });
 });
 
 describe('rebuild and tamper evidence', () => {

@@ -27,6 +27,8 @@ interface PendingAppend {
   reject: (error: unknown) => void;
 }
 
+type AppendOutcome = { result: AppendResult; fresh: boolean; error?: undefined } | { error: unknown; result?: undefined; fresh?: undefined };
+
 interface EventRow {
   position: number;
   stream_name: string;
@@ -83,16 +85,17 @@ export class SqliteEventStore implements EventStore {
       ),
       maxPosition: db.prepare<[], { head: number | null }>('SELECT MAX(position) AS head FROM events'),
     };
-    this.appendTransaction = db.transaction(this.appendInTransaction.bind(this));
+    this.appendSavepoint = db.transaction(this.appendInTransaction.bind(this));
+    this.commitTransaction = db.transaction(this.commitBatch);
   }
 
-  private readonly appendTransaction;
+  private readonly appendSavepoint;
+  private readonly commitTransaction;
 
   /**
    * Group commit: appends that arrive while a commit is pending share its transaction, and so
-   * its one fsync. Each append is a savepoint of its own, so one refused append (a wrong
-   * revision) leaves the others of the batch standing. Every caller is answered only after the
-   * commit is on disk.
+   * its one fsync; one refused append (a wrong revision) leaves the others of the batch standing.
+   * Every caller is answered only after the commit is on disk.
    */
   appendToStream(stream: string, events: NewEvent[], options: { expectedRevision?: ExpectedRevision } = {}): Promise<AppendResult> {
     if (events.length === 0) return Promise.reject(new Error('appendToStream needs at least one event'));
@@ -107,30 +110,38 @@ export class SqliteEventStore implements EventStore {
   private commitPending(): void {
     const batch = this.pending;
     this.pending = [];
-    const outcomes: Array<{ result?: AppendResult; error?: unknown }> = [];
-    let fresh = false;
+    const outcomes: AppendOutcome[] = [];
     try {
-      this.database
-        .transaction(() => {
-          for (const item of batch) {
-            try {
-              const { result, fresh: appended } = this.appendTransaction(item.stream, item.events, item.expected);
-              outcomes.push({ result });
-              fresh ||= appended;
-            } catch (error) {
-              outcomes.push({ error });
-            }
-          }
-        })
-        .immediate();
+      this.commitTransaction.immediate(batch, outcomes);
     } catch (error) {
-      // The commit itself failed (disk full, database closed): nothing of the batch is stored.
+      // The commit failed (disk full, database closed), or a batch's only append was refused:
+      // nothing of the batch is stored.
       for (const item of batch) item.reject(error);
       return;
     }
-    if (fresh) this.appended.emit('append');
+    if (outcomes.some((outcome) => outcome.fresh)) this.appended.emit('append');
     batch.forEach((item, i) => (outcomes[i]!.error === undefined ? item.resolve(outcomes[i]!.result!) : item.reject(outcomes[i]!.error)));
   }
+
+  /**
+   * One transaction for a batch. An append that is alone in its batch needs no savepoint (its
+   * refusal rolls back the whole transaction, which holds nothing else); in a larger batch each
+   * append is a savepoint, so that one refusal leaves the others standing.
+   */
+  private readonly commitBatch = (batch: PendingAppend[], outcomes: AppendOutcome[]): void => {
+    if (batch.length === 1) {
+      const { stream, events, expected } = batch[0]!;
+      outcomes.push(this.appendInTransaction(stream, events, expected));
+      return;
+    }
+    for (const item of batch) {
+      try {
+        outcomes.push(this.appendSavepoint(item.stream, item.events, item.expected));
+      } catch (error) {
+        outcomes.push({ error });
+      }
+    }
+  };
 
   private appendInTransaction(
     stream: string,

@@ -1,6 +1,6 @@
 import { TransitionNotAllowed } from '../shared/errors';
 import type { TicketCommand } from './ticket.commands';
-import { decideTicket, evolveTicket, initialTicketState, lifecycleState, restoreTicketState, serialiseTicketState, ticketDeadlines, type TicketState } from './ticket.decider';
+import { decideTicket, evolveTicket, machineStep, initialTicketState, lifecycleState, restoreTicketState, serialiseTicketState, ticketDeadlines, type TicketState } from './ticket.decider';
 import type { EvidenceCheck, TicketEvent } from './ticket.events';
 
 const HOUR = 3_600_000;
@@ -279,5 +279,25 @@ describe('folding without asking the machine about steps that keep state', () =>
       folded = evolveTicket(folded, step);
       expect({ value: folded.snapshot!.value, context: folded.snapshot!.context }).toEqual({ value: reference.value, context: reference.context });
     });
+  });
+});
+
+describe('remembered machine steps', () => {
+  it('answer what the machine answers, and the same step gives the same snapshot', () => {
+    const { recoveryTicketMachine } = jest.requireActual('@reclaim/state-machines');
+    const { transition } = jest.requireActual('xstate');
+    const start = given(submitted({ critical: true })).snapshot!;
+    const path = [{ type: 'REQUEST_INFO' }, { type: 'REPLY' }, { type: 'APPROVE', approver: 'a', role: 'supervisor' }, { type: 'APPROVE', approver: 'b', role: 'supervisor' }] as const;
+    let reference = start;
+    let first = start;
+    for (const event of path) {
+      reference = transition(recoveryTicketMachine, reference, event)[0];
+      first = machineStep(first, event);
+      expect({ value: first.value, context: first.context }).toEqual({ value: reference.value, context: reference.context });
+    }
+    // Another ticket with the same history shares the snapshots; another approver does not.
+    expect(path.reduce<typeof start>((s, e) => machineStep(s, e), start)).toBe(first);
+    const other = machineStep(machineStep(machineStep(start, path[0]), path[1]), { type: 'APPROVE', approver: 'c', role: 'supervisor' });
+    expect(other.context).not.toEqual(machineStep(machineStep(machineStep(start, path[0]), path[1]), path[2]).context);
   });
 });

@@ -119,8 +119,27 @@ const inertScope: AnyActorScope = (() => {
   return { self, system: self.system, id: '', sessionId: '', logger: () => undefined, defer: () => undefined, emit: () => undefined, stopChild: () => undefined, actionExecutor: () => undefined } as unknown as AnyActorScope;
 })();
 
+/**
+ * Steps already taken, by snapshot and event. A step is pure and snapshots are never changed,
+ * so tickets with the same history share their snapshots, and replaying a million events runs
+ * the machine only for the histories it has not seen yet. Forgotten wholesale at a bound, as
+ * every snapshot reachable from a shared first one stays reachable.
+ */
+const STEPS_LIMIT = 50_000;
+let steps = new WeakMap<TicketSnapshot, Map<string, TicketSnapshot>>();
+let stepCount = 0;
+
 export function machineStep(snapshot: TicketSnapshot, event: TicketMachineEvent): TicketSnapshot {
-  return recoveryTicketMachine.transition(snapshot, event, inertScope);
+  let taken = steps.get(snapshot);
+  if (!taken) steps.set(snapshot, (taken = new Map()));
+  const key = JSON.stringify(event);
+  let next = taken.get(key);
+  if (!next) {
+    next = recoveryTicketMachine.transition(snapshot, event, inertScope);
+    if (++stepCount > STEPS_LIMIT) [steps, stepCount] = [new WeakMap(), 0];
+    else taken.set(key, next);
+  }
+  return next;
 }
 
 /** Folds one event (stored, or decided and about to be stored) into the state. Pure. */
