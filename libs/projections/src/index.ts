@@ -1,4 +1,5 @@
 export * from './projector';
+export * from './prepared';
 export * from './projection-runner';
 export * from './projectors';
 export * from './read-model-db';

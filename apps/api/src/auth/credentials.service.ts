@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { sameSecret, tokenHash } from '@reclaim/credentials';
 import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
-import { ProjectionRunner, READ_MODEL_DB, TicketQueries, type ReadModelDb } from '@reclaim/projections';
+import { prepared, ProjectionRunner, READ_MODEL_DB, TicketQueries, type ReadModelDb } from '@reclaim/projections';
 import type { StaffRole } from '@reclaim/recovery';
 import { APP_CONFIG, type AppConfig } from '../config';
 import type { Principal } from './principal';
@@ -21,18 +21,23 @@ export class CredentialsService {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly runner: ProjectionRunner,
     private readonly tickets: TicketQueries,
-  ) {}
+  ) {
+    this.adminTokenHash = config.adminToken ? tokenHash(config.adminToken) : undefined;
+  }
+
+  private readonly adminTokenHash: string | undefined;
 
   async staff(token: string): Promise<Principal | undefined> {
-    if (this.config.adminToken && sameSecret(tokenHash(token), tokenHash(this.config.adminToken))) {
+    const hash = tokenHash(token);
+    if (this.adminTokenHash && sameSecret(hash, this.adminTokenHash)) {
       return { kind: 'staff', id: 'bootstrap-admin', role: 'admin', name: 'Bootstrap admin' };
     }
     const find = () =>
-      this.db.prepare('SELECT staff_id AS id, name, role, token_hash AS hash FROM staff WHERE token_hash = ?').get(tokenHash(token)) as
+      prepared(this.db, 'SELECT staff_id AS id, name, role, token_hash AS hash FROM staff WHERE token_hash = ?').get(hash) as
         | { id: string; name: string; role: StaffRole; hash: string }
         | undefined;
     const row = find() ?? ((await this.caughtUp()) ? find() : undefined);
-    if (!row || !sameSecret(row.hash, tokenHash(token))) return undefined;
+    if (!row || !sameSecret(row.hash, hash)) return undefined;
     return { kind: 'staff', id: row.id, role: row.role, name: row.name };
   }
 
@@ -44,7 +49,7 @@ export class CredentialsService {
 
   /** Whether any staff member exists (to tell a new operator how to create the first admin). */
   hasStaff(): boolean {
-    return this.db.prepare('SELECT 1 FROM staff LIMIT 1').get() !== undefined;
+    return prepared(this.db, 'SELECT 1 FROM staff LIMIT 1').get() !== undefined;
   }
 
   private async caughtUp(): Promise<boolean> {

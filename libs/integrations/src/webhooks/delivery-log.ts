@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { prepared } from '@reclaim/projections';
 
 export interface DeliveryAttempt {
   webhookId: string;
@@ -32,7 +33,7 @@ export class DeliveryLog {
   }
 
   progress(webhookId: string, startAfter: bigint): { position: bigint; attempts: number; nextAttemptAt: number; failingSince: number | null } {
-    const row = this.db.prepare('SELECT position, attempts, next_attempt_at, failing_since FROM webhook_progress WHERE webhook_id = ?').get(webhookId) as
+    const row = prepared(this.db, 'SELECT position, attempts, next_attempt_at, failing_since FROM webhook_progress WHERE webhook_id = ?').get(webhookId) as
       | { position: number; attempts: number; next_attempt_at: number; failing_since: number | null }
       | undefined;
     if (!row) return { position: startAfter, attempts: 0, nextAttemptAt: 0, failingSince: null };
@@ -42,22 +43,20 @@ export class DeliveryLog {
   /** Records an attempt and the new progress together. */
   record(attempt: DeliveryAttempt, progress: { position: bigint; attempts: number; nextAttemptAt: number; failingSince: number | null } | undefined): void {
     this.db.transaction(() => {
-      this.db
-        .prepare(
+      prepared(this.db, 
           `INSERT INTO webhook_deliveries (webhook_id, position, event_id, type, attempt, status_code, error, duration_ms, manual, at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(attempt.webhookId, attempt.position, attempt.eventId, attempt.type, attempt.attempt, attempt.statusCode, attempt.error, attempt.durationMs, attempt.manual ? 1 : 0, new Date().toISOString());
       if (progress) this.saveProgress(attempt.webhookId, progress);
       if (attempt.manual && attempt.statusCode !== null && attempt.statusCode < 300) {
-        this.db.prepare('DELETE FROM webhook_redeliveries WHERE webhook_id = ? AND position = ?').run(attempt.webhookId, attempt.position);
+        prepared(this.db, 'DELETE FROM webhook_redeliveries WHERE webhook_id = ? AND position = ?').run(attempt.webhookId, attempt.position);
       }
     })();
   }
 
   saveProgress(webhookId: string, progress: { position: bigint; attempts: number; nextAttemptAt: number; failingSince: number | null }): void {
-    this.db
-      .prepare(
+    prepared(this.db, 
         `INSERT INTO webhook_progress (webhook_id, position, attempts, next_attempt_at, failing_since) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (webhook_id) DO UPDATE SET position = excluded.position, attempts = excluded.attempts,
            next_attempt_at = excluded.next_attempt_at, failing_since = excluded.failing_since`,
@@ -67,25 +66,24 @@ export class DeliveryLog {
 
   /** A re-enabled subscription starts again at its checkpoint, without waiting out old retries. */
   clearFailures(webhookId: string): void {
-    this.db.prepare('UPDATE webhook_progress SET attempts = 0, next_attempt_at = 0, failing_since = NULL WHERE webhook_id = ?').run(webhookId);
+    prepared(this.db, 'UPDATE webhook_progress SET attempts = 0, next_attempt_at = 0, failing_since = NULL WHERE webhook_id = ?').run(webhookId);
   }
 
   requestRedelivery(webhookId: string, position: bigint): void {
-    this.db.prepare('INSERT OR IGNORE INTO webhook_redeliveries (webhook_id, position) VALUES (?, ?)').run(webhookId, position);
+    prepared(this.db, 'INSERT OR IGNORE INTO webhook_redeliveries (webhook_id, position) VALUES (?, ?)').run(webhookId, position);
   }
 
   pendingRedelivery(webhookId: string): bigint | undefined {
-    const row = this.db.prepare('SELECT position FROM webhook_redeliveries WHERE webhook_id = ? ORDER BY position LIMIT 1').get(webhookId) as { position: number } | undefined;
+    const row = prepared(this.db, 'SELECT position FROM webhook_redeliveries WHERE webhook_id = ? ORDER BY position LIMIT 1').get(webhookId) as { position: number } | undefined;
     return row ? BigInt(row.position) : undefined;
   }
 
   dropRedelivery(webhookId: string, position: bigint): void {
-    this.db.prepare('DELETE FROM webhook_redeliveries WHERE webhook_id = ? AND position = ?').run(webhookId, position);
+    prepared(this.db, 'DELETE FROM webhook_redeliveries WHERE webhook_id = ? AND position = ?').run(webhookId, position);
   }
 
   deliveries(webhookId: string, limit: number): Array<Record<string, unknown>> {
-    const rows = this.db
-      .prepare('SELECT * FROM webhook_deliveries WHERE webhook_id = ? ORDER BY id DESC LIMIT ?')
+    const rows = prepared(this.db, 'SELECT * FROM webhook_deliveries WHERE webhook_id = ? ORDER BY id DESC LIMIT ?')
       .all(webhookId, limit) as Array<Record<string, never>>;
     return rows.map((row) => ({
       id: row.id,

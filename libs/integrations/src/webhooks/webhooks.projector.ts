@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { RecordedEvent } from '@reclaim/event-store';
-import type { Projector } from '@reclaim/projections';
+import { prepared, type Projector } from '@reclaim/projections';
 import { WEBHOOK_STREAM_PREFIX, type WebhookEvent } from './webhook.events';
 
 export interface WebhookRow {
@@ -36,16 +36,16 @@ export class WebhooksProjector implements Projector {
     const event = stored as unknown as WebhookEvent;
     switch (event.type) {
       case 'WebhookCreated':
-        db.prepare(
+        prepared(db, 
           `INSERT OR REPLACE INTO webhooks (webhook_id, url, types, sealed_secret, created_position, created_at, enabled, disabled_reason)
            VALUES (?, ?, ?, ?, ?, ?, 1, NULL)`,
         ).run(id, event.data.url, JSON.stringify(event.data.types), event.data.sealedSecret, stored.position, stored.metadata.occurredAt);
         break;
       case 'WebhookDisabled':
-        db.prepare('UPDATE webhooks SET enabled = 0, disabled_reason = ? WHERE webhook_id = ?').run(event.data.reason, id);
+        prepared(db, 'UPDATE webhooks SET enabled = 0, disabled_reason = ? WHERE webhook_id = ?').run(event.data.reason, id);
         break;
       case 'WebhookEnabled':
-        db.prepare('UPDATE webhooks SET enabled = 1, disabled_reason = NULL WHERE webhook_id = ?').run(id);
+        prepared(db, 'UPDATE webhooks SET enabled = 1, disabled_reason = NULL WHERE webhook_id = ?').run(id);
         break;
     }
   }
@@ -53,8 +53,8 @@ export class WebhooksProjector implements Projector {
 
 export function readWebhooks(db: Database.Database, id?: string): WebhookRow[] {
   const rows = (id
-    ? db.prepare('SELECT * FROM webhooks WHERE webhook_id = ?').all(id)
-    : db.prepare('SELECT * FROM webhooks ORDER BY created_position').all()) as Array<Record<string, never>>;
+    ? prepared(db, 'SELECT * FROM webhooks WHERE webhook_id = ?').all(id)
+    : prepared(db, 'SELECT * FROM webhooks ORDER BY created_position').all()) as Array<Record<string, never>>;
   return rows.map((row) => ({
     webhookId: row.webhook_id,
     url: row.url,

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { RecordedEvent } from '@reclaim/event-store';
 import { ACCOUNT_STREAM_PREFIX, type AccountEvent } from '@reclaim/recovery';
 import type { Projector } from '../projector';
+import { prepared } from '../prepared';
 
 /** What staff and integrators may read about an account: never a code, a hash or a secret. */
 export interface AccountView {
@@ -50,11 +51,11 @@ export class AccountsProjector implements Projector {
       default:
         return;
     }
-    if (next) db.prepare('INSERT OR REPLACE INTO accounts (username, view) VALUES (?, ?)').run(username, JSON.stringify(next));
+    if (next) prepared(db, 'INSERT OR REPLACE INTO accounts (username, view) VALUES (?, ?)').run(username, JSON.stringify(next));
   }
 }
 
 export function readAccount(db: Database.Database, username: string): AccountView | undefined {
-  const row = db.prepare('SELECT view FROM accounts WHERE username = ?').get(username) as { view: string } | undefined;
+  const row = prepared(db, 'SELECT view FROM accounts WHERE username = ?').get(username) as { view: string } | undefined;
   return row ? (JSON.parse(row.view) as AccountView) : undefined;
 }

@@ -3,6 +3,7 @@ import type { EventStore, RecordedEvent } from '@reclaim/event-store';
 import { streams } from '@reclaim/recovery';
 import { evolveTicketView, type TicketView } from '../tickets/ticket-view';
 import { readView } from '../tickets/tickets.projector';
+import { prepared } from '../prepared';
 
 export const QUEUES = ['submitted', 'awaiting-info', 'overdue', 'mine', 'high-priority', 'verified', 'rejected'] as const;
 export type QueueName = (typeof QUEUES)[number];
@@ -62,15 +63,15 @@ export class TicketQueries {
 
   /** The requester token hash of a ticket, for the requester guard. */
   requesterTokenHash(ticketId: string): string | undefined {
-    const row = this.db.prepare('SELECT requester_token_hash AS hash FROM ticket_views WHERE ticket_id = ?').get(ticketId) as { hash: string } | undefined;
+    const row = prepared(this.db, 'SELECT requester_token_hash AS hash FROM ticket_views WHERE ticket_id = ?').get(ticketId) as { hash: string } | undefined;
     return row?.hash;
   }
 
   /** 1 = next: how many submitted tickets arrived before this one, plus one. */
   queuePosition(ticketId: string): number | undefined {
-    const mine = this.db.prepare("SELECT seq FROM ticket_views WHERE ticket_id = ? AND state = 'submitted'").get(ticketId) as { seq: number } | undefined;
+    const mine = prepared(this.db, "SELECT seq FROM ticket_views WHERE ticket_id = ? AND state = 'submitted'").get(ticketId) as { seq: number } | undefined;
     if (!mine) return undefined;
-    const { ahead } = this.db.prepare("SELECT COUNT(*) AS ahead FROM ticket_views WHERE state = 'submitted' AND seq < ?").get(mine.seq) as { ahead: number };
+    const { ahead } = prepared(this.db, "SELECT COUNT(*) AS ahead FROM ticket_views WHERE state = 'submitted' AND seq < ?").get(mine.seq) as { ahead: number };
     return ahead + 1;
   }
 
@@ -83,8 +84,7 @@ export class TicketQueries {
       view = evolveTicketView(view, event);
     }
     if (!view) return undefined;
-    const duplicates = this.db
-      .prepare('SELECT ticket_id AS id, submitted_at AS submittedAt FROM ticket_views WHERE duplicate_of = ? ORDER BY seq')
+    const duplicates = prepared(this.db, 'SELECT ticket_id AS id, submitted_at AS submittedAt FROM ticket_views WHERE duplicate_of = ? ORDER BY seq')
       .all(ticketId) as Array<{ id: string; submittedAt: string }>;
     return { ...view, duplicates: duplicates.filter((d) => Date.parse(d.submittedAt) <= at.getTime()).map((d) => d.id) };
   }
@@ -94,8 +94,7 @@ export class TicketQueries {
   }
 
   queue(name: QueueName, options: { viewer: string; limit: number; after?: number }): { items: QueueItem[]; next?: string } {
-    const rows = this.db
-      .prepare(
+    const rows = prepared(this.db, 
         `SELECT seq, ticket_id, ticket_number, state, username, reason, submitted_at, assignee, overdue, priority
          FROM ticket_views WHERE ${QUEUE_WHERE[name]} AND seq > @after ORDER BY seq LIMIT @limit`,
       )
@@ -118,10 +117,9 @@ export class TicketQueries {
   /** How many tickets each queue holds, and for decided ones the median time to decision. */
   stats(viewer: string): Array<{ queue: QueueName; count: number; medianTimeToDecisionSeconds?: number }> {
     return QUEUES.map((queue) => {
-      const { count } = this.db.prepare(`SELECT COUNT(*) AS count FROM ticket_views WHERE ${QUEUE_WHERE[queue]}`).get({ viewer }) as { count: number };
+      const { count } = prepared(this.db, `SELECT COUNT(*) AS count FROM ticket_views WHERE ${QUEUE_WHERE[queue]}`).get({ viewer }) as { count: number };
       if (queue !== 'verified' && queue !== 'rejected') return { queue, count };
-      const median = this.db
-        .prepare('SELECT decision_ms AS ms FROM ticket_views WHERE state = ? ORDER BY decision_ms LIMIT 1 OFFSET ?')
+      const median = prepared(this.db, 'SELECT decision_ms AS ms FROM ticket_views WHERE state = ? ORDER BY decision_ms LIMIT 1 OFFSET ?')
         .get(queue, Math.floor((count - 1) / 2)) as { ms: number } | undefined;
       return { queue, count, ...(median ? { medianTimeToDecisionSeconds: Math.round(median.ms / 1000) } : {}) };
     });

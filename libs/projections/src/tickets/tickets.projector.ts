@@ -3,12 +3,20 @@ import type { RecordedEvent } from '@reclaim/event-store';
 import { restoreTicketState, serialiseTicketState, TICKET_STREAM_PREFIX, ticketTimerAnchors, type TicketEvent, type TicketState } from '@reclaim/recovery';
 import type { Projector } from '../projector';
 import { foldTicketView, type FoldedTicketView, type TicketView } from './ticket-view';
+import { prepared } from '../prepared';
 
 interface PendingView extends FoldedTicketView {
   /** Arrival sequence (position of TicketSubmitted); only used when the row is new. */
   seq: bigint;
   tokenHash: string;
+  /** What the stored row's indexed columns and timers hold, when the row exists. */
+  stored?: { columns: string; anchors: string };
 }
+
+/** The indexed columns an event can change; a note changes none, so it rewrites no index. */
+const queueColumns = (view: TicketView) =>
+  JSON.stringify([view.state, view.assignee ?? null, view.overdue, view.priority, view.decision?.at ?? null]);
+const timerAnchors = (state: TicketState) => JSON.stringify(ticketTimerAnchors(state));
 
 export const TIMER_KINDS = ['overdue', 'remind', 'expire'] as const;
 export type TimerKind = (typeof TIMER_KINDS)[number];
@@ -73,7 +81,12 @@ export class TicketsProjector implements Projector {
     const folded = foldTicketView(current, event);
     if (!folded) return;
     const submitted = event.type === 'TicketSubmitted' ? (event as unknown as Extract<TicketEvent, { type: 'TicketSubmitted' }>).data : undefined;
-    this.pending.set(ticketId, { ...folded, seq: submitted ? event.position : (current?.seq ?? 0n), tokenHash: submitted?.requesterTokenHash ?? current?.tokenHash ?? '' });
+    this.pending.set(ticketId, {
+      ...folded,
+      seq: submitted ? event.position : (current?.seq ?? 0n),
+      tokenHash: submitted?.requesterTokenHash ?? current?.tokenHash ?? '',
+      stored: current?.stored,
+    });
     if (submitted?.duplicateOf) this.addDuplicate(submitted.duplicateOf, ticketId);
   }
 
@@ -88,11 +101,19 @@ export class TicketsProjector implements Projector {
 
   private load(ticketId: string): PendingView | undefined {
     const view = this.view(ticketId);
-    return view && { view, state: restoreTicketState(view.lifecycle), seq: 0n, tokenHash: '' };
+    if (!view) return undefined;
+    const state = restoreTicketState(view.lifecycle);
+    return { view, state, seq: 0n, tokenHash: '', stored: { columns: queueColumns(view), anchors: timerAnchors(state) } };
   }
 
-  private write(ticketId: string, { view, state, seq, tokenHash }: PendingView): void {
+  private write(ticketId: string, { view, state, seq, tokenHash, stored }: PendingView): void {
     view.lifecycle = serialiseTicketState(state);
+    const anchors = timerAnchors(state);
+    if (stored?.anchors !== anchors) this.updateTimers(ticketId, state);
+    if (stored?.columns === queueColumns(view)) {
+      this.statements.updateView.run(JSON.stringify(view), ticketId);
+      return;
+    }
     const decisionMs = view.decision ? Date.parse(view.decision.at) - Date.parse(view.submittedAt) : null;
     this.statements.upsert.run({
       ticketId,
@@ -111,7 +132,6 @@ export class TicketsProjector implements Projector {
       decisionMs,
       view: JSON.stringify(view),
     });
-    this.updateTimers(ticketId, state);
   }
 
   private view(ticketId: string): TicketView | undefined {
@@ -148,12 +168,13 @@ function prepare(db: Database.Database) {
        ON CONFLICT (ticket_id) DO UPDATE SET state = excluded.state, open = excluded.open, assignee = excluded.assignee,
          overdue = excluded.overdue, priority = excluded.priority, decision_ms = excluded.decision_ms, view = excluded.view`,
     ),
+    updateView: db.prepare('UPDATE ticket_views SET view = ? WHERE ticket_id = ?'),
     clearTimers: db.prepare('DELETE FROM ticket_timers WHERE ticket_id = ?'),
     addTimer: db.prepare('INSERT INTO ticket_timers (ticket_id, kind, anchor_ms) VALUES (?, ?, ?)'),
   };
 }
 
 export function readView(db: Database.Database, ticketId: string): TicketView | undefined {
-  const row = db.prepare('SELECT view FROM ticket_views WHERE ticket_id = ?').get(ticketId) as { view: string } | undefined;
+  const row = prepared(db, 'SELECT view FROM ticket_views WHERE ticket_id = ?').get(ticketId) as { view: string } | undefined;
   return row ? (JSON.parse(row.view) as TicketView) : undefined;
 }

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { CommandBus } from '@nestjs/cqrs';
 import { ChangeTicketCommand, type Clock, type TicketPolicy } from '@reclaim/recovery';
 import type { TimerKind } from '../tickets/tickets.projector';
+import { prepared } from '../prepared';
 
 const COMMAND_FOR: Record<TimerKind, 'MarkOverdue' | 'RemindRequester' | 'ExpireTicket'> = {
   overdue: 'MarkOverdue',
@@ -52,8 +53,7 @@ export class TicketTimers {
     };
     let sent = 0;
     for (const kind of Object.keys(durations) as TimerKind[]) {
-      const due = this.db
-        .prepare('SELECT ticket_id AS ticketId, anchor_ms AS anchor FROM ticket_timers WHERE kind = ? AND anchor_ms <= ? ORDER BY anchor_ms LIMIT 500')
+      const due = prepared(this.db, 'SELECT ticket_id AS ticketId, anchor_ms AS anchor FROM ticket_timers WHERE kind = ? AND anchor_ms <= ? ORDER BY anchor_ms LIMIT 500')
         .all(kind, now - durations[kind]) as Array<{ ticketId: string; anchor: number }>;
       for (const { ticketId, anchor } of due) {
         try {
