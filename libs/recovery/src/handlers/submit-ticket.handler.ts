@@ -34,13 +34,15 @@ export class SubmitTicketHandler implements ICommandHandler<SubmitTicketCommand>
     await this.evidence.assertWithinLimits(username, { recoveryCode, totpCode });
 
     // Filing under the username serialises submissions for it, so duplicates are linked reliably.
-    const filed = await this.runner.run(streams.requests(username), requesterFold, meta, () => [
-      { type: 'TicketFiled', data: { ticketId } },
+    // The number does not depend on the filing: both appends go to the store at once and share
+    // a commit.
+    const [filed, ticketNumber] = await Promise.all([
+      this.runner.run(streams.requests(username), requesterFold, meta, () => [{ type: 'TicketFiled', data: { ticketId } }]),
+      this.issueTicketNumber(ticketId, meta.commandId),
     ]);
     const earlier = filed.state.ticketIds.slice(0, filed.state.ticketIds.indexOf(ticketId));
     const duplicateOf = await this.firstOpenTicket(earlier);
 
-    const ticketNumber = await this.issueTicketNumber(ticketId, meta.commandId);
     const checks = await this.evidence.check(username, ticketId, { recoveryCode, totpCode }, meta);
     const { state: account } = await this.runner.load(streams.account(username), accountFold);
     const accessToken = newToken('rqt');
