@@ -171,6 +171,28 @@ describe('command handlers on the SQLite store', () => {
     expect(await h.store.readAll()).toEqual(before);
   });
 
+  it('decides again on what is stored when another writer overtook the cached state', async () => {
+    const ticket = await submit('zoe');
+    // Another process rejects the ticket: this process's cached state still says submitted.
+    await h.store.appendToStream(streams.ticket(ticket.ticketId), [
+      { id: 'elsewhere-1', type: 'TicketRejected', data: { reason: 'other', note: '', rejectedBy: { kind: 'staff', id: 'agent-2' } }, metadata: { occurredAt: new Date().toISOString(), schemaVersion: 1 } },
+    ]);
+    const error = await h.bus
+      .execute(new ChangeTicketCommand(ticket.ticketId, { type: 'RequestInfo', question: 'Which phone?', by: agent }, h.meta()))
+      .catch((e) => e);
+    expect(error).toBeInstanceOf(TransitionNotAllowed);
+    expect(error.state).toBe('rejected');
+    expect(await types(ticket.ticketId)).toEqual(['TicketSubmitted', 'TicketRejected']);
+    // If-Match is judged against the stored stream, not the cache: revision 1 is current.
+    const open = await submit('amy');
+    await h.store.appendToStream(streams.ticket(open.ticketId), [
+      { id: 'elsewhere-2', type: 'NoteAdded', data: { body: 'seen', author: 'agent-2' }, metadata: { occurredAt: new Date().toISOString(), schemaVersion: 1 } },
+    ]);
+    await expect(
+      h.bus.execute(new ChangeTicketCommand(open.ticketId, { type: 'AddNote', body: 'x', by: agent }, h.meta(), 1n)),
+    ).resolves.toMatchObject({ revision: '2' });
+  });
+
   it('refuses a stale If-Match revision and an unknown ticket', async () => {
     const ticket = await submit('zoe');
     const change = (ifMatch?: bigint) =>

@@ -34,8 +34,9 @@ const CACHE_LIMIT = 10_000;
 
 /**
  * Load, fold, decide, append: the one path every command takes. Folded states are cached by
- * stream and revision, so a command reads only the events it has not seen. On a conflict it
- * reloads and decides once more; a second conflict, or a stale If-Match, is the caller's.
+ * stream and revision, so a command decides on the cached state and reads only the events it
+ * has not seen, when the append says there are some. On a conflict it reloads and decides once
+ * more; a second conflict, or a stale If-Match, is the caller's.
  */
 export class StreamRunner {
   private readonly cache = new Map<string, { revision: bigint; state: FoldedState; position: bigint }>();
@@ -62,8 +63,14 @@ export class StreamRunner {
     decide: (state: S) => DecidedEvent[] | Promise<DecidedEvent[]>,
     options: { ifMatch?: bigint } = {},
   ): Promise<RunResult<S>> {
+    let conflictsLeft = 1;
     for (let attempt = 1; ; attempt++) {
-      const { state, position } = await this.load(stream, fold);
+      // The first attempt decides on the cached state without reading the stream: if another
+      // process wrote since, the expected revision refuses the append, and the next attempt reads
+      // what it missed (that refusal is not counted as a conflict). If-Match compares against the
+      // stream as stored, so it always reads.
+      const cached = attempt === 1 && options.ifMatch === undefined ? (this.cache.get(stream) as { state: S; position: bigint } | undefined) : undefined;
+      const { state, position } = cached ?? (await this.load(stream, fold));
       if (state.commandIds.has(meta.commandId)) return { state, position, appended: false };
       if (options.ifMatch !== undefined && options.ifMatch !== state.revision) throw new StaleRevision(options.ifMatch, state.revision);
       const decided = await decide(state);
@@ -84,7 +91,7 @@ export class StreamRunner {
         // The cached state is still right for its revision: the reload reads only the newer events.
         if (!(error instanceof WrongExpectedRevision)) throw error;
         if (options.ifMatch !== undefined) throw new StaleRevision(options.ifMatch, error.actual);
-        if (attempt >= 2) throw error;
+        if (!cached && conflictsLeft-- === 0) throw error;
       }
     }
   }
