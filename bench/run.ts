@@ -47,6 +47,7 @@ function print(f: Figure): void {
   process.stdout.write(`${f.name}: ${f.value}${f.baseline ? `  | baseline ${f.baseline}` : ''}${ratio}\n`);
 }
 
+// Exit explicitly: load-tool sockets and timers left by a benchmark must not keep the run open.
 main().then(
   () => process.exit(0),
   (error) => {

@@ -13,6 +13,11 @@ import type { Projector } from './projector';
 export class ProjectionRunner {
   private readonly checkpointsByName = new Map<string, bigint>();
   private readonly progress = new EventEmitter().setMaxListeners(0);
+  /**
+   * The connection's own commit setting, which every other write keeps. (Set with `pragma()`
+   * each time: SQLite applies a prepared `PRAGMA synchronous` when preparing it, not when run.)
+   */
+  private readonly durability: number;
   private running?: { stopped: boolean; subscription?: Subscription; done: Promise<void> };
   private failure?: Error;
 
@@ -24,6 +29,7 @@ export class ProjectionRunner {
     /** Events a transaction applies at most. */
     private readonly pageSize = 2000,
   ) {
+    this.durability = db.pragma('synchronous', { simple: true }) as number;
     db.exec(`CREATE TABLE IF NOT EXISTS projection_checkpoints (
       name TEXT PRIMARY KEY, position INTEGER NOT NULL, version INTEGER NOT NULL, updated_at TEXT NOT NULL)`);
     for (const projector of projectors) {
@@ -153,7 +159,6 @@ export class ProjectionRunner {
     // Read models are derived from the log: a page that a power cut takes back is taken back
     // with its checkpoint, and applied again. So a page commits without waiting for the disk
     // (the next durable commit on the file carries it), sparing the appends an fsync.
-    const durability = this.db.pragma('synchronous', { simple: true });
     this.db.pragma('synchronous = NORMAL');
     try {
       this.db.transaction(() => {
@@ -166,7 +171,7 @@ export class ProjectionRunner {
         }
       })();
     } finally {
-      this.db.pragma(`synchronous = ${durability}`);
+      this.db.pragma(`synchronous = ${this.durability}`);
       for (const projector of this.projectors) projector.discard?.();
     }
     for (const projector of this.projectors) {

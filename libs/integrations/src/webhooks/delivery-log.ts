@@ -43,11 +43,11 @@ export class DeliveryLog {
   /** Records an attempt and the new progress together. */
   record(attempt: DeliveryAttempt, progress: { position: bigint; attempts: number; nextAttemptAt: number; failingSince: number | null } | undefined): void {
     this.db.transaction(() => {
-      prepared(this.db, 
-          `INSERT INTO webhook_deliveries (webhook_id, position, event_id, type, attempt, status_code, error, duration_ms, manual, at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(attempt.webhookId, attempt.position, attempt.eventId, attempt.type, attempt.attempt, attempt.statusCode, attempt.error, attempt.durationMs, attempt.manual ? 1 : 0, new Date().toISOString());
+      prepared(
+        this.db,
+        `INSERT INTO webhook_deliveries (webhook_id, position, event_id, type, attempt, status_code, error, duration_ms, manual, at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(attempt.webhookId, attempt.position, attempt.eventId, attempt.type, attempt.attempt, attempt.statusCode, attempt.error, attempt.durationMs, attempt.manual ? 1 : 0, new Date().toISOString());
       if (progress) this.saveProgress(attempt.webhookId, progress);
       if (attempt.manual && attempt.statusCode !== null && attempt.statusCode < 300) {
         prepared(this.db, 'DELETE FROM webhook_redeliveries WHERE webhook_id = ? AND position = ?').run(attempt.webhookId, attempt.position);
@@ -56,12 +56,12 @@ export class DeliveryLog {
   }
 
   saveProgress(webhookId: string, progress: { position: bigint; attempts: number; nextAttemptAt: number; failingSince: number | null }): void {
-    prepared(this.db, 
-        `INSERT INTO webhook_progress (webhook_id, position, attempts, next_attempt_at, failing_since) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (webhook_id) DO UPDATE SET position = excluded.position, attempts = excluded.attempts,
-           next_attempt_at = excluded.next_attempt_at, failing_since = excluded.failing_since`,
-      )
-      .run(webhookId, progress.position, progress.attempts, progress.nextAttemptAt, progress.failingSince);
+    prepared(
+      this.db,
+      `INSERT INTO webhook_progress (webhook_id, position, attempts, next_attempt_at, failing_since) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (webhook_id) DO UPDATE SET position = excluded.position, attempts = excluded.attempts,
+         next_attempt_at = excluded.next_attempt_at, failing_since = excluded.failing_since`,
+    ).run(webhookId, progress.position, progress.attempts, progress.nextAttemptAt, progress.failingSince);
   }
 
   /** A re-enabled subscription starts again at its checkpoint, without waiting out old retries. */

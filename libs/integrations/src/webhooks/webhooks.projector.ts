@@ -36,7 +36,8 @@ export class WebhooksProjector implements Projector {
     const event = stored as unknown as WebhookEvent;
     switch (event.type) {
       case 'WebhookCreated':
-        prepared(db, 
+        prepared(
+          db,
           `INSERT OR REPLACE INTO webhooks (webhook_id, url, types, sealed_secret, created_position, created_at, enabled, disabled_reason)
            VALUES (?, ?, ?, ?, ?, ?, 1, NULL)`,
         ).run(id, event.data.url, JSON.stringify(event.data.types), event.data.sealedSecret, stored.position, stored.metadata.occurredAt);

@@ -94,11 +94,11 @@ export class TicketQueries {
   }
 
   queue(name: QueueName, options: { viewer: string; limit: number; after?: number }): { items: QueueItem[]; next?: string } {
-    const rows = prepared(this.db, 
-        `SELECT seq, ticket_id, ticket_number, state, username, reason, submitted_at, assignee, overdue, priority
-         FROM ticket_views WHERE ${QUEUE_WHERE[name]} AND seq > @after ORDER BY seq LIMIT @limit`,
-      )
-      .all({ viewer: options.viewer, after: options.after ?? -1, limit: options.limit + 1 }) as Array<Record<string, never>>;
+    const rows = prepared(
+      this.db,
+      `SELECT seq, ticket_id, ticket_number, state, username, reason, submitted_at, assignee, overdue, priority
+       FROM ticket_views WHERE ${QUEUE_WHERE[name]} AND seq > @after ORDER BY seq LIMIT @limit`,
+    ).all({ viewer: options.viewer, after: options.after ?? -1, limit: options.limit + 1 }) as Array<Record<string, never>>;
     const page = rows.slice(0, options.limit);
     const items = page.map((row) => ({
       ticketId: row.ticket_id,

@@ -74,10 +74,10 @@ export class TicketsProjector implements Projector {
   /** Views folded during the current page, written once each at its end. */
   private readonly pending = new Map<string, PendingView>();
 
-  apply(_db: Database.Database, event: RecordedEvent): void {
+  apply(db: Database.Database, event: RecordedEvent): void {
     if (!event.streamName.startsWith(TICKET_STREAM_PREFIX)) return;
     const ticketId = event.streamName.slice(TICKET_STREAM_PREFIX.length);
-    const current = this.pending.get(ticketId) ?? this.load(ticketId);
+    const current = this.pending.get(ticketId) ?? this.load(db, ticketId);
     const folded = foldTicketView(current, event);
     if (!folded) return;
     const submitted = event.type === 'TicketSubmitted' ? (event as unknown as Extract<TicketEvent, { type: 'TicketSubmitted' }>).data : undefined;
@@ -87,7 +87,7 @@ export class TicketsProjector implements Projector {
       tokenHash: submitted?.requesterTokenHash ?? current?.tokenHash ?? '',
       stored: current?.stored,
     });
-    if (submitted?.duplicateOf) this.addDuplicate(submitted.duplicateOf, ticketId);
+    if (submitted?.duplicateOf) this.addDuplicate(db, submitted.duplicateOf, ticketId);
   }
 
   flush(): void {
@@ -99,8 +99,8 @@ export class TicketsProjector implements Projector {
     this.pending.clear();
   }
 
-  private load(ticketId: string): PendingView | undefined {
-    const view = this.view(ticketId);
+  private load(db: Database.Database, ticketId: string): PendingView | undefined {
+    const view = readView(db, ticketId);
     if (!view) return undefined;
     const state = restoreTicketState(view.lifecycle);
     return { view, state, seq: 0n, tokenHash: '', stored: { columns: queueColumns(view), anchors: timerAnchors(state) } };
@@ -134,13 +134,8 @@ export class TicketsProjector implements Projector {
     });
   }
 
-  private view(ticketId: string): TicketView | undefined {
-    const row = this.statements.view.get(ticketId) as { view: string } | undefined;
-    return row ? (JSON.parse(row.view) as TicketView) : undefined;
-  }
-
-  private addDuplicate(originalId: string, duplicateId: string): void {
-    const original = this.pending.get(originalId) ?? this.load(originalId);
+  private addDuplicate(db: Database.Database, originalId: string, duplicateId: string): void {
+    const original = this.pending.get(originalId) ?? this.load(db, originalId);
     if (!original || original.view.duplicates.includes(duplicateId)) return;
     original.view = { ...original.view, duplicates: [...original.view.duplicates, duplicateId] };
     this.pending.set(originalId, original);
@@ -159,7 +154,6 @@ export class TicketsProjector implements Projector {
 /** Statements prepared once per database, not once per event. */
 function prepare(db: Database.Database) {
   return {
-    view: db.prepare('SELECT view FROM ticket_views WHERE ticket_id = ?'),
     upsert: db.prepare(
       `INSERT INTO ticket_views (ticket_id, seq, ticket_number, state, open, username, reason, submitted_at, assignee, overdue,
          priority, duplicate_of, requester_token_hash, decision_ms, view)
