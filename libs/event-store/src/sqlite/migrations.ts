@@ -33,12 +33,12 @@ export const migrations: Array<{ version: number; up: string }> = [
 
 export function migrate(db: Database.Database): void {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
-  const applied = new Set(
-    db.prepare('SELECT version FROM schema_migrations').all().map((row) => (row as { version: number }).version),
-  );
+  const applied = db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?');
   for (const migration of migrations) {
-    if (applied.has(migration.version)) continue;
+    // Checked inside the write transaction: processes opening a new file at the same moment
+    // each find the migrations another one has already applied, and skip them.
     db.transaction(() => {
+      if (applied.get(migration.version)) return;
       db.exec(migration.up);
       db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(
         migration.version,

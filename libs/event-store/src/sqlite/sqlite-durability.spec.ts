@@ -55,6 +55,18 @@ describe('SQLite store under SIGKILL', () => {
 });
 
 describe('SQLite store with writers in several processes', () => {
+  it('creates a new file once when several processes open it at the same moment', async () => {
+    const exits = (args: string[]) => new Promise<number | null>((resolve) => run(args).once('exit', resolve));
+    for (let round = 0; round < 2; round++) {
+      const file = join(dir, `fresh-${round}.sqlite`);
+      const at = String(Date.now() + 4000);
+      expect(await Promise.all(Array.from({ length: 6 }, () => exits(['open', file, at])))).toEqual([0, 0, 0, 0, 0, 0]);
+      const store = new SqliteEventStore(file);
+      expect((await store.appendToStream('s', [{ id: 'a', type: 'A', data: {}, metadata: { occurredAt: new Date().toISOString(), schemaVersion: 1 } }])).position).toBe(1n);
+      await store.close();
+    }
+  }, 120000);
+
   it('lets exactly one writer win each revision: nothing lost, nothing duplicated', async () => {
     const file = join(dir, 'race.sqlite');
     const processes = 4;

@@ -3,6 +3,7 @@
 //     only after appendToStream returned, i.e. once it was acknowledged.
 //   race FILE STREAM N: appends N events to STREAM with exact expected revisions, re-reading and
 //     retrying on conflict, and prints the number of conflicts it met.
+//   open FILE AT: at epoch ms AT, opens the store (creating and migrating a new file) and closes it.
 import { randomUUID } from 'node:crypto';
 import { WrongExpectedRevision } from '../errors';
 import { SqliteEventStore } from '../sqlite/sqlite-event-store';
@@ -39,8 +40,15 @@ async function race(file: string, stream: string, count: number): Promise<void> 
   await store.close();
 }
 
+async function openAt(file: string, at: number): Promise<void> {
+  // Every process opens at the same moment, so they race to create the schema.
+  await new Promise((resolve) => setTimeout(resolve, at - Date.now()));
+  await new SqliteEventStore(file).close();
+}
+
 const [mode, file, stream, count] = process.argv.slice(2);
-(mode === 'race' ? race(file!, stream!, Number(count)) : appendForever(file!)).catch((error) => {
+const work = mode === 'race' ? race(file!, stream!, Number(count)) : mode === 'open' ? openAt(file!, Number(stream)) : appendForever(file!);
+work.catch((error) => {
   console.error(error);
   process.exit(1);
 });
