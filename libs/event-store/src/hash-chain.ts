@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { EventMetadata } from './event-store.port';
 
 /** The parts of an event the audit hash covers: everything but the store's own bookkeeping. */
@@ -16,7 +16,8 @@ export interface HashedContent {
  * event changes some later link, which `verifyChain` then finds.
  */
 export function eventHash(prevHash: string, event: HashedContent): string {
-  const { prevHash: _p, hash: _h, ...metadata } = event.metadata;
+  // The store's own link fields are left out of what they link; `undefined` drops a key, as in JSON.
+  const metadata = { ...event.metadata, prevHash: undefined, hash: undefined };
   const body = canonicalJson({
     prevHash,
     id: event.id,
@@ -26,17 +27,51 @@ export function eventHash(prevHash: string, event: HashedContent): string {
     data: event.data,
     metadata,
   });
-  return createHash('sha256').update(body).digest('hex');
+  return hash('sha256', body, 'hex');
 }
 
-/** JSON with object keys sorted, so the hash does not depend on key order. */
+/**
+ * JSON with object keys sorted, so the hash does not depend on key order. Byte for byte what
+ * `JSON.stringify` writes for a copy of each object with its keys sorted (stored hashes depend on
+ * it): `toJSON` is honoured; keys whose value is undefined, a function or a symbol are left out,
+ * and such values in arrays become null; and, as in any JavaScript object, keys that are array
+ * indices come first, in numeric order. Written out rather than as a `JSON.stringify` replacer,
+ * which would copy every object on the way.
+ */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]]))
-      : v,
-  );
+  return write('', value) as string;
 }
+
+function write(key: string, value: unknown): string | undefined {
+  if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+    value = (value as { toJSON: (key: string) => unknown }).toJSON(key);
+  }
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) out += (i ? ',' : '') + (write(String(i), value[i]) ?? 'null');
+    return out + ']';
+  }
+  let out = '';
+  for (const name of sortedKeys(value)) {
+    const item = write(name, (value as Record<string, unknown>)[name]);
+    if (item !== undefined) out += (out ? ',' : '') + JSON.stringify(name) + ':' + item;
+  }
+  return '{' + out + '}';
+}
+
+/** `Object.keys` already lists array-index keys first, in numeric order; the rest are sorted. */
+function sortedKeys(value: object): string[] {
+  const keys = Object.keys(value);
+  let indices = 0;
+  while (indices < keys.length && isArrayIndex(keys[indices]!)) indices++;
+  return indices === 0 ? keys.sort() : [...keys.slice(0, indices), ...keys.slice(indices).sort()];
+}
+
+const isArrayIndex = (key: string) => {
+  const n = Number(key);
+  return n >>> 0 === n && n !== 2 ** 32 - 1 && String(n) === key;
+};
 
 export interface ChainBreak {
   stream: string;

@@ -4,6 +4,7 @@ export * from './shared/decided-event';
 export * from './shared/errors';
 export * from './shared/streams';
 export * from './shared/stream-runner';
+export * from './shared/command-ids';
 export * from './ticket/ticket.events';
 export * from './ticket/ticket.commands';
 export * from './ticket/ticket.decider';

@@ -1,4 +1,4 @@
-import { foldBookkeeping, type DecidedEvent, type FoldableEvent } from '@reclaim/recovery';
+import { CommandIds, foldBookkeeping, type DecidedEvent, type FoldableEvent } from '@reclaim/recovery';
 
 /** Stream `webhook-<id>`. The secret is kept sealed: the dispatcher must read it back to sign. */
 export type WebhookEvent =
@@ -8,7 +8,7 @@ export type WebhookEvent =
 
 export interface WebhookState {
   revision: bigint;
-  commandIds: Set<string>;
+  commandIds: CommandIds;
   exists: boolean;
   enabled: boolean;
 }
@@ -16,7 +16,7 @@ export interface WebhookState {
 export const WEBHOOK_STREAM_PREFIX = 'webhook-';
 
 export const webhookFold = {
-  initialState: (): WebhookState => ({ revision: -1n, commandIds: new Set(), exists: false, enabled: false }),
+  initialState: (): WebhookState => ({ revision: -1n, commandIds: CommandIds.empty(), exists: false, enabled: false }),
   evolve: (state: WebhookState, stored: FoldableEvent): WebhookState => {
     const event = stored as WebhookEvent;
     return {

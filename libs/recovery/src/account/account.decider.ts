@@ -1,3 +1,4 @@
+import { CommandIds } from '../shared/command-ids';
 import { foldBookkeeping } from '../shared/stream-runner';
 import type { StoredRecoveryCode } from '@reclaim/credentials';
 import type { FoldableEvent } from '../shared/decided-event';
@@ -13,10 +14,10 @@ export interface AccountState {
   usedCodes: Map<string, string>;
   sealedTotpSecret?: string;
   lastTotpStep?: number;
-  commandIds: Set<string>;
+  commandIds: CommandIds;
 }
 
-export const initialAccountState = (): AccountState => ({ revision: -1n, codes: [], usedCodes: new Map(), commandIds: new Set() });
+export const initialAccountState = (): AccountState => ({ revision: -1n, codes: [], usedCodes: new Map(), commandIds: CommandIds.empty() });
 
 export function evolveAccount(state: AccountState, stored: FoldableEvent): AccountState {
   const event = stored as AccountEvent;

@@ -1,3 +1,4 @@
+import { CommandIds } from '../shared/command-ids';
 import { foldBookkeeping } from '../shared/stream-runner';
 import type { DecidedEvent, FoldableEvent } from '../shared/decided-event';
 
@@ -13,10 +14,10 @@ export interface RequesterState {
   revision: bigint;
   ticketIds: string[];
   failures: Date[];
-  commandIds: Set<string>;
+  commandIds: CommandIds;
 }
 
-export const initialRequesterState = (): RequesterState => ({ revision: -1n, ticketIds: [], failures: [], commandIds: new Set() });
+export const initialRequesterState = (): RequesterState => ({ revision: -1n, ticketIds: [], failures: [], commandIds: CommandIds.empty() });
 
 export function evolveRequester(state: RequesterState, stored: FoldableEvent): RequesterState {
   const event = stored as RequesterEvent;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Actor, NewEvent, RecordedEvent } from '@reclaim/event-store';
 
 /** What a decider emits: the fact's type and data. The handler adds ids and metadata. */
@@ -28,7 +28,7 @@ export interface CommandMeta {
  * treats the re-append as the no-op it is.
  */
 export function eventIdFor(commandId: string, stream: string, index: number): string {
-  const hex = createHash('sha256').update(`${commandId}\u0000${stream}\u0000${index}`).digest('hex');
+  const hex = hash('sha256', `${commandId}\u0000${stream}\u0000${index}`, 'hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 

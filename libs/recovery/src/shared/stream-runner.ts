@@ -2,18 +2,19 @@ import { WrongExpectedRevision, type EventStore } from '@reclaim/event-store';
 import type { Clock } from './clock';
 import { toNewEvents, type CommandMeta, type DecidedEvent, type FoldableEvent } from './decided-event';
 import { StaleRevision } from './errors';
+import type { CommandIds } from './command-ids';
 
 /** What a stream's state must carry for the runner: its revision and the commands applied. */
 export interface FoldedState {
   revision: bigint;
-  commandIds: Set<string>;
+  commandIds: CommandIds;
 }
 
 /** The bookkeeping every fold carries for the runner: the revision folded, the commands applied. */
 export function foldBookkeeping(state: FoldedState, stored: FoldableEvent): FoldedState {
   return {
     revision: stored.revision ?? state.revision + 1n,
-    commandIds: stored.metadata?.causationId ? new Set(state.commandIds).add(stored.metadata.causationId) : state.commandIds,
+    commandIds: stored.metadata?.causationId ? state.commandIds.add(stored.metadata.causationId) : state.commandIds,
   };
 }
 

@@ -1,3 +1,4 @@
+import { CommandIds } from '../shared/command-ids';
 import { foldBookkeeping } from '../shared/stream-runner';
 import type { DecidedEvent, FoldableEvent } from '../shared/decided-event';
 
@@ -10,10 +11,10 @@ export type StaffEvent = DecidedEvent<'StaffCreated', { staffId: string; name: s
 export interface StaffState {
   revision: bigint;
   staff?: StaffEvent['data'];
-  commandIds: Set<string>;
+  commandIds: CommandIds;
 }
 
-export const initialStaffState = (): StaffState => ({ revision: -1n, commandIds: new Set() });
+export const initialStaffState = (): StaffState => ({ revision: -1n, commandIds: CommandIds.empty() });
 
 export function evolveStaff(state: StaffState, stored: FoldableEvent): StaffState {
   const event = stored as StaffEvent;

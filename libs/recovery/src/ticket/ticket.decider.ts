@@ -1,3 +1,4 @@
+import { CommandIds } from '../shared/command-ids';
 import { foldBookkeeping } from '../shared/stream-runner';
 import {
   recoveryTicketMachine,
@@ -27,14 +28,14 @@ export interface TicketState {
   /** When the open question was asked, while awaiting info. */
   questionAskedAt?: string;
   /** Ids of the commands already applied, so that a retried command applies once. */
-  commandIds: Set<string>;
+  commandIds: CommandIds;
 }
 
 export const initialTicketState = (): TicketState => ({
   revision: -1n,
   priority: 'normal',
   sla: { usedMs: 0 },
-  commandIds: new Set(),
+  commandIds: CommandIds.empty(),
 });
 
 export function lifecycleState(state: TicketState): LifecycleState | undefined {
@@ -222,7 +223,7 @@ export function restoreTicketState({ lifecycle, revision, ...rest }: SerialisedT
   return {
     ...rest,
     revision: BigInt(revision),
-    commandIds: new Set(),
+    commandIds: CommandIds.empty(),
     snapshot: lifecycle && recoveryTicketMachine.resolveState({ value: lifecycle.value, context: lifecycle.context }),
   };
 }

@@ -1,0 +1,60 @@
+import fc from 'fast-check';
+import { createHash } from 'node:crypto';
+import { canonicalJson, eventHash, type HashedContent } from './hash-chain';
+
+/**
+ * The definition every stored hash was made with: JSON.stringify, each object copied with its
+ * keys sorted. The written-out canonicalJson must give the same bytes for every value, or chains
+ * stored earlier would no longer verify.
+ */
+const reference = (value: unknown): string =>
+  JSON.stringify(value, (_key, v) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v,
+  );
+
+function referenceEventHash(prevHash: string, event: HashedContent): string {
+  const { prevHash: _p, hash: _h, ...metadata } = event.metadata;
+  const body = reference({ prevHash, id: event.id, type: event.type, streamName: event.streamName, revision: event.revision.toString(), data: event.data, metadata });
+  return createHash('sha256').update(body).digest('hex');
+}
+
+/** Keys that JavaScript orders differently from a plain sort: array indices and near misses. */
+const key = fc.oneof(
+  fc.string(),
+  fc.nat().map(String),
+  fc.constantFrom('0', '01', '-1', '1e3', '1.5', '4294967294', '4294967295', '4294967296', '__proto__', 'toJSON', 'a', 'B', 'é'),
+);
+const value = fc.anything({ key, withDate: true, withBoxedValues: true, withNullPrototype: true, withSparseArray: true, withObjectString: true, maxDepth: 4 });
+
+describe('canonicalJson', () => {
+  it('writes exactly what the sorted-keys JSON.stringify writes, for any value', () => {
+    fc.assert(fc.property(value, (v) => expect(canonicalJson(v)).toBe(reference(v))), { numRuns: 5000 });
+  });
+
+  it('also for values that JSON leaves out or turns into null', () => {
+    const odd = { u: undefined, f: () => 1, s: Symbol('s'), list: [undefined, () => 1, Symbol('t')], when: new Date(0), nested: { toJSON: (k: string) => `key ${k}` } };
+    expect(canonicalJson(odd)).toBe(reference(odd));
+    expect(canonicalJson({ b: 1, 10: 2, 2: 3, a: 4 })).toBe('{"2":3,"10":2,"a":4,"b":1}');
+    expect(canonicalJson(undefined)).toBe(reference(undefined));
+  });
+});
+
+describe('eventHash', () => {
+  it('is the hash that was always stored, whatever the event and its link fields', () => {
+    const event = fc.record({
+      id: fc.uuid(),
+      type: fc.string(),
+      streamName: fc.string(),
+      revision: fc.bigInt({ min: 0n, max: 2n ** 40n }),
+      data: value,
+      metadata: fc.record(
+        { occurredAt: fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), schemaVersion: fc.constant(1), prevHash: fc.string(), hash: fc.string(), extra: value },
+        { requiredKeys: ['occurredAt', 'schemaVersion'] },
+      ),
+    });
+    fc.assert(
+      fc.property(fc.string(), event, (prev, e) => expect(eventHash(prev, e as HashedContent)).toBe(referenceEventHash(prev, e as HashedContent))),
+      { numRuns: 2000 },
+    );
+  });
+});
