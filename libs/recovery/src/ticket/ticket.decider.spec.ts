@@ -280,6 +280,22 @@ describe('folding without asking the machine about steps that keep state', () =>
       expect({ value: folded.snapshot!.value, context: folded.snapshot!.context }).toEqual({ value: reference.value, context: reference.context });
     });
   });
+  it('really skips the machine for them: deciding and folding a note runs no transition', () => {
+    const { recoveryTicketMachine } = jest.requireActual('@reclaim/state-machines');
+    const state = given(submitted());
+    const transition = jest.spyOn(recoveryTicketMachine, 'transition');
+    const can = jest.spyOn(state.snapshot!, 'can');
+    try {
+      const [note] = decideTicket({ type: 'AddNote', body: 'checked', by: agent }, state, { now: at(1), policy });
+      const after = evolveTicket(state, note!);
+      expect(after.snapshot).toBe(state.snapshot);
+      expect(can).not.toHaveBeenCalled();
+      expect(transition).not.toHaveBeenCalled();
+    } finally {
+      transition.mockRestore();
+      can.mockRestore();
+    }
+  });
 });
 
 describe('remembered machine steps', () => {

@@ -92,12 +92,17 @@ const KEEPS_STATE: Map<string, Set<string>> = new Map(
     new Set(
       [...node.transitions]
         .filter(([, transitions]) =>
-          transitions.every((t) => !t.target?.length && !t.guard && t.actions.length === 1 && (t.actions[0] as { type?: string })?.type === 'recordInLog'),
+          transitions.every((t) => !t.target?.length && !t.guard && t.actions.length === 1 && actionName(t.actions[0]) === 'recordInLog'),
         )
         .map(([eventType]) => eventType),
     ),
   ]),
 );
+
+/** xstate keeps an action named in the config as its name, and an inline one as an object. */
+function actionName(action: unknown): string | undefined {
+  return typeof action === 'string' ? action : (action as { type?: string } | undefined)?.type;
+}
 
 /** The machine's first snapshot for a ticket; snapshots are immutable, so equal inputs share one. */
 const initialSnapshots = new Map<string, TicketSnapshot>();
