@@ -36,6 +36,10 @@ describe('canonicalJson', () => {
     expect(canonicalJson(odd)).toBe(reference(odd));
     expect(canonicalJson({ b: 1, 10: 2, 2: 3, a: 4 })).toBe('{"2":3,"10":2,"a":4,"b":1}');
     expect(canonicalJson(undefined)).toBe(reference(undefined));
+    const twice = { outer: { toJSON: () => ({ toJSON: () => 'inner', b: 1, a: 2 }) }, list: [{ toJSON: () => ({ toJSON: () => 1 }) }] };
+    expect(canonicalJson(twice)).toBe(reference(twice));
+    const instances = { sorted: new (class { a = 1; b = 2 })(), map: new Map([['a', 1]]), boxed: [new String('ab'), new Number(1)] };
+    expect(canonicalJson(instances)).toBe(reference(instances));
   });
 });
 
