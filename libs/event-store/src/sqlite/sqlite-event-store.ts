@@ -73,10 +73,8 @@ export class SqliteEventStore implements EventStore {
         `INSERT INTO events (stream_name, revision, event_id, type, data, metadata, recorded_at)
          VALUES (?, ?, ?, ?, ?, ?, ?)`,
       ),
-      upsertHead: db.prepare(
-        `INSERT INTO streams (stream_name, revision, hash) VALUES (?, ?, ?)
-         ON CONFLICT (stream_name) DO UPDATE SET revision = excluded.revision, hash = excluded.hash`,
-      ),
+      insertHead: db.prepare('INSERT INTO streams (stream_name, revision, hash) VALUES (?, ?, ?)'),
+      moveHead: db.prepare('UPDATE streams SET revision = ?, hash = ? WHERE stream_name = ?'),
       forwards: db.prepare<[string, number, number], EventRow>(
         'SELECT * FROM events WHERE stream_name = ? AND revision >= ? ORDER BY revision LIMIT ?',
       ),
@@ -174,7 +172,9 @@ export class SqliteEventStore implements EventStore {
       position = BigInt(info.lastInsertRowid);
     }
     const last = chained[chained.length - 1]!;
-    this.statements.upsertHead.run(stream, last.revision, last.metadata.hash);
+    // The head was read above in this transaction, so whether it exists is known.
+    if (head) this.statements.moveHead.run(last.revision, last.metadata.hash, stream);
+    else this.statements.insertHead.run(stream, last.revision, last.metadata.hash);
     return { result: { nextExpectedRevision: last.revision, position }, fresh: true };
   }
 
