@@ -1,7 +1,15 @@
 import type Database from 'better-sqlite3';
 import { EventEmitter } from 'node:events';
 import type { EventStore, RecordedEvent, Subscription } from '@reclaim/event-store';
+import { prepared } from './prepared';
 import type { Projector } from './projector';
+
+/** The live loop's state, while it runs. */
+interface Loop {
+  stopped: boolean;
+  subscription?: Subscription;
+  done: Promise<void>;
+}
 
 /**
  * Runs every projector from one loop over the log: catch-up in pages, then live. Each page is
@@ -18,7 +26,7 @@ export class ProjectionRunner {
    * each time: SQLite applies a prepared `PRAGMA synchronous` when preparing it, not when run.)
    */
   private readonly durability: number;
-  private running?: { stopped: boolean; subscription?: Subscription; done: Promise<void> };
+  private running?: Loop;
   private failure?: Error;
 
   constructor(
@@ -34,7 +42,7 @@ export class ProjectionRunner {
       name TEXT PRIMARY KEY, position INTEGER NOT NULL, version INTEGER NOT NULL, updated_at TEXT NOT NULL)`);
     for (const projector of projectors) {
       projector.setup(db);
-      const row = db.prepare('SELECT position, version FROM projection_checkpoints WHERE name = ?').get(projector.name) as
+      const row = prepared(db, 'SELECT position, version FROM projection_checkpoints WHERE name = ?').get(projector.name) as
         | { position: number; version: number }
         | undefined;
       // A projector whose meaning changed (new version) starts again from zero.
@@ -45,7 +53,7 @@ export class ProjectionRunner {
 
   start(): void {
     if (this.running) return;
-    const state: { stopped: boolean; subscription?: Subscription; done: Promise<void> } = { stopped: false, done: Promise.resolve() };
+    const state: Loop = { stopped: false, done: Promise.resolve() };
     this.running = state;
     state.done = this.follow(state);
   }
@@ -126,7 +134,7 @@ export class ProjectionRunner {
     return this.failure;
   }
 
-  private async follow(state: { stopped: boolean; subscription?: Subscription }): Promise<void> {
+  private async follow(state: Loop): Promise<void> {
     while (!state.stopped) {
       try {
         // Catch up page by page until a page comes back empty...
@@ -190,12 +198,10 @@ export class ProjectionRunner {
   }
 
   private saveCheckpoint(projector: Projector, position: bigint): void {
-    this.saveCheckpointStatement ??= this.db.prepare(
+    prepared(
+      this.db,
       `INSERT INTO projection_checkpoints (name, position, version, updated_at) VALUES (?, ?, ?, ?)
        ON CONFLICT (name) DO UPDATE SET position = excluded.position, version = excluded.version, updated_at = excluded.updated_at`,
-    );
-    this.saveCheckpointStatement.run(projector.name, position, projector.version, new Date().toISOString());
+    ).run(projector.name, position, projector.version, new Date().toISOString());
   }
-
-  private saveCheckpointStatement?: Database.Statement;
 }

@@ -6,28 +6,25 @@
  * loading a stream of n events cost O(n²). Adding to an older version (a fork) copies first.
  */
 export class CommandIds {
+  /** `ids` maps each id to its index; the newest version's size is the map's. */
   private constructor(
-    private readonly shared: { ids: Map<string, number>; size: number },
+    private readonly ids: Map<string, number>,
     readonly size: number,
   ) {}
 
   static empty(): CommandIds {
-    return new CommandIds({ ids: new Map(), size: 0 }, 0);
+    return new CommandIds(new Map(), 0);
   }
 
   has(id: string): boolean {
-    const index = this.shared.ids.get(id);
+    const index = this.ids.get(id);
     return index !== undefined && index < this.size;
   }
 
   add(id: string): CommandIds {
     if (this.has(id)) return this;
-    let shared = this.shared;
-    if (shared.size !== this.size) {
-      shared = { ids: new Map([...shared.ids].filter(([, index]) => index < this.size)), size: this.size };
-    }
-    shared.ids.set(id, this.size);
-    shared.size = this.size + 1;
-    return new CommandIds(shared, this.size + 1);
+    const ids = this.ids.size === this.size ? this.ids : new Map([...this.ids].filter(([, index]) => index < this.size));
+    ids.set(id, this.size);
+    return new CommandIds(ids, this.size + 1);
   }
 }

@@ -104,6 +104,11 @@ function actionName(action: unknown): string | undefined {
   return typeof action === 'string' ? action : (action as { type?: string } | undefined)?.type;
 }
 
+/** Whether the machine marks this step as keeping state and context as they are. */
+function keepsState(snapshot: TicketSnapshot, event: TicketMachineEvent): boolean {
+  return KEEPS_STATE.get(snapshot.value as string)?.has(event.type) ?? false;
+}
+
 /** The machine's first snapshot for a ticket; snapshots are immutable, so equal inputs share one. */
 const initialSnapshots = new Map<string, TicketSnapshot>();
 function initialSnapshot(input: { reason: string; critical: boolean; frozen: boolean }): TicketSnapshot {
@@ -136,6 +141,7 @@ let steps = new WeakMap<TicketSnapshot, Map<string, TicketSnapshot>>();
 let stepCount = 0;
 
 export function machineStep(snapshot: TicketSnapshot, event: TicketMachineEvent): TicketSnapshot {
+  if (keepsState(snapshot, event)) return snapshot;
   let taken = steps.get(snapshot);
   if (!taken) steps.set(snapshot, (taken = new Map()));
   const key = JSON.stringify(event);
@@ -163,9 +169,7 @@ export function evolveTicket(state: TicketState, stored: FoldableEvent): TicketS
   }
   if (!state.snapshot) return next;
   const machineEvent = machineEventFor(event);
-  if (machineEvent && !KEEPS_STATE.get(state.snapshot.value as string)?.has(machineEvent.type)) {
-    next.snapshot = machineStep(state.snapshot, machineEvent);
-  }
+  if (machineEvent) next.snapshot = machineStep(state.snapshot, machineEvent);
   if (event.type === 'TicketPrioritised') next.priority = event.data.priority;
 
   // The SLA clock runs exactly while the ticket is submitted.
@@ -259,7 +263,7 @@ export function decideTicket(command: TicketCommand, state: TicketState, { now, 
   const current = snapshot.value as LifecycleState;
   const require = (event: TicketMachineEvent, why?: string) => {
     // A step the machine marks as keeping the state is allowed without running it.
-    if (!KEEPS_STATE.get(current)?.has(event.type) && !snapshot.can(event)) throw new TransitionNotAllowed(command.type, current, why);
+    if (!keepsState(snapshot, event) && !snapshot.can(event)) throw new TransitionNotAllowed(command.type, current, why);
   };
 
   switch (command.type) {
