@@ -2,5 +2,6 @@ export * from './event-store.port';
 export * from './errors';
 export { canonicalJson, eventHash, verifyChain, type ChainBreak } from './hash-chain';
 export { SqliteEventStore } from './sqlite/sqlite-event-store';
+export { openDatabase } from './sqlite/open-database';
 export { EventStoreDbEventStore } from './eventstoredb/esdb-event-store';
 export { createEventStore, sqliteFile, type EventStoreConfig } from './create-event-store';

@@ -14,9 +14,10 @@ interface Loop {
 /**
  * Runs every projector from one loop over the log: catch-up in pages, then live. Each page is
  * one transaction that applies its events to every projector that has not seen them yet and
- * moves each one's checkpoint, so rows and checkpoints always agree and a crash never applies an
- * event twice. Every projector sees every event, so a checkpoint means "processed the log up to
- * here", which is what `waitFor(position)` relies on.
+ * moves each one's checkpoint, so rows and checkpoints always agree and neither a crash nor a
+ * second process on the same file ever applies an event twice. Every projector sees every
+ * event, so a checkpoint means "processed the log up to here", which is what `waitFor(position)`
+ * relies on.
  */
 export class ProjectionRunner {
   private readonly checkpointsByName = new Map<string, bigint>();
@@ -122,9 +123,10 @@ export class ProjectionRunner {
   async catchUp(onProgress?: (position: bigint, head: bigint) => void): Promise<void> {
     const head = await this.store.headPosition();
     while (this.position() < head) {
-      const page = await this.store.readAll({ fromPosition: this.position() + 1n, maxCount: this.pageSize });
+      const after = this.position();
+      const page = await this.store.readAll({ fromPosition: after + 1n, maxCount: this.pageSize });
       if (page.length === 0) break;
-      this.applyPage(page);
+      this.applyPage(after, page);
       onProgress?.(this.position(), head);
     }
   }
@@ -138,9 +140,10 @@ export class ProjectionRunner {
     while (!state.stopped) {
       try {
         // Catch up page by page until a page comes back empty...
-        const page = await this.store.readAll({ fromPosition: this.position() + 1n, maxCount: this.pageSize });
+        const after = this.position();
+        const page = await this.store.readAll({ fromPosition: after + 1n, maxCount: this.pageSize });
         if (page.length > 0) {
-          this.applyPage(page);
+          this.applyPage(after, page);
           continue;
         }
         // ...then follow the log live. An arriving event is only a wake-up: everything after the
@@ -148,9 +151,10 @@ export class ProjectionRunner {
         state.subscription = this.store.subscribeToAll({ fromPosition: this.position() });
         for await (const event of state.subscription) {
           if (state.stopped) break;
-          if (event.position <= this.position()) continue;
-          const burst = await this.store.readAll({ fromPosition: this.position() + 1n, maxCount: this.pageSize });
-          if (burst.length) this.applyPage(burst);
+          const after = this.position();
+          if (event.position <= after) continue;
+          const burst = await this.store.readAll({ fromPosition: after + 1n, maxCount: this.pageSize });
+          if (burst.length) this.applyPage(after, burst);
         }
       } catch (error) {
         if (state.stopped || !this.db.open) return;
@@ -161,9 +165,15 @@ export class ProjectionRunner {
     }
   }
 
-  /** One transaction: each projector applies the events after its own checkpoint, and moves it. */
-  private applyPage(events: RecordedEvent[]): void {
+  /**
+   * One transaction: each projector applies the page's events after its checkpoint, and moves
+   * it. The page holds every event after `after`. Checkpoints are read inside the (IMMEDIATE)
+   * transaction rather than taken from memory, because another process on the same file may
+   * have applied these events already, or reset a read model since.
+   */
+  private applyPage(after: bigint, events: RecordedEvent[]): void {
     const last = events[events.length - 1]!.position;
+    const checkpoints = new Map<string, bigint>();
     // Read models are derived from the log: a page that a power cut takes back is taken back
     // with its checkpoint, and applied again. So a page commits without waiting for the disk
     // (the next durable commit on the file carries it), sparing the appends an fsync.
@@ -171,20 +181,22 @@ export class ProjectionRunner {
     try {
       this.db.transaction(() => {
         for (const projector of this.projectors) {
-          const from = this.checkpointsByName.get(projector.name)!;
-          if (from >= last) continue;
-          for (const event of events) if (event.position > from) projector.apply(this.db, event);
-          projector.flush?.(this.db);
-          this.saveCheckpoint(projector, last);
+          const from = this.storedCheckpoint(projector.name);
+          // Below `after`, the page misses events this read model needs: the loop reads again.
+          const applies = from >= after && from < last;
+          if (applies) {
+            for (const event of events) if (event.position > from) projector.apply(this.db, event);
+            projector.flush?.(this.db);
+            this.saveCheckpoint(projector, last);
+          }
+          checkpoints.set(projector.name, applies ? last : from);
         }
-      })();
+      }).immediate();
     } finally {
       this.db.pragma(`synchronous = ${this.durability}`);
       for (const projector of this.projectors) projector.discard?.();
     }
-    for (const projector of this.projectors) {
-      if (this.checkpointsByName.get(projector.name)! < last) this.checkpointsByName.set(projector.name, last);
-    }
+    for (const [name, position] of checkpoints) this.checkpointsByName.set(name, position);
     this.progress.emit('progress');
   }
 
@@ -192,9 +204,15 @@ export class ProjectionRunner {
     this.db.transaction(() => {
       projector.reset(this.db);
       this.saveCheckpoint(projector, 0n);
-    })();
+    }).immediate();
     this.checkpointsByName.set(projector.name, 0n);
     this.progress.emit('progress');
+  }
+
+  /** The checkpoint stored in the file: 0 before a projector's first page. */
+  private storedCheckpoint(name: string): bigint {
+    const row = prepared(this.db, 'SELECT position FROM projection_checkpoints WHERE name = ?').get(name) as { position: number } | undefined;
+    return BigInt(row?.position ?? 0);
   }
 
   private saveCheckpoint(projector: Projector, position: bigint): void {

@@ -1,6 +1,5 @@
-import Database from 'better-sqlite3';
-import { SqliteEventStore, type EventStore } from '@reclaim/event-store';
-import { mkdirSync } from 'node:fs';
+import type Database from 'better-sqlite3';
+import { openDatabase, SqliteEventStore, type EventStore } from '@reclaim/event-store';
 import { join } from 'node:path';
 
 export type ReadModelDb = Database.Database;
@@ -13,9 +12,5 @@ export const READ_MODEL_DB = Symbol('READ_MODEL_DB');
  */
 export function openReadModelDb(store: EventStore, dataDir: string): ReadModelDb {
   if (store instanceof SqliteEventStore) return store.database;
-  mkdirSync(dataDir, { recursive: true });
-  const db = new Database(join(dataDir, 'read-models.sqlite'));
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  return db;
+  return openDatabase(join(dataDir, 'read-models.sqlite'));
 }

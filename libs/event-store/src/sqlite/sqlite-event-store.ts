@@ -1,7 +1,5 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { EventEmitter } from 'node:events';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { chainEvents, retryOfEarlierAppend } from '../append-rules';
 import { checkExpectedRevision } from '../errors';
 import type {
@@ -18,6 +16,7 @@ import type {
 } from '../event-store.port';
 import { pollingSubscription } from '../polling-subscription';
 import { migrate } from './migrations';
+import { openDatabase } from './open-database';
 
 interface PendingAppend {
   stream: string;
@@ -56,12 +55,7 @@ export class SqliteEventStore implements EventStore {
   private readonly statements;
 
   constructor(readonly file: string) {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    this.database = new Database(file);
-    this.database.pragma('journal_mode = WAL');
-    // FULL: an acknowledged append is on disk, even if the machine (not just the process) dies.
-    this.database.pragma('synchronous = FULL');
-    this.database.pragma('busy_timeout = 10000');
+    this.database = openDatabase(file);
     migrate(this.database);
     const db = this.database;
     this.statements = {
