@@ -166,9 +166,10 @@ describe('operations', () => {
     const totp = (await call('POST', '/v1/accounts/logged/totp', { token: integrator })).body.secret as string;
     const submitted = await call('POST', '/v1/tickets', { body: { ...ticket('logged'), recoveryCode: integratorCodes[0] }, headers: { 'x-request-id': 'trace-me-123' } });
     expect(submitted.headers.get('x-request-id')).toBe('trace-me-123');
-    await new Promise((r) => setTimeout(r, 200));
-    const requestLines = server.logs.filter((line) => line.includes('"requestId"'));
-    expect(requestLines.some((line) => line.includes('trace-me-123') && line.includes('"status":201'))).toBe(true);
+    // The server's log lines reach this process through a pipe, a moment after the answer.
+    const logged = () => server.logs.some((line) => line.includes('"requestId"') && line.includes('trace-me-123') && line.includes('"status":201'));
+    for (const until = Date.now() + 5000; !logged() && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
+    expect(logged()).toBe(true);
     for (const line of server.logs) expect(() => JSON.parse(line)).not.toThrow();
     const all = server.logs.join('\n');
     for (const secret of [...integratorCodes, totp, submitted.body.accessToken, agent, integrator, ADMIN_TOKEN]) expect(all).not.toContain(secret);
