@@ -10,7 +10,8 @@ describe('graceful shutdown', () => {
       const { position } = (await call('POST', '/v1/tickets', { body: { username: 'bye', contactEmail: 'b@example.org', reason: 'lost-email', explanation: 'x' } })).body;
       // A read that waits for a position the log has not reached: in flight for seconds.
       const inFlight = call('GET', `/health?minPosition=${BigInt(position) + 100n}`);
-      await new Promise((r) => setTimeout(r, 300));
+      // Time for the request to reach the server on a loaded machine; it then waits up to 5 s.
+      await new Promise((r) => setTimeout(r, 1000));
       const exited = server.stop('SIGTERM');
       const answer = await inFlight;
       expect(answer.status).toBe(503);
