@@ -38,7 +38,7 @@ describe('openDatabase', () => {
   });
 
   it('waits for a writer in another connection instead of failing to switch a new file to WAL', async () => {
-    const file = join(dir, 'read-while-opening.sqlite');
+    const file = join(dir, 'opened-while-locked.sqlite');
     const worker = await writeLockFor(file, 300);
     const exited = new Promise((resolve) => worker.once('exit', resolve));
     const db = openDatabase(file);
