@@ -43,12 +43,10 @@ export class ProjectionRunner {
       name TEXT PRIMARY KEY, position INTEGER NOT NULL, version INTEGER NOT NULL, updated_at TEXT NOT NULL)`);
     for (const projector of projectors) {
       projector.setup(db);
-      const row = prepared(db, 'SELECT position, version FROM projection_checkpoints WHERE name = ?').get(projector.name) as
-        | { position: number; version: number }
-        | undefined;
+      const stored = this.storedCheckpoint(projector.name);
       // A projector whose meaning changed (new version) starts again from zero.
-      if (row && row.version !== projector.version) this.resetProjector(projector);
-      else this.checkpointsByName.set(projector.name, BigInt(row?.position ?? 0));
+      if (stored && stored.version !== projector.version) this.resetProjector(projector);
+      else this.checkpointsByName.set(projector.name, stored?.position ?? 0n);
     }
   }
 
@@ -181,7 +179,7 @@ export class ProjectionRunner {
     try {
       this.db.transaction(() => {
         for (const projector of this.projectors) {
-          const from = this.storedCheckpoint(projector.name);
+          const from = this.storedCheckpoint(projector.name)?.position ?? 0n;
           // Below `after`, the page misses events this read model needs: the loop reads again.
           const applies = from >= after && from < last;
           if (applies) {
@@ -209,10 +207,12 @@ export class ProjectionRunner {
     this.progress.emit('progress');
   }
 
-  /** The checkpoint stored in the file: 0 before a projector's first page. */
-  private storedCheckpoint(name: string): bigint {
-    const row = prepared(this.db, 'SELECT position FROM projection_checkpoints WHERE name = ?').get(name) as { position: number } | undefined;
-    return BigInt(row?.position ?? 0);
+  /** The checkpoint stored in the file, none before a projector's first page. */
+  private storedCheckpoint(name: string): { position: bigint; version: number } | undefined {
+    const row = prepared(this.db, 'SELECT position, version FROM projection_checkpoints WHERE name = ?').get(name) as
+      | { position: number; version: number }
+      | undefined;
+    return row && { position: BigInt(row.position), version: row.version };
   }
 
   private saveCheckpoint(projector: Projector, position: bigint): void {

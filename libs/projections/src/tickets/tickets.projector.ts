@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { RecordedEvent } from '@reclaim/event-store';
-import { restoreTicketState, serialiseTicketState, TICKET_STREAM_PREFIX, ticketTimerAnchors, type TicketEvent, type TicketState } from '@reclaim/recovery';
+import { restoreTicketState, serialiseTicketState, TICKET_STREAM_PREFIX, ticketTimerAnchors, type TicketEvent } from '@reclaim/recovery';
 import type { Projector } from '../projector';
 import { foldTicketView, type FoldedTicketView, type TicketView } from './ticket-view';
 import { prepared } from '../prepared';
@@ -16,7 +16,6 @@ interface PendingView extends FoldedTicketView {
 /** The indexed columns an event can change; a note changes none, so it rewrites no index. */
 const queueColumns = (view: TicketView) =>
   JSON.stringify([view.state, view.assignee ?? null, view.overdue, view.priority, view.decision?.at ?? null]);
-const timerAnchors = (state: TicketState) => JSON.stringify(ticketTimerAnchors(state));
 
 export const TIMER_KINDS = ['overdue', 'remind', 'expire'] as const;
 export type TimerKind = (typeof TIMER_KINDS)[number];
@@ -28,7 +27,6 @@ export type TimerKind = (typeof TIMER_KINDS)[number];
 export class TicketsProjector implements Projector {
   readonly name = 'tickets';
   readonly version = 1;
-  private statements!: ReturnType<typeof prepare>;
 
   setup(db: Database.Database): void {
     db.exec(`
@@ -64,7 +62,6 @@ export class TicketsProjector implements Projector {
       );
       CREATE INDEX IF NOT EXISTS ticket_timers_due ON ticket_timers (kind, anchor_ms);
     `);
-    this.statements = prepare(db);
   }
 
   reset(db: Database.Database): void {
@@ -90,8 +87,8 @@ export class TicketsProjector implements Projector {
     if (submitted?.duplicateOf) this.addDuplicate(db, submitted.duplicateOf, ticketId);
   }
 
-  flush(): void {
-    for (const [ticketId, pending] of this.pending) this.write(ticketId, pending);
+  flush(db: Database.Database): void {
+    for (const [ticketId, pending] of this.pending) this.write(db, ticketId, pending);
     this.pending.clear();
   }
 
@@ -103,19 +100,19 @@ export class TicketsProjector implements Projector {
     const view = readView(db, ticketId);
     if (!view) return undefined;
     const state = restoreTicketState(view.lifecycle);
-    return { view, state, seq: 0n, tokenHash: '', stored: { columns: queueColumns(view), anchors: timerAnchors(state) } };
+    return { view, state, seq: 0n, tokenHash: '', stored: { columns: queueColumns(view), anchors: JSON.stringify(ticketTimerAnchors(state)) } };
   }
 
-  private write(ticketId: string, { view, state, seq, tokenHash, stored }: PendingView): void {
+  private write(db: Database.Database, ticketId: string, { view, state, seq, tokenHash, stored }: PendingView): void {
     view.lifecycle = serialiseTicketState(state);
-    const anchors = timerAnchors(state);
-    if (stored?.anchors !== anchors) this.updateTimers(ticketId, state);
+    const anchors = ticketTimerAnchors(state);
+    if (stored?.anchors !== JSON.stringify(anchors)) writeTimers(db, ticketId, anchors);
     if (stored?.columns === queueColumns(view)) {
-      this.statements.updateView.run(JSON.stringify(view), ticketId);
+      prepared(db, 'UPDATE ticket_views SET view = ? WHERE ticket_id = ?').run(JSON.stringify(view), ticketId);
       return;
     }
     const decisionMs = view.decision ? Date.parse(view.decision.at) - Date.parse(view.submittedAt) : null;
-    this.statements.upsert.run({
+    prepared(db, UPSERT_VIEW).run({
       ticketId,
       seq,
       ticketNumber: view.ticketNumber,
@@ -140,32 +137,21 @@ export class TicketsProjector implements Projector {
     original.view = { ...original.view, duplicates: [...original.view.duplicates, duplicateId] };
     this.pending.set(originalId, original);
   }
-
-  private updateTimers(ticketId: string, state: TicketState): void {
-    const anchors = ticketTimerAnchors(state);
-    this.statements.clearTimers.run(ticketId);
-    for (const kind of TIMER_KINDS) {
-      const anchor = anchors[kind];
-      if (anchor !== undefined) this.statements.addTimer.run(ticketId, kind, anchor);
-    }
-  }
 }
 
-/** Statements prepared once per database, not once per event. */
-function prepare(db: Database.Database) {
-  return {
-    upsert: db.prepare(
-      `INSERT INTO ticket_views (ticket_id, seq, ticket_number, state, open, username, reason, submitted_at, assignee, overdue,
-         priority, duplicate_of, requester_token_hash, decision_ms, view)
-       VALUES (@ticketId, @seq, @ticketNumber, @state, @open, @username, @reason, @submittedAt, @assignee, @overdue,
-         @priority, @duplicateOf, @tokenHash, @decisionMs, @view)
-       ON CONFLICT (ticket_id) DO UPDATE SET state = excluded.state, open = excluded.open, assignee = excluded.assignee,
-         overdue = excluded.overdue, priority = excluded.priority, decision_ms = excluded.decision_ms, view = excluded.view`,
-    ),
-    updateView: db.prepare('UPDATE ticket_views SET view = ? WHERE ticket_id = ?'),
-    clearTimers: db.prepare('DELETE FROM ticket_timers WHERE ticket_id = ?'),
-    addTimer: db.prepare('INSERT INTO ticket_timers (ticket_id, kind, anchor_ms) VALUES (?, ?, ?)'),
-  };
+const UPSERT_VIEW = `INSERT INTO ticket_views (ticket_id, seq, ticket_number, state, open, username, reason, submitted_at, assignee, overdue,
+    priority, duplicate_of, requester_token_hash, decision_ms, view)
+  VALUES (@ticketId, @seq, @ticketNumber, @state, @open, @username, @reason, @submittedAt, @assignee, @overdue,
+    @priority, @duplicateOf, @tokenHash, @decisionMs, @view)
+  ON CONFLICT (ticket_id) DO UPDATE SET state = excluded.state, open = excluded.open, assignee = excluded.assignee,
+    overdue = excluded.overdue, priority = excluded.priority, decision_ms = excluded.decision_ms, view = excluded.view`;
+
+function writeTimers(db: Database.Database, ticketId: string, anchors: ReturnType<typeof ticketTimerAnchors>): void {
+  prepared(db, 'DELETE FROM ticket_timers WHERE ticket_id = ?').run(ticketId);
+  for (const kind of TIMER_KINDS) {
+    const anchor = anchors[kind];
+    if (anchor !== undefined) prepared(db, 'INSERT INTO ticket_timers (ticket_id, kind, anchor_ms) VALUES (?, ?, ?)').run(ticketId, kind, anchor);
+  }
 }
 
 export function readView(db: Database.Database, ticketId: string): TicketView | undefined {
