@@ -29,6 +29,32 @@ export const migrations: Array<{ version: number; up: string }> = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    // Positions come from the rowid alone. AUTOINCREMENT kept a sequence table that every
+    // append rewrote: one more page written and synced per commit. Its only promise beyond the
+    // rowid's is not reusing the position of a deleted last event, and the log never deletes
+    // (a removed last event is what the audit finds through the stream heads). SQLite cannot
+    // drop AUTOINCREMENT from a table, so the table is copied, positions and all.
+    up: `
+      CREATE TABLE events_by_rowid (
+        position     INTEGER PRIMARY KEY,
+        stream_name  TEXT    NOT NULL,
+        revision     INTEGER NOT NULL,
+        event_id     TEXT    NOT NULL,
+        type         TEXT    NOT NULL,
+        data         TEXT    NOT NULL,
+        metadata     TEXT    NOT NULL,
+        recorded_at  TEXT    NOT NULL,
+        UNIQUE (stream_name, revision),
+        UNIQUE (stream_name, event_id)
+      );
+      INSERT INTO events_by_rowid
+        SELECT position, stream_name, revision, event_id, type, data, metadata, recorded_at FROM events ORDER BY position;
+      DROP TABLE events;
+      ALTER TABLE events_by_rowid RENAME TO events;
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): void {
