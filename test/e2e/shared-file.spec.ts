@@ -1,17 +1,29 @@
+import Database from 'better-sqlite3';
 import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { client, createStaff, startServer, type RunningServer } from '../support/server';
+import { ADMIN_TOKEN, client, createStaff, startServer, type RunningServer } from '../support/server';
 
 // docs/operations.md: several processes on one machine may share the embedded store's file.
 describe('two servers on one data folder', () => {
-  it('start together on a new folder, and show every write once, whichever server took it', async () => {
+  it('start together on a new folder, show every write once, and send each webhook once, also when one is killed', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'reclaim-shared-'));
-    // Webhook delivery runs in one of them, as the operations guide says.
-    const servers: RunningServer[] = await Promise.all([startServer({}, dataDir), startServer({ RECLAIM_WEBHOOKS: 'off' }, dataDir)]);
+    const sent: string[] = [];
+    const receiver = createServer((request, response) => {
+      sent.push(String(request.headers['webhook-id']));
+      request.resume().on('end', () => response.writeHead(204).end());
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    // Both deliver webhooks, and take turns on each subscription.
+    const env = { RECLAIM_WEBHOOK_ALLOW_LOCAL: 'true' };
+    const servers: RunningServer[] = await Promise.all([startServer(env, dataDir), startServer(env, dataDir)]);
     try {
       const [a, b] = servers.map((server) => client(server.url));
       const agent = await createStaff(a!, 'agent', 'Ada');
+      const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/`;
+      expect((await b!('POST', '/v1/webhooks', { token: ADMIN_TOKEN, body: { url, types: ['recovery.ticket.submitted.v1'] } })).status).toBe(201);
       const written: Array<{ ticketId: string; position: bigint }> = [];
       for (let i = 0; i < 12; i++) {
         const [first, second] = i % 2 ? [b!, a!] : [a!, b!];
@@ -31,9 +43,28 @@ describe('two servers on one data folder', () => {
         const queue = await call('GET', `/v1/queues/submitted?minPosition=${head}`, { token: agent });
         expect(queue.body.items.map((item: { ticketId: string }) => item.ticketId)).toEqual(written.map((w) => w.ticketId));
       }
+
+      for (const until = Date.now() + 20_000; new Set(sent).size < written.length && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 1_000)); // both servers poll every 250 ms: room for a second send
+      expect(new Set(sent).size).toBe(written.length);
+      expect(sent).toHaveLength(written.length);
+
+      // The server sending the subscription is killed: the other takes over at once, as the
+      // lease's holder is gone, instead of waiting for the lease to run out.
+      const file = new Database(join(dataDir, 'reclaim.sqlite'), { readonly: true });
+      const holder = file.prepare('SELECT pid FROM webhook_senders').pluck().get();
+      file.close();
+      const sending = servers.findIndex((server) => server.process.pid === holder);
+      expect(sending).toBeGreaterThanOrEqual(0);
+      await servers[sending]!.stop('SIGKILL');
+      const survivor = client(servers[1 - sending]!.url);
+      await survivor('POST', '/v1/tickets', { body: { username: 'after-kill', contactEmail: 's@example.org', reason: 'lost-email', explanation: 'x' } });
+      for (const until = Date.now() + 10_000; new Set(sent).size <= written.length && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
+      expect(new Set(sent).size).toBe(written.length + 1);
     } finally {
       await Promise.all(servers.map((server) => server.stop()));
       servers[0]!.cleanUp();
+      await new Promise((resolve) => receiver.close(resolve));
     }
   }, 60000);
 });

@@ -13,6 +13,21 @@ export interface DeliveryAttempt {
   manual: boolean;
 }
 
+/** One dispatcher, in one process. */
+export interface Sender {
+  id: string;
+  pid: number;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0); // signal 0 only asks whether the process exists
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /**
  * A subscription's progress (its checkpoint and retry schedule) and its delivery log, in
  * SQLite, so that deliveries resume where they were after a restart.
@@ -29,7 +44,38 @@ export class DeliveryLog {
         manual INTEGER NOT NULL, at TEXT NOT NULL);
       CREATE INDEX IF NOT EXISTS webhook_deliveries_by_hook ON webhook_deliveries (webhook_id, id);
       CREATE TABLE IF NOT EXISTS webhook_redeliveries (webhook_id TEXT NOT NULL, position INTEGER NOT NULL, PRIMARY KEY (webhook_id, position));
+      CREATE TABLE IF NOT EXISTS webhook_senders (
+        webhook_id TEXT PRIMARY KEY, sender TEXT NOT NULL, pid INTEGER NOT NULL, expires_at INTEGER NOT NULL);
     `);
+  }
+
+  /**
+   * Takes or renews the right to send a subscription's events until `now + leaseMs`, so that
+   * processes sharing this file never send one subscription at once (each would send every
+   * event). Answers false while another sender holds it: one whose lease has not run out and
+   * whose process is still alive (the file is shared on one machine only, so its pid tells).
+   */
+  claimSender(webhookId: string, sender: Sender, now: number, leaseMs: number): boolean {
+    return this.db
+      .transaction(() => {
+        const holder = prepared(this.db, 'SELECT sender, pid, expires_at FROM webhook_senders WHERE webhook_id = ?').get(webhookId) as
+          | { sender: string; pid: number; expires_at: number }
+          | undefined;
+        if (holder && holder.sender !== sender.id && holder.expires_at > now && processAlive(holder.pid)) return false;
+        prepared(this.db, 'INSERT OR REPLACE INTO webhook_senders (webhook_id, sender, pid, expires_at) VALUES (?, ?, ?, ?)').run(
+          webhookId,
+          sender.id,
+          sender.pid,
+          now + leaseMs,
+        );
+        return true;
+      })
+      .immediate();
+  }
+
+  /** Lets another process take over at once (on shutdown). */
+  releaseSender(webhookId: string, sender: Sender): void {
+    prepared(this.db, 'DELETE FROM webhook_senders WHERE webhook_id = ? AND sender = ?').run(webhookId, sender.id);
   }
 
   progress(webhookId: string, startAfter: bigint): { position: bigint; attempts: number; nextAttemptAt: number; failingSince: number | null } {

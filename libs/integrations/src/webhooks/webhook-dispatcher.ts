@@ -4,7 +4,7 @@ import type { SecretBox } from '@reclaim/credentials';
 import type { EventStore, RecordedEvent } from '@reclaim/event-store';
 import { randomUUID } from 'node:crypto';
 import { internalTypesFor, toCloudEvent } from '../cloud-events';
-import type { DeliveryLog } from './delivery-log';
+import type { DeliveryLog, Sender } from './delivery-log';
 import { signDelivery } from './standard-webhooks';
 import { SetWebhookEnabledCommand } from './webhook.commands';
 import { retryDelay, type WebhookSettings } from './webhook-settings';
@@ -19,11 +19,15 @@ const BATCH = 100;
  * log order (so in order per ticket), at least once: the checkpoint moves only after a 2xx. A
  * failed delivery is retried after an exponential, jittered delay; the schedule is stored, so a
  * restart resumes it. A subscription that keeps failing for `disableAfterMs` is disabled.
+ * Processes sharing the file take turns per subscription: each send happens under a lease.
  */
 export class WebhookDispatcher {
   private timer?: NodeJS.Timeout;
   private readonly busy = new Map<string, Promise<void>>();
   private stopped = false;
+  private readonly sender: Sender = { id: randomUUID(), pid: process.pid };
+  /** When this dispatcher's lease on each subscription it sends runs out. */
+  private readonly leases = new Map<string, number>();
 
   constructor(
     private readonly store: EventStore,
@@ -44,6 +48,25 @@ export class WebhookDispatcher {
     this.stopped = true;
     clearInterval(this.timer);
     await Promise.all(this.busy.values());
+    for (const webhookId of this.leases.keys()) this.log.releaseSender(webhookId, this.sender);
+    this.leases.clear();
+  }
+
+  /**
+   * A lease outlasts a delivery (bounded by the timeout) with room to spare, and is renewed
+   * before a send once half of it is spent; so a sender never loses it while sending, and a
+   * process that hangs gives the subscription up after `3 × timeoutMs`.
+   */
+  private holdsLease(webhookId: string): boolean {
+    const leaseMs = 3 * this.settings.timeoutMs;
+    const now = Date.now();
+    if ((this.leases.get(webhookId) ?? 0) - now > leaseMs / 2) return true;
+    if (!this.log.claimSender(webhookId, this.sender, now, leaseMs)) {
+      this.leases.delete(webhookId);
+      return false;
+    }
+    this.leases.set(webhookId, now + leaseMs);
+    return true;
   }
 
   /** Gives every enabled subscription that is not already sending a turn. */
@@ -58,12 +81,13 @@ export class WebhookDispatcher {
   }
 
   private async turn(webhook: WebhookRow): Promise<void> {
+    if (!this.holdsLease(webhook.webhookId)) return;
     await this.manualRedelivery(webhook);
     for (let sent = 0; sent < BATCH && !this.stopped; sent++) {
       const progress = this.log.progress(webhook.webhookId, webhook.createdPosition);
       if (Date.now() < progress.nextAttemptAt) return;
       const next = await this.nextEvent(webhook, progress.position);
-      if (!next) return;
+      if (!next || !this.holdsLease(webhook.webhookId)) return;
       const outcome = await this.send(webhook, next, progress.attempts + 1, false);
       if (outcome.ok) {
         this.log.record(outcome.attempt, { position: next.position, attempts: 0, nextAttemptAt: 0, failingSince: null });

@@ -1,0 +1,53 @@
+import { openDatabase } from '@reclaim/event-store';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DeliveryLog, type Sender } from './delivery-log';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'reclaim-delivery-log-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Two delivery logs on one file, as two processes sharing it have. */
+function twoProcesses(name: string) {
+  const file = join(dir, `${name}.sqlite`);
+  const [first, second] = [openDatabase(file), openDatabase(file)];
+  return { a: new DeliveryLog(first), b: new DeliveryLog(second), close: () => [first, second].forEach((db) => db.close()) };
+}
+
+const alive = (id: string): Sender => ({ id, pid: process.pid });
+const LEASE = 30_000;
+
+describe('webhook senders', () => {
+  it('lets one sender at a time send a subscription, until its lease runs out', () => {
+    const { a, b, close } = twoProcesses('lease');
+    const now = 1_000_000;
+    expect(a.claimSender('hook', alive('a'), now, LEASE)).toBe(true);
+    expect(b.claimSender('hook', alive('b'), now + 1, LEASE)).toBe(false);
+    expect(b.claimSender('other-hook', alive('b'), now + 1, LEASE)).toBe(true);
+    expect(a.claimSender('hook', alive('a'), now + 20_000, LEASE)).toBe(true); // renewed to now + 50 s
+    expect(b.claimSender('hook', alive('b'), now + 40_000, LEASE)).toBe(false);
+    expect(b.claimSender('hook', alive('b'), now + 50_000, LEASE)).toBe(true);
+    expect(a.claimSender('hook', alive('a'), now + 50_001, LEASE)).toBe(false);
+    close();
+  });
+
+  it('gives way at once when the holder releases it, or when its process has ended', () => {
+    const { a, b, close } = twoProcesses('gone');
+    const now = 1_000_000;
+    expect(a.claimSender('hook', alive('a'), now, LEASE)).toBe(true);
+    b.releaseSender('hook', alive('b')); // only the holder's release counts
+    expect(b.claimSender('hook', alive('b'), now, LEASE)).toBe(false);
+    a.releaseSender('hook', alive('a'));
+    expect(b.claimSender('hook', alive('b'), now, LEASE)).toBe(true);
+
+    const ended = spawnSync(process.execPath, ['-e', '']);
+    expect(ended.status).toBe(0);
+    expect(a.claimSender('killed-hook', { id: 'killed', pid: ended.pid! }, now, LEASE)).toBe(true);
+    expect(b.claimSender('killed-hook', alive('b'), now + 1, LEASE)).toBe(true);
+    close();
+  });
+});
