@@ -6,14 +6,6 @@ import { dirname } from 'node:path';
 const BUSY_TIMEOUT_MS = 10_000;
 
 /**
- * Page size of a new file (an existing file keeps its own). A commit writes every page it
- * changed to the WAL and syncs it, and an append changes about five: with 2 KiB pages instead of
- * SQLite's 4 KiB an append's commit took ~10% less time here (see docs/performance.md), while a
- * larger page made it slower.
- */
-const PAGE_SIZE = 2048;
-
-/**
  * Opens (and creates, with its directory, if new) a SQLite file in WAL mode with FULL sync: an
  * acknowledged commit is on disk even if the machine, not just the process, dies.
  */
@@ -21,7 +13,6 @@ export function openDatabase(file: string): Database.Database {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
   try {
-    db.pragma(`page_size = ${PAGE_SIZE}`); // takes effect only while the file is still empty
     enterWalMode(db);
     db.pragma('synchronous = FULL');
   } catch (error) {
