@@ -3,16 +3,9 @@ import { EventSource } from 'eventsource';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
-import { ADMIN_TOKEN, client, createStaff, startServer, type Call, type RunningServer } from '../support/server';
+import { ADMIN_TOKEN, client, createStaff, startServer, waitFor, type Call, type RunningServer } from '../support/server';
 
 const FAST_RETRIES = { RECLAIM_WEBHOOK_ALLOW_LOCAL: 'true', RECLAIM_WEBHOOK_RETRY_BASE: '50ms', RECLAIM_WEBHOOK_RETRY_MAX: '300ms' };
-const waitFor = async (check: () => boolean | Promise<boolean>, timeoutMs = 20000) => {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
 
 /** A webhook receiver of our own: it fails every other request, and records what it accepts. */
 class Receiver {

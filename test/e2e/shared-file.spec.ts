@@ -4,7 +4,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ADMIN_TOKEN, client, createStaff, startServer, type RunningServer } from '../support/server';
+import { ADMIN_TOKEN, client, createStaff, startServer, waitFor, type RunningServer } from '../support/server';
 
 // docs/operations.md: several processes on one machine may share the embedded store's file.
 describe('two servers on one data folder', () => {
@@ -44,7 +44,7 @@ describe('two servers on one data folder', () => {
         expect(queue.body.items.map((item: { ticketId: string }) => item.ticketId)).toEqual(written.map((w) => w.ticketId));
       }
 
-      for (const until = Date.now() + 20_000; new Set(sent).size < written.length && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
+      await waitFor(() => new Set(sent).size === written.length);
       await new Promise((r) => setTimeout(r, 1_000)); // both servers poll every 250 ms: room for a second send
       expect(new Set(sent).size).toBe(written.length);
       expect(sent).toHaveLength(written.length);
@@ -59,8 +59,8 @@ describe('two servers on one data folder', () => {
       await servers[sending]!.stop('SIGKILL');
       const survivor = client(servers[1 - sending]!.url);
       await survivor('POST', '/v1/tickets', { body: { username: 'after-kill', contactEmail: 's@example.org', reason: 'lost-email', explanation: 'x' } });
-      for (const until = Date.now() + 10_000; new Set(sent).size <= written.length && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
-      expect(new Set(sent).size).toBe(written.length + 1);
+      // Well before the lease (3 × the 10 s delivery timeout) would run out.
+      await waitFor(() => new Set(sent).size === written.length + 1, 10_000);
     } finally {
       await Promise.all(servers.map((server) => server.stop()));
       servers[0]!.cleanUp();

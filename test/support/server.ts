@@ -104,3 +104,12 @@ export type Call = ReturnType<typeof client>;
 export async function createStaff(call: Call, role: string, name = role): Promise<string> {
   return (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name, role } })).body.token as string;
 }
+
+/** Polls `check` every 50 ms until it holds; throws after `timeoutMs`. */
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 20000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
