@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+
+const KEY = /^[0-9a-fA-F]{64}$/;
 
 /**
  * The key that seals secrets the engine must read back (TOTP secrets, stored idempotent
@@ -9,13 +11,48 @@ import { join } from 'node:path';
  */
 export function loadSecretKey(dataDir: string, fromEnv?: string): Buffer {
   if (fromEnv) {
-    if (!/^[0-9a-fA-F]{64}$/.test(fromEnv)) throw new Error('RECLAIM_SECRET_KEY must be 64 hex characters (32 bytes)');
+    if (!KEY.test(fromEnv)) throw new Error('RECLAIM_SECRET_KEY must be 64 hex characters (32 bytes)');
     return Buffer.from(fromEnv, 'hex');
   }
   const file = join(dataDir, 'secret.key');
-  if (!existsSync(file)) {
-    mkdirSync(dataDir, { recursive: true });
-    writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' });
+  if (!existsSync(file)) createKeyFile(dataDir, file);
+  const key = readFileSync(file, 'utf8').trim();
+  // A wrong key would seal new secrets that no later start could open.
+  if (!KEY.test(key)) throw new Error(`${file} must hold 64 hex characters (32 bytes); restore it from a backup`);
+  return Buffer.from(key, 'hex');
+}
+
+/**
+ * Processes starting together on a new data folder each try to make the key, and all must end
+ * up with the same one, never reading a half-written file. So each writes a whole key to a file
+ * of its own, syncs it, and hard-links it into place: the link fails if another was first, and
+ * that one's key is used.
+ */
+function createKeyFile(dataDir: string, file: string): void {
+  mkdirSync(dataDir, { recursive: true });
+  const own = `${file}.${process.pid}.new`;
+  const fd = openSync(own, 'w', 0o600);
+  try {
+    writeSync(fd, randomBytes(32).toString('hex'));
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
-  return Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');
+  try {
+    linkSync(own, file);
+    syncDirectory(dataDir); // the key's name, too, must survive a power cut
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    rmSync(own, { force: true });
+  }
+}
+
+function syncDirectory(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
