@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -8,88 +8,99 @@ import { ADMIN_TOKEN, client, createStaff, startServer, type RunningServer } fro
 
 const ENV = { RECLAIM_WEBHOOK_ALLOW_LOCAL: 'true', RECLAIM_WEBHOOK_RETRY_BASE: '50ms', RECLAIM_WEBHOOK_RETRY_MAX: '200ms' };
 
-describe('the server killed with SIGKILL under load, again and again', () => {
-  it('keeps every acknowledged command, read models equal a rebuild, webhooks resume', async () => {
-    const received = new Set<string>();
-    const receiver: Server = createServer((request, response) => {
-      let body = '';
-      request.on('data', (c) => (body += c));
-      request.on('end', () => {
-        received.add(JSON.parse(body).subject + ' ' + JSON.parse(body).type);
-        response.writeHead(204).end();
-      });
+/**
+ * `count` servers on one data folder, under load from six clients, with one of them (in turn)
+ * killed with SIGKILL at a random moment and started again, round after round.
+ */
+async function crashRounds(count: number): Promise<void> {
+  const received = new Set<string>();
+  const receiver: Server = createServer((request, response) => {
+    let body = '';
+    request.on('data', (c) => (body += c));
+    request.on('end', () => {
+      received.add(JSON.parse(body).subject + ' ' + JSON.parse(body).type);
+      response.writeHead(204).end();
     });
-    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/`;
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/`;
 
-    let server: RunningServer = await startServer(ENV);
-    const dataDir = server.dataDir;
-    let call = client(server.url);
-    const agent = await createStaff(call, 'agent', 'Ada');
-    await call('POST', '/v1/webhooks', { token: ADMIN_TOKEN, body: { url: hookUrl, types: ['recovery.ticket.submitted.v1'] } });
-    const acknowledged: Array<{ ticketId: string; revision?: string; position: string; type: string }> = [];
+  const first = await startServer(ENV);
+  const dataDir = first.dataDir;
+  const servers: RunningServer[] = [first, ...(await Promise.all(Array.from({ length: count - 1 }, () => startServer(ENV, dataDir))))];
+  let calls = servers.map((server) => client(server.url));
+  const agent = await createStaff(calls[0]!, 'agent', 'Ada');
+  await calls[0]!('POST', '/v1/webhooks', { token: ADMIN_TOKEN, body: { url: hookUrl, types: ['recovery.ticket.submitted.v1'] } });
+  const acknowledged: Array<{ ticketId: string; revision?: string; position: string; type: string }> = [];
 
-    try {
-      for (let round = 0; round < 4; round++) {
-        let stop = false;
-        const workers = Array.from({ length: 6 }, async (_, w) => {
-          for (let i = 0; !stop; i++) {
-            try {
-              const submitted = await call('POST', '/v1/tickets', { body: { username: `crash${round}-${w}-${i}`, contactEmail: 'c@example.org', reason: 'lost-email', explanation: 'x' } });
-              if (submitted.status !== 201) continue;
-              acknowledged.push({ ticketId: submitted.body.ticketId, position: submitted.body.position, type: 'TicketSubmitted' });
-              const noted = await call('POST', `/v1/tickets/${submitted.body.ticketId}/notes`, { token: agent, body: { body: `n${i}` } });
-              if (noted.status === 200) acknowledged.push({ ticketId: submitted.body.ticketId, revision: noted.body.revision, position: noted.body.position, type: 'NoteAdded' });
-            } catch {
-              return; // the server went away mid-request: that answer was never acknowledged
-            }
+  try {
+    for (let round = 0; round < 4; round++) {
+      let stop = false;
+      const workers = Array.from({ length: 6 }, async (_, w) => {
+        // With several servers, a ticket is submitted through one and noted through the next.
+        const [submit, note] = [calls[w % count]!, calls[(w + 1) % count]!];
+        for (let i = 0; !stop; i++) {
+          try {
+            const submitted = await submit('POST', '/v1/tickets', { body: { username: `crash${round}-${w}-${i}`, contactEmail: 'c@example.org', reason: 'lost-email', explanation: 'x' } });
+            if (submitted.status !== 201) continue;
+            acknowledged.push({ ticketId: submitted.body.ticketId, position: submitted.body.position, type: 'TicketSubmitted' });
+            const noted = await note('POST', `/v1/tickets/${submitted.body.ticketId}/notes`, { token: agent, body: { body: `n${i}` } });
+            if (noted.status === 200) acknowledged.push({ ticketId: submitted.body.ticketId, revision: noted.body.revision, position: noted.body.position, type: 'NoteAdded' });
+          } catch {
+            return; // a server went away mid-request: that answer was never acknowledged
           }
-        });
-        await new Promise((r) => setTimeout(r, 300 + Math.random() * 700));
-        await server.stop('SIGKILL');
-        stop = true;
-        await Promise.all(workers);
-        server = await startServer(ENV, dataDir);
-        call = client(server.url);
-      }
-      expect(acknowledged.length).toBeGreaterThan(20);
-
-      // Every acknowledged command is in the log, at the position its answer named.
-      const db = new Database(join(dataDir, 'reclaim.sqlite'), { readonly: true });
-      const at = db.prepare('SELECT stream_name AS stream, type FROM events WHERE position = ?');
-      for (const ack of acknowledged) {
-        const row = at.get(Number(ack.position)) as { stream: string; type: string } | undefined;
-        expect(row).toEqual({ stream: `ticket-${ack.ticketId}`, type: ack.type === 'TicketSubmitted' ? expect.any(String) : 'NoteAdded' });
-      }
-      db.close();
-
-      // Webhooks resume: every acknowledged ticket's submission reaches the receiver.
-      const tickets = [...new Set(acknowledged.map((a) => a.ticketId))];
-      const deadline = Date.now() + 30000;
-      while (!tickets.every((t) => received.has(`${t} recovery.ticket.submitted.v1`)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      expect(tickets.filter((t) => !received.has(`${t} recovery.ticket.submitted.v1`))).toEqual([]);
-
-      // Read models equal a rebuild from the log.
-      const head = (await call('GET', '/health')).body.head as string;
-      expect((await call('GET', `/health?minPosition=${head}`)).status).toBe(200);
-      await server.stop();
-      const copyDir = join(dataDir, 'rebuilt');
-      require('node:fs').mkdirSync(copyDir);
-      copyFileSync(join(dataDir, 'reclaim.sqlite'), join(copyDir, 'reclaim.sqlite'));
-      const quiet = { out: () => undefined, err: () => undefined };
-      expect(await runCli(['rebuild'], { ...quiet, env: { RECLAIM_DATA_DIR: copyDir } })).toBe(0);
-      const dump = (file: string) => {
-        const d = new Database(file, { readonly: true });
-        const tables = Object.fromEntries(['ticket_views', 'ticket_timers', 'staff', 'accounts', 'webhooks'].map((t) => [t, d.prepare(`SELECT * FROM ${t} ORDER BY 1, 2`).all()]));
-        d.close();
-        return tables;
-      };
-      expect(dump(join(copyDir, 'reclaim.sqlite'))).toEqual(dump(join(dataDir, 'reclaim.sqlite')));
-      expect(await runCli(['verify'], { ...quiet, env: { RECLAIM_DATA_DIR: dataDir } })).toBe(0);
-    } finally {
-      await server.stop();
-      server.cleanUp();
-      await new Promise((resolve) => receiver.close(resolve));
+        }
+      });
+      await new Promise((r) => setTimeout(r, 300 + Math.random() * 700));
+      const killed = round % count;
+      await servers[killed]!.stop('SIGKILL');
+      stop = true;
+      await Promise.all(workers);
+      servers[killed] = await startServer(ENV, dataDir);
+      calls = servers.map((server) => client(server.url));
     }
-  }, 180000);
+    expect(acknowledged.length).toBeGreaterThan(20);
+
+    // Every acknowledged command is in the log, at the position its answer named.
+    const db = new Database(join(dataDir, 'reclaim.sqlite'), { readonly: true });
+    const at = db.prepare('SELECT stream_name AS stream, type FROM events WHERE position = ?');
+    for (const ack of acknowledged) {
+      const row = at.get(Number(ack.position)) as { stream: string; type: string } | undefined;
+      expect(row).toEqual({ stream: `ticket-${ack.ticketId}`, type: ack.type === 'TicketSubmitted' ? expect.any(String) : 'NoteAdded' });
+    }
+    db.close();
+
+    // Webhooks resume: every acknowledged ticket's submission reaches the receiver.
+    const tickets = [...new Set(acknowledged.map((a) => a.ticketId))];
+    const deadline = Date.now() + 30000;
+    while (!tickets.every((t) => received.has(`${t} recovery.ticket.submitted.v1`)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(tickets.filter((t) => !received.has(`${t} recovery.ticket.submitted.v1`))).toEqual([]);
+
+    // Read models equal a rebuild from the log.
+    const head = (await calls[0]!('GET', '/health')).body.head as string;
+    expect((await calls[0]!('GET', `/health?minPosition=${head}`)).status).toBe(200);
+    await Promise.all(servers.map((server) => server.stop()));
+    const copyDir = join(dataDir, 'rebuilt');
+    mkdirSync(copyDir);
+    copyFileSync(join(dataDir, 'reclaim.sqlite'), join(copyDir, 'reclaim.sqlite'));
+    const quiet = { out: () => undefined, err: () => undefined };
+    expect(await runCli(['rebuild'], { ...quiet, env: { RECLAIM_DATA_DIR: copyDir } })).toBe(0);
+    const dump = (file: string) => {
+      const d = new Database(file, { readonly: true });
+      const tables = Object.fromEntries(['ticket_views', 'ticket_timers', 'staff', 'accounts', 'webhooks'].map((t) => [t, d.prepare(`SELECT * FROM ${t} ORDER BY 1, 2`).all()]));
+      d.close();
+      return tables;
+    };
+    expect(dump(join(copyDir, 'reclaim.sqlite'))).toEqual(dump(join(dataDir, 'reclaim.sqlite')));
+    expect(await runCli(['verify'], { ...quiet, env: { RECLAIM_DATA_DIR: dataDir } })).toBe(0);
+  } finally {
+    await Promise.all(servers.map((server) => server.stop()));
+    first.cleanUp();
+    await new Promise((resolve) => receiver.close(resolve));
+  }
+}
+
+describe('the server killed with SIGKILL under load, again and again', () => {
+  it('keeps every acknowledged command, read models equal a rebuild, webhooks resume', () => crashRounds(1), 180000);
+  it('also with two servers sharing the data folder, one of them killed each time', () => crashRounds(2), 180000);
 });
