@@ -50,11 +50,10 @@ function print(f: Figure): void {
   process.stdout.write(`${f.name}: ${f.value}${f.baseline ? `  | baseline ${f.baseline}` : ''}${ratio}\n`);
 }
 
-// Exit explicitly: load-tool sockets and timers left by a benchmark must not keep the run open.
 main().then(
-  () => process.exit(0), // not a skipped test: a deliberate exit, see the comment above
+  () => process.exit(0), // not a skipped test: ends the bench run, which load-tool sockets would keep open
   (error) => {
     console.error(error);
-    process.exit(1); // not a skipped test: a deliberate exit, see the comment above
+    process.exit(1); // not a skipped test: ends a failed bench run with a failure code
   },
 );

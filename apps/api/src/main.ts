@@ -13,6 +13,5 @@ async function main(): Promise<void> {
 
 main().catch((error) => {
   console.error(error instanceof Error ? error.message : error);
-  // Exit now with a failure code: a half-started app may hold handles that keep Node alive.
-  process.exit(1); // not a skipped test: a deliberate exit, see the line above
+  process.exit(1); // not a skipped test: ends a server that failed to start, whose open handles would keep Node running
 });

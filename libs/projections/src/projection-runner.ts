@@ -121,10 +121,7 @@ export class ProjectionRunner {
   async catchUp(onProgress?: (position: bigint, head: bigint) => void): Promise<void> {
     const head = await this.store.headPosition();
     while (this.position() < head) {
-      const after = this.position();
-      const page = await this.store.readAll({ fromPosition: after + 1n, maxCount: this.pageSize });
-      if (page.length === 0) break;
-      this.applyPage(after, page);
+      if (!(await this.applyNextPage())) break;
       onProgress?.(this.position(), head);
     }
   }
@@ -138,21 +135,13 @@ export class ProjectionRunner {
     while (!state.stopped) {
       try {
         // Catch up page by page until a page comes back empty...
-        const after = this.position();
-        const page = await this.store.readAll({ fromPosition: after + 1n, maxCount: this.pageSize });
-        if (page.length > 0) {
-          this.applyPage(after, page);
-          continue;
-        }
+        if (await this.applyNextPage()) continue;
         // ...then follow the log live. An arriving event is only a wake-up: everything after the
         // checkpoint is read as one page, so a burst of events costs one transaction.
         state.subscription = this.store.subscribeToAll({ fromPosition: this.position() });
         for await (const event of state.subscription) {
           if (state.stopped) break;
-          const after = this.position();
-          if (event.position <= after) continue;
-          const burst = await this.store.readAll({ fromPosition: after + 1n, maxCount: this.pageSize });
-          if (burst.length) this.applyPage(after, burst);
+          if (event.position > this.position()) await this.applyNextPage();
         }
       } catch (error) {
         if (state.stopped || !this.db.open) return;
@@ -161,6 +150,14 @@ export class ProjectionRunner {
         await new Promise((r) => setTimeout(r, 1000));
       }
     }
+  }
+
+  /** Reads the page after the read models' position and applies it; false when there was none. */
+  private async applyNextPage(): Promise<boolean> {
+    const after = this.position();
+    const page = await this.store.readAll({ fromPosition: after + 1n, maxCount: this.pageSize });
+    if (page.length) this.applyPage(after, page);
+    return page.length > 0;
   }
 
   /**
