@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ADMIN_TOKEN, client, createStaff, startServer, type Call, type RunningServer } from '../support/server';
 
 let server: RunningServer;
@@ -175,6 +177,47 @@ describe('operations', () => {
     for (const secret of [...integratorCodes, totp, submitted.body.accessToken, agent, integrator, ADMIN_TOKEN]) expect(all).not.toContain(secret);
     expect(all).not.toContain('l@example.org');
   });
+});
+
+describe('secrets at rest', () => {
+  it('no file in the data folder holds a code, a TOTP secret, a token or a webhook secret in plain form', async () => {
+    const own = await startServer({ RECLAIM_WEBHOOK_ALLOW_LOCAL: 'true' });
+    try {
+      const ownCall = client(own.url);
+      const integratorToken = await createStaff(ownCall, 'integrator', 'Platform');
+      // Each secret is handed out once; with an Idempotency-Key the answer is also kept for replay.
+      const once = async (path: string, token: string, body: unknown = undefined) => {
+        const answer = await ownCall('POST', path, { token, body, headers: { 'idempotency-key': `rest-${path}` } });
+        expect(answer.status).toBe(201);
+        return answer.body;
+      };
+      await ownCall('PUT', '/v1/accounts/rest', { token: integratorToken, body: { primaryEmail: 'r@example.org', emails: [], packages: [] } });
+      const { codes } = await once('/v1/accounts/rest/recovery-codes', integratorToken);
+      const { secret: totpSecret } = await once('/v1/accounts/rest/totp', integratorToken);
+      const { token: staffToken } = await once('/v1/staff', ADMIN_TOKEN, { name: 'Rest', role: 'agent' });
+      const { secret: webhookSecret } = await once('/v1/webhooks', integratorToken, { url: 'http://127.0.0.1:9/unreachable' });
+      const { accessToken } = await once('/v1/tickets', '', { ...ticket('rest'), recoveryCode: codes[0] });
+      const secrets: string[] = [...codes, totpSecret, staffToken, webhookSecret, accessToken, integratorToken, ADMIN_TOKEN];
+      for (const secret of secrets) expect(secret).toMatch(/^\S{16,}$/);
+
+      // While running, the newest pages are in the WAL; after a clean stop, in the database.
+      // Every file but the key file, which holds the key that seals secrets.
+      const scan = () => {
+        const files = readdirSync(own.dataDir).filter((name) => name !== 'secret.key');
+        expect(files).toContain('reclaim.sqlite');
+        for (const name of files) {
+          const bytes = readFileSync(join(own.dataDir, name));
+          for (const secret of secrets) expect({ file: name, holds: bytes.includes(secret) }).toEqual({ file: name, holds: false });
+        }
+      };
+      scan();
+      await own.stop();
+      scan();
+    } finally {
+      await own.stop();
+      own.cleanUp();
+    }
+  }, 60000);
 });
 
 describe('limits per client address', () => {
