@@ -69,6 +69,10 @@ describe('stories, end to end over HTTP', () => {
     const claimed = await call('POST', `/v1/tickets/${ticketId}/assign`, { token: agent });
     expect(claimed.status).toBe(200);
     expect(claimed.body).toMatchObject({ ticketId, state: 'submitted', revision: '1' });
+    // Claiming it again changes nothing and answers where the ticket stands.
+    const again = await call('POST', `/v1/tickets/${ticketId}/assign`, { token: agent });
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual(claimed.body);
     const asked = await call('POST', `/v1/tickets/${ticketId}/request-info`, { token: agent, body: { question: 'Which packages do you maintain?' } });
     expect(asked.body.state).toBe('awaiting-info');
     await call('POST', `/v1/tickets/${ticketId}/notes`, { token: agent, body: { body: 'internal only: check the package list' } });

@@ -42,8 +42,15 @@ export async function createApp(config: AppConfig, logger: LoggerService = new C
       }));
     }
   });
-  fastify.addHook('preValidation', async (request) => {
-    if (request.body && typeof request.body === 'object') request.body = trimStrings(request.body);
+  // Every body is one JSON object: an array or a bare value is refused as a whole, not field by
+  // field (an array's items would otherwise be reported as unknown fields "0", "1", ...).
+  fastify.addHook('preValidation', async (request, reply) => {
+    const body = request.body;
+    if (body === undefined || body === null) return;
+    if (typeof body !== 'object' || Array.isArray(body)) {
+      return sendProblem(reply, problem(400, 'The body must be a JSON object.', { errors: [{ field: 'body', message: 'must be a JSON object' }] }));
+    }
+    request.body = trimStrings(body);
   });
   const shutdown = app.get(ShutdownFlag);
   fastify.addHook('onSend', async (request, reply) => {

@@ -121,6 +121,15 @@ describe('ticket decider: staff and requester commands', () => {
     refused(verified, { type: 'AssignTicket', assignee: 'agent-2', by: agent });
   });
 
+  it('records nothing when the ticket is assigned to the one who already holds it', () => {
+    const held = given(submitted(), { type: 'TicketAssigned', data: { assignee: 'agent-1', assignedBy: 'agent-1' } });
+    expect(when(held, { type: 'AssignTicket', assignee: 'agent-1', by: agent })).toEqual([]);
+    expect(when(held, { type: 'AssignTicket', assignee: 'agent-1', by: supervisor })).toEqual([]);
+    expect(types(when(held, { type: 'AssignTicket', assignee: 'agent-2', by: agent }))).toEqual(['TicketAssigned']);
+    const closed = evolveTicket(held, { type: 'TicketRejected', data: { reason: 'other', note: '', rejectedBy: { kind: 'staff', id: 'agent-1' } } });
+    refused(closed, { type: 'AssignTicket', assignee: 'agent-1', by: agent });
+  });
+
   it('asks a question: submitted → awaiting-info, one question at a time', () => {
     const events = when(open, { type: 'RequestInfo', question: 'which phone?', by: agent });
     expect(then(open, events)).toBe('awaiting-info');
@@ -171,6 +180,12 @@ describe('ticket decider: staff and requester commands', () => {
     expect(types(when(once, { type: 'VerifyTicket', evidence: [], note: '', by: admin }))).toEqual(['TicketVerified']);
     const bySupervisor = given(submitted({ critical: true }), { type: 'ApprovalRecorded', data: { approver: 'super-1', role: 'supervisor', evidence: [], note: '' } });
     refused(bySupervisor, { type: 'VerifyTicket', evidence: [], note: '', by: supervisor });
+    // Once verified, a further approval is refused because the ticket is closed, not for want of
+    // a second approver.
+    const done = when(once, { type: 'VerifyTicket', evidence: [], note: '', by: supervisor }).reduce((s, e) => evolveTicket(s, e), once);
+    const late = refused(done, { type: 'VerifyTicket', evidence: [], note: '', by: admin });
+    expect(late.state).toBe('verified');
+    expect(late.message).not.toMatch(/second approval/);
   });
 
   it('rejects with a contract reason only', () => {

@@ -23,6 +23,8 @@ export interface TicketState {
   contactEmail?: string;
   requesterTokenHash?: string;
   priority: 'normal' | 'high';
+  /** The staff id the ticket is assigned to, if any. */
+  assignee?: string;
   /** The SLA clock runs while the ticket waits for staff: time used so far, and since when it runs. */
   sla: { usedMs: number; runningSince?: string };
   /** When the open question was asked, while awaiting info. */
@@ -171,6 +173,7 @@ export function evolveTicket(state: TicketState, stored: FoldableEvent): TicketS
   const machineEvent = machineEventFor(event);
   if (machineEvent) next.snapshot = machineStep(state.snapshot, machineEvent);
   if (event.type === 'TicketPrioritised') next.priority = event.data.priority;
+  if (event.type === 'TicketAssigned') next.assignee = event.data.assignee;
 
   // The SLA clock runs exactly while the ticket is submitted.
   const wasRunning = state.snapshot.value === 'submitted';
@@ -277,13 +280,16 @@ export function decideTicket(command: TicketCommand, state: TicketState, { now, 
     }
     case 'AssignTicket':
       require({ type: 'ASSIGN' });
+      // Claiming a ticket one already holds changes nothing, so it records nothing: no second
+      // "assigned" for the history, the feed and the webhooks.
+      if (state.assignee === command.assignee) return [];
       return [{ type: 'TicketAssigned', data: { assignee: command.assignee, assignedBy: command.by.id } }];
     case 'RequestInfo':
       require({ type: 'REQUEST_INFO' }, current === 'awaiting-info' ? 'a question is already open' : undefined);
       return [{ type: 'InfoRequested', data: { question: command.question, requestedBy: command.by.id } }];
     case 'VerifyTicket': {
       const approve = { type: 'APPROVE', approver: command.by.id, role: machineRole(command.by.role) } as const;
-      const first = snapshot.context.firstApprover;
+      const first = snapshot.status === 'active' ? snapshot.context.firstApprover : undefined;
       require(approve, first ? `a critical account needs a second approval, by a supervisor other than ${first}` : undefined);
       const next = machineStep(snapshot, approve);
       const { evidence, note, by } = command;
