@@ -51,6 +51,17 @@ describe('bad input gets a 4xx problem naming the field, and changes nothing', (
     expect(await head()).toBe(before);
   });
 
+  it('says plainly what is wrong with a body that cannot be read', async () => {
+    const json = { 'content-type': 'application/json' };
+    const tooLarge = await call('POST', '/v1/tickets', { body: { ...ticket('a'), explanation: 'x'.repeat(70 * 1024) } });
+    expect(tooLarge.body.detail).toBe('The body is larger than 64 KiB.');
+    const notJson = await call('POST', '/v1/tickets', { raw: '{"username": ', headers: json });
+    expect(notJson.body.detail).toBe('The body is not valid JSON.');
+    const empty = await call('POST', '/v1/tickets', { raw: '', headers: json });
+    expect(empty.status).toBe(400);
+    expect(empty.body).toMatchObject({ detail: 'The body is empty; send a JSON object.', errors: [{ field: 'body' }] });
+  });
+
   it('refuses bad staff input with the field named', async () => {
     const { ticketId } = (await call('POST', '/v1/tickets', { body: ticket('staffinput') })).body;
     const before = await head();

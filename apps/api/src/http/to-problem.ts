@@ -28,9 +28,10 @@ export function toProblem(error: unknown): { body: Problem; headers: Record<stri
   if (error instanceof EventStoreUnavailable) return { body: problem(503, 'The event store is not reachable; try again shortly.'), headers: { 'retry-after': '2' }, unexpected: true };
   if (error instanceof HttpException) {
     const status = error.getStatus();
-    const response = error.getResponse();
-    const message = typeof response === 'string' ? response : (response as { message?: unknown }).message;
-    const detail = Array.isArray(message) ? message.join('; ') : String(message ?? error.message);
+    // Nest wraps Fastify's body errors (too large, not JSON, empty) and keeps the original as
+    // the cause; its code gives a plainer message than Fastify's text.
+    const cause = error.cause as { code?: string } | undefined;
+    const detail = cause?.code?.startsWith('FST_ERR_CTP') ? fastifyDetail(cause) : httpExceptionDetail(error);
     // Errors about the body as a whole (not JSON, too large) name the body as the field.
     const aboutBody = status === 400 || status === 413 || status === 415;
     return plain(problem(status, detail, aboutBody ? { errors: [{ field: 'body', message: detail }] } : {}));
@@ -40,6 +41,12 @@ export function toProblem(error: unknown): { body: Problem; headers: Record<stri
     return plain(problem(fastify.statusCode, fastifyDetail(fastify)));
   }
   return { body: problem(500, 'Something went wrong on our side; it has been logged.'), headers: {}, unexpected: true };
+}
+
+function httpExceptionDetail(error: HttpException): string {
+  const response = error.getResponse();
+  const message = typeof response === 'string' ? response : (response as { message?: unknown }).message;
+  return Array.isArray(message) ? message.join('; ') : String(message ?? error.message);
 }
 
 function fastifyDetail(error: { code?: string; message?: string }): string {
