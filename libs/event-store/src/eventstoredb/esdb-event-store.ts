@@ -32,16 +32,23 @@ import type {
 
 /** How many times an append retries after another writer moved the stream between read and write. */
 const MAX_APPEND_ATTEMPTS = 10;
+/**
+ * How many of a stream's latest events an append reads to find its own ids (a retry). A retry
+ * follows its first try within moments, long before a thousand more events reach the stream.
+ * Reading whole streams instead would make every submission slower as tickets accumulate: the
+ * ticket-number counter gains an event per ticket.
+ */
+const RETRY_LOOKBACK = 1_000;
 const READ_ALL_PAGE = 500;
 
 /**
  * The EventStore port over an EventStoreDB server or cluster (gRPC, @eventstore/db-client).
  *
- * Every append reads the stream first and then writes with the exact revision it read. That gives
- * three things the server alone does not: the hash chain links to the real predecessor; id
- * de-duplication is durable (the server's own only remembers recent ids); and `any` and
- * `stream_exists` keep their meaning by retrying when another writer got in between.
- * Reclaim's streams (one ticket, one account) are short, so the read is cheap.
+ * Every append reads the stream's latest events first and then writes with the exact revision it
+ * read. That gives three things the server alone does not: the hash chain links to the real
+ * predecessor; id de-duplication is durable (the server's own only remembers recent ids, in
+ * memory); and `any` and `stream_exists` keep their meaning by retrying when another writer got
+ * in between.
  */
 export class EventStoreDbEventStore implements EventStore {
   readonly kind = 'eventstoredb' as const;
@@ -59,11 +66,11 @@ export class EventStoreDbEventStore implements EventStore {
     if (events.length === 0) throw new Error('appendToStream needs at least one event');
     const expected = options.expectedRevision ?? 'any';
     for (let attempt = 1; ; attempt++) {
-      const existing = await this.readStream(stream);
-      const byId = new Map(existing.map((e) => [e.id, { revision: e.revision, position: e.position }]));
+      const latest = await this.readStream(stream, { direction: 'backwards', maxCount: RETRY_LOOKBACK });
+      const byId = new Map(latest.map((e) => [e.id, { revision: e.revision, position: e.position }]));
       const retry = retryOfEarlierAppend(stream, events, events.map((e) => byId.get(e.id)));
       if (retry) return retry;
-      const last = existing[existing.length - 1];
+      const last = latest[0];
       const current = last ? last.revision : -1n;
       checkExpectedRevision(stream, expected, current);
       const chained = chainEvents(stream, { revision: current, hash: last?.metadata.hash ?? '' }, events);
