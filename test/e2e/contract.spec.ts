@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ADMIN_TOKEN, client, createStaff, startServer, type Call, type RunningServer } from '../support/server';
+import { ADMIN_TOKEN, client, createStaff, eventually, startServer, type Call, type RunningServer } from '../support/server';
 
 let server: RunningServer;
 let call: Call;
@@ -183,7 +183,7 @@ describe('operations', () => {
     expect(submitted.headers.get('x-request-id')).toBe('trace-me-123');
     // The server's log lines reach this process through a pipe, a moment after the answer.
     const logged = () => server.logs.some((line) => line.includes('"requestId"') && line.includes('trace-me-123') && line.includes('"status":201'));
-    for (const until = Date.now() + 5000; !logged() && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
+    await eventually(logged, 5000);
     expect(logged()).toBe(true);
     for (const line of server.logs) expect(() => JSON.parse(line)).not.toThrow();
     const all = server.logs.join('\n');

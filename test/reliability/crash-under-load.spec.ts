@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { runCli } from '../../apps/cli/src/cli';
-import { ADMIN_TOKEN, client, createStaff, startServer, type RunningServer } from '../support/server';
+import { ADMIN_TOKEN, client, createStaff, eventually, startServer, type RunningServer } from '../support/server';
 
 const ENV = { RECLAIM_WEBHOOK_ALLOW_LOCAL: 'true', RECLAIM_WEBHOOK_RETRY_BASE: '50ms', RECLAIM_WEBHOOK_RETRY_MAX: '200ms' };
 
@@ -72,8 +72,7 @@ async function crashRounds(count: number): Promise<void> {
 
     // Webhooks resume: every acknowledged ticket's submission reaches the receiver.
     const tickets = [...new Set(acknowledged.map((a) => a.ticketId))];
-    const deadline = Date.now() + 30000;
-    while (!tickets.every((t) => received.has(`${t} recovery.ticket.submitted.v1`)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await eventually(() => tickets.every((t) => received.has(`${t} recovery.ticket.submitted.v1`)), 30000);
     expect(tickets.filter((t) => !received.has(`${t} recovery.ticket.submitted.v1`))).toEqual([]);
 
     // Read models equal a rebuild from the log.

@@ -105,11 +105,20 @@ export async function createStaff(call: Call, role: string, name = role): Promis
   return (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name, role } })).body.token as string;
 }
 
-/** Polls `check` every 50 ms until it holds; throws after `timeoutMs`. */
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 20000): Promise<void> {
+/**
+ * Polls `check` every 50 ms until it holds or `timeoutMs` has passed; answers whether it held,
+ * so the caller's own assertion can say what is missing.
+ */
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 20000): Promise<boolean> {
   const until = Date.now() + timeoutMs;
   while (!(await check())) {
-    if (Date.now() > until) throw new Error('timed out waiting');
+    if (Date.now() > until) return false;
     await new Promise((r) => setTimeout(r, 50));
   }
+  return true;
+}
+
+/** Like `eventually`, but throws when `check` never holds. */
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 20000): Promise<void> {
+  if (!(await eventually(check, timeoutMs))) throw new Error('timed out waiting');
 }
