@@ -11,9 +11,12 @@ export interface StoredId {
 /**
  * Decides whether a batch is a retry of an append that already succeeded. All ids present, in
  * order, as one run: the retry is answered with the first answer. None present: a new append.
- * Anything else is a different batch reusing ids, which is refused.
+ * Anything else is a different batch reusing ids, which is refused, as is a batch that repeats
+ * an id of its own.
  */
 export function retryOfEarlierAppend(stream: string, events: NewEvent[], found: Array<StoredId | undefined>): AppendResult | undefined {
+  const repeated = events.filter((event, i) => events.findIndex((other) => other.id === event.id) !== i);
+  if (repeated.length) throw new DuplicateEventIds(stream, repeated.map((event) => event.id));
   if (found.every((row) => row === undefined)) return undefined;
   const first = found[0];
   const sameBatch = first !== undefined && found.every((row, i) => row !== undefined && row.revision === first.revision + BigInt(i));

@@ -12,10 +12,13 @@ export class WrongExpectedRevision extends Error {
   }
 }
 
-/** Some, but not all, of a batch's event ids are already in the stream: not a clean retry. */
+/**
+ * Some, but not all, of a batch's event ids are already in the stream, or the batch repeats one:
+ * not a clean retry.
+ */
 export class DuplicateEventIds extends Error {
   constructor(readonly stream: string, readonly ids: string[]) {
-    super(`stream ${stream}: a different batch already holds event ids ${ids.join(', ')}`);
+    super(`stream ${stream}: event ids ${ids.join(', ')} are taken, by a different batch or earlier in this one`);
     this.name = 'DuplicateEventIds';
   }
 }

@@ -13,22 +13,23 @@ eventStoreContract('SQLite (embedded)', {
 });
 
 describe('SQLite group commit', () => {
-  const fine = (id: string): NewEvent => ({ id, type: 'Fine', data: {}, metadata: { occurredAt: '2026-01-01T00:00:00.000Z', schemaVersion: 1 } });
-  // The second insert breaks the event id's uniqueness after the first is written.
-  const failsHalfWay = (id: string) => [fine(`${id}-1`), fine(`${id}-2`), fine(`${id}-2`)];
+  const event = (id: string, type = 'Fine'): NewEvent => ({ id, type, data: {}, metadata: { occurredAt: '2026-01-01T00:00:00.000Z', schemaVersion: 1 } });
+  // The database refuses the second insert, after the first is written.
+  const failsHalfWay = (id: string) => [event(`${id}-1`), event(`${id}-2`, 'Refused'), event(`${id}-3`)];
 
   it('an append that fails half-way leaves none of its events, alone in its commit or beside others', async () => {
     const store = new SqliteEventStore(join(dir, 'group-commit.sqlite'));
+    store.database.exec(`CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.type = 'Refused' BEGIN SELECT RAISE(ABORT, 'refused'); END`);
     // Alone: the commit holds nothing else, and nothing of it is stored.
     // (Matched by code: in jest, the native module's errors may come from another test file's realm.)
-    await expect(store.appendToStream('alone', failsHalfWay('a'))).rejects.toMatchObject({ code: 'SQLITE_CONSTRAINT_UNIQUE' });
+    await expect(store.appendToStream('alone', failsHalfWay('a'))).rejects.toMatchObject({ code: 'SQLITE_CONSTRAINT_TRIGGER' });
     expect(await store.readStream('alone')).toEqual([]);
 
     // Beside others (one commit): the failing append is undone, the others stand.
     const outcomes = await Promise.allSettled([
-      store.appendToStream('before', [fine('b1')]),
+      store.appendToStream('before', [event('b1')]),
       store.appendToStream('mixed', failsHalfWay('m')),
-      store.appendToStream('after', [fine('c1')]),
+      store.appendToStream('after', [event('c1')]),
     ]);
     expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(await store.readStream('mixed')).toEqual([]);

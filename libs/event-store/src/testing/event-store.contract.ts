@@ -140,6 +140,12 @@ export function eventStoreContract(name: string, factory: StoreFactory): void {
         await expect(store.appendToStream(stream('a'), [a, newEvent('B')])).rejects.toBeInstanceOf(DuplicateEventIds);
         expect(await store.readStream(stream('a'))).toHaveLength(1);
       });
+
+      it('refuses a batch that repeats an id of its own', async () => {
+        const a = newEvent('A');
+        await expect(store.appendToStream(stream('a'), [a, newEvent('B'), a])).rejects.toBeInstanceOf(DuplicateEventIds);
+        expect(await store.readStream(stream('a'))).toEqual([]);
+      });
     });
 
     describe('concurrency', () => {
