@@ -138,6 +138,11 @@ describe('webhooks', () => {
       const badType = await call('POST', '/v1/webhooks', { token: ADMIN_TOKEN, body: { url: 'https://example.org/x', types: ['recovery.ticket.note-added.v1'] } });
       expect(badType.status).toBe(400);
       expect(badType.body.errors[0].field).toBe('types');
+      // An empty list would otherwise subscribe to every type, personal data included.
+      const noTypes = await call('POST', '/v1/webhooks', { token: ADMIN_TOKEN, body: { url: 'https://example.org/x', types: [] } });
+      expect(noTypes.status).toBe(400);
+      expect(noTypes.body.errors[0].field).toBe('types');
+      expect((await call('GET', '/v1/webhooks', { token: ADMIN_TOKEN })).body.webhooks).toEqual([]);
       expect((await call('POST', '/v1/webhooks', { token: ADMIN_TOKEN, body: { url: 'ftp://example.org/x' } })).status).toBe(400);
     } finally {
       await server.stop();
@@ -205,6 +210,10 @@ describe('SSE feed', () => {
     filtered.source.close();
     expect(new Set(filtered.received.map((m) => m.event.type))).toEqual(new Set(['recovery.ticket.verified.v1']));
     expect((await call('GET', '/v1/events?types=recovery.ticket.note-added.v1', { token: integrator })).status).toBe(400);
+    // An empty filter would otherwise mean every type.
+    const noTypes = await call('GET', '/v1/events?types=', { token: integrator });
+    expect(noTypes.status).toBe(400);
+    expect(noTypes.body.errors[0].field).toBe('types');
     expect((await call('GET', '/v1/events', { token: agent })).status).toBe(403);
     expect((await call('GET', '/v1/events?after=x', { token: integrator })).status).toBe(400);
   }, 30000);

@@ -3,10 +3,11 @@ import { ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiTags } from '@nest
 import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
 import { EventFeeds, PUBLIC_EVENT_TYPES, streamEvents } from '@reclaim/integrations';
 import { Transform } from 'class-transformer';
-import { IsIn, IsOptional, Matches } from 'class-validator';
+import { IsOptional, Matches } from 'class-validator';
 import type { FastifyReply } from 'fastify';
 import { Access, INTEGRATES } from '../auth/access.decorator';
 import { problem, ProblemError } from '../http/problem';
+import { PublicEventTypes } from '../http/public-event-types';
 
 class EventsQuery {
   @ApiPropertyOptional({ description: 'Send events after this position (Last-Event-ID takes precedence).' })
@@ -17,7 +18,7 @@ class EventsQuery {
   @ApiPropertyOptional({ description: `Comma-separated public types: ${PUBLIC_EVENT_TYPES.join(', ')}` })
   @IsOptional()
   @Transform(({ value }) => (typeof value === 'string' ? value.split(',').map((t) => t.trim()).filter(Boolean) : value))
-  @IsIn(PUBLIC_EVENT_TYPES, { each: true, message: `types must be public event types: ${PUBLIC_EVENT_TYPES.join(', ')}` })
+  @PublicEventTypes()
   types?: string[];
 }
 

@@ -5,10 +5,11 @@ import { CreateWebhookCommand, DeliveryLog, PUBLIC_EVENT_TYPES, readWebhooks, Se
 import { READ_MODEL_DB, type ReadModelDb } from '@reclaim/projections';
 import type { CommandMeta } from '@reclaim/recovery';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min } from 'class-validator';
 import { Access, INTEGRATES } from '../auth/access.decorator';
 import { Meta } from '../http/command-meta.decorator';
 import { ID } from '../http/patterns';
+import { PublicEventTypes } from '../http/public-event-types';
 import { problem, ProblemError } from '../http/problem';
 
 class CreateWebhookDto {
@@ -20,9 +21,7 @@ class CreateWebhookDto {
 
   @ApiPropertyOptional({ type: [String], enum: PUBLIC_EVENT_TYPES, description: 'Only these types; all public types when omitted.' })
   @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(PUBLIC_EVENT_TYPES.length)
-  @IsIn(PUBLIC_EVENT_TYPES, { each: true, message: `types must be public event types: ${PUBLIC_EVENT_TYPES.join(', ')}` })
+  @PublicEventTypes()
   types?: string[];
 }
 

@@ -1,0 +1,16 @@
+import { applyDecorators } from '@nestjs/common';
+import { PUBLIC_EVENT_TYPES } from '@reclaim/integrations';
+import { ArrayMaxSize, ArrayNotEmpty, IsArray, IsIn } from 'class-validator';
+
+/**
+ * A filter of public event types (webhook subscriptions, the SSE feed). Leaving it out means every
+ * public type; an empty list is refused rather than read the same way, as it would deliver every
+ * event, personal data included, to someone who asked for none.
+ */
+export const PublicEventTypes = () =>
+  applyDecorators(
+    IsArray({ message: 'types must be a list of public event types' }),
+    ArrayNotEmpty({ message: 'types must name at least one type; leave it out for every public type' }),
+    ArrayMaxSize(PUBLIC_EVENT_TYPES.length),
+    IsIn(PUBLIC_EVENT_TYPES, { each: true, message: `types must be public event types: ${PUBLIC_EVENT_TYPES.join(', ')}` }),
+  );
