@@ -86,6 +86,17 @@ describe('bad input gets a 4xx problem naming the field, and changes nothing', (
     expect((await call('POST', '/v1/tickets/00000000-0000-0000-0000-000000000000/notes', { token: agent, body: { body: 'x' } })).status).toBe(404);
     expect((await call('GET', '/v1/nothing-here', { token: agent })).status).toBe(404);
   });
+
+  it('answers a path that cannot be routed with a problem naming the path, without echoing it', async () => {
+    const tooLong = await call('GET', `/v1/tickets/${'a'.repeat(101)}`, { token: agent });
+    const badEncoding = await call('GET', '/v1/tickets/%E0%A4%A', { token: agent });
+    for (const [answer, status] of [[tooLong, 414], [badEncoding, 400]] as const) {
+      expect(answer.status).toBe(status);
+      expect(answer.headers.get('content-type')).toContain('application/problem+json');
+      expect(answer.body).toMatchObject({ status, errors: [{ field: 'path' }] });
+      expect(JSON.stringify(answer.body)).not.toMatch(/aaaa|%E0/);
+    }
+  });
 });
 
 describe('Idempotency-Key', () => {

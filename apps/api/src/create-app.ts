@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SECRET_BOX } from '@reclaim/recovery';
 import { ProjectionRunner, READ_MODEL_DB } from '@reclaim/projections';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config';
@@ -27,6 +28,9 @@ export async function createApp(config: AppConfig, logger: LoggerService = new C
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     logger: false,
+    // Errors Fastify meets while routing, before any route runs, answer as problems too; the
+    // path is not echoed, as it may hold anything.
+    frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => sendProblem(reply, routingProblem(error.code)),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forConfig(config), adapter, { logger, bufferLogs: false });
   const fastify = app.getHttpAdapter().getInstance();
@@ -83,4 +87,11 @@ export async function createApp(config: AppConfig, logger: LoggerService = new C
     );
   }
   return app;
+}
+
+/** Fastify refuses a path before routing: a part longer than its limit, or bad percent-encoding. */
+function routingProblem(code: string) {
+  return code === 'FST_ERR_MAX_PARAM_LENGTH'
+    ? problem(414, 'A part of the path is longer than 100 characters.', { errors: [{ field: 'path', message: 'a part is longer than 100 characters' }] })
+    : problem(400, 'The path is not a valid URL.', { errors: [{ field: 'path', message: 'must be a valid, percent-encoded URL path' }] });
 }
