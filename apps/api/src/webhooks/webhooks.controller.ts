@@ -9,8 +9,8 @@ import { IsInt, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min } from
 import { Access, INTEGRATES } from '../auth/access.decorator';
 import { Meta } from '../http/command-meta.decorator';
 import { ID } from '../http/patterns';
-import { PublicEventTypes } from '../http/public-event-types';
 import { problem, ProblemError } from '../http/problem';
+import { PublicEventTypes } from '../http/public-event-types';
 
 class CreateWebhookDto {
   @ApiProperty({ example: 'https://platform.example.org/hooks/reclaim' })
