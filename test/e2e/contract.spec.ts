@@ -87,14 +87,17 @@ describe('bad input gets a 4xx problem naming the field, and changes nothing', (
     expect((await call('GET', '/v1/nothing-here', { token: agent })).status).toBe(404);
   });
 
-  it('answers a path that cannot be routed with a problem naming the path, without echoing it', async () => {
-    const tooLong = await call('GET', `/v1/tickets/${'a'.repeat(101)}`, { token: agent });
-    const badEncoding = await call('GET', '/v1/tickets/%E0%A4%A', { token: agent });
-    for (const [answer, status] of [[tooLong, 414], [badEncoding, 400]] as const) {
+  it('answers a path that cannot be routed with a problem naming the path, without echoing it, and logs it', async () => {
+    const tooLong = await call('GET', `/v1/tickets/${'a'.repeat(101)}`, { token: agent, headers: { 'x-request-id': 'unroutable-1' } });
+    const badEncoding = await call('GET', '/v1/tickets/%E0%A4%A', { token: agent, headers: { 'x-request-id': 'unroutable-2' } });
+    for (const [answer, status, id] of [[tooLong, 414, 'unroutable-1'], [badEncoding, 400, 'unroutable-2']] as const) {
       expect(answer.status).toBe(status);
       expect(answer.headers.get('content-type')).toContain('application/problem+json');
+      expect(answer.headers.get('x-request-id')).toBe(id);
       expect(answer.body).toMatchObject({ status, errors: [{ field: 'path' }] });
       expect(JSON.stringify(answer.body)).not.toMatch(/aaaa|%E0/);
+      const logged = () => server.logs.some((line) => line.includes(`"requestId":"${id}"`) && line.includes(`"status":${status}`));
+      expect(await eventually(logged, 5000)).toBe(true);
     }
   });
 });

@@ -20,6 +20,7 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** Builds the HTTP app for a config; main.ts and the end-to-end tests both start it this way. */
 export async function createApp(config: AppConfig, logger: LoggerService = new ConsoleLogger({ json: true })): Promise<NestFastifyApplication> {
+  const http = new Logger('Http');
   const adapter = new FastifyAdapter({
     bodyLimit: 64 * 1024,
     // A caller's X-Request-Id is kept when it is sane, so logs can be joined across systems.
@@ -28,13 +29,16 @@ export async function createApp(config: AppConfig, logger: LoggerService = new C
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     logger: false,
-    // Errors Fastify meets while routing, before any route runs, answer as problems too; the
-    // path is not echoed, as it may hold anything.
-    frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => sendProblem(reply, routingProblem(error.code)),
+    // Errors Fastify meets while routing answer as problems too, and are logged, though no route
+    // and so no hook runs for them; the path is not echoed, as it may hold anything.
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      const answer = routingProblem(error.code);
+      http.log({ requestId: request.id, method: request.method, route: 'unmatched', status: answer.status, ms: 0 });
+      return sendProblem(reply, answer, { 'x-request-id': request.id });
+    },
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forConfig(config), adapter, { logger, bufferLogs: false });
   const fastify = app.getHttpAdapter().getInstance();
-  const http = new Logger('Http');
 
   // Bodies are JSON; anything else is refused before it is parsed.
   fastify.addHook('onRequest', async (request, reply) => {
