@@ -33,7 +33,7 @@ export async function createApp(config: AppConfig, logger: LoggerService = new C
     // and so no hook runs for them; the path is not echoed, as it may hold anything.
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       const answer = routingProblem(error.code);
-      http.log({ requestId: request.id, method: request.method, route: 'unmatched', status: answer.status, ms: 0 });
+      http.log(requestLine(request, 'unmatched', answer.status, 0));
       return sendProblem(reply, answer, { 'x-request-id': request.id });
     },
   });
@@ -65,17 +65,8 @@ export async function createApp(config: AppConfig, logger: LoggerService = new C
     reply.header('x-request-id', request.id);
     if (shutdown.started) reply.header('connection', 'close');
   });
-  // One line a request: ids, route and outcome; never a body, a token or a query string.
   fastify.addHook('onResponse', async (request, reply) => {
-    const principal = request.principal;
-    http.log({
-      requestId: request.id,
-      method: request.method,
-      route: request.routeOptions.url ?? 'unmatched',
-      status: reply.statusCode,
-      ms: Math.round(reply.elapsedTime),
-      principal: principal?.kind === 'staff' ? `staff:${principal.id}` : principal?.kind === 'requester' ? `requester:${principal.ticketId}` : principal?.kind,
-    });
+    http.log(requestLine(request, request.routeOptions.url ?? 'unmatched', reply.statusCode, Math.round(reply.elapsedTime)));
   });
   registerIdempotency(fastify, app.get(READ_MODEL_DB), app.get(SECRET_BOX));
   registerReadYourWrites(fastify, app.get(ProjectionRunner));
@@ -91,6 +82,19 @@ export async function createApp(config: AppConfig, logger: LoggerService = new C
     );
   }
   return app;
+}
+
+/** One log line a request: ids, route and outcome; never a body, a token or a query string. */
+function requestLine(request: FastifyRequest, route: string, status: number, ms: number) {
+  const principal = request.principal;
+  return {
+    requestId: request.id,
+    method: request.method,
+    route,
+    status,
+    ms,
+    principal: principal?.kind === 'staff' ? `staff:${principal.id}` : principal?.kind === 'requester' ? `requester:${principal.ticketId}` : principal?.kind,
+  };
 }
 
 /** Fastify refuses a path before routing: a part longer than its limit, or bad percent-encoding. */
