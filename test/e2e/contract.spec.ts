@@ -81,6 +81,27 @@ describe('bad input gets a 4xx problem naming the field, and changes nothing', (
     expect(await head()).toBe(before);
   });
 
+  it('names a query parameter given twice, and a cursor that is not one, as validation problems', async () => {
+    const refusals: Array<[string, string, string]> = [
+      ['/v1/queues/submitted?limit=5&limit=5', 'limit', 'limit must be given once'],
+      ['/v1/queues/submitted?limit=5&after=x&after=y', 'after', 'after must be given once'],
+      ['/v1/queues/submitted?after=not-a-cursor', 'after', 'after must be the next cursor of a previous page'],
+      ['/v1/tickets/00000000-0000-0000-0000-000000000000?at=2026-01-01T00:00:00Z&at=2026-01-02T00:00:00Z', 'at', 'at must be given once'],
+    ];
+    for (const [path, field, message] of refusals) {
+      const answer = await call('GET', path, { token: agent });
+      expect({ path, status: answer.status, type: answer.body.type, errors: answer.body.errors }).toEqual({
+        path, status: 400, type: 'https://reclaim.dev/problems/validation', errors: [{ field, message }],
+      });
+    }
+    const twice = await call('GET', '/v1/queues/submitted?minPosition=1&minPosition=1', { token: agent });
+    expect(twice.status).toBe(400);
+    expect(twice.body.errors).toEqual([{ field: 'minPosition', message: 'must be given once' }]);
+    // An unknown parameter stays unknown, however often it is given.
+    const unknown = await call('GET', '/v1/queues/submitted?sort=a&sort=b', { token: agent });
+    expect(unknown.body.errors).toEqual([{ field: 'sort', message: 'sort is not a known field' }]);
+  });
+
   it('answers an unknown ticket or route with 404', async () => {
     expect((await call('GET', '/v1/tickets/00000000-0000-0000-0000-000000000000', { token: agent })).status).toBe(404);
     expect((await call('POST', '/v1/tickets/00000000-0000-0000-0000-000000000000/notes', { token: agent, body: { body: 'x' } })).status).toBe(404);

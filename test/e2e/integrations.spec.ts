@@ -209,6 +209,11 @@ describe('SSE feed', () => {
     await waitFor(() => filtered.received.some((m) => m.event.subject === ticketId));
     filtered.source.close();
     expect(new Set(filtered.received.map((m) => m.event.type))).toEqual(new Set(['recovery.ticket.verified.v1']));
+    // A repeated parameter adds to the list, comma-separated or not.
+    const repeated = listen(undefined, '?types=recovery.ticket.verified.v1&types=recovery.ticket.submitted.v1,recovery.ticket.rejected.v1&after=0');
+    await waitFor(() => repeated.received.some((m) => m.event.subject === ticketId && m.event.type === 'recovery.ticket.verified.v1'));
+    repeated.source.close();
+    expect(repeated.received.filter((m) => m.event.subject === ticketId).map((m) => m.event.type)).toEqual(['recovery.ticket.submitted.v1', 'recovery.ticket.verified.v1']);
     expect((await call('GET', '/v1/events?types=recovery.ticket.note-added.v1', { token: integrator })).status).toBe(400);
     // An empty filter would otherwise mean every type.
     const noTypes = await call('GET', '/v1/events?types=', { token: integrator });

@@ -17,7 +17,8 @@ class EventsQuery {
 
   @ApiPropertyOptional({ description: `Comma-separated public types: ${PUBLIC_EVENT_TYPES.join(', ')}` })
   @IsOptional()
-  @Transform(({ value }) => (typeof value === 'string' ? value.split(',').map((t) => t.trim()).filter(Boolean) : value))
+  // `types=a,b` and `types=a&types=b` both name two types.
+  @Transform(({ value }) => [value].flat().flatMap((list) => (typeof list === 'string' ? list.split(',').map((t) => t.trim()).filter(Boolean) : [list])))
   @PublicEventTypes()
   types?: string[];
 }

@@ -15,6 +15,11 @@ export function registerReadYourWrites(app: FastifyInstance, runner: ProjectionR
     if (!query || query.minPosition === undefined) return;
     const raw = query.minPosition;
     delete query.minPosition;
+    if (Array.isArray(raw)) {
+      return sendProblem(reply, problem(400, 'minPosition must be given once.', {
+        errors: [{ field: 'minPosition', message: 'must be given once' }],
+      }));
+    }
     if (typeof raw !== 'string' || !/^\d{1,20}$/.test(raw)) {
       return sendProblem(reply, problem(400, 'minPosition must be a position: a decimal number.', {
         errors: [{ field: 'minPosition', message: 'must be a decimal number' }],

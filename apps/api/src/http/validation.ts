@@ -1,4 +1,4 @@
-import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { ValidationPipe, type ArgumentMetadata, type ValidationError } from '@nestjs/common';
 import { problem, ProblemError, type FieldError } from './problem';
 
 /** Trims every string in a parsed body or query, arrays and nested objects included. */
@@ -28,9 +28,35 @@ function fieldErrors(errors: ValidationError[], parent = ''): FieldError[] {
   });
 }
 
+/**
+ * A query parameter given twice arrives as a list. Unless the query's class declares it a list
+ * (`types`), that is refused by name: its type error ("limit must be a whole number") would
+ * blame a value the caller may well have written correctly, once. (An unknown parameter is left
+ * to the whitelist, which names it as unknown.)
+ */
+function refuseRepeatedParameters(query: unknown, declared: ArgumentMetadata['metatype']): void {
+  if (!query || typeof query !== 'object' || !declared) return;
+  const singleValued = (name: string) => ![undefined, Array].includes(Reflect.getMetadata('design:type', declared.prototype, name));
+  const repeated = Object.entries(query)
+    .filter(([name, value]) => Array.isArray(value) && singleValued(name))
+    .map(([name]) => name);
+  if (repeated.length) {
+    throw new ProblemError(
+      problem(400, `Invalid ${repeated.join(', ')}.`, { type: 'validation', errors: repeated.map((field) => ({ field, message: `${field} must be given once` })) }),
+    );
+  }
+}
+
 /** class-validator with the contract's rules: unknown fields refused, every field error named. */
+class ContractValidationPipe extends ValidationPipe {
+  override transform(value: unknown, metadata: ArgumentMetadata) {
+    if (metadata.type === 'query') refuseRepeatedParameters(value, metadata.metatype);
+    return super.transform(value, metadata);
+  }
+}
+
 export function validationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new ContractValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,

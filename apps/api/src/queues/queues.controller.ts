@@ -47,7 +47,9 @@ export class QueuesController {
   async page(@Param() { queue }: QueueParam, @Query() { limit, after }: QueuePageQuery, @Req() request: FastifyRequest) {
     const cursor = after === undefined ? undefined : decodeCursor(after);
     if (after !== undefined && cursor === undefined) {
-      throw new ProblemError(problem(400, 'after must be a cursor from a previous page.', { errors: [{ field: 'after', message: 'not a cursor' }] }));
+      throw new ProblemError(
+        problem(400, 'Invalid after.', { type: 'validation', errors: [{ field: 'after', message: 'after must be the next cursor of a previous page' }] }),
+      );
     }
     return this.queries.execute(new ListQueueQuery(queue, viewer(request), limit ?? 50, cursor));
   }
