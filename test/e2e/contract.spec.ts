@@ -68,6 +68,16 @@ describe('bad input gets a 4xx problem naming the field, and changes nothing', (
     const bad = await call('POST', `/v1/tickets/${ticketId}/verify`, { token: agent, body: { evidence: 'not a list', note: 'x' } });
     expect(bad.status).toBe(400);
     expect(bad.body.errors).toEqual([{ field: 'evidence', message: expect.any(String) }]);
+    // A decision must say what it rests on and why.
+    const noEvidence = await call('POST', `/v1/tickets/${ticketId}/verify`, { token: agent, body: { evidence: [], note: '  ' } });
+    expect(noEvidence.status).toBe(400);
+    expect(noEvidence.body.errors).toEqual([
+      { field: 'evidence', message: 'evidence must name at least one item the decision rests on' },
+      { field: 'note', message: expect.any(String) },
+    ]);
+    const noReason = await call('POST', `/v1/tickets/${ticketId}/reject`, { token: agent, body: { reason: 'other', note: '' } });
+    expect(noReason.status).toBe(400);
+    expect(noReason.body.errors).toEqual([{ field: 'note', message: expect.any(String) }]);
     const unknownAssignee = await call('POST', `/v1/tickets/${ticketId}/assign`, { token: agent, body: { assignee: 'nobody' } });
     expect(unknownAssignee.status).toBe(422);
     expect(unknownAssignee.body.errors).toEqual([{ field: 'assignee', message: expect.any(String) }]);

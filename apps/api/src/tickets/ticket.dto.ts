@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { RECOVERY_REASONS } from '@reclaim/recovery';
 import { REJECTION_REASONS } from '@reclaim/state-machines';
-import { ArrayMaxSize, IsArray, IsEmail, IsIn, IsISO8601, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsEmail, IsIn, IsISO8601, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
 import { ID, PACKAGE, RECOVERY_CODE, TOTP_CODE, USERNAME } from '../http/patterns';
 
 class EvidenceCodes {
@@ -76,17 +76,19 @@ export class RequestInfoDto {
   question!: string;
 }
 
+// A decision records what it rests on and why: compliance reviews read both, so neither may be empty.
 export class VerifyDto {
-  @ApiProperty({ type: [String], description: 'What the decision rests on.' })
+  @ApiProperty({ type: [String], minItems: 1, description: 'What the decision rests on.' })
   @IsArray()
+  @ArrayMinSize(1, { message: 'evidence must name at least one item the decision rests on' })
   @ArrayMaxSize(20)
   @IsString({ each: true })
   @Length(1, 200, { each: true })
   evidence!: string[];
 
-  @ApiProperty({ maxLength: 5000 })
+  @ApiProperty({ minLength: 1, maxLength: 5000 })
   @IsString()
-  @MaxLength(5000)
+  @Length(1, 5000)
   note!: string;
 }
 
@@ -95,9 +97,9 @@ export class RejectDto {
   @IsIn(REJECTION_REASONS, { message: `reason must be one of ${REJECTION_REASONS.join(', ')}` })
   reason!: string;
 
-  @ApiProperty({ maxLength: 5000 })
+  @ApiProperty({ minLength: 1, maxLength: 5000 })
   @IsString()
-  @MaxLength(5000)
+  @Length(1, 5000)
   note!: string;
 }
 
