@@ -118,6 +118,25 @@ describe('bad input gets a 4xx problem naming the field, and changes nothing', (
     expect((await call('GET', '/v1/nothing-here', { token: agent })).status).toBe(404);
   });
 
+  it('answers a known path asked with the wrong method with 405 and Allow, and changes nothing', async () => {
+    const { ticketId } = (await call('POST', '/v1/tickets', { body: ticket('wrongmethod') })).body;
+    const before = await head();
+    const cases: Array<[string, string, string]> = [
+      ['DELETE', `/v1/tickets/${ticketId}`, 'GET, HEAD'],
+      ['GET', `/v1/tickets/${ticketId}/notes`, 'POST'],
+      ['PATCH', '/v1/accounts/zoe?x=1', 'GET, HEAD, PUT'],
+      ['PUT', '/v1/tickets', 'POST'],
+    ];
+    for (const [method, path, allow] of cases) {
+      const answer = await call(method, path, { token: agent });
+      expect({ method, path, status: answer.status, allow: answer.headers.get('allow'), type: answer.headers.get('content-type') }).toEqual({
+        method, path, status: 405, allow, type: expect.stringContaining('application/problem+json'),
+      });
+      expect(answer.body).toMatchObject({ status: 405, title: 'Method Not Allowed', detail: expect.stringContaining(allow) });
+    }
+    expect(await head()).toBe(before);
+  });
+
   it('answers a path that cannot be routed with a problem naming the path, without echoing it, and logs it', async () => {
     const tooLong = await call('GET', `/v1/tickets/${'a'.repeat(101)}`, { token: agent, headers: { 'x-request-id': 'unroutable-1' } });
     const badEncoding = await call('GET', '/v1/tickets/%E0%A4%A', { token: agent, headers: { 'x-request-id': 'unroutable-2' } });
