@@ -91,6 +91,20 @@ describe('bad input gets a 4xx problem naming the field, and changes nothing', (
     expect(await head()).toBe(before);
   });
 
+  it('refuses account lists that repeat an entry, and keeps the account as it was', async () => {
+    const put = (body: object) => call('PUT', '/v1/accounts/lists', { token: integrator, body: { primaryEmail: 'l@example.org', emails: ['l@example.org'], packages: ['left-pad'], ...body } });
+    expect((await put({})).status).toBe(201);
+    const before = await head();
+    const emails = await put({ emails: ['l@example.org', 'L@Example.org'] });
+    expect(emails.status).toBe(400);
+    expect(emails.body.errors).toEqual([{ field: 'emails', message: 'emails must not list an address twice' }]);
+    const packages = await put({ packages: ['left-pad', 'is-odd', 'left-pad'] });
+    expect(packages.status).toBe(400);
+    expect(packages.body.errors).toEqual([{ field: 'packages', message: 'packages must not list a package twice' }]);
+    expect(await head()).toBe(before);
+    expect((await call('GET', '/v1/accounts/lists', { token: integrator })).body).toMatchObject({ emails: ['l@example.org'], packages: ['left-pad'] });
+  });
+
   it('names a query parameter given twice, and a cursor that is not one, as validation problems', async () => {
     const refusals: Array<[string, string, string]> = [
       ['/v1/queues/submitted?limit=5&limit=5', 'limit', 'limit must be given once'],

@@ -175,6 +175,11 @@ describe('stories, end to end over HTTP', () => {
     const bad = await call('POST', `/v1/accounts/${name}/recovery-codes/import`, { token: staff.integrator!.token, body: { hashes: [hash, 'plain'] } });
     expect(bad.status).toBe(400);
     expect(bad.body.errors).toEqual([{ field: 'hashes.1', message: 'not a bcrypt hash' }]);
+    // One hash twice (PHP's $2y$ is $2b$) would store one code that can be used twice.
+    const twice = await call('POST', `/v1/accounts/${name}/recovery-codes/import`, { token: staff.integrator!.token, body: { hashes: [hash, hash.replace('$2b$', '$2y$')] } });
+    expect(twice.status).toBe(400);
+    expect(twice.body.errors).toEqual([{ field: 'hashes.1', message: 'repeats hashes.0: each code is imported once' }]);
+    expect((await call('GET', `/v1/accounts/${name}`, { token: staff.integrator!.token })).body.recoveryCodesRemaining).toBe(8); // the generated set stands
     const imported = await call('POST', `/v1/accounts/${name}/recovery-codes/import`, { token: staff.integrator!.token, body: { hashes: [hash.replace('$2b$', '$2y$')] } });
     expect(imported.status).toBe(201);
     const submitted = await call('POST', '/v1/tickets', { body: request(name, { recoveryCode: '0a1b2c3d4e5f6071' }) });

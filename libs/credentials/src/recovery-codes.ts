@@ -37,12 +37,14 @@ export function isBcryptHash(value: string): boolean {
   return BCRYPT_HASH_PATTERN.test(value);
 }
 
-/**
- * Hashes made elsewhere carry no tag: a check must compare against them one by one. `$2y$` (PHP)
- * is the same algorithm as `$2b$`, which is the name the bcrypt package compares under.
- */
+/** `$2y$` (PHP) is the same algorithm as `$2b$`, which is the name the bcrypt package compares under. */
+export function canonicalBcryptHash(hash: string): string {
+  return hash.replace(/^\$2y\$/, '$2b$');
+}
+
+/** Hashes made elsewhere carry no tag: a check must compare against them one by one. */
 export function importedRecoveryCodes(hashes: string[]): StoredRecoveryCode[] {
-  return hashes.map((hash, index) => ({ id: `i${index + 1}`, hash: hash.replace(/^\$2y\$/, '$2b$') }));
+  return hashes.map((hash, index) => ({ id: `i${index + 1}`, hash: canonicalBcryptHash(hash) }));
 }
 
 /**

@@ -1,10 +1,10 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Put, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { isBcryptHash } from '@reclaim/credentials';
+import { canonicalBcryptHash, isBcryptHash } from '@reclaim/credentials';
 import { GetAccountQuery } from '@reclaim/projections';
 import { EnrolTotpCommand, IssueRecoveryCodesCommand, UpsertAccountCommand, type CommandMeta } from '@reclaim/recovery';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsEmail, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsEmail, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import type { FastifyReply } from 'fastify';
 import { Access, FEEDS_ACCOUNTS, READS_ACCOUNTS } from '../auth/access.decorator';
 import { Meta } from '../http/command-meta.decorator';
@@ -17,6 +17,9 @@ class UsernameParam {
   username!: string;
 }
 
+/** Addresses are compared without case, as mail systems do. */
+const lowerCase = (value: unknown) => (typeof value === 'string' ? value.toLowerCase() : value);
+
 class AccountDto {
   @ApiProperty({ example: 'zoe@example.org' })
   @IsString()
@@ -27,12 +30,14 @@ class AccountDto {
   @ApiProperty({ type: [String] })
   @IsArray()
   @ArrayMaxSize(20)
+  @ArrayUnique(lowerCase, { message: 'emails must not list an address twice' })
   @IsEmail({}, { each: true, message: 'each emails entry must be an email address' })
   emails!: string[];
 
   @ApiProperty({ type: [String] })
   @IsArray()
   @ArrayMaxSize(1000)
+  @ArrayUnique({ message: 'packages must not list a package twice' })
   @Matches(PACKAGE, { each: true, message: 'each packages entry must be a package name' })
   packages!: string[];
 
@@ -95,14 +100,15 @@ export class AccountsController {
   @Access({ roles: FEEDS_ACCOUNTS })
   @ApiOperation({ summary: 'Import bcrypt hashes of codes issued elsewhere; replaces the old set' })
   async import(@Param() { username }: UsernameParam, @Body() body: ImportCodesDto, @Meta() meta: CommandMeta) {
-    const invalid = body.hashes.map((hash, i) => ({ hash, i })).filter(({ hash }) => !isBcryptHash(hash));
-    if (invalid.length) {
-      throw new ProblemError(
-        problem(400, 'Every hash must be a bcrypt hash ($2a$, $2b$ or $2y$).', {
-          type: 'validation',
-          errors: invalid.map(({ i }) => ({ field: `hashes.${i}`, message: 'not a bcrypt hash' })),
-        }),
-      );
+    const canonical = body.hashes.map(canonicalBcryptHash);
+    const errors = body.hashes.flatMap((hash, i) => {
+      if (!isBcryptHash(hash)) return [{ field: `hashes.${i}`, message: 'not a bcrypt hash' }];
+      // Two stored copies of one hash would be one code that can be used twice.
+      const first = canonical.indexOf(canonical[i]!);
+      return first < i ? [{ field: `hashes.${i}`, message: `repeats hashes.${first}: each code is imported once` }] : [];
+    });
+    if (errors.length) {
+      throw new ProblemError(problem(400, 'Each hash must be a bcrypt hash ($2a$, $2b$ or $2y$) of a different code.', { type: 'validation', errors }));
     }
     const { position } = await this.commands.execute(new IssueRecoveryCodesCommand(username, meta, body.hashes));
     return { imported: body.hashes.length, position };
