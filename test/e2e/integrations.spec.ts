@@ -66,6 +66,9 @@ describe('webhooks', () => {
       const created = await call('POST', '/v1/webhooks', { token: integrator, body: { url: receiver.url } });
       expect(created.status).toBe(201);
       expect(created.body.secret).toMatch(/^whsec_/);
+      // Every public type is shown as null, never as the empty list a create refuses.
+      expect(created.body.types).toBeNull();
+      expect((await call('GET', `/v1/webhooks/${created.body.id}`, { token: integrator })).body.types).toBeNull();
       const tickets = [await story(call, agent, 'first'), await story(call, agent, 'second')];
 
       // Crash in the middle of deliveries, then carry on.
@@ -112,6 +115,7 @@ describe('webhooks', () => {
       const submitted = (await call('POST', '/v1/tickets', { body: { username: 'z', contactEmail: 'z@example.org', reason: 'lost-email', explanation: 'x' } })).body;
       await waitFor(async () => (await call('GET', `/v1/webhooks/${hook.id}`, { token: integrator })).body.enabled === false);
       const disabled = await call('GET', `/v1/webhooks/${hook.id}`, { token: integrator });
+      expect(disabled.body.types).toEqual(['recovery.ticket.submitted.v1']);
       expect(disabled.body.disabledReason).toContain('disabled after failing');
       receiver.failing = 'none';
       expect((await call('POST', `/v1/webhooks/${hook.id}/enable`, { token: integrator })).status).toBe(200);

@@ -63,7 +63,7 @@ export class WebhooksController {
   @ApiOperation({ summary: 'Subscribe a URL to the events recorded from now on; the secret is shown once' })
   async create(@Body() body: CreateWebhookDto, @Meta() meta: CommandMeta) {
     const { id, secret, url, types, position } = await this.commands.execute(new CreateWebhookCommand(body.url, body.types ?? [], meta));
-    return { id, secret, url, types, position };
+    return { id, secret, url, types: shownTypes(types), position };
   }
 
   @Get()
@@ -127,7 +127,7 @@ export class WebhooksController {
     return {
       id: row.webhookId,
       url: row.url,
-      types: row.types,
+      types: shownTypes(row.types),
       enabled: row.enabled,
       disabledReason: row.disabledReason,
       createdAt: row.createdAt,
@@ -137,3 +137,9 @@ export class WebhooksController {
     };
   }
 }
+
+/**
+ * A subscription to every public type is stored with an empty list and shown as `null`, which a
+ * create also reads as every type; an empty list is what a create refuses.
+ */
+const shownTypes = (types: string[]) => (types.length ? types : null);
