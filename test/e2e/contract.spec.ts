@@ -105,11 +105,16 @@ describe('bad input gets a 4xx problem naming the field, and changes nothing', (
     expect((await call('GET', '/v1/accounts/lists', { token: integrator })).body).toMatchObject({ emails: ['l@example.org'], packages: ['left-pad'] });
   });
 
-  it('names a query parameter given twice, and a cursor that is not one, as validation problems', async () => {
+  it('names a query parameter given twice, a limit that is not digits, and a cursor that is not one, as validation problems', async () => {
     const refusals: Array<[string, string, string]> = [
       ['/v1/queues/submitted?limit=5&limit=5', 'limit', 'limit must be given once'],
       ['/v1/queues/submitted?limit=5&after=x&after=y', 'after', 'after must be given once'],
       ['/v1/queues/submitted?after=not-a-cursor', 'after', 'after must be the next cursor of a previous page'],
+      // Only digits are a number: not what `Number` makes of "", " ", "1e1" or "0x10".
+      ['/v1/queues/submitted?limit=', 'limit', 'limit must be a whole number'],
+      ['/v1/queues/submitted?limit=%20', 'limit', 'limit must be a whole number'],
+      ['/v1/queues/submitted?limit=1e1', 'limit', 'limit must be a whole number'],
+      ['/v1/queues/submitted?limit=0x10', 'limit', 'limit must be a whole number'],
       ['/v1/tickets/00000000-0000-0000-0000-000000000000?at=2026-01-01T00:00:00Z&at=2026-01-02T00:00:00Z', 'at', 'at must be given once'],
     ];
     for (const [path, field, message] of refusals) {

@@ -2,10 +2,10 @@ import { Controller, Get, Param, Query, Req } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { decodeCursor, ListQueueQuery, QUEUES, QueueStatsQuery, type QueueName } from '@reclaim/projections';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { IsIn, IsOptional, IsString } from 'class-validator';
 import type { FastifyRequest } from 'fastify';
 import { Access, READS_TICKETS } from '../auth/access.decorator';
+import { PageLimit } from '../http/page-limit';
 import { problem, ProblemError } from '../http/problem';
 
 class QueueParam {
@@ -14,12 +14,7 @@ class QueueParam {
 }
 
 class QueuePageQuery {
-  @ApiPropertyOptional({ default: 50, minimum: 1, maximum: 200 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'limit must be a whole number' })
-  @Min(1)
-  @Max(200)
+  @PageLimit(200, 50)
   limit?: number;
 
   @ApiPropertyOptional({ description: 'The `next` cursor of the previous page.' })

@@ -4,10 +4,10 @@ import { ApiBearerAuth, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags 
 import { CreateWebhookCommand, DeliveryLog, PUBLIC_EVENT_TYPES, readWebhooks, SetWebhookEnabledCommand, type WebhookRow } from '@reclaim/integrations';
 import { READ_MODEL_DB, type ReadModelDb } from '@reclaim/projections';
 import type { CommandMeta } from '@reclaim/recovery';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsOptional, IsString, IsUrl, Matches, MaxLength } from 'class-validator';
 import { Access, INTEGRATES } from '../auth/access.decorator';
 import { Meta } from '../http/command-meta.decorator';
+import { PageLimit } from '../http/page-limit';
 import { ID } from '../http/patterns';
 import { problem, ProblemError } from '../http/problem';
 import { PublicEventTypes } from '../http/public-event-types';
@@ -39,11 +39,7 @@ class RedeliverDto {
 }
 
 class DeliveriesQuery {
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
+  @PageLimit(500, 100)
   limit?: number;
 }
 
