@@ -29,6 +29,7 @@ describe('bad input gets a 4xx problem naming the field, and changes nothing', (
     ['a bad username', { body: { ...ticket('a'), username: '../etc/passwd' } }, 400, 'username'],
     ['a string of spaces', { body: { ...ticket('a'), explanation: '   ' } }, 400, 'explanation'],
     ['a number for a string', { body: { ...ticket('a'), explanation: 42 } }, 400, 'explanation'],
+    ['a control character', { body: { ...ticket('a'), explanation: 'help\u0000me' } }, 400, 'explanation'],
     ['a malformed recovery code', { body: { ...ticket('a'), recoveryCode: 'xyz' } }, 400, 'recoveryCode'],
     ['too many previous emails', { body: { ...ticket('a'), previousEmails: Array.from({ length: 11 }, (_, i) => `p${i}@example.org`) } }, 400, 'previousEmails'],
     ['malformed JSON', { raw: '{"username": ', headers: { 'content-type': 'application/json' } }, 400, 'body'],
@@ -49,6 +50,12 @@ describe('bad input gets a 4xx problem naming the field, and changes nothing', (
     expect(answer.body).toMatchObject({ type: expect.stringMatching(/^https:\/\//), title: expect.any(String), status, detail: expect.any(String) });
     expect(answer.body.errors.map((e: { field: string }) => e.field)).toContain(field);
     expect(await head()).toBe(before);
+  });
+
+  it('keeps line breaks and tabs inside text', async () => {
+    const { ticketId } = (await call('POST', '/v1/tickets', { body: { ...ticket('lines'), explanation: 'first line\r\nsecond\tline' } })).body;
+    const history = await call('GET', `/v1/tickets/${ticketId}/history`, { token: agent });
+    expect(history.body.events[0].data.explanation).toBe('first line\r\nsecond\tline');
   });
 
   it('says plainly what is wrong with a body that cannot be read', async () => {
@@ -75,6 +82,8 @@ describe('bad input gets a 4xx problem naming the field, and changes nothing', (
       { field: 'evidence', message: 'evidence must name at least one item the decision rests on' },
       { field: 'note', message: expect.any(String) },
     ]);
+    const escape = await call('POST', `/v1/tickets/${ticketId}/verify`, { token: agent, body: { evidence: ['call-back', 'red\u001b[31m'], note: 'ok' } });
+    expect(escape.body.errors).toEqual([{ field: 'evidence.1', message: 'evidence.1 must not contain control characters' }]);
     const noReason = await call('POST', `/v1/tickets/${ticketId}/reject`, { token: agent, body: { reason: 'other', note: '' } });
     expect(noReason.status).toBe(400);
     expect(noReason.body.errors).toEqual([{ field: 'note', message: expect.any(String) }]);

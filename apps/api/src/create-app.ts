@@ -13,7 +13,7 @@ import { registerIdempotency } from './http/idempotency';
 import { ShutdownFlag } from './http/shutdown-flag';
 import { problem, sendProblem } from './http/problem';
 import { registerReadYourWrites } from './http/read-your-writes';
-import { trimStrings, validationPipe } from './http/validation';
+import { fieldWithControlCharacter, trimStrings, validationPipe } from './http/validation';
 import { serveOpenApi } from './openapi';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -51,12 +51,17 @@ export async function createApp(config: AppConfig, logger: LoggerService = new C
     }
   });
   // Every body is one JSON object: an array or a bare value is refused as a whole, not field by
-  // field (an array's items would otherwise be reported as unknown fields "0", "1", ...).
+  // field (an array's items would otherwise be reported as unknown fields "0", "1", ...). Control
+  // characters are refused wherever they are; strings are then trimmed.
   fastify.addHook('preValidation', async (request, reply) => {
     const body = request.body;
     if (body === undefined || body === null) return;
     if (typeof body !== 'object' || Array.isArray(body)) {
       return sendProblem(reply, problem(400, 'The body must be a JSON object.', { errors: [{ field: 'body', message: 'must be a JSON object' }] }));
+    }
+    const field = fieldWithControlCharacter(body);
+    if (field !== undefined) {
+      return sendProblem(reply, problem(400, `Invalid ${field}.`, { type: 'validation', errors: [{ field, message: `${field} must not contain control characters` }] }));
     }
     request.body = trimStrings(body);
   });

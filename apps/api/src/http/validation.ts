@@ -9,6 +9,24 @@ export function trimStrings(value: unknown): unknown {
   return value;
 }
 
+/** C0 controls and DEL, but tab, line feed and carriage return, which text may hold. */
+const CONTROL_CHARACTER = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
+
+/**
+ * The first field (as `evidence.0`) whose string holds a control character. No field of the API
+ * has a use for one, and a NUL or an escape sequence in a name or a note would reach the staff's
+ * screens, exports and logs of other tools as it is.
+ */
+export function fieldWithControlCharacter(value: unknown, path = ''): string | undefined {
+  if (typeof value === 'string') return CONTROL_CHARACTER.test(value) ? path : undefined;
+  if (!value || typeof value !== 'object') return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const found = fieldWithControlCharacter(item, path ? `${path}.${key}` : key);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
 function fieldErrors(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((error) => {
     const field = parent ? `${parent}.${error.property}` : error.property;
