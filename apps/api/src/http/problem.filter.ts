@@ -1,5 +1,5 @@
 import { Catch, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import { problem, sendProblem, type Problem } from './problem';
 import { toProblem } from './to-problem';
 
@@ -20,7 +20,7 @@ export class ProblemFilter implements ExceptionFilter {
   }
 }
 
-const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];
+const METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];
 
 /**
  * Fastify finds no route for a path asked with a method it does not answer to, and so answers 404
@@ -29,7 +29,7 @@ const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];
  */
 function methodNotAllowed(request: FastifyRequest): { body: Problem; headers: Record<string, string> } | undefined {
   const url = request.url.split('?')[0]!;
-  const allowed = METHODS.filter((method) => request.server.findRoute({ method: method as 'GET', url }));
+  const allowed = METHODS.filter((method) => request.server.findRoute({ method, url }));
   if (!allowed.length) return undefined;
   return {
     body: problem(405, `${request.method} is not allowed on this path; it answers ${allowed.join(', ')}.`, {

@@ -65,7 +65,7 @@ function refuseRepeatedParameters(query: unknown, declared: ArgumentMetadata['me
   }
 }
 
-/** class-validator with the contract's rules: unknown fields refused, every field error named. */
+/** Refuses repeated query parameters by name before class-validator sees them. */
 class ContractValidationPipe extends ValidationPipe {
   override transform(value: unknown, metadata: ArgumentMetadata) {
     if (metadata.type === 'query') refuseRepeatedParameters(value, metadata.metatype);
@@ -73,6 +73,7 @@ class ContractValidationPipe extends ValidationPipe {
   }
 }
 
+/** class-validator with the contract's rules: unknown fields refused, every field error named. */
 export function validationPipe(): ValidationPipe {
   return new ContractValidationPipe({
     whitelist: true,
