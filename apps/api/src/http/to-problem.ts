@@ -25,7 +25,7 @@ export function toProblem(error: unknown): { body: Problem; headers: Record<stri
   if (error instanceof WrongExpectedRevision) {
     return plain(problem(409, 'The ticket changed at the same moment; send the command again.', { type: 'concurrent-change' }));
   }
-  if (error instanceof EventStoreUnavailable) return { body: problem(503, 'The event store is not reachable; try again shortly.'), headers: { 'retry-after': '2' }, unexpected: true };
+  if (error instanceof EventStoreUnavailable) return { body: problem(503, 'The event store cannot take this request now; try again shortly.'), headers: { 'retry-after': '2' }, unexpected: true };
   if (error instanceof HttpException) {
     const status = error.getStatus();
     // Nest wraps Fastify's body errors (too large, not JSON, empty) and keeps the original as

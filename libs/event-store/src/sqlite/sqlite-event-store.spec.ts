@@ -37,4 +37,28 @@ describe('SQLite group commit', () => {
     expect((await store.streamHeads()).map((h) => h.stream).sort()).toEqual(['after', 'before']);
     await store.close();
   });
+
+  it('refuses appends on a full disk as EventStoreUnavailable, stores none of them, and takes them once there is room', async () => {
+    const store = new SqliteEventStore(join(dir, 'full.sqlite'));
+    await store.appendToStream('first', [event('f1')]);
+    // The file may not grow: the pages the next append needs are refused as by a full disk.
+    store.database.pragma(`max_page_count = ${store.database.pragma('page_count', { simple: true })}`);
+    const large = (id: string): NewEvent => ({ ...event(id), data: { filler: 'x'.repeat(20_000) } });
+    const full = { name: 'EventStoreUnavailable', message: 'SQLite: SQLITE_FULL' };
+    await expect(store.appendToStream('full', [large('x1')])).rejects.toMatchObject(full);
+    // In one commit with others: whatever SQLite undoes on a full disk, an append is stored if
+    // and only if its caller was told so.
+    const together = await Promise.allSettled([
+      store.appendToStream('small-1', [event('s1')]),
+      store.appendToStream('full', [large('x2')]),
+      store.appendToStream('small-2', [event('s2')]),
+    ]);
+    const acknowledged = ['s1', 'x2', 's2'].filter((_, i) => together[i]!.status === 'fulfilled');
+    expect((await store.readAll()).map((e) => e.id)).toEqual(['f1', ...acknowledged]);
+    expect(together[1]).toEqual({ status: 'rejected', reason: expect.objectContaining(full) });
+    store.database.pragma('max_page_count = 1073741823');
+    await store.appendToStream('full', [large('x4')]);
+    expect((await store.readAll()).map((e) => e.id)).toEqual(['f1', ...acknowledged, 'x4']);
+    await store.close();
+  });
 });

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { EventEmitter } from 'node:events';
 import { chainEvents, retryOfEarlierAppend } from '../append-rules';
-import { checkExpectedRevision } from '../errors';
+import { checkExpectedRevision, EventStoreUnavailable } from '../errors';
 import type {
   AllFilter,
   AppendResult,
@@ -108,7 +108,7 @@ export class SqliteEventStore implements EventStore {
     } catch (error) {
       // The commit failed (disk full, database closed), or a batch's only append was refused:
       // nothing of the batch is stored.
-      for (const item of batch) item.reject(error);
+      for (const item of batch) item.reject(unavailable(error));
       return;
     }
     if (outcomes.some((outcome) => outcome.fresh)) this.appended.emit('append');
@@ -130,7 +130,11 @@ export class SqliteEventStore implements EventStore {
       try {
         outcomes.push(this.appendSavepoint(item.stream, item.events, item.expected));
       } catch (error) {
-        outcomes.push({ error });
+        // A full disk or an I/O error may make SQLite roll back the whole transaction, not just
+        // the savepoint: the batch is then lost as a whole, and the rest of it must not go on to
+        // commit one by one outside it while its callers are told it failed.
+        if (!this.database.inTransaction) throw error;
+        outcomes.push({ error: unavailable(error) });
       }
     }
   };
@@ -241,6 +245,19 @@ export class SqliteEventStore implements EventStore {
     if (this.pending.length) this.commitPending();
     if (this.database.open) this.database.close();
   }
+}
+
+/** SQLite's answers that the file cannot take a write now, whatever was asked. */
+const CANNOT_WRITE_NOW = /^SQLITE_(FULL|IOERR|BUSY|LOCKED|READONLY|CANTOPEN)/;
+
+/**
+ * A full disk, an I/O error, a read-only file or another process holding the lock past the busy
+ * timeout is no fault of the append: it is refused as EventStoreUnavailable (the API answers 503,
+ * try again later), as the EventStoreDB adapter does when its server cannot be reached.
+ */
+function unavailable(error: unknown): unknown {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && CANNOT_WRITE_NOW.test(code) ? new EventStoreUnavailable(`SQLite: ${code}`, error) : error;
 }
 
 function toRecordedEvent(row: EventRow): RecordedEvent {
