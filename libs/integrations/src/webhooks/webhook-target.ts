@@ -1,5 +1,5 @@
 import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 
 /**
@@ -25,14 +25,26 @@ export async function checkWebhookTarget(url: string, allowLocal: boolean): Prom
   } catch {
     return `url host ${host} does not resolve`;
   }
-  const own = new Set(Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address)));
-  const local = addresses.find((address) => isLocalAddress(address) || own.has(address));
+  const thisMachine = thisMachinesAddresses();
+  const local = addresses.find((address) => thisMachine.check(address, isIP(address) === 4 ? 'ipv4' : 'ipv6'));
   return local ? `url points at this machine (${local}); set RECLAIM_WEBHOOK_ALLOW_LOCAL=true to allow it` : undefined;
 }
 
-function isLocalAddress(address: string): boolean {
-  const v4 = address.replace(/^::ffff:/, '');
-  if (isIP(v4) === 4) return v4.startsWith('127.') || v4.startsWith('0.') || v4.startsWith('169.254.');
-  const v6 = address.toLowerCase();
-  return v6 === '::1' || v6 === '::' || v6.startsWith('fe80:');
+/**
+ * Loopback, "this network", link-local (where clouds serve instance metadata), the IPv4-compatible
+ * range (`::` and `::1` among them) and every address of this machine's interfaces. A BlockList
+ * also matches IPv4-mapped IPv6 (`[::ffff:127.0.0.1]`, which URL parsing writes `[::ffff:7f00:1]`)
+ * against the IPv4 rules: comparing address strings would let such a URL through.
+ */
+function thisMachinesAddresses(): BlockList {
+  const list = new BlockList();
+  list.addSubnet('127.0.0.0', 8, 'ipv4');
+  list.addSubnet('0.0.0.0', 8, 'ipv4');
+  list.addSubnet('169.254.0.0', 16, 'ipv4');
+  list.addSubnet('::', 96, 'ipv6');
+  list.addSubnet('fe80::', 10, 'ipv6');
+  for (const own of Object.values(networkInterfaces()).flat()) {
+    if (own) list.addAddress(own.address, own.family === 'IPv4' ? 'ipv4' : 'ipv6');
+  }
+  return list;
 }
