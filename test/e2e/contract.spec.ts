@@ -140,6 +140,21 @@ describe('bad input gets a 4xx problem naming the field, and changes nothing', (
     expect(unknown.body.errors).toEqual([{ field: 'sort', message: 'sort is not a known field' }]);
   });
 
+  it('tells the bootstrap admin that it cannot claim a ticket, and lets it assign one', async () => {
+    const { ticketId } = (await call('POST', '/v1/tickets', { body: ticket('bootstrapclaim') })).body;
+    const before = await head();
+    const claim = await call('POST', `/v1/tickets/${ticketId}/assign`, { token: ADMIN_TOKEN });
+    expect(claim.status).toBe(422);
+    expect(claim.body.detail).toMatch(/bootstrap admin token cannot hold tickets/);
+    expect(claim.body.errors).toEqual([{ field: 'assignee', message: 'name the staff id to assign to' }]);
+    expect(await head()).toBe(before);
+    const staff = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: 'Claimable', role: 'agent' } })).body;
+    const assigned = await call('POST', `/v1/tickets/${ticketId}/assign`, { token: ADMIN_TOKEN, body: { assignee: staff.id } });
+    expect(assigned.status).toBe(200);
+    const view = await call('GET', `/v1/tickets/${ticketId}?minPosition=${assigned.body.position}`, { token: agent });
+    expect(view.body.assignee).toBe(staff.id);
+  });
+
   it('answers an unknown ticket or route with 404', async () => {
     expect((await call('GET', '/v1/tickets/00000000-0000-0000-0000-000000000000', { token: agent })).status).toBe(404);
     expect((await call('POST', '/v1/tickets/00000000-0000-0000-0000-000000000000/notes', { token: agent, body: { body: 'x' } })).status).toBe(404);

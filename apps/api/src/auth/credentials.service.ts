@@ -4,7 +4,7 @@ import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
 import { prepared, ProjectionRunner, READ_MODEL_DB, TicketQueries, type ReadModelDb } from '@reclaim/projections';
 import type { StaffRole } from '@reclaim/recovery';
 import { APP_CONFIG, type AppConfig } from '../config';
-import type { Principal } from './principal';
+import { BOOTSTRAP_ADMIN_ID, type Principal } from './principal';
 
 const CATCH_UP_MS = 2000;
 
@@ -30,7 +30,7 @@ export class CredentialsService {
   async staff(token: string): Promise<Principal | undefined> {
     const hash = tokenHash(token);
     if (this.adminTokenHash && sameSecret(hash, this.adminTokenHash)) {
-      return { kind: 'staff', id: 'bootstrap-admin', role: 'admin', name: 'Bootstrap admin' };
+      return { kind: 'staff', id: BOOTSTRAP_ADMIN_ID, role: 'admin', name: 'Bootstrap admin' };
     }
     const find = () =>
       prepared(this.db, 'SELECT staff_id AS id, name, role, token_hash AS hash FROM staff WHERE token_hash = ?').get(hash) as

@@ -7,6 +7,9 @@ export type Principal =
   | { kind: 'requester'; ticketId: string }
   | { kind: 'public' };
 
+/** The caller holding RECLAIM_ADMIN_TOKEN: an admin for setting up, not a staff member with a stream. */
+export const BOOTSTRAP_ADMIN_ID = 'bootstrap-admin';
+
 export function actorOf(principal: Principal): Actor {
   switch (principal.kind) {
     case 'staff':

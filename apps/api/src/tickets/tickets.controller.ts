@@ -12,7 +12,7 @@ import {
 } from '@reclaim/recovery';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Access, READS_TICKETS, WORKS_TICKETS } from '../auth/access.decorator';
-import type { Principal } from '../auth/principal';
+import { BOOTSTRAP_ADMIN_ID, type Principal } from '../auth/principal';
 import { ClientLimits } from '../http/client-limits';
 import { IfMatch, Meta } from '../http/command-meta.decorator';
 import { problem, ProblemError } from '../http/problem';
@@ -88,6 +88,11 @@ export class TicketsController {
   @ApiOperation({ summary: 'Claim (no body) or assign to a staff id' })
   assign(@Param() { id }: TicketIdParam, @Body() body: AssignDto, @Req() request: FastifyRequest, @Meta() meta: CommandMeta, @IfMatch() ifMatch?: bigint) {
     const by = staffRef(request);
+    if (body.assignee === undefined && by.id === BOOTSTRAP_ADMIN_ID) {
+      throw new ProblemError(problem(422, 'The bootstrap admin token cannot hold tickets: create a staff member (POST /v1/staff) and claim with their token, or name an assignee.', {
+        errors: [{ field: 'assignee', message: 'name the staff id to assign to' }],
+      }));
+    }
     return this.change(id, { type: 'AssignTicket', assignee: body.assignee ?? by.id, by }, meta, ifMatch);
   }
 
