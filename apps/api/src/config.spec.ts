@@ -39,6 +39,20 @@ describe('loadConfig', () => {
   it('names every wrong variable at once', () => {
     expect(() =>
       loadConfig({ PORT: 'x', RECLAIM_SLA_RESPONSE: '7 days', RECLAIM_ADMIN_TOKEN: 'short', RECLAIM_EVENT_STORE: 'eventstoredb' }),
-    ).toThrow(/PORT=.*\n.*RECLAIM_ADMIN_TOKEN=.*\n.*RECLAIM_SLA_RESPONSE=.*\n.*EVENTSTORE_CONNECTION_STRING/s);
+    ).toThrow(/PORT=.*\n.*RECLAIM_ADMIN_TOKEN: at least 32 characters\n.*RECLAIM_SLA_RESPONSE=.*\n.*EVENTSTORE_CONNECTION_STRING/s);
+  });
+
+  it('never repeats the admin token in its error, which is logged', () => {
+    expect(() => loadConfig({ RECLAIM_ADMIN_TOKEN: 'almost-long-enough-secret-31-ch' })).toThrow(/RECLAIM_ADMIN_TOKEN: at least 32 characters/);
+    expect(() => loadConfig({ RECLAIM_ADMIN_TOKEN: 'almost-long-enough-secret-31-ch' })).not.toThrow(/almost-long-enough/);
+  });
+
+  it('refuses durations past what their setting can mean', () => {
+    // 30 days overflows a timer (Node fires it at once): every delivery would time out at once.
+    expect(() => loadConfig({ RECLAIM_WEBHOOK_TIMEOUT: '30d' })).toThrow(/RECLAIM_WEBHOOK_TIMEOUT="30d": .*at most 10m/);
+    expect(loadConfig({ RECLAIM_WEBHOOK_TIMEOUT: '10m' }).webhooks.timeoutMs).toBe(600_000);
+    // More than ten years is a slip of the keyboard, not a policy.
+    expect(() => loadConfig({ RECLAIM_SLA_RESPONSE: '999999999d' })).toThrow(/RECLAIM_SLA_RESPONSE="999999999d": .*at most 3650d/);
+    expect(loadConfig({ RECLAIM_REPLY_TIMEOUT: '3650d' }).replyTimeoutMs).toBe(3650 * 86_400_000);
   });
 });

@@ -27,18 +27,32 @@ function onOff(raw: string): boolean {
   throw new Error('on or off');
 }
 
+/**
+ * A duration up to `max`: beyond it a value is a slip (an SLA of more than ten years), or breaks
+ * what it sets (a delivery's timeout is a timer, which Node fires at once past 24.8 days).
+ */
+function durationUpTo(max: string): (raw: string) => number {
+  return (raw) => {
+    const ms = parseDuration(raw);
+    if (ms > parseDuration(max)) throw new Error(`a duration such as 30s, 15m, 12h or 7d, at most ${max}`);
+    return ms;
+  };
+}
+
 /** Reads the contract's variables; throws one error naming every variable that is wrong. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const problems: string[] = [];
-  const read = <T>(name: string, fallback: string, parse: (raw: string) => T): T => {
+  /** A secret's value is never repeated in the error, which ends up in logs. */
+  const read = <T>(name: string, fallback: string, parse: (raw: string) => T, secret = false): T => {
     const raw = env[name]?.trim() || fallback;
     try {
       return parse(raw);
     } catch (error) {
-      problems.push(`${name}=${JSON.stringify(raw)}: ${(error as Error).message}`);
+      problems.push(`${secret ? name : `${name}=${JSON.stringify(raw)}`}: ${(error as Error).message}`);
       return undefined as T;
     }
   };
+  const longDuration = durationUpTo('3650d');
   const config: AppConfig = {
     port: read('PORT', '3000', (raw) => {
       const port = Number(raw);
@@ -54,10 +68,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     adminToken: read('RECLAIM_ADMIN_TOKEN', '', (raw) => {
       if (raw && raw.length < 32) throw new Error('at least 32 characters');
       return raw || undefined;
-    }),
+    }, true),
     secretKey: env.RECLAIM_SECRET_KEY?.trim() || undefined,
-    slaResponseMs: read('RECLAIM_SLA_RESPONSE', '7d', parseDuration),
-    replyTimeoutMs: read('RECLAIM_REPLY_TIMEOUT', '14d', parseDuration),
+    slaResponseMs: read('RECLAIM_SLA_RESPONSE', '7d', longDuration),
+    replyTimeoutMs: read('RECLAIM_REPLY_TIMEOUT', '14d', longDuration),
     bcryptCost: read('RECLAIM_BCRYPT_COST', '12', (raw) => {
       const cost = Number(raw);
       if (!Number.isInteger(cost) || cost < 4 || cost > 31) throw new Error('a whole number from 4 to 31');
@@ -69,10 +83,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       ...defaultWebhookSettings,
       enabled: read('RECLAIM_WEBHOOKS', 'on', onOff),
       allowLocal: read('RECLAIM_WEBHOOK_ALLOW_LOCAL', 'false', onOff),
-      timeoutMs: read('RECLAIM_WEBHOOK_TIMEOUT', '10s', parseDuration),
-      retryBaseMs: read('RECLAIM_WEBHOOK_RETRY_BASE', '1s', parseDuration),
-      retryMaxMs: read('RECLAIM_WEBHOOK_RETRY_MAX', '10m', parseDuration),
-      disableAfterMs: read('RECLAIM_WEBHOOK_DISABLE_AFTER', '1d', parseDuration),
+      timeoutMs: read('RECLAIM_WEBHOOK_TIMEOUT', '10s', durationUpTo('10m')),
+      retryBaseMs: read('RECLAIM_WEBHOOK_RETRY_BASE', '1s', longDuration),
+      retryMaxMs: read('RECLAIM_WEBHOOK_RETRY_MAX', '10m', longDuration),
+      disableAfterMs: read('RECLAIM_WEBHOOK_DISABLE_AFTER', '1d', longDuration),
     },
   };
   if (config.eventStore === 'eventstoredb' && !config.eventStoreConnectionString) {
