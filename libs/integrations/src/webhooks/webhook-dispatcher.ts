@@ -8,7 +8,7 @@ import type { DeliveryLog, Sender } from './delivery-log';
 import { signDelivery } from './standard-webhooks';
 import { SetWebhookEnabledCommand } from './webhook.commands';
 import { retryDelay, type WebhookSettings } from './webhook-settings';
-import { checkWebhookTarget } from './webhook-target';
+import { postToWebhook } from './webhook-target';
 import { readWebhooks, type WebhookRow } from './webhooks.projector';
 
 /** Events one subscription sends in a row before the others get their turn. */
@@ -132,24 +132,19 @@ export class WebhookDispatcher {
     let statusCode: number | null = null;
     let error: string | null = null;
     try {
-      const refused = await checkWebhookTarget(webhook.url, this.settings.allowLocal);
-      if (refused) throw new Error(refused);
-      const response = await fetch(webhook.url, {
-        method: 'POST',
+      statusCode = await postToWebhook(webhook.url, {
         headers: {
           'content-type': 'application/json',
           'user-agent': 'Reclaim-Webhooks/1',
           ...signDelivery(this.secrets.open(webhook.sealedSecret), cloudEvent.id, new Date(), body),
         },
         body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.settings.timeoutMs),
+        timeoutMs: this.settings.timeoutMs,
+        allowLocal: this.settings.allowLocal,
       });
-      statusCode = response.status;
-      await response.arrayBuffer().catch(() => undefined);
       if (statusCode < 200 || statusCode >= 300) error = `HTTP ${statusCode}`;
     } catch (caught) {
-      error = (caught as Error).name === 'TimeoutError' ? `timed out after ${this.settings.timeoutMs} ms` : (caught as Error).message;
+      error = (caught as Error).message;
     }
     return {
       ok: error === null,

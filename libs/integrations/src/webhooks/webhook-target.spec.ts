@@ -1,5 +1,7 @@
+import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { checkWebhookTarget } from './webhook-target';
+import { checkWebhookTarget, pinnedLookup, postToWebhook } from './webhook-target';
 
 describe('checkWebhookTarget', () => {
   // Every spelling of this machine, including IPv4-mapped IPv6, which URL parsing rewrites to hex.
@@ -39,5 +41,63 @@ describe('checkWebhookTarget', () => {
     expect(await checkWebhookTarget('https://[2606:2800:21f:cb07:6820:80da:af6b:8b2c]/hook', false)).toBeUndefined();
     expect(await checkWebhookTarget('ftp://example.org/x', false)).toBe('url must use http or https');
     expect(await checkWebhookTarget('https://user:pw@example.org/x', false)).toBe('url must not carry credentials');
+  });
+});
+
+describe('postToWebhook', () => {
+  let server: Server;
+  let port: number;
+  const received: Array<{ headers: IncomingHttpHeaders; body: string }> = [];
+  let answer = 204;
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk) => (body += chunk));
+      req.on('end', () => {
+        received.push({ headers: req.headers, body });
+        if (answer === 0) return; // never answers
+        res.writeHead(answer, answer === 302 ? { location: `http://127.0.0.1:${port}/elsewhere` } : {}).end('ignored');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  const post = (allowLocal: boolean, timeoutMs = 2000) =>
+    postToWebhook(`http://127.0.0.1:${port}/hook`, { headers: { 'content-type': 'application/json', 'webhook-id': 'w1' }, body: '{"a":1}', timeoutMs, allowLocal });
+
+  it('posts the body with its headers and answers the status, without following a redirect', async () => {
+    answer = 204;
+    expect(await post(true)).toBe(204);
+    expect(received.at(-1)).toMatchObject({ body: '{"a":1}', headers: { 'content-type': 'application/json', 'webhook-id': 'w1', 'content-length': '7' } });
+    answer = 302;
+    const before = received.length;
+    expect(await post(true)).toBe(302);
+    expect(received).toHaveLength(before + 1);
+  });
+
+  it('refuses this machine before connecting unless allowed, and names a timeout', async () => {
+    const before = received.length;
+    await expect(post(false)).rejects.toThrow(/^url points at this machine/);
+    expect(received).toHaveLength(before);
+    answer = 0;
+    await expect(post(true, 200)).rejects.toThrow('timed out after 200 ms');
+  });
+
+  it('connects to the pinned addresses, not to a fresh lookup of the name', async () => {
+    answer = 204;
+    // `.invalid` never resolves: the request can only reach the server through the pinned address.
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(`http://rebinding.invalid:${port}/`, { method: 'POST', lookup: pinnedLookup([{ address: '127.0.0.1', family: 4 }]) }, (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      });
+      req.on('error', reject);
+      req.end('{}');
+    });
+    expect(status).toBe(204);
   });
 });
