@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DeliveryLog, type Sender } from './delivery-log';
+import { ATTEMPTS_KEPT, DeliveryLog, type Sender } from './delivery-log';
 
 let dir: string;
 beforeAll(() => {
@@ -48,6 +48,22 @@ describe('webhook senders', () => {
     expect(ended.status).toBe(0);
     expect(a.claimSender('killed-hook', { id: 'killed', pid: ended.pid! }, now, LEASE)).toBe(true);
     expect(b.claimSender('killed-hook', alive('b'), now + 1, LEASE)).toBe(true);
+    close();
+  });
+});
+
+describe('delivery log', () => {
+  it(`keeps the newest ${ATTEMPTS_KEPT} attempts of each subscription`, () => {
+    const { a: log, close } = twoProcesses('kept');
+    const attempt = (webhookId: string, position: number) => ({
+      webhookId, position: BigInt(position), eventId: `e${position}`, type: 'recovery.ticket.submitted.v1', attempt: 1, statusCode: 500, error: 'HTTP 500', durationMs: 1, manual: false,
+    });
+    for (let i = 1; i <= ATTEMPTS_KEPT + 25; i++) log.record(attempt('busy', i), undefined);
+    log.record(attempt('quiet', 1), undefined);
+    const kept = log.deliveries('busy', 5000);
+    expect(kept).toHaveLength(ATTEMPTS_KEPT);
+    expect([kept[0]!.position, kept.at(-1)!.position]).toEqual([String(ATTEMPTS_KEPT + 25), '26']);
+    expect(log.deliveries('quiet', 10)).toHaveLength(1);
     close();
   });
 });

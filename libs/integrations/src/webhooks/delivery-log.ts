@@ -29,6 +29,12 @@ function processAlive(pid: number): boolean {
 }
 
 /**
+ * Attempts kept per subscription, newest first: the log is for looking into recent failures
+ * (the API shows at most 500), and kept whole it would grow with every event for ever.
+ */
+export const ATTEMPTS_KEPT = 1000;
+
+/**
  * A subscription's progress (its checkpoint and retry schedule) and its delivery log, in
  * SQLite, so that deliveries resume where they were after a restart.
  */
@@ -94,6 +100,11 @@ export class DeliveryLog {
         `INSERT INTO webhook_deliveries (webhook_id, position, event_id, type, attempt, status_code, error, duration_ms, manual, at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(attempt.webhookId, attempt.position, attempt.eventId, attempt.type, attempt.attempt, attempt.statusCode, attempt.error, attempt.durationMs, attempt.manual ? 1 : 0, new Date().toISOString());
+      prepared(
+        this.db,
+        `DELETE FROM webhook_deliveries WHERE webhook_id = @hook AND id <= (
+           SELECT id FROM webhook_deliveries WHERE webhook_id = @hook ORDER BY id DESC LIMIT 1 OFFSET @kept)`,
+      ).run({ hook: attempt.webhookId, kept: ATTEMPTS_KEPT });
       if (progress) this.saveProgress(attempt.webhookId, progress);
       if (attempt.manual && attempt.statusCode !== null && attempt.statusCode < 300) {
         prepared(this.db, 'DELETE FROM webhook_redeliveries WHERE webhook_id = ? AND position = ?').run(attempt.webhookId, attempt.position);
