@@ -226,4 +226,30 @@ describe('SSE feed', () => {
     expect((await call('GET', '/v1/events', { token: agent })).status).toBe(403);
     expect((await call('GET', '/v1/events?after=x', { token: integrator })).status).toBe(400);
   }, 30000);
+
+  it('holds at most 10 open streams per credential, and frees a place when one closes', async () => {
+    const many = await createStaff(call, 'integrator', 'Many');
+    const open = async (token = many) => {
+      const controller = new AbortController();
+      const response = await fetch(`${server.url}/v1/events`, { headers: { authorization: `Bearer ${token}` }, signal: controller.signal });
+      return { status: response.status, response, close: () => controller.abort() };
+    };
+    const streams = await Promise.all(Array.from({ length: 10 }, () => open()));
+    expect(streams.map((s) => s.status)).toEqual(Array(10).fill(200));
+    const refused = await open();
+    expect(refused.status).toBe(429);
+    expect(refused.response.headers.get('retry-after')).toBe('5');
+    expect(await refused.response.json()).toMatchObject({ status: 429, detail: expect.stringContaining('At most 10 event streams') });
+    // Another credential is not held back.
+    const other = await open(integrator);
+    expect(other.status).toBe(200);
+    other.close();
+    streams[0]!.close();
+    await waitFor(async () => {
+      const again = await open();
+      again.close();
+      return again.status === 200;
+    });
+    for (const stream of streams.slice(1)) stream.close();
+  }, 30000);
 });

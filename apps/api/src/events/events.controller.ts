@@ -1,10 +1,10 @@
-import { Controller, Get, Headers, Inject, Query, Res } from '@nestjs/common';
+import { Controller, Get, Headers, Inject, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
-import { EventFeeds, PUBLIC_EVENT_TYPES, streamEvents } from '@reclaim/integrations';
+import { EventFeeds, PUBLIC_EVENT_TYPES, STREAMS_PER_CREDENTIAL, streamEvents } from '@reclaim/integrations';
 import { Transform } from 'class-transformer';
 import { IsOptional, Matches } from 'class-validator';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Access, INTEGRATES } from '../auth/access.decorator';
 import { problem, ProblemError } from '../http/problem';
 import { PublicEventTypes } from '../http/public-event-types';
@@ -32,16 +32,24 @@ export class EventsController {
   @Get()
   @Access({ roles: INTEGRATES })
   @ApiOperation({ summary: 'Server-Sent Events of public CloudEvents: catch-up, then live; id = position' })
-  async feed(@Query() query: EventsQuery, @Headers('last-event-id') lastEventId: string | undefined, @Res() reply: FastifyReply) {
+  async feed(@Query() query: EventsQuery, @Headers('last-event-id') lastEventId: string | undefined, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const resumeFrom = lastEventId?.trim() || query.after;
     if (resumeFrom !== undefined && !/^\d{1,20}$/.test(resumeFrom)) {
       throw new ProblemError(problem(400, 'Last-Event-ID must be a position.', { errors: [{ field: 'Last-Event-ID', message: 'must be a decimal number' }] }));
     }
+    const release = this.feeds.open(request.principal?.kind === 'staff' ? request.principal.id : '');
+    if (!release) {
+      throw new ProblemError(problem(429, `At most ${STREAMS_PER_CREDENTIAL} event streams may be open at once per credential; close one first.`), { 'retry-after': '5' });
+    }
     reply.hijack();
-    await streamEvents(this.store, reply.raw, {
-      after: resumeFrom === undefined ? undefined : BigInt(resumeFrom),
-      types: query.types,
-      signal: this.feeds.signal,
-    });
+    try {
+      await streamEvents(this.store, reply.raw, {
+        after: resumeFrom === undefined ? undefined : BigInt(resumeFrom),
+        types: query.types,
+        signal: this.feeds.signal,
+      });
+    } finally {
+      release();
+    }
   }
 }
