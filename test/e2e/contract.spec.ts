@@ -195,6 +195,18 @@ describe('bad input gets a 4xx problem naming the field, and changes nothing', (
   });
 });
 
+describe('headers', () => {
+  it('forbids caching answers, which hold personal data and secrets shown once, and content sniffing', async () => {
+    const submitted = await call('POST', '/v1/tickets', { body: ticket('nocache') });
+    const refused = await call('POST', '/v1/tickets', { body: {} });
+    const view = await call('GET', `/v1/tickets/${submitted.body.ticketId}`, { token: submitted.body.accessToken });
+    const unroutable = await call('GET', '/v1/tickets/%E0%A4%A');
+    for (const answer of [submitted, refused, view, unroutable]) {
+      expect([answer.headers.get('cache-control'), answer.headers.get('x-content-type-options')]).toEqual(['no-store', 'nosniff']);
+    }
+  });
+});
+
 describe('Idempotency-Key', () => {
   it('answers a repeat with the first answer, applied once; another body with the same key is 422', async () => {
     const key = { 'idempotency-key': `submit-${Date.now()}` };

@@ -18,6 +18,12 @@ import { serveOpenApi } from './openapi';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
+/**
+ * Answers carry personal data and secrets shown once (tokens, recovery codes, TOTP secrets): no
+ * cache on the way may keep them, and no browser may read them as anything but what they say.
+ */
+const PRIVATE_ANSWER = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' };
+
 /** Builds the HTTP app for a config; main.ts and the end-to-end tests both start it this way. */
 export async function createApp(config: AppConfig, logger: LoggerService = new ConsoleLogger({ json: true })): Promise<NestFastifyApplication> {
   const http = new Logger('Http');
@@ -34,7 +40,7 @@ export async function createApp(config: AppConfig, logger: LoggerService = new C
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       const answer = routingProblem(error.code);
       http.log(requestLine(request, 'unmatched', answer.status, 0));
-      return sendProblem(reply, answer, { 'x-request-id': request.id });
+      return sendProblem(reply, answer, { 'x-request-id': request.id, ...PRIVATE_ANSWER });
     },
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forConfig(config), adapter, { logger, bufferLogs: false });
@@ -68,6 +74,8 @@ export async function createApp(config: AppConfig, logger: LoggerService = new C
   const shutdown = app.get(ShutdownFlag);
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    // A route that sets its own Cache-Control keeps it.
+    for (const [name, value] of Object.entries(PRIVATE_ANSWER)) if (!reply.hasHeader(name)) reply.header(name, value);
     if (shutdown.started) reply.header('connection', 'close');
   });
   fastify.addHook('onResponse', async (request, reply) => {
