@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { ADMIN_TOKEN, client, createStaff, eventually, startServer, type Call, type RunningServer } from '../support/server';
 
@@ -350,6 +351,41 @@ describe('secrets at rest', () => {
       own.cleanUp();
     }
   }, 60000);
+});
+
+describe('slow clients', () => {
+  it('cuts off a request that is not sent in full within RECLAIM_REQUEST_TIMEOUT, and keeps an event stream open', async () => {
+    const slow = await startServer({ RECLAIM_REQUEST_TIMEOUT: '1s' });
+    try {
+      const { port, hostname } = new URL(slow.url);
+      // Headers announce a body that never comes.
+      const socket = connect(Number(port), hostname);
+      socket.write('POST /v1/tickets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"user');
+      let answer = '';
+      socket.on('data', (chunk) => (answer += chunk));
+      const closed = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), 5000);
+        socket.once('close', () => (clearTimeout(timer), resolve(true)));
+      });
+      socket.destroy();
+      expect(closed).toBe(true);
+      expect(answer).toMatch(/^HTTP\/1\.1 408/);
+      // A long answer is not a long request: a stream outlives the timeout.
+      const integratorToken = await createStaff(client(slow.url), 'integrator');
+      const controller = new AbortController();
+      const stream = await fetch(`${slow.url}/v1/events`, { headers: { authorization: `Bearer ${integratorToken}` }, signal: controller.signal });
+      const reader = stream.body!.getReader();
+      await reader.read(); // the opening comment
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      expect((await client(slow.url)('GET', '/health')).status).toBe(200);
+      const stillOpen = await Promise.race([reader.closed.then(() => false, () => false), new Promise((resolve) => setTimeout(() => resolve(true), 100))]);
+      expect(stillOpen).toBe(true);
+      controller.abort();
+    } finally {
+      await slow.stop();
+      slow.cleanUp();
+    }
+  }, 30000);
 });
 
 describe('limits per client address', () => {

@@ -14,6 +14,7 @@ describe('loadConfig', () => {
       bcryptCost: 12,
       submissionLimit: { limit: 10, windowMs: 3_600_000 },
       clientCodeAttemptLimit: { limit: 10, windowMs: 300_000 },
+      requestTimeoutMs: 30_000,
       webhooks: { enabled: true, allowLocal: false, timeoutMs: 10_000, retryBaseMs: 1000, retryMaxMs: 600_000, disableAfterMs: 86_400_000, pollMs: 250 },
     });
   });

@@ -17,6 +17,8 @@ export interface AppConfig {
   /** Code attempts (recovery code or TOTP) per client address, whatever the account. */
   clientCodeAttemptLimit: Rate;
   webhooks: WebhookSettings;
+  /** How long a client may take to send a whole request (headers and body). */
+  requestTimeoutMs: number;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -79,6 +81,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     }),
     submissionLimit: read('RECLAIM_SUBMISSION_LIMIT', '10/h', parseRate),
     clientCodeAttemptLimit: read('RECLAIM_CLIENT_CODE_ATTEMPT_LIMIT', '10/5m', parseRate),
+    requestTimeoutMs: read('RECLAIM_REQUEST_TIMEOUT', '30s', durationUpTo('10m')),
     webhooks: {
       ...defaultWebhookSettings,
       enabled: read('RECLAIM_WEBHOOKS', 'on', onOff),

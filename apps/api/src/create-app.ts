@@ -29,6 +29,12 @@ export async function createApp(config: AppConfig, logger: LoggerService = new C
   const http = new Logger('Http');
   const adapter = new FastifyAdapter({
     bodyLimit: 64 * 1024,
+    // A client that sends its request slowly, or never finishes it, is cut off (408) rather than
+    // holding a connection for ever; the check runs every second. An SSE stream is a long answer,
+    // not a long request, so it is not cut. (Node honours the timeout only when the server is
+    // created with it; Fastify then sets the same value again.)
+    requestTimeout: config.requestTimeoutMs,
+    http: { requestTimeout: config.requestTimeoutMs, connectionsCheckingInterval: 1000 },
     // A caller's X-Request-Id is kept when it is sane, so logs can be joined across systems.
     genReqId: (request: { headers: Record<string, string | string[] | undefined> }) => {
       const given = request.headers['x-request-id'];
