@@ -37,6 +37,7 @@ describe('bad input gets a 4xx problem naming the field, and changes nothing', (
     ['a JSON array', { raw: '[1,2]', headers: { 'content-type': 'application/json' } }, 400, 'body'],
     ['a JSON string', { raw: '"lost-email"', headers: { 'content-type': 'application/json' } }, 400, 'body'],
     ['a JSON number', { raw: '42', headers: { 'content-type': 'application/json' } }, 400, 'body'],
+    ['thousands of nested brackets', { raw: `{"username":${'['.repeat(20000)}${']'.repeat(20000)}}`, headers: { 'content-type': 'application/json' } }, 400, 'body'],
     ['plain text', { raw: 'username=a', headers: { 'content-type': 'text/plain' } }, 415, 'Content-Type'],
     ['form data', { raw: 'username=a', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 415, 'Content-Type'],
     ['a body over 64 KiB', { body: { ...ticket('a'), explanation: 'x'.repeat(70 * 1024) } }, 413, 'body'],

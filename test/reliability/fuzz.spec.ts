@@ -72,6 +72,8 @@ const request = fc.record({
   body: fc.oneof(
     json.map((value) => ({ raw: JSON.stringify(value) ?? 'null', type: 'application/json' })),
     fc.string().map((raw) => ({ raw, type: 'application/json' })),
+    // Nesting deep enough to exhaust a recursive walk, still under the size limit.
+    fc.nat({ max: 20000 }).map((depth) => ({ raw: `{"body":${'['.repeat(depth)}${']'.repeat(depth)}}`, type: 'application/json' })),
     fc.string().map((raw) => ({ raw, type: 'text/plain' })),
     fc.constant(undefined),
   ),

@@ -13,10 +13,13 @@ import { registerIdempotency } from './http/idempotency';
 import { ShutdownFlag } from './http/shutdown-flag';
 import { problem, sendProblem } from './http/problem';
 import { registerReadYourWrites } from './http/read-your-writes';
-import { fieldWithControlCharacter, trimStrings, validationPipe } from './http/validation';
+import { fieldWithControlCharacter, nestedDeeperThan, trimStrings, validationPipe } from './http/validation';
 import { serveOpenApi } from './openapi';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Levels of objects and arrays a body may nest; the deepest request of the API has two. */
+const MAX_BODY_NESTING = 8;
 
 /**
  * Answers carry personal data and secrets shown once (tokens, recovery codes, TOTP secrets): no
@@ -63,13 +66,16 @@ export async function createApp(config: AppConfig, logger: LoggerService = new C
     }
   });
   // Every body is one JSON object: an array or a bare value is refused as a whole, not field by
-  // field (an array's items would otherwise be reported as unknown fields "0", "1", ...). Control
-  // characters are refused wherever they are; strings are then trimmed.
+  // field (an array's items would otherwise be reported as unknown fields "0", "1", ...). A body
+  // nested too deeply, or holding control characters anywhere, is refused; strings are then trimmed.
   fastify.addHook('preValidation', async (request, reply) => {
     const body = request.body;
     if (body === undefined || body === null) return;
     if (typeof body !== 'object' || Array.isArray(body)) {
       return sendProblem(reply, problem(400, 'The body must be a JSON object.', { errors: [{ field: 'body', message: 'must be a JSON object' }] }));
+    }
+    if (nestedDeeperThan(body, MAX_BODY_NESTING)) {
+      return sendProblem(reply, problem(400, `The body nests deeper than ${MAX_BODY_NESTING} levels.`, { errors: [{ field: 'body', message: 'nests too deeply' }] }));
     }
     const field = fieldWithControlCharacter(body);
     if (field !== undefined) {

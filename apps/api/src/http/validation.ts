@@ -9,6 +9,17 @@ export function trimStrings(value: unknown): unknown {
   return value;
 }
 
+/**
+ * Whether a parsed body nests objects and arrays more than `levels` deep. No request of the API
+ * nests more than two, and the checks that walk a body recurse: a body of thousands of nested
+ * brackets, still under the size limit, would exhaust the stack. So this walk stops at `levels`.
+ */
+export function nestedDeeperThan(value: unknown, levels: number): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (levels === 0) return true;
+  return Object.values(value).some((item) => nestedDeeperThan(item, levels - 1));
+}
+
 /** C0 controls and DEL, but tab, line feed and carriage return, which text may hold. */
 const CONTROL_CHARACTER = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
 
