@@ -1,10 +1,11 @@
 import { eventStoreContract } from '../testing/event-store.contract';
+import { maskPassword } from './connect';
 import { EventStoreDbEventStore } from './esdb-event-store';
 
 const connectionString = process.env.EVENTSTORE_CONNECTION_STRING;
 
 if (connectionString) {
-  eventStoreContract(`EventStoreDB (${connectionString})`, {
+  eventStoreContract(`EventStoreDB (${maskPassword(connectionString, connectionString)})`, {
     open: async () => new EventStoreDbEventStore(connectionString),
   });
 } else {

@@ -15,6 +15,7 @@ import {
   type ResolvedEvent,
 } from '@eventstore/db-client';
 import { chainEvents, retryOfEarlierAppend } from '../append-rules';
+import { connectToEventStoreDb } from './connect';
 import { checkExpectedRevision, EventStoreUnavailable, WrongExpectedRevision } from '../errors';
 import type {
   AllFilter,
@@ -55,7 +56,7 @@ export class EventStoreDbEventStore implements EventStore {
   private readonly client: EventStoreDBClient;
 
   constructor(connectionString: string) {
-    this.client = EventStoreDBClient.connectionString(connectionString);
+    this.client = connectToEventStoreDb(connectionString);
   }
 
   async appendToStream(
