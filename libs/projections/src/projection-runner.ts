@@ -126,7 +126,7 @@ export class ProjectionRunner {
     }
   }
 
-  /** The last error the loop met, for /health. */
+  /** The error that stops the loop now, if any, for /health: cleared once a page applies again. */
   lastError(): Error | undefined {
     return this.failure;
   }
@@ -136,6 +136,9 @@ export class ProjectionRunner {
       try {
         // Catch up page by page until a page comes back empty...
         if (await this.applyNextPage()) continue;
+        // (stop() may have come while that page was read: it closed no subscription, so none may
+        // be opened now, or the loop would wait on it for ever.)
+        if (state.stopped) break;
         // ...then follow the log live. An arriving event is only a wake-up: everything after the
         // checkpoint is read as one page, so a burst of events costs one transaction.
         state.subscription = this.store.subscribeToAll({ fromPosition: this.position() });
@@ -192,6 +195,8 @@ export class ProjectionRunner {
       for (const projector of this.projectors) projector.discard?.();
     }
     for (const [name, position] of checkpoints) this.checkpointsByName.set(name, position);
+    // Applied: whatever failed before (a full disk, a locked file) is over, and /health says so.
+    this.failure = undefined;
     this.progress.emit('progress');
   }
 

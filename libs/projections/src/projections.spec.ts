@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { QueryBus } from '@nestjs/cqrs';
-import type { SqliteEventStore } from '@reclaim/event-store';
+import { SqliteEventStore } from '@reclaim/event-store';
 import {
   ChangeTicketCommand,
   CreateStaffCommand,
@@ -12,9 +12,12 @@ import {
   type TicketCommand,
 } from '@reclaim/recovery';
 import { recoveryHarness, type RecoveryHarness } from '@reclaim/recovery/testing';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyAudit } from './audit/verify-audit';
 import { ProjectionRunner } from './projection-runner';
+import type { Projector } from './projector';
 import { ProjectionsModule } from './projections.module';
 import { GetTicketHistoryQuery, GetTicketQuery, ListQueueQuery, QueueStatsQuery } from './queries/queries';
 import { decodeCursor, TicketQueries } from './queries/ticket-queries';
@@ -373,3 +376,39 @@ async function randomHistory(e: Engine, steps: number): Promise<void> {
     }
   }
 }
+
+describe('projection loop failures', () => {
+  it('reports a failing page in lastError, retries it, clears the error once it applies, and stops between pages', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'reclaim-projection-failure-'));
+    const store = new SqliteEventStore(join(dir, 'events.sqlite'));
+    let failuresLeft = 1;
+    const applied: string[] = [];
+    const flaky: Projector = {
+      name: 'flaky',
+      version: 1,
+      setup: () => undefined,
+      reset: () => undefined,
+      apply: (_db, event) => {
+        if (failuresLeft-- > 0) throw new Error('disk I/O error');
+        applied.push(event.id);
+      },
+    };
+    const errors: unknown[] = [];
+    const runner = new ProjectionRunner(store, store.database, [flaky], (error) => errors.push(error));
+    try {
+      runner.start();
+      await store.appendToStream('s-1', [{ id: 'e-1', type: 'Fine', data: {}, metadata: { occurredAt: new Date().toISOString(), schemaVersion: 1 } }]);
+      for (let i = 0; i < 100 && !runner.lastError(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(runner.lastError()?.message).toBe('disk I/O error');
+      expect(await runner.waitFor(await store.headPosition(), 5000)).toBe(true);
+      expect(runner.lastError()).toBeUndefined();
+      expect(applied).toEqual(['e-1']);
+      expect(errors).toHaveLength(1);
+    } finally {
+      // Stopped right after a page, while the loop reads the next: it must not go on to wait live.
+      await runner.stop();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
