@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -222,6 +223,26 @@ describe('Idempotency-Key', () => {
     const other = await call('POST', '/v1/tickets', { body: ticket('idem2'), headers: key });
     expect(other.status).toBe(422);
     expect(other.body.errors[0].field).toBe('Idempotency-Key');
+  });
+
+  it('answers an applied command even when its answer cannot be kept, and applies a retry once', async () => {
+    const { ticketId } = (await call('POST', '/v1/tickets', { body: ticket('unkept') })).body;
+    // Another connection to the server's file makes keeping answers fail, as a full disk would.
+    const file = new Database(join(server.dataDir, 'reclaim.sqlite'));
+    file.exec(`CREATE TRIGGER refuse_answers BEFORE INSERT ON idempotency_keys BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END`);
+    try {
+      const key = { 'idempotency-key': 'unkept-note' };
+      const first = await call('POST', `/v1/tickets/${ticketId}/notes`, { token: agent, body: { body: 'kept once' }, headers: key });
+      expect(first.status).toBe(200);
+      const again = await call('POST', `/v1/tickets/${ticketId}/notes`, { token: agent, body: { body: 'kept once' }, headers: key });
+      expect(again.status).toBe(200);
+      const history = await call('GET', `/v1/tickets/${ticketId}/history`, { token: agent });
+      expect(history.body.events.filter((e: { type: string }) => e.type === 'NoteAdded')).toHaveLength(1);
+      expect(await eventually(() => server.logs.some((line) => line.includes('could not be kept')), 5000)).toBe(true);
+    } finally {
+      file.exec('DROP TRIGGER refuse_answers');
+      file.close();
+    }
   });
 
   it('applies concurrent repeats once', async () => {

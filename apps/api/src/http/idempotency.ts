@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type { SecretBox } from '@reclaim/credentials';
 import { canonicalJson } from '@reclaim/event-store';
 import type { ReadModelDb } from '@reclaim/projections';
@@ -6,6 +7,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { problem, sendProblem } from './problem';
 
 const KEY = /^[\x21-\x7e]{1,200}$/;
+const logger = new Logger('Idempotency');
 
 interface Pending {
   scope: string;
@@ -62,7 +64,13 @@ export function registerIdempotency(app: FastifyInstance, db: ReadModelDb, secre
   app.addHook('onSend', async (request, reply, payload) => {
     const entry = pending.get(request);
     if (entry && reply.statusCode >= 200 && reply.statusCode < 300 && typeof payload === 'string') {
-      save.run(entry.scope, entry.requestHash, reply.statusCode, secrets.seal(payload), new Date().toISOString());
+      try {
+        save.run(entry.scope, entry.requestHash, reply.statusCode, secrets.seal(payload), new Date().toISOString());
+      } catch (error) {
+        // The command is applied: its answer goes out even when it cannot be kept (a full disk).
+        // A retry with the key then runs again under the same command id, which applies nothing.
+        logger.warn(`The answer for an Idempotency-Key could not be kept: ${(error as Error).message}`);
+      }
     }
     return payload;
   });
