@@ -245,6 +245,27 @@ describe('Idempotency-Key', () => {
     }
   });
 
+  it('answers a retry whose first try the client gave up on, with the first answer', async () => {
+    // A code hashed at cost 13 takes the server a good part of a second to check: time to give up.
+    const bcrypt = await import('bcrypt');
+    const code = '0a1b2c3d4e5f6071';
+    await call('PUT', '/v1/accounts/patient', { token: integrator, body: { primaryEmail: 'p@example.org', emails: [], packages: [] } });
+    await call('POST', '/v1/accounts/patient/recovery-codes/import', { token: integrator, body: { hashes: [await bcrypt.hash(code, 13)] } });
+    const body = JSON.stringify({ ...ticket('patient'), recoveryCode: code });
+    const headers = { 'content-type': 'application/json', 'idempotency-key': 'given-up-1' };
+    const gaveUp = new AbortController();
+    const first = fetch(`${server.url}/v1/tickets`, { method: 'POST', headers, body, signal: gaveUp.signal }).catch((error: Error) => error.name);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    gaveUp.abort();
+    expect(await first).toBe('AbortError');
+    const retry = await fetch(`${server.url}/v1/tickets`, { method: 'POST', headers, body, signal: AbortSignal.timeout(10_000) });
+    expect(retry.status).toBe(201);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    const { ticketId } = (await retry.json()) as { ticketId: string };
+    const history = await call('GET', `/v1/tickets/${ticketId}/history`, { token: agent });
+    expect(history.body.events.filter((e: { type: string }) => e.type === 'TicketSubmitted')).toHaveLength(1);
+  });
+
   it('applies concurrent repeats once', async () => {
     const { ticketId } = (await call('POST', '/v1/tickets', { body: ticket('concurrent') })).body;
     const key = { 'idempotency-key': 'note-once' };

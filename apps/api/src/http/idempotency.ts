@@ -72,11 +72,12 @@ export function registerIdempotency(app: FastifyInstance, db: ReadModelDb, secre
         logger.warn(`The answer for an Idempotency-Key could not be kept: ${(error as Error).message}`);
       }
     }
+    // The answer is kept (or will not be): a retry waiting on this key may go on. Released here,
+    // not once the answer is sent: when the client has gone, no answer is ever sent, and a retry
+    // (the very reason for the key) would wait for ever.
+    entry?.done();
+    pending.delete(request);
     return payload;
-  });
-
-  app.addHook('onResponse', async (request) => {
-    pending.get(request)?.done();
   });
 }
 
