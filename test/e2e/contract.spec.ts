@@ -254,7 +254,8 @@ describe('Idempotency-Key', () => {
     const body = JSON.stringify({ ...ticket('patient'), recoveryCode: code });
     const headers = { 'content-type': 'application/json', 'idempotency-key': 'given-up-1' };
     const gaveUp = new AbortController();
-    const first = fetch(`${server.url}/v1/tickets`, { method: 'POST', headers, body, signal: gaveUp.signal }).catch((error: Error) => error.name);
+    const first = fetch(`${server.url}/v1/tickets`, { method: 'POST', headers: { ...headers, 'x-request-id': 'given-up-first' }, body, signal: gaveUp.signal })
+      .catch((error: Error) => error.name);
     await new Promise((resolve) => setTimeout(resolve, 100));
     gaveUp.abort();
     expect(await first).toBe('AbortError');
@@ -264,6 +265,9 @@ describe('Idempotency-Key', () => {
     const { ticketId } = (await retry.json()) as { ticketId: string };
     const history = await call('GET', `/v1/tickets/${ticketId}/history`, { token: agent });
     expect(history.body.events.filter((e: { type: string }) => e.type === 'TicketSubmitted')).toHaveLength(1);
+    // The request the client gave up on has its log line too.
+    const logged = () => server.logs.some((line) => line.includes('"requestId":"given-up-first"') && line.includes('"status":499'));
+    expect(await eventually(logged, 5000)).toBe(true);
   });
 
   it('applies concurrent repeats once', async () => {

@@ -93,6 +93,13 @@ export async function createApp(config: AppConfig, logger: LoggerService = new C
   fastify.addHook('onResponse', async (request, reply) => {
     http.log(requestLine(request, request.routeOptions.url ?? 'unmatched', reply.statusCode, Math.round(reply.elapsedTime)));
   });
+  // A client that goes before its answer gets no onResponse: it is logged when its connection
+  // closes, with 499 (nginx's "client closed request"), so that every request has its line.
+  fastify.addHook('onRequest', async (request, reply) => {
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) http.log(requestLine(request, request.routeOptions.url ?? 'unmatched', 499, Math.round(reply.elapsedTime)));
+    });
+  });
   registerIdempotency(fastify, app.get(READ_MODEL_DB), app.get(SECRET_BOX));
   registerReadYourWrites(fastify, app.get(ProjectionRunner));
 
