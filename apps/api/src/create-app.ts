@@ -90,14 +90,12 @@ export async function createApp(config: AppConfig, logger: LoggerService = new C
     for (const [name, value] of Object.entries(PRIVATE_ANSWER)) if (!reply.hasHeader(name)) reply.header(name, value);
     if (shutdown.started) reply.header('connection', 'close');
   });
-  fastify.addHook('onResponse', async (request, reply) => {
-    http.log(requestLine(request, request.routeOptions.url ?? 'unmatched', reply.statusCode, Math.round(reply.elapsedTime)));
-  });
-  // A client that goes before its answer gets no onResponse: it is logged when its connection
-  // closes, with 499 (nginx's "client closed request"), so that every request has its line.
+  // Each request is logged when its answer closes: sent, or not, when the client went first (499,
+  // nginx's "client closed request"; no onResponse hook runs for such a request).
   fastify.addHook('onRequest', async (request, reply) => {
     reply.raw.once('close', () => {
-      if (!reply.raw.writableFinished) http.log(requestLine(request, request.routeOptions.url ?? 'unmatched', 499, Math.round(reply.elapsedTime)));
+      const status = reply.raw.writableFinished ? reply.statusCode : 499;
+      http.log(requestLine(request, request.routeOptions.url ?? 'unmatched', status, Math.round(reply.elapsedTime)));
     });
   });
   registerIdempotency(fastify, app.get(READ_MODEL_DB), app.get(SECRET_BOX));

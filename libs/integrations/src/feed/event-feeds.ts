@@ -20,15 +20,12 @@ export class EventFeeds implements OnModuleDestroy {
     return this.shutdown.signal;
   }
 
-  /** Counts a stream for `holder`, and answers how to let it go; undefined when at the limit. */
+  /** Counts a stream for `holder`, and answers how to let it go (once); undefined when at the limit. */
   open(holder: string): (() => void) | undefined {
     const open = this.openByHolder.get(holder) ?? 0;
     if (open >= STREAMS_PER_CREDENTIAL) return undefined;
     this.openByHolder.set(holder, open + 1);
-    let released = false;
     return () => {
-      if (released) return;
-      released = true;
       const left = this.openByHolder.get(holder)! - 1;
       if (left) this.openByHolder.set(holder, left);
       else this.openByHolder.delete(holder);
