@@ -115,8 +115,20 @@ describe('projection after SIGKILL', () => {
     const run = async (kill: boolean) => {
       const child = spawn(process.execPath, ['-r', register, main, 'catch-up'], { env: { ...process.env, RECLAIM_DATA_DIR: dir }, stdio: ['ignore', 'ignore', 'pipe'] });
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-      // Kill at a random moment once it has started projecting.
-      if (kill) child.stderr!.once('data', () => setTimeout(() => child.kill('SIGKILL'), Math.random() * 400));
+      // Kill at a random moment while it projects: after one to three pages (a progress line
+      // each) and then up to a page's time more, so the kill lands between pages or inside one.
+      // Counting pages rather than waiting a random time keeps the kill before the end however
+      // fast or slow the machine is (a timed kill could come after a quick run had finished).
+      if (kill) {
+        let pagesLeft = 1 + Math.floor(Math.random() * 3);
+        const watch = (chunk: Buffer) => {
+          pagesLeft -= chunk.toString().split('\n').length - 1;
+          if (pagesLeft > 0) return;
+          child.stderr!.off('data', watch);
+          setTimeout(() => child.kill('SIGKILL'), Math.random() * 25);
+        };
+        child.stderr!.on('data', watch);
+      }
       return exited;
     };
     const killedMidway: number[] = [];
