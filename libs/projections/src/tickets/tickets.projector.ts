@@ -74,10 +74,12 @@ export class TicketsProjector implements Projector {
   apply(db: Database.Database, event: RecordedEvent): void {
     if (!event.streamName.startsWith(TICKET_STREAM_PREFIX)) return;
     const ticketId = event.streamName.slice(TICKET_STREAM_PREFIX.length);
-    const current = this.pending.get(ticketId) ?? this.load(db, ticketId);
+    const submitted = event.type === 'TicketSubmitted' ? (event as unknown as Extract<TicketEvent, { type: 'TicketSubmitted' }>).data : undefined;
+    // A submission starts its ticket, so there is no row to look up (a lookup that misses costs
+    // as much as a hit, in an index of every ticket id).
+    const current = submitted ? undefined : (this.pending.get(ticketId) ?? this.load(db, ticketId));
     const folded = foldTicketView(current, event);
     if (!folded) return;
-    const submitted = event.type === 'TicketSubmitted' ? (event as unknown as Extract<TicketEvent, { type: 'TicketSubmitted' }>).data : undefined;
     this.pending.set(ticketId, {
       ...folded,
       seq: submitted ? event.position : (current?.seq ?? 0n),
