@@ -22,6 +22,12 @@ afterAll(async () => {
   server.cleanUp();
 });
 
+/** A 400 naming fields is a validation problem, and each message says which field it is about. */
+function expectFieldMessages(problem: { status: number; type: string; errors: Array<{ field: string; message: string }> }) {
+  if (problem.status === 400) expect(problem.type).toBe('https://reclaim.dev/problems/validation');
+  for (const { field, message } of problem.errors) expect({ field, message }).toEqual({ field, message: expect.stringContaining(field.split('.')[0]!) });
+}
+
 describe('bad input gets a 4xx problem naming the field, and changes nothing', () => {
   const cases: Array<[string, Parameters<Call>[2], number, string]> = [
     ['an unknown field', { body: { ...ticket('a'), admin: true } }, 400, 'admin'],
@@ -52,6 +58,29 @@ describe('bad input gets a 4xx problem naming the field, and changes nothing', (
     expect(answer.headers.get('content-type')).toContain('application/problem+json');
     expect(answer.body).toMatchObject({ type: expect.stringMatching(/^https:\/\//), title: expect.any(String), status, detail: expect.any(String) });
     expect(answer.body.errors.map((e: { field: string }) => e.field)).toContain(field);
+    expectFieldMessages(answer.body);
+    expect(await head()).toBe(before);
+  });
+
+  it('names headers, query parameters and the path as fields of a validation problem, as it does body fields', async () => {
+    const { ticketId } = (await call('POST', '/v1/tickets', { body: ticket('headerfields') })).body;
+    const before = await head();
+    const refusals: Array<[string, string, Parameters<Call>[2], string]> = [
+      ['POST', `/v1/tickets/${ticketId}/notes`, { token: agent, body: { body: 'x' }, headers: { 'if-match': 'soon' } }, 'If-Match'],
+      ['POST', '/v1/tickets', { body: ticket('headerfields2'), headers: { 'idempotency-key': 'x'.repeat(201) } }, 'Idempotency-Key'],
+      ['GET', '/v1/queues/submitted?minPosition=abc', { token: agent }, 'minPosition'],
+      ['GET', `/v1/queues/submitted?minPosition=${'9'.repeat(21)}`, { token: agent }, 'minPosition'],
+      ['GET', '/v1/queues/submitted?minPosition=1&minPosition=2', { token: agent }, 'minPosition'],
+      ['GET', '/v1/events', { token: integrator, headers: { 'last-event-id': 'yesterday' } }, 'Last-Event-ID'],
+      ['GET', '/v1/queues/%E0%A4%A', { token: agent }, 'path'],
+    ];
+    for (const [method, path, options, field] of refusals) {
+      const answer = await call(method, path, options);
+      expect({ path, field, status: answer.status, type: answer.body.type, fields: answer.body.errors?.map((e: { field: string }) => e.field) }).toEqual({
+        path, field, status: 400, type: 'https://reclaim.dev/problems/validation', fields: [field],
+      });
+      expectFieldMessages(answer.body);
+    }
     expect(await head()).toBe(before);
   });
 
@@ -137,7 +166,7 @@ describe('bad input gets a 4xx problem naming the field, and changes nothing', (
     }
     const twice = await call('GET', '/v1/queues/submitted?minPosition=1&minPosition=1', { token: agent });
     expect(twice.status).toBe(400);
-    expect(twice.body.errors).toEqual([{ field: 'minPosition', message: 'must be given once' }]);
+    expect(twice.body.errors).toEqual([{ field: 'minPosition', message: 'minPosition must be given once' }]);
     // An unknown parameter stays unknown, however often it is given.
     const unknown = await call('GET', '/v1/queues/submitted?sort=a&sort=b', { token: agent });
     expect(unknown.body.errors).toEqual([{ field: 'sort', message: 'sort is not a known field' }]);
@@ -149,7 +178,7 @@ describe('bad input gets a 4xx problem naming the field, and changes nothing', (
     const claim = await call('POST', `/v1/tickets/${ticketId}/assign`, { token: ADMIN_TOKEN });
     expect(claim.status).toBe(422);
     expect(claim.body.detail).toMatch(/bootstrap admin token cannot hold tickets/);
-    expect(claim.body.errors).toEqual([{ field: 'assignee', message: 'name the staff id to assign to' }]);
+    expect(claim.body.errors).toEqual([{ field: 'assignee', message: 'assignee must name a staff id to assign to' }]);
     expect(await head()).toBe(before);
     const staff = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: 'Claimable', role: 'agent' } })).body;
     const assigned = await call('POST', `/v1/tickets/${ticketId}/assign`, { token: ADMIN_TOKEN, body: { assignee: staff.id } });

@@ -61,7 +61,7 @@ export async function createApp(config: AppConfig, logger: LoggerService = new C
     const type = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
     if (hasBody && type !== 'application/json') {
       return sendProblem(reply, problem(415, 'Send the body as JSON, with Content-Type: application/json.', {
-        errors: [{ field: 'Content-Type', message: 'must be application/json' }],
+        errors: [{ field: 'Content-Type', message: 'Content-Type must be application/json' }],
       }));
     }
   });
@@ -72,14 +72,14 @@ export async function createApp(config: AppConfig, logger: LoggerService = new C
     const body = request.body;
     if (body === undefined || body === null) return;
     if (typeof body !== 'object' || Array.isArray(body)) {
-      return sendProblem(reply, problem(400, 'The body must be a JSON object.', { errors: [{ field: 'body', message: 'must be a JSON object' }] }));
+      return sendProblem(reply, problem(400, 'The body must be a JSON object.', { errors: [{ field: 'body', message: 'body must be a JSON object' }] }));
     }
     if (nestedDeeperThan(body, MAX_BODY_NESTING)) {
-      return sendProblem(reply, problem(400, `The body nests deeper than ${MAX_BODY_NESTING} levels.`, { errors: [{ field: 'body', message: 'nests too deeply' }] }));
+      return sendProblem(reply, problem(400, `The body nests deeper than ${MAX_BODY_NESTING} levels.`, { errors: [{ field: 'body', message: `body must not nest more than ${MAX_BODY_NESTING} levels deep` }] }));
     }
     const field = fieldWithControlCharacter(body);
     if (field !== undefined) {
-      return sendProblem(reply, problem(400, `Invalid ${field}.`, { type: 'validation', errors: [{ field, message: `${field} must not contain control characters` }] }));
+      return sendProblem(reply, problem(400, `Invalid ${field}.`, { errors: [{ field, message: `${field} must not contain control characters` }] }));
     }
     request.body = trimStrings(body);
   });
@@ -130,6 +130,6 @@ function requestLine(request: FastifyRequest, route: string, status: number, ms:
 /** Fastify refuses a path before routing: a part longer than its limit, or bad percent-encoding. */
 function routingProblem(code: string) {
   return code === 'FST_ERR_MAX_PARAM_LENGTH'
-    ? problem(414, 'A part of the path is longer than 100 characters.', { errors: [{ field: 'path', message: 'a part is longer than 100 characters' }] })
-    : problem(400, 'The path is not a valid URL.', { errors: [{ field: 'path', message: 'must be a valid, percent-encoded URL path' }] });
+    ? problem(414, 'A part of the path is longer than 100 characters.', { errors: [{ field: 'path', message: 'path must not have a part longer than 100 characters' }] })
+    : problem(400, 'The path is not a valid URL.', { errors: [{ field: 'path', message: 'path must be a valid, percent-encoded URL path' }] });
 }

@@ -108,7 +108,7 @@ export class AccountsController {
       return first < i ? [{ field: `hashes.${i}`, message: `repeats hashes.${first}: each code is imported once` }] : [];
     });
     if (errors.length) {
-      throw new ProblemError(problem(400, 'Each hash must be a bcrypt hash ($2a$, $2b$ or $2y$) of a different code.', { type: 'validation', errors }));
+      throw new ProblemError(problem(400, 'Each hash must be a bcrypt hash ($2a$, $2b$ or $2y$) of a different code.', { errors }));
     }
     const { position } = await this.commands.execute(new IssueRecoveryCodesCommand(username, meta, body.hashes));
     return { imported: body.hashes.length, position };

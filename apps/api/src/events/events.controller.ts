@@ -35,7 +35,7 @@ export class EventsController {
   async feed(@Query() query: EventsQuery, @Headers('last-event-id') lastEventId: string | undefined, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const resumeFrom = lastEventId?.trim() || query.after;
     if (resumeFrom !== undefined && !/^\d{1,20}$/.test(resumeFrom)) {
-      throw new ProblemError(problem(400, 'Last-Event-ID must be a position.', { errors: [{ field: 'Last-Event-ID', message: 'must be a decimal number' }] }));
+      throw new ProblemError(problem(400, 'Last-Event-ID must be a position.', { errors: [{ field: 'Last-Event-ID', message: 'Last-Event-ID must be a decimal number' }] }));
     }
     const release = this.feeds.open(request.principal?.kind === 'staff' ? request.principal.id : '');
     if (!release) {

@@ -21,7 +21,7 @@ export const IfMatch = createParamDecorator((_: unknown, context: ExecutionConte
   if (header === undefined) return undefined;
   const match = /^(?:W\/)?"?(\d{1,18})"?$/.exec(String(header).trim());
   if (!match) {
-    throw new ProblemError(problem(400, 'If-Match must be a ticket revision, e.g. If-Match: 3.', { errors: [{ field: 'If-Match', message: 'must be a revision number' }] }));
+    throw new ProblemError(problem(400, 'If-Match must be a ticket revision, e.g. If-Match: 3.', { errors: [{ field: 'If-Match', message: 'If-Match must be a revision number' }] }));
   }
   return BigInt(match[1]!);
 });

@@ -37,7 +37,7 @@ export function registerIdempotency(app: FastifyInstance, db: ReadModelDb, secre
     }
     if (typeof key !== 'string' || !KEY.test(key)) {
       return sendProblem(reply, problem(400, 'Idempotency-Key must be 1 to 200 printable characters.', {
-        errors: [{ field: 'Idempotency-Key', message: 'must be 1 to 200 printable ASCII characters' }],
+        errors: [{ field: 'Idempotency-Key', message: 'Idempotency-Key must be 1 to 200 printable ASCII characters' }],
       }));
     }
     const credential = createHash('sha256').update(request.headers.authorization ?? 'public').digest('hex');
@@ -51,7 +51,7 @@ export function registerIdempotency(app: FastifyInstance, db: ReadModelDb, secre
       if (stored.requestHash !== requestHash) {
         return sendProblem(reply, problem(422, 'This Idempotency-Key was used with a different body.', {
           type: 'idempotency-key-reused',
-          errors: [{ field: 'Idempotency-Key', message: 'already used with a different body' }],
+          errors: [{ field: 'Idempotency-Key', message: 'Idempotency-Key was already used with a different body' }],
         }));
       }
       return reply.code(stored.status).header('idempotent-replayed', 'true').type('application/json').send(secrets.open(stored.body));

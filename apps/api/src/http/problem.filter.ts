@@ -33,7 +33,7 @@ function methodNotAllowed(request: FastifyRequest): { body: Problem; headers: Re
   if (!allowed.length) return undefined;
   return {
     body: problem(405, `${request.method} is not allowed on this path; it answers ${allowed.join(', ')}.`, {
-      errors: [{ field: 'method', message: `must be one of ${allowed.join(', ')}` }],
+      errors: [{ field: 'method', message: `method must be one of ${allowed.join(', ')}` }],
     }),
     headers: { allow: allowed.join(', ') },
   };

@@ -31,10 +31,15 @@ const TITLES: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
-/** Problem types are stable names under this base, documented in docs/api.md. */
+/**
+ * Problem types are stable names under this base, documented in docs/api.md. A 400 that names
+ * fields is a `validation` problem wherever the field is (body, query, header or path), so that
+ * a client shows field errors for one type.
+ */
 export function problem(status: number, detail: string, options: { type?: string; errors?: FieldError[] } = {}): Problem {
+  const fallback = status === 400 && options.errors ? 'validation' : (TITLES[status] ?? 'error').toLowerCase().replace(/ /g, '-');
   return {
-    type: `https://reclaim.dev/problems/${options.type ?? (TITLES[status] ?? 'error').toLowerCase().replace(/ /g, '-')}`,
+    type: `https://reclaim.dev/problems/${options.type ?? fallback}`,
     title: TITLES[status] ?? 'Error',
     status,
     detail,

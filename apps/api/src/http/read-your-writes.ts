@@ -17,12 +17,12 @@ export function registerReadYourWrites(app: FastifyInstance, runner: ProjectionR
     delete query.minPosition;
     if (Array.isArray(raw)) {
       return sendProblem(reply, problem(400, 'minPosition must be given once.', {
-        errors: [{ field: 'minPosition', message: 'must be given once' }],
+        errors: [{ field: 'minPosition', message: 'minPosition must be given once' }],
       }));
     }
     if (typeof raw !== 'string' || !/^\d{1,20}$/.test(raw)) {
-      return sendProblem(reply, problem(400, 'minPosition must be a position: a decimal number.', {
-        errors: [{ field: 'minPosition', message: 'must be a decimal number' }],
+      return sendProblem(reply, problem(400, 'minPosition must be a position: a decimal number of at most 20 digits.', {
+        errors: [{ field: 'minPosition', message: 'minPosition must be a decimal number of at most 20 digits' }],
       }));
     }
     if (!(await runner.waitFor(BigInt(raw), WAIT_MS))) {

@@ -71,7 +71,7 @@ function refuseRepeatedParameters(query: unknown, declared: ArgumentMetadata['me
     .map(([name]) => name);
   if (repeated.length) {
     throw new ProblemError(
-      problem(400, `Invalid ${repeated.join(', ')}.`, { type: 'validation', errors: repeated.map((field) => ({ field, message: `${field} must be given once` })) }),
+      problem(400, `Invalid ${repeated.join(', ')}.`, { errors: repeated.map((field) => ({ field, message: `${field} must be given once` })) }),
     );
   }
 }
@@ -94,7 +94,7 @@ export function validationPipe(): ValidationPipe {
     exceptionFactory: (errors) => {
       const list = fieldErrors(errors);
       return new ProblemError(
-        problem(400, `Invalid ${[...new Set(list.map((e) => e.field))].join(', ')}.`, { type: 'validation', errors: list }),
+        problem(400, `Invalid ${[...new Set(list.map((e) => e.field))].join(', ')}.`, { errors: list }),
       );
     },
   });

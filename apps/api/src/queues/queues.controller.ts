@@ -43,7 +43,7 @@ export class QueuesController {
     const cursor = after === undefined ? undefined : decodeCursor(after);
     if (after !== undefined && cursor === undefined) {
       throw new ProblemError(
-        problem(400, 'Invalid after.', { type: 'validation', errors: [{ field: 'after', message: 'after must be the next cursor of a previous page' }] }),
+        problem(400, 'Invalid after.', { errors: [{ field: 'after', message: 'after must be the next cursor of a previous page' }] }),
       );
     }
     return this.queries.execute(new ListQueueQuery(queue, viewer(request), limit ?? 50, cursor));

@@ -90,7 +90,7 @@ export class TicketsController {
     const by = staffRef(request);
     if (body.assignee === undefined && by.id === BOOTSTRAP_ADMIN_ID) {
       throw new ProblemError(problem(422, 'The bootstrap admin token cannot hold tickets: create a staff member (POST /v1/staff) and claim with their token, or name an assignee.', {
-        errors: [{ field: 'assignee', message: 'name the staff id to assign to' }],
+        errors: [{ field: 'assignee', message: 'assignee must name a staff id to assign to' }],
       }));
     }
     return this.change(id, { type: 'AssignTicket', assignee: body.assignee ?? by.id, by }, meta, ifMatch);
