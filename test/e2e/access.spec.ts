@@ -40,6 +40,9 @@ const ROUTES: Route[] = [
   { method: 'POST', path: '/v1/accounts/probe/recovery-codes/import', body: { hashes: ['x'] }, allowed: ['admin', 'integrator'] },
   { method: 'POST', path: '/v1/accounts/probe/totp', allowed: ['admin', 'integrator'] },
   { method: 'POST', path: '/v1/staff', body: { name: 'n', role: 'nope' }, allowed: ['admin'] },
+  { method: 'GET', path: '/v1/staff', allowed: ['admin'] },
+  { method: 'POST', path: '/v1/staff/none/token', allowed: ['admin'] },
+  { method: 'DELETE', path: '/v1/staff/none', allowed: ['admin'] },
   { method: 'GET', path: '/v1/events?types=nope', allowed: ['admin', 'integrator'] },
   { method: 'POST', path: '/v1/webhooks', body: { url: 'ftp://nope' }, allowed: ['admin', 'integrator'] },
   { method: 'GET', path: '/v1/webhooks', allowed: ['admin', 'integrator'] },
@@ -85,12 +88,63 @@ describe('access control: every route against every caller', () => {
     if (outcome === 'ok') {
       expect([401, 403]).not.toContain(answer.status);
       // Allowed callers may still meet a 404 where the thing asked about does not exist.
-      if (answer.status === 404) expect(['/v1/tickets/{id}?at=2026-01-01T00:00:00Z', '/v1/webhooks/none/deliveries']).toContain(route.path);
+      if (answer.status === 404) expect(['/v1/tickets/{id}?at=2026-01-01T00:00:00Z', '/v1/webhooks/none/deliveries', '/v1/staff/none/token', '/v1/staff/none']).toContain(route.path);
     } else {
       expect(answer.status).toBe(outcome);
       expect(answer.headers.get('content-type')).toContain('application/problem+json');
       expect(answer.body).toMatchObject({ status: outcome, title: expect.any(String), detail: expect.any(String) });
     }
     if (outcome === 401) expect(answer.headers.get('www-authenticate')).toBe('Bearer');
+  });
+});
+
+describe('staff tokens: replaced, and staff deactivated', () => {
+  it('lists staff without secrets; a replaced token stops working at once, the new one works', async () => {
+    const created = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: 'Rotating', role: 'agent' } })).body;
+    expect((await call('GET', '/v1/queues/submitted', { token: created.token })).status).toBe(200);
+    const listed = await call('GET', '/v1/staff', { token: ADMIN_TOKEN });
+    expect(listed.status).toBe(200);
+    expect(listed.body.staff).toContainEqual({ id: created.id, name: 'Rotating', role: 'agent', active: true, createdAt: expect.any(String) });
+    expect(JSON.stringify(listed.body)).not.toMatch(/rcl_|token|hash/i);
+
+    const replaced = await call('POST', `/v1/staff/${created.id}/token`, { token: ADMIN_TOKEN });
+    expect(replaced.status).toBe(201);
+    expect(replaced.body).toEqual({ id: created.id, name: 'Rotating', role: 'agent', active: true, token: expect.stringMatching(/^rcl_/), position: expect.any(String) });
+    expect(replaced.body.token).not.toBe(created.token);
+    expect((await call('GET', '/v1/queues/submitted', { token: created.token })).status).toBe(401);
+    expect((await call('GET', '/v1/queues/submitted', { token: replaced.body.token })).status).toBe(200);
+  });
+
+  it('deactivates a staff member: their token stops at once, nothing is assigned to them, and it cannot be undone by a new token', async () => {
+    const created = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: 'Leaving', role: 'agent' } })).body;
+    const { ticketId: ticket } = (await call('POST', '/v1/tickets', { body: { username: 'leaving', contactEmail: 'l@example.org', reason: 'lost-email', explanation: 'x' } })).body;
+    expect((await call('POST', `/v1/tickets/${ticket}/assign`, { token: created.token })).status).toBe(200);
+
+    const deactivated = await call('DELETE', `/v1/staff/${created.id}`, { token: ADMIN_TOKEN });
+    expect(deactivated.status).toBe(200);
+    expect(deactivated.body).toEqual({ id: created.id, name: 'Leaving', role: 'agent', active: false, position: expect.any(String) });
+    const refused = await call('GET', '/v1/queues/submitted', { token: created.token });
+    expect(refused.status).toBe(401);
+    expect((await call('GET', '/v1/staff', { token: ADMIN_TOKEN })).body.staff).toContainEqual(expect.objectContaining({ id: created.id, active: false }));
+
+    const head = async () => (await call('GET', '/health')).body.head as string;
+    const before = await head();
+    const assign = await call('POST', `/v1/tickets/${ticket}/assign`, { token: ADMIN_TOKEN, body: { assignee: created.id } });
+    expect(assign.status).toBe(422);
+    expect(assign.body.errors).toEqual([{ field: 'assignee', message: 'assignee is deactivated' }]);
+    const newToken = await call('POST', `/v1/staff/${created.id}/token`, { token: ADMIN_TOKEN });
+    expect(newToken.status).toBe(409);
+    expect(newToken.body.detail).toMatch(/deactivated/);
+    // Deactivating again records nothing and answers the staff member as they are.
+    const again = await call('DELETE', `/v1/staff/${created.id}`, { token: ADMIN_TOKEN });
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual(deactivated.body);
+    expect(await head()).toBe(before);
+
+    expect((await call('DELETE', '/v1/staff/00000000-0000-0000-0000-000000000000', { token: ADMIN_TOKEN })).status).toBe(404);
+    const bad = await call('DELETE', '/v1/staff/not%20an%20id', { token: ADMIN_TOKEN });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors).toEqual([{ field: 'id', message: 'id must be a staff id' }]);
+    expect(await head()).toBe(before);
   });
 });

@@ -23,6 +23,7 @@ import { GetTicketHistoryQuery, GetTicketQuery, ListQueueQuery, QueueStatsQuery 
 import { decodeCursor, TicketQueries } from './queries/ticket-queries';
 import { requesterView, staffView } from './tickets/ticket-view';
 import { TicketTimers } from './timers/ticket-timers';
+import { listStaff, StaffProjector } from './staff/staff.projector';
 
 const HOUR = 3_600_000;
 const agent = { id: 'agent-1', role: 'agent' } as const;
@@ -410,5 +411,19 @@ describe('projection loop failures', () => {
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('staff read model from before deactivation', () => {
+  it('gains the active column on an old file, every member active, without a replay', () => {
+    const db = new Database(':memory:');
+    db.exec(`CREATE TABLE staff (
+      staff_id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL)`);
+    db.prepare("INSERT INTO staff VALUES ('s1', 'Ada', 'agent', 'h1', '2026-01-01T00:00:00.000Z')").run();
+    new StaffProjector().setup(db);
+    expect(listStaff(db)).toEqual([{ id: 's1', name: 'Ada', role: 'agent', active: true, createdAt: '2026-01-01T00:00:00.000Z' }]);
+    new StaffProjector().setup(db); // and setting up again changes nothing
+    expect(listStaff(db)).toHaveLength(1);
+    db.close();
   });
 });

@@ -12,6 +12,7 @@ export * from './account/account.events';
 export * from './account/account.decider';
 export * from './requester/requester.events';
 export * from './staff/staff.events';
+export * from './staff/staff.decider';
 export * from './handlers/commands';
 export * from './handlers/folds';
 export * from './handlers/recovery-config';

@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { SecretBox } from '@reclaim/credentials';
 import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
-import { CreateStaffHandler } from './handlers/create-staff.handler';
+import { CreateStaffHandler, DeactivateStaffHandler, ReplaceStaffTokenHandler } from './handlers/staff.handlers';
 import { EnrolTotpHandler, IssueRecoveryCodesHandler, UpsertAccountHandler } from './handlers/account.handlers';
 import { ChangeTicketHandler } from './handlers/change-ticket.handler';
 import { EvidenceChecker } from './handlers/evidence-checker';
@@ -31,6 +31,8 @@ import { StreamRunner } from './shared/stream-runner';
     IssueRecoveryCodesHandler,
     EnrolTotpHandler,
     CreateStaffHandler,
+    ReplaceStaffTokenHandler,
+    DeactivateStaffHandler,
   ],
   exports: [StreamRunner],
 })

@@ -1,10 +1,12 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { CommandBus } from '@nestjs/cqrs';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { CreateStaffCommand, STAFF_ROLES, type CommandMeta, type StaffRole } from '@reclaim/recovery';
-import { IsIn, IsString, Length } from 'class-validator';
+import { ListStaffQuery, ProjectionRunner } from '@reclaim/projections';
+import { CreateStaffCommand, DeactivateStaffCommand, ReplaceStaffTokenCommand, STAFF_ROLES, type CommandMeta, type StaffRole } from '@reclaim/recovery';
+import { IsIn, IsString, Length, Matches } from 'class-validator';
 import { Access, ADMINISTERS } from '../auth/access.decorator';
 import { Meta } from '../http/command-meta.decorator';
+import { ID } from '../http/patterns';
 
 class CreateStaffDto {
   @ApiProperty({ maxLength: 200 })
@@ -17,11 +19,20 @@ class CreateStaffDto {
   role!: StaffRole;
 }
 
+class StaffIdParam {
+  @IsString()
+  @Matches(ID, { message: 'id must be a staff id' })
+  id!: string;
+}
+
+/** How long a token change may wait for this server's read models, so that it holds once answered. */
+const APPLIED_WITHIN_MS = 5000;
+
 @ApiTags('staff')
 @ApiBearerAuth()
 @Controller('v1/staff')
 export class StaffController {
-  constructor(private readonly commands: CommandBus) {}
+  constructor(private readonly commands: CommandBus, private readonly queries: QueryBus, private readonly projections: ProjectionRunner) {}
 
   @Post()
   @HttpCode(201)
@@ -29,5 +40,37 @@ export class StaffController {
   @ApiOperation({ summary: 'Create a staff member; the token is shown once and stored hashed' })
   create(@Body() body: CreateStaffDto, @Meta() meta: CommandMeta) {
     return this.commands.execute(new CreateStaffCommand(body.name, body.role, meta));
+  }
+
+  @Get()
+  @Access({ roles: ADMINISTERS })
+  @ApiOperation({ summary: 'Every staff member, oldest first, active or not (addition); never a token' })
+  async list() {
+    return { staff: await this.queries.execute(new ListStaffQuery()) };
+  }
+
+  @Post(':id/token')
+  @HttpCode(201)
+  @Access({ roles: ADMINISTERS })
+  @ApiOperation({ summary: 'Replace a staff token (addition): the new one is shown once, the old one stops working' })
+  async replaceToken(@Param() { id }: StaffIdParam, @Meta() meta: CommandMeta) {
+    return this.applied(await this.commands.execute(new ReplaceStaffTokenCommand(id, meta)));
+  }
+
+  @Delete(':id')
+  @HttpCode(200)
+  @Access({ roles: ADMINISTERS })
+  @ApiOperation({ summary: 'Deactivate a staff member (addition): their token stops working, no ticket can be assigned to them' })
+  async deactivate(@Param() { id }: StaffIdParam, @Meta() meta: CommandMeta) {
+    return this.applied(await this.commands.execute(new DeactivateStaffCommand(id, meta)));
+  }
+
+  /**
+   * Answers once this server's read models hold the change: the guard looks tokens up there, so a
+   * token replaced or deactivated stops working here before the admin hears it has.
+   */
+  private async applied<T extends { position: string }>(result: T): Promise<T> {
+    await this.projections.waitFor(BigInt(result.position), APPLIED_WITHIN_MS);
+    return result;
   }
 }

@@ -1,6 +1,7 @@
 import { Query } from '@nestjs/cqrs';
 import type { AccountView } from '../accounts/accounts.projector';
 import type { AuditReport } from '../audit/verify-audit';
+import type { StaffMember } from '../staff/staff.projector';
 import type { TicketView } from '../tickets/ticket-view';
 import type { HistoryEntry, QueueItem, QueueName } from './ticket-queries';
 
@@ -42,3 +43,5 @@ export class GetAccountQuery extends Query<AccountView | undefined> {
 }
 
 export class VerifyAuditQuery extends Query<AuditReport> {}
+
+export class ListStaffQuery extends Query<StaffMember[]> {}

@@ -4,12 +4,14 @@ import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
 import { readAccount } from '../accounts/accounts.projector';
 import { verifyAudit } from '../audit/verify-audit';
 import { READ_MODEL_DB, type ReadModelDb } from '../read-model-db';
+import { listStaff } from '../staff/staff.projector';
 import {
   GetAccountQuery,
   GetQueuePositionQuery,
   GetTicketHistoryQuery,
   GetTicketQuery,
   ListQueueQuery,
+  ListStaffQuery,
   QueueStatsQuery,
   VerifyAuditQuery,
 } from './queries';
@@ -71,6 +73,14 @@ export class VerifyAuditHandler implements IQueryHandler<VerifyAuditQuery> {
   }
 }
 
+@QueryHandler(ListStaffQuery)
+export class ListStaffHandler implements IQueryHandler<ListStaffQuery> {
+  constructor(@Inject(READ_MODEL_DB) private readonly db: ReadModelDb) {}
+  async execute() {
+    return listStaff(this.db);
+  }
+}
+
 export const QUERY_HANDLERS = [
   GetTicketHandler,
   GetQueuePositionHandler,
@@ -79,4 +89,5 @@ export const QUERY_HANDLERS = [
   QueueStatsHandler,
   GetAccountHandler,
   VerifyAuditHandler,
+  ListStaffHandler,
 ];

@@ -1,16 +1,31 @@
 import type Database from 'better-sqlite3';
 import type { RecordedEvent } from '@reclaim/event-store';
-import type { StaffEvent } from '@reclaim/recovery';
+import type { StaffEvent, StaffRole } from '@reclaim/recovery';
 import type { Projector } from '../projector';
+import { prepared } from '../prepared';
 
-/** Staff members by id and by token hash, for authentication and assignment. */
+/** A staff member as the admin's list shows them: never a token or its hash. */
+export interface StaffMember {
+  id: string;
+  name: string;
+  role: StaffRole;
+  active: boolean;
+  createdAt: string;
+}
+
+/** Staff members by id and by token hash, for authentication, assignment and the admin's list. */
 export class StaffProjector implements Projector {
   readonly name = 'staff';
   readonly version = 1;
 
   setup(db: Database.Database): void {
     db.exec(`CREATE TABLE IF NOT EXISTS staff (
-      staff_id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL)`);
+      staff_id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL,
+      active INTEGER NOT NULL DEFAULT 1)`);
+    // Files from before deactivation existed lack the column; every staff member in them is active,
+    // which is the column's default, so the rows need no replay.
+    const columns = db.pragma('table_info(staff)') as Array<{ name: string }>;
+    if (!columns.some((column) => column.name === 'active')) db.exec('ALTER TABLE staff ADD COLUMN active INTEGER NOT NULL DEFAULT 1');
   }
 
   reset(db: Database.Database): void {
@@ -18,14 +33,27 @@ export class StaffProjector implements Projector {
   }
 
   apply(db: Database.Database, event: RecordedEvent): void {
-    if (event.type !== 'StaffCreated') return;
-    const { staffId, name, role, tokenHash } = (event as unknown as StaffEvent).data;
-    db.prepare('INSERT OR REPLACE INTO staff (staff_id, name, role, token_hash, created_at) VALUES (?, ?, ?, ?, ?)').run(
-      staffId,
-      name,
-      role,
-      tokenHash,
-      event.metadata.occurredAt,
-    );
+    const staff = event as unknown as StaffEvent;
+    switch (staff.type) {
+      case 'StaffCreated': {
+        const { staffId, name, role, tokenHash } = staff.data;
+        prepared(db, 'INSERT OR REPLACE INTO staff (staff_id, name, role, token_hash, created_at) VALUES (?, ?, ?, ?, ?)').run(staffId, name, role, tokenHash, event.metadata.occurredAt);
+        return;
+      }
+      case 'StaffTokenReplaced':
+        prepared(db, 'UPDATE staff SET token_hash = ? WHERE staff_id = ?').run(staff.data.tokenHash, staff.data.staffId);
+        return;
+      case 'StaffDeactivated':
+        prepared(db, 'UPDATE staff SET active = 0 WHERE staff_id = ?').run(staff.data.staffId);
+        return;
+    }
   }
+}
+
+/** Every staff member, oldest first. */
+export function listStaff(db: Database.Database): StaffMember[] {
+  const rows = prepared(db, 'SELECT staff_id AS id, name, role, active, created_at AS createdAt FROM staff ORDER BY created_at, staff_id').all() as Array<
+    Omit<StaffMember, 'active'> & { active: number }
+  >;
+  return rows.map((row) => ({ ...row, active: row.active === 1 }));
 }

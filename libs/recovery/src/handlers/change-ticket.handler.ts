@@ -35,11 +35,12 @@ export class ChangeTicketHandler implements ICommandHandler<ChangeTicketCommand>
     return ticketResult(ticketId, state, position);
   }
 
-  /** Tickets go to people who work them: agents, supervisors and admins. */
+  /** Tickets go to people who work them: active agents, supervisors and admins. */
   private async assertAssignable(staffId: string): Promise<void> {
     const { state } = await this.runner.load(streams.staff(staffId), staffFold);
     if (!state.staff || !['agent', 'supervisor', 'admin'].includes(state.staff.role)) {
       throw new InvalidCommand('assignee', 'assignee must be the id of an agent, supervisor or admin');
     }
+    if (!state.staff.active) throw new InvalidCommand('assignee', 'assignee is deactivated');
   }
 }

@@ -62,3 +62,24 @@ export class CreateStaffCommand extends Command<{ id: string; name: string; role
     super();
   }
 }
+
+/** A staff member as a staff command leaves them. */
+export interface StaffResult {
+  id: string;
+  name: string;
+  role: StaffRole;
+  active: boolean;
+  position: string;
+}
+
+export class ReplaceStaffTokenCommand extends Command<StaffResult & { token: string }> {
+  constructor(readonly staffId: string, readonly meta: CommandMeta) {
+    super();
+  }
+}
+
+export class DeactivateStaffCommand extends Command<StaffResult> {
+  constructor(readonly staffId: string, readonly meta: CommandMeta) {
+    super();
+  }
+}

@@ -1,9 +1,9 @@
 /** Domain refusals, each mapped to one HTTP status in one place (apps/api problem filter). */
 
-/** The lifecycle does not allow this command in the ticket's current state (409). */
+/** The lifecycle does not allow this command in the current state of its ticket (or staff member) (409). */
 export class TransitionNotAllowed extends Error {
-  constructor(readonly command: string, readonly state: string, why?: string) {
-    super(`${command} is not allowed while the ticket is ${state}${why ? `: ${why}` : ''}`);
+  constructor(readonly command: string, readonly state: string, why?: string, subject = 'the ticket') {
+    super(`${command} is not allowed while ${subject} is ${state}${why ? `: ${why}` : ''}`);
     this.name = 'TransitionNotAllowed';
   }
 }

@@ -5,12 +5,17 @@ import type { DecidedEvent, FoldableEvent } from '../shared/decided-event';
 export const STAFF_ROLES = ['admin', 'supervisor', 'agent', 'auditor', 'integrator'] as const;
 export type StaffRole = (typeof STAFF_ROLES)[number];
 
-/** Stream `staff-<id>`. The token is never stored: only its SHA-256. */
-export type StaffEvent = DecidedEvent<'StaffCreated', { staffId: string; name: string; role: StaffRole; tokenHash: string }>;
+/** Stream `staff-<id>`. A token is never stored: only its SHA-256. */
+export type StaffEvent =
+  | DecidedEvent<'StaffCreated', { staffId: string; name: string; role: StaffRole; tokenHash: string }>
+  /** A new token replaces the old one, which stops working (a token lost or leaked). */
+  | DecidedEvent<'StaffTokenReplaced', { staffId: string; tokenHash: string }>
+  /** The staff member no longer works here: their token stops working, no ticket is assigned to them. */
+  | DecidedEvent<'StaffDeactivated', { staffId: string }>;
 
 export interface StaffState {
   revision: bigint;
-  staff?: StaffEvent['data'];
+  staff?: { staffId: string; name: string; role: StaffRole; tokenHash: string; active: boolean };
   commandIds: CommandIds;
 }
 
@@ -18,5 +23,13 @@ export const initialStaffState = (): StaffState => ({ revision: -1n, commandIds:
 
 export function evolveStaff(state: StaffState, stored: FoldableEvent): StaffState {
   const event = stored as StaffEvent;
-  return { ...foldBookkeeping(state, stored), staff: event.data };
+  const next = { ...state, ...foldBookkeeping(state, stored) };
+  switch (event.type) {
+    case 'StaffCreated':
+      return { ...next, staff: { ...event.data, active: true } };
+    case 'StaffTokenReplaced':
+      return { ...next, staff: state.staff && { ...state.staff, tokenHash: event.data.tokenHash } };
+    case 'StaffDeactivated':
+      return { ...next, staff: state.staff && { ...state.staff, active: false } };
+  }
 }

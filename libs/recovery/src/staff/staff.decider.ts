@@ -1,0 +1,24 @@
+import { NotFound, TransitionNotAllowed } from '../shared/errors';
+import type { StaffEvent, StaffRole, StaffState } from './staff.events';
+
+export type StaffCommand =
+  | { type: 'CreateStaff'; staffId: string; name: string; role: StaffRole; tokenHash: string }
+  | { type: 'ReplaceStaffToken'; tokenHash: string }
+  | { type: 'DeactivateStaff' };
+
+/** What a staff command records, or why it is refused. Pure. */
+export function decideStaff(command: StaffCommand, state: StaffState): StaffEvent[] {
+  if (command.type === 'CreateStaff') {
+    const { type: _, ...data } = command;
+    return [{ type: 'StaffCreated', data }];
+  }
+  const staff = state.staff;
+  if (!staff) throw new NotFound('staff member');
+  if (command.type === 'DeactivateStaff') {
+    // Deactivating twice records nothing: the staff member is as asked.
+    return staff.active ? [{ type: 'StaffDeactivated', data: { staffId: staff.staffId } }] : [];
+  }
+  // A deactivated staff member stays so: a new token would let them back in.
+  if (!staff.active) throw new TransitionNotAllowed('ReplaceStaffToken', 'deactivated', 'a deactivated staff member gets no new token', 'the staff member');
+  return [{ type: 'StaffTokenReplaced', data: { staffId: staff.staffId, tokenHash: command.tokenHash } }];
+}
