@@ -167,9 +167,25 @@ describe('bad input gets a 4xx problem naming the field, and changes nothing', (
     const twice = await call('GET', '/v1/queues/submitted?minPosition=1&minPosition=1', { token: agent });
     expect(twice.status).toBe(400);
     expect(twice.body.errors).toEqual([{ field: 'minPosition', message: 'minPosition must be given once' }]);
-    // An unknown parameter stays unknown, however often it is given.
+    // An unknown parameter stays unknown, however often it is given, also where a route takes none.
     const unknown = await call('GET', '/v1/queues/submitted?sort=a&sort=b', { token: agent });
     expect(unknown.body.errors).toEqual([{ field: 'sort', message: 'sort is not a known field' }]);
+    const { ticketId } = (await call('POST', '/v1/tickets', { body: ticket('noquery') })).body;
+    const before = await head();
+    for (const [method, path, token] of [
+      ['GET', `/v1/tickets/${ticketId}/history?limit=5`, agent],
+      ['GET', '/v1/audit/verify?limit=5', ADMIN_TOKEN],
+      ['GET', '/health?limit=5', undefined],
+      ['POST', `/v1/tickets/${ticketId}/notes?limit=5`, agent],
+    ] as const) {
+      const answer = await call(method, path, { token, body: method === 'POST' ? { body: 'n' } : undefined });
+      expect({ path, status: answer.status, type: answer.body.type, errors: answer.body.errors }).toEqual({
+        path, status: 400, type: 'https://reclaim.dev/problems/validation', errors: [{ field: 'limit', message: 'limit is not a known field' }],
+      });
+    }
+    expect(await head()).toBe(before);
+    // minPosition is every GET's, with or without a query of its own.
+    expect((await call('GET', `/v1/tickets/${ticketId}/history?minPosition=${before}`, { token: agent })).status).toBe(200);
   });
 
   it('tells the bootstrap admin that it cannot claim a ticket, and lets it assign one', async () => {
