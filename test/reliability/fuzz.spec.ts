@@ -10,6 +10,8 @@ let call: Call;
 const tokens: string[] = [];
 let ticketId = '';
 let webhookId = '';
+/** A staff member of its own, so that the staff routes are fuzzed past "not found" without locking out the callers. */
+let staffId = '';
 
 beforeAll(async () => {
   // A real subscription, so that its routes are fuzzed past "not found" (its target answers nothing).
@@ -20,6 +22,7 @@ beforeAll(async () => {
   const ticket = (await call('POST', '/v1/tickets', { body: { username: 'fuzzed', contactEmail: 'f@example.org', reason: 'lost-email', explanation: 'x' } })).body;
   ticketId = ticket.ticketId;
   webhookId = (await call('POST', '/v1/webhooks', { token: ADMIN_TOKEN, body: { url: 'http://127.0.0.1:9/hook' } })).body.id;
+  staffId = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: 'Fuzzed', role: 'agent' } })).body.id;
   tokens.push(ticket.accessToken, ADMIN_TOKEN, 'rqt_' + 'A'.repeat(43), 'rcl_nope-nope-nope-nope');
 }, 60000);
 afterAll(async () => {
@@ -31,7 +34,7 @@ const PATHS = [
   '/v1/tickets', '/v1/tickets/{id}', '/v1/tickets/{id}/replies', '/v1/tickets/{id}/assign', '/v1/tickets/{id}/request-info',
   '/v1/tickets/{id}/verify', '/v1/tickets/{id}/reject', '/v1/tickets/{id}/notes', '/v1/tickets/{id}/history', '/v1/queues/{q}',
   '/v1/queues', '/v1/audit/verify', '/v1/accounts/{u}', '/v1/accounts/{u}/recovery-codes', '/v1/accounts/{u}/recovery-codes/import',
-  '/v1/accounts/{u}/totp', '/v1/staff', '/v1/webhooks', '/v1/webhooks/{id}', '/v1/webhooks/{id}/deliveries', '/v1/webhooks/{id}/redeliver',
+  '/v1/accounts/{u}/totp', '/v1/staff', '/v1/staff/{id}', '/v1/staff/{id}/token', '/v1/webhooks', '/v1/webhooks/{id}', '/v1/webhooks/{id}/deliveries', '/v1/webhooks/{id}/redeliver',
   '/v1/webhooks/{id}/enable', '/v1/webhooks/{id}/disable', '/health', '/docs/openapi.json',
 ];
 
@@ -88,7 +91,8 @@ describe('fuzzing every route', () => {
     const statuses = new Map<number, number>();
     await fc.assert(
       fc.asyncProperty(request, async (r) => {
-        const fill = (value: string) => (value === '{real}' ? (r.path.startsWith('/v1/webhooks') ? webhookId : ticketId) : value);
+        const real = r.path.startsWith('/v1/webhooks') ? webhookId : r.path.startsWith('/v1/staff') ? staffId : ticketId;
+        const fill = (value: string) => (value === '{real}' ? real : value);
         const segmentFor = (slot: string) =>
           typeof r.a === 'object' ? r.a.raw : encodeURIComponent(fill(slot === '{u}' && r.a === '{real}' ? 'fuzzed' : r.a));
         const path = r.path.replace(/\{[a-z]+\}/, segmentFor) + r.query;
