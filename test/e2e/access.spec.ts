@@ -125,7 +125,7 @@ describe('staff tokens: replaced, and staff deactivated', () => {
     expect(deactivated.body).toEqual({ id: created.id, name: 'Leaving', role: 'agent', active: false, position: expect.any(String) });
     const refused = await call('GET', '/v1/queues/submitted', { token: created.token });
     expect(refused.status).toBe(401);
-    expect((await call('GET', '/v1/staff', { token: ADMIN_TOKEN })).body.staff).toContainEqual(expect.objectContaining({ id: created.id, active: false }));
+    expect((await call('GET', '/v1/staff', { token: ADMIN_TOKEN })).body.staff).toContainEqual({ id: created.id, name: 'Leaving', role: 'agent', active: false, createdAt: expect.any(String), deactivatedAt: expect.any(String) });
 
     const head = async () => (await call('GET', '/health')).body.head as string;
     const before = await head();

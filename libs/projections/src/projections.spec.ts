@@ -415,7 +415,7 @@ describe('projection loop failures', () => {
 });
 
 describe('staff read model from before deactivation', () => {
-  it('gains the active column on an old file, every member active, without a replay', () => {
+  it('gains the deactivation column on an old file, every member active, without a replay', () => {
     const db = new Database(':memory:');
     db.exec(`CREATE TABLE staff (
       staff_id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL)`);

@@ -33,7 +33,7 @@ export class CredentialsService {
       return { kind: 'staff', id: BOOTSTRAP_ADMIN_ID, role: 'admin', name: 'Bootstrap admin' };
     }
     const find = () =>
-      prepared(this.db, 'SELECT staff_id AS id, name, role, token_hash AS hash FROM staff WHERE token_hash = ? AND active = 1').get(hash) as
+      prepared(this.db, 'SELECT staff_id AS id, name, role, token_hash AS hash FROM staff WHERE token_hash = ? AND deactivated_at IS NULL').get(hash) as
         | { id: string; name: string; role: StaffRole; hash: string }
         | undefined;
     const row = find() ?? ((await this.caughtUp()) ? find() : undefined);

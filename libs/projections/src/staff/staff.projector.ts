@@ -11,6 +11,8 @@ export interface StaffMember {
   role: StaffRole;
   active: boolean;
   createdAt: string;
+  /** When they were deactivated, for a deactivated staff member. */
+  deactivatedAt?: string;
 }
 
 /** Staff members by id and by token hash, for authentication, assignment and the admin's list. */
@@ -21,11 +23,11 @@ export class StaffProjector implements Projector {
   setup(db: Database.Database): void {
     db.exec(`CREATE TABLE IF NOT EXISTS staff (
       staff_id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL,
-      active INTEGER NOT NULL DEFAULT 1)`);
-    // Files from before deactivation existed lack the column; every staff member in them is active,
-    // which is the column's default, so the rows need no replay.
+      deactivated_at TEXT)`);
+    // Files from before deactivation existed lack the column; every staff member in them is active
+    // (no deactivation time), so the rows need no replay.
     const columns = db.pragma('table_info(staff)') as Array<{ name: string }>;
-    if (!columns.some((column) => column.name === 'active')) db.exec('ALTER TABLE staff ADD COLUMN active INTEGER NOT NULL DEFAULT 1');
+    if (!columns.some((column) => column.name === 'deactivated_at')) db.exec('ALTER TABLE staff ADD COLUMN deactivated_at TEXT');
   }
 
   reset(db: Database.Database): void {
@@ -44,7 +46,7 @@ export class StaffProjector implements Projector {
         prepared(db, 'UPDATE staff SET token_hash = ? WHERE staff_id = ?').run(staff.data.tokenHash, staff.data.staffId);
         return;
       case 'StaffDeactivated':
-        prepared(db, 'UPDATE staff SET active = 0 WHERE staff_id = ?').run(staff.data.staffId);
+        prepared(db, 'UPDATE staff SET deactivated_at = ? WHERE staff_id = ?').run(event.metadata.occurredAt, staff.data.staffId);
         return;
     }
   }
@@ -52,8 +54,8 @@ export class StaffProjector implements Projector {
 
 /** Every staff member, oldest first. */
 export function listStaff(db: Database.Database): StaffMember[] {
-  const rows = prepared(db, 'SELECT staff_id AS id, name, role, active, created_at AS createdAt FROM staff ORDER BY created_at, staff_id').all() as Array<
-    Omit<StaffMember, 'active'> & { active: number }
+  const rows = prepared(db, 'SELECT staff_id AS id, name, role, created_at AS createdAt, deactivated_at AS deactivatedAt FROM staff ORDER BY created_at, staff_id').all() as Array<
+    Omit<StaffMember, 'active' | 'deactivatedAt'> & { deactivatedAt: string | null }
   >;
-  return rows.map((row) => ({ ...row, active: row.active === 1 }));
+  return rows.map(({ deactivatedAt, ...row }) => ({ ...row, active: deactivatedAt === null, ...(deactivatedAt === null ? {} : { deactivatedAt }) }));
 }
