@@ -146,7 +146,7 @@ describe('bad input gets a 4xx problem naming the field, and changes nothing', (
     expect((await call('GET', '/v1/accounts/lists', { token: integrator })).body).toMatchObject({ emails: ['l@example.org'], packages: ['left-pad'] });
   });
 
-  it('names a query parameter given twice, a limit that is not digits, and a cursor that is not one, as validation problems', async () => {
+  it('names a query parameter given twice, a limit that is not digits, a cursor that is not one, and input a route does not take, as validation problems', async () => {
     const refusals: Array<[string, string, string]> = [
       ['/v1/queues/submitted?limit=5&limit=5', 'limit', 'limit must be given once'],
       ['/v1/queues/submitted?limit=5&after=x&after=y', 'after', 'after must be given once'],
@@ -184,6 +184,26 @@ describe('bad input gets a 4xx problem naming the field, and changes nothing', (
       });
     }
     expect(await head()).toBe(before);
+    // Likewise a body field on a route that takes no body: it would do nothing.
+    await call('PUT', '/v1/accounts/nobody', { token: integrator, body: { primaryEmail: 'n@example.org', emails: [], packages: [] } });
+    const staff = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: 'Bodiless', role: 'agent' } })).body;
+    const withBodies = [
+      ['POST', '/v1/accounts/nobody/recovery-codes', integrator, { count: 4 }, 'count'],
+      ['POST', '/v1/accounts/nobody/totp', integrator, { digits: 8 }, 'digits'],
+      ['POST', `/v1/staff/${staff.id}/token`, ADMIN_TOKEN, { token: 'mine' }, 'token'],
+      ['DELETE', `/v1/staff/${staff.id}`, ADMIN_TOKEN, { reason: 'left' }, 'reason'],
+    ] as const;
+    const beforeBodies = await head();
+    for (const [method, path, token, body, field] of withBodies) {
+      const answer = await call(method, path, { token, body });
+      expect({ path, status: answer.status, type: answer.body.type, errors: answer.body.errors }).toEqual({
+        path, status: 400, type: 'https://reclaim.dev/problems/validation', errors: [{ field, message: `${field} is not a known field` }],
+      });
+    }
+    expect(await head()).toBe(beforeBodies);
+    // An empty object, or no body, is no field at all.
+    expect((await call('POST', '/v1/accounts/nobody/recovery-codes', { token: integrator, body: {} })).status).toBe(201);
+    expect((await call('POST', '/v1/accounts/nobody/totp', { token: integrator })).status).toBe(201);
     // minPosition is every GET's, with or without a query of its own.
     expect((await call('GET', `/v1/tickets/${ticketId}/history?minPosition=${before}`, { token: agent })).status).toBe(200);
   });

@@ -14,7 +14,7 @@ import { ShutdownFlag } from './http/shutdown-flag';
 import { problem, sendProblem } from './http/problem';
 import { registerReadYourWrites } from './http/read-your-writes';
 import { fieldWithControlCharacter, nestedDeeperThan, trimStrings, validationPipe } from './http/validation';
-import { UnknownQueryInterceptor } from './http/unknown-query.interceptor';
+import { UndeclaredInputInterceptor } from './http/undeclared-input.interceptor';
 import { serveOpenApi } from './openapi';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -103,7 +103,7 @@ export async function createApp(config: AppConfig, logger: LoggerService = new C
   registerReadYourWrites(fastify, app.get(ProjectionRunner));
 
   app.useGlobalPipes(validationPipe());
-  app.useGlobalInterceptors(new UnknownQueryInterceptor());
+  app.useGlobalInterceptors(new UndeclaredInputInterceptor());
   app.enableShutdownHooks();
   serveOpenApi(app);
   await app.init();
