@@ -101,6 +101,7 @@ describe('access control: every route against every caller', () => {
 describe('staff tokens: replaced, and staff deactivated', () => {
   it('lists staff without secrets; a replaced token stops working at once, the new one works', async () => {
     const created = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: 'Rotating', role: 'agent' } })).body;
+    expect(created).toEqual({ id: expect.any(String), name: 'Rotating', role: 'agent', active: true, token: expect.stringMatching(/^rcl_/), position: expect.any(String) });
     expect((await call('GET', '/v1/queues/submitted', { token: created.token })).status).toBe(200);
     const listed = await call('GET', '/v1/staff', { token: ADMIN_TOKEN });
     expect(listed.status).toBe(200);

@@ -57,7 +57,7 @@ export class EnrolTotpCommand extends Command<{ secret: string; otpauthUri: stri
   }
 }
 
-export class CreateStaffCommand extends Command<{ id: string; name: string; role: StaffRole; token: string }> {
+export class CreateStaffCommand extends Command<StaffResult & { token: string }> {
   constructor(readonly name: string, readonly role: StaffRole, readonly meta: CommandMeta) {
     super();
   }

@@ -22,8 +22,8 @@ export class CreateStaffHandler implements ICommandHandler<CreateStaffCommand> {
   async execute({ name, role, meta }: CreateStaffCommand) {
     const staffId = eventIdFor(meta.commandId, 'staff', 0);
     const token = newToken('rcl');
-    await runStaffCommand(this.runner, staffId, { type: 'CreateStaff', staffId, name, role, tokenHash: tokenHash(token) }, meta);
-    return { id: staffId, name, role, token };
+    const staff = await runStaffCommand(this.runner, staffId, { type: 'CreateStaff', staffId, name, role, tokenHash: tokenHash(token) }, meta);
+    return { ...staff, token };
   }
 }
 
