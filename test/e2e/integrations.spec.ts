@@ -227,6 +227,29 @@ describe('SSE feed', () => {
     expect((await call('GET', '/v1/events?after=x', { token: integrator })).status).toBe(400);
   }, 30000);
 
+  it('ends an open stream once its token is replaced or its holder deactivated', async () => {
+    for (const revoke of ['token', 'deactivate'] as const) {
+      const created = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: `Revoked by ${revoke}`, role: 'integrator' } })).body;
+      const head = (await call('GET', '/health')).body.head as string;
+      const response = await fetch(`${server.url}/v1/events?after=${head}`, { headers: { authorization: `Bearer ${created.token}` } });
+      expect(response.status).toBe(200);
+      let received = '';
+      const ended = (async () => {
+        const decoder = new TextDecoder();
+        for await (const chunk of response.body!) received += decoder.decode(chunk as Uint8Array);
+      })();
+      const revoked = revoke === 'token'
+        ? await call('POST', `/v1/staff/${created.id}/token`, { token: ADMIN_TOKEN })
+        : await call('DELETE', `/v1/staff/${created.id}`, { token: ADMIN_TOKEN });
+      expect(revoked.status).toBeLessThan(300);
+      // The next public event finds the credential revoked: the stream ends without it.
+      const { ticketId } = (await call('POST', '/v1/tickets', { body: { username: `revoked-${revoke}`, contactEmail: 'r@example.org', reason: 'lost-email', explanation: 'x' } })).body;
+      await Promise.race([ended, new Promise((_, reject) => setTimeout(() => reject(new Error(`the stream stayed open after ${revoke}`)), 10000))]);
+      expect(received).toContain(': reclaim event feed');
+      expect(received).not.toContain(ticketId);
+    }
+  }, 30000);
+
   it('holds at most 10 open streams per credential, and frees a place when one closes', async () => {
     const many = await createStaff(call, 'integrator', 'Many');
     const open = async (token = many) => {

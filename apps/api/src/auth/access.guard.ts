@@ -25,7 +25,7 @@ export class AccessGuard implements CanActivate {
       return true;
     }
     const header = request.headers.authorization;
-    const token = header ? BEARER.exec(header)?.[1] : undefined;
+    const token = bearerToken(header);
     if (!token) throw unauthorized(header ? 'The Authorization header is not a Bearer token.' : 'Send Authorization: Bearer <token>.');
 
     if (token.startsWith('rqt_')) {
@@ -41,6 +41,11 @@ export class AccessGuard implements CanActivate {
     if (staff.kind === 'staff' && rule.roles?.includes(staff.role)) return true;
     throw new ProblemError(problem(403, `The ${staff.kind === 'staff' ? staff.role : ''} role may not do this.`));
   }
+}
+
+/** The token of an `Authorization: Bearer <token>` header, if it is one. */
+export function bearerToken(header: string | undefined): string | undefined {
+  return header ? BEARER.exec(header)?.[1] : undefined;
 }
 
 function unauthorized(detail: string): ProblemError {

@@ -41,6 +41,17 @@ export class CredentialsService {
     return { kind: 'staff', id: row.id, role: row.role, name: row.name };
   }
 
+  /**
+   * Whether a staff token still opens the door, asked again and again by what it opened earlier
+   * (an event stream): false once it is replaced or its holder deactivated. No waiting for the
+   * read models here: the token was found in them when the stream opened.
+   */
+  stillValid(token: string): () => boolean {
+    const hash = tokenHash(token);
+    if (this.adminTokenHash && sameSecret(hash, this.adminTokenHash)) return () => true;
+    return () => prepared(this.db, 'SELECT 1 FROM staff WHERE token_hash = ? AND deactivated_at IS NULL').get(hash) !== undefined;
+  }
+
   /** True when the token is the requester token of this very ticket. */
   async requesterOf(ticketId: string, token: string): Promise<boolean> {
     const stored = this.tickets.requesterTokenHash(ticketId) ?? ((await this.caughtUp()) ? this.tickets.requesterTokenHash(ticketId) : undefined);

@@ -6,6 +6,8 @@ import { Transform } from 'class-transformer';
 import { IsOptional, Matches } from 'class-validator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Access, INTEGRATES } from '../auth/access.decorator';
+import { bearerToken } from '../auth/access.guard';
+import { CredentialsService } from '../auth/credentials.service';
 import { problem, ProblemError } from '../http/problem';
 import { PublicEventTypes } from '../http/public-event-types';
 
@@ -27,7 +29,11 @@ class EventsQuery {
 @ApiBearerAuth()
 @Controller('v1/events')
 export class EventsController {
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore, private readonly feeds: EventFeeds) {}
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly feeds: EventFeeds,
+    private readonly credentials: CredentialsService,
+  ) {}
 
   @Get()
   @Access({ roles: INTEGRATES })
@@ -47,6 +53,8 @@ export class EventsController {
         after: resumeFrom === undefined ? undefined : BigInt(resumeFrom),
         types: query.types,
         signal: this.feeds.signal,
+        // A stream ends once its token is replaced or its holder deactivated.
+        allowed: this.credentials.stillValid(bearerToken(request.headers.authorization)!),
       });
     } finally {
       release();

@@ -14,7 +14,13 @@ const HEARTBEAT_MS = 15_000;
 export async function streamEvents(
   store: EventStore,
   response: ServerResponse,
-  options: { after?: bigint; types?: string[]; signal: AbortSignal },
+  options: {
+    after?: bigint;
+    types?: string[];
+    signal: AbortSignal;
+    /** Asked before each event and at each heartbeat: false ends the stream (a revoked credential). */
+    allowed: () => boolean;
+  },
 ): Promise<void> {
   response.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
@@ -27,9 +33,10 @@ export async function streamEvents(
   const stop = () => void subscription.close();
   options.signal.addEventListener('abort', stop, { once: true });
   response.once('close', stop);
-  const heartbeat = setInterval(() => response.write(': heartbeat\n\n'), HEARTBEAT_MS);
+  const heartbeat = setInterval(() => (options.allowed() ? response.write(': heartbeat\n\n') : stop()), HEARTBEAT_MS);
   try {
     for await (const event of subscription) {
+      if (!options.allowed()) break;
       const cloudEvent = toCloudEvent(event);
       if (!cloudEvent || (options.types?.length && !options.types.includes(cloudEvent.type))) continue;
       const written = response.write(`id: ${event.position}\nevent: ${cloudEvent.type}\ndata: ${JSON.stringify(cloudEvent)}\n\n`);
