@@ -40,7 +40,7 @@ const ROUTES: Route[] = [
   { method: 'POST', path: '/v1/accounts/probe/recovery-codes/import', body: { hashes: ['x'] }, allowed: ['admin', 'integrator'] },
   { method: 'POST', path: '/v1/accounts/probe/totp', allowed: ['admin', 'integrator'] },
   { method: 'POST', path: '/v1/staff', body: { name: 'n', role: 'nope' }, allowed: ['admin'] },
-  { method: 'GET', path: '/v1/staff', allowed: ['admin'] },
+  { method: 'GET', path: '/v1/staff', allowed: READERS },
   { method: 'POST', path: '/v1/staff/none/token', allowed: ['admin'] },
   { method: 'DELETE', path: '/v1/staff/none', allowed: ['admin'] },
   { method: 'GET', path: '/v1/events?types=nope', allowed: ['admin', 'integrator'] },

@@ -4,7 +4,7 @@ import { ApiBearerAuth, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagg
 import { ListStaffQuery, ProjectionRunner } from '@reclaim/projections';
 import { CreateStaffCommand, DeactivateStaffCommand, ReplaceStaffTokenCommand, STAFF_ROLES, type CommandMeta, type StaffRole } from '@reclaim/recovery';
 import { IsIn, IsString, Length, Matches } from 'class-validator';
-import { Access, ADMINISTERS } from '../auth/access.decorator';
+import { Access, ADMINISTERS, READS_TICKETS } from '../auth/access.decorator';
 import { Meta } from '../http/command-meta.decorator';
 import { ID } from '../http/patterns';
 
@@ -42,8 +42,10 @@ export class StaffController {
     return this.commands.execute(new CreateStaffCommand(body.name, body.role, meta));
   }
 
+  // Whoever reads tickets may list staff: ticket histories and assignees name staff by id, and
+  // assigning a ticket to someone needs their id.
   @Get()
-  @Access({ roles: ADMINISTERS })
+  @Access({ roles: READS_TICKETS })
   @ApiOperation({ summary: 'Every staff member, oldest first, active or not (addition); never a token' })
   async list() {
     return { staff: await this.queries.execute(new ListStaffQuery()) };
