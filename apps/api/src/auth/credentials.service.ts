@@ -29,16 +29,9 @@ export class CredentialsService {
 
   async staff(token: string): Promise<Principal | undefined> {
     const hash = tokenHash(token);
-    if (this.adminTokenHash && sameSecret(hash, this.adminTokenHash)) {
-      return { kind: 'staff', id: BOOTSTRAP_ADMIN_ID, role: 'admin', name: 'Bootstrap admin' };
-    }
-    const find = () =>
-      prepared(this.db, 'SELECT staff_id AS id, name, role, token_hash AS hash FROM staff WHERE token_hash = ? AND deactivated_at IS NULL').get(hash) as
-        | { id: string; name: string; role: StaffRole; hash: string }
-        | undefined;
-    const row = find() ?? ((await this.caughtUp()) ? find() : undefined);
-    if (!row || !sameSecret(row.hash, hash)) return undefined;
-    return { kind: 'staff', id: row.id, role: row.role, name: row.name };
+    if (this.isAdminToken(hash)) return { kind: 'staff', id: BOOTSTRAP_ADMIN_ID, role: 'admin', name: 'Bootstrap admin' };
+    const row = this.activeStaff(hash) ?? ((await this.caughtUp()) ? this.activeStaff(hash) : undefined);
+    return row && { kind: 'staff', id: row.id, role: row.role, name: row.name };
   }
 
   /**
@@ -48,8 +41,20 @@ export class CredentialsService {
    */
   stillValid(token: string): () => boolean {
     const hash = tokenHash(token);
-    if (this.adminTokenHash && sameSecret(hash, this.adminTokenHash)) return () => true;
-    return () => prepared(this.db, 'SELECT 1 FROM staff WHERE token_hash = ? AND deactivated_at IS NULL').get(hash) !== undefined;
+    if (this.isAdminToken(hash)) return () => true;
+    return () => this.activeStaff(hash) !== undefined;
+  }
+
+  private isAdminToken(hash: string): boolean {
+    return this.adminTokenHash !== undefined && sameSecret(hash, this.adminTokenHash);
+  }
+
+  /** The active staff member holding the token of this hash (compared in constant time once found). */
+  private activeStaff(hash: string): { id: string; name: string; role: StaffRole } | undefined {
+    const row = prepared(this.db, 'SELECT staff_id AS id, name, role, token_hash AS hash FROM staff WHERE token_hash = ? AND deactivated_at IS NULL').get(hash) as
+      | { id: string; name: string; role: StaffRole; hash: string }
+      | undefined;
+    return row && sameSecret(row.hash, hash) ? row : undefined;
   }
 
   /** True when the token is the requester token of this very ticket. */

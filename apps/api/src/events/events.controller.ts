@@ -8,13 +8,14 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Access, INTEGRATES } from '../auth/access.decorator';
 import { bearerToken } from '../auth/access.guard';
 import { CredentialsService } from '../auth/credentials.service';
+import { POSITION } from '../http/patterns';
 import { problem, ProblemError } from '../http/problem';
 import { PublicEventTypes } from '../http/public-event-types';
 
 class EventsQuery {
   @ApiPropertyOptional({ description: 'Send events after this position (Last-Event-ID takes precedence).' })
   @IsOptional()
-  @Matches(/^\d{1,20}$/, { message: 'after must be a position: a decimal number' })
+  @Matches(POSITION, { message: 'after must be a position: a decimal number' })
   after?: string;
 
   @ApiPropertyOptional({ description: `Comma-separated public types: ${PUBLIC_EVENT_TYPES.join(', ')}` })
@@ -40,7 +41,7 @@ export class EventsController {
   @ApiOperation({ summary: 'Server-Sent Events of public CloudEvents: catch-up, then live; id = position' })
   async feed(@Query() query: EventsQuery, @Headers('last-event-id') lastEventId: string | undefined, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const resumeFrom = lastEventId?.trim() || query.after;
-    if (resumeFrom !== undefined && !/^\d{1,20}$/.test(resumeFrom)) {
+    if (resumeFrom !== undefined && !POSITION.test(resumeFrom)) {
       throw new ProblemError(problem(400, 'Last-Event-ID must be a position.', { errors: [{ field: 'Last-Event-ID', message: 'Last-Event-ID must be a decimal number' }] }));
     }
     const release = this.feeds.open(request.principal?.kind === 'staff' ? request.principal.id : '');

@@ -1,5 +1,6 @@
 import type { ProjectionRunner } from '@reclaim/projections';
 import type { FastifyInstance } from 'fastify';
+import { POSITION } from './patterns';
 import { problem, sendProblem } from './problem';
 
 const WAIT_MS = 5000;
@@ -20,7 +21,7 @@ export function registerReadYourWrites(app: FastifyInstance, runner: ProjectionR
         errors: [{ field: 'minPosition', message: 'minPosition must be given once' }],
       }));
     }
-    if (typeof raw !== 'string' || !/^\d{1,20}$/.test(raw)) {
+    if (typeof raw !== 'string' || !POSITION.test(raw)) {
       return sendProblem(reply, problem(400, 'minPosition must be a position: a decimal number of at most 20 digits.', {
         errors: [{ field: 'minPosition', message: 'minPosition must be a decimal number of at most 20 digits' }],
       }));

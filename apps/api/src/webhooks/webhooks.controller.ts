@@ -8,7 +8,7 @@ import { IsOptional, IsString, IsUrl, Matches, MaxLength } from 'class-validator
 import { Access, INTEGRATES } from '../auth/access.decorator';
 import { Meta } from '../http/command-meta.decorator';
 import { PageLimit } from '../http/page-limit';
-import { ID } from '../http/patterns';
+import { ID, POSITION } from '../http/patterns';
 import { problem, ProblemError } from '../http/problem';
 import { PublicEventTypes } from '../http/public-event-types';
 
@@ -34,7 +34,7 @@ class WebhookIdParam {
 class RedeliverDto {
   @ApiProperty({ description: 'Position of the event to send again.' })
   @IsString()
-  @Matches(/^\d{1,20}$/, { message: 'position must be a decimal number' })
+  @Matches(POSITION, { message: 'position must be a decimal number' })
   position!: string;
 }
 
