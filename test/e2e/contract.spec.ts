@@ -99,6 +99,17 @@ describe('bad input gets a 4xx problem naming the field, and changes nothing', (
     const empty = await call('POST', '/v1/tickets', { raw: '', headers: json });
     expect(empty.status).toBe(400);
     expect(empty.body).toMatchObject({ detail: 'The body is empty; send a JSON object.', errors: [{ field: 'body' }] });
+    // Latin-1 bytes would otherwise be stored as U+FFFD: text the sender never wrote.
+    const latin1 = await call('POST', '/v1/tickets', { raw: Buffer.from(JSON.stringify({ ...ticket('latin1'), explanation: 'café' }), 'latin1'), headers: json });
+    expect(latin1.status).toBe(400);
+    expect(latin1.body).toMatchObject({ type: expect.stringMatching(/validation$/), detail: 'The body is not UTF-8 text.', errors: [{ field: 'body', message: 'body must be UTF-8 text' }] });
+    for (const raw of [`{"__proto__": {"admin": true}, "username": "proto"}`, `{"constructor": {"prototype": {"admin": true}}}`]) {
+      const poisoned = await call('POST', '/v1/tickets', { raw, headers: json });
+      expect(poisoned.status).toBe(400);
+      expect(poisoned.body).toMatchObject({ detail: 'The body holds a __proto__ or constructor.prototype key.', errors: [{ field: 'body' }] });
+    }
+    const utf8 = await call('POST', '/v1/tickets', { raw: Buffer.from(JSON.stringify({ ...ticket('utf8'), explanation: 'café' }), 'utf8'), headers: json });
+    expect(utf8.status).toBe(201);
   });
 
   it('refuses bad staff input with the field named', async () => {

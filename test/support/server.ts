@@ -77,11 +77,11 @@ export function client(url: string) {
   return async function call<T = any>(
     method: string,
     path: string,
-    options: { token?: string; body?: unknown; headers?: Record<string, string>; raw?: string } = {},
+    options: { token?: string; body?: unknown; headers?: Record<string, string>; raw?: string | Uint8Array } = {},
   ): Promise<Answer<T>> {
     const headers: Record<string, string> = { ...options.headers };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
-    let body: string | undefined = options.raw;
+    let body: string | Uint8Array | undefined = options.raw;
     if (options.body !== undefined) {
       body = JSON.stringify(options.body);
       headers['content-type'] ??= 'application/json';

@@ -10,6 +10,7 @@ import { AppModule } from './app.module';
 import type { AppConfig } from './config';
 import { CredentialsService } from './auth/credentials.service';
 import { registerIdempotency } from './http/idempotency';
+import { BODY_LIMIT, parseJsonBody } from './http/json-body';
 import { ShutdownFlag } from './http/shutdown-flag';
 import { problem, sendProblem } from './http/problem';
 import { registerReadYourWrites } from './http/read-your-writes';
@@ -32,7 +33,7 @@ const PRIVATE_ANSWER = { 'cache-control': 'no-store', 'x-content-type-options': 
 export async function createApp(config: AppConfig, logger: LoggerService = new ConsoleLogger({ json: true })): Promise<NestFastifyApplication> {
   const http = new Logger('Http');
   const adapter = new FastifyAdapter({
-    bodyLimit: 64 * 1024,
+    bodyLimit: BODY_LIMIT,
     // A client that sends its request slowly, or never finishes it, is cut off (408) rather than
     // holding a connection for ever; the check runs every second. An SSE stream is a long answer,
     // not a long request, so it is not cut. (Node honours the timeout only when the server is
@@ -53,7 +54,10 @@ export async function createApp(config: AppConfig, logger: LoggerService = new C
       return sendProblem(reply, answer, { 'x-request-id': request.id, ...PRIVATE_ANSWER });
     },
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forConfig(config), adapter, { logger, bufferLogs: false });
+  // Bodies are JSON only (a form body is refused below), read by parseJsonBody.
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forConfig(config), adapter, { logger, bufferLogs: false, bodyParser: false });
+  // (Nest takes a parser's answer from the promise it returns.)
+  app.useBodyParser('application/json', { bodyLimit: BODY_LIMIT }, async (_request: unknown, body: Buffer) => parseJsonBody(body));
   const fastify = app.getHttpAdapter().getInstance();
 
   // Bodies are JSON; anything else is refused before it is parsed.

@@ -1,6 +1,7 @@
 import { HttpException } from '@nestjs/common';
 import { EventStoreUnavailable, WrongExpectedRevision } from '@reclaim/event-store';
 import { InvalidCommand, NotFound, StaleRevision, TooManyAttempts, TransitionNotAllowed } from '@reclaim/recovery';
+import { BODY_LIMIT } from './json-body';
 import { problem, ProblemError, type Problem } from './problem';
 
 /** The one place where errors become HTTP answers. Unknown errors are 500 and say nothing inside. */
@@ -28,11 +29,11 @@ export function toProblem(error: unknown): { body: Problem; headers: Record<stri
   if (error instanceof EventStoreUnavailable) return { body: problem(503, 'The event store cannot take this request now; try again shortly.'), headers: { 'retry-after': '2' }, unexpected: true };
   if (error instanceof HttpException) {
     const status = error.getStatus();
-    // Nest wraps Fastify's body errors (too large, not JSON, empty) and keeps the original as
+    // Nest wraps Fastify's body errors (too large, cut short) and keeps the original as
     // the cause; its code gives a plainer message than Fastify's text.
     const cause = error.cause as { code?: string } | undefined;
     const detail = cause?.code?.startsWith('FST_ERR_CTP') ? fastifyDetail(cause) : httpExceptionDetail(error);
-    // Errors about the body as a whole (not JSON, too large) name the body as the field.
+    // Errors about the body as a whole (too large, cut short) name the body as the field.
     const aboutBody = status === 400 || status === 413 || status === 415;
     return plain(problem(status, detail, aboutBody ? { errors: [{ field: 'body', message: detail }] } : {}));
   }
@@ -52,12 +53,12 @@ function httpExceptionDetail(error: HttpException): string {
 function fastifyDetail(error: { code?: string; message?: string }): string {
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return 'The body is larger than 64 KiB.';
+      return `The body is larger than ${BODY_LIMIT / 1024} KiB.`;
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return 'Send JSON with Content-Type: application/json.';
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return 'The body is empty; send a JSON object.';
     default:
-      return error.code?.startsWith('FST_ERR_CTP') || error instanceof SyntaxError ? 'The body is not valid JSON.' : (error.message ?? 'Bad request.');
+      // JSON itself is read by parseJsonBody, which names its own problems; this is the rest
+      // (a body shorter or longer than its Content-Length, say).
+      return error.code?.startsWith('FST_ERR_CTP') ? 'The body could not be read.' : (error.message ?? 'Bad request.');
   }
 }

@@ -1,0 +1,31 @@
+import { parseJsonBody } from './json-body';
+import { ProblemError } from './problem';
+
+const refusal = (body: Buffer) => {
+  try {
+    parseJsonBody(body);
+  } catch (error) {
+    return error instanceof ProblemError ? error.problem.errors : error;
+  }
+  throw new Error('the body was taken');
+};
+
+describe('parseJsonBody', () => {
+  it('reads UTF-8 JSON, with or without a byte order mark', () => {
+    expect(parseJsonBody(Buffer.from('{"explanation":"café ☕"}'))).toEqual({ explanation: 'café ☕' });
+    expect(parseJsonBody(Buffer.from('\uFEFF{"a":1}'))).toEqual({ a: 1 });
+  });
+
+  it('refuses, naming the body, what cannot be read as sent', () => {
+    expect(refusal(Buffer.from('{"explanation":"café"}', 'latin1'))).toEqual([{ field: 'body', message: 'body must be UTF-8 text' }]);
+    expect(refusal(Buffer.from('{"a":'))).toEqual([{ field: 'body', message: 'body must be valid JSON' }]);
+    expect(refusal(Buffer.alloc(0))).toEqual([{ field: 'body', message: 'body must be a JSON object' }]);
+  });
+
+  it('refuses keys that could reach a prototype, however deep', () => {
+    for (const text of ['{"__proto__":{"x":1}}', '{"a":[{"__proto__":null}]}', '{"constructor":{"prototype":{}}}']) {
+      expect(refusal(Buffer.from(text))).toEqual([{ field: 'body', message: 'body must not hold a __proto__ or constructor.prototype key' }]);
+    }
+    expect(parseJsonBody(Buffer.from('{"constructor":"a name"}'))).toEqual({ constructor: 'a name' });
+  });
+});

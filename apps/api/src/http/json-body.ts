@@ -1,0 +1,27 @@
+import { isUtf8 } from 'node:buffer';
+import { parse } from 'secure-json-parse';
+import { problem, ProblemError } from './problem';
+
+/** The largest body taken, in bytes; a larger one is refused (413) before it is read. */
+export const BODY_LIMIT = 64 * 1024;
+
+const refused = (detail: string, message: string) => new ProblemError(problem(400, detail, { errors: [{ field: 'body', message }] }));
+
+/**
+ * Reads a JSON body, refusing what Fastify's own parser would take quietly or name wrongly:
+ * bytes that are not UTF-8 (they would be stored as U+FFFD, so the log would hold text the sender
+ * never wrote) and keys that could reach an object's prototype (Fastify calls those "not valid
+ * JSON", which they are).
+ */
+export function parseJsonBody(body: Buffer): unknown {
+  if (body.length === 0) throw refused('The body is empty; send a JSON object.', 'body must be a JSON object');
+  if (!isUtf8(body)) throw refused('The body is not UTF-8 text.', 'body must be UTF-8 text');
+  try {
+    return parse(body.toString('utf8'), undefined, { protoAction: 'error', constructorAction: 'error' });
+  } catch (error) {
+    if (error instanceof SyntaxError && error.message.includes('forbidden prototype')) {
+      throw refused('The body holds a __proto__ or constructor.prototype key.', 'body must not hold a __proto__ or constructor.prototype key');
+    }
+    throw refused('The body is not valid JSON.', 'body must be valid JSON');
+  }
+}
