@@ -54,9 +54,9 @@ export async function createApp(config: AppConfig, logger: LoggerService = new C
       return sendProblem(reply, answer, { 'x-request-id': request.id, ...PRIVATE_ANSWER });
     },
   });
-  // Bodies are JSON only (a form body is refused below), read by parseJsonBody.
+  // Bodies are JSON only (a form body is refused below), read by parseJsonBody; Nest takes a
+  // parser's answer from the promise it returns.
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forConfig(config), adapter, { logger, bufferLogs: false, bodyParser: false });
-  // (Nest takes a parser's answer from the promise it returns.)
   app.useBodyParser('application/json', { bodyLimit: BODY_LIMIT }, async (_request: unknown, body: Buffer) => parseJsonBody(body));
   const fastify = app.getHttpAdapter().getInstance();
 

@@ -10,8 +10,8 @@ const refused = (detail: string, message: string) => new ProblemError(problem(40
 /**
  * Reads a JSON body, refusing what Fastify's own parser would take quietly or name wrongly:
  * bytes that are not UTF-8 (they would be stored as U+FFFD, so the log would hold text the sender
- * never wrote) and keys that could reach an object's prototype (Fastify calls those "not valid
- * JSON", which they are).
+ * never wrote) and keys that could reach an object's prototype (Fastify refuses those as "not
+ * valid JSON", though they are valid JSON).
  */
 export function parseJsonBody(body: Buffer): unknown {
   if (body.length === 0) throw refused('The body is empty; send a JSON object.', 'body must be a JSON object');
