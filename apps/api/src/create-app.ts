@@ -12,7 +12,7 @@ import { CredentialsService } from './auth/credentials.service';
 import { registerIdempotency } from './http/idempotency';
 import { BODY_LIMIT, parseJsonBody } from './http/json-body';
 import { ShutdownFlag } from './http/shutdown-flag';
-import { problem, sendProblem } from './http/problem';
+import { fieldProblem, sendProblem } from './http/problem';
 import { registerReadYourWrites } from './http/read-your-writes';
 import { fieldWithControlCharacter, nestedDeeperThan, trimStrings, validationPipe } from './http/validation';
 import { UndeclaredInputInterceptor } from './http/undeclared-input.interceptor';
@@ -65,9 +65,7 @@ export async function createApp(config: AppConfig, logger: LoggerService = new C
     const hasBody = Number(request.headers['content-length'] ?? 0) > 0 || request.headers['transfer-encoding'] !== undefined;
     const type = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
     if (hasBody && type !== 'application/json') {
-      return sendProblem(reply, problem(415, 'Send the body as JSON, with Content-Type: application/json.', {
-        errors: [{ field: 'Content-Type', message: 'Content-Type must be application/json' }],
-      }));
+      return sendProblem(reply, fieldProblem(415, 'Send the body as JSON, with Content-Type: application/json.', 'Content-Type', 'must be application/json'));
     }
   });
   // Every body is one JSON object: an array or a bare value is refused as a whole, not field by
@@ -77,14 +75,14 @@ export async function createApp(config: AppConfig, logger: LoggerService = new C
     const body = request.body;
     if (body === undefined || body === null) return;
     if (typeof body !== 'object' || Array.isArray(body)) {
-      return sendProblem(reply, problem(400, 'The body must be a JSON object.', { errors: [{ field: 'body', message: 'body must be a JSON object' }] }));
+      return sendProblem(reply, fieldProblem(400, 'The body must be a JSON object.', 'body', 'must be a JSON object'));
     }
     if (nestedDeeperThan(body, MAX_BODY_NESTING)) {
-      return sendProblem(reply, problem(400, `The body nests deeper than ${MAX_BODY_NESTING} levels.`, { errors: [{ field: 'body', message: `body must not nest more than ${MAX_BODY_NESTING} levels deep` }] }));
+      return sendProblem(reply, fieldProblem(400, `The body nests deeper than ${MAX_BODY_NESTING} levels.`, 'body', `must not nest more than ${MAX_BODY_NESTING} levels deep`));
     }
     const field = fieldWithControlCharacter(body);
     if (field !== undefined) {
-      return sendProblem(reply, problem(400, `Invalid ${field}.`, { errors: [{ field, message: `${field} must not contain control characters` }] }));
+      return sendProblem(reply, fieldProblem(400, `Invalid ${field}.`, field, 'must not contain control characters'));
     }
     request.body = trimStrings(body);
   });
@@ -136,6 +134,6 @@ function requestLine(request: FastifyRequest, route: string, status: number, ms:
 /** Fastify refuses a path before routing: a part longer than its limit, or bad percent-encoding. */
 function routingProblem(code: string) {
   return code === 'FST_ERR_MAX_PARAM_LENGTH'
-    ? problem(414, 'A part of the path is longer than 100 characters.', { errors: [{ field: 'path', message: 'path must not have a part longer than 100 characters' }] })
-    : problem(400, 'The path is not a valid URL.', { errors: [{ field: 'path', message: 'path must be a valid, percent-encoded URL path' }] });
+    ? fieldProblem(414, 'A part of the path is longer than 100 characters.', 'path', 'must not have a part longer than 100 characters')
+    : fieldProblem(400, 'The path is not a valid URL.', 'path', 'must be a valid, percent-encoded URL path');
 }

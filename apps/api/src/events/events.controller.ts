@@ -9,7 +9,7 @@ import { Access, INTEGRATES } from '../auth/access.decorator';
 import { bearerToken } from '../auth/access.guard';
 import { CredentialsService } from '../auth/credentials.service';
 import { POSITION } from '../http/patterns';
-import { problem, ProblemError } from '../http/problem';
+import { fieldProblem, problem, ProblemError } from '../http/problem';
 import { PublicEventTypes } from '../http/public-event-types';
 
 class EventsQuery {
@@ -42,7 +42,7 @@ export class EventsController {
   async feed(@Query() query: EventsQuery, @Headers('last-event-id') lastEventId: string | undefined, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const resumeFrom = lastEventId?.trim() || query.after;
     if (resumeFrom !== undefined && !POSITION.test(resumeFrom)) {
-      throw new ProblemError(problem(400, 'Last-Event-ID must be a position.', { errors: [{ field: 'Last-Event-ID', message: 'Last-Event-ID must be a decimal number' }] }));
+      throw new ProblemError(fieldProblem(400, 'Last-Event-ID must be a position.', 'Last-Event-ID', 'must be a decimal number'));
     }
     const release = this.feeds.open(request.principal?.kind === 'staff' ? request.principal.id : '');
     if (!release) {

@@ -3,7 +3,7 @@ import type { CommandMeta } from '@reclaim/recovery';
 import type { FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { actorOf } from '../auth/principal';
-import { problem, ProblemError } from './problem';
+import { fieldProblem, ProblemError } from './problem';
 
 /** The command's id (from Idempotency-Key when sent), its actor, and the request id to correlate. */
 export const Meta = createParamDecorator((_: unknown, context: ExecutionContext): CommandMeta => {
@@ -21,7 +21,7 @@ export const IfMatch = createParamDecorator((_: unknown, context: ExecutionConte
   if (header === undefined) return undefined;
   const match = /^(?:W\/)?"?(\d{1,18})"?$/.exec(String(header).trim());
   if (!match) {
-    throw new ProblemError(problem(400, 'If-Match must be a ticket revision, e.g. If-Match: 3.', { errors: [{ field: 'If-Match', message: 'If-Match must be a revision number' }] }));
+    throw new ProblemError(fieldProblem(400, 'If-Match must be a ticket revision, e.g. If-Match: 3.', 'If-Match', 'must be a revision number'));
   }
   return BigInt(match[1]!);
 });

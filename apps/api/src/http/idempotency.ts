@@ -4,7 +4,7 @@ import { canonicalJson } from '@reclaim/event-store';
 import type { ReadModelDb } from '@reclaim/projections';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { createHash, randomUUID } from 'node:crypto';
-import { problem, sendProblem } from './problem';
+import { fieldProblem, sendProblem } from './problem';
 
 const KEY = /^[\x21-\x7e]{1,200}$/;
 const logger = new Logger('Idempotency');
@@ -36,9 +36,7 @@ export function registerIdempotency(app: FastifyInstance, db: ReadModelDb, secre
       return;
     }
     if (typeof key !== 'string' || !KEY.test(key)) {
-      return sendProblem(reply, problem(400, 'Idempotency-Key must be 1 to 200 printable characters.', {
-        errors: [{ field: 'Idempotency-Key', message: 'Idempotency-Key must be 1 to 200 printable ASCII characters' }],
-      }));
+      return sendProblem(reply, fieldProblem(400, 'Idempotency-Key must be 1 to 200 printable characters.', 'Idempotency-Key', 'must be 1 to 200 printable ASCII characters'));
     }
     const credential = createHash('sha256').update(request.headers.authorization ?? 'public').digest('hex');
     const scope = sha256(`${credential}\u0000${request.routeOptions.url}\u0000${request.url.split('?')[0]}\u0000${key}`);
@@ -49,10 +47,10 @@ export function registerIdempotency(app: FastifyInstance, db: ReadModelDb, secre
     const stored = find.get(scope) as { requestHash: string; status: number; body: string } | undefined;
     if (stored) {
       if (stored.requestHash !== requestHash) {
-        return sendProblem(reply, problem(422, 'This Idempotency-Key was used with a different body.', {
-          type: 'idempotency-key-reused',
-          errors: [{ field: 'Idempotency-Key', message: 'Idempotency-Key was already used with a different body' }],
-        }));
+        return sendProblem(
+          reply,
+          fieldProblem(422, 'This Idempotency-Key was used with a different body.', 'Idempotency-Key', 'was already used with a different body', 'idempotency-key-reused'),
+        );
       }
       return reply.code(stored.status).header('idempotent-replayed', 'true').type('application/json').send(secrets.open(stored.body));
     }

@@ -1,11 +1,11 @@
 import { isUtf8 } from 'node:buffer';
 import { parse } from 'secure-json-parse';
-import { problem, ProblemError } from './problem';
+import { fieldProblem, ProblemError } from './problem';
 
 /** The largest body taken, in bytes; a larger one is refused (413) before it is read. */
 export const BODY_LIMIT = 64 * 1024;
 
-const refused = (detail: string, message: string) => new ProblemError(problem(400, detail, { errors: [{ field: 'body', message }] }));
+const refused = (detail: string, rule: string) => new ProblemError(fieldProblem(400, detail, 'body', rule));
 
 /**
  * Reads a JSON body, refusing what Fastify's own parser would take quietly or name wrongly:
@@ -14,14 +14,14 @@ const refused = (detail: string, message: string) => new ProblemError(problem(40
  * valid JSON", though they are valid JSON).
  */
 export function parseJsonBody(body: Buffer): unknown {
-  if (body.length === 0) throw refused('The body is empty; send a JSON object.', 'body must be a JSON object');
-  if (!isUtf8(body)) throw refused('The body is not UTF-8 text.', 'body must be UTF-8 text');
+  if (body.length === 0) throw refused('The body is empty; send a JSON object.', 'must be a JSON object');
+  if (!isUtf8(body)) throw refused('The body is not UTF-8 text.', 'must be UTF-8 text');
   try {
     return parse(body.toString('utf8'), undefined, { protoAction: 'error', constructorAction: 'error' });
   } catch (error) {
     if (error instanceof SyntaxError && error.message.includes('forbidden prototype')) {
-      throw refused('The body holds a __proto__ or constructor.prototype key.', 'body must not hold a __proto__ or constructor.prototype key');
+      throw refused('The body holds a __proto__ or constructor.prototype key.', 'must not hold a __proto__ or constructor.prototype key');
     }
-    throw refused('The body is not valid JSON.', 'body must be valid JSON');
+    throw refused('The body is not valid JSON.', 'must be valid JSON');
   }
 }

@@ -1,6 +1,6 @@
 import { Catch, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
-import { problem, sendProblem, type Problem } from './problem';
+import { fieldProblem, sendProblem, type Problem } from './problem';
 import { toProblem } from './to-problem';
 
 /** Every error from a controller, guard, pipe or handler leaves as problem+json. */
@@ -32,9 +32,7 @@ function methodNotAllowed(request: FastifyRequest): { body: Problem; headers: Re
   const allowed = METHODS.filter((method) => request.server.findRoute({ method, url }));
   if (!allowed.length) return undefined;
   return {
-    body: problem(405, `${request.method} is not allowed on this path; it answers ${allowed.join(', ')}.`, {
-      errors: [{ field: 'method', message: `method must be one of ${allowed.join(', ')}` }],
-    }),
+    body: fieldProblem(405, `${request.method} is not allowed on this path; it answers ${allowed.join(', ')}.`, 'method', `must be one of ${allowed.join(', ')}`),
     headers: { allow: allowed.join(', ') },
   };
 }

@@ -47,6 +47,14 @@ export function problem(status: number, detail: string, options: { type?: string
   };
 }
 
+/**
+ * A problem about one field. Its message names the field ("minPosition must be given once"), so
+ * that a client can show it as it is.
+ */
+export function fieldProblem(status: number, detail: string, field: string, rule: string, type?: string): Problem {
+  return problem(status, detail, { type, errors: [{ field, message: `${field} ${rule}` }] });
+}
+
 /** An error that already knows its problem (validation, headers, limits). */
 export class ProblemError extends Error {
   constructor(readonly problem: Problem, readonly headers: Record<string, string> = {}) {

@@ -1,7 +1,7 @@
 import type { ProjectionRunner } from '@reclaim/projections';
 import type { FastifyInstance } from 'fastify';
 import { POSITION } from './patterns';
-import { problem, sendProblem } from './problem';
+import { fieldProblem, problem, sendProblem } from './problem';
 
 const WAIT_MS = 5000;
 
@@ -17,14 +17,10 @@ export function registerReadYourWrites(app: FastifyInstance, runner: ProjectionR
     const raw = query.minPosition;
     delete query.minPosition;
     if (Array.isArray(raw)) {
-      return sendProblem(reply, problem(400, 'minPosition must be given once.', {
-        errors: [{ field: 'minPosition', message: 'minPosition must be given once' }],
-      }));
+      return sendProblem(reply, fieldProblem(400, 'minPosition must be given once.', 'minPosition', 'must be given once'));
     }
     if (typeof raw !== 'string' || !POSITION.test(raw)) {
-      return sendProblem(reply, problem(400, 'minPosition must be a position: a decimal number of at most 20 digits.', {
-        errors: [{ field: 'minPosition', message: 'minPosition must be a decimal number of at most 20 digits' }],
-      }));
+      return sendProblem(reply, fieldProblem(400, 'minPosition must be a position: a decimal number of at most 20 digits.', 'minPosition', 'must be a decimal number of at most 20 digits'));
     }
     if (!(await runner.waitFor(BigInt(raw), WAIT_MS))) {
       return sendProblem(reply, problem(503, `The read models have not reached position ${raw} yet; try again.`), { 'retry-after': '1' });

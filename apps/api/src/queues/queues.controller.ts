@@ -6,7 +6,7 @@ import { IsIn, IsOptional, IsString } from 'class-validator';
 import type { FastifyRequest } from 'fastify';
 import { Access, READS_TICKETS } from '../auth/access.decorator';
 import { PageLimit } from '../http/page-limit';
-import { problem, ProblemError } from '../http/problem';
+import { fieldProblem, ProblemError } from '../http/problem';
 
 class QueueParam {
   @IsIn(QUEUES, { message: `queue must be one of ${QUEUES.join(', ')}` })
@@ -42,9 +42,7 @@ export class QueuesController {
   async page(@Param() { queue }: QueueParam, @Query() { limit, after }: QueuePageQuery, @Req() request: FastifyRequest) {
     const cursor = after === undefined ? undefined : decodeCursor(after);
     if (after !== undefined && cursor === undefined) {
-      throw new ProblemError(
-        problem(400, 'Invalid after.', { errors: [{ field: 'after', message: 'after must be the next cursor of a previous page' }] }),
-      );
+      throw new ProblemError(fieldProblem(400, 'Invalid after.', 'after', 'must be the next cursor of a previous page'));
     }
     return this.queries.execute(new ListQueueQuery(queue, viewer(request), limit ?? 50, cursor));
   }

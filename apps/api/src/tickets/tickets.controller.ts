@@ -15,7 +15,7 @@ import { Access, READS_TICKETS, WORKS_TICKETS } from '../auth/access.decorator';
 import { BOOTSTRAP_ADMIN_ID, type Principal } from '../auth/principal';
 import { ClientLimits } from '../http/client-limits';
 import { IfMatch, Meta } from '../http/command-meta.decorator';
-import { problem, ProblemError } from '../http/problem';
+import { fieldProblem, problem, ProblemError } from '../http/problem';
 import { AssignDto, NoteDto, RejectDto, ReplyDto, RequestInfoDto, SubmitTicketDto, TicketIdParam, TicketQueryDto, VerifyDto } from './ticket.dto';
 
 type StaffChange = Exclude<TicketCommand, { type: 'SubmitTicket' | 'ReplyToTicket' }>;
@@ -89,9 +89,9 @@ export class TicketsController {
   assign(@Param() { id }: TicketIdParam, @Body() body: AssignDto, @Req() request: FastifyRequest, @Meta() meta: CommandMeta, @IfMatch() ifMatch?: bigint) {
     const by = staffRef(request);
     if (body.assignee === undefined && by.id === BOOTSTRAP_ADMIN_ID) {
-      throw new ProblemError(problem(422, 'The bootstrap admin token cannot hold tickets: create a staff member (POST /v1/staff) and claim with their token, or name an assignee.', {
-        errors: [{ field: 'assignee', message: 'assignee must name a staff id to assign to' }],
-      }));
+      throw new ProblemError(
+        fieldProblem(422, 'The bootstrap admin token cannot hold tickets: create a staff member (POST /v1/staff) and claim with their token, or name an assignee.', 'assignee', 'must name a staff id to assign to'),
+      );
     }
     return this.change(id, { type: 'AssignTicket', assignee: body.assignee ?? by.id, by }, meta, ifMatch);
   }
