@@ -81,7 +81,8 @@ export class TicketsProjector implements Projector {
     const folded = foldTicketView(current, event);
     if (!folded) return;
     this.pending.set(ticketId, {
-      ...folded,
+      view: folded.view,
+      state: folded.state,
       seq: submitted ? event.position : (current?.seq ?? 0n),
       tokenHash: submitted?.requesterTokenHash ?? current?.tokenHash ?? '',
       stored: current?.stored,

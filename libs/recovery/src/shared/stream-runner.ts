@@ -84,7 +84,7 @@ export class StreamRunner {
         });
         let next = state;
         events.forEach((event, i) => {
-          next = fold.evolve(next, { ...event, revision: state.revision + 1n + BigInt(i) });
+          next = fold.evolve(next, { type: event.type, data: event.data, metadata: event.metadata, revision: state.revision + 1n + BigInt(i) });
         });
         this.remember(stream, { revision: next.revision, state: next, position: result.position });
         return { state: next, position: result.position, appended: true };

@@ -33,12 +33,25 @@ export interface TicketState {
   commandIds: CommandIds;
 }
 
+/**
+ * Every key is there from the start, undefined or not, so that each fold's copy of the state only
+ * overwrites keys: on Node 20, a copy (`{ ...state, … }`) that adds a key its source lacks costs
+ * about 1 µs, twenty times a plain copy, and a rebuild makes several per event. `Every` makes a
+ * key that is added to the state but not here a compile error.
+ */
 export const initialTicketState = (): TicketState => ({
   revision: -1n,
+  snapshot: undefined,
+  ticketId: undefined,
+  username: undefined,
+  contactEmail: undefined,
+  requesterTokenHash: undefined,
   priority: 'normal',
+  assignee: undefined,
   sla: { usedMs: 0 },
+  questionAskedAt: undefined,
   commandIds: CommandIds.empty(),
-});
+}) satisfies Every<TicketState>;
 
 export function lifecycleState(state: TicketState): LifecycleState | undefined {
   return state.snapshot?.value as LifecycleState | undefined;
@@ -226,19 +239,46 @@ export interface SerialisedTicketState extends Omit<TicketState, 'snapshot' | 'r
   lifecycle?: { value: string; context: TicketSnapshot['context'] };
 }
 
-export function serialiseTicketState({ snapshot, revision, commandIds: _ids, ...rest }: TicketState): SerialisedTicketState {
-  return { ...rest, revision: revision.toString(), lifecycle: snapshot && { value: snapshot.value as string, context: snapshot.context } };
+/**
+ * Both directions name every key rather than copy the rest and add to it, as read models convert
+ * a state for each ticket they write (see `initialTicketState` for why).
+ */
+export function serialiseTicketState(state: TicketState): SerialisedTicketState {
+  const { snapshot } = state;
+  return {
+    revision: state.revision.toString(),
+    ticketId: state.ticketId,
+    username: state.username,
+    contactEmail: state.contactEmail,
+    requesterTokenHash: state.requesterTokenHash,
+    priority: state.priority,
+    assignee: state.assignee,
+    sla: state.sla,
+    questionAskedAt: state.questionAskedAt,
+    lifecycle: snapshot && { value: snapshot.value as string, context: snapshot.context },
+  } satisfies Every<SerialisedTicketState>;
 }
 
 /** Read models skip command ids: they never decide, so they never need to spot a repeat. */
-export function restoreTicketState({ lifecycle, revision, ...rest }: SerialisedTicketState): TicketState {
+export function restoreTicketState(serialised: SerialisedTicketState): TicketState {
+  const { lifecycle } = serialised;
   return {
-    ...rest,
-    revision: BigInt(revision),
-    commandIds: CommandIds.empty(),
+    revision: BigInt(serialised.revision),
     snapshot: lifecycle && recoveryTicketMachine.resolveState({ value: lifecycle.value, context: lifecycle.context }),
-  };
+    ticketId: serialised.ticketId,
+    username: serialised.username,
+    contactEmail: serialised.contactEmail,
+    requesterTokenHash: serialised.requesterTokenHash,
+    priority: serialised.priority,
+    assignee: serialised.assignee,
+    sla: serialised.sla,
+    questionAskedAt: serialised.questionAskedAt,
+    commandIds: CommandIds.empty(),
+  } satisfies Every<TicketState>;
 }
+
+/** An object literal that names every key of T, optional ones included. */
+type Every<T> = { [K in keyof Required<T>]: T[K] };
 
 export interface DecideContext {
   now: Date;
