@@ -31,6 +31,18 @@ describe('canonicalJson', () => {
     fc.assert(fc.property(value, (v) => expect(canonicalJson(v)).toBe(reference(v))), { numRuns: 5000 });
   });
 
+  it('quotes keys and strings as JSON.stringify does: quotes, backslashes, control characters, lone surrogates', () => {
+    const text = fc.oneof(
+      fc.string({ unit: 'binary-ascii' }),
+      fc.string({ unit: 'binary' }),
+      fc.constantFrom('"', '\\', '\u007f', '\u2028', '\ud800', 'a\udfffb', '\ud83d\ude00', '\u0000\u001f'),
+    );
+    fc.assert(
+      fc.property(text, text, (k, v) => expect(canonicalJson({ [k]: v, list: [v] })).toBe(reference({ [k]: v, list: [v] }))),
+      { numRuns: 3000 },
+    );
+  });
+
   it('also for values that JSON leaves out or turns into null', () => {
     const odd = { u: undefined, f: () => 1, s: Symbol('s'), list: [undefined, () => 1, Symbol('t')], when: new Date(0), nested: { toJSON: (k: string) => `key ${k}` } };
     expect(canonicalJson(odd)).toBe(reference(odd));

@@ -1,4 +1,5 @@
 import { CommandIds } from '../shared/command-ids';
+import type { Every } from '../shared/every';
 import { foldBookkeeping } from '../shared/stream-runner';
 import type { StoredRecoveryCode } from '@reclaim/credentials';
 import type { FoldableEvent } from '../shared/decided-event';
@@ -17,7 +18,17 @@ export interface AccountState {
   commandIds: CommandIds;
 }
 
-export const initialAccountState = (): AccountState => ({ revision: -1n, codes: [], usedCodes: new Map(), commandIds: CommandIds.empty() });
+export const initialAccountState = (): AccountState =>
+  ({
+    revision: -1n,
+    username: undefined,
+    profile: undefined,
+    codes: [],
+    usedCodes: new Map(),
+    sealedTotpSecret: undefined,
+    lastTotpStep: undefined,
+    commandIds: CommandIds.empty(),
+  }) satisfies Every<AccountState>;
 
 export function evolveAccount(state: AccountState, stored: FoldableEvent): AccountState {
   const event = stored as AccountEvent;

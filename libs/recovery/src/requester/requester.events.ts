@@ -1,4 +1,5 @@
 import { CommandIds } from '../shared/command-ids';
+import type { Every } from '../shared/every';
 import { foldBookkeeping } from '../shared/stream-runner';
 import type { DecidedEvent, FoldableEvent } from '../shared/decided-event';
 
@@ -17,7 +18,8 @@ export interface RequesterState {
   commandIds: CommandIds;
 }
 
-export const initialRequesterState = (): RequesterState => ({ revision: -1n, ticketIds: [], failures: [], commandIds: CommandIds.empty() });
+export const initialRequesterState = (): RequesterState =>
+  ({ revision: -1n, ticketIds: [], failures: [], commandIds: CommandIds.empty() }) satisfies Every<RequesterState>;
 
 export function evolveRequester(state: RequesterState, stored: FoldableEvent): RequesterState {
   const event = stored as RequesterEvent;

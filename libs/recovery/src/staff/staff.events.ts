@@ -1,4 +1,5 @@
 import { CommandIds } from '../shared/command-ids';
+import type { Every } from '../shared/every';
 import { foldBookkeeping } from '../shared/stream-runner';
 import type { DecidedEvent, FoldableEvent } from '../shared/decided-event';
 
@@ -19,7 +20,7 @@ export interface StaffState {
   commandIds: CommandIds;
 }
 
-export const initialStaffState = (): StaffState => ({ revision: -1n, commandIds: CommandIds.empty() });
+export const initialStaffState = (): StaffState => ({ revision: -1n, staff: undefined, commandIds: CommandIds.empty() }) satisfies Every<StaffState>;
 
 export function evolveStaff(state: StaffState, stored: FoldableEvent): StaffState {
   const event = stored as StaffEvent;

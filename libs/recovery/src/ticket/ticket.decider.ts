@@ -1,4 +1,5 @@
 import { CommandIds } from '../shared/command-ids';
+import type { Every } from '../shared/every';
 import { foldBookkeeping } from '../shared/stream-runner';
 import {
   recoveryTicketMachine,
@@ -33,12 +34,7 @@ export interface TicketState {
   commandIds: CommandIds;
 }
 
-/**
- * Every key is there from the start, undefined or not, so that each fold's copy of the state only
- * overwrites keys: on Node 20, a copy (`{ ...state, … }`) that adds a key its source lacks costs
- * about 1 µs, twenty times a plain copy, and a rebuild makes several per event. `Every` makes a
- * key that is added to the state but not here a compile error.
- */
+/** Every key is there from the start, undefined or not (see `Every` for why). */
 export const initialTicketState = (): TicketState => ({
   revision: -1n,
   snapshot: undefined,
@@ -277,8 +273,6 @@ export function restoreTicketState(serialised: SerialisedTicketState): TicketSta
   } satisfies Every<TicketState>;
 }
 
-/** An object literal that names every key of T, optional ones included. */
-type Every<T> = { [K in keyof Required<T>]: T[K] };
 
 export interface DecideContext {
   now: Date;
