@@ -55,10 +55,16 @@ export function fieldProblem(status: number, detail: string, field: string, rule
   return problem(status, detail, { type, errors: [{ field, message: `${field} ${rule}` }] });
 }
 
-/** An error that already knows its problem (validation, headers, limits). */
+/**
+ * An error that already knows its problem (validation, headers, limits). It is an answer, not a
+ * fault, and nothing reads its stack, so none is captured: that took ~5% of a refused request.
+ */
 export class ProblemError extends Error {
   constructor(readonly problem: Problem, readonly headers: Record<string, string> = {}) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(problem.detail);
+    Error.stackTraceLimit = limit;
   }
 }
 
