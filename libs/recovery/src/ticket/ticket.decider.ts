@@ -237,7 +237,7 @@ export interface SerialisedTicketState extends Omit<TicketState, 'snapshot' | 'r
 
 /**
  * Both directions name every key rather than copy the rest and add to it, as read models convert
- * a state for each ticket they write (see `initialTicketState` for why).
+ * a state for each ticket they write (see `Every` for why).
  */
 export function serialiseTicketState(state: TicketState): SerialisedTicketState {
   const { snapshot } = state;
@@ -272,7 +272,6 @@ export function restoreTicketState(serialised: SerialisedTicketState): TicketSta
     commandIds: CommandIds.empty(),
   } satisfies Every<TicketState>;
 }
-
 
 export interface DecideContext {
   now: Date;
