@@ -56,6 +56,15 @@ export function fieldProblem(status: number, detail: string, field: string, rule
 }
 
 /**
+ * A 400 about fields, each with its own message: its detail names every field once ("Invalid
+ * limit, after."). What class-validator finds and what the pipe and interceptors refuse by name
+ * all take this shape.
+ */
+export function fieldsProblem(errors: FieldError[]): Problem {
+  return problem(400, `Invalid ${[...new Set(errors.map((error) => error.field))].join(', ')}.`, { errors });
+}
+
+/**
  * An error that already knows its problem (validation, headers, limits). It is an answer, not a
  * fault, and nothing reads its stack, so none is captured: that took ~5% of a refused request.
  */

@@ -2,7 +2,7 @@ import { type CallHandler, type ExecutionContext, type NestInterceptor } from '@
 import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { RouteParamtypes } from '@nestjs/common/internal';
 import type { FastifyRequest } from 'fastify';
-import { problem, ProblemError } from './problem';
+import { fieldsProblem, ProblemError } from './problem';
 
 /**
  * A route whose handler takes no query refuses every query parameter, and one that takes no body
@@ -20,16 +20,23 @@ export class UndeclaredInputInterceptor implements NestInterceptor {
       ...(takes.has(RouteParamtypes.BODY) ? [] : Object.keys(request.body ?? {})),
     ];
     if (undeclared.length) {
-      throw new ProblemError(
-        problem(400, `Invalid ${undeclared.join(', ')}.`, { errors: undeclared.map((field) => ({ field, message: `${field} is not a known field` })) }),
-      );
+      throw new ProblemError(fieldsProblem(undeclared.map((field) => ({ field, message: `${field} is not a known field` }))));
     }
     return next.handle();
   }
 }
 
+/** What each handler takes, read from its metadata once rather than on every request. */
+const declared = new WeakMap<object, Set<number>>();
+
 /** The kinds of input the handler's parameters take: Nest keys them "<type>:<index>". */
 function declaredInputs(context: ExecutionContext): Set<number> {
-  const parameters = Reflect.getMetadata(ROUTE_ARGS_METADATA, context.getClass(), context.getHandler().name) ?? {};
-  return new Set(Object.keys(parameters).map((key) => Number(key.split(':')[0])));
+  const handler = context.getHandler();
+  let kinds = declared.get(handler);
+  if (!kinds) {
+    const parameters = Reflect.getMetadata(ROUTE_ARGS_METADATA, context.getClass(), handler.name) ?? {};
+    kinds = new Set(Object.keys(parameters).map((key) => Number(key.split(':')[0])));
+    declared.set(handler, kinds);
+  }
+  return kinds;
 }

@@ -1,5 +1,5 @@
 import { ValidationPipe, type ArgumentMetadata, type ValidationError } from '@nestjs/common';
-import { problem, ProblemError, type FieldError } from './problem';
+import { fieldsProblem, ProblemError, type FieldError } from './problem';
 
 /** Trims every string in a parsed body or query, arrays and nested objects included. */
 export function trimStrings(value: unknown): unknown {
@@ -70,9 +70,7 @@ function refuseRepeatedParameters(query: unknown, declared: ArgumentMetadata['me
     .filter(([name, value]) => Array.isArray(value) && singleValued(name))
     .map(([name]) => name);
   if (repeated.length) {
-    throw new ProblemError(
-      problem(400, `Invalid ${repeated.join(', ')}.`, { errors: repeated.map((field) => ({ field, message: `${field} must be given once` })) }),
-    );
+    throw new ProblemError(fieldsProblem(repeated.map((field) => ({ field, message: `${field} must be given once` }))));
   }
 }
 
@@ -91,11 +89,6 @@ export function validationPipe(): ValidationPipe {
     forbidNonWhitelisted: true,
     transform: true,
     validationError: { target: false, value: true },
-    exceptionFactory: (errors) => {
-      const list = fieldErrors(errors);
-      return new ProblemError(
-        problem(400, `Invalid ${[...new Set(list.map((e) => e.field))].join(', ')}.`, { errors: list }),
-      );
-    },
+    exceptionFactory: (errors) => new ProblemError(fieldsProblem(fieldErrors(errors))),
   });
 }
