@@ -1,6 +1,6 @@
 // One of several processes sending conflicting commands to the same tickets, through the real
 // command side on a shared SQLite file. Prints one JSON line per command: its id and outcome.
-import { ChangeTicketCommand, type TicketCommand } from '@reclaim/recovery';
+import { ChangeTicketCommand, type TicketChange } from '@reclaim/recovery';
 import { recoveryHarness } from '@reclaim/recovery/testing';
 
 async function main(): Promise<void> {
@@ -10,7 +10,7 @@ async function main(): Promise<void> {
   const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
   const h = await recoveryHarness({ bcryptCost: 4 }, { dataDir });
   const by = { id: `agent-${process.pid}`, role: 'agent' as const };
-  const changes: Array<() => Exclude<TicketCommand, { type: 'SubmitTicket' | 'ReplyToTicket' }>> = [
+  const changes: Array<() => TicketChange> = [
     () => ({ type: 'AddNote', body: `note from ${process.pid}`, by }),
     () => ({ type: 'AddNote', body: `another note from ${process.pid}`, by }),
     () => ({ type: 'RequestInfo', question: `question from ${process.pid}`, by }),

@@ -5,7 +5,12 @@ export const TOTP_PERIOD_SECONDS = 30;
 /** A new RFC 6238 secret (base32) and the otpauth:// URI an authenticator app scans. */
 export function newTotpSecret(username: string): { secret: string; otpauthUri: string } {
   const secret = generateSecret();
-  return { secret, otpauthUri: generateURI({ issuer: 'Reclaim', label: username, secret, algorithm: 'sha1', digits: 6, period: TOTP_PERIOD_SECONDS }) };
+  return { secret, otpauthUri: totpUri(username, secret) };
+}
+
+/** The otpauth:// URI of a secret. */
+export function totpUri(username: string, secret: string): string {
+  return generateURI({ issuer: 'Reclaim', label: username, secret, algorithm: 'sha1', digits: 6, period: TOTP_PERIOD_SECONDS });
 }
 
 /**

@@ -9,7 +9,7 @@ import {
   ReplyToTicketCommand,
   SubmitTicketCommand,
   UpsertAccountCommand,
-  type TicketCommand,
+  type TicketChange,
 } from '@reclaim/recovery';
 import { recoveryHarness, type RecoveryHarness } from '@reclaim/recovery/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -42,14 +42,14 @@ async function engine(options: { dataDir?: string; keep?: RecoveryHarness['clock
     queries: h.moduleRef.get(QueryBus),
     tickets: h.moduleRef.get(TicketQueries),
     timers: h.moduleRef.get(TicketTimers),
-    submit: (username: string, evidence: { recoveryCode?: string } = {}) =>
+    submit: (username: string, evidence: { recoveryCode?: string } = {}, meta = h.meta()) =>
       h.bus.execute(
         new SubmitTicketCommand(
           { username, contactEmail: `${username}@example.org`, previousEmails: [], reason: 'lost-email', explanation: 'help', packages: [], ...evidence },
-          h.meta(),
+          meta,
         ),
       ),
-    change: (ticketId: string, change: Exclude<TicketCommand, { type: 'SubmitTicket' | 'ReplyToTicket' }>) =>
+    change: (ticketId: string, change: TicketChange) =>
       h.bus.execute(new ChangeTicketCommand(ticketId, change, h.meta({ kind: 'staff', id: 'agent-1' }))),
   };
 }
@@ -359,12 +359,17 @@ async function randomHistory(e: Engine, steps: number): Promise<void> {
   const { codes } = await e.bus.execute(new IssueRecoveryCodesCommand('ann', e.meta()));
   await e.bus.execute(new EnrolTotpCommand('bob', e.meta()));
   const tickets: string[] = [];
+  const submissions: Array<() => Promise<unknown>> = [];
   for (let i = 0; i < steps; i++) {
     e.clock.advance(random() * 3 * HOUR);
     const ticket = tickets.length ? pick(tickets) : undefined;
     const roll = random();
     try {
-      if (!ticket || roll < 0.25) tickets.push((await e.submit(pick(['ann', 'bob', 'cat', 'dan']), roll < 0.05 ? { recoveryCode: pick(codes!) } : {})).ticketId);
+      if (!ticket || roll < 0.25) {
+        const [username, evidence, meta] = [pick(['ann', 'bob', 'cat', 'dan']), roll < 0.05 ? { recoveryCode: pick(codes!) } : {}, e.meta()];
+        tickets.push((await e.submit(username, evidence, meta)).ticketId);
+        submissions.push(() => e.submit(username, evidence, meta));
+      } else if (roll < 0.28) await pick(submissions)(); // a retry whose first answer was lost: a new requester token
       else if (roll < 0.35) await e.change(ticket, { type: 'AssignTicket', assignee: staff.id, by: agent });
       else if (roll < 0.5) await e.change(ticket, { type: 'RequestInfo', question: `q${i}`, by: agent });
       else if (roll < 0.62) await e.bus.execute(new ReplyToTicketCommand(ticket, { message: `r${i}` }, e.meta()));

@@ -1,6 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import { EventStoreUnavailable, WrongExpectedRevision } from '@reclaim/event-store';
-import { InvalidCommand, NotFound, StaleRevision, TooManyAttempts, TransitionNotAllowed } from '@reclaim/recovery';
+import { InvalidCommand, NotFound, SecretReplaced, StaleRevision, TooManyAttempts, TransitionNotAllowed } from '@reclaim/recovery';
 import { BODY_LIMIT } from './json-body';
 import { problem, ProblemError, type Problem } from './problem';
 
@@ -12,6 +12,9 @@ export function toProblem(error: unknown): { body: Problem; headers: Record<stri
     return plain(problem(409, `${error.message}. Current state: ${error.state}.`, { type: 'transition-not-allowed' }));
   }
   if (error instanceof NotFound) return plain(problem(404, `The ${error.what} was not found.`));
+  if (error instanceof SecretReplaced) {
+    return plain(problem(409, `The first answer to this request was lost, and the ${error.what} it issued has been replaced since by another request; it cannot be shown again.`, { type: 'secret-replaced' }));
+  }
   if (error instanceof StaleRevision) {
     return plain(problem(412, `If-Match ${error.expected} is stale: the ticket is at revision ${error.actual}.`, { type: 'stale-revision' }));
   }

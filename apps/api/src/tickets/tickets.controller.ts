@@ -8,7 +8,7 @@ import {
   SubmitTicketCommand,
   type CommandMeta,
   type StaffRef,
-  type TicketCommand,
+  type TicketChange,
 } from '@reclaim/recovery';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Access, READS_TICKETS, WORKS_TICKETS } from '../auth/access.decorator';
@@ -17,8 +17,6 @@ import { ClientLimits } from '../http/client-limits';
 import { IfMatch, Meta } from '../http/command-meta.decorator';
 import { fieldProblem, problem, ProblemError } from '../http/problem';
 import { AssignDto, NoteDto, RejectDto, ReplyDto, RequestInfoDto, SubmitTicketDto, TicketIdParam, TicketQueryDto, VerifyDto } from './ticket.dto';
-
-type StaffChange = Exclude<TicketCommand, { type: 'SubmitTicket' | 'ReplyToTicket' }>;
 
 @ApiTags('tickets')
 @ApiBearerAuth()
@@ -44,8 +42,8 @@ export class TicketsController {
       ticketId: result.ticketId,
       ticketNumber: result.ticketNumber,
       state: result.state,
-      // Shown once; a replay of the same command without its stored answer cannot show it again.
-      accessToken: result.accessToken ?? null,
+      // Shown once (a retry whose first answer was lost gets a new one in its place).
+      accessToken: result.accessToken,
       position: result.position,
     };
   }
@@ -128,7 +126,7 @@ export class TicketsController {
     return this.change(id, { type: 'AddNote', body: body.body, by: staffRef(request) }, meta, ifMatch);
   }
 
-  private change(id: string, change: StaffChange, meta: CommandMeta, ifMatch?: bigint) {
+  private change(id: string, change: TicketChange, meta: CommandMeta, ifMatch?: bigint) {
     return this.commands.execute(new ChangeTicketCommand(id, change, meta, ifMatch));
   }
 }

@@ -32,10 +32,12 @@ export class CreateWebhookHandler implements ICommandHandler<CreateWebhookComman
     if (refused) throw new InvalidCommand('url', refused);
     const id = eventIdFor(meta.commandId, 'webhook', 0);
     const secret = newWebhookSecret();
-    const { position } = await this.runner.run(`${WEBHOOK_STREAM_PREFIX}${id}`, webhookFold, meta, () => [
+    const { state, position, repeat } = await this.runner.run(`${WEBHOOK_STREAM_PREFIX}${id}`, webhookFold, meta, () => [
       { type: 'WebhookCreated', data: { webhookId: id, url, types, sealedSecret: this.secrets.seal(secret) } },
     ]);
-    return { id, secret, url, types, position: position.toString() };
+    // A retry whose first answer was lost shows the secret that was kept (sealed) then, as the
+    // one made now was never stored (see `lost-answer.ts` in @reclaim/recovery).
+    return { id, secret: repeat ? this.secrets.open(state.sealedSecret!) : secret, url, types, position: position.toString() };
   }
 }
 

@@ -11,18 +11,20 @@ export interface WebhookState {
   commandIds: CommandIds;
   exists: boolean;
   enabled: boolean;
+  sealedSecret?: string;
 }
 
 export const WEBHOOK_STREAM_PREFIX = 'webhook-';
 
 export const webhookFold = {
-  initialState: (): WebhookState => ({ revision: -1n, commandIds: CommandIds.empty(), exists: false, enabled: false }),
+  initialState: (): WebhookState => ({ revision: -1n, commandIds: CommandIds.empty(), exists: false, enabled: false, sealedSecret: undefined }),
   evolve: (state: WebhookState, stored: FoldableEvent): WebhookState => {
     const event = stored as WebhookEvent;
     return {
       ...foldBookkeeping(state, stored),
       exists: true,
       enabled: event.type !== 'WebhookDisabled',
+      sealedSecret: event.type === 'WebhookCreated' ? event.data.sealedSecret : state.sealedSecret,
     };
   },
 };

@@ -44,7 +44,7 @@ export interface HistoryEntry {
 }
 
 /** Fields of stored events that are for the engine only and never shown, even to auditors. */
-const HIDDEN_FIELDS: Record<string, string[]> = { TicketSubmitted: ['requesterTokenHash'] };
+const HIDDEN_FIELDS: Record<string, string[]> = { TicketSubmitted: ['requesterTokenHash'], RequesterTokenReplaced: ['requesterTokenHash'] };
 
 /** Cursors are opaque to clients: the arrival sequence of the last item, base64url. */
 const encodeCursor = (seq: number) => Buffer.from(`s${seq}`).toString('base64url');

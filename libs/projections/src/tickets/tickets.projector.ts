@@ -8,14 +8,16 @@ import { prepared } from '../prepared';
 interface PendingView extends FoldedTicketView {
   /** Arrival sequence (position of TicketSubmitted); only used when the row is new. */
   seq: bigint;
-  tokenHash: string;
   /** What the stored row's indexed columns and timers hold, when the row exists. */
   stored?: { columns: string; anchors: string };
 }
 
-/** The indexed columns an event can change; a note changes none, so it rewrites no index. */
-const queueColumns = (view: TicketView) =>
-  JSON.stringify([view.state, view.assignee ?? null, view.overdue, view.priority, view.decision?.at ?? null]);
+/**
+ * The columns beside the view that an event can change (all indexed but the token hash); a note
+ * changes none, so it rewrites no index.
+ */
+const rowColumns = (view: TicketView) =>
+  JSON.stringify([view.state, view.assignee ?? null, view.overdue, view.priority, view.decision?.at ?? null, view.lifecycle.requesterTokenHash]);
 
 export const TIMER_KINDS = ['overdue', 'remind', 'expire'] as const;
 export type TimerKind = (typeof TIMER_KINDS)[number];
@@ -84,7 +86,6 @@ export class TicketsProjector implements Projector {
       view: folded.view,
       state: folded.state,
       seq: submitted ? event.position : (current?.seq ?? 0n),
-      tokenHash: submitted?.requesterTokenHash ?? current?.tokenHash ?? '',
       stored: current?.stored,
     });
     if (submitted?.duplicateOf) this.addDuplicate(db, submitted.duplicateOf, ticketId);
@@ -103,14 +104,14 @@ export class TicketsProjector implements Projector {
     const view = readView(db, ticketId);
     if (!view) return undefined;
     const state = restoreTicketState(view.lifecycle);
-    return { view, state, seq: 0n, tokenHash: '', stored: { columns: queueColumns(view), anchors: JSON.stringify(ticketTimerAnchors(state)) } };
+    return { view, state, seq: 0n, stored: { columns: rowColumns(view), anchors: JSON.stringify(ticketTimerAnchors(state)) } };
   }
 
-  private write(db: Database.Database, ticketId: string, { view, state, seq, tokenHash, stored }: PendingView): void {
+  private write(db: Database.Database, ticketId: string, { view, state, seq, stored }: PendingView): void {
     view.lifecycle = serialiseTicketState(state);
     const anchors = ticketTimerAnchors(state);
     if (stored?.anchors !== JSON.stringify(anchors)) writeTimers(db, ticketId, anchors);
-    if (stored?.columns === queueColumns(view)) {
+    if (stored && stored.columns === rowColumns(view)) {
       prepared(db, 'UPDATE ticket_views SET view = ? WHERE ticket_id = ?').run(JSON.stringify(view), ticketId);
       return;
     }
@@ -128,7 +129,7 @@ export class TicketsProjector implements Projector {
       overdue: view.overdue ? 1 : 0,
       priority: view.priority,
       duplicateOf: view.duplicateOf ?? null,
-      tokenHash,
+      tokenHash: state.requesterTokenHash ?? '',
       decisionMs,
       view: JSON.stringify(view),
     });
@@ -147,7 +148,8 @@ const UPSERT_VIEW = `INSERT INTO ticket_views (ticket_id, seq, ticket_number, st
   VALUES (@ticketId, @seq, @ticketNumber, @state, @open, @username, @reason, @submittedAt, @assignee, @overdue,
     @priority, @duplicateOf, @tokenHash, @decisionMs, @view)
   ON CONFLICT (ticket_id) DO UPDATE SET state = excluded.state, open = excluded.open, assignee = excluded.assignee,
-    overdue = excluded.overdue, priority = excluded.priority, decision_ms = excluded.decision_ms, view = excluded.view`;
+    overdue = excluded.overdue, priority = excluded.priority, requester_token_hash = excluded.requester_token_hash,
+    decision_ms = excluded.decision_ms, view = excluded.view`;
 
 function writeTimers(db: Database.Database, ticketId: string, anchors: ReturnType<typeof ticketTimerAnchors>): void {
   prepared(db, 'DELETE FROM ticket_timers WHERE ticket_id = ?').run(ticketId);

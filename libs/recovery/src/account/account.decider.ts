@@ -11,9 +11,13 @@ export interface AccountState {
   username?: string;
   profile?: AccountProfile;
   codes: StoredRecoveryCode[];
+  /** The command that issued the codes in force (see `lost-answer.ts`). */
+  codesIssuedBy?: string;
   /** Code id → the ticket that used it. */
   usedCodes: Map<string, string>;
   sealedTotpSecret?: string;
+  /** The command that enrolled the TOTP secret in force. */
+  totpEnrolledBy?: string;
   lastTotpStep?: number;
   commandIds: CommandIds;
 }
@@ -24,8 +28,10 @@ export const initialAccountState = (): AccountState =>
     username: undefined,
     profile: undefined,
     codes: [],
+    codesIssuedBy: undefined,
     usedCodes: new Map(),
     sealedTotpSecret: undefined,
+    totpEnrolledBy: undefined,
     lastTotpStep: undefined,
     commandIds: CommandIds.empty(),
   }) satisfies Every<AccountState>;
@@ -43,11 +49,11 @@ export function evolveAccount(state: AccountState, stored: FoldableEvent): Accou
       return { ...next, username, profile };
     }
     case 'RecoveryCodesIssued':
-      return { ...next, codes: event.data.codes, usedCodes: new Map() };
+      return { ...next, codes: event.data.codes, codesIssuedBy: stored.metadata?.causationId, usedCodes: new Map() };
     case 'RecoveryCodeUsed':
       return { ...next, usedCodes: new Map(state.usedCodes).set(event.data.codeId, event.data.ticketId) };
     case 'TotpEnrolled':
-      return { ...next, sealedTotpSecret: event.data.sealedSecret, lastTotpStep: undefined };
+      return { ...next, sealedTotpSecret: event.data.sealedSecret, totpEnrolledBy: stored.metadata?.causationId, lastTotpStep: undefined };
     case 'TotpStepAccepted':
       return { ...next, lastTotpStep: Math.max(event.data.step, state.lastTotpStep ?? -1) };
   }

@@ -1,7 +1,9 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { generateRecoveryCodes, hashRecoveryCodes, importedRecoveryCodes, newTotpSecret, type SecretBox } from '@reclaim/credentials';
+import { generateRecoveryCodes, hashRecoveryCodes, importedRecoveryCodes, newTotpSecret, totpUri, type SecretBox } from '@reclaim/credentials';
 import { decideAccount } from '../account/account.decider';
+import type { CommandMeta } from '../shared/decided-event';
+import { reissueOf, requireIssuedBy } from '../shared/lost-answer';
 import { StreamRunner } from '../shared/stream-runner';
 import { streams } from '../shared/streams';
 import { EnrolTotpCommand, IssueRecoveryCodesCommand, UpsertAccountCommand } from './commands';
@@ -27,11 +29,25 @@ export class IssueRecoveryCodesHandler implements ICommandHandler<IssueRecoveryC
   constructor(private readonly runner: StreamRunner, @Inject(RECOVERY_CONFIG) private readonly config: RecoveryConfig) {}
 
   async execute({ username, meta, hashes }: IssueRecoveryCodesCommand) {
-    const plain = hashes ? undefined : generateRecoveryCodes();
-    const codes = plain ? await hashRecoveryCodes(plain, this.config.bcryptCost) : importedRecoveryCodes(hashes!);
+    if (!hashes) return this.generate(username, meta);
+    const codes = importedRecoveryCodes(hashes);
     const { position } = await this.runner.run(streams.account(username), accountFold, meta, (account) =>
-      decideAccount({ type: 'IssueRecoveryCodes', source: plain ? 'generated' : 'imported', codes }, account),
+      decideAccount({ type: 'IssueRecoveryCodes', source: 'imported', codes }, account),
     );
+    return { codes: undefined, position: position.toString() };
+  }
+
+  /** A new set, shown once. A retry whose first answer was lost gets a new set in place of the lost one. */
+  private async generate(username: string, meta: CommandMeta): Promise<{ codes: string[]; position: string }> {
+    const plain = generateRecoveryCodes();
+    const codes = await hashRecoveryCodes(plain, this.config.bcryptCost);
+    const { state, position, repeat } = await this.runner.run(streams.account(username), accountFold, meta, (account) =>
+      decideAccount({ type: 'IssueRecoveryCodes', source: 'generated', codes }, account),
+    );
+    if (repeat) {
+      requireIssuedBy(meta, state.codesIssuedBy, 'recovery codes');
+      return this.generate(username, reissueOf(meta));
+    }
     return { codes: plain, position: position.toString() };
   }
 }
@@ -42,9 +58,15 @@ export class EnrolTotpHandler implements ICommandHandler<EnrolTotpCommand> {
 
   async execute({ username, meta }: EnrolTotpCommand) {
     const { secret, otpauthUri } = newTotpSecret(username);
-    const { position } = await this.runner.run(streams.account(username), accountFold, meta, (account) =>
+    const { state, position, repeat } = await this.runner.run(streams.account(username), accountFold, meta, (account) =>
       decideAccount({ type: 'EnrolTotp', sealedSecret: this.secrets.seal(secret) }, account),
     );
+    if (repeat) {
+      // The first answer was lost; the secret it issued is kept sealed, so it is shown again.
+      requireIssuedBy(meta, state.totpEnrolledBy, 'TOTP secret');
+      const stored = this.secrets.open(state.sealedTotpSecret!);
+      return { secret: stored, otpauthUri: totpUri(username, stored), position: position.toString() };
+    }
     return { secret, otpauthUri, position: position.toString() };
   }
 }

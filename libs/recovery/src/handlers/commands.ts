@@ -14,7 +14,7 @@ export interface TicketCommandResult {
   position: string;
 }
 
-export class SubmitTicketCommand extends Command<TicketCommandResult & { ticketNumber: number; accessToken?: string }> {
+export class SubmitTicketCommand extends Command<TicketCommandResult & { ticketNumber: number; accessToken: string }> {
   constructor(readonly request: RecoveryRequest & PresentedEvidence, readonly meta: CommandMeta) {
     super();
   }
@@ -26,11 +26,14 @@ export class ReplyToTicketCommand extends Command<TicketCommandResult> {
   }
 }
 
-/** Staff commands and timers on an existing ticket: assign, request-info, verify, reject, note, and the timers. */
+/** What staff and timers do to an existing ticket: assign, request-info, verify, reject, note, and the timers. */
+export type TicketChange = Exclude<TicketCommand, { type: 'SubmitTicket' | 'ReplyToTicket' | 'ReplaceRequesterToken' }>;
+
+/** Staff commands and timers on an existing ticket. */
 export class ChangeTicketCommand extends Command<TicketCommandResult> {
   constructor(
     readonly ticketId: string,
-    readonly change: Exclude<TicketCommand, { type: 'SubmitTicket' | 'ReplyToTicket' }>,
+    readonly change: TicketChange,
     readonly meta: CommandMeta,
     readonly ifMatch?: bigint,
   ) {

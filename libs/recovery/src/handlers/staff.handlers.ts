@@ -1,6 +1,7 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { newToken, tokenHash } from '@reclaim/credentials';
 import { eventIdFor, type CommandMeta } from '../shared/decided-event';
+import { reissueOf, requireIssuedBy } from '../shared/lost-answer';
 import { StreamRunner } from '../shared/stream-runner';
 import { streams } from '../shared/streams';
 import { decideStaff, type StaffCommand } from '../staff/staff.decider';
@@ -8,22 +9,35 @@ import type { StaffState } from '../staff/staff.events';
 import { CreateStaffCommand, DeactivateStaffCommand, ReplaceStaffTokenCommand } from './commands';
 import { staffFold } from './folds';
 
-/** Runs one staff command on its stream and answers the staff member as they now stand. */
-async function runStaffCommand(runner: StreamRunner, staffId: string, command: StaffCommand, meta: CommandMeta) {
-  const { state, position } = await runner.run(streams.staff(staffId), staffFold, meta, (current: StaffState) => decideStaff(command, current));
+/** The staff member as they now stand, as the API answers. */
+function staffAnswer(staffId: string, state: StaffState, position: bigint) {
   const { name, role, active } = state.staff!;
   return { id: staffId, name, role, active, position: position.toString() };
+}
+
+/**
+ * Runs a command that gives the staff member a new token, and answers with it. A retry whose
+ * first answer was lost gets a new token in place of the lost one (see `lost-answer.ts`).
+ */
+async function issueToken(runner: StreamRunner, staffId: string, command: (tokenHash: string) => StaffCommand, meta: CommandMeta) {
+  const token = newToken('rcl');
+  const { state, position, repeat } = await runner.run(streams.staff(staffId), staffFold, meta, (current: StaffState) =>
+    decideStaff(command(tokenHash(token)), current),
+  );
+  if (repeat) {
+    requireIssuedBy(meta, state.staff?.tokenIssuedBy, 'token');
+    return issueToken(runner, staffId, (hash) => ({ type: 'ReplaceStaffToken', tokenHash: hash }), reissueOf(meta));
+  }
+  return { ...staffAnswer(staffId, state, position), token };
 }
 
 @CommandHandler(CreateStaffCommand)
 export class CreateStaffHandler implements ICommandHandler<CreateStaffCommand> {
   constructor(private readonly runner: StreamRunner) {}
 
-  async execute({ name, role, meta }: CreateStaffCommand) {
+  execute({ name, role, meta }: CreateStaffCommand) {
     const staffId = eventIdFor(meta.commandId, 'staff', 0);
-    const token = newToken('rcl');
-    const staff = await runStaffCommand(this.runner, staffId, { type: 'CreateStaff', staffId, name, role, tokenHash: tokenHash(token) }, meta);
-    return { ...staff, token };
+    return issueToken(this.runner, staffId, (hash) => ({ type: 'CreateStaff', staffId, name, role, tokenHash: hash }), meta);
   }
 }
 
@@ -31,10 +45,8 @@ export class CreateStaffHandler implements ICommandHandler<CreateStaffCommand> {
 export class ReplaceStaffTokenHandler implements ICommandHandler<ReplaceStaffTokenCommand> {
   constructor(private readonly runner: StreamRunner) {}
 
-  async execute({ staffId, meta }: ReplaceStaffTokenCommand) {
-    const token = newToken('rcl');
-    const staff = await runStaffCommand(this.runner, staffId, { type: 'ReplaceStaffToken', tokenHash: tokenHash(token) }, meta);
-    return { ...staff, token };
+  execute({ staffId, meta }: ReplaceStaffTokenCommand) {
+    return issueToken(this.runner, staffId, (hash) => ({ type: 'ReplaceStaffToken', tokenHash: hash }), meta);
   }
 }
 
@@ -42,7 +54,8 @@ export class ReplaceStaffTokenHandler implements ICommandHandler<ReplaceStaffTok
 export class DeactivateStaffHandler implements ICommandHandler<DeactivateStaffCommand> {
   constructor(private readonly runner: StreamRunner) {}
 
-  execute({ staffId, meta }: DeactivateStaffCommand) {
-    return runStaffCommand(this.runner, staffId, { type: 'DeactivateStaff' }, meta);
+  async execute({ staffId, meta }: DeactivateStaffCommand) {
+    const { state, position } = await this.runner.run(streams.staff(staffId), staffFold, meta, (current) => decideStaff({ type: 'DeactivateStaff' }, current));
+    return staffAnswer(staffId, state, position);
   }
 }

@@ -3,7 +3,8 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { newToken, tokenHash } from '@reclaim/credentials';
 import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
 import { CLOCK, type Clock } from '../shared/clock';
-import { eventIdFor, subCommand, toNewEvents } from '../shared/decided-event';
+import { eventIdFor, subCommand, toNewEvents, type CommandMeta } from '../shared/decided-event';
+import { reissueOf } from '../shared/lost-answer';
 import { StreamRunner } from '../shared/stream-runner';
 import { streams } from '../shared/streams';
 import { decideTicket, lifecycleState } from '../ticket/ticket.decider';
@@ -46,7 +47,8 @@ export class SubmitTicketHandler implements ICommandHandler<SubmitTicketCommand>
     const checks = await this.evidence.check(username, ticketId, { recoveryCode, totpCode }, meta);
     const { state: account } = await this.runner.load(streams.account(username), accountFold);
     const accessToken = newToken('rqt');
-    const { state, position, appended } = await this.runner.run(streams.ticket(ticketId), ticketFold, subCommand(meta, 'ticket'), (ticket) =>
+    const ticketMeta = subCommand(meta, 'ticket');
+    const { state, position, repeat } = await this.runner.run(streams.ticket(ticketId), ticketFold, ticketMeta, (ticket) =>
       decideTicket(
         {
           type: 'SubmitTicket',
@@ -63,8 +65,20 @@ export class SubmitTicketHandler implements ICommandHandler<SubmitTicketCommand>
         { now: this.clock.now(), policy: this.config },
       ),
     );
-    // A repeat of an earlier submission cannot show its token again: only its hash was kept.
-    return { ...ticketResult(ticketId, state, position), ticketNumber, accessToken: appended ? accessToken : undefined };
+    if (repeat) return { ...(await this.replaceLostToken(ticketId, ticketMeta)), ticketNumber };
+    return { ...ticketResult(ticketId, state, position), ticketNumber, accessToken };
+  }
+
+  /**
+   * A repeat of a submission whose first answer was lost cannot show that answer's token again,
+   * as only its hash was kept: a new token takes its place (see `lost-answer.ts`).
+   */
+  private async replaceLostToken(ticketId: string, meta: CommandMeta) {
+    const accessToken = newToken('rqt');
+    const { state, position } = await this.runner.run(streams.ticket(ticketId), ticketFold, reissueOf(meta), (ticket) =>
+      decideTicket({ type: 'ReplaceRequesterToken', requesterTokenHash: tokenHash(accessToken) }, ticket, { now: this.clock.now(), policy: this.config }),
+    );
+    return { ...ticketResult(ticketId, state, position), accessToken };
   }
 
   /** The oldest of these tickets that is still open. */

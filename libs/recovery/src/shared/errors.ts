@@ -39,3 +39,14 @@ export class InvalidCommand extends Error {
     this.name = 'InvalidCommand';
   }
 }
+
+/**
+ * A retry asks again for a secret whose first answer was lost, but a later command has replaced
+ * that secret since (409): it is not this command's to show or to replace any more.
+ */
+export class SecretReplaced extends Error {
+  constructor(readonly what: string) {
+    super(`the ${what} this request issued has been replaced since by another request`);
+    this.name = 'SecretReplaced';
+  }
+}

@@ -27,8 +27,8 @@ export interface RunResult<S> {
   state: S;
   /** Position of the last event this command wrote (or, for a repeat, of the stream's last). */
   position: bigint;
-  /** False when the command was a repeat or decided nothing. */
-  appended: boolean;
+  /** True when the command had been applied before (a retry): this run appended nothing. */
+  repeat: boolean;
 }
 
 const CACHE_LIMIT = 10_000;
@@ -72,10 +72,10 @@ export class StreamRunner {
       // stream as stored, so it always reads.
       const cached = attempt === 1 && options.ifMatch === undefined ? (this.cache.get(stream) as { state: S; position: bigint } | undefined) : undefined;
       const { state, position } = cached ?? (await this.load(stream, fold));
-      if (state.commandIds.has(meta.commandId)) return { state, position, appended: false };
+      if (state.commandIds.has(meta.commandId)) return { state, position, repeat: true };
       if (options.ifMatch !== undefined && options.ifMatch !== state.revision) throw new StaleRevision(options.ifMatch, state.revision);
       const decided = await decide(state);
-      if (decided.length === 0) return { state, position, appended: false };
+      if (decided.length === 0) return { state, position, repeat: false };
       const now = this.clock.now();
       const events = toNewEvents(stream, decided, meta, now);
       try {
@@ -87,7 +87,7 @@ export class StreamRunner {
           next = fold.evolve(next, { type: event.type, data: event.data, metadata: event.metadata, revision: state.revision + 1n + BigInt(i) });
         });
         this.remember(stream, { revision: next.revision, state: next, position: result.position });
-        return { state: next, position: result.position, appended: true };
+        return { state: next, position: result.position, repeat: false };
       } catch (error) {
         // The cached state is still right for its revision: the reload reads only the newer events.
         if (!(error instanceof WrongExpectedRevision)) throw error;

@@ -16,7 +16,15 @@ export type StaffEvent =
 
 export interface StaffState {
   revision: bigint;
-  staff?: { staffId: string; name: string; role: StaffRole; tokenHash: string; active: boolean };
+  staff?: {
+    staffId: string;
+    name: string;
+    role: StaffRole;
+    tokenHash: string;
+    /** The command that issued the token in force (see `lost-answer.ts`). */
+    tokenIssuedBy?: string;
+    active: boolean;
+  };
   commandIds: CommandIds;
 }
 
@@ -27,9 +35,9 @@ export function evolveStaff(state: StaffState, stored: FoldableEvent): StaffStat
   const next = { ...state, ...foldBookkeeping(state, stored) };
   switch (event.type) {
     case 'StaffCreated':
-      return { ...next, staff: { ...event.data, active: true } };
+      return { ...next, staff: { ...event.data, tokenIssuedBy: stored.metadata?.causationId, active: true } };
     case 'StaffTokenReplaced':
-      return { ...next, staff: state.staff && { ...state.staff, tokenHash: event.data.tokenHash } };
+      return { ...next, staff: state.staff && { ...state.staff, tokenHash: event.data.tokenHash, tokenIssuedBy: stored.metadata?.causationId } };
     case 'StaffDeactivated':
       return { ...next, staff: state.staff && { ...state.staff, active: false } };
   }

@@ -17,6 +17,8 @@ export type TicketCommand =
   | { type: 'VerifyTicket'; evidence: string[]; note: string; by: StaffRef }
   | { type: 'RejectTicket'; reason: string; note: string; by: StaffRef }
   | { type: 'AddNote'; body: string; by: StaffRef }
+  /** A new requester token in place of one that was lost before anyone saw it (see `lost-answer.ts`). */
+  | { type: 'ReplaceRequesterToken'; requesterTokenHash: string }
   /** Timers: each checks for itself that it is due at `now`. */
   | { type: 'MarkOverdue' }
   | { type: 'RemindRequester' }

@@ -203,9 +203,20 @@ describe('ticket decider: staff and requester commands', () => {
     refused(verified, { type: 'AddNote', body: 'x', by: agent });
   });
 
+  it('replaces the requester token in every state, closed too, and keeps the state', () => {
+    for (const state of [given(submitted()), waiting, verified, rejected]) {
+      const events = when(state, { type: 'ReplaceRequesterToken', requesterTokenHash: 'h2' });
+      expect(events).toEqual([{ type: 'RequesterTokenReplaced', data: { requesterTokenHash: 'h2' } }]);
+      const next = events.reduce((s, e) => evolveTicket(s, e), state);
+      expect(next.requesterTokenHash).toBe('h2');
+      expect(next.snapshot).toBe(state.snapshot);
+    }
+  });
+
   it('refuses every command on a ticket that does not exist', () => {
     refused(given(), { type: 'AddNote', body: 'x', by: agent });
     refused(given(), { type: 'ReplyToTicket', message: 'x', evidence: [] });
+    refused(given(), { type: 'ReplaceRequesterToken', requesterTokenHash: 'h2' });
   });
 });
 

@@ -83,6 +83,7 @@ function machineEventFor(event: TicketEvent): TicketMachineEvent | undefined {
     case 'ReplyReminderSent':
       return { type: 'REMIND' };
     case 'TicketSubmitted':
+    case 'RequesterTokenReplaced':
       return undefined;
   }
 }
@@ -183,6 +184,7 @@ export function evolveTicket(state: TicketState, stored: FoldableEvent): TicketS
   if (machineEvent) next.snapshot = machineStep(state.snapshot, machineEvent);
   if (event.type === 'TicketPrioritised') next.priority = event.data.priority;
   if (event.type === 'TicketAssigned') next.assignee = event.data.assignee;
+  if (event.type === 'RequesterTokenReplaced') next.requesterTokenHash = event.data.requesterTokenHash;
 
   // The SLA clock runs exactly while the ticket is submitted.
   const wasRunning = state.snapshot.value === 'submitted';
@@ -342,6 +344,9 @@ export function decideTicket(command: TicketCommand, state: TicketState, { now, 
     case 'AddNote':
       require({ type: 'NOTE' });
       return [{ type: 'NoteAdded', data: { body: command.body, author: command.by.id } }];
+    case 'ReplaceRequesterToken':
+      // Not a step of the lifecycle: a requester follows their ticket in every state, closed too.
+      return [{ type: 'RequesterTokenReplaced', data: { requesterTokenHash: command.requesterTokenHash } }];
     case 'MarkOverdue': {
       const { overdueAt } = ticketDeadlines(state, policy);
       if (!overdueAt || now < overdueAt || !snapshot.can({ type: 'MARK_OVERDUE' })) return [];

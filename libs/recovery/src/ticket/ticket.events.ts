@@ -52,6 +52,8 @@ export type TicketEvent =
   | DecidedEvent<'InfoProvided', { message: string }>
   | DecidedEvent<'FollowUpReceived', { message: string }>
   | DecidedEvent<'NoteAdded', { body: string; author: string }>
+  /** SHA-256 of a new requester access token, which replaces the one issued at submission. */
+  | DecidedEvent<'RequesterTokenReplaced', { requesterTokenHash: string }>
   | DecidedEvent<'ApprovalRecorded', { approver: string; role: StaffRef['role']; evidence: string[]; note: string }>
   | DecidedEvent<'TicketVerified', {
       verifiedBy: { kind: 'staff' | 'system'; id: string; role?: StaffRef['role'] };

@@ -1,0 +1,28 @@
+/**
+ * A command that issues a secret shows it once, in its answer. That answer can be lost: the
+ * process dies after the append and before the Idempotency-Key answer is kept. The retry then
+ * finds its command applied, and must not answer a secret it made up anew and never stored. A
+ * secret kept sealed (TOTP, webhooks) is shown again. One kept only as a hash (tokens, recovery
+ * codes) cannot be: the retry issues a new one in its place, under a command id of its own made
+ * from the retried one. The lost secret was never shown to anyone, so nothing that works stops
+ * working.
+ */
+import { randomUUID } from 'node:crypto';
+import type { CommandMeta } from './decided-event';
+import { SecretReplaced } from './errors';
+
+/** Marks the command ids of replacements. */
+const REISSUE = '/reissue/';
+
+/** The command a lost secret's replacement is issued under. */
+export function reissueOf(meta: CommandMeta): CommandMeta {
+  return { ...meta, commandId: `${meta.commandId}${REISSUE}${randomUUID()}` };
+}
+
+/**
+ * Refuses to show or replace a secret that some other command issued since (`issuer`: the
+ * command of the secret now in force), as a later command's secret was shown to its own caller.
+ */
+export function requireIssuedBy(meta: CommandMeta, issuer: string | undefined, what: string): void {
+  if (issuer !== meta.commandId && !issuer?.startsWith(`${meta.commandId}${REISSUE}`)) throw new SecretReplaced(what);
+}
