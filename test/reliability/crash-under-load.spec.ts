@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { runCli } from '../../apps/cli/src/cli';
 import { ADMIN_TOKEN, client, createStaff, eventually, startServer, type RunningServer } from '../support/server';
@@ -32,6 +33,8 @@ async function crashRounds(count: number): Promise<void> {
   const agent = await createStaff(calls[0]!, 'agent', 'Ada');
   await calls[0]!('POST', '/v1/webhooks', { token: ADMIN_TOKEN, body: { url: hookUrl, types: ['recovery.ticket.submitted.v1'] } });
   const acknowledged: Array<{ ticketId: string; revision?: string; position: string; type: string }> = [];
+  /** Submissions cut off by a kill, whose answer (and access token) the client never got. */
+  const interrupted: Array<{ body: object; headers: Record<string, string> }> = [];
 
   try {
     for (let round = 0; round < 4; round++) {
@@ -40,8 +43,12 @@ async function crashRounds(count: number): Promise<void> {
         // With several servers, a ticket is submitted through one and noted through the next.
         const [submit, note] = [calls[w % count]!, calls[(w + 1) % count]!];
         for (let i = 0; !stop; i++) {
+          const request = { body: { username: `crash${round}-${w}-${i}`, contactEmail: 'c@example.org', reason: 'lost-email', explanation: 'x' }, headers: { 'idempotency-key': randomUUID() } };
           try {
-            const submitted = await submit('POST', '/v1/tickets', { body: { username: `crash${round}-${w}-${i}`, contactEmail: 'c@example.org', reason: 'lost-email', explanation: 'x' } });
+            const submitted = await submit('POST', '/v1/tickets', request).catch((error) => {
+              interrupted.push(request);
+              throw error;
+            });
             if (submitted.status !== 201) continue;
             acknowledged.push({ ticketId: submitted.body.ticketId, position: submitted.body.position, type: 'TicketSubmitted' });
             const noted = await note('POST', `/v1/tickets/${submitted.body.ticketId}/notes`, { token: agent, body: { body: `n${i}` } });
@@ -60,6 +67,14 @@ async function crashRounds(count: number): Promise<void> {
       calls = servers.map((server) => client(server.url));
     }
     expect(acknowledged.length).toBeGreaterThan(20);
+
+    // A cut-off submission, sent again with its Idempotency-Key, answers an access token that
+    // opens its ticket, whether the kill came before the append, after it, or after the answer.
+    for (const request of interrupted) {
+      const retried = await calls[0]!('POST', '/v1/tickets', request);
+      expect(retried.status).toBe(201);
+      expect((await calls[0]!('GET', `/v1/tickets/${retried.body.ticketId}?minPosition=${retried.body.position}`, { token: retried.body.accessToken })).status).toBe(200);
+    }
 
     // Every acknowledged command is in the log, at the position its answer named.
     const db = new Database(join(dataDir, 'reclaim.sqlite'), { readonly: true });
