@@ -1,11 +1,12 @@
 /**
  * A command that issues a secret shows it once, in its answer. That answer can be lost: the
- * process dies after the append and before the Idempotency-Key answer is kept. The retry then
- * finds its command applied, and must not answer a secret it made up anew and never stored. A
- * secret kept sealed (TOTP, webhooks) is shown again. One kept only as a hash (tokens, recovery
- * codes) cannot be: the retry issues a new one in its place, under a command id of its own made
- * from the retried one. The lost secret was never shown to anyone, so nothing that works stops
- * working.
+ * process dies after the append and before the Idempotency-Key answer is kept (or the answer
+ * cannot be kept, on a full disk, and the client does not get it). The retry then finds its
+ * command applied, and must not answer a secret it made up anew and never stored. A secret kept
+ * sealed (TOTP, webhooks) is shown again. One kept only as a hash (tokens, recovery codes) cannot
+ * be: the retry issues a new one in its place, under a command id of its own made from the
+ * retried one. A client asks again only when it did not get the answer, so the secret replaced is
+ * one that nobody holds.
  */
 import { randomUUID } from 'node:crypto';
 import type { CommandMeta } from './decided-event';
