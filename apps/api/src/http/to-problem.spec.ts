@@ -1,4 +1,5 @@
 import { EventStoreUnavailable } from '@reclaim/event-store';
+import { SecretReplaced } from '@reclaim/recovery';
 import { toProblem } from './to-problem';
 
 describe('toProblem', () => {
@@ -10,6 +11,12 @@ describe('toProblem', () => {
       unexpected: true,
     });
     expect(JSON.stringify(answer.body)).not.toMatch(/SQLITE|disk/);
+  });
+
+  it('answers a retry whose secret was replaced since with 409 secret-replaced, naming the secret', () => {
+    const answer = toProblem(new SecretReplaced('TOTP secret'));
+    expect(answer).toMatchObject({ body: { status: 409, type: 'https://reclaim.dev/problems/secret-replaced' }, unexpected: false });
+    expect(answer.body.detail).toContain('TOTP secret');
   });
 
   it('answers an unknown error with 500 that says nothing of it', () => {
