@@ -301,6 +301,14 @@ describe('Idempotency-Key', () => {
     expect(other.body.errors[0].field).toBe('Idempotency-Key');
   });
 
+  it('keeps nothing for the key of a refused request: the key then takes another body', async () => {
+    const key = { 'idempotency-key': `refused-${Date.now()}` };
+    const refused = await call('POST', '/v1/tickets', { body: { ...ticket('refused'), reason: 'nope' }, headers: key });
+    expect(refused.status).toBe(400);
+    const applied = await call('POST', '/v1/tickets', { body: ticket('refused'), headers: key });
+    expect(applied.status).toBe(201);
+  });
+
   it('answers an applied command even when its answer cannot be kept, and applies a retry once', async () => {
     const { ticketId } = (await call('POST', '/v1/tickets', { body: ticket('unkept') })).body;
     // Another connection to the server's file makes keeping answers fail, as a full disk would.

@@ -5,8 +5,9 @@ import { ADMIN_TOKEN, client, createStaff, eventually, startServer, type Call, t
 
 /**
  * The server can die after a command is recorded and before its answer is kept for the
- * Idempotency-Key. Forgetting the kept answers leaves the file as such a crash does; the retry
- * with the same key must then answer secrets that work.
+ * Idempotency-Key: the key is then claimed, with no answer. Turning kept answers back into bare
+ * claims leaves the file as such a crash does; the retry with the same key must then answer
+ * secrets that work, and another body with that key is still refused.
  */
 describe('a retry whose first answer was lost (HTTP)', () => {
   let server: RunningServer;
@@ -24,7 +25,7 @@ describe('a retry whose first answer was lost (HTTP)', () => {
 
   const loseAnswers = () => {
     const file = new Database(join(server.dataDir, 'reclaim.sqlite'));
-    expect(file.prepare('DELETE FROM idempotency_keys').run().changes).toBeGreaterThan(0);
+    expect(file.prepare("UPDATE idempotency_keys SET status = 0, body = '' WHERE status <> 0").run().changes).toBeGreaterThan(0);
     file.close();
   };
   /** Sends a POST, loses its answer, and sends it again with the same key and body. */
@@ -74,6 +75,24 @@ describe('a retry whose first answer was lost (HTTP)', () => {
       (await call('POST', '/v1/tickets', { body: { username: 'amy', contactEmail: 'amy@example.org', reason: 'lost-email', explanation: 'Lost it.', recoveryCode } })).body.state;
     expect(await submit(firstCodes.codes[0])).toBe('submitted');
     expect(await submit(codes.codes[0])).toBe('verified');
+  });
+
+  it('another body with the key is refused (422) and applies nothing; the same body answers', async () => {
+    const { ticketId } = (await call('POST', '/v1/tickets', { body: { username: 'bob', contactEmail: 'bob@example.org', reason: 'lost-email', explanation: 'Lost it.' } })).body;
+    const agent = await createStaff(call, 'agent', 'Noah');
+    const headers = { 'idempotency-key': randomUUID() };
+    const path = `/v1/tickets/${ticketId}/notes`;
+    const first = await call('POST', path, { token: agent, body: { body: 'called them' }, headers });
+    expect(first.status).toBe(200);
+    loseAnswers();
+    const other = await call('POST', path, { token: agent, body: { body: 'something else' }, headers });
+    expect(other.status).toBe(422);
+    expect(other.body.errors[0].field).toBe('Idempotency-Key');
+    const retried = await call('POST', path, { token: agent, body: { body: 'called them' }, headers });
+    expect(retried.status).toBe(200);
+    expect(retried.body).toMatchObject({ ticketId, revision: first.body.revision });
+    const history = (await call('GET', `/v1/tickets/${ticketId}/history`, { token: agent })).body.events as Array<{ type: string; data: { body?: string } }>;
+    expect(history.filter((event) => event.type === 'NoteAdded').map((event) => event.data.body)).toEqual(['called them']);
   });
 
   it('a webhook shows the secret it keeps', async () => {

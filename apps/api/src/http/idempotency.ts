@@ -14,17 +14,41 @@ interface Pending {
   requestHash: string;
 }
 
+/** A key whose request is running, or was cut off (a crash) before its answer was kept. */
+const CLAIMED = 0;
+
 /**
  * Idempotency-Key on every POST. The key, scoped to the caller's credential and the route, names
  * the command (so even a retry after a lost answer is applied once), and the first successful
  * answer is kept, sealed, and sent again for the same key and body. The same key with another
- * body is refused (422). Kept in SQLite, so this holds across restarts.
+ * body is refused (422), also when the first request's answer was never kept: the key is claimed
+ * with its body's hash before the command runs. Kept in SQLite, so this holds across restarts.
+ *
+ * These writes commit without their own fsync. A crash of the process loses none of them (WAL);
+ * a power cut loses them only with everything after the last durable commit, and a command's
+ * append is one: so a claim is on disk before its command is, and at worst an answer is lost,
+ * which a retry handles as the lost answer it is (see `lost-answer.ts` in @reclaim/recovery).
  */
 export function registerIdempotency(app: FastifyInstance, db: ReadModelDb, secrets: SecretBox): void {
   db.exec(`CREATE TABLE IF NOT EXISTS idempotency_keys (
     scope TEXT PRIMARY KEY, request_hash TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL, created_at TEXT NOT NULL)`);
   const find = db.prepare('SELECT request_hash AS requestHash, status, body FROM idempotency_keys WHERE scope = ?');
-  const save = db.prepare('INSERT OR IGNORE INTO idempotency_keys (scope, request_hash, status, body, created_at) VALUES (?, ?, ?, ?, ?)');
+  const claim = db.prepare(`INSERT OR IGNORE INTO idempotency_keys (scope, request_hash, status, body, created_at) VALUES (?, ?, ${CLAIMED}, '', ?)`);
+  const keep = db.prepare(`INSERT INTO idempotency_keys (scope, request_hash, status, body, created_at) VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (scope) DO UPDATE SET status = excluded.status, body = excluded.body WHERE idempotency_keys.status = ${CLAIMED}`);
+  const release = db.prepare(`DELETE FROM idempotency_keys WHERE scope = ? AND status = ${CLAIMED}`);
+  const durability = db.pragma('synchronous', { simple: true }) as number;
+  const withoutFsync = (write: () => unknown, failure: string) => {
+    db.pragma('synchronous = NORMAL');
+    try {
+      write();
+    } catch (error) {
+      // A full disk: the command goes on (it is refused or applied on its own terms).
+      logger.warn(`${failure}: ${(error as Error).message}`);
+    } finally {
+      db.pragma(`synchronous = ${durability}`);
+    }
+  };
   const inFlight = new Map<string, Promise<void>>();
   const pending = new WeakMap<FastifyRequest, Pending & { done: () => void }>();
 
@@ -52,7 +76,11 @@ export function registerIdempotency(app: FastifyInstance, db: ReadModelDb, secre
           fieldProblem(422, 'This Idempotency-Key was used with a different body.', 'Idempotency-Key', 'was already used with a different body', 'idempotency-key-reused'),
         );
       }
-      return reply.code(stored.status).header('idempotent-replayed', 'true').type('application/json').send(secrets.open(stored.body));
+      if (stored.status !== CLAIMED) return reply.code(stored.status).header('idempotent-replayed', 'true').type('application/json').send(secrets.open(stored.body));
+      // Claimed with no answer: the first try was cut off. It runs again under the same command
+      // id, which applies nothing twice.
+    } else {
+      withoutFsync(() => claim.run(scope, requestHash, new Date().toISOString()), 'An Idempotency-Key could not be claimed');
     }
     let done!: () => void;
     inFlight.set(scope, new Promise<void>((resolve) => (done = resolve)));
@@ -62,13 +90,13 @@ export function registerIdempotency(app: FastifyInstance, db: ReadModelDb, secre
   app.addHook('onSend', async (request, reply, payload) => {
     const entry = pending.get(request);
     if (entry && reply.statusCode >= 200 && reply.statusCode < 300 && typeof payload === 'string') {
-      try {
-        save.run(entry.scope, entry.requestHash, reply.statusCode, secrets.seal(payload), new Date().toISOString());
-      } catch (error) {
-        // The command is applied: its answer goes out even when it cannot be kept (a full disk).
-        // A retry with the key then runs again under the same command id, which applies nothing.
-        logger.warn(`The answer for an Idempotency-Key could not be kept: ${(error as Error).message}`);
-      }
+      // The command is applied: its answer goes out even when it cannot be kept (a full disk).
+      // A retry with the key then runs again under the same command id, which applies nothing.
+      const sealed = secrets.seal(payload);
+      withoutFsync(() => keep.run(entry.scope, entry.requestHash, reply.statusCode, sealed, new Date().toISOString()), 'The answer for an Idempotency-Key could not be kept');
+    } else if (entry) {
+      // Refused: no answer is kept for a refusal, so the key is free again, as before it was sent.
+      withoutFsync(() => release.run(entry.scope), 'An Idempotency-Key could not be released');
     }
     // The answer is kept (or will not be): a retry waiting on this key may go on. Released here,
     // not once the answer is sent: when the client has gone, no answer is ever sent, and a retry
