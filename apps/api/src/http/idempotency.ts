@@ -25,9 +25,10 @@ const CLAIMED = 0;
  * with its body's hash before the command runs. Kept in SQLite, so this holds across restarts.
  *
  * These writes commit without their own fsync. A crash of the process loses none of them (WAL);
- * a power cut loses them only with everything after the last durable commit, and a command's
- * append is one: so a claim is on disk before its command is, and at worst an answer is lost,
- * which a retry handles as the lost answer it is (see `lost-answer.ts` in @reclaim/recovery).
+ * a power cut loses them only with everything after the last durable commit. On the embedded
+ * store a command's append is one, in the same file: so a claim is on disk before its command
+ * is, and at worst an answer is lost, which a retry handles as the lost answer it is (see
+ * `lost-answer.ts` in @reclaim/recovery).
  */
 export function registerIdempotency(app: FastifyInstance, db: ReadModelDb, secrets: SecretBox): void {
   db.exec(`CREATE TABLE IF NOT EXISTS idempotency_keys (
