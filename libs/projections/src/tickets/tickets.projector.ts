@@ -8,7 +8,7 @@ import { prepared } from '../prepared';
 interface PendingView extends FoldedTicketView {
   /** Arrival sequence (position of TicketSubmitted); only used when the row is new. */
   seq: bigint;
-  /** What the stored row's indexed columns and timers hold, when the row exists. */
+  /** What the stored row's other columns (`rowColumns`) and timers hold, when the row exists. */
   stored?: { columns: string; anchors: string };
 }
 

@@ -1,3 +1,4 @@
+import bcrypt from 'bcrypt';
 import { createHash } from 'node:crypto';
 import { generateSync } from 'otplib';
 import { SecretReplaced } from '../shared/errors';
@@ -83,7 +84,7 @@ describe('a retry whose first answer was lost', () => {
 
   it('imported recovery codes are applied once and answer no codes', async () => {
     await registerAccount();
-    const hashes = [await import('bcrypt').then((bcrypt) => bcrypt.hash('0123456789abcdef', 4))];
+    const hashes = [await bcrypt.hash('0123456789abcdef', 4)];
     const importing = new IssueRecoveryCodesCommand('zoe', h.meta(admin), hashes);
     await h.bus.execute(importing);
     expect((await h.bus.execute(importing)).codes).toBeUndefined();
