@@ -1,3 +1,4 @@
+import bcrypt from 'bcrypt';
 import Database from 'better-sqlite3';
 import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -65,6 +66,37 @@ describe('two servers on one data folder', () => {
       await Promise.all(servers.map((server) => server.stop()));
       servers[0]!.cleanUp();
       await new Promise((resolve) => receiver.close(resolve));
+    }
+  }, 60000);
+
+  it('a retry that reaches the other server while the first try still runs gets the first answer', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'reclaim-shared-'));
+    const servers: RunningServer[] = await Promise.all([startServer({}, dataDir), startServer({}, dataDir)]);
+    try {
+      const [a, b] = servers.map((server) => client(server.url));
+      const integrator = await createStaff(a!, 'integrator');
+      // A code hashed at cost 13 takes a good part of a second to check: the first try is still
+      // running when the retry arrives.
+      const code = '0a1b2c3d4e5f6071';
+      await a!('PUT', '/v1/accounts/slow', { token: integrator, body: { primaryEmail: 's@example.org', emails: [], packages: [] } });
+      await a!('POST', '/v1/accounts/slow/recovery-codes/import', { token: integrator, body: { hashes: [await bcrypt.hash(code, 13)] } });
+      const request = {
+        body: { username: 'slow', contactEmail: 's@example.org', reason: 'lost-email', explanation: 'x', recoveryCode: code },
+        headers: { 'idempotency-key': 'across-servers' },
+      };
+      const first = a!('POST', '/v1/tickets', request);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      const retried = await b!('POST', '/v1/tickets', request);
+      const answered = await first;
+      expect(answered.status).toBe(201);
+      expect(retried.status).toBe(201);
+      expect(retried.headers.get('idempotent-replayed')).toBe('true');
+      expect(retried.body).toEqual(answered.body);
+      const view = await b!('GET', `/v1/tickets/${answered.body.ticketId}?minPosition=${answered.body.position}`, { token: answered.body.accessToken });
+      expect(view.status).toBe(200);
+    } finally {
+      await Promise.all(servers.map((server) => server.stop()));
+      servers[0]!.cleanUp();
     }
   }, 60000);
 });

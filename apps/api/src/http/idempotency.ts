@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { SecretBox } from '@reclaim/credentials';
-import { canonicalJson } from '@reclaim/event-store';
+import { canonicalJson, processAlive } from '@reclaim/event-store';
 import type { ReadModelDb } from '@reclaim/projections';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { createHash, randomUUID } from 'node:crypto';
@@ -9,20 +9,32 @@ import { fieldProblem, sendProblem } from './problem';
 const KEY = /^[\x21-\x7e]{1,200}$/;
 const logger = new Logger('Idempotency');
 
+/** A request with a key, from its claim until its answer is kept. */
 interface Pending {
   scope: string;
   requestHash: string;
+  /** Lets a retry of it in this process go on. */
+  done: () => void;
 }
+
+type Stored = { requestHash: string; status: number; body: string; claimedBy: number | null } | undefined;
+
+/** A claim held by another process that is still running (this one's own are in `inFlight`). */
+const claimedElsewhere = (pid: number | null) => pid !== null && pid !== process.pid && processAlive(pid);
 
 /** A key whose request is running, or was cut off (a crash) before its answer was kept. */
 const CLAIMED = 0;
+/** How long a request waits for the same request running in another process on the file. */
+const OTHER_PROCESS_WAIT_MS = 10_000;
 
 /**
  * Idempotency-Key on every POST. The key, scoped to the caller's credential and the route, names
  * the command (so even a retry after a lost answer is applied once), and the first successful
  * answer is kept, sealed, and sent again for the same key and body. The same key with another
  * body is refused (422), also when the first request's answer was never kept: the key is claimed
- * with its body's hash before the command runs. Kept in SQLite, so this holds across restarts.
+ * with its body's hash before the command runs. Kept in SQLite, so this holds across restarts and
+ * between processes sharing the file: a retry that reaches another process while the first try
+ * still runs waits for its answer there, as it does in one process.
  *
  * These writes commit without their own fsync. A crash of the process loses none of them (WAL);
  * a power cut loses them only with everything after the last durable commit. On the embedded
@@ -31,12 +43,21 @@ const CLAIMED = 0;
  * `lost-answer.ts` in @reclaim/recovery).
  */
 export function registerIdempotency(app: FastifyInstance, db: ReadModelDb, secrets: SecretBox): void {
-  db.exec(`CREATE TABLE IF NOT EXISTS idempotency_keys (
-    scope TEXT PRIMARY KEY, request_hash TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL, created_at TEXT NOT NULL)`);
-  const find = db.prepare('SELECT request_hash AS requestHash, status, body FROM idempotency_keys WHERE scope = ?');
-  const claim = db.prepare(`INSERT OR IGNORE INTO idempotency_keys (scope, request_hash, status, body, created_at) VALUES (?, ?, ${CLAIMED}, '', ?)`);
+  db.transaction(() => {
+    db.exec(`CREATE TABLE IF NOT EXISTS idempotency_keys (
+      scope TEXT PRIMARY KEY, request_hash TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL, created_at TEXT NOT NULL,
+      claimed_by INTEGER -- while claimed: the pid of the process running the request
+    )`);
+    // Files from before claims lack the column; their rows are all kept answers.
+    const columns = db.pragma('table_info(idempotency_keys)') as Array<{ name: string }>;
+    if (!columns.some((column) => column.name === 'claimed_by')) db.exec('ALTER TABLE idempotency_keys ADD COLUMN claimed_by INTEGER');
+  }).immediate();
+  const find = db.prepare('SELECT request_hash AS requestHash, status, body, claimed_by AS claimedBy FROM idempotency_keys WHERE scope = ?');
+  // Claims the key for this process, or takes over the claim of a try that was cut off.
+  const claim = db.prepare(`INSERT INTO idempotency_keys (scope, request_hash, status, body, created_at, claimed_by) VALUES (?, ?, ${CLAIMED}, '', ?, ?)
+    ON CONFLICT (scope) DO UPDATE SET claimed_by = excluded.claimed_by WHERE idempotency_keys.status = ${CLAIMED}`);
   const keep = db.prepare(`INSERT INTO idempotency_keys (scope, request_hash, status, body, created_at) VALUES (?, ?, ?, ?, ?)
-    ON CONFLICT (scope) DO UPDATE SET status = excluded.status, body = excluded.body WHERE idempotency_keys.status = ${CLAIMED}`);
+    ON CONFLICT (scope) DO UPDATE SET status = excluded.status, body = excluded.body, claimed_by = NULL WHERE idempotency_keys.status = ${CLAIMED}`);
   const release = db.prepare(`DELETE FROM idempotency_keys WHERE scope = ? AND status = ${CLAIMED}`);
   const durability = db.pragma('synchronous', { simple: true }) as number;
   const withoutFsync = (write: () => unknown, failure: string) => {
@@ -50,8 +71,21 @@ export function registerIdempotency(app: FastifyInstance, db: ReadModelDb, secre
       db.pragma(`synchronous = ${durability}`);
     }
   };
+  /**
+   * The key's row, once no other running process on the file holds a claim on it for this body
+   * (the same request, sent there first), or after OTHER_PROCESS_WAIT_MS.
+   */
+  const afterOtherProcesses = async (scope: string, requestHash: string): Promise<Stored> => {
+    const until = Date.now() + OTHER_PROCESS_WAIT_MS;
+    let stored = find.get(scope) as Stored;
+    while (stored?.status === CLAIMED && stored.requestHash === requestHash && claimedElsewhere(stored.claimedBy) && Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      stored = find.get(scope) as Stored;
+    }
+    return stored;
+  };
   const inFlight = new Map<string, Promise<void>>();
-  const pending = new WeakMap<FastifyRequest, Pending & { done: () => void }>();
+  const pending = new WeakMap<FastifyRequest, Pending>();
 
   app.addHook('preHandler', async (request, reply) => {
     if (request.method !== 'POST') return;
@@ -69,23 +103,32 @@ export function registerIdempotency(app: FastifyInstance, db: ReadModelDb, secre
     request.commandId = `idem-${scope.slice(0, 32)}`;
     // A retry that arrives while the first is still running waits for it, then replays.
     while (inFlight.has(scope)) await inFlight.get(scope);
-    const stored = find.get(scope) as { requestHash: string; status: number; body: string } | undefined;
-    if (stored) {
-      if (stored.requestHash !== requestHash) {
-        return sendProblem(
-          reply,
-          fieldProblem(422, 'This Idempotency-Key was used with a different body.', 'Idempotency-Key', 'was already used with a different body', 'idempotency-key-reused'),
-        );
-      }
-      if (stored.status !== CLAIMED) return reply.code(stored.status).header('idempotent-replayed', 'true').type('application/json').send(secrets.open(stored.body));
-      // Claimed with no answer: the first try was cut off. It runs again under the same command
-      // id, which applies nothing twice.
-    } else {
-      withoutFsync(() => claim.run(scope, requestHash, new Date().toISOString()), 'An Idempotency-Key could not be claimed');
+    // This request is now the one in flight for its key here, until its answer is kept.
+    let finish!: () => void;
+    inFlight.set(scope, new Promise<void>((resolve) => (finish = resolve)));
+    const done = () => (inFlight.delete(scope), finish());
+    let stored: Stored;
+    try {
+      stored = await afterOtherProcesses(scope, requestHash);
+    } catch (error) {
+      done();
+      throw error;
     }
-    let done!: () => void;
-    inFlight.set(scope, new Promise<void>((resolve) => (done = resolve)));
-    pending.set(request, { scope, requestHash, done: () => (inFlight.delete(scope), done()) });
+    if (stored && stored.requestHash !== requestHash) {
+      done();
+      return sendProblem(
+        reply,
+        fieldProblem(422, 'This Idempotency-Key was used with a different body.', 'Idempotency-Key', 'was already used with a different body', 'idempotency-key-reused'),
+      );
+    }
+    if (stored && stored.status !== CLAIMED) {
+      done();
+      return reply.code(stored.status).header('idempotent-replayed', 'true').type('application/json').send(secrets.open(stored.body));
+    }
+    // No answer kept: a first try, or a retry of one that was cut off (claimed by no running
+    // process), which runs again under the same command id and so applies nothing twice.
+    withoutFsync(() => claim.run(scope, requestHash, new Date().toISOString(), process.pid), 'An Idempotency-Key could not be claimed');
+    pending.set(request, { scope, requestHash, done });
   });
 
   app.addHook('onSend', async (request, reply, payload) => {

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { processAlive } from '@reclaim/event-store';
 import { prepared } from '@reclaim/projections';
 
 export interface DeliveryAttempt {
@@ -17,15 +18,6 @@ export interface DeliveryAttempt {
 export interface Sender {
   id: string;
   pid: number;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0); // signal 0 only asks whether the process exists
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**
