@@ -2,7 +2,7 @@ export * from './event-store.port';
 export * from './errors';
 export { canonicalJson, eventHash, verifyChain, type ChainBreak } from './hash-chain';
 export { SqliteEventStore } from './sqlite/sqlite-event-store';
-export { openDatabase } from './sqlite/open-database';
+export { openDatabase, withoutFsync } from './sqlite/open-database';
 export { processAlive } from './sqlite/process-alive';
 export { EventStoreDbEventStore } from './eventstoredb/esdb-event-store';
 export { createEventStore, sqliteFile, type EventStoreConfig } from './create-event-store';

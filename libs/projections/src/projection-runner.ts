@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { EventEmitter } from 'node:events';
-import type { EventStore, RecordedEvent, Subscription } from '@reclaim/event-store';
+import { withoutFsync, type EventStore, type RecordedEvent, type Subscription } from '@reclaim/event-store';
 import { prepared } from './prepared';
 import type { Projector } from './projector';
 
@@ -22,11 +22,6 @@ interface Loop {
 export class ProjectionRunner {
   private readonly checkpointsByName = new Map<string, bigint>();
   private readonly progress = new EventEmitter().setMaxListeners(0);
-  /**
-   * The connection's own commit setting, which every other write keeps. (Set with `pragma()`
-   * each time: SQLite applies a prepared `PRAGMA synchronous` when preparing it, not when run.)
-   */
-  private readonly durability: number;
   private running?: Loop;
   private failure?: Error;
 
@@ -38,7 +33,6 @@ export class ProjectionRunner {
     /** Events a transaction applies at most. */
     private readonly pageSize = 2000,
   ) {
-    this.durability = db.pragma('synchronous', { simple: true }) as number;
     db.exec(`CREATE TABLE IF NOT EXISTS projection_checkpoints (
       name TEXT PRIMARY KEY, position INTEGER NOT NULL, version INTEGER NOT NULL, updated_at TEXT NOT NULL)`);
     for (const projector of projectors) {
@@ -175,9 +169,8 @@ export class ProjectionRunner {
     // Read models are derived from the log: a page that a power cut takes back is taken back
     // with its checkpoint, and applied again. So a page commits without waiting for the disk
     // (the next durable commit on the file carries it), sparing the appends an fsync.
-    this.db.pragma('synchronous = NORMAL');
     try {
-      this.db.transaction(() => {
+      withoutFsync(this.db, () => this.db.transaction(() => {
         for (const projector of this.projectors) {
           const from = this.storedCheckpoint(projector.name)?.position ?? 0n;
           // Below `after`, the page misses events this read model needs: the loop reads again.
@@ -189,9 +182,8 @@ export class ProjectionRunner {
           }
           checkpoints.set(projector.name, applies ? last : from);
         }
-      }).immediate();
+      }).immediate());
     } finally {
-      this.db.pragma(`synchronous = ${this.durability}`);
       for (const projector of this.projectors) projector.discard?.();
     }
     for (const [name, position] of checkpoints) this.checkpointsByName.set(name, position);

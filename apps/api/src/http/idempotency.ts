@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { SecretBox } from '@reclaim/credentials';
-import { canonicalJson, processAlive } from '@reclaim/event-store';
+import { canonicalJson, processAlive, withoutFsync } from '@reclaim/event-store';
 import type { ReadModelDb } from '@reclaim/projections';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { createHash, randomUUID } from 'node:crypto';
@@ -59,16 +59,12 @@ export function registerIdempotency(app: FastifyInstance, db: ReadModelDb, secre
   const keep = db.prepare(`INSERT INTO idempotency_keys (scope, request_hash, status, body, created_at) VALUES (?, ?, ?, ?, ?)
     ON CONFLICT (scope) DO UPDATE SET status = excluded.status, body = excluded.body, claimed_by = NULL WHERE idempotency_keys.status = ${CLAIMED}`);
   const release = db.prepare(`DELETE FROM idempotency_keys WHERE scope = ? AND status = ${CLAIMED}`);
-  const durability = db.pragma('synchronous', { simple: true }) as number;
-  const withoutFsync = (write: () => unknown, failure: string) => {
-    db.pragma('synchronous = NORMAL');
+  const writeOrWarn = (statement: () => unknown, failure: string) => {
     try {
-      write();
+      withoutFsync(db, statement);
     } catch (error) {
       // A full disk: the command goes on (it is refused or applied on its own terms).
       logger.warn(`${failure}: ${(error as Error).message}`);
-    } finally {
-      db.pragma(`synchronous = ${durability}`);
     }
   };
   /**
@@ -127,7 +123,7 @@ export function registerIdempotency(app: FastifyInstance, db: ReadModelDb, secre
     }
     // No answer kept: a first try, or a retry of one that was cut off (claimed by no running
     // process), which runs again under the same command id and so applies nothing twice.
-    withoutFsync(() => claim.run(scope, requestHash, new Date().toISOString(), process.pid), 'An Idempotency-Key could not be claimed');
+    writeOrWarn(() => claim.run(scope, requestHash, new Date().toISOString(), process.pid), 'An Idempotency-Key could not be claimed');
     pending.set(request, { scope, requestHash, done });
   });
 
@@ -137,10 +133,10 @@ export function registerIdempotency(app: FastifyInstance, db: ReadModelDb, secre
       // The command is applied: its answer goes out even when it cannot be kept (a full disk).
       // A retry with the key then runs again under the same command id, which applies nothing.
       const sealed = secrets.seal(payload);
-      withoutFsync(() => keep.run(entry.scope, entry.requestHash, reply.statusCode, sealed, new Date().toISOString()), 'The answer for an Idempotency-Key could not be kept');
+      writeOrWarn(() => keep.run(entry.scope, entry.requestHash, reply.statusCode, sealed, new Date().toISOString()), 'The answer for an Idempotency-Key could not be kept');
     } else if (entry) {
       // Refused: no answer is kept for a refusal, so the key is free again, as before it was sent.
-      withoutFsync(() => release.run(entry.scope), 'An Idempotency-Key could not be released');
+      writeOrWarn(() => release.run(entry.scope), 'An Idempotency-Key could not be released');
     }
     // The answer is kept (or will not be): a retry waiting on this key may go on. Released here,
     // not once the answer is sent: when the client has gone, no answer is ever sent, and a retry

@@ -23,6 +23,23 @@ export function openDatabase(file: string): Database.Database {
 }
 
 /**
+ * Runs `write` committing without its own fsync (`synchronous=NORMAL`), then puts the
+ * connection's own setting back. For writes that need not wait for the disk: in WAL mode a crash
+ * of the process loses none of them, and a power cut only those after the last durable commit on
+ * the file. (Set with `pragma()` each time: SQLite applies a prepared `PRAGMA synchronous` when
+ * preparing it, not when run.)
+ */
+export function withoutFsync<T>(db: Database.Database, write: () => T): T {
+  const durability = db.pragma('synchronous', { simple: true }) as number;
+  db.pragma('synchronous = NORMAL');
+  try {
+    return write();
+  } finally {
+    db.pragma(`synchronous = ${durability}`);
+  }
+}
+
+/**
  * Switching a new file to WAL is a write begun inside a read. While another connection (say,
  * another process opening the same new file) holds the write lock, SQLite refuses that at once
  * with SQLITE_BUSY instead of waiting, as a reader waiting on a writer can deadlock. So each
