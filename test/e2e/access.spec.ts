@@ -126,6 +126,17 @@ describe('staff tokens: replaced, and staff deactivated', () => {
     expect(deactivated.body).toEqual({ id: created.id, name: 'Leaving', role: 'agent', active: false, position: expect.any(String) });
     const refused = await call('GET', '/v1/queues/submitted', { token: created.token });
     expect(refused.status).toBe(401);
+    // Their ticket stays assigned to them; a supervisor finds it to hand it on.
+    const held = await call('GET', `/v1/queues/mine?assignee=${created.id}`, { token: ADMIN_TOKEN });
+    expect(held.status).toBe(200);
+    expect(held.body.items.map((item: { ticketId: string; assignee: string }) => [item.ticketId, item.assignee])).toEqual([[ticket, created.id]]);
+    expect((await call('GET', `/v1/queues/mine?assignee=${created.id}`, { token: tokens.agent })).body.items).toHaveLength(1);
+    const notMine = await call('GET', `/v1/queues/submitted?assignee=${created.id}`, { token: ADMIN_TOKEN });
+    expect(notMine.status).toBe(400);
+    expect(notMine.body.errors).toEqual([{ field: 'assignee', message: 'assignee is taken only by the mine queue' }]);
+    const badId = await call('GET', '/v1/queues/mine?assignee=not%20an%20id', { token: ADMIN_TOKEN });
+    expect(badId.status).toBe(400);
+    expect(badId.body.errors).toEqual([{ field: 'assignee', message: 'assignee must be a staff id' }]);
     expect((await call('GET', '/v1/staff', { token: ADMIN_TOKEN })).body.staff).toContainEqual({ id: created.id, name: 'Leaving', role: 'agent', active: false, createdAt: expect.any(String), deactivatedAt: expect.any(String) });
 
     const head = async () => (await call('GET', '/health')).body.head as string;

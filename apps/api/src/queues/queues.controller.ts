@@ -2,10 +2,11 @@ import { Controller, Get, Param, Query, Req } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { decodeCursor, ListQueueQuery, QUEUES, QueueStatsQuery, type QueueName } from '@reclaim/projections';
-import { IsIn, IsOptional, IsString } from 'class-validator';
+import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
 import type { FastifyRequest } from 'fastify';
 import { Access, READS_TICKETS } from '../auth/access.decorator';
 import { PageLimit } from '../http/page-limit';
+import { ID } from '../http/patterns';
 import { fieldProblem, ProblemError } from '../http/problem';
 
 class QueueParam {
@@ -21,6 +22,14 @@ class QueuePageQuery {
   @IsOptional()
   @IsString()
   after?: string;
+
+  // A team lead's view of one person's work, and the way to find the tickets still held by
+  // someone who was deactivated (they stay assigned until reassigned).
+  @ApiPropertyOptional({ description: 'Queue `mine` only: the open tickets of this staff member instead of the caller\'s.' })
+  @IsOptional()
+  @IsString()
+  @Matches(ID, { message: 'assignee must be a staff id' })
+  assignee?: string;
 }
 
 @ApiTags('queues')
@@ -39,12 +48,15 @@ export class QueuesController {
   @Get(':queue')
   @Access({ roles: READS_TICKETS })
   @ApiOperation({ summary: 'A queue page, oldest ticket first' })
-  async page(@Param() { queue }: QueueParam, @Query() { limit, after }: QueuePageQuery, @Req() request: FastifyRequest) {
+  async page(@Param() { queue }: QueueParam, @Query() { limit, after, assignee }: QueuePageQuery, @Req() request: FastifyRequest) {
     const cursor = after === undefined ? undefined : decodeCursor(after);
     if (after !== undefined && cursor === undefined) {
       throw new ProblemError(fieldProblem(400, 'Invalid after.', 'after', 'must be the next cursor of a previous page'));
     }
-    return this.queries.execute(new ListQueueQuery(queue, viewer(request), limit ?? 50, cursor));
+    if (assignee !== undefined && queue !== 'mine') {
+      throw new ProblemError(fieldProblem(400, 'Invalid assignee.', 'assignee', 'is taken only by the mine queue'));
+    }
+    return this.queries.execute(new ListQueueQuery(queue, assignee ?? viewer(request), limit ?? 50, cursor));
   }
 }
 

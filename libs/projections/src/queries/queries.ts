@@ -24,6 +24,7 @@ export class GetTicketHistoryQuery extends Query<HistoryEntry[]> {
   }
 }
 
+/** `viewer`: the staff member whose open tickets `mine` lists. */
 export class ListQueueQuery extends Query<{ items: QueueItem[]; next?: string }> {
   constructor(readonly queue: QueueName, readonly viewer: string, readonly limit: number, readonly after?: number) {
     super();
