@@ -30,13 +30,24 @@ export function openDatabase(file: string): Database.Database {
  * preparing it, not when run.)
  */
 export function withoutFsync<T>(db: Database.Database, write: () => T): T {
-  const durability = db.pragma('synchronous', { simple: true }) as number;
+  const durability = ownDurability(db);
   db.pragma('synchronous = NORMAL');
   try {
     return write();
   } finally {
     db.pragma(`synchronous = ${durability}`);
   }
+}
+
+/** Each connection's own `synchronous` setting, read once: reading it costs more than setting it. */
+const durabilities = new WeakMap<Database.Database, number>();
+function ownDurability(db: Database.Database): number {
+  let durability = durabilities.get(db);
+  if (durability === undefined) {
+    durability = db.pragma('synchronous', { simple: true }) as number;
+    durabilities.set(db, durability);
+  }
+  return durability;
 }
 
 /**
