@@ -185,4 +185,20 @@ describe('stories, end to end over HTTP', () => {
     const submitted = await call('POST', '/v1/tickets', { body: request(name, { recoveryCode: '0a1b2c3d4e5f6071' }) });
     expect(submitted.body.state).toBe('verified');
   });
+
+  it('an auditor records the log digest, and later checks the log through that position against it', async () => {
+    const auditor = staff.auditor!.token;
+    const anchor = await call('GET', '/v1/audit/verify', { token: auditor });
+    expect(anchor.status).toBe(200);
+    expect(anchor.body).toEqual({ ok: true, streams: expect.any(Number), events: expect.any(Number), position: expect.stringMatching(/^\d+$/), digest: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    await call('POST', '/v1/tickets', { body: request(unique('later')) });
+    const now = await call('GET', '/v1/audit/verify', { token: auditor });
+    expect(BigInt(now.body.position)).toBeGreaterThan(BigInt(anchor.body.position));
+    expect(now.body.digest).not.toBe(anchor.body.digest);
+    const then = await call('GET', `/v1/audit/verify?through=${anchor.body.position}`, { token: auditor });
+    expect(then.body).toEqual(anchor.body);
+    const bad = await call('GET', '/v1/audit/verify?through=yesterday', { token: auditor });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors).toEqual([{ field: 'through', message: 'through must be a position: a decimal number' }]);
+  });
 });

@@ -42,7 +42,15 @@ describe('operator CLI', () => {
   it('verifies an intact log (exit 0) and names the first broken link of a tampered copy (exit 1)', async () => {
     const ok = await cli(dir, 'verify');
     expect(ok.status).toBe(0);
-    expect(JSON.parse(ok.out[0]!)).toMatchObject({ ok: true, streams: expect.any(Number) });
+    const report = JSON.parse(ok.out[0]!);
+    expect(report).toMatchObject({ ok: true, streams: expect.any(Number), position: expect.stringMatching(/^\d+$/), digest: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    // Through an earlier position: fewer events, and the digest the log had there.
+    const earlier = await cli(dir, 'verify', '--through', String(Number(report.position) - 1));
+    expect(earlier.status).toBe(0);
+    expect(JSON.parse(earlier.out[0]!)).toMatchObject({ ok: true, events: report.events - 1, position: String(Number(report.position) - 1) });
+    expect(JSON.parse(earlier.out[0]!).digest).not.toBe(report.digest);
+    expect(JSON.parse((await cli(dir, 'verify', '--through', report.position)).out[0]!)).toEqual(report);
+    expect((await cli(dir, 'verify', '--through', 'last')).status).toBe(2);
     const copy = mkdtempSync(join(tmpdir(), 'reclaim-cli-'));
     copyFileSync(join(dir, 'reclaim.sqlite'), join(copy, 'reclaim.sqlite'));
     const db = new Database(join(copy, 'reclaim.sqlite'));

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { QueryBus } from '@nestjs/cqrs';
-import { SqliteEventStore } from '@reclaim/event-store';
+import { eventHash, SqliteEventStore } from '@reclaim/event-store';
 import {
   ChangeTicketCommand,
   CreateStaffCommand,
@@ -15,7 +15,7 @@ import { recoveryHarness, type RecoveryHarness } from '@reclaim/recovery/testing
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { verifyAudit } from './audit/verify-audit';
+import { EMPTY_LOG_DIGEST, verifyAudit, type AuditReport } from './audit/verify-audit';
 import { ProjectionRunner } from './projection-runner';
 import type { Projector } from './projector';
 import { ProjectionsModule } from './projections.module';
@@ -276,8 +276,24 @@ describe('rebuild and tamper evidence', () => {
 
   it('the untouched log verifies', async () => {
     const report = await verifyAudit(e.store);
-    expect(report).toMatchObject({ ok: true });
+    expect(report).toMatchObject({ ok: true, position: String(await e.store.headPosition()), digest: expect.stringMatching(/^[0-9a-f]{64}$/) });
     expect(report.events).toBe(Number(await e.store.headPosition()));
+    expect(report.digest).not.toBe(EMPTY_LOG_DIGEST);
+  });
+
+  it('checked through a past position, the log gives the digest it had there', async () => {
+    const copy = await copyOf(e);
+    try {
+      const anchor = await copy.verify();
+      await copy.store.appendToStream('note-stream', [{ id: 'n-1', type: 'Noted', data: {}, metadata: { occurredAt: new Date().toISOString(), schemaVersion: 1 } }]);
+      const now = await copy.verify();
+      expect(now).toMatchObject({ ok: true, events: anchor.events + 1 });
+      expect(BigInt(now.position)).toBeGreaterThan(BigInt(anchor.position));
+      expect(now.digest).not.toBe(anchor.digest);
+      expect(await copy.verify(BigInt(anchor.position))).toEqual(anchor);
+    } finally {
+      await copy.close();
+    }
   });
 
   describe('detects tampering', () => {
@@ -328,22 +344,54 @@ describe('rebuild and tamper evidence', () => {
       })();
       expect((await copy.verify()).firstBroken).toEqual({ stream, revision: '1' });
     });
+
+    // The hash chains live in the file they protect: these changes keep every chain whole, and
+    // only a digest recorded elsewhere before them shows them.
+    const changedSince = async (anchor: AuditReport) => {
+      expect(await copy.verify()).toMatchObject({ ok: true });
+      const then = await copy.verify(BigInt(anchor.position));
+      expect(then.ok).toBe(true);
+      expect(then.digest).not.toBe(anchor.digest);
+    };
+
+    it('a stream removed whole, with its head', async () => {
+      const anchor = await copy.verify();
+      const stream = aTicketStream(copy.db);
+      copy.db.prepare('DELETE FROM events WHERE stream_name = ?').run(stream);
+      copy.db.prepare('DELETE FROM streams WHERE stream_name = ?').run(stream);
+      await changedSince(anchor);
+    });
+
+    it('an event edited and its chain recomputed to match', async () => {
+      const anchor = await copy.verify();
+      const stream = aTicketStream(copy.db);
+      copy.db.prepare("UPDATE events SET data = json_set(data, '$.forged', 1) WHERE stream_name = ? AND revision = 1").run(stream);
+      let prevHash = '';
+      for (const event of await copy.store.readStream(stream)) {
+        const hash = eventHash(prevHash, event);
+        const metadata = JSON.stringify({ ...event.metadata, prevHash, hash });
+        copy.db.prepare('UPDATE events SET metadata = ? WHERE position = ?').run(metadata, event.position);
+        copy.db.prepare('UPDATE streams SET hash = ? WHERE stream_name = ?').run(hash, stream);
+        prevHash = hash;
+      }
+      await changedSince(anchor);
+    });
   });
 });
 
 interface SqliteEventStoreFile {
   db: Database.Database;
-  verify: () => ReturnType<typeof verifyAudit>;
+  store: SqliteEventStore;
+  verify: (through?: bigint) => ReturnType<typeof verifyAudit>;
   close: () => Promise<void>;
 }
 
 /** A copy of the engine's database file, to tamper with. */
 async function copyOf(e: Engine): Promise<SqliteEventStoreFile> {
-  const { SqliteEventStore } = await import('@reclaim/event-store');
   const file = join(e.dir, `copy-${Math.random().toString(36).slice(2)}.sqlite`);
   await (e.store as SqliteEventStore).database.backup(file);
   const store = new SqliteEventStore(file);
-  return { db: store.database, verify: () => verifyAudit(store), close: () => store.close() };
+  return { db: store.database, store, verify: (through) => verifyAudit(store, { through }), close: () => store.close() };
 }
 
 /** A seeded random story: accounts, staff, submissions, questions, replies, notes, decisions. */

@@ -1,39 +1,62 @@
+import { hash } from 'node:crypto';
 import { eventHash, type EventStore } from '@reclaim/event-store';
 
 export interface AuditReport {
   ok: boolean;
   streams: number;
   events: number;
+  /** The position of the last event checked; "0" for an empty log. */
+  position: string;
+  /** The log digest at `position` (see `verifyAudit`). */
+  digest: string;
   firstBroken?: { stream: string; revision: string };
 }
 
+export interface AuditOptions {
+  /** Check the log only up to this position, as it stood then (the default: all of it). */
+  through?: bigint;
+  onProgress?: (events: number) => void;
+}
+
+/** The log digest of an empty log; each event then chains its hash onto it. */
+export const EMPTY_LOG_DIGEST = '0'.repeat(64);
+
 /**
- * Walks the whole log in order and checks every stream's hash chain: each event's revision is the
- * next one, it links to its predecessor's hash, and its own hash matches its content. Where the
- * store keeps stream heads, a removed last event is found too.
+ * Walks the log in order and checks every stream's hash chain: each event's revision is the next
+ * one, it links to its predecessor's hash, and its own hash matches its content. Where the store
+ * keeps stream heads, a removed last event is found too.
+ *
+ * The chains live in the file they protect, so someone who can write the file can rewrite a
+ * chain whole, or remove a stream whole, and every chain still holds. The report's `digest` is
+ * for that: a SHA-256 chain of every event's hash in log order. A reviewer who writes down
+ * `position` and `digest` somewhere else can later check the log `through` that position and
+ * compare: any change to the log up to there, a consistent rewrite included, gives another digest.
  */
-export async function verifyAudit(store: EventStore, onProgress?: (events: number) => void): Promise<AuditReport> {
+export async function verifyAudit(store: EventStore, { through, onProgress }: AuditOptions = {}): Promise<AuditReport> {
   const chains = new Map<string, { next: bigint; hash: string }>();
   let events = 0;
+  let position = 0n;
+  let digest = EMPTY_LOG_DIGEST;
   let broken: { stream: string; revision: bigint } | undefined;
-  let from = 0n;
-  for (;;) {
+  for (let from = 0n; ; ) {
     const page = await store.readAll({ fromPosition: from, maxCount: 5000 });
-    for (const event of page) {
+    const checked = through === undefined ? page : page.filter((event) => event.position <= through);
+    for (const event of checked) {
       events++;
+      position = event.position;
       const chain = chains.get(event.streamName) ?? { next: 0n, hash: '' };
-      const ok =
-        event.revision === chain.next &&
-        (event.metadata.prevHash ?? '') === chain.hash &&
-        event.metadata.hash === eventHash(chain.hash, event);
+      const computed = eventHash(chain.hash, event);
+      const ok = event.revision === chain.next && (event.metadata.prevHash ?? '') === chain.hash && event.metadata.hash === computed;
       if (!ok && !broken) broken = { stream: event.streamName, revision: chain.next };
       chains.set(event.streamName, { next: event.revision + 1n, hash: event.metadata.hash ?? '' });
+      digest = hash('sha256', digest + computed, 'hex');
     }
-    if (page.length === 0) break;
-    from = page[page.length - 1]!.position + 1n;
     onProgress?.(events);
+    if (checked.length === 0 || checked.length < page.length) break;
+    from = page[page.length - 1]!.position + 1n;
   }
-  if (!broken && store.streamHeads) {
+  // Stream heads are where the streams end now, so they are checked only against the whole log.
+  if (!broken && through === undefined && store.streamHeads) {
     for (const head of await store.streamHeads()) {
       const chain = chains.get(head.stream);
       if (!chain || chain.next !== head.revision + 1n || chain.hash !== head.hash) {
@@ -46,6 +69,8 @@ export async function verifyAudit(store: EventStore, onProgress?: (events: numbe
     ok: !broken,
     streams: chains.size,
     events,
+    position: position.toString(),
+    digest,
     ...(broken ? { firstBroken: { stream: broken.stream, revision: broken.revision.toString() } } : {}),
   };
 }

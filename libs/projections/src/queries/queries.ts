@@ -43,6 +43,11 @@ export class GetAccountQuery extends Query<AccountView | undefined> {
   }
 }
 
-export class VerifyAuditQuery extends Query<AuditReport> {}
+/** `through`: check the log only up to this position (all of it when absent). */
+export class VerifyAuditQuery extends Query<AuditReport> {
+  constructor(readonly through?: bigint) {
+    super();
+  }
+}
 
 export class ListStaffQuery extends Query<StaffMember[]> {}

@@ -68,8 +68,8 @@ export class GetAccountHandler implements IQueryHandler<GetAccountQuery> {
 @QueryHandler(VerifyAuditQuery)
 export class VerifyAuditHandler implements IQueryHandler<VerifyAuditQuery> {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
-  async execute() {
-    return verifyAudit(this.store);
+  async execute({ through }: VerifyAuditQuery) {
+    return verifyAudit(this.store, { through });
   }
 }
 
