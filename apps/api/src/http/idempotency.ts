@@ -53,18 +53,22 @@ export function registerIdempotency(app: FastifyInstance, db: ReadModelDb, secre
     if (!columns.some((column) => column.name === 'claimed_by')) db.exec('ALTER TABLE idempotency_keys ADD COLUMN claimed_by INTEGER');
   }).immediate();
   const find = db.prepare('SELECT request_hash AS requestHash, status, body, claimed_by AS claimedBy FROM idempotency_keys WHERE scope = ?');
-  // Claims the key for this process, or takes over the claim of a try that was cut off.
-  const claim = db.prepare(`INSERT INTO idempotency_keys (scope, request_hash, status, body, created_at, claimed_by) VALUES (?, ?, ${CLAIMED}, '', ?, ?)
-    ON CONFLICT (scope) DO UPDATE SET claimed_by = excluded.claimed_by WHERE idempotency_keys.status = ${CLAIMED}`);
+  // Claims the key for this process, or takes over the claim of a try that was cut off; either
+  // only while the row is as it was read (`seen`: the claimant then, none when there was no row).
+  const claim = db.prepare(`INSERT INTO idempotency_keys (scope, request_hash, status, body, created_at, claimed_by)
+    VALUES (@scope, @requestHash, ${CLAIMED}, '', @at, @pid)
+    ON CONFLICT (scope) DO UPDATE SET claimed_by = excluded.claimed_by
+    WHERE idempotency_keys.status = ${CLAIMED} AND idempotency_keys.claimed_by IS @seen`);
   const keep = db.prepare(`INSERT INTO idempotency_keys (scope, request_hash, status, body, created_at) VALUES (?, ?, ?, ?, ?)
     ON CONFLICT (scope) DO UPDATE SET status = excluded.status, body = excluded.body, claimed_by = NULL WHERE idempotency_keys.status = ${CLAIMED}`);
   const release = db.prepare(`DELETE FROM idempotency_keys WHERE scope = ? AND status = ${CLAIMED}`);
-  const writeOrWarn = (statement: () => unknown, failure: string) => {
+  const writeOrWarn = <T>(statement: () => T, failure: string): T | undefined => {
     try {
-      withoutFsync(db, statement);
+      return withoutFsync(db, statement);
     } catch (error) {
       // A full disk: the command goes on (it is refused or applied on its own terms).
       logger.warn(`${failure}: ${(error as Error).message}`);
+      return undefined;
     }
   };
   /**
@@ -105,7 +109,19 @@ export function registerIdempotency(app: FastifyInstance, db: ReadModelDb, secre
     const done = () => (inFlight.delete(scope), finish());
     let stored: Stored;
     try {
-      stored = await afterOtherProcesses(scope, requestHash);
+      for (;;) {
+        stored = await afterOtherProcesses(scope, requestHash);
+        if (stored && (stored.requestHash !== requestHash || stored.status !== CLAIMED)) break;
+        // No answer kept: a first try, or a retry of one that was cut off (claimed by no running
+        // process), which runs again under the same command id and so applies nothing twice.
+        // Another process may have claimed the key since it was read: the claim then takes
+        // nothing, and this request reads the key again, to wait for that one.
+        const claimed = writeOrWarn(
+          () => claim.run({ scope, requestHash, at: new Date().toISOString(), pid: process.pid, seen: stored?.claimedBy ?? null }),
+          'An Idempotency-Key could not be claimed',
+        );
+        if (claimed?.changes !== 0) break;
+      }
     } catch (error) {
       done();
       throw error;
@@ -121,9 +137,6 @@ export function registerIdempotency(app: FastifyInstance, db: ReadModelDb, secre
       done();
       return reply.code(stored.status).header('idempotent-replayed', 'true').type('application/json').send(secrets.open(stored.body));
     }
-    // No answer kept: a first try, or a retry of one that was cut off (claimed by no running
-    // process), which runs again under the same command id and so applies nothing twice.
-    writeOrWarn(() => claim.run(scope, requestHash, new Date().toISOString(), process.pid), 'An Idempotency-Key could not be claimed');
     pending.set(request, { scope, requestHash, done });
   });
 
