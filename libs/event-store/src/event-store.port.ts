@@ -96,9 +96,10 @@ export interface EventStore {
   subscribeToAll(options?: SubscribeOptions): Subscription;
   /**
    * The last revision and hash of every stream, where the store keeps them apart from the events
-   * (SQLite): the audit then also notices a stream's last event going missing.
+   * (SQLite): the audit then also notices a stream's last event going missing. In pages, in
+   * stream-name order: up to `limit` heads of streams named after `after`.
    */
-  streamHeads?(): Promise<Array<{ stream: string; revision: bigint; hash: string }>>;
+  streamHeads?(page: { after?: string; limit: number }): Promise<Array<{ stream: string; revision: bigint; hash: string }>>;
   /** Position of the last event in the log (0n when empty). */
   headPosition(): Promise<bigint>;
   close(): Promise<void>;

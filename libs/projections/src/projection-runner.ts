@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { EventEmitter } from 'node:events';
 import { withoutFsync, type EventStore, type RecordedEvent, type Subscription } from '@reclaim/event-store';
+import { nextTurn } from './next-turn';
 import { prepared } from './prepared';
 import type { Projector } from './projector';
 
@@ -149,12 +150,18 @@ export class ProjectionRunner {
     }
   }
 
-  /** Reads the page after the read models' position and applies it; false when there was none. */
+  /**
+   * Reads the page after the read models' position and applies it; false when there was none.
+   * Then lets the server answer what came meanwhile, as a long way behind (a rebuild, a new
+   * projector) is caught up page by page.
+   */
   private async applyNextPage(): Promise<boolean> {
     const after = this.position();
     const page = await this.store.readAll({ fromPosition: after + 1n, maxCount: this.pageSize });
-    if (page.length) this.applyPage(after, page);
-    return page.length > 0;
+    if (page.length === 0) return false;
+    this.applyPage(after, page);
+    await nextTurn();
+    return true;
   }
 
   /**

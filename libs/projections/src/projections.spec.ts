@@ -431,6 +431,57 @@ async function randomHistory(e: Engine, steps: number): Promise<void> {
   }
 }
 
+describe('a long way through the log leaves the server free to answer between pages', () => {
+  let dir: string;
+  let store: SqliteEventStore;
+  const EVENTS = 1200;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'reclaim-long-walk-'));
+    store = new SqliteEventStore(join(dir, 'events.sqlite'));
+    const metadata = { occurredAt: new Date().toISOString(), schemaVersion: 1 };
+    for (let s = 0; s < EVENTS / 100; s++) {
+      await store.appendToStream(`s-${s}`, Array.from({ length: 100 }, (_, i) => ({ id: `e-${s}-${i}`, type: 'Happened', data: { i }, metadata })));
+    }
+  });
+  afterAll(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** How far `walk` had got when other work, queued as it began, got its turn. */
+  const progressAtOtherWork = async (walk: () => Promise<unknown>, progress: () => number) => {
+    let seen: number | undefined;
+    const walking = walk();
+    setImmediate(() => (seen = progress()));
+    await walking;
+    return seen;
+  };
+
+  it('the projection loop catching up', async () => {
+    let applied = 0;
+    const counter: Projector = { name: 'counter', version: 1, setup: () => undefined, reset: () => undefined, apply: () => void applied++ };
+    const runner = new ProjectionRunner(store, store.database, [counter], undefined, 100);
+    const caughtUp = async () => {
+      runner.start();
+      expect(await runner.waitFor(await store.headPosition(), 10_000)).toBe(true);
+    };
+    try {
+      const seen = await progressAtOtherWork(caughtUp, () => applied);
+      expect(applied).toBe(EVENTS);
+      expect(seen).toBeLessThan(EVENTS);
+    } finally {
+      await runner.stop();
+    }
+  });
+
+  it('the audit check', async () => {
+    let checked = 0;
+    const seen = await progressAtOtherWork(() => verifyAudit(store, { onProgress: (events) => (checked = events) }), () => checked);
+    expect(checked).toBe(EVENTS);
+    expect(seen).toBeLessThan(EVENTS);
+  });
+});
+
 describe('projection loop failures', () => {
   it('reports a failing page in lastError, retries it, clears the error once it applies, and stops between pages', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'reclaim-projection-failure-'));

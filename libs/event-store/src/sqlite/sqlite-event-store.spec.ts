@@ -34,7 +34,10 @@ describe('SQLite group commit', () => {
     expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(await store.readStream('mixed')).toEqual([]);
     expect((await store.readAll()).map((e) => e.id)).toEqual(['b1', 'c1']);
-    expect((await store.streamHeads()).map((h) => h.stream).sort()).toEqual(['after', 'before']);
+    expect((await store.streamHeads({ limit: 10 })).map((h) => h.stream)).toEqual(['after', 'before']);
+    // In pages, by name.
+    expect((await store.streamHeads({ limit: 1 })).map((h) => h.stream)).toEqual(['after']);
+    expect((await store.streamHeads({ after: 'after', limit: 1 })).map((h) => h.stream)).toEqual(['before']);
     await store.close();
   });
 

@@ -232,8 +232,10 @@ export class SqliteEventStore implements EventStore {
     });
   }
 
-  async streamHeads(): Promise<Array<{ stream: string; revision: bigint; hash: string }>> {
-    const rows = this.database.prepare('SELECT stream_name, revision, hash FROM streams').all() as Array<{ stream_name: string; revision: number; hash: string }>;
+  async streamHeads({ after = '', limit }: { after?: string; limit: number }): Promise<Array<{ stream: string; revision: bigint; hash: string }>> {
+    const rows = this.database
+      .prepare('SELECT stream_name, revision, hash FROM streams WHERE stream_name > ? ORDER BY stream_name LIMIT ?')
+      .all(after, limit) as Array<{ stream_name: string; revision: number; hash: string }>;
     return rows.map((row) => ({ stream: row.stream_name, revision: BigInt(row.revision), hash: row.hash }));
   }
 

@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
 import { eventHash, type EventStore } from '@reclaim/event-store';
+import { nextTurn } from '../next-turn';
 
 export interface AuditReport {
   ok: boolean;
@@ -39,7 +40,8 @@ export async function verifyAudit(store: EventStore, { through, onProgress }: Au
   let digest = EMPTY_LOG_DIGEST;
   let broken: { stream: string; revision: bigint } | undefined;
   for (let from = 0n; ; ) {
-    const page = await store.readAll({ fromPosition: from, maxCount: 5000 });
+    // Pages small enough (~10 ms here) for a server to answer others between them.
+    const page = await store.readAll({ fromPosition: from, maxCount: 500 });
     const checked = through === undefined ? page : page.filter((event) => event.position <= through);
     for (const event of checked) {
       events++;
@@ -54,17 +56,10 @@ export async function verifyAudit(store: EventStore, { through, onProgress }: Au
     onProgress?.(events);
     if (checked.length === 0 || checked.length < page.length) break;
     from = page[page.length - 1]!.position + 1n;
+    await nextTurn();
   }
   // Stream heads are where the streams end now, so they are checked only against the whole log.
-  if (!broken && through === undefined && store.streamHeads) {
-    for (const head of await store.streamHeads()) {
-      const chain = chains.get(head.stream);
-      if (!chain || chain.next !== head.revision + 1n || chain.hash !== head.hash) {
-        broken = { stream: head.stream, revision: chain ? chain.next : 0n };
-        break;
-      }
-    }
-  }
+  if (!broken && through === undefined) broken = await firstStreamCutShort(store, chains);
   return {
     ok: !broken,
     streams: chains.size,
@@ -73,4 +68,19 @@ export async function verifyAudit(store: EventStore, { through, onProgress }: Au
     digest,
     ...(broken ? { firstBroken: { stream: broken.stream, revision: broken.revision.toString() } } : {}),
   };
+}
+
+/** The first stream whose head, where the store keeps heads, is not where its chain ends. */
+async function firstStreamCutShort(store: EventStore, chains: Map<string, { next: bigint; hash: string }>) {
+  if (!store.streamHeads) return undefined;
+  for (let after: string | undefined; ; ) {
+    const heads = await store.streamHeads({ after, limit: 2000 });
+    if (heads.length === 0) return undefined;
+    for (const head of heads) {
+      const chain = chains.get(head.stream);
+      if (!chain || chain.next !== head.revision + 1n || chain.hash !== head.hash) return { stream: head.stream, revision: chain ? chain.next : 0n };
+    }
+    after = heads[heads.length - 1]!.stream;
+    await nextTurn();
+  }
 }
