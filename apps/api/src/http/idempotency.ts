@@ -84,6 +84,24 @@ export function registerIdempotency(app: FastifyInstance, db: ReadModelDb, secre
     }
     return stored;
   };
+  /**
+   * The key's row when it holds an answer or another body; otherwise claims the key for this
+   * request (a first try, or a retry of one cut off: claimed by no running process, it runs again
+   * under the same command id and so applies nothing twice) and answers the row as it was.
+   */
+  const answerOrClaim = async (scope: string, requestHash: string): Promise<Stored> => {
+    for (;;) {
+      const stored = await afterOtherProcesses(scope, requestHash);
+      if (stored && (stored.requestHash !== requestHash || stored.status !== CLAIMED)) return stored;
+      // Another process may have claimed the key since it was read: the claim then takes
+      // nothing, and this request reads the key again, to wait for that one.
+      const claimed = writeOrWarn(
+        () => claim.run({ scope, requestHash, at: new Date().toISOString(), pid: process.pid, seen: stored?.claimedBy ?? null }),
+        'An Idempotency-Key could not be claimed',
+      );
+      if (claimed?.changes !== 0) return stored;
+    }
+  };
   const inFlight = new Map<string, Promise<void>>();
   const pending = new WeakMap<FastifyRequest, Pending>();
 
@@ -97,7 +115,7 @@ export function registerIdempotency(app: FastifyInstance, db: ReadModelDb, secre
     if (typeof key !== 'string' || !KEY.test(key)) {
       return sendProblem(reply, fieldProblem(400, 'Idempotency-Key must be 1 to 200 printable characters.', 'Idempotency-Key', 'must be 1 to 200 printable ASCII characters'));
     }
-    const credential = createHash('sha256').update(request.headers.authorization ?? 'public').digest('hex');
+    const credential = sha256(request.headers.authorization ?? 'public');
     const scope = sha256(`${credential}\u0000${request.routeOptions.url}\u0000${request.url.split('?')[0]}\u0000${key}`);
     const requestHash = sha256(canonicalJson(request.body ?? null));
     request.commandId = `idem-${scope.slice(0, 32)}`;
@@ -109,19 +127,7 @@ export function registerIdempotency(app: FastifyInstance, db: ReadModelDb, secre
     const done = () => (inFlight.delete(scope), finish());
     let stored: Stored;
     try {
-      for (;;) {
-        stored = await afterOtherProcesses(scope, requestHash);
-        if (stored && (stored.requestHash !== requestHash || stored.status !== CLAIMED)) break;
-        // No answer kept: a first try, or a retry of one that was cut off (claimed by no running
-        // process), which runs again under the same command id and so applies nothing twice.
-        // Another process may have claimed the key since it was read: the claim then takes
-        // nothing, and this request reads the key again, to wait for that one.
-        const claimed = writeOrWarn(
-          () => claim.run({ scope, requestHash, at: new Date().toISOString(), pid: process.pid, seen: stored?.claimedBy ?? null }),
-          'An Idempotency-Key could not be claimed',
-        );
-        if (claimed?.changes !== 0) break;
-      }
+      stored = await answerOrClaim(scope, requestHash);
     } catch (error) {
       done();
       throw error;

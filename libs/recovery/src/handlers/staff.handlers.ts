@@ -15,6 +15,8 @@ function staffAnswer(staffId: string, state: StaffState, position: bigint) {
   return { id: staffId, name, role, active, position: position.toString() };
 }
 
+const replaceToken = (tokenHash: string): StaffCommand => ({ type: 'ReplaceStaffToken', tokenHash });
+
 /**
  * Runs a command that gives the staff member a new token, and answers with it. A retry whose
  * first answer was lost gets a new token in place of the lost one (see `lost-answer.ts`).
@@ -26,7 +28,7 @@ async function issueToken(runner: StreamRunner, staffId: string, command: (token
   );
   if (repeat) {
     requireIssuedBy(meta, state.staff?.tokenIssuedBy, 'token');
-    return issueToken(runner, staffId, (hash) => ({ type: 'ReplaceStaffToken', tokenHash: hash }), reissueOf(meta));
+    return issueToken(runner, staffId, replaceToken, reissueOf(meta));
   }
   return { ...staffAnswer(staffId, state, position), token };
 }
@@ -46,7 +48,7 @@ export class ReplaceStaffTokenHandler implements ICommandHandler<ReplaceStaffTok
   constructor(private readonly runner: StreamRunner) {}
 
   execute({ staffId, meta }: ReplaceStaffTokenCommand) {
-    return issueToken(this.runner, staffId, (hash) => ({ type: 'ReplaceStaffToken', tokenHash: hash }), meta);
+    return issueToken(this.runner, staffId, replaceToken, meta);
   }
 }
 
