@@ -73,6 +73,13 @@ describe('stories, end to end over HTTP', () => {
     const again = await call('POST', `/v1/tickets/${ticketId}/assign`, { token: agent });
     expect(again.status).toBe(200);
     expect(again.body).toEqual(claimed.body);
+    // Another agent's claim does not take it from its holder; nothing is recorded.
+    const taken = await call('POST', `/v1/tickets/${ticketId}/assign`, { token: staff.agent2!.token });
+    expect(taken.status).toBe(409);
+    expect(taken.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(taken.body).toMatchObject({ type: expect.stringContaining('already-assigned'), detail: expect.stringContaining(staff.agent!.id) });
+    const unchanged = await call('GET', `/v1/tickets/${ticketId}`, { token: agent });
+    expect(unchanged.body).toMatchObject({ assignee: staff.agent!.id, revision: '1' });
     const asked = await call('POST', `/v1/tickets/${ticketId}/request-info`, { token: agent, body: { question: 'Which packages do you maintain?' } });
     expect(asked.body.state).toBe('awaiting-info');
     await call('POST', `/v1/tickets/${ticketId}/notes`, { token: agent, body: { body: 'internal only: check the package list' } });

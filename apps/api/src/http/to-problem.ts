@@ -1,6 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import { EventStoreUnavailable, WrongExpectedRevision } from '@reclaim/event-store';
-import { InvalidCommand, NotFound, SecretReplaced, StaleRevision, TooManyAttempts, TransitionNotAllowed } from '@reclaim/recovery';
+import { AlreadyAssigned, InvalidCommand, NotFound, SecretReplaced, StaleRevision, TooManyAttempts, TransitionNotAllowed } from '@reclaim/recovery';
 import { BODY_LIMIT } from './json-body';
 import { problem, ProblemError, type Problem } from './problem';
 
@@ -10,6 +10,13 @@ export function toProblem(error: unknown): { body: Problem; headers: Record<stri
   if (error instanceof ProblemError) return plain(error.problem, error.headers);
   if (error instanceof TransitionNotAllowed) {
     return plain(problem(409, `${error.message}. Current state: ${error.state}.`, { type: 'transition-not-allowed' }));
+  }
+  if (error instanceof AlreadyAssigned) {
+    return plain(
+      problem(409, `The ticket is assigned to ${error.holder}; a claim takes only a ticket no one holds. To take it over, assign it by name: {"assignee": "<staff id>"}.`, {
+        type: 'already-assigned',
+      }),
+    );
   }
   if (error instanceof NotFound) return plain(problem(404, `The ${error.what} was not found.`));
   if (error instanceof SecretReplaced) {

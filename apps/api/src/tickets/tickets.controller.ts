@@ -83,7 +83,7 @@ export class TicketsController {
   @Post(':id/assign')
   @HttpCode(200)
   @Access({ roles: WORKS_TICKETS })
-  @ApiOperation({ summary: 'Claim (no body) or assign to a staff id' })
+  @ApiOperation({ summary: 'Claim a ticket no one else holds (no body; 409 already-assigned otherwise) or assign it to a staff id' })
   assign(@Param() { id }: TicketIdParam, @Body() body: AssignDto, @Req() request: FastifyRequest, @Meta() meta: CommandMeta, @IfMatch() ifMatch?: bigint) {
     const by = staffRef(request);
     if (body.assignee === undefined && by.id === BOOTSTRAP_ADMIN_ID) {
@@ -91,7 +91,8 @@ export class TicketsController {
         fieldProblem(422, 'The bootstrap admin token cannot hold tickets: create a staff member (POST /v1/staff) and claim with their token, or name an assignee.', 'assignee', 'must name a staff id to assign to'),
       );
     }
-    return this.change(id, { type: 'AssignTicket', assignee: body.assignee ?? by.id, by }, meta, ifMatch);
+    const claim = body.assignee === undefined;
+    return this.change(id, { type: 'AssignTicket', assignee: body.assignee ?? by.id, by, claim }, meta, ifMatch);
   }
 
   @Post(':id/request-info')

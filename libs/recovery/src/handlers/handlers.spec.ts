@@ -1,7 +1,7 @@
 import bcrypt from 'bcrypt';
 import { createHash } from 'node:crypto';
 import { generateSync } from 'otplib';
-import { NotFound, StaleRevision, TooManyAttempts, TransitionNotAllowed } from '../shared/errors';
+import { AlreadyAssigned, NotFound, StaleRevision, TooManyAttempts, TransitionNotAllowed } from '../shared/errors';
 import { streams } from '../shared/streams';
 import { recoveryHarness, type RecoveryHarness } from '../testing/recovery-harness';
 import {
@@ -214,6 +214,21 @@ describe('command handlers on the SQLite store', () => {
     await expect(
       h.bus.execute(new ChangeTicketCommand(ticket.ticketId, { type: 'AssignTicket', assignee: auditor.id, by: agent }, h.meta())),
     ).rejects.toMatchObject({ field: 'assignee' });
+  });
+
+  it('of two staff who claim one ticket at the same moment, one holds it and the other is told so', async () => {
+    const ticket = await submit('zoe');
+    const [ada, bo] = await Promise.all(['Ada', 'Bo'].map((name) => h.bus.execute(new CreateStaffCommand(name, 'agent', h.meta(admin)))));
+    const claim = (staff: { id: string }) =>
+      h.bus.execute(new ChangeTicketCommand(ticket.ticketId, { type: 'AssignTicket', assignee: staff.id, by: { id: staff.id, role: 'agent' }, claim: true }, h.meta()));
+    const outcomes = await Promise.allSettled([claim(ada!), claim(bo!)]);
+    const won = outcomes.findIndex((o) => o.status === 'fulfilled');
+    const lost = outcomes[1 - won] as PromiseRejectedResult;
+    expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
+    const holder = [ada!, bo!][won]!.id;
+    expect(lost.reason).toEqual(new AlreadyAssigned(holder));
+    const assigned = (await h.store.readStream(streams.ticket(ticket.ticketId))).filter((e) => e.type === 'TicketAssigned');
+    expect(assigned.map((e) => e.data)).toEqual([{ assignee: holder, assignedBy: holder }]);
   });
 
   it('never writes a code, a TOTP secret or value, or a token into an event', async () => {

@@ -8,6 +8,14 @@ export class TransitionNotAllowed extends Error {
   }
 }
 
+/** A claim on a ticket that another staff member holds (409): taking it over is an assignment by name. */
+export class AlreadyAssigned extends Error {
+  constructor(readonly holder: string) {
+    super(`the ticket is assigned to ${holder}`);
+    this.name = 'AlreadyAssigned';
+  }
+}
+
 /** No such ticket, account or staff member (404). */
 export class NotFound extends Error {
   constructor(readonly what: string) {

@@ -12,7 +12,8 @@ export type TicketCommand =
       duplicateOf?: string;
     })
   | { type: 'ReplyToTicket'; message: string; evidence: EvidenceCheck[] }
-  | { type: 'AssignTicket'; assignee: string; by: StaffRef }
+  /** `claim`: staff taking the ticket for themselves, which takes only a ticket no one else holds. */
+  | { type: 'AssignTicket'; assignee: string; by: StaffRef; claim?: boolean }
   | { type: 'RequestInfo'; question: string; by: StaffRef }
   | { type: 'VerifyTicket'; evidence: string[]; note: string; by: StaffRef }
   | { type: 'RejectTicket'; reason: string; note: string; by: StaffRef }

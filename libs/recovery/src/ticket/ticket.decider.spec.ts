@@ -1,4 +1,4 @@
-import { TransitionNotAllowed } from '../shared/errors';
+import { AlreadyAssigned, TransitionNotAllowed } from '../shared/errors';
 import type { TicketCommand } from './ticket.commands';
 import { decideTicket, evolveTicket, machineStep, initialTicketState, lifecycleState, restoreTicketState, serialiseTicketState, ticketDeadlines, type TicketState } from './ticket.decider';
 import type { EvidenceCheck, TicketEvent } from './ticket.events';
@@ -128,6 +128,18 @@ describe('ticket decider: staff and requester commands', () => {
     expect(types(when(held, { type: 'AssignTicket', assignee: 'agent-2', by: agent }))).toEqual(['TicketAssigned']);
     const closed = evolveTicket(held, { type: 'TicketRejected', data: { reason: 'other', note: '', rejectedBy: { kind: 'staff', id: 'agent-1' } } });
     refused(closed, { type: 'AssignTicket', assignee: 'agent-1', by: agent });
+  });
+
+  it('a claim takes only a ticket no one else holds; assigning by name takes it over', () => {
+    const held = given(submitted(), { type: 'TicketAssigned', data: { assignee: 'agent-1', assignedBy: 'agent-1' } });
+    expect(when(open, { type: 'AssignTicket', assignee: 'agent-2', by: agent2, claim: true })).toEqual([
+      { type: 'TicketAssigned', data: { assignee: 'agent-2', assignedBy: 'agent-2' } },
+    ]);
+    expect(() => when(held, { type: 'AssignTicket', assignee: 'agent-2', by: agent2, claim: true })).toThrow(new AlreadyAssigned('agent-1'));
+    expect(when(held, { type: 'AssignTicket', assignee: 'agent-1', by: agent, claim: true })).toEqual([]);
+    expect(when(held, { type: 'AssignTicket', assignee: 'agent-2', by: supervisor })).toEqual([
+      { type: 'TicketAssigned', data: { assignee: 'agent-2', assignedBy: 'super-1' } },
+    ]);
   });
 
   it('asks a question: submitted → awaiting-info, one question at a time', () => {

@@ -8,7 +8,7 @@ import {
 } from '@reclaim/state-machines';
 import { createActor, initialTransition, type AnyActorScope, type SnapshotFrom } from 'xstate';
 import type { FoldableEvent } from '../shared/decided-event';
-import { TransitionNotAllowed } from '../shared/errors';
+import { AlreadyAssigned, TransitionNotAllowed } from '../shared/errors';
 import type { TicketCommand, TicketPolicy } from './ticket.commands';
 import type { EvidenceCheck, TicketEvent, TicketEventOf } from './ticket.events';
 
@@ -318,6 +318,9 @@ export function decideTicket(command: TicketCommand, state: TicketState, { now, 
       // Claiming a ticket one already holds changes nothing, so it records nothing: no second
       // "assigned" for the history, the feed and the webhooks.
       if (state.assignee === command.assignee) return [];
+      // Two staff who claim one ticket at the same moment must not both believe they hold it:
+      // a claim takes a free ticket only; taking over another's is an assignment by name.
+      if (command.claim && state.assignee) throw new AlreadyAssigned(state.assignee);
       return [{ type: 'TicketAssigned', data: { assignee: command.assignee, assignedBy: command.by.id } }];
     case 'RequestInfo':
       require({ type: 'REQUEST_INFO' }, current === 'awaiting-info' ? 'a question is already open' : undefined);
