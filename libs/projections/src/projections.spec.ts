@@ -296,6 +296,36 @@ describe('rebuild and tamper evidence', () => {
     }
   });
 
+  it('events appended while the stream heads are read are not taken for a cut stream', async () => {
+    const copy = await copyOf(e);
+    try {
+      const before = await copy.verify();
+      const stream = (copy.db.prepare("SELECT stream_name AS s FROM streams WHERE stream_name LIKE 'ticket-%' LIMIT 1").get() as { s: string }).s;
+      const event = (id: string) => ({ id, type: 'Noted', data: {}, metadata: { occurredAt: new Date().toISOString(), schemaVersion: 1 } });
+      // Between the walk through the events and the check of the heads, one stream grows and a
+      // new one begins, as a request on this server or another process may do at any moment.
+      let appended = false;
+      const appendingMeanwhile = new Proxy(copy.store, {
+        get(store, key) {
+          if (key !== 'streamHeads') return Reflect.get(store, key, store);
+          return async (page: { after?: string; limit: number }) => {
+            if (!appended) {
+              appended = true;
+              await store.appendToStream(stream, [event('late-1')]);
+              await store.appendToStream('late-stream', [event('late-2')]);
+            }
+            return store.streamHeads(page);
+          };
+        },
+      });
+      expect(await verifyAudit(appendingMeanwhile)).toEqual(before);
+      expect(appended).toBe(true);
+      expect(await copy.verify()).toMatchObject({ ok: true, events: before.events + 2 });
+    } finally {
+      await copy.close();
+    }
+  });
+
   describe('detects tampering', () => {
     let copy: SqliteEventStoreFile;
     beforeEach(async () => {

@@ -34,7 +34,7 @@ export const EMPTY_LOG_DIGEST = '0'.repeat(64);
  * compare: any change to the log up to there, a consistent rewrite included, gives another digest.
  */
 export async function verifyAudit(store: EventStore, { through, onProgress }: AuditOptions = {}): Promise<AuditReport> {
-  const chains = new Map<string, { next: bigint; hash: string }>();
+  const chains = new Map<string, Chain>();
   let events = 0;
   let position = 0n;
   let digest = EMPTY_LOG_DIGEST;
@@ -59,7 +59,7 @@ export async function verifyAudit(store: EventStore, { through, onProgress }: Au
     await nextTurn();
   }
   // Stream heads are where the streams end now, so they are checked only against the whole log.
-  if (!broken && through === undefined) broken = await firstStreamCutShort(store, chains);
+  if (!broken && through === undefined) broken = await firstStreamCutShort(store, chains, position);
   return {
     ok: !broken,
     streams: chains.size,
@@ -70,17 +70,38 @@ export async function verifyAudit(store: EventStore, { through, onProgress }: Au
   };
 }
 
-/** The first stream whose head, where the store keeps heads, is not where its chain ends. */
-async function firstStreamCutShort(store: EventStore, chains: Map<string, { next: bigint; hash: string }>) {
+type Chain = { next: bigint; hash: string };
+
+/**
+ * The first stream whose head, where the store keeps heads, is not where its chain ends. Appends
+ * go on while the heads are read (between pages, or from another process): a head past its chain
+ * is only cut short if its later events, past the walked `position`, do not carry the chain to it.
+ */
+async function firstStreamCutShort(store: EventStore, chains: Map<string, Chain>, position: bigint) {
   if (!store.streamHeads) return undefined;
   for (let after: string | undefined; ; ) {
     const heads = await store.streamHeads({ after, limit: 2000 });
     if (heads.length === 0) return undefined;
     for (const head of heads) {
       const chain = chains.get(head.stream);
-      if (!chain || chain.next !== head.revision + 1n || chain.hash !== head.hash) return { stream: head.stream, revision: chain ? chain.next : 0n };
+      if (chain && chain.next === head.revision + 1n && chain.hash === head.hash) continue;
+      if (!(await appendedAfter(store, head, chain ?? { next: 0n, hash: '' }, position))) return { stream: head.stream, revision: chain ? chain.next : 0n };
     }
     after = heads[heads.length - 1]!.stream;
     await nextTurn();
   }
+}
+
+/** Whether the stream's events after its walked chain are all past `position` and chain on to its head. */
+async function appendedAfter(store: EventStore, head: { stream: string; revision: bigint; hash: string }, chain: Chain, position: bigint) {
+  if (head.revision < chain.next) return false;
+  const later = await store.readStream(head.stream, { fromRevision: chain.next, maxCount: Number(head.revision - chain.next + 1n) });
+  let { next, hash } = chain;
+  for (const event of later) {
+    const links = event.position > position && event.revision === next && (event.metadata.prevHash ?? '') === hash && event.metadata.hash === eventHash(hash, event);
+    if (!links) return false;
+    next++;
+    hash = event.metadata.hash!;
+  }
+  return next === head.revision + 1n && hash === head.hash;
 }
