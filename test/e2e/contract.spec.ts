@@ -376,6 +376,26 @@ describe('If-Match and read-your-writes', () => {
     expect((await call('POST', `/v1/tickets/${ticketId}/notes`, { token: agent, body: { body: 'x' }, headers: { 'if-match': 'soon' } })).status).toBe(400);
   });
 
+  it('If-None-Match with the current revision answers 304 to staff, and the whole view once it changed', async () => {
+    const { ticketId, accessToken, position } = (await call('POST', '/v1/tickets', { body: ticket('ifnonematch') })).body;
+    const first = await call('GET', `/v1/tickets/${ticketId}?minPosition=${position}`, { token: agent });
+    const etag = first.headers.get('etag')!;
+    expect(etag).toBe(`"${first.body.revision}"`);
+    for (const sent of [etag, `W/${etag}`, `"99", ${etag}`, '*']) {
+      const same = await call('GET', `/v1/tickets/${ticketId}`, { token: agent, headers: { 'if-none-match': sent } });
+      expect([sent, same.status, same.body, same.headers.get('etag')]).toEqual([sent, 304, undefined, etag]);
+    }
+    const noted = await call('POST', `/v1/tickets/${ticketId}/notes`, { token: agent, body: { body: 'changed' } });
+    const changed = await call('GET', `/v1/tickets/${ticketId}?minPosition=${noted.body.position}`, { token: agent, headers: { 'if-none-match': etag } });
+    expect(changed.status).toBe(200);
+    expect(changed.headers.get('etag')).toBe(`"${noted.body.revision}"`);
+    expect(changed.body.notes).toEqual([expect.objectContaining({ body: 'changed' })]);
+    // The requester's view also carries the place in the queue, which moves without a revision.
+    const requester = await call('GET', `/v1/tickets/${ticketId}`, { token: accessToken, headers: { 'if-none-match': changed.headers.get('etag')! } });
+    expect(requester.status).toBe(200);
+    expect(requester.body).toMatchObject({ ticketId, queuePosition: expect.any(Number) });
+  });
+
   it('?minPosition= waits for the read models, or answers 503', async () => {
     const { ticketId, position } = (await call('POST', '/v1/tickets', { body: ticket('ryw') })).body;
     const read = await call('GET', `/v1/tickets/${ticketId}?minPosition=${position}`, { token: agent });

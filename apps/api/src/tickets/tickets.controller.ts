@@ -16,6 +16,7 @@ import { BOOTSTRAP_ADMIN_ID, type Principal } from '../auth/principal';
 import { ClientLimits } from '../http/client-limits';
 import { IfMatch, Meta } from '../http/command-meta.decorator';
 import { fieldProblem, problem, ProblemError } from '../http/problem';
+import { notModified } from '../http/not-modified';
 import { AssignDto, NoteDto, RejectDto, ReplyDto, RequestInfoDto, SubmitTicketDto, TicketIdParam, TicketQueryDto, VerifyDto } from './ticket.dto';
 
 @ApiTags('tickets')
@@ -57,8 +58,15 @@ export class TicketsController {
     const time = at ? new Date(at) : undefined;
     const view = await this.queries.execute(new GetTicketQuery(id, time));
     if (!view) throw new ProblemError(problem(404, at ? 'The ticket did not exist at that time.' : 'The ticket was not found.'));
-    reply.header('etag', `"${view.revision}"`);
+    const etag = `"${view.revision}"`;
+    reply.header('etag', etag);
+    // The requester view also shows the place in the queue, which moves without a new revision,
+    // so it is always sent whole. A staff view changes only with the revision.
     if (principal.kind === 'requester') return requesterView(view, await this.queries.execute(new GetQueuePositionQuery(id)));
+    if (notModified(request.headers['if-none-match'], etag)) {
+      reply.status(304);
+      return undefined;
+    }
     return staffView(view);
   }
 
