@@ -19,7 +19,8 @@ import { EMPTY_LOG_DIGEST, verifyAudit, type AuditReport } from './audit/verify-
 import { ProjectionRunner } from './projection-runner';
 import type { Projector } from './projector';
 import { ProjectionsModule } from './projections.module';
-import { GetTicketHistoryQuery, GetTicketQuery, ListQueueQuery, QueueStatsQuery } from './queries/queries';
+import { GetTicketHistoryQuery, GetTicketQuery, ListQueueQuery, QueueStatsQuery, VerifyAuditQuery } from './queries/queries';
+import { VerifyAuditHandler } from './queries/query-handlers';
 import { decodeCursor, TicketQueries } from './queries/ticket-queries';
 import { requesterView, staffView } from './tickets/ticket-view';
 import { TicketTimers } from './timers/ticket-timers';
@@ -509,6 +510,58 @@ describe('a long way through the log leaves the server free to answer between pa
     const seen = await progressAtOtherWork(() => verifyAudit(store, { onProgress: (events) => (checked = events) }), () => checked);
     expect(checked).toBe(EVENTS);
     expect(seen).toBeLessThan(EVENTS);
+  });
+});
+
+describe('audit checks asked for at the same time', () => {
+  let dir: string;
+  let store: SqliteEventStore;
+  const metadata = { occurredAt: new Date().toISOString(), schemaVersion: 1 };
+  const happened = (id: string) => ({ id, type: 'Happened', data: {}, metadata });
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'reclaim-audit-shared-'));
+    store = new SqliteEventStore(join(dir, 'events.sqlite'));
+    for (let s = 0; s < 30; s++) await store.appendToStream(`s-${s}`, Array.from({ length: 100 }, (_, i) => happened(`e-${s}-${i}`)));
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('share one walk through the log, and a later one walks again', async () => {
+    const handler = new VerifyAuditHandler(store);
+    const reads = jest.spyOn(store, 'readAll');
+    const alone = await verifyAudit(store);
+    const pagesOfOneWalk = reads.mock.calls.length;
+    reads.mockClear();
+    const together = await Promise.all([handler.execute(new VerifyAuditQuery()), handler.execute(new VerifyAuditQuery()), handler.execute(new VerifyAuditQuery())]);
+    expect(together).toEqual([alone, alone, alone]);
+    expect(reads).toHaveBeenCalledTimes(pagesOfOneWalk);
+    await store.appendToStream('s-0', [happened('after')]);
+    expect(await handler.execute(new VerifyAuditQuery())).toMatchObject({ ok: true, events: alone.events + 1 });
+  });
+
+  it('a check asked for after the log grew past a walk under way gets a walk of its own', async () => {
+    let later: Promise<AuditReport> | undefined;
+    // The first walk is through the events and about to read the stream heads: an event is
+    // appended, and a second reviewer asks.
+    const handler: VerifyAuditHandler = new VerifyAuditHandler(
+      new Proxy(store, {
+        get(target, key) {
+          if (key !== 'streamHeads') return Reflect.get(target, key, target);
+          return async (page: { after?: string; limit: number }) => {
+            if (!later) {
+              await target.appendToStream('s-1', [happened('meanwhile')]);
+              later = handler.execute(new VerifyAuditQuery());
+            }
+            return target.streamHeads(page);
+          };
+        },
+      }),
+    );
+    const first = await handler.execute(new VerifyAuditQuery());
+    expect(first).toMatchObject({ ok: true, events: 3000 });
+    expect(await later).toMatchObject({ ok: true, events: 3001, position: String(await store.headPosition()) });
   });
 });
 

@@ -2,7 +2,7 @@ import { Inject } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
 import { readAccount } from '../accounts/accounts.projector';
-import { verifyAudit } from '../audit/verify-audit';
+import { verifyAudit, type AuditReport } from '../audit/verify-audit';
 import { READ_MODEL_DB, type ReadModelDb } from '../read-model-db';
 import { listStaff } from '../staff/staff.projector';
 import {
@@ -65,11 +65,36 @@ export class GetAccountHandler implements IQueryHandler<GetAccountQuery> {
   }
 }
 
+/**
+ * A check of a large log takes seconds and holds every stream's chain in memory (a million events:
+ * about 20 s). Reviewers who ask for the same check while one is under way share it rather than
+ * each starting another, if it reaches the log's head as it was when they asked.
+ */
 @QueryHandler(VerifyAuditQuery)
 export class VerifyAuditHandler implements IQueryHandler<VerifyAuditQuery> {
+  private readonly underWay = new Map<string, Promise<AuditReport>>();
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
-  async execute({ through }: VerifyAuditQuery) {
-    return verifyAudit(this.store, { through });
+
+  async execute({ through }: VerifyAuditQuery): Promise<AuditReport> {
+    const key = through === undefined ? 'all' : String(through);
+    // The log up to `through` is the same whenever it is checked; the whole log must be checked
+    // at least as far as it reached when this request came.
+    const reach = through === undefined ? await this.store.headPosition() : 0n;
+    const shared = this.underWay.get(key);
+    if (shared) {
+      const report = await shared;
+      if (BigInt(report.position) >= reach) return report;
+    }
+    // A walk started since the shared one ended began after this request came.
+    return this.underWay.get(key) ?? this.start(key, through);
+  }
+
+  private start(key: string, through?: bigint): Promise<AuditReport> {
+    const walk = verifyAudit(this.store, { through }).finally(() => {
+      if (this.underWay.get(key) === walk) this.underWay.delete(key);
+    });
+    this.underWay.set(key, walk);
+    return walk;
   }
 }
 
