@@ -158,5 +158,13 @@ describe('staff tokens: replaced, and staff deactivated', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.errors).toEqual([{ field: 'id', message: 'id must be a staff id' }]);
     expect(await head()).toBe(before);
+
+    // Anyone who works tickets may claim it from them, as they can no longer work it.
+    const claimed = await call('POST', `/v1/tickets/${ticket}/assign`, { token: tokens.agent });
+    expect(claimed.status).toBe(200);
+    const view = await call('GET', `/v1/tickets/${ticket}?minPosition=${claimed.body.position}`, { token: tokens.agent });
+    expect(view.body.assignee).toEqual(expect.any(String));
+    expect(view.body.assignee).not.toBe(created.id);
+    expect((await call('GET', `/v1/queues/mine?assignee=${created.id}&minPosition=${claimed.body.position}`, { token: ADMIN_TOKEN })).body.items).toEqual([]);
   });
 });

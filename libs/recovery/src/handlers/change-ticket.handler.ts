@@ -4,6 +4,7 @@ import { CLOCK, type Clock } from '../shared/clock';
 import { InvalidCommand, NotFound } from '../shared/errors';
 import { StreamRunner } from '../shared/stream-runner';
 import { streams } from '../shared/streams';
+import type { TicketCommand } from '../ticket/ticket.commands';
 import { decideTicket } from '../ticket/ticket.decider';
 import { ChangeTicketCommand } from './commands';
 import { staffFold } from './folds';
@@ -26,13 +27,21 @@ export class ChangeTicketHandler implements ICommandHandler<ChangeTicketCommand>
       streams.ticket(ticketId),
       ticketFold,
       meta,
-      (ticket) => {
+      async (ticket) => {
         if (!ticket.snapshot) throw new NotFound('ticket');
-        return decideTicket(change, ticket, { now: this.clock.now(), policy: this.config });
+        const command = await this.withDeactivatedHolder(change, ticket.assignee);
+        return decideTicket(command, ticket, { now: this.clock.now(), policy: this.config });
       },
       { ifMatch },
     );
     return ticketResult(ticketId, state, position);
+  }
+
+  /** A claim on a held ticket says whether its holder was deactivated, which lets it take the ticket. */
+  private async withDeactivatedHolder(change: TicketCommand, holder: string | undefined): Promise<TicketCommand> {
+    if (change.type !== 'AssignTicket' || !change.claim || !holder || holder === change.assignee) return change;
+    const { state } = await this.runner.load(streams.staff(holder), staffFold);
+    return state.staff?.active ? change : { ...change, fromDeactivated: holder };
   }
 
   /** Tickets go to people who work them: active agents, supervisors and admins. */

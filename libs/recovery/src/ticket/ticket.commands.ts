@@ -12,8 +12,11 @@ export type TicketCommand =
       duplicateOf?: string;
     })
   | { type: 'ReplyToTicket'; message: string; evidence: EvidenceCheck[] }
-  /** `claim`: staff taking the ticket for themselves, which takes only a ticket no one else holds. */
-  | { type: 'AssignTicket'; assignee: string; by: StaffRef; claim?: boolean }
+  /**
+   * `claim`: staff taking the ticket for themselves, which takes only a ticket no one else holds,
+   * or one held by `fromDeactivated` (a holder the handler found deactivated: they cannot work it).
+   */
+  | { type: 'AssignTicket'; assignee: string; by: StaffRef; claim?: boolean; fromDeactivated?: string }
   | { type: 'RequestInfo'; question: string; by: StaffRef }
   | { type: 'VerifyTicket'; evidence: string[]; note: string; by: StaffRef }
   | { type: 'RejectTicket'; reason: string; note: string; by: StaffRef }

@@ -319,8 +319,9 @@ export function decideTicket(command: TicketCommand, state: TicketState, { now, 
       // "assigned" for the history, the feed and the webhooks.
       if (state.assignee === command.assignee) return [];
       // Two staff who claim one ticket at the same moment must not both believe they hold it:
-      // a claim takes a free ticket only; taking over another's is an assignment by name.
-      if (command.claim && state.assignee) throw new AlreadyAssigned(state.assignee);
+      // a claim takes a free ticket only (or a deactivated holder's); taking over another's is an
+      // assignment by name.
+      if (command.claim && state.assignee && state.assignee !== command.fromDeactivated) throw new AlreadyAssigned(state.assignee);
       return [{ type: 'TicketAssigned', data: { assignee: command.assignee, assignedBy: command.by.id } }];
     case 'RequestInfo':
       require({ type: 'REQUEST_INFO' }, current === 'awaiting-info' ? 'a question is already open' : undefined);
