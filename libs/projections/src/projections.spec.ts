@@ -305,22 +305,11 @@ describe('rebuild and tamper evidence', () => {
       const event = (id: string) => ({ id, type: 'Noted', data: {}, metadata: { occurredAt: new Date().toISOString(), schemaVersion: 1 } });
       // Between the walk through the events and the check of the heads, one stream grows and a
       // new one begins, as a request on this server or another process may do at any moment.
-      let appended = false;
-      const appendingMeanwhile = new Proxy(copy.store, {
-        get(store, key) {
-          if (key !== 'streamHeads') return Reflect.get(store, key, store);
-          return async (page: { after?: string; limit: number }) => {
-            if (!appended) {
-              appended = true;
-              await store.appendToStream(stream, [event('late-1')]);
-              await store.appendToStream('late-stream', [event('late-2')]);
-            }
-            return store.streamHeads(page);
-          };
-        },
+      const appendingMeanwhile = onReachingHeads(copy.store, async () => {
+        await copy.store.appendToStream(stream, [event('late-1')]);
+        await copy.store.appendToStream('late-stream', [event('late-2')]);
       });
       expect(await verifyAudit(appendingMeanwhile)).toEqual(before);
-      expect(appended).toBe(true);
       expect(await copy.verify()).toMatchObject({ ok: true, events: before.events + 2 });
     } finally {
       await copy.close();
@@ -423,6 +412,23 @@ async function copyOf(e: Engine): Promise<SqliteEventStoreFile> {
   await (e.store as SqliteEventStore).database.backup(file);
   const store = new SqliteEventStore(file);
   return { db: store.database, store, verify: (through) => verifyAudit(store, { through }), close: () => store.close() };
+}
+
+/** The store, doing `meanwhile` once, as an audit walk turns from the events to the stream heads. */
+function onReachingHeads(store: SqliteEventStore, meanwhile: () => Promise<void>): SqliteEventStore {
+  let done = false;
+  return new Proxy(store, {
+    get(target, key) {
+      if (key !== 'streamHeads') return Reflect.get(target, key, target);
+      return async (page: { after?: string; limit: number }) => {
+        if (!done) {
+          done = true;
+          await meanwhile();
+        }
+        return target.streamHeads(page);
+      };
+    },
+  });
 }
 
 /** A seeded random story: accounts, staff, submissions, questions, replies, notes, decisions. */
@@ -546,17 +552,9 @@ describe('audit checks asked for at the same time', () => {
     // The first walk is through the events and about to read the stream heads: an event is
     // appended, and a second reviewer asks.
     const handler: VerifyAuditHandler = new VerifyAuditHandler(
-      new Proxy(store, {
-        get(target, key) {
-          if (key !== 'streamHeads') return Reflect.get(target, key, target);
-          return async (page: { after?: string; limit: number }) => {
-            if (!later) {
-              await target.appendToStream('s-1', [happened('meanwhile')]);
-              later = handler.execute(new VerifyAuditQuery());
-            }
-            return target.streamHeads(page);
-          };
-        },
+      onReachingHeads(store, async () => {
+        await store.appendToStream('s-1', [happened('meanwhile')]);
+        later = handler.execute(new VerifyAuditQuery());
       }),
     );
     const first = await handler.execute(new VerifyAuditQuery());
