@@ -47,6 +47,7 @@ describe('bad input gets a 4xx problem naming the field, and changes nothing', (
     ['thousands of nested brackets', { raw: `{"username":${'['.repeat(20000)}${']'.repeat(20000)}}`, headers: { 'content-type': 'application/json' } }, 400, 'body'],
     ['plain text', { raw: 'username=a', headers: { 'content-type': 'text/plain' } }, 415, 'Content-Type'],
     ['form data', { raw: 'username=a', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 415, 'Content-Type'],
+    ['JSON in another charset', { raw: JSON.stringify(ticket('a')), headers: { 'content-type': 'application/json; charset=ISO-8859-1' } }, 415, 'Content-Type'],
     ['a body over 64 KiB', { body: { ...ticket('a'), explanation: 'x'.repeat(70 * 1024) } }, 413, 'body'],
     ['a bad Idempotency-Key', { body: ticket('a'), headers: { 'idempotency-key': 'x'.repeat(201) } }, 400, 'Idempotency-Key'],
   ];
@@ -60,6 +61,13 @@ describe('bad input gets a 4xx problem naming the field, and changes nothing', (
     expect(answer.body.errors.map((e: { field: string }) => e.field)).toContain(field);
     expectFieldMessages(answer.body);
     expect(await head()).toBe(before);
+  });
+
+  it('takes JSON that names its charset as UTF-8', async () => {
+    for (const type of ['application/json; charset=utf-8', 'application/json;charset="UTF-8"', 'Application/JSON; CHARSET=utf8']) {
+      const answer = await call('POST', '/v1/tickets', { raw: JSON.stringify(ticket('charset')), headers: { 'content-type': type } });
+      expect([type, answer.status]).toEqual([type, 201]);
+    }
   });
 
   it('names headers, query parameters and the path as fields of a validation problem, as it does body fields', async () => {

@@ -63,9 +63,15 @@ export async function createApp(config: AppConfig, logger: LoggerService = new C
   // Bodies are JSON; anything else is refused before it is parsed.
   fastify.addHook('onRequest', async (request, reply) => {
     const hasBody = Number(request.headers['content-length'] ?? 0) > 0 || request.headers['transfer-encoding'] !== undefined;
-    const type = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
-    if (hasBody && type !== 'application/json') {
+    if (!hasBody) return;
+    const [type, ...parameters] = (request.headers['content-type'] ?? '').split(';').map((part) => part.trim().toLowerCase());
+    if (type !== 'application/json') {
       return sendProblem(reply, fieldProblem(415, 'Send the body as JSON, with Content-Type: application/json.', 'Content-Type', 'must be application/json'));
+    }
+    // JSON is UTF-8 (RFC 8259); a body declared in another charset would be read as what it is not.
+    const charset = parameters.find((parameter) => parameter.startsWith('charset='))?.slice('charset='.length).replace(/^"(.*)"$/, '$1');
+    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+      return sendProblem(reply, fieldProblem(415, `JSON is read as UTF-8; send it so, with Content-Type: application/json (not charset=${charset}).`, 'Content-Type', 'must not name a charset other than utf-8'));
     }
   });
   // Every body is one JSON object: an array or a bare value is refused as a whole, not field by
