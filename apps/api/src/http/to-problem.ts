@@ -13,7 +13,7 @@ export function toProblem(error: unknown): { body: Problem; headers: Record<stri
   }
   if (error instanceof AlreadyAssigned) {
     return plain(
-      problem(409, `The ticket is assigned to ${error.holder}; a claim takes only a ticket no one holds. To take it over, assign it by name: {"assignee": "<staff id>"}.`, {
+      problem(409, `The ticket is assigned to ${error.holder}; a claim takes only a free ticket, or one whose holder was deactivated. To take it over, assign it by name: {"assignee": "<staff id>"}.`, {
         type: 'already-assigned',
       }),
     );
