@@ -12,6 +12,8 @@ import {
   streamNameFilter,
   type AllStreamResolvedEvent,
   type Filter,
+  type Position,
+  type ReadPosition,
   type ResolvedEvent,
 } from '@eventstore/db-client';
 import { chainEvents, retryOfEarlierAppend } from '../append-rules';
@@ -41,6 +43,7 @@ const MAX_APPEND_ATTEMPTS = 10;
  */
 const RETRY_LOOKBACK = 1_000;
 const READ_ALL_PAGE = 500;
+const HEAD_PAGE = 50;
 
 /**
  * The EventStore port over an EventStoreDB server or cluster (gRPC, @eventstore/db-client).
@@ -171,12 +174,21 @@ export class EventStoreDbEventStore implements EventStore {
     };
   }
 
+  /** The newest event of ours: the server's own events ($-streams, statistics say) may come after it. */
   async headPosition(): Promise<bigint> {
-    for await (const resolved of this.client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: 50 })) {
-      const event = toRecordedEvent(resolved);
-      if (event) return event.position;
+    for (let from: ReadPosition = END; ; ) {
+      let count = 0;
+      let oldest: Position | undefined;
+      for await (const resolved of this.client.readAll({ direction: BACKWARDS, fromPosition: from, maxCount: HEAD_PAGE })) {
+        count++;
+        const event = toRecordedEvent(resolved);
+        if (event) return event.position;
+        oldest = resolved.event?.position ?? oldest;
+      }
+      // Reading backwards from an event's position gives the events before it.
+      if (count < HEAD_PAGE || !oldest) return 0n;
+      from = oldest;
     }
-    return 0n;
   }
 
   async close(): Promise<void> {
