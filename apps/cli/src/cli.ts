@@ -134,14 +134,14 @@ async function exportHistory(store: EventStore, args: string[], io: CliIo): Prom
     return 0;
   }
   if (!args.includes('--all')) throw new UsageError('export needs --ticket <id> or --all');
-  let from = 0n;
+  let after = 0n;
   let count = 0;
   for (;;) {
-    const page = await store.readAll({ fromPosition: from, maxCount: 5000 });
+    const page = await store.readAll({ after, maxCount: 5000 });
     if (page.length === 0) break;
     for (const event of page) io.out(JSON.stringify({ stream: event.streamName, ...toHistoryEntry(event) }));
     count += page.length;
-    from = page[page.length - 1]!.position + 1n;
+    after = page[page.length - 1]!.position;
     io.err(`exported ${count} events…`);
   }
   return 0;

@@ -65,9 +65,16 @@ export interface AllFilter {
   eventTypes?: string[];
 }
 
+/**
+ * Where a read of the whole log starts. Positions given here must be 0 or positions this store
+ * gave out: EventStoreDB can start a read only where an event is (its positions are byte offsets,
+ * and position + 1 lies inside an event), so "the page after position p" is asked as `after: p`.
+ */
 export interface ReadAllOptions {
-  /** Inclusive: the first event returned has a position >= this. */
+  /** Inclusive: the first event returned is the one at this position, or the first after it. */
   fromPosition?: bigint;
+  /** Exclusive, like a checkpoint: the events after this position. */
+  after?: bigint;
   maxCount?: number;
   filter?: AllFilter;
 }

@@ -157,7 +157,7 @@ export class ProjectionRunner {
    */
   private async applyNextPage(): Promise<boolean> {
     const after = this.position();
-    const page = await this.store.readAll({ fromPosition: after + 1n, maxCount: this.pageSize });
+    const page = await this.store.readAll({ after, maxCount: this.pageSize });
     if (page.length === 0) return false;
     this.applyPage(after, page);
     await nextTurn();

@@ -128,35 +128,32 @@ export class EventStoreDbEventStore implements EventStore {
     const wanted = options.maxCount ?? Number.MAX_SAFE_INTEGER;
     const keep = matches(options.filter);
     const found: RecordedEvent[] = [];
-    let from: bigint | undefined = options.fromPosition;
+    // A read starts where an event is, and includes it; `after` starts there and leaves it out.
+    let start = options.after ?? options.fromPosition;
+    let passed = options.after;
     // readAll has no server-side filter: page through and keep what matches.
     for (;;) {
-      let lastSeen: bigint | undefined;
       let count = 0;
-      const read = this.client.readAll({
-        direction: FORWARDS,
-        fromPosition: from === undefined ? START : { commit: from, prepare: from },
-        maxCount: READ_ALL_PAGE,
-      });
+      let last: bigint | undefined;
+      const read = this.client.readAll({ direction: FORWARDS, fromPosition: at(start), maxCount: READ_ALL_PAGE });
       for await (const resolved of read) {
         count++;
+        // The server's own events move the page on too.
+        last = resolved.event?.position?.commit ?? last;
         const event = toRecordedEvent(resolved);
-        if (!event) continue;
-        if (lastSeen !== undefined && event.position === lastSeen) continue;
-        lastSeen = event.position;
-        if (from !== undefined && event.position < from) continue;
+        if (!event || (passed !== undefined && event.position <= passed)) continue;
         if (keep(event)) found.push(event);
         if (found.length >= wanted) return found;
       }
-      if (count < READ_ALL_PAGE || lastSeen === undefined) return found;
-      from = lastSeen + 1n;
+      if (count < READ_ALL_PAGE || last === undefined) return found;
+      start = passed = last;
     }
   }
 
   subscribeToAll(options: SubscribeOptions = {}): Subscription {
     const keep = matches(options.filter);
     const subscription = this.client.subscribeToAll({
-      fromPosition: options.fromPosition === undefined ? START : { commit: options.fromPosition, prepare: options.fromPosition },
+      fromPosition: at(options.fromPosition),
       filter: serverFilter(options.filter),
     });
     async function* events(): AsyncGenerator<RecordedEvent> {
@@ -194,6 +191,11 @@ export class EventStoreDbEventStore implements EventStore {
   async close(): Promise<void> {
     await this.client.dispose();
   }
+}
+
+/** A position of ours as the client takes it: 0 (or none) is the start of the log. */
+function at(position: bigint | undefined): ReadPosition {
+  return position ? { commit: position, prepare: position } : START;
 }
 
 export function toRecordedEvent(resolved: ResolvedEvent | AllStreamResolvedEvent): RecordedEvent | undefined {

@@ -186,7 +186,8 @@ export class SqliteEventStore implements EventStore {
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
-    return this.readAllSync(options.fromPosition ?? 0n, options.maxCount ?? -1, options.filter);
+    const from = options.after !== undefined ? options.after + 1n : (options.fromPosition ?? 0n);
+    return this.readAllSync(from, options.maxCount ?? -1, options.filter);
   }
 
   private readonly filteredReads = new Map<string, Database.Statement<unknown[], EventRow>>();

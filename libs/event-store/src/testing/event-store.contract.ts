@@ -223,6 +223,27 @@ export function eventStoreContract(name: string, factory: StoreFactory): void {
         expect(fromThird.map((e) => (e.data as { n: number }).n)).toEqual([3, 4]);
         const two = await store.readAll({ fromPosition: positions[0], maxCount: 2, filter: { streamPrefixes: [prefix] } });
         expect(two).toHaveLength(2);
+        const afterFirst = await store.readAll({ after: positions[0], filter: { streamPrefixes: [prefix] } });
+        expect(afterFirst.map((e) => (e.data as { n: number }).n)).toEqual([2, 3, 4]);
+        expect(await store.readAll({ after: positions[3], filter: { streamPrefixes: [prefix] } })).toEqual([]);
+      });
+
+      it('pages through the log after a position, as a checkpoint does, whatever pages the store reads in', async () => {
+        for (let batch = 0; batch < 12; batch++) {
+          await store.appendToStream(stream(`paged-${batch}`), Array.from({ length: 100 }, (_, i) => newEvent('Paged', { n: batch * 100 + i })));
+        }
+        const seen: number[] = [];
+        let after = 0n;
+        for (;;) {
+          const page = await store.readAll({ after, maxCount: 250, filter: { streamPrefixes: [stream('paged-')] } });
+          if (page.length === 0) break;
+          seen.push(...page.map((e) => (e.data as { n: number }).n));
+          if (seen.length > 1200) break; // a page read again: the loop would not end
+          after = page[page.length - 1]!.position;
+        }
+        expect(seen).toEqual(Array.from({ length: 1200 }, (_, i) => i));
+        const whole = await store.readAll({ filter: { streamPrefixes: [stream('paged-')] } });
+        expect(whole).toHaveLength(1200);
       });
 
       it('stores every field and round-trips JSON, unicode and large payloads exactly', async () => {

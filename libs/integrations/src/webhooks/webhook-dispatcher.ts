@@ -103,7 +103,7 @@ export class WebhookDispatcher {
 
   /** The next event after `after` that this subscription wants; skipped events move the checkpoint. */
   private async nextEvent(webhook: WebhookRow, after: bigint): Promise<RecordedEvent | undefined> {
-    const page = await this.store.readAll({ fromPosition: after + 1n, maxCount: 50, filter: { eventTypes: internalTypesFor(webhook.types) } });
+    const page = await this.store.readAll({ after, maxCount: 50, filter: { eventTypes: internalTypesFor(webhook.types) } });
     const wanted = page.find((event) => wants(webhook, event));
     if (!wanted && page.length) {
       const progress = this.log.progress(webhook.webhookId, webhook.createdPosition);
