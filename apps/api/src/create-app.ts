@@ -71,7 +71,7 @@ export async function createApp(config: AppConfig, logger: LoggerService = new C
     // JSON is UTF-8 (RFC 8259); a body declared in another charset would be read as what it is not.
     const charset = parameters.find((parameter) => parameter.startsWith('charset='))?.slice('charset='.length).replace(/^"(.*)"$/, '$1');
     if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
-      return sendProblem(reply, fieldProblem(415, `JSON is read as UTF-8; send it so, with Content-Type: application/json (not charset=${charset}).`, 'Content-Type', 'must not name a charset other than utf-8'));
+      return sendProblem(reply, fieldProblem(415, 'JSON is read as UTF-8: send it so, with Content-Type: application/json and no other charset.', 'Content-Type', 'must not name a charset other than utf-8'));
     }
   });
   // Every body is one JSON object: an array or a bare value is refused as a whole, not field by
