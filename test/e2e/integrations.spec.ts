@@ -132,6 +132,41 @@ describe('webhooks', () => {
     }
   }, 60000);
 
+  it('stops a webhook once the staff member who owns it is deactivated, and resumes under whoever enables it', async () => {
+    const receiver = new Receiver();
+    receiver.failing = 'none';
+    await receiver.start();
+    const server = await startServer(FAST_RETRIES);
+    try {
+      const call = client(server.url);
+      const integrator = async (name: string) => (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name, role: 'integrator' } })).body as { id: string; token: string };
+      const leaked = await integrator('Leaked');
+      const platform = await integrator('Platform');
+      const hook = (await call('POST', '/v1/webhooks', { token: leaked.token, body: { url: receiver.url, types: ['recovery.ticket.submitted.v1'] } })).body;
+      const submit = async (name: string) => (await call('POST', '/v1/tickets', { body: { username: name, contactEmail: `${name}@example.org`, reason: 'lost-email', explanation: 'x' } })).body;
+      const view = async () => (await call('GET', `/v1/webhooks/${hook.id}`, { token: platform.token })).body;
+      await submit('owned1');
+      await waitFor(() => receiver.accepted.length === 1);
+      expect(await view()).toMatchObject({ enabled: true, ownerId: leaked.id });
+
+      expect((await call('DELETE', `/v1/staff/${leaked.id}`, { token: ADMIN_TOKEN })).status).toBe(200);
+      const second = await submit('owned2');
+      await waitFor(async () => (await view()).enabled === false);
+      expect((await view()).disabledReason).toBe('disabled as its owner was deactivated');
+      expect(receiver.accepted).toHaveLength(1);
+
+      // Another integrator enables it, and it runs on their authority from then on.
+      expect((await call('POST', `/v1/webhooks/${hook.id}/enable`, { token: platform.token })).status).toBe(200);
+      await waitFor(() => receiver.accepted.length === 2);
+      expect(JSON.parse(receiver.accepted[1]!.body)).toMatchObject({ subject: second.ticketId });
+      expect(await view()).toMatchObject({ enabled: true, ownerId: platform.id });
+    } finally {
+      await server.stop();
+      server.cleanUp();
+      await receiver.stop();
+    }
+  }, 60000);
+
   it('refuses a target on this machine unless allowed, naming the field', async () => {
     const server = await startServer();
     try {

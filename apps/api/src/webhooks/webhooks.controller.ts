@@ -126,6 +126,7 @@ export class WebhooksController {
       types: shownTypes(row.types),
       enabled: row.enabled,
       disabledReason: row.disabledReason,
+      ownerId: row.ownerId,
       createdAt: row.createdAt,
       deliveredUpTo: progress.position.toString(),
       failingAttempts: progress.attempts,

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { CommandBus } from '@nestjs/cqrs';
 import type { SecretBox } from '@reclaim/credentials';
 import type { EventStore, RecordedEvent } from '@reclaim/event-store';
+import { staffDeactivated } from '@reclaim/projections';
 import { randomUUID } from 'node:crypto';
 import { internalTypesFor, toCloudEvent } from '../cloud-events';
 import type { DeliveryLog, Sender } from './delivery-log';
@@ -82,12 +83,14 @@ export class WebhookDispatcher {
 
   private async turn(webhook: WebhookRow): Promise<void> {
     if (!this.holdsLease(webhook.webhookId)) return;
+    if (this.ownerDeactivated(webhook)) return this.disable(webhook, 'disabled as its owner was deactivated');
     await this.manualRedelivery(webhook);
     for (let sent = 0; sent < BATCH && !this.stopped; sent++) {
       const progress = this.log.progress(webhook.webhookId, webhook.createdPosition);
       if (Date.now() < progress.nextAttemptAt) return;
       const next = await this.nextEvent(webhook, progress.position);
-      if (!next || !this.holdsLease(webhook.webhookId)) return;
+      // Not one event more once the owner is deactivated: the next turn disables the webhook.
+      if (!next || !this.holdsLease(webhook.webhookId) || this.ownerDeactivated(webhook)) return;
       const outcome = await this.send(webhook, next, progress.attempts + 1, false);
       if (outcome.ok) {
         this.log.record(outcome.attempt, { position: next.position, attempts: 0, nextAttemptAt: 0, failingSince: null });
@@ -96,7 +99,10 @@ export class WebhookDispatcher {
       const failingSince = progress.failingSince ?? Date.now();
       const attempts = progress.attempts + 1;
       this.log.record(outcome.attempt, { position: progress.position, attempts, nextAttemptAt: Date.now() + retryDelay(attempts, this.settings), failingSince });
-      if (Date.now() - failingSince >= this.settings.disableAfterMs) await this.disable(webhook, attempts);
+      if (Date.now() - failingSince >= this.settings.disableAfterMs) {
+        const hours = Math.round(this.settings.disableAfterMs / 360_000) / 10;
+        await this.disable(webhook, `disabled after failing for ${hours} h (${attempts} attempts)`);
+      }
       return;
     }
   }
@@ -152,13 +158,18 @@ export class WebhookDispatcher {
     };
   }
 
-  private async disable(webhook: WebhookRow, attempts: number): Promise<void> {
-    const hours = Math.round(this.settings.disableAfterMs / 360_000) / 10;
+  /**
+   * A webhook runs on its owner's authority (who created it, or last enabled it): a credential
+   * deactivated because it leaked must not leave behind a webhook still sending recovery events
+   * to wherever its holder pointed it.
+   */
+  private ownerDeactivated(webhook: WebhookRow): boolean {
+    return webhook.ownerId !== null && staffDeactivated(this.db, webhook.ownerId);
+  }
+
+  private async disable(webhook: WebhookRow, reason: string): Promise<void> {
     await this.commands.execute(
-      new SetWebhookEnabledCommand(webhook.webhookId, false, `disabled after failing for ${hours} h (${attempts} attempts)`, {
-        commandId: randomUUID(),
-        actor: { kind: 'system', id: 'webhook-dispatcher' },
-      }),
+      new SetWebhookEnabledCommand(webhook.webhookId, false, reason, { commandId: randomUUID(), actor: { kind: 'system', id: 'webhook-dispatcher' } }),
     );
   }
 }

@@ -13,17 +13,22 @@ export interface WebhookRow {
   createdAt: string;
   enabled: boolean;
   disabledReason: string | null;
+  /** The staff member on whose authority it runs: who created it, or last enabled it. */
+  ownerId: string | null;
 }
 
 /** Webhook subscriptions, from their streams. */
 export class WebhooksProjector implements Projector {
   readonly name = 'webhooks';
-  readonly version = 1;
+  readonly version = 2;
 
   setup(db: Database.Database): void {
     db.exec(`CREATE TABLE IF NOT EXISTS webhooks (
       webhook_id TEXT PRIMARY KEY, url TEXT NOT NULL, types TEXT NOT NULL, sealed_secret TEXT NOT NULL,
-      created_position INTEGER NOT NULL, created_at TEXT NOT NULL, enabled INTEGER NOT NULL, disabled_reason TEXT)`);
+      created_position INTEGER NOT NULL, created_at TEXT NOT NULL, enabled INTEGER NOT NULL, disabled_reason TEXT, owner_id TEXT)`);
+    // Version 1 had no owner; the new version replays the streams to fill it in.
+    const columns = db.pragma('table_info(webhooks)') as Array<{ name: string }>;
+    if (!columns.some((column) => column.name === 'owner_id')) db.exec('ALTER TABLE webhooks ADD COLUMN owner_id TEXT');
   }
 
   reset(db: Database.Database): void {
@@ -38,15 +43,15 @@ export class WebhooksProjector implements Projector {
       case 'WebhookCreated':
         prepared(
           db,
-          `INSERT OR REPLACE INTO webhooks (webhook_id, url, types, sealed_secret, created_position, created_at, enabled, disabled_reason)
-           VALUES (?, ?, ?, ?, ?, ?, 1, NULL)`,
-        ).run(id, event.data.url, JSON.stringify(event.data.types), event.data.sealedSecret, stored.position, stored.metadata.occurredAt);
+          `INSERT OR REPLACE INTO webhooks (webhook_id, url, types, sealed_secret, created_position, created_at, enabled, disabled_reason, owner_id)
+           VALUES (?, ?, ?, ?, ?, ?, 1, NULL, ?)`,
+        ).run(id, event.data.url, JSON.stringify(event.data.types), event.data.sealedSecret, stored.position, stored.metadata.occurredAt, staffActor(stored));
         break;
       case 'WebhookDisabled':
         prepared(db, 'UPDATE webhooks SET enabled = 0, disabled_reason = ? WHERE webhook_id = ?').run(event.data.reason, id);
         break;
       case 'WebhookEnabled':
-        prepared(db, 'UPDATE webhooks SET enabled = 1, disabled_reason = NULL WHERE webhook_id = ?').run(id);
+        prepared(db, 'UPDATE webhooks SET enabled = 1, disabled_reason = NULL, owner_id = ? WHERE webhook_id = ?').run(staffActor(stored), id);
         break;
     }
   }
@@ -65,5 +70,12 @@ export function readWebhooks(db: Database.Database, id?: string): WebhookRow[] {
     createdAt: row.created_at,
     enabled: row.enabled === 1,
     disabledReason: row.disabled_reason,
+    ownerId: row.owner_id,
   }));
+}
+
+/** The staff member (integrators are staff too) who recorded the event, if one did. */
+function staffActor(event: RecordedEvent): string | null {
+  const actor = event.metadata.actor;
+  return actor && (actor.kind === 'staff' || actor.kind === 'integrator') ? actor.id : null;
 }

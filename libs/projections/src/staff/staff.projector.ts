@@ -52,6 +52,12 @@ export class StaffProjector implements Projector {
   }
 }
 
+/** Whether this staff member has been deactivated (false for an id that names no one). */
+export function staffDeactivated(db: Database.Database, staffId: string): boolean {
+  const row = prepared(db, 'SELECT deactivated_at FROM staff WHERE staff_id = ?').get(staffId) as { deactivated_at: string | null } | undefined;
+  return row?.deactivated_at != null;
+}
+
 /** Every staff member, oldest first. */
 export function listStaff(db: Database.Database): StaffMember[] {
   const rows = prepared(db, 'SELECT staff_id AS id, name, role, created_at AS createdAt, deactivated_at AS deactivatedAt FROM staff ORDER BY created_at, staff_id').all() as Array<
