@@ -58,8 +58,9 @@ export class EventStoreDbEventStore implements EventStore {
   readonly kind = 'eventstoredb' as const;
   private readonly client: EventStoreDBClient;
 
-  constructor(connectionString: string) {
-    this.client = connectToEventStoreDb(connectionString);
+  /** `client`: for the tests of how reads are paged, which stand in for a server's $all. */
+  constructor(connectionString: string, client?: EventStoreDBClient) {
+    this.client = client ?? connectToEventStoreDb(connectionString);
   }
 
   async appendToStream(

@@ -1,0 +1,71 @@
+import { BACKWARDS, END, START, type EventStoreDBClient, type ReadAllOptions } from '@eventstore/db-client';
+import { EventStoreDbEventStore } from './esdb-event-store';
+
+/**
+ * How the adapter pages through `$all`, against a stand-in for the server's read of it (the
+ * adapter against a real server is the contract suite, run when EVENTSTORE_CONNECTION_STRING is
+ * set). What the stand-in keeps of the server: positions are byte offsets of records of
+ * different sizes; a forward read starts at an event's own position and includes it, a backward
+ * read gives the events before a position; a read from anywhere else is refused, as the server
+ * answers "invalid position" (see AllReader and TFChunk in EventStoreDB's source).
+ */
+function serverLog(records: Array<{ stream: string; type: string }>) {
+  let offset = 0n;
+  const log = records.map(({ stream, type }, i) => {
+    const position = offset;
+    offset += 90n + BigInt((i * 37) % 200); // records differ in size
+    return { event: { streamId: stream, id: `id-${i}`, isJson: true, revision: 0n, type, created: new Date(0), data: { i }, metadata: {}, position: { commit: position, prepare: position } } };
+  });
+  const client = {
+    readAll({ direction, fromPosition = START, maxCount = Number.MAX_SAFE_INTEGER }: ReadAllOptions = {}) {
+      const from = fromPosition === START ? 'start' : fromPosition === END ? 'end' : fromPosition.commit;
+      if (typeof from === 'bigint' && !log.some((record) => record.event.position.commit === from)) {
+        throw new Error(`invalid position ${from}`);
+      }
+      const selected =
+        direction === BACKWARDS
+          ? log.filter((r) => from === 'end' || (typeof from === 'bigint' && r.event.position.commit < from)).reverse()
+          : log.filter((r) => from === 'start' || (typeof from === 'bigint' && r.event.position.commit >= from));
+      return (async function* () {
+        yield* selected.slice(0, Number(maxCount));
+      })();
+    },
+  } as unknown as EventStoreDBClient;
+  return { client, log };
+}
+
+const ours = (n: number, from = 0) => Array.from({ length: n }, (_, i) => ({ stream: `ticket-${from + i}`, type: 'Happened' }));
+const system = (n: number) => Array.from({ length: n }, () => ({ stream: '$stats-node', type: '$statsCollected' }));
+
+describe('EventStoreDB adapter: paging through $all', () => {
+  it('reads the events after a position from that position, leaving it out, across its own pages', async () => {
+    // Over two of the adapter's pages of 500, with the server's own events in between.
+    const server = serverLog([...system(3), ...ours(400), ...system(200), ...ours(800, 400)]);
+    const store = new EventStoreDbEventStore('esdb://unused', server.client);
+    const all = await store.readAll();
+    expect(all.map((e) => e.streamName)).toEqual(ours(1200).map((r) => r.stream));
+
+    const checkpoint = all[599]!.position;
+    const after = await store.readAll({ after: checkpoint });
+    expect(after.map((e) => e.streamName)).toEqual(ours(600, 600).map((r) => r.stream));
+    expect(await store.readAll({ after: all[1199]!.position })).toEqual([]);
+    expect((await store.readAll({ fromPosition: checkpoint, maxCount: 2 })).map((e) => e.position)).toEqual([checkpoint, all[600]!.position]);
+
+    // As the projection loop does: page after page, each after the last event of the one before.
+    const seen: string[] = [];
+    for (let position = 0n; ; ) {
+      const page = await store.readAll({ after: position, maxCount: 250 });
+      if (page.length === 0 || seen.length > 1200) break;
+      seen.push(...page.map((e) => e.streamName));
+      position = page[page.length - 1]!.position;
+    }
+    expect(seen).toEqual(all.map((e) => e.streamName));
+  });
+
+  it('finds the head past any number of the server\'s own events', async () => {
+    const server = serverLog([...ours(5), ...system(130)]);
+    const store = new EventStoreDbEventStore('esdb://unused', server.client);
+    expect(await store.headPosition()).toBe(server.log[4]!.event.position.commit);
+    expect(await new EventStoreDbEventStore('esdb://unused', serverLog(system(60)).client).headPosition()).toBe(0n);
+  });
+});
