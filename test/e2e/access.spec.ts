@@ -116,6 +116,27 @@ describe('staff tokens: replaced, and staff deactivated', () => {
     expect((await call('GET', '/v1/queues/submitted', { token: replaced.body.token })).status).toBe(200);
   });
 
+  it('keeps one active admin: the last cannot be deactivated, also when two are deactivated at once', async () => {
+    const admin = async (name: string) => (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name, role: 'admin' } })).body as { id: string; token: string };
+    const deactivate = (id: string) => call('DELETE', `/v1/staff/${id}`, { token: ADMIN_TOKEN });
+    const admins = [];
+    for (let i = 1; i <= 6; i++) admins.push(await admin(`Admin ${i}`));
+    const answers = await Promise.all(admins.map((member) => deactivate(member.id)));
+    expect(answers.map((answer) => answer.status).sort()).toEqual([200, 200, 200, 200, 200, 409]);
+    const refused = answers.findIndex((answer) => answer.status === 409);
+    expect(answers[refused]!.body).toMatchObject({ type: expect.stringContaining('last-admin'), detail: expect.stringContaining('last active admin') });
+    const activeAdmins = async () =>
+      (await call('GET', '/v1/staff', { token: ADMIN_TOKEN })).body.staff.filter((member: { role: string; active: boolean }) => member.role === 'admin' && member.active);
+    const [last] = await activeAdmins();
+    expect(last.id).toBe(admins[refused]!.id);
+
+    // With another admin made first, the last one can go.
+    const third = await admin('Third admin');
+    expect((await deactivate(last.id)).status).toBe(200);
+    expect((await activeAdmins()).map((member: { id: string }) => member.id)).toEqual([third.id]);
+    expect((await deactivate(third.id)).status).toBe(409);
+  });
+
   it('deactivates a staff member: their token stops at once, nothing is assigned to them, and it cannot be undone by a new token', async () => {
     const created = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: 'Leaving', role: 'agent' } })).body;
     const { ticketId: ticket } = (await call('POST', '/v1/tickets', { body: { username: 'leaving', contactEmail: 'l@example.org', reason: 'lost-email', explanation: 'x' } })).body;

@@ -1,11 +1,13 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
 import { ListStaffQuery, ProjectionRunner } from '@reclaim/projections';
 import { CreateStaffCommand, DeactivateStaffCommand, ReplaceStaffTokenCommand, STAFF_ROLES, type CommandMeta, type StaffRole } from '@reclaim/recovery';
 import { IsIn, IsString, Length, Matches } from 'class-validator';
 import { Access, ADMINISTERS, READS_TICKETS } from '../auth/access.decorator';
 import { Meta } from '../http/command-meta.decorator';
+import { problem, ProblemError } from '../http/problem';
 import { ID } from '../http/patterns';
 
 class CreateStaffDto {
@@ -32,7 +34,15 @@ const APPLIED_WITHIN_MS = 5000;
 @ApiBearerAuth()
 @Controller('v1/staff')
 export class StaffController {
-  constructor(private readonly commands: CommandBus, private readonly queries: QueryBus, private readonly projections: ProjectionRunner) {}
+  /** Deactivations one at a time, so that two admins deactivated at once cannot each leave the other as the last. */
+  private deactivations: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+    private readonly projections: ProjectionRunner,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+  ) {}
 
   @Post()
   @HttpCode(201)
@@ -62,9 +72,33 @@ export class StaffController {
   @Delete(':id')
   @HttpCode(200)
   @Access({ roles: ADMINISTERS })
-  @ApiOperation({ summary: 'Deactivate a staff member (addition): their token stops working, no ticket can be assigned to them' })
-  async deactivate(@Param() { id }: StaffIdParam, @Meta() meta: CommandMeta) {
-    return this.applied(await this.commands.execute(new DeactivateStaffCommand(id, meta)));
+  @ApiOperation({ summary: 'Deactivate a staff member (addition): their token stops working, no ticket can be assigned to them; never the last active admin (409)' })
+  deactivate(@Param() { id }: StaffIdParam, @Meta() meta: CommandMeta) {
+    const deactivated = this.deactivations.then(async () => {
+      await this.keepAnAdmin(id);
+      return this.applied(await this.commands.execute(new DeactivateStaffCommand(id, meta)));
+    });
+    this.deactivations = deactivated.catch(() => undefined);
+    return deactivated;
+  }
+
+  /**
+   * Refuses to deactivate the last active admin: no one could then create, replace or deactivate
+   * staff (short of restarting with RECLAIM_ADMIN_TOKEN). Staff are read from the read models
+   * once they hold every event so far, this server's deactivations and other servers' alike.
+   */
+  private async keepAnAdmin(id: string): Promise<void> {
+    if (!(await this.projections.waitFor(await this.store.headPosition(), APPLIED_WITHIN_MS))) {
+      throw new ProblemError(problem(503, 'The read models are behind the log; try again shortly.'), { 'retry-after': '2' });
+    }
+    const staff = await this.queries.execute(new ListStaffQuery());
+    const target = staff.find((member) => member.id === id);
+    const admins = staff.filter((member) => member.role === 'admin' && member.active);
+    if (target?.role === 'admin' && target.active && admins.length === 1) {
+      throw new ProblemError(
+        problem(409, `${id} is the last active admin. Make another admin first (POST /v1/staff with role admin), then deactivate this one.`, { type: 'last-admin' }),
+      );
+    }
   }
 
   /**
