@@ -132,7 +132,7 @@ describe('webhooks', () => {
     }
   }, 60000);
 
-  it('stops a webhook once the staff member who owns it is deactivated, and resumes under whoever enables it', async () => {
+  it('stops a webhook once the staff member who owns it is deactivated, resumes under whoever enables it, and is handed over by enabling it', async () => {
     const receiver = new Receiver();
     receiver.failing = 'none';
     await receiver.start();
@@ -160,6 +160,17 @@ describe('webhooks', () => {
       await waitFor(() => receiver.accepted.length === 2);
       expect(JSON.parse(receiver.accepted[1]!.body)).toMatchObject({ subject: second.ticketId });
       expect(await view()).toMatchObject({ enabled: true, ownerId: platform.id });
+
+      // Enabling a running webhook hands it over, so it outlives the one who made it.
+      const handedOver = (await call('POST', '/v1/webhooks', { token: platform.token, body: { url: receiver.url, types: ['recovery.ticket.submitted.v1'] } })).body;
+      const successor = await integrator('Successor');
+      expect((await call('POST', `/v1/webhooks/${handedOver.id}/enable`, { token: successor.token })).status).toBe(200);
+      expect((await call('POST', `/v1/webhooks/${handedOver.id}/enable`, { token: successor.token })).status).toBe(200);
+      expect((await call('GET', `/v1/webhooks/${handedOver.id}`, { token: successor.token })).body).toMatchObject({ enabled: true, ownerId: successor.id });
+      expect((await call('DELETE', `/v1/staff/${platform.id}`, { token: ADMIN_TOKEN })).status).toBe(200);
+      const third = await submit('owned3');
+      await waitFor(() => receiver.accepted.some((delivery) => JSON.parse(delivery.body).subject === third.ticketId));
+      expect((await call('GET', `/v1/webhooks/${handedOver.id}`, { token: successor.token })).body).toMatchObject({ enabled: true, ownerId: successor.id });
     } finally {
       await server.stop();
       server.cleanUp();

@@ -3,7 +3,7 @@ import { Inject } from '@nestjs/common';
 import type { SecretBox } from '@reclaim/credentials';
 import { eventIdFor, InvalidCommand, NotFound, SECRET_BOX, StreamRunner, type CommandMeta } from '@reclaim/recovery';
 import { newWebhookSecret } from './standard-webhooks';
-import { WEBHOOK_STREAM_PREFIX, webhookFold } from './webhook.events';
+import { ownerOf, WEBHOOK_STREAM_PREFIX, webhookFold } from './webhook.events';
 import { WEBHOOK_SETTINGS, type WebhookSettings } from './webhook-settings';
 import { checkWebhookTarget } from './webhook-target';
 
@@ -48,7 +48,8 @@ export class SetWebhookEnabledHandler implements ICommandHandler<SetWebhookEnabl
   async execute({ webhookId, enabled, reason, meta }: SetWebhookEnabledCommand) {
     const { position } = await this.runner.run(`${WEBHOOK_STREAM_PREFIX}${webhookId}`, webhookFold, meta, (state) => {
       if (!state.exists) throw new NotFound('webhook');
-      if (state.enabled === enabled) return [];
+      // Enabling a running webhook still hands it to whoever enables it (see `ownerOf`).
+      if (state.enabled === enabled && (!enabled || state.ownerId === ownerOf(meta.actor))) return [];
       return [enabled ? { type: 'WebhookEnabled', data: {} } : { type: 'WebhookDisabled', data: { reason } }];
     });
     return { id: webhookId, enabled, position: position.toString() };

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { RecordedEvent } from '@reclaim/event-store';
 import { prepared, type Projector } from '@reclaim/projections';
-import { WEBHOOK_STREAM_PREFIX, type WebhookEvent } from './webhook.events';
+import { ownerOf, WEBHOOK_STREAM_PREFIX, type WebhookEvent } from './webhook.events';
 
 export interface WebhookRow {
   webhookId: string;
@@ -45,13 +45,13 @@ export class WebhooksProjector implements Projector {
           db,
           `INSERT OR REPLACE INTO webhooks (webhook_id, url, types, sealed_secret, created_position, created_at, enabled, disabled_reason, owner_id)
            VALUES (?, ?, ?, ?, ?, ?, 1, NULL, ?)`,
-        ).run(id, event.data.url, JSON.stringify(event.data.types), event.data.sealedSecret, stored.position, stored.metadata.occurredAt, staffActor(stored));
+        ).run(id, event.data.url, JSON.stringify(event.data.types), event.data.sealedSecret, stored.position, stored.metadata.occurredAt, ownerOf(stored.metadata.actor));
         break;
       case 'WebhookDisabled':
         prepared(db, 'UPDATE webhooks SET enabled = 0, disabled_reason = ? WHERE webhook_id = ?').run(event.data.reason, id);
         break;
       case 'WebhookEnabled':
-        prepared(db, 'UPDATE webhooks SET enabled = 1, disabled_reason = NULL, owner_id = ? WHERE webhook_id = ?').run(staffActor(stored), id);
+        prepared(db, 'UPDATE webhooks SET enabled = 1, disabled_reason = NULL, owner_id = ? WHERE webhook_id = ?').run(ownerOf(stored.metadata.actor), id);
         break;
     }
   }
@@ -74,8 +74,3 @@ export function readWebhooks(db: Database.Database, id?: string): WebhookRow[] {
   }));
 }
 
-/** The staff member (integrators are staff too) who recorded the event, if one did. */
-function staffActor(event: RecordedEvent): string | null {
-  const actor = event.metadata.actor;
-  return actor && (actor.kind === 'staff' || actor.kind === 'integrator') ? actor.id : null;
-}

@@ -11,7 +11,7 @@ export interface DecidedEvent<T extends string = string, D = unknown> {
 export interface FoldableEvent {
   type: string;
   data: unknown;
-  metadata?: { causationId?: string; occurredAt?: string };
+  metadata?: { causationId?: string; occurredAt?: string; actor?: Actor };
   revision?: bigint;
 }
 
