@@ -126,6 +126,14 @@ export class EventStoreDbEventStore implements EventStore {
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    try {
+      return await this.readAllPages(options);
+    } catch (error) {
+      throw unavailable(error);
+    }
+  }
+
+  private async readAllPages(options: ReadAllOptions): Promise<RecordedEvent[]> {
     const wanted = options.maxCount ?? Number.MAX_SAFE_INTEGER;
     const keep = matches(options.filter);
     const found: RecordedEvent[] = [];
@@ -172,8 +180,16 @@ export class EventStoreDbEventStore implements EventStore {
     };
   }
 
-  /** The newest event of ours: the server's own events ($-streams, statistics say) may come after it. */
   async headPosition(): Promise<bigint> {
+    try {
+      return await this.newestOfOurs();
+    } catch (error) {
+      throw unavailable(error);
+    }
+  }
+
+  /** The newest event of ours: the server's own events ($-streams, statistics say) may come after it. */
+  private async newestOfOurs(): Promise<bigint> {
     for (let from: ReadPosition = END; ; ) {
       let count = 0;
       let oldest: Position | undefined;

@@ -1,4 +1,5 @@
 import { BACKWARDS, END, START, type EventStoreDBClient, type ReadAllOptions } from '@eventstore/db-client';
+import { EventStoreUnavailable } from '../errors';
 import { EventStoreDbEventStore } from './esdb-event-store';
 
 /**
@@ -60,6 +61,11 @@ describe('EventStoreDB adapter: paging through $all', () => {
       position = page[page.length - 1]!.position;
     }
     expect(seen).toEqual(all.map((e) => e.streamName));
+  });
+
+  it('answers a read the server refuses as the store being unavailable (503), not as a crash', async () => {
+    const store = new EventStoreDbEventStore('esdb://unused', serverLog(ours(3)).client);
+    await expect(store.readAll({ fromPosition: 5n })).rejects.toBeInstanceOf(EventStoreUnavailable);
   });
 
   it('finds the head past any number of the server\'s own events', async () => {
