@@ -76,6 +76,9 @@ export class SqliteEventStore implements EventStore {
         'SELECT * FROM events WHERE stream_name = ? AND revision <= ? ORDER BY revision DESC LIMIT ?',
       ),
       maxPosition: db.prepare<[], { head: number | null }>('SELECT MAX(position) AS head FROM events'),
+      headsAfter: db.prepare<[string, number], { stream_name: string; revision: number; hash: string }>(
+        'SELECT stream_name, revision, hash FROM streams WHERE stream_name > ? ORDER BY stream_name LIMIT ?',
+      ),
     };
     this.appendSavepoint = db.transaction(this.appendInTransaction.bind(this));
     this.commitTransaction = db.transaction(this.commitBatch);
@@ -234,9 +237,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   async streamHeads({ after = '', limit }: { after?: string; limit: number }): Promise<Array<{ stream: string; revision: bigint; hash: string }>> {
-    const rows = this.database
-      .prepare('SELECT stream_name, revision, hash FROM streams WHERE stream_name > ? ORDER BY stream_name LIMIT ?')
-      .all(after, limit) as Array<{ stream_name: string; revision: number; hash: string }>;
+    const rows = this.statements.headsAfter.all(after, limit);
     return rows.map((row) => ({ stream: row.stream_name, revision: BigInt(row.revision), hash: row.hash }));
   }
 
