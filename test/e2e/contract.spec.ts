@@ -80,6 +80,9 @@ describe('bad input gets a 4xx problem naming the field, and changes nothing', (
       ['GET', `/v1/queues/submitted?minPosition=${'9'.repeat(21)}`, { token: agent }, 'minPosition'],
       ['GET', '/v1/queues/submitted?minPosition=1&minPosition=2', { token: agent }, 'minPosition'],
       ['GET', '/v1/events', { token: integrator, headers: { 'last-event-id': 'yesterday' } }, 'Last-Event-ID'],
+      // Numbers no event has: the feed would wait there, skipping every event until the log reached them.
+      ['GET', '/v1/events', { token: integrator, headers: { 'last-event-id': '9'.repeat(18) } }, 'Last-Event-ID'],
+      ['GET', `/v1/events?after=${'9'.repeat(20)}`, { token: integrator }, 'after'],
       ['GET', '/v1/queues/%E0%A4%A', { token: agent }, 'path'],
     ];
     for (const [method, path, options, field] of refusals) {

@@ -121,6 +121,11 @@ describe('webhooks', () => {
       expect((await call('POST', `/v1/webhooks/${hook.id}/enable`, { token: integrator })).status).toBe(200);
       await waitFor(() => receiver.accepted.length === 1);
       expect(JSON.parse(receiver.accepted[0]!.body)).toMatchObject({ type: 'recovery.ticket.submitted.v1', subject: submitted.ticketId });
+      // Only an event this webhook sends: not a number no event has, nor an event it does not send.
+      for (const position of [String(BigInt(submitted.position) + 1000n), hook.position]) {
+        const refused = await call('POST', `/v1/webhooks/${hook.id}/redeliver`, { token: integrator, body: { position } });
+        expect([position, refused.status, refused.body.errors]).toEqual([position, 400, [expect.objectContaining({ field: 'position' })]]);
+      }
       const queued = await call('POST', `/v1/webhooks/${hook.id}/redeliver`, { token: integrator, body: { position: submitted.position } });
       expect(queued.status).toBe(202);
       await waitFor(() => receiver.accepted.length === 2);

@@ -100,6 +100,13 @@ export interface EventStore {
   /** Events of one stream; an unknown stream reads as empty. */
   readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
+  /**
+   * The event at exactly this position, or undefined when none of ours is there (a number this
+   * store never gave out, or past the end of the log). For positions that come from outside
+   * (an integrator's `after`, a redelivery): EventStoreDB refuses a read from anywhere but an
+   * event, so they are checked here before any read starts from them.
+   */
+  eventAt(position: bigint): Promise<RecordedEvent | undefined>;
   subscribeToAll(options?: SubscribeOptions): Subscription;
   /**
    * The last revision and hash of every stream, where the store keeps them apart from the events

@@ -44,6 +44,13 @@ export class EventsController {
     if (resumeFrom !== undefined && !POSITION.test(resumeFrom)) {
       throw new ProblemError(fieldProblem(400, 'Last-Event-ID must be a position.', 'Last-Event-ID', 'must be a decimal number'));
     }
+    const after = resumeFrom === undefined ? undefined : BigInt(resumeFrom);
+    // A number no event has would start the feed nowhere: past the end it would wait, silently
+    // skipping every event until the log reached it; on EventStoreDB the read itself fails.
+    if (after && !(await this.store.eventAt(after))) {
+      const field = lastEventId?.trim() ? 'Last-Event-ID' : 'after';
+      throw new ProblemError(fieldProblem(400, `${field} is not the position of an event in this log.`, field, 'must be an event\'s position (an id this feed sent), or 0 for the start'));
+    }
     const release = this.feeds.open(request.principal?.kind === 'staff' ? request.principal.id : '');
     if (!release) {
       throw new ProblemError(problem(429, `At most ${STREAMS_PER_CREDENTIAL} event streams may be open at once per credential; close one first.`), { 'retry-after': '5' });
@@ -51,7 +58,7 @@ export class EventsController {
     reply.hijack();
     try {
       await streamEvents(this.store, reply.raw, {
-        after: resumeFrom === undefined ? undefined : BigInt(resumeFrom),
+        after,
         types: query.types,
         signal: this.feeds.signal,
         // A stream ends once its token is replaced or its holder deactivated.

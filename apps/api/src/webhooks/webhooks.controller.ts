@@ -1,7 +1,8 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { CreateWebhookCommand, DeliveryLog, PUBLIC_EVENT_TYPES, readWebhooks, SetWebhookEnabledCommand, type WebhookRow } from '@reclaim/integrations';
+import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
+import { CreateWebhookCommand, DeliveryLog, PUBLIC_EVENT_TYPES, readWebhooks, SetWebhookEnabledCommand, webhookSends, type WebhookRow } from '@reclaim/integrations';
 import { READ_MODEL_DB, type ReadModelDb } from '@reclaim/projections';
 import type { CommandMeta } from '@reclaim/recovery';
 import { IsOptional, IsString, IsUrl, Matches, MaxLength } from 'class-validator';
@@ -9,7 +10,7 @@ import { Access, INTEGRATES } from '../auth/access.decorator';
 import { Meta } from '../http/command-meta.decorator';
 import { PageLimit } from '../http/page-limit';
 import { ID, POSITION } from '../http/patterns';
-import { problem, ProblemError } from '../http/problem';
+import { fieldProblem, problem, ProblemError } from '../http/problem';
 import { PublicEventTypes } from '../http/public-event-types';
 
 class CreateWebhookDto {
@@ -51,6 +52,7 @@ export class WebhooksController {
     private readonly commands: CommandBus,
     private readonly log: DeliveryLog,
     @Inject(READ_MODEL_DB) private readonly db: ReadModelDb,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
   ) {}
 
   @Post()
@@ -88,9 +90,14 @@ export class WebhooksController {
   @HttpCode(202)
   @Access({ roles: INTEGRATES })
   @ApiOperation({ summary: 'Send one event again, out of turn' })
-  redeliver(@Param() { id }: WebhookIdParam, @Body() body: RedeliverDto) {
-    this.find(id);
-    this.log.requestRedelivery(id, BigInt(body.position));
+  async redeliver(@Param() { id }: WebhookIdParam, @Body() body: RedeliverDto) {
+    const webhook = this.find(id);
+    // Checked now, so that the answer says whether anything will be sent.
+    const event = await this.store.eventAt(BigInt(body.position));
+    if (!event || !webhookSends(webhook, event)) {
+      throw new ProblemError(fieldProblem(400, 'position is not the position of an event this webhook sends.', 'position', 'must be the position of an event of a type this webhook sends'));
+    }
+    this.log.requestRedelivery(id, event.position);
     return { id, position: body.position, queued: true };
   }
 

@@ -6,6 +6,7 @@ import {
   NO_STREAM,
   START,
   StreamNotFoundError,
+  UnknownError,
   WrongExpectedVersionError,
   eventTypeFilter,
   excludeSystemEvents,
@@ -133,6 +134,21 @@ export class EventStoreDbEventStore implements EventStore {
     }
   }
 
+  async eventAt(position: bigint): Promise<RecordedEvent | undefined> {
+    // The server's positions are 64-bit offsets: anything else is no event (the client would refuse to send it).
+    if (position <= 0n || position >= 2n ** 63n) return undefined;
+    try {
+      for await (const resolved of this.client.readAll({ direction: FORWARDS, fromPosition: at(position), maxCount: 1 })) {
+        const event = toRecordedEvent(resolved);
+        return event?.position === position ? event : undefined;
+      }
+      return undefined;
+    } catch (error) {
+      if (isInvalidPosition(error)) return undefined;
+      throw unavailable(error);
+    }
+  }
+
   private async readAllPages(options: ReadAllOptions): Promise<RecordedEvent[]> {
     const wanted = options.maxCount ?? Number.MAX_SAFE_INTEGER;
     const keep = matches(options.filter);
@@ -208,6 +224,14 @@ export class EventStoreDbEventStore implements EventStore {
   async close(): Promise<void> {
     await this.client.dispose();
   }
+}
+
+/** gRPC's INVALID_ARGUMENT, which the client passes on as an UnknownError. */
+const GRPC_INVALID_ARGUMENT = 3;
+
+/** The server's answer to a read from where no event starts ("Trying to read from an invalid position."). */
+function isInvalidPosition(error: unknown): boolean {
+  return error instanceof UnknownError && error.code === GRPC_INVALID_ARGUMENT;
 }
 
 /** A position of ours as the client takes it: 0 (or none) is the start of the log. */

@@ -1,4 +1,4 @@
-import { BACKWARDS, END, START, type EventStoreDBClient, type ReadAllOptions } from '@eventstore/db-client';
+import { BACKWARDS, END, START, UnknownError, type EventStoreDBClient, type ReadAllOptions } from '@eventstore/db-client';
 import { EventStoreUnavailable } from '../errors';
 import { EventStoreDbEventStore } from './esdb-event-store';
 
@@ -8,7 +8,9 @@ import { EventStoreDbEventStore } from './esdb-event-store';
  * set). What the stand-in keeps of the server: positions are byte offsets of records of
  * different sizes; a forward read starts at an event's own position and includes it, a backward
  * read gives the events before a position; a read from anywhere else is refused, as the server
- * answers "invalid position" (see AllReader and TFChunk in EventStoreDB's source).
+ * answers "invalid position" (see AllReader and TFChunk in EventStoreDB's source), which reaches the
+ * client as gRPC's INVALID_ARGUMENT (RpcExceptions.InvalidPositionException) and is passed on as an
+ * UnknownError carrying that code.
  */
 function serverLog(records: Array<{ stream: string; type: string }>) {
   let offset = 0n;
@@ -21,7 +23,7 @@ function serverLog(records: Array<{ stream: string; type: string }>) {
     readAll({ direction, fromPosition = START, maxCount = Number.MAX_SAFE_INTEGER }: ReadAllOptions = {}) {
       const from = fromPosition === START ? 'start' : fromPosition === END ? 'end' : fromPosition.commit;
       if (typeof from === 'bigint' && !log.some((record) => record.event.position.commit === from)) {
-        throw new Error(`invalid position ${from}`);
+        throw new UnknownError({ code: 3, details: 'Trying to read from an invalid position.', message: '3 INVALID_ARGUMENT: Trying to read from an invalid position.' } as never);
       }
       const selected =
         direction === BACKWARDS
@@ -66,6 +68,20 @@ describe('EventStoreDB adapter: paging through $all', () => {
   it('answers a read the server refuses as the store being unavailable (503), not as a crash', async () => {
     const store = new EventStoreDbEventStore('esdb://unused', serverLog(ours(3)).client);
     await expect(store.readAll({ fromPosition: 5n })).rejects.toBeInstanceOf(EventStoreUnavailable);
+  });
+
+  it('finds the event at a position, and none where no event of ours starts or past the end, without failing', async () => {
+    const server = serverLog([...ours(3), ...system(2), ...ours(2, 3)]);
+    const store = new EventStoreDbEventStore('esdb://unused', server.client);
+    const [, second] = await store.readAll();
+    expect(await store.eventAt(second!.position)).toEqual(second);
+    expect(await store.eventAt(second!.position + 1n)).toBeUndefined(); // inside an event: the server refuses the read
+    expect(await store.eventAt(server.log[3]!.event.position.commit)).toBeUndefined(); // the server's own event
+    expect(await store.eventAt(10n ** 15n)).toBeUndefined();
+    expect(await store.eventAt(0n)).toBeUndefined();
+    // Any other failure is the store being unavailable, not "no such event".
+    const broken = { readAll: () => { throw new Error('connection refused'); } } as unknown as EventStoreDBClient;
+    await expect(new EventStoreDbEventStore('esdb://unused', broken).eventAt(second!.position)).rejects.toBeInstanceOf(EventStoreUnavailable);
   });
 
   it('finds the head past any number of the server\'s own events', async () => {

@@ -75,6 +75,7 @@ export class SqliteEventStore implements EventStore {
       backwards: db.prepare<[string, number, number], EventRow>(
         'SELECT * FROM events WHERE stream_name = ? AND revision <= ? ORDER BY revision DESC LIMIT ?',
       ),
+      at: db.prepare<[number], EventRow>('SELECT * FROM events WHERE position = ?'),
       maxPosition: db.prepare<[], { head: number | null }>('SELECT MAX(position) AS head FROM events'),
       headsAfter: db.prepare<[string, number], { stream_name: string; revision: number; hash: string }>(
         'SELECT stream_name, revision, hash FROM streams WHERE stream_name > ? ORDER BY stream_name LIMIT ?',
@@ -191,6 +192,13 @@ export class SqliteEventStore implements EventStore {
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
     const from = options.after !== undefined ? options.after + 1n : (options.fromPosition ?? 0n);
     return this.readAllSync(from, options.maxCount ?? -1, options.filter);
+  }
+
+  async eventAt(position: bigint): Promise<RecordedEvent | undefined> {
+    // Past what SQLite can hold: no such row (binding it would throw instead).
+    if (position > BigInt(Number.MAX_SAFE_INTEGER)) return undefined;
+    const row = this.statements.at.get(Number(position));
+    return row && toRecordedEvent(row);
   }
 
   private readonly filteredReads = new Map<string, Database.Statement<unknown[], EventRow>>();

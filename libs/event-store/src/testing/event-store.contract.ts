@@ -246,6 +246,17 @@ export function eventStoreContract(name: string, factory: StoreFactory): void {
         expect(whole).toHaveLength(1200);
       });
 
+      it('finds the event at a position, and none at a number it never gave out or past the end', async () => {
+        await store.appendToStream(stream('at'), [newEvent('First', { n: 1 }), newEvent('Second', { n: 2 })]);
+        const [first, second] = await store.readAll({ filter: { streamPrefixes: [stream('at')] } });
+        expect(await store.eventAt(first!.position)).toEqual(first);
+        expect(await store.eventAt(second!.position)).toEqual(second);
+        const head = await store.headPosition();
+        expect(await store.eventAt(head + 1_000_000n)).toBeUndefined();
+        expect(await store.eventAt(0n)).toBeUndefined();
+        expect(await store.eventAt(99_999_999_999_999_999_999n)).toBeUndefined();
+      });
+
       it('stores every field and round-trips JSON, unicode and large payloads exactly', async () => {
         const data = {
           text: 'Zoë 👩🏽‍💻 — naïve café ✓ 漢字 \u202e rtl \\ "quotes" \n\t',

@@ -110,7 +110,7 @@ export class WebhookDispatcher {
   /** The next event after `after` that this subscription wants; skipped events move the checkpoint. */
   private async nextEvent(webhook: WebhookRow, after: bigint): Promise<RecordedEvent | undefined> {
     const page = await this.store.readAll({ after, maxCount: 50, filter: { eventTypes: internalTypesFor(webhook.types) } });
-    const wanted = page.find((event) => wants(webhook, event));
+    const wanted = page.find((event) => webhookSends(webhook, event));
     if (!wanted && page.length) {
       const progress = this.log.progress(webhook.webhookId, webhook.createdPosition);
       this.log.saveProgress(webhook.webhookId, { ...progress, position: page[page.length - 1]!.position });
@@ -121,8 +121,8 @@ export class WebhookDispatcher {
   private async manualRedelivery(webhook: WebhookRow): Promise<void> {
     const position = this.log.pendingRedelivery(webhook.webhookId);
     if (position === undefined) return;
-    const [event] = await this.store.readAll({ fromPosition: position, maxCount: 1 });
-    if (!event || event.position !== position || !wants(webhook, event)) {
+    const event = await this.store.eventAt(position);
+    if (!event || !webhookSends(webhook, event)) {
       this.log.dropRedelivery(webhook.webhookId, position);
       return;
     }
@@ -174,7 +174,8 @@ export class WebhookDispatcher {
   }
 }
 
-function wants(webhook: WebhookRow, event: RecordedEvent): boolean {
+/** Whether this subscription sends this event: a public one, of a type it asked for. */
+export function webhookSends(webhook: WebhookRow, event: RecordedEvent): boolean {
   const cloudEvent = toCloudEvent(event);
   return cloudEvent !== undefined && (webhook.types.length === 0 || webhook.types.includes(cloudEvent.type));
 }
