@@ -102,9 +102,9 @@ export interface EventStore {
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
   /**
    * The event at exactly this position, or undefined when none of ours is there (a number this
-   * store never gave out, or past the end of the log). For positions that come from outside
-   * (an integrator's `after`, a redelivery): EventStoreDB refuses a read from anywhere but an
-   * event, so they are checked here before any read starts from them.
+   * store never gave out, or past the end of the log). Positions that come from outside (an
+   * integrator's `after`, a redelivery) are checked with it before any read starts from them:
+   * EventStoreDB refuses a read from anywhere but an event.
    */
   eventAt(position: bigint): Promise<RecordedEvent | undefined>;
   subscribeToAll(options?: SubscribeOptions): Subscription;

@@ -135,7 +135,7 @@ export class EventStoreDbEventStore implements EventStore {
   }
 
   async eventAt(position: bigint): Promise<RecordedEvent | undefined> {
-    // The server's positions are 64-bit offsets: anything else is no event (the client would refuse to send it).
+    // The server's positions are signed 64-bit offsets: no event is at 0 or past them.
     if (position <= 0n || position >= 2n ** 63n) return undefined;
     try {
       for await (const resolved of this.client.readAll({ direction: FORWARDS, fromPosition: at(position), maxCount: 1 })) {

@@ -195,7 +195,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   async eventAt(position: bigint): Promise<RecordedEvent | undefined> {
-    // Past what SQLite can hold: no such row (binding it would throw instead).
+    // No row is that far on, and Number() would round such a position onto another.
     if (position > BigInt(Number.MAX_SAFE_INTEGER)) return undefined;
     const row = this.statements.at.get(Number(position));
     return row && toRecordedEvent(row);
