@@ -98,7 +98,7 @@ export class WebhooksController {
       throw new ProblemError(fieldProblem(400, 'position is not the position of an event this webhook sends.', 'position', 'must be the position of an event of a type this webhook sends'));
     }
     this.log.requestRedelivery(id, event.position);
-    return { id, position: body.position, queued: true };
+    return { id, position: event.position.toString(), queued: true };
   }
 
   @Post(':id/enable')
