@@ -278,6 +278,19 @@ describe('SSE feed', () => {
     expect((await call('GET', '/v1/events?after=x', { token: integrator })).status).toBe(400);
   }, 30000);
 
+  it('answers the stream with the headers of every other answer: no cache may keep it, and the request id', async () => {
+    const controller = new AbortController();
+    const response = await fetch(`${server.url}/v1/events?after=0`, { headers: { authorization: `Bearer ${integrator}`, 'x-request-id': 'feed-42' }, signal: controller.signal });
+    controller.abort();
+    expect(response.status).toBe(200);
+    expect({
+      type: response.headers.get('content-type'),
+      cache: response.headers.get('cache-control'),
+      sniff: response.headers.get('x-content-type-options'),
+      id: response.headers.get('x-request-id'),
+    }).toEqual({ type: 'text/event-stream; charset=utf-8', cache: 'no-store, no-transform', sniff: 'nosniff', id: 'feed-42' });
+  });
+
   it('ends an open stream once its token is replaced or its holder deactivated', async () => {
     for (const revoke of ['token', 'deactivate'] as const) {
       const created = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: `Revoked by ${revoke}`, role: 'integrator' } })).body;

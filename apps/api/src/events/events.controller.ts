@@ -63,6 +63,7 @@ export class EventsController {
         signal: this.feeds.signal,
         // A stream ends once its token is replaced or its holder deactivated.
         allowed: this.credentials.stillValid(bearerToken(request.headers.authorization)!),
+        headers: { 'x-request-id': request.id },
       });
     } finally {
       release();

@@ -20,11 +20,17 @@ export async function streamEvents(
     signal: AbortSignal;
     /** Asked before each event and at each heartbeat: false ends the stream (a revoked credential). */
     allowed: () => boolean;
+    /** Headers of the server's own, such as the request id (the answer bypasses its hooks). */
+    headers?: Record<string, string>;
   },
 ): Promise<void> {
   response.writeHead(200, {
+    ...options.headers,
     'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache, no-transform',
+    // Events carry personal data (a verified ticket's contact email): no cache may keep them, as
+    // for every other answer; no-transform keeps proxies from buffering or compressing the stream.
+    'cache-control': 'no-store, no-transform',
+    'x-content-type-options': 'nosniff',
     connection: 'keep-alive',
     'x-accel-buffering': 'no',
   });
