@@ -1,4 +1,4 @@
-import { createEventStore, sqliteFile, type EventStore } from '@reclaim/event-store';
+import { createEventStore, POSITION, sqliteFile, type EventStore } from '@reclaim/event-store';
 import { everyProjector } from '@reclaim/integrations';
 import { openReadModelDb, ProjectionRunner, toHistoryEntry, verifyAudit } from '@reclaim/projections';
 import { streams } from '@reclaim/recovery';
@@ -81,7 +81,7 @@ function diagram(args: string[], io: CliIo): number {
 
 async function verify(store: EventStore, args: string[], io: CliIo): Promise<number> {
   const through = option(args, '--through');
-  if (through !== undefined && !/^\d{1,20}$/.test(through)) throw new UsageError('--through needs a position: a decimal number');
+  if (through !== undefined && !POSITION.test(through)) throw new UsageError('--through needs a position: a decimal number');
   const report = await verifyAudit(store, {
     through: through === undefined ? undefined : BigInt(through),
     onProgress: (events) => io.err(`verified ${events} events…`),

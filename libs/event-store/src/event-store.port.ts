@@ -30,6 +30,9 @@ export interface NewEvent<T = unknown> {
   metadata: Omit<EventMetadata, 'prevHash' | 'hash'>;
 }
 
+/** A global position written as text (by the API, the CLI): a decimal number, as positions fit 64 bits. */
+export const POSITION = /^\d{1,20}$/;
+
 export interface RecordedEvent<T = unknown> {
   id: string;
   type: string;

@@ -40,7 +40,8 @@ export class EventsController {
   @Access({ roles: INTEGRATES })
   @ApiOperation({ summary: 'Server-Sent Events of public CloudEvents: catch-up, then live; id = position' })
   async feed(@Query() query: EventsQuery, @Headers('last-event-id') lastEventId: string | undefined, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    const resumeFrom = lastEventId?.trim() || query.after;
+    const fromHeader = lastEventId?.trim();
+    const resumeFrom = fromHeader || query.after;
     if (resumeFrom !== undefined && !POSITION.test(resumeFrom)) {
       throw new ProblemError(fieldProblem(400, 'Last-Event-ID must be a position.', 'Last-Event-ID', 'must be a decimal number'));
     }
@@ -48,7 +49,7 @@ export class EventsController {
     // A number no event has would start the feed nowhere: past the end it would wait, silently
     // skipping every event until the log reached it; on EventStoreDB the read itself fails.
     if (after && !(await this.store.eventAt(after))) {
-      const field = lastEventId?.trim() ? 'Last-Event-ID' : 'after';
+      const field = fromHeader ? 'Last-Event-ID' : 'after';
       throw new ProblemError(fieldProblem(400, `${field} is not the position of an event in this log.`, field, 'must be an event\'s position (an id this feed sent), or 0 for the start'));
     }
     const release = this.feeds.open(request.principal?.kind === 'staff' ? request.principal.id : '');

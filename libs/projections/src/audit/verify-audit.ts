@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { eventHash, type EventStore } from '@reclaim/event-store';
+import { eventHash, type EventStore, type RecordedEvent } from '@reclaim/event-store';
 import { nextTurn } from '../next-turn';
 
 export interface AuditReport {
@@ -48,7 +48,7 @@ export async function verifyAudit(store: EventStore, { through, onProgress }: Au
       position = event.position;
       const chain = chains.get(event.streamName) ?? { next: 0n, hash: '' };
       const computed = eventHash(chain.hash, event);
-      const ok = event.revision === chain.next && (event.metadata.prevHash ?? '') === chain.hash && event.metadata.hash === computed;
+      const ok = links(chain, event, computed);
       if (!ok && !broken) broken = { stream: event.streamName, revision: chain.next };
       chains.set(event.streamName, { next: event.revision + 1n, hash: event.metadata.hash ?? '' });
       digest = hash('sha256', digest + computed, 'hex');
@@ -70,6 +70,11 @@ export async function verifyAudit(store: EventStore, { through, onProgress }: Au
 }
 
 type Chain = { next: bigint; hash: string };
+
+/** Whether the event is its stream's next link: the next revision, linked to the chain's hash, its own hash right. */
+function links(chain: Chain, event: RecordedEvent, computed = eventHash(chain.hash, event)): boolean {
+  return event.revision === chain.next && (event.metadata.prevHash ?? '') === chain.hash && event.metadata.hash === computed;
+}
 
 /**
  * The first stream whose head, where the store keeps heads, is not where its chain ends. Appends
@@ -97,8 +102,7 @@ async function appendedAfter(store: EventStore, head: { stream: string; revision
   const later = await store.readStream(head.stream, { fromRevision: chain.next, maxCount: Number(head.revision - chain.next + 1n) });
   let { next, hash } = chain;
   for (const event of later) {
-    const links = event.position > position && event.revision === next && (event.metadata.prevHash ?? '') === hash && event.metadata.hash === eventHash(hash, event);
-    if (!links) return false;
+    if (event.position <= position || !links({ next, hash }, event)) return false;
     next++;
     hash = event.metadata.hash!;
   }
