@@ -5,7 +5,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ADMIN_TOKEN, client, createStaff, startServer, waitFor, type RunningServer } from '../support/server';
+import { ADMIN_TOKEN, client, createStaff, startServer, waitFor, type Call, type RunningServer } from '../support/server';
 
 // docs/operations.md: several processes on one machine may share the embedded store's file.
 describe('two servers on one data folder', () => {
@@ -66,6 +66,42 @@ describe('two servers on one data folder', () => {
       await Promise.all(servers.map((server) => server.stop()));
       servers[0]!.cleanUp();
       await new Promise((resolve) => receiver.close(resolve));
+    }
+  }, 60000);
+
+  it('keep one active admin when each deactivates one of the last two at the same moment', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'reclaim-shared-'));
+    const servers: RunningServer[] = await Promise.all([startServer({}, dataDir), startServer({}, dataDir)]);
+    try {
+      const [a, b] = servers.map((server) => client(server.url));
+      const activeAdmins = async (call: Call, position: string) =>
+        (await call('GET', `/v1/staff?minPosition=${position}`, { token: ADMIN_TOKEN })).body.staff
+          .filter((member: { role: string; active: boolean }) => member.role === 'admin' && member.active)
+          .map((member: { id: string }) => member.id);
+      // Made on one server, and known to both before they are asked, so that neither waits.
+      const admin = async () => {
+        const made = (await a!('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: 'Admin', role: 'admin' } })).body;
+        await activeAdmins(b!, made.position);
+        return made.id as string;
+      };
+      let survivor = await admin();
+      // Each round leaves one admin; the next adds one, and the two servers each take one away.
+      for (let round = 0; round < 5; round++) {
+        const added = await admin();
+        const answers = await Promise.all([
+          a!('DELETE', `/v1/staff/${survivor}`, { token: ADMIN_TOKEN }),
+          b!('DELETE', `/v1/staff/${added}`, { token: ADMIN_TOKEN }),
+        ]);
+        expect(answers.map((answer) => answer.status).sort()).toEqual([200, 409]);
+        const refused = answers.find((answer) => answer.status === 409)!;
+        expect(refused.body).toMatchObject({ type: expect.stringContaining('last-admin') });
+        survivor = answers[0]!.status === 409 ? survivor : added;
+        const applied = answers.find((answer) => answer.status === 200)!.body.position as string;
+        for (const call of [a!, b!]) expect(await activeAdmins(call, applied)).toEqual([survivor]);
+      }
+    } finally {
+      await Promise.all(servers.map((server) => server.stop()));
+      servers[0]!.cleanUp();
     }
   }, 60000);
 

@@ -14,6 +14,8 @@ export * from './account/account.decider';
 export * from './requester/requester.events';
 export * from './staff/staff.events';
 export * from './staff/staff.decider';
+export * from './staff/admin-roster.events';
+export * from './staff/admin-roster.decider';
 export * from './handlers/commands';
 export * from './handlers/folds';
 export * from './handlers/recovery-config';

@@ -1,6 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import { EventStoreUnavailable, WrongExpectedRevision } from '@reclaim/event-store';
-import { AlreadyAssigned, InvalidCommand, NotFound, SecretReplaced, StaleRevision, TooManyAttempts, TransitionNotAllowed } from '@reclaim/recovery';
+import { AlreadyAssigned, InvalidCommand, LastAdmin, NotFound, SecretReplaced, StaleRevision, TooManyAttempts, TransitionNotAllowed } from '@reclaim/recovery';
 import { BODY_LIMIT } from './json-body';
 import { problem, ProblemError, type Problem } from './problem';
 
@@ -16,6 +16,11 @@ export function toProblem(error: unknown): { body: Problem; headers: Record<stri
       problem(409, `The ticket is assigned to ${error.holder}; a claim takes only a free ticket, or one whose holder was deactivated. To take it over, assign it by name: {"assignee": "<staff id>"}.`, {
         type: 'already-assigned',
       }),
+    );
+  }
+  if (error instanceof LastAdmin) {
+    return plain(
+      problem(409, `${error.staffId} is the last active admin. Make another admin first (POST /v1/staff with role admin), then deactivate this one.`, { type: 'last-admin' }),
     );
   }
   if (error instanceof NotFound) return plain(problem(404, `The ${error.what} was not found.`));

@@ -82,7 +82,12 @@ export class ReplaceStaffTokenCommand extends Command<StaffResult & { token: str
 }
 
 export class DeactivateStaffCommand extends Command<StaffResult> {
-  constructor(readonly staffId: string, readonly meta: CommandMeta) {
+  constructor(
+    readonly staffId: string,
+    /** The active admins, as the read models know them once caught up with the log (see `decideAdminRemoval`). */
+    readonly activeAdmins: readonly string[],
+    readonly meta: CommandMeta,
+  ) {
     super();
   }
 }

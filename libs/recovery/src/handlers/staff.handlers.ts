@@ -4,10 +4,11 @@ import { eventIdFor, type CommandMeta } from '../shared/decided-event';
 import { reissueOf, requireIssuedBy } from '../shared/lost-answer';
 import { StreamRunner } from '../shared/stream-runner';
 import { streams } from '../shared/streams';
+import { decideAdminRemoval } from '../staff/admin-roster.decider';
 import { decideStaff, type StaffCommand } from '../staff/staff.decider';
 import type { StaffState } from '../staff/staff.events';
 import { CreateStaffCommand, DeactivateStaffCommand, ReplaceStaffTokenCommand } from './commands';
-import { staffFold } from './folds';
+import { adminRosterFold, staffFold } from './folds';
 
 /** The staff member as they now stand, as the API answers. */
 function staffAnswer(staffId: string, state: StaffState, position: bigint) {
@@ -56,7 +57,9 @@ export class ReplaceStaffTokenHandler implements ICommandHandler<ReplaceStaffTok
 export class DeactivateStaffHandler implements ICommandHandler<DeactivateStaffCommand> {
   constructor(private readonly runner: StreamRunner) {}
 
-  async execute({ staffId, meta }: DeactivateStaffCommand) {
+  async execute({ staffId, activeAdmins, meta }: DeactivateStaffCommand) {
+    // The roster first: once it holds the removal, no other deactivation counts this admin.
+    await this.runner.run(streams.adminRoster, adminRosterFold, meta, (roster) => decideAdminRemoval(staffId, activeAdmins, roster));
     const { state, position } = await this.runner.run(streams.staff(staffId), staffFold, meta, (current) => decideStaff({ type: 'DeactivateStaff' }, current));
     return staffAnswer(staffId, state, position);
   }

@@ -16,6 +16,14 @@ export class AlreadyAssigned extends Error {
   }
 }
 
+/** Deactivating this admin would leave no active admin, and so no one to manage staff (409). */
+export class LastAdmin extends Error {
+  constructor(readonly staffId: string) {
+    super(`${staffId} is the last active admin`);
+    this.name = 'LastAdmin';
+  }
+}
+
 /** No such ticket, account or staff member (404). */
 export class NotFound extends Error {
   constructor(readonly what: string) {

@@ -7,6 +7,7 @@ export const streams = {
   account: (username: string) => `${ACCOUNT_STREAM_PREFIX}${username}`,
   requests: (username: string) => `requests-${username}`,
   staff: (staffId: string) => `staff-${staffId}`,
+  adminRoster: 'admin-roster',
   // Not under 'ticket-': that prefix is for ticket streams only.
   ticketNumbers: 'counter-ticket-numbers',
 } as const;
