@@ -100,11 +100,10 @@ async function firstStreamCutShort(store: EventStore, chains: Map<string, Chain>
 async function appendedAfter(store: EventStore, head: { stream: string; revision: bigint; hash: string }, chain: Chain, position: bigint) {
   if (head.revision < chain.next) return false;
   const later = await store.readStream(head.stream, { fromRevision: chain.next, maxCount: Number(head.revision - chain.next + 1n) });
-  let { next, hash } = chain;
+  let link = chain;
   for (const event of later) {
-    if (event.position <= position || !links({ next, hash }, event)) return false;
-    next++;
-    hash = event.metadata.hash!;
+    if (event.position <= position || !links(link, event)) return false;
+    link = { next: link.next + 1n, hash: event.metadata.hash! };
   }
-  return next === head.revision + 1n && hash === head.hash;
+  return link.next === head.revision + 1n && link.hash === head.hash;
 }
