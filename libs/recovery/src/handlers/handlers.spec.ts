@@ -1,12 +1,14 @@
 import bcrypt from 'bcrypt';
 import { createHash } from 'node:crypto';
 import { generateSync } from 'otplib';
-import { AlreadyAssigned, NotFound, StaleRevision, TooManyAttempts, TransitionNotAllowed } from '../shared/errors';
+import { toNewEvents } from '../shared/decided-event';
+import { AlreadyAssigned, LastAdmin, NotFound, StaleRevision, TooManyAttempts, TransitionNotAllowed } from '../shared/errors';
 import { streams } from '../shared/streams';
 import { recoveryHarness, type RecoveryHarness } from '../testing/recovery-harness';
 import {
   ChangeTicketCommand,
   CreateStaffCommand,
+  DeactivateStaffCommand,
   EnrolTotpCommand,
   IssueRecoveryCodesCommand,
   ReplyToTicketCommand,
@@ -229,6 +231,24 @@ describe('command handlers on the SQLite store', () => {
     expect(lost.reason).toEqual(new AlreadyAssigned(holder));
     const assigned = (await h.store.readStream(streams.ticket(ticket.ticketId))).filter((e) => e.type === 'TicketAssigned');
     expect(assigned.map((e) => e.data)).toEqual([{ assignee: holder, assignedBy: holder }]);
+  });
+
+  it("records an admin's deactivation on the roster first; one cut short before the admin's own stream finishes when sent again", async () => {
+    const [a1, a2, agentMember] = await Promise.all(
+      (['admin', 'admin', 'agent'] as const).map((role) => h.bus.execute(new CreateStaffCommand(role, role, h.meta(admin)))),
+    );
+    const admins = [a1!.id, a2!.id];
+    const roster = async () => (await h.store.readStream(streams.adminRoster)).map((event) => event.data);
+    // Cut short: the roster holds a1's removal, a1's own stream does not.
+    const removal = toNewEvents(streams.adminRoster, [{ type: 'AdminRemoved', data: { staffId: a1!.id } }], h.meta(admin), new Date());
+    await h.store.appendToStream(streams.adminRoster, removal, { expectedRevision: 'no_stream' });
+
+    // a1 counts as gone, though the read models still list it: a2 is the last.
+    await expect(h.bus.execute(new DeactivateStaffCommand(a2!.id, admins, h.meta(admin)))).rejects.toBeInstanceOf(LastAdmin);
+    await expect(h.bus.execute(new DeactivateStaffCommand(a1!.id, admins, h.meta(admin)))).resolves.toMatchObject({ id: a1!.id, active: false });
+    await expect(h.bus.execute(new DeactivateStaffCommand(agentMember!.id, [a2!.id], h.meta(admin)))).resolves.toMatchObject({ active: false });
+    expect(await roster()).toEqual([{ staffId: a1!.id }]);
+    expect((await h.store.readStream(streams.staff(a2!.id))).map((event) => event.type)).toEqual(['StaffCreated']);
   });
 
   it('never writes a code, a TOTP secret or value, or a token into an event', async () => {
