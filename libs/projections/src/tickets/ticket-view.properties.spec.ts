@@ -1,0 +1,48 @@
+import fc from 'fast-check';
+import { initialTicketState, evolveTicket, lifecycleState, serialiseTicketState } from '@reclaim/recovery';
+import { playTicketHistory, ticketHistory } from '@reclaim/recovery/testing';
+import { evolveTicketView, foldTicketView, type FoldedTicketView, type TicketView } from './ticket-view';
+
+/**
+ * On random histories, the staff view says what the decider's state says, and the two ways of
+ * folding it agree: the projector's (keeping the decider state between events) and the one that
+ * `?at=` and history reads take (restoring it from the stored view at every event).
+ */
+describe('ticket view on random histories', () => {
+  it('agrees with the decider, and the projector and ?at= fold it alike', () => {
+    fc.assert(
+      fc.property(ticketHistory, (history) => {
+        const { stored } = playTicketHistory(history);
+        let folded: FoldedTicketView | undefined;
+        let restored: TicketView | undefined;
+        let decider = initialTicketState();
+        const seen: Record<string, number> = {};
+        for (const event of stored) {
+          folded = foldTicketView(folded, event);
+          restored = evolveTicketView(restored, event);
+          decider = evolveTicket(decider, event);
+          // A staff member's verification is an approval too; the engine's is not.
+          const kind = event.type === 'TicketVerified' ? `:${(event.data as { verifiedBy: { kind: string } }).verifiedBy.kind}` : '';
+          seen[event.type + kind] = (seen[event.type + kind] ?? 0) + 1;
+          const { view, state } = folded!;
+
+          expect(restored).toEqual({ ...view, lifecycle: serialiseTicketState(state) });
+          expect(serialiseTicketState(state)).toEqual(serialiseTicketState(decider));
+          const lifecycle = lifecycleState(decider)!;
+          expect(view.state).toBe(lifecycle);
+          expect(view.assignee).toBe(decider.assignee);
+          expect(view.priority).toBe(decider.priority);
+          expect(view.overdue).toBe(decider.snapshot!.context.overdue);
+          expect(view.openQuestion !== undefined).toBe(lifecycle === 'awaiting-info');
+          expect(view.decision?.state).toBe(lifecycle === 'verified' || lifecycle === 'rejected' ? lifecycle : undefined);
+          expect([view.revision, view.position]).toEqual([String(event.revision), String(event.position)]);
+          const count = (...types: string[]) => types.reduce((sum, type) => sum + (seen[type] ?? 0), 0);
+          expect(view.messages).toHaveLength(count('InfoRequested', 'InfoProvided', 'FollowUpReceived', 'ReplyReminderSent'));
+          expect(view.notes).toHaveLength(count('NoteAdded'));
+          expect(view.approvals).toHaveLength(count('ApprovalRecorded', 'TicketVerified:staff'));
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
