@@ -58,8 +58,14 @@ export interface PlayedStep {
   after: TicketState;
 }
 
-/** Decides a history's commands one by one and records each decision as a stored event. */
-export function playTicketHistory({ reason, critical, frozen, atSubmission, steps }: TicketHistory): { played: PlayedStep[]; stored: RecordedEvent[] } {
+/**
+ * Decides a history's commands one by one and records each decision as a stored event of the
+ * ticket's stream, at positions as if the ticket's events were the whole log.
+ */
+export function playTicketHistory(
+  { reason, critical, frozen, atSubmission, steps }: TicketHistory,
+  ticketId = 't-1',
+): { played: PlayedStep[]; stored: RecordedEvent[] } {
   const stored: RecordedEvent[] = [];
   let state = initialTicketState();
   let now = T0;
@@ -67,13 +73,15 @@ export function playTicketHistory({ reason, critical, frozen, atSubmission, step
     for (const event of events) {
       const revision = BigInt(stored.length);
       const metadata = { occurredAt: new Date(now).toISOString(), causationId: commandId, schemaVersion: 1, actor: { kind: 'staff' as const, id: 'x' } };
-      const recorded: RecordedEvent = { id: `e-${revision}`, type: event.type, data: event.data, metadata, streamName: 'ticket-t-1', revision, position: revision + 1n, recordedAt: metadata.occurredAt };
+      const recorded: RecordedEvent = {
+        id: `${ticketId}-${revision}`, type: event.type, data: event.data, metadata, streamName: `ticket-${ticketId}`, revision, position: revision + 1n, recordedAt: metadata.occurredAt,
+      };
       stored.push(recorded);
       state = evolveTicket(state, recorded);
     }
   };
   const submit: TicketCommand = {
-    type: 'SubmitTicket', ticketId: 't-1', ticketNumber: 1, username: 'zoe', contactEmail: 'zoe@example.org', previousEmails: [], reason,
+    type: 'SubmitTicket', ticketId, ticketNumber: 1, username: 'zoe', contactEmail: 'zoe@example.org', previousEmails: [], reason,
     explanation: 'lost it', packages: [], requesterTokenHash: 'h', account: { known: true, critical, frozen }, evidence: atSubmission,
   };
   record(decideTicket(submit, state, { now: new Date(now), policy: HISTORY_POLICY }), 'c-0');
