@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import fc from 'fast-check';
 import { QueryBus } from '@nestjs/cqrs';
 import { eventHash, SqliteEventStore } from '@reclaim/event-store';
 import {
@@ -363,6 +364,33 @@ describe('rebuild and tamper evidence', () => {
         copy.db.prepare('UPDATE events SET revision = 1 WHERE position = ?').run(a);
       })();
       expect((await copy.verify()).firstBroken).toEqual({ stream, revision: '1' });
+    });
+
+    it('any one event of any stream edited, retyped or removed, anywhere in the log', async () => {
+      const events = copy.db.prepare('SELECT position, stream_name AS stream, revision FROM events ORDER BY position').all() as Array<{ position: number; stream: string; revision: number }>;
+      const tampers = {
+        data: "UPDATE events SET data = json_set(data, '$.forged', 1) WHERE position = ?",
+        time: "UPDATE events SET metadata = json_set(metadata, '$.occurredAt', '2000-01-01T00:00:00.000Z') WHERE position = ?",
+        type: "UPDATE events SET type = 'Forged' WHERE position = ?",
+        removal: 'DELETE FROM events WHERE position = ?',
+      };
+      await fc.assert(
+        fc.asyncProperty(fc.nat({ max: events.length - 1 }), fc.constantFrom(...(Object.keys(tampers) as Array<keyof typeof tampers>)), async (index, tamper) => {
+          const { position, stream, revision } = events[index]!;
+          const tampered = await copyOf(e);
+          try {
+            tampered.db.prepare(tampers[tamper]).run(position);
+            const report = await tampered.verify();
+            expect(report.ok).toBe(false);
+            // Where it stood: a removed event leaves the next one out of place or, if it was the
+            // last, its stream short of the head the store keeps.
+            expect(report.firstBroken).toEqual({ stream, revision: String(revision) });
+          } finally {
+            await tampered.close();
+          }
+        }),
+        { numRuns: 150 },
+      );
     });
 
     // The hash chains live in the file they protect: these changes keep every chain whole, and
