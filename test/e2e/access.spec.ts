@@ -137,21 +137,29 @@ describe('staff tokens: replaced, and staff deactivated', () => {
     expect((await deactivate(third.id)).status).toBe(409);
   });
 
-  it('deactivates a staff member: their token stops at once, nothing is assigned to them, and it cannot be undone by a new token', async () => {
+  it('deactivates a staff member: their token stops at once, their open tickets go back to the queue, nothing is assigned to them, and it cannot be undone by a new token', async () => {
     const created = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: 'Leaving', role: 'agent' } })).body;
-    const { ticketId: ticket } = (await call('POST', '/v1/tickets', { body: { username: 'leaving', contactEmail: 'l@example.org', reason: 'lost-email', explanation: 'x' } })).body;
-    expect((await call('POST', `/v1/tickets/${ticket}/assign`, { token: created.token })).status).toBe(200);
+    const submit = async () => (await call('POST', '/v1/tickets', { body: { username: 'leaving', contactEmail: 'l@example.org', reason: 'lost-email', explanation: 'x' } })).body.ticketId as string;
+    const [ticket, decided] = [await submit(), await submit()];
+    for (const id of [ticket, decided]) expect((await call('POST', `/v1/tickets/${id}/assign`, { token: created.token })).status).toBe(200);
+    expect((await call('POST', `/v1/tickets/${decided}/reject`, { token: created.token, body: { reason: 'other', note: 'done' } })).status).toBe(200);
 
     const deactivated = await call('DELETE', `/v1/staff/${created.id}`, { token: ADMIN_TOKEN });
     expect(deactivated.status).toBe(200);
     expect(deactivated.body).toEqual({ id: created.id, name: 'Leaving', role: 'agent', active: false, position: expect.any(String) });
     const refused = await call('GET', '/v1/queues/submitted', { token: created.token });
     expect(refused.status).toBe(401);
-    // Their ticket stays assigned to them; a supervisor finds it to hand it on.
-    const held = await call('GET', `/v1/queues/mine?assignee=${created.id}`, { token: ADMIN_TOKEN });
-    expect(held.status).toBe(200);
-    expect(held.body.items.map((item: { ticketId: string; assignee: string }) => [item.ticketId, item.assignee])).toEqual([[ticket, created.id]]);
-    expect((await call('GET', `/v1/queues/mine?assignee=${created.id}`, { token: tokens.agent })).body.items).toHaveLength(1);
+    // Their open ticket is no one's again, and the history says who had it and who gave it back;
+    // the closed one keeps its record of who decided it.
+    const released = await call('GET', `/v1/tickets/${ticket}`, { token: tokens.agent });
+    expect(released.body.assignee).toBeUndefined();
+    const history = (await call('GET', `/v1/tickets/${ticket}/history`, { token: tokens.agent })).body.events;
+    expect(history.at(-1)).toMatchObject({ type: 'TicketReleased', actor: { kind: 'staff' }, data: { previousAssignee: created.id, because: 'assignee-deactivated' } });
+    expect(BigInt(history.at(-1).position)).toBeLessThanOrEqual(BigInt(deactivated.body.position));
+    expect((await call('GET', `/v1/tickets/${decided}`, { token: tokens.agent })).body).toMatchObject({ state: 'rejected', assignee: created.id });
+    const queued = (await call('GET', '/v1/queues/submitted', { token: tokens.agent })).body.items.find((item: { ticketId: string }) => item.ticketId === ticket);
+    expect(queued.assignee).toBeNull();
+    expect((await call('GET', `/v1/queues/mine?assignee=${created.id}`, { token: ADMIN_TOKEN })).body.items).toEqual([]);
     const notMine = await call('GET', `/v1/queues/submitted?assignee=${created.id}`, { token: ADMIN_TOKEN });
     expect(notMine.status).toBe(400);
     expect(notMine.body.errors).toEqual([{ field: 'assignee', message: 'assignee is taken only by the mine queue' }]);
@@ -171,7 +179,7 @@ describe('staff tokens: replaced, and staff deactivated', () => {
     // Deactivating again records nothing and answers the staff member as they are.
     const again = await call('DELETE', `/v1/staff/${created.id}`, { token: ADMIN_TOKEN });
     expect(again.status).toBe(200);
-    expect(again.body).toEqual(deactivated.body);
+    expect(again.body).toEqual({ ...deactivated.body, position: expect.any(String) });
     expect(await head()).toBe(before);
 
     expect((await call('DELETE', '/v1/staff/00000000-0000-0000-0000-000000000000', { token: ADMIN_TOKEN })).status).toBe(404);
@@ -180,12 +188,11 @@ describe('staff tokens: replaced, and staff deactivated', () => {
     expect(bad.body.errors).toEqual([{ field: 'id', message: 'id must be a staff id' }]);
     expect(await head()).toBe(before);
 
-    // Anyone who works tickets may claim it from them, as they can no longer work it.
+    // It is claimed as any free ticket is.
     const claimed = await call('POST', `/v1/tickets/${ticket}/assign`, { token: tokens.agent });
     expect(claimed.status).toBe(200);
     const view = await call('GET', `/v1/tickets/${ticket}?minPosition=${claimed.body.position}`, { token: tokens.agent });
     expect(view.body.assignee).toEqual(expect.any(String));
     expect(view.body.assignee).not.toBe(created.id);
-    expect((await call('GET', `/v1/queues/mine?assignee=${created.id}&minPosition=${claimed.body.position}`, { token: ADMIN_TOKEN })).body.items).toEqual([]);
   });
 });

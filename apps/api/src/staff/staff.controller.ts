@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post } from '@n
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
-import { ListStaffQuery, ProjectionRunner } from '@reclaim/projections';
+import { decodeCursor, ListQueueQuery, ListStaffQuery, ProjectionRunner } from '@reclaim/projections';
 import { CreateStaffCommand, DeactivateStaffCommand, ReplaceStaffTokenCommand, STAFF_ROLES, type CommandMeta, type StaffRole } from '@reclaim/recovery';
 import { IsIn, IsString, Length, Matches } from 'class-validator';
 import { Access, ADMINISTERS, READS_TICKETS } from '../auth/access.decorator';
@@ -69,21 +69,29 @@ export class StaffController {
   @Delete(':id')
   @HttpCode(200)
   @Access({ roles: ADMINISTERS })
-  @ApiOperation({ summary: 'Deactivate a staff member (addition): their token stops working, no ticket can be assigned to them; never the last active admin (409)' })
+  @ApiOperation({ summary: 'Deactivate a staff member (addition): their token stops working, no ticket can be assigned to them, their open tickets go back to the queue unclaimed; never the last active admin (409)' })
   async deactivate(@Param() { id }: StaffIdParam, @Meta() meta: CommandMeta) {
-    return this.applied(await this.commands.execute(new DeactivateStaffCommand(id, await this.activeAdmins(), meta)));
+    return this.applied(await this.commands.execute(new DeactivateStaffCommand(id, await this.known(id), meta)));
   }
 
   /**
-   * The active admins, read once the read models hold every event so far (this server's and other
-   * servers' alike), for the last-admin check: an admin created before this request is among them.
+   * What a deactivation needs from the read models, read once they hold every event so far (this
+   * server's and other servers' alike): the active admins, for the last-admin check (an admin
+   * created before this request is among them), and the open tickets the staff member holds.
    */
-  private async activeAdmins(): Promise<string[]> {
+  private async known(id: string): Promise<{ activeAdmins: string[]; heldTickets: string[] }> {
     if (!(await this.projections.waitFor(await this.store.headPosition(), APPLIED_WITHIN_MS))) {
       throw new ProblemError(problem(503, 'The read models are behind the log; try again shortly.'), { 'retry-after': '2' });
     }
     const staff = await this.queries.execute(new ListStaffQuery());
-    return staff.filter((member) => member.role === 'admin' && member.active).map((member) => member.id);
+    const heldTickets: string[] = [];
+    let after: number | undefined;
+    do {
+      const page = await this.queries.execute(new ListQueueQuery('mine', id, 500, after));
+      heldTickets.push(...page.items.map((item) => item.ticketId));
+      after = page.next === undefined ? undefined : decodeCursor(page.next);
+    } while (after !== undefined);
+    return { activeAdmins: staff.filter((member) => member.role === 'admin' && member.active).map((member) => member.id), heldTickets };
   }
 
   /**

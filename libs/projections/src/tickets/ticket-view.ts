@@ -124,6 +124,9 @@ export function foldTicketView(current: FoldedTicketView | undefined, stored: Re
     case 'TicketAssigned':
       next.assignee = event.data.assignee;
       break;
+    case 'TicketReleased':
+      next.assignee = undefined;
+      break;
     case 'InfoRequested':
       message('staff', 'question', event.data.question);
       next.openQuestion = { question: event.data.question, askedAt: at };

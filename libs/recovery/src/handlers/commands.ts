@@ -84,8 +84,11 @@ export class ReplaceStaffTokenCommand extends Command<StaffResult & { token: str
 export class DeactivateStaffCommand extends Command<StaffResult> {
   constructor(
     readonly staffId: string,
-    /** The active admins, as the read models know them once caught up with the log (see `decideAdminRemoval`). */
-    readonly activeAdmins: readonly string[],
+    /**
+     * What the read models knew once caught up with the log: the active admins (see
+     * `decideAdminRemoval`), and the open tickets this staff member holds, which go back to the queue.
+     */
+    readonly known: { activeAdmins: readonly string[]; heldTickets: readonly string[] },
     readonly meta: CommandMeta,
   ) {
     super();

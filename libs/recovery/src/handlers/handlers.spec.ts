@@ -244,9 +244,9 @@ describe('command handlers on the SQLite store', () => {
     await h.store.appendToStream(streams.adminRoster, removal, { expectedRevision: 'no_stream' });
 
     // a1 counts as gone, though the read models still list it: a2 is the last.
-    await expect(h.bus.execute(new DeactivateStaffCommand(a2!.id, admins, h.meta(admin)))).rejects.toBeInstanceOf(LastAdmin);
-    await expect(h.bus.execute(new DeactivateStaffCommand(a1!.id, admins, h.meta(admin)))).resolves.toMatchObject({ id: a1!.id, active: false });
-    await expect(h.bus.execute(new DeactivateStaffCommand(agentMember!.id, [a2!.id], h.meta(admin)))).resolves.toMatchObject({ active: false });
+    await expect(h.bus.execute(new DeactivateStaffCommand(a2!.id, { activeAdmins: admins, heldTickets: [] }, h.meta(admin)))).rejects.toBeInstanceOf(LastAdmin);
+    await expect(h.bus.execute(new DeactivateStaffCommand(a1!.id, { activeAdmins: admins, heldTickets: [] }, h.meta(admin)))).resolves.toMatchObject({ id: a1!.id, active: false });
+    await expect(h.bus.execute(new DeactivateStaffCommand(agentMember!.id, { activeAdmins: [a2!.id], heldTickets: [] }, h.meta(admin)))).resolves.toMatchObject({ active: false });
     expect(await roster()).toEqual([{ staffId: a1!.id }]);
     expect((await h.store.readStream(streams.staff(a2!.id))).map((event) => event.type)).toEqual(['StaffCreated']);
   });

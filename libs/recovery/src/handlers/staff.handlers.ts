@@ -1,13 +1,14 @@
-import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { CommandBus, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { newToken, tokenHash } from '@reclaim/credentials';
 import { eventIdFor, type CommandMeta } from '../shared/decided-event';
+import { TransitionNotAllowed } from '../shared/errors';
 import { reissueOf, requireIssuedBy } from '../shared/lost-answer';
 import { StreamRunner } from '../shared/stream-runner';
 import { streams } from '../shared/streams';
 import { decideAdminRemoval } from '../staff/admin-roster.decider';
 import { decideStaff, type StaffCommand } from '../staff/staff.decider';
 import type { StaffState } from '../staff/staff.events';
-import { CreateStaffCommand, DeactivateStaffCommand, ReplaceStaffTokenCommand } from './commands';
+import { ChangeTicketCommand, CreateStaffCommand, DeactivateStaffCommand, ReplaceStaffTokenCommand } from './commands';
 import { adminRosterFold, staffFold } from './folds';
 
 /** The staff member as they now stand, as the API answers. */
@@ -55,12 +56,29 @@ export class ReplaceStaffTokenHandler implements ICommandHandler<ReplaceStaffTok
 
 @CommandHandler(DeactivateStaffCommand)
 export class DeactivateStaffHandler implements ICommandHandler<DeactivateStaffCommand> {
-  constructor(private readonly runner: StreamRunner) {}
+  constructor(
+    private readonly runner: StreamRunner,
+    private readonly commands: CommandBus,
+  ) {}
 
-  async execute({ staffId, activeAdmins, meta }: DeactivateStaffCommand) {
+  async execute({ staffId, known, meta }: DeactivateStaffCommand) {
     // The roster first: once it holds the removal, no other deactivation counts this admin.
-    await this.runner.run(streams.adminRoster, adminRosterFold, meta, (roster) => decideAdminRemoval(staffId, activeAdmins, roster));
+    await this.runner.run(streams.adminRoster, adminRosterFold, meta, (roster) => decideAdminRemoval(staffId, known.activeAdmins, roster));
     const { state, position } = await this.runner.run(streams.staff(staffId), staffFold, meta, (current) => decideStaff({ type: 'DeactivateStaff' }, current));
-    return staffAnswer(staffId, state, position);
+    // Then their open tickets go back to the queue, each once however often this runs: a
+    // deactivation cut short is finished by sending it again.
+    let last = position;
+    for (const ticketId of known.heldTickets) {
+      const release = { commandId: eventIdFor(meta.commandId, `release ${ticketId}`, 0), correlationId: meta.correlationId ?? meta.commandId, actor: meta.actor };
+      try {
+        const { position: released } = await this.commands.execute(new ChangeTicketCommand(ticketId, { type: 'ReleaseTicket', from: staffId }, release));
+        if (BigInt(released) > last) last = BigInt(released);
+      } catch (error) {
+        // Closed meanwhile: nothing to give back.
+        if (!(error instanceof TransitionNotAllowed)) throw error;
+      }
+    }
+    // The answer's position covers the releases, so that a read after it sees them.
+    return staffAnswer(staffId, state, last);
   }
 }

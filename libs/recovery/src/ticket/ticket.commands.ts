@@ -17,6 +17,8 @@ export type TicketCommand =
    * or one held by `fromDeactivated` (a holder the handler found deactivated: they cannot work it).
    */
   | { type: 'AssignTicket'; assignee: string; by: StaffRef; claim?: boolean; fromDeactivated?: string }
+  /** Gives back a ticket that `from` holds, as they were deactivated; a ticket held by anyone else stays as it is. */
+  | { type: 'ReleaseTicket'; from: string }
   | { type: 'RequestInfo'; question: string; by: StaffRef }
   | { type: 'VerifyTicket'; evidence: string[]; note: string; by: StaffRef }
   | { type: 'RejectTicket'; reason: string; note: string; by: StaffRef }

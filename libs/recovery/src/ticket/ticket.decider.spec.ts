@@ -147,6 +147,18 @@ describe('ticket decider: staff and requester commands', () => {
     ]);
   });
 
+  it("gives back a deactivated holder's open ticket, and nobody else's", () => {
+    const held = given(submitted(), { type: 'TicketAssigned', data: { assignee: 'agent-1', assignedBy: 'agent-1' } });
+    const released = when(held, { type: 'ReleaseTicket', from: 'agent-1' });
+    expect(released).toEqual([{ type: 'TicketReleased', data: { previousAssignee: 'agent-1', because: 'assignee-deactivated' } }]);
+    const free = released.reduce((state, event) => evolveTicket(state, event), held);
+    expect([free.assignee, lifecycleState(free)]).toEqual([undefined, 'submitted']);
+    // Taken by someone else meanwhile, or free already: nothing to give back.
+    expect(when(held, { type: 'ReleaseTicket', from: 'agent-2' })).toEqual([]);
+    expect(when(free, { type: 'ReleaseTicket', from: 'agent-1' })).toEqual([]);
+    refused(evolveTicket(held, { type: 'TicketRejected', data: { reason: 'other', note: '', rejectedBy: { kind: 'staff', id: 'agent-1' } } }), { type: 'ReleaseTicket', from: 'agent-1' });
+  });
+
   it('asks a question: submitted → awaiting-info, one question at a time', () => {
     const events = when(open, { type: 'RequestInfo', question: 'which phone?', by: agent });
     expect(then(open, events)).toBe('awaiting-info');

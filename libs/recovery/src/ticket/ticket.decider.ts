@@ -57,6 +57,7 @@ export function lifecycleState(state: TicketState): LifecycleState | undefined {
 function machineEventFor(event: TicketEvent): TicketMachineEvent | undefined {
   switch (event.type) {
     case 'TicketAssigned':
+    case 'TicketReleased':
       return { type: 'ASSIGN' };
     case 'NoteAdded':
       return { type: 'NOTE' };
@@ -184,6 +185,7 @@ export function evolveTicket(state: TicketState, stored: FoldableEvent): TicketS
   if (machineEvent) next.snapshot = machineStep(state.snapshot, machineEvent);
   if (event.type === 'TicketPrioritised') next.priority = event.data.priority;
   if (event.type === 'TicketAssigned') next.assignee = event.data.assignee;
+  if (event.type === 'TicketReleased') next.assignee = undefined;
   if (event.type === 'RequesterTokenReplaced') next.requesterTokenHash = event.data.requesterTokenHash;
 
   // The SLA clock runs exactly while the ticket is submitted.
@@ -323,6 +325,11 @@ export function decideTicket(command: TicketCommand, state: TicketState, { now, 
       // assignment by name.
       if (command.claim && state.assignee && state.assignee !== command.fromDeactivated) throw new AlreadyAssigned(state.assignee);
       return [{ type: 'TicketAssigned', data: { assignee: command.assignee, assignedBy: command.by.id } }];
+    case 'ReleaseTicket':
+      // Changing hands is allowed exactly while the ticket is open, as assigning is.
+      require({ type: 'ASSIGN' });
+      if (state.assignee !== command.from) return [];
+      return [{ type: 'TicketReleased', data: { previousAssignee: command.from, because: 'assignee-deactivated' } }];
     case 'RequestInfo':
       require({ type: 'REQUEST_INFO' }, current === 'awaiting-info' ? 'a question is already open' : undefined);
       return [{ type: 'InfoRequested', data: { question: command.question, requestedBy: command.by.id } }];

@@ -48,6 +48,8 @@ export type TicketEvent =
   | DecidedEvent<'EvidenceRecorded', EvidenceCheck & { via: 'submission' | 'reply' }>
   | DecidedEvent<'TicketPrioritised', { priority: 'high'; because: string }>
   | DecidedEvent<'TicketAssigned', { assignee: string; assignedBy: string }>
+  /** The ticket is no one's again: its holder was deactivated, and it goes back to the queue unclaimed. */
+  | DecidedEvent<'TicketReleased', { previousAssignee: string; because: 'assignee-deactivated' }>
   | DecidedEvent<'InfoRequested', { question: string; requestedBy: string }>
   | DecidedEvent<'InfoProvided', { message: string }>
   | DecidedEvent<'FollowUpReceived', { message: string }>

@@ -27,8 +27,10 @@ describe('ticket decider on random histories', () => {
             expect(decided.every((event) => event.type === 'RequesterTokenReplaced')).toBe(true);
             expect(to).toBe(from);
           }
-          // A claim takes only a free ticket: two who claim at once cannot both hold it.
+          // A claim takes only a free ticket: two who claim at once cannot both hold it. A release
+          // gives back only the ticket of the one deactivated.
           if (command.type === 'AssignTicket' && command.claim && decided.length) expect(before.assignee).toBeUndefined();
+          if (command.type === 'ReleaseTicket') expect([decided.length > 0, after.assignee]).toEqual(before.assignee === command.from ? [true, undefined] : [false, before.assignee]);
           // Verified by a code alone only where the machine allows it; a critical account by a
           // second approver, a supervisor, after a first who is someone else.
           const verified = decided.find((event) => event.type === 'TicketVerified');
