@@ -117,6 +117,7 @@ export class EventStoreDbEventStore implements EventStore {
       });
       for await (const resolved of read) {
         const event = toRecordedEvent(resolved);
+        if (event && !isLogPosition(event.position)) throw new Error(STREAM_READS_WITHOUT_POSITIONS);
         if (event) events.push(event);
       }
     } catch (error) {
@@ -135,8 +136,7 @@ export class EventStoreDbEventStore implements EventStore {
   }
 
   async eventAt(position: bigint): Promise<RecordedEvent | undefined> {
-    // The server's positions are signed 64-bit offsets: no event is at 0 or past them.
-    if (position <= 0n || position >= 2n ** 63n) return undefined;
+    if (!isLogPosition(position)) return undefined;
     try {
       for await (const resolved of this.client.readAll({ direction: FORWARDS, fromPosition: at(position), maxCount: 1 })) {
         const event = toRecordedEvent(resolved);
@@ -224,6 +224,19 @@ export class EventStoreDbEventStore implements EventStore {
   async close(): Promise<void> {
     await this.client.dispose();
   }
+}
+
+/**
+ * Servers before 22.6 give events read from a stream no `$all` position (0, or the largest 64-bit
+ * number). Histories, retries and repeated commands answer with those positions, and a client's
+ * `?minPosition=` would then wait for a number the log never reaches: such a server is refused
+ * with a reason, every time it is read, rather than answered with wrong positions.
+ */
+const STREAM_READS_WITHOUT_POSITIONS = 'events read from a stream carry no $all position: Reclaim needs EventStoreDB 22.10 or later';
+
+/** Whether a position is one an event of ours can have: a signed 64-bit offset past the log's start. */
+function isLogPosition(position: bigint): boolean {
+  return position > 0n && position < 2n ** 63n;
 }
 
 /** gRPC's INVALID_ARGUMENT, which the client passes on as an UnknownError. */

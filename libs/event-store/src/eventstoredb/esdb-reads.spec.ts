@@ -90,4 +90,20 @@ describe('EventStoreDB adapter: paging through $all', () => {
     expect(await store.headPosition()).toBe(server.log[4]!.event.position.commit);
     expect(await new EventStoreDbEventStore('esdb://unused', serverLog(system(60)).client).headPosition()).toBe(0n);
   });
+
+  it('refuses a server whose stream reads carry no $all position, saying which version it needs', async () => {
+    const streamRead = (position: bigint | undefined) =>
+      ({
+        readStream: async function* () {
+          yield { event: { streamId: 'ticket-1', id: 'id-0', isJson: true, revision: 0n, type: 'Happened', created: new Date(0), data: {}, metadata: {}, position: position === undefined ? undefined : { commit: position, prepare: position } } };
+        },
+      }) as unknown as EventStoreDBClient;
+    // As servers before 22.6 answer: the largest 64-bit number, or nothing (0).
+    for (const position of [2n ** 64n - 1n, 0n, undefined]) {
+      const read = new EventStoreDbEventStore('esdb://unused', streamRead(position)).readStream('ticket-1');
+      await expect(read).rejects.toBeInstanceOf(EventStoreUnavailable);
+      await expect(read).rejects.toThrow('Reclaim needs EventStoreDB 22.10 or later');
+    }
+    expect(await new EventStoreDbEventStore('esdb://unused', streamRead(4242n)).readStream('ticket-1')).toMatchObject([{ position: 4242n, revision: 0n }]);
+  });
 });
