@@ -26,6 +26,7 @@ import { decodeCursor, TicketQueries } from './queries/ticket-queries';
 import { requesterView, staffView } from './tickets/ticket-view';
 import { TicketTimers } from './timers/ticket-timers';
 import { listStaff, StaffProjector } from './staff/staff.projector';
+import { TicketsProjector } from './tickets/tickets.projector';
 
 const HOUR = 3_600_000;
 const agent = { id: 'agent-1', role: 'agent' } as const;
@@ -623,6 +624,29 @@ describe('projection loop failures', () => {
       await runner.stop();
       await store.close();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('queue counts on a file from before they were kept', () => {
+  it('are counted once from the stored rows when the file is opened, and kept from then on', async () => {
+    const e = await engine();
+    try {
+      const [a] = [await e.submit('a'), await e.submit('b')];
+      await e.change(a!.ticketId, { type: 'RejectTicket', reason: 'other', note: 'x', by: agent });
+      await e.caughtUp();
+      const before = await e.queries.execute(new QueueStatsQuery('nobody'));
+      const db = (e.store as SqliteEventStore).database;
+      db.exec('DROP TABLE ticket_queue_counts');
+      new TicketsProjector().setup(db);
+      expect(await e.queries.execute(new QueueStatsQuery('nobody'))).toEqual(before);
+      expect(before.filter((stat) => stat.count > 0).map((stat) => [stat.queue, stat.count])).toEqual([['submitted', 1], ['rejected', 1]]);
+      new TicketsProjector().setup(db); // and setting up again changes nothing
+      await e.submit('c');
+      await e.caughtUp();
+      expect((await e.queries.execute(new QueueStatsQuery('nobody'))).find((stat) => stat.queue === 'submitted')!.count).toBe(2);
+    } finally {
+      await e.close();
     }
   });
 });

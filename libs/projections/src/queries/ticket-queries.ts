@@ -2,7 +2,8 @@ import type Database from 'better-sqlite3';
 import type { EventStore, RecordedEvent } from '@reclaim/event-store';
 import { streams } from '@reclaim/recovery';
 import { evolveTicketView, type TicketView } from '../tickets/ticket-view';
-import { readView } from '../tickets/tickets.projector';
+import { COUNTED_QUEUES, type CountedQueue } from '../tickets/counted-queues';
+import { queueCounts, readView } from '../tickets/tickets.projector';
 import { prepared } from '../prepared';
 
 export const QUEUES = ['submitted', 'awaiting-info', 'overdue', 'mine', 'high-priority', 'verified', 'rejected'] as const;
@@ -10,13 +11,8 @@ export type QueueName = (typeof QUEUES)[number];
 
 /** Each queue's condition; each has an index that ends in `seq`, so a page is an index range. */
 const QUEUE_WHERE: Record<QueueName, string> = {
-  submitted: "state = 'submitted'",
-  'awaiting-info': "state = 'awaiting-info'",
-  overdue: "state = 'submitted' AND overdue = 1",
+  ...(Object.fromEntries(Object.entries(COUNTED_QUEUES).map(([queue, { where }]) => [queue, where])) as Record<CountedQueue, string>),
   mine: 'assignee = @viewer AND open = 1',
-  'high-priority': "open = 1 AND priority = 'high'",
-  verified: "state = 'verified'",
-  rejected: "state = 'rejected'",
 };
 
 export interface QueueItem {
@@ -114,10 +110,17 @@ export class TicketQueries {
     return rows.length > options.limit ? { items, next: encodeCursor(page[page.length - 1]!.seq) } : { items };
   }
 
-  /** How many tickets each queue holds, and for decided ones the median time to decision. */
+  /**
+   * How many tickets each queue holds, and for decided ones the median time to decision. The
+   * projector keeps the counts, as counting the decided queues walks an index that only grows.
+   */
   stats(viewer: string): Array<{ queue: QueueName; count: number; medianTimeToDecisionSeconds?: number }> {
+    const counted = queueCounts(this.db);
     return QUEUES.map((queue) => {
-      const { count } = prepared(this.db, `SELECT COUNT(*) AS count FROM ticket_views WHERE ${QUEUE_WHERE[queue]}`).get({ viewer }) as { count: number };
+      const count =
+        queue === 'mine'
+          ? (prepared(this.db, `SELECT COUNT(*) AS count FROM ticket_views WHERE ${QUEUE_WHERE.mine}`).get({ viewer }) as { count: number }).count
+          : counted[queue];
       if (queue !== 'verified' && queue !== 'rejected') return { queue, count };
       const median = prepared(this.db, 'SELECT decision_ms AS ms FROM ticket_views WHERE state = ? ORDER BY decision_ms LIMIT 1 OFFSET ?')
         .get(queue, Math.floor((count - 1) / 2)) as { ms: number } | undefined;

@@ -4,13 +4,14 @@ import type { RecordedEvent } from '@reclaim/event-store';
 import { ticketTimerAnchors, restoreTicketState } from '@reclaim/recovery';
 import { playTicketHistory, ticketHistory } from '@reclaim/recovery/testing';
 import { evolveTicketView } from './ticket-view';
-import { readView, TicketsProjector } from './tickets.projector';
+import { COUNTED_QUEUES } from './counted-queues';
+import { queueCounts, readView, TicketsProjector } from './tickets.projector';
 
 /**
  * The tickets projector on a real SQLite database, fed several tickets' random histories
  * interleaved in a random log order and cut into pages of random sizes: after every page, each
  * ticket's stored view, its indexed columns and its timers are what folding its events from
- * scratch gives. Pages split tickets, so views are loaded back from rows, and events that change
+ * scratch gives, and the queues' counts are what counting the rows gives. Pages split tickets, so views are loaded back from rows, and events that change
  * no indexed column take the path that rewrites only the view.
  */
 const log = fc
@@ -38,7 +39,7 @@ const log = fc
   });
 
 describe('tickets projector on random histories', () => {
-  it('stores, page after page, the view, columns and timers that folding each ticket from scratch gives', () => {
+  it('stores, page after page, the view, columns and timers that folding each ticket from scratch gives, and counts the queues', () => {
     fc.assert(
       fc.property(log, (pages) => {
         const db = new Database(':memory:');
@@ -69,6 +70,11 @@ describe('tickets projector on random histories', () => {
               const anchors = Object.fromEntries(Object.entries(ticketTimerAnchors(restoreTicketState(expected.lifecycle))).filter(([, at]) => at !== undefined));
               expect(Object.fromEntries(timers.map((timer) => [timer.kind, timer.anchor_ms]))).toEqual(anchors);
             }
+            // The queues' counts are what counting the stored rows gives.
+            const counted = Object.fromEntries(
+              Object.entries(COUNTED_QUEUES).map(([queue, { where }]) => [queue, (db.prepare(`SELECT COUNT(*) AS n FROM ticket_views WHERE ${where}`).get() as { n: number }).n]),
+            );
+            expect(queueCounts(db)).toEqual(counted);
           }
         } finally {
           db.close();

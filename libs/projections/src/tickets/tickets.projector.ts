@@ -4,12 +4,13 @@ import { restoreTicketState, serialiseTicketState, TICKET_STREAM_PREFIX, ticketT
 import type { Projector } from '../projector';
 import { foldTicketView, type FoldedTicketView, type TicketView } from './ticket-view';
 import { prepared } from '../prepared';
+import { COUNTED_QUEUES, countedQueuesOf, type CountedQueue } from './counted-queues';
 
 interface PendingView extends FoldedTicketView {
   /** Arrival sequence (position of TicketSubmitted); only used when the row is new. */
   seq: bigint;
-  /** What the stored row's other columns (`rowColumns`) and timers hold, when the row exists. */
-  stored?: { columns: string; anchors: string };
+  /** What the stored row's other columns (`rowColumns`), timers and counted queues hold, when the row exists. */
+  stored?: { columns: string; anchors: string; queues: CountedQueue[] };
 }
 
 /**
@@ -64,14 +65,25 @@ export class TicketsProjector implements Projector {
       );
       CREATE INDEX IF NOT EXISTS ticket_timers_due ON ticket_timers (kind, anchor_ms);
     `);
+    // Files from before the counts have views and no counts: they are counted once, in the same
+    // write transaction as the table is made, so that no page moves the rows meanwhile.
+    db.transaction(() => {
+      if (db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ticket_queue_counts'").get()) return;
+      db.exec('CREATE TABLE ticket_queue_counts (queue TEXT PRIMARY KEY, count INTEGER NOT NULL)');
+      for (const [queue, { where }] of Object.entries(COUNTED_QUEUES)) {
+        db.prepare(`INSERT INTO ticket_queue_counts (queue, count) SELECT ?, COUNT(*) FROM ticket_views WHERE ${where}`).run(queue);
+      }
+    }).immediate();
   }
 
   reset(db: Database.Database): void {
-    db.exec('DELETE FROM ticket_views; DELETE FROM ticket_timers;');
+    db.exec('DELETE FROM ticket_views; DELETE FROM ticket_timers; DELETE FROM ticket_queue_counts;');
   }
 
   /** Views folded during the current page, written once each at its end. */
   private readonly pending = new Map<string, PendingView>();
+  /** How the page's writes change each counted queue's size. */
+  private readonly countChanges = new Map<CountedQueue, number>();
 
   apply(db: Database.Database, event: RecordedEvent): void {
     if (!event.streamName.startsWith(TICKET_STREAM_PREFIX)) return;
@@ -93,22 +105,29 @@ export class TicketsProjector implements Projector {
 
   flush(db: Database.Database): void {
     for (const [ticketId, pending] of this.pending) this.write(db, ticketId, pending);
-    this.pending.clear();
+    for (const [queue, change] of this.countChanges) {
+      if (change !== 0) prepared(db, ADD_TO_COUNT).run(queue, change);
+    }
+    this.discard();
   }
 
   discard(): void {
     this.pending.clear();
+    this.countChanges.clear();
   }
 
   private load(db: Database.Database, ticketId: string): PendingView | undefined {
     const view = readView(db, ticketId);
     if (!view) return undefined;
     const state = restoreTicketState(view.lifecycle);
-    return { view, state, seq: 0n, stored: { columns: rowColumns(view), anchors: JSON.stringify(ticketTimerAnchors(state)) } };
+    return { view, state, seq: 0n, stored: { columns: rowColumns(view), anchors: JSON.stringify(ticketTimerAnchors(state)), queues: countedQueuesOf(view) } };
   }
 
   private write(db: Database.Database, ticketId: string, { view, state, seq, stored }: PendingView): void {
     view.lifecycle = serialiseTicketState(state);
+    const queues = countedQueuesOf(view);
+    for (const queue of queues) if (!stored?.queues.includes(queue)) this.countChange(queue, 1);
+    for (const queue of stored?.queues ?? []) if (!queues.includes(queue)) this.countChange(queue, -1);
     const anchors = ticketTimerAnchors(state);
     if (stored?.anchors !== JSON.stringify(anchors)) writeTimers(db, ticketId, anchors);
     if (stored && stored.columns === rowColumns(view)) {
@@ -135,6 +154,10 @@ export class TicketsProjector implements Projector {
     });
   }
 
+  private countChange(queue: CountedQueue, change: number): void {
+    this.countChanges.set(queue, (this.countChanges.get(queue) ?? 0) + change);
+  }
+
   private addDuplicate(db: Database.Database, originalId: string, duplicateId: string): void {
     const original = this.pending.get(originalId) ?? this.load(db, originalId);
     if (!original || original.view.duplicates.includes(duplicateId)) return;
@@ -150,6 +173,17 @@ const UPSERT_VIEW = `INSERT INTO ticket_views (ticket_id, seq, ticket_number, st
   ON CONFLICT (ticket_id) DO UPDATE SET state = excluded.state, open = excluded.open, assignee = excluded.assignee,
     overdue = excluded.overdue, priority = excluded.priority, requester_token_hash = excluded.requester_token_hash,
     decision_ms = excluded.decision_ms, view = excluded.view`;
+
+const ADD_TO_COUNT = `INSERT INTO ticket_queue_counts (queue, count) VALUES (?, ?)
+  ON CONFLICT (queue) DO UPDATE SET count = count + excluded.count`;
+
+/** The size of each counted queue. */
+export function queueCounts(db: Database.Database): Record<CountedQueue, number> {
+  const rows = prepared(db, 'SELECT queue, count FROM ticket_queue_counts').all() as Array<{ queue: CountedQueue; count: number }>;
+  const counts = Object.fromEntries(Object.keys(COUNTED_QUEUES).map((queue) => [queue, 0])) as Record<CountedQueue, number>;
+  for (const { queue, count } of rows) counts[queue] = count;
+  return counts;
+}
 
 function writeTimers(db: Database.Database, ticketId: string, anchors: ReturnType<typeof ticketTimerAnchors>): void {
   prepared(db, 'DELETE FROM ticket_timers WHERE ticket_id = ?').run(ticketId);
