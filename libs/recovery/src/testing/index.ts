@@ -1,3 +1,3 @@
 export { TestClock } from './test-clock';
 export { recoveryHarness, type RecoveryHarness } from './recovery-harness';
-export { decideOrRefuse, HISTORY_POLICY, playTicketHistory, ticketHistory, type PlayedStep, type TicketHistory } from './random-ticket-histories';
+export { playTicketHistory, ticketHistory } from './random-ticket-histories';

@@ -11,8 +11,8 @@ import { RECOVERY_REASONS, type EvidenceCheck, type StaffRef, type TicketEvent }
  * in whatever order and at whatever pace, on whatever account. `playTicketHistory` decides each
  * command on the state so far and records what it decides, as the store would.
  */
-export const HISTORY_POLICY: TicketPolicy = { slaResponseMs: 10 * 3_600_000, replyTimeoutMs: 4 * 3_600_000 };
 const HOUR = 3_600_000;
+const POLICY: TicketPolicy = { slaResponseMs: 10 * HOUR, replyTimeoutMs: 4 * HOUR };
 const T0 = Date.parse('2026-03-01T00:00:00Z');
 
 const staff = fc.constantFrom<StaffRef>(
@@ -85,7 +85,7 @@ export function playTicketHistory(
     type: 'SubmitTicket', ticketId, ticketNumber: 1, username: 'zoe', contactEmail: 'zoe@example.org', previousEmails: [], reason,
     explanation: 'lost it', packages: [], requesterTokenHash: 'h', account: { known: true, critical, frozen }, evidence: atSubmission,
   };
-  record(decideTicket(submit, state, { now: new Date(now), policy: HISTORY_POLICY }), 'c-0');
+  record(decideTicket(submit, state, { now: new Date(now), policy: POLICY }), 'c-0');
 
   const played: PlayedStep[] = [];
   for (const [i, { command: next, hoursLater }] of steps.entries()) {
@@ -101,7 +101,7 @@ export function playTicketHistory(
 /** What deciding gives, comparable: the events, or the name of the refusal. */
 export function decideOrRefuse(state: TicketState, command: TicketCommand, now: Date): TicketEvent[] | string {
   try {
-    return decideTicket(command, state, { now, policy: HISTORY_POLICY });
+    return decideTicket(command, state, { now, policy: POLICY });
   } catch (error) {
     if (error instanceof TransitionNotAllowed || error instanceof AlreadyAssigned) return error.name;
     throw error;
