@@ -3,6 +3,7 @@ import { EventSource } from 'eventsource';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
+import { PUBLIC_EVENT_TYPES } from '@reclaim/integrations';
 import { ADMIN_TOKEN, client, createStaff, startServer, waitFor, type Call, type RunningServer } from '../support/server';
 
 const FAST_RETRIES = { RECLAIM_WEBHOOK_ALLOW_LOCAL: 'true', RECLAIM_WEBHOOK_RETRY_BASE: '50ms', RECLAIM_WEBHOOK_RETRY_MAX: '300ms' };
@@ -229,7 +230,7 @@ describe('SSE feed', () => {
         fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), authorization: `Bearer ${integrator}`, ...(lastEventId ? { 'last-event-id': lastEventId } : {}) } }),
     });
     const onMessage = (message: MessageEvent) => received.push({ id: message.lastEventId, event: JSON.parse(message.data) });
-    for (const type of ['recovery.ticket.submitted.v1', 'recovery.ticket.assigned.v1', 'recovery.ticket.info-requested.v1', 'recovery.ticket.info-provided.v1', 'recovery.ticket.verified.v1', 'recovery.ticket.rejected.v1', 'recovery.ticket.evidence-recorded.v1', 'recovery.account.recovery-code-used.v1']) {
+    for (const type of PUBLIC_EVENT_TYPES) {
       source.addEventListener(type, onMessage as never);
     }
     return { source, received };
@@ -277,6 +278,20 @@ describe('SSE feed', () => {
     expect((await call('GET', '/v1/events', { token: agent })).status).toBe(403);
     expect((await call('GET', '/v1/events?after=x', { token: integrator })).status).toBe(400);
   }, 30000);
+
+  it('tells integrators when a ticket is given back because its holder was deactivated', async () => {
+    const leaving = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: 'Leaving', role: 'agent' } })).body;
+    const { ticketId } = (await call('POST', '/v1/tickets', { body: { username: 'sse-release', contactEmail: 'r@example.org', reason: 'lost-email', explanation: 'x' } })).body;
+    expect((await call('POST', `/v1/tickets/${ticketId}/assign`, { token: leaving.token })).status).toBe(200);
+    const feed = listen(undefined, '?types=recovery.ticket.assigned.v1,recovery.ticket.released.v1&after=0');
+    expect((await call('DELETE', `/v1/staff/${leaving.id}`, { token: ADMIN_TOKEN })).status).toBe(200);
+    await waitFor(() => feed.received.some((m) => m.event.subject === ticketId && m.event.type === 'recovery.ticket.released.v1'));
+    feed.source.close();
+    expect(feed.received.filter((m) => m.event.subject === ticketId).map((m) => [m.event.type, m.event.data])).toEqual([
+      ['recovery.ticket.assigned.v1', { ticketId, assignee: leaving.id }],
+      ['recovery.ticket.released.v1', { ticketId, previousAssignee: leaving.id }],
+    ]);
+  });
 
   it('answers the stream with the headers of every other answer: no cache may keep it, and the request id', async () => {
     const controller = new AbortController();

@@ -22,6 +22,8 @@ export const PUBLIC_EVENT_TYPES = [
   'recovery.ticket.verified.v1',
   'recovery.ticket.rejected.v1',
   'recovery.account.recovery-code-used.v1',
+  // Addition: a ticket whose holder was deactivated is no one's again.
+  'recovery.ticket.released.v1',
 ] as const;
 export type PublicEventType = (typeof PUBLIC_EVENT_TYPES)[number];
 
@@ -42,6 +44,7 @@ const MAPPINGS: Partial<Record<TicketEvent['type'] | AccountEvent['type'], Mappi
     data: (d) => ({ ticketId: d.ticketId, ticketNumber: d.ticketNumber, username: d.username, reason: d.reason }),
   },
   TicketAssigned: { type: 'recovery.ticket.assigned.v1', subject: ticketId, data: (d, s) => ({ ticketId: ticketId(d, s), assignee: d.assignee }) },
+  TicketReleased: { type: 'recovery.ticket.released.v1', subject: ticketId, data: (d, s) => ({ ticketId: ticketId(d, s), previousAssignee: d.previousAssignee }) },
   InfoRequested: { type: 'recovery.ticket.info-requested.v1', subject: ticketId, data: (d, s) => ({ ticketId: ticketId(d, s) }) },
   InfoProvided: { type: 'recovery.ticket.info-provided.v1', subject: ticketId, data: (d, s) => ({ ticketId: ticketId(d, s) }) },
   EvidenceRecorded: {
