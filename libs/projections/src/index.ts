@@ -5,6 +5,7 @@ export * from './projectors';
 export * from './read-model-db';
 export * from './tickets/ticket-view';
 export * from './tickets/tickets.projector';
+export * from './tickets/counted-queues';
 export * from './staff/staff.projector';
 export * from './accounts/accounts.projector';
 export * from './audit/verify-audit';

@@ -70,9 +70,7 @@ export class TicketsProjector implements Projector {
     db.transaction(() => {
       if (db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ticket_queue_counts'").get()) return;
       db.exec('CREATE TABLE ticket_queue_counts (queue TEXT PRIMARY KEY, count INTEGER NOT NULL)');
-      for (const [queue, { where }] of Object.entries(COUNTED_QUEUES)) {
-        db.prepare(`INSERT INTO ticket_queue_counts (queue, count) SELECT ?, COUNT(*) FROM ticket_views WHERE ${where}`).run(queue);
-      }
+      countQueues(db);
     }).immediate();
   }
 
@@ -176,6 +174,13 @@ const UPSERT_VIEW = `INSERT INTO ticket_views (ticket_id, seq, ticket_number, st
 
 const ADD_TO_COUNT = `INSERT INTO ticket_queue_counts (queue, count) VALUES (?, ?)
   ON CONFLICT (queue) DO UPDATE SET count = count + excluded.count`;
+
+/** Counts each counted queue's rows afresh (for a file from before the counts were kept). */
+export function countQueues(db: Database.Database): void {
+  for (const [queue, { where }] of Object.entries(COUNTED_QUEUES)) {
+    db.prepare(`INSERT OR REPLACE INTO ticket_queue_counts (queue, count) SELECT ?, COUNT(*) FROM ticket_views WHERE ${where}`).run(queue);
+  }
+}
 
 /** The size of each counted queue. */
 export function queueCounts(db: Database.Database): Record<CountedQueue, number> {
