@@ -114,6 +114,15 @@ export async function projectionBench(events: number): Promise<Figure[]> {
     const counting = timeEach(10, () => {
       for (const { where } of Object.values(COUNTED_QUEUES)) store.database.prepare(`SELECT COUNT(*) FROM ticket_views WHERE ${where}`).get();
     });
+
+    // Finding tickets (GET /v1/tickets) by a random username (about 20 tickets each) or number,
+    // against the same username found by reading every row, as it would be without its index.
+    const someUser = () => `user${Math.floor(Math.random() * 50_000)}`;
+    const finds = [
+      ...timeEach(500, () => queries.find({ username: someUser() }, { limit: 50 })),
+      ...timeEach(500, () => queries.find({ ticketNumber: 1 + Math.floor(Math.random() * total) }, { limit: 50 })),
+    ];
+    const scanning = timeEach(10, () => store.database.prepare('SELECT * FROM ticket_views NOT INDEXED WHERE username = ? ORDER BY seq LIMIT 51').all(someUser()));
     await store.close();
     return [
       {
@@ -135,6 +144,12 @@ export async function projectionBench(events: number): Promise<Figure[]> {
         value: `p50 ${percentile(stats, 50).toFixed(2)} ms, p99 ${percentile(stats, 99).toFixed(2)} ms`,
         baseline: `${percentile(counting, 50).toFixed(2)} ms counting each queue's rows (p50)`,
         ratio: percentile(counting, 50) / percentile(stats, 50),
+      },
+      {
+        name: `Finding tickets by username or number (GET /v1/tickets) at ${fmt(total)} tickets`,
+        value: `p50 ${percentile(finds, 50).toFixed(2)} ms, p99 ${percentile(finds, 99).toFixed(2)} ms`,
+        baseline: `${percentile(scanning, 50).toFixed(2)} ms reading every row for a username (p50)`,
+        ratio: percentile(scanning, 50) / percentile(finds, 50),
       },
     ];
   } finally {

@@ -22,6 +22,7 @@ const READERS: Caller[] = ['admin', 'supervisor', 'agent', 'auditor'];
 
 const ROUTES: Route[] = [
   { method: 'POST', path: '/v1/tickets', body: { username: 'probe', contactEmail: 'p@example.org', reason: 'other-bad', explanation: 'x' }, allowed: CALLERS },
+  { method: 'GET', path: '/v1/tickets?username=probe', allowed: READERS },
   { method: 'GET', path: '/v1/tickets/{id}', allowed: [...READERS, 'requester'] },
   { method: 'POST', path: '/v1/tickets/{id}/replies', body: { message: 'hello' }, allowed: ['requester'] },
   { method: 'POST', path: '/v1/tickets/{id}/assign', allowed: STAFF_WORK },

@@ -28,6 +28,16 @@ function expectFieldMessages(problem: { status: number; type: string; errors: Ar
   for (const { field, message } of problem.errors) expect({ field, message }).toEqual({ field, message: expect.stringContaining(field.split('.')[0]!) });
 }
 
+/** Each GET (as an agent) is refused as a validation problem naming exactly that field, with that message. */
+async function expectQueryRefusals(refusals: Array<[path: string, field: string, message: string]>) {
+  for (const [path, field, message] of refusals) {
+    const answer = await call('GET', path, { token: agent });
+    expect({ path, status: answer.status, type: answer.body.type, errors: answer.body.errors }).toEqual({
+      path, status: 400, type: 'https://reclaim.dev/problems/validation', errors: [{ field, message }],
+    });
+  }
+}
+
 describe('bad input gets a 4xx problem naming the field, and changes nothing', () => {
   const cases: Array<[string, Parameters<Call>[2], number, string]> = [
     ['an unknown field', { body: { ...ticket('a'), admin: true } }, 400, 'admin'],
@@ -180,12 +190,7 @@ describe('bad input gets a 4xx problem naming the field, and changes nothing', (
       ['/v1/queues/submitted?limit=0x10', 'limit', 'limit must be a whole number'],
       ['/v1/tickets/00000000-0000-0000-0000-000000000000?at=2026-01-01T00:00:00Z&at=2026-01-02T00:00:00Z', 'at', 'at must be given once'],
     ];
-    for (const [path, field, message] of refusals) {
-      const answer = await call('GET', path, { token: agent });
-      expect({ path, status: answer.status, type: answer.body.type, errors: answer.body.errors }).toEqual({
-        path, status: 400, type: 'https://reclaim.dev/problems/validation', errors: [{ field, message }],
-      });
-    }
+    await expectQueryRefusals(refusals);
     const twice = await call('GET', '/v1/queues/submitted?minPosition=1&minPosition=1', { token: agent });
     expect(twice.status).toBe(400);
     expect(twice.body.errors).toEqual([{ field: 'minPosition', message: 'minPosition must be given once' }]);
@@ -258,7 +263,7 @@ describe('bad input gets a 4xx problem naming the field, and changes nothing', (
       ['DELETE', `/v1/tickets/${ticketId}`, 'GET, HEAD'],
       ['GET', `/v1/tickets/${ticketId}/notes`, 'POST'],
       ['PATCH', '/v1/accounts/zoe?x=1', 'GET, HEAD, PUT'],
-      ['PUT', '/v1/tickets', 'POST'],
+      ['PUT', '/v1/tickets', 'GET, HEAD, POST'],
     ];
     for (const [method, path, allow] of cases) {
       const answer = await call(method, path, { token: agent });
@@ -436,6 +441,60 @@ describe('queues over HTTP', () => {
     expect((await call('GET', '/v1/queues/submitted?after=garbage', { token: agent })).status).toBe(400);
     const stats = await call('GET', '/v1/queues', { token: agent });
     expect(stats.body.queues.find((q: { queue: string }) => q.queue === 'submitted').count).toBeGreaterThanOrEqual(5);
+  });
+});
+
+describe('finding tickets', () => {
+  it('finds the tickets filed under a username, oldest first, and the ticket with a number', async () => {
+    const filed: Array<{ username: string; ticketId: string; ticketNumber: number; position: string }> = [];
+    for (const username of ['finder', 'other-finder', 'finder', 'Finder', 'finder']) filed.push({ username, ...(await call('POST', '/v1/tickets', { body: ticket(username) })).body });
+    const position = filed[filed.length - 1]!.position;
+    const pages: Array<{ items: Array<{ ticketId: string; ticketNumber: number; username: string; state: string; reason: string }>; next?: string }> = [];
+    let path = `/v1/tickets?username=finder&limit=2&minPosition=${position}`;
+    for (;;) {
+      const page = await call('GET', path, { token: agent });
+      expect(page.status).toBe(200);
+      pages.push(page.body);
+      if (!page.body.next) break;
+      path = `/v1/tickets?username=finder&limit=2&after=${page.body.next}`;
+    }
+    // Usernames are compared exactly: "Finder" is another account's.
+    const finders = filed.filter((t) => t.username === 'finder');
+    expect(pages.map((page) => page.items.length)).toEqual([2, 1]);
+    expect(pages.flatMap((page) => page.items)).toEqual(
+      finders.map((t) => expect.objectContaining({ ticketId: t.ticketId, ticketNumber: t.ticketNumber, username: 'finder', state: 'submitted', reason: 'lost-email' })),
+    );
+    const other = filed[1]!;
+    expect((await call('GET', `/v1/tickets?ticketNumber=${other.ticketNumber}`, { token: agent })).body).toEqual({
+      items: [expect.objectContaining({ ticketId: other.ticketId, ticketNumber: other.ticketNumber, username: 'other-finder' })],
+    });
+    expect((await call('GET', `/v1/tickets?ticketNumber=${other.ticketNumber}&username=finder`, { token: agent })).body).toEqual({ items: [] });
+    expect((await call('GET', '/v1/tickets?ticketNumber=987654321', { token: agent })).body).toEqual({ items: [] });
+    expect((await call('GET', '/v1/tickets?username=nobody-filed', { token: agent })).body).toEqual({ items: [] });
+    // No filter: every ticket, in the order they came.
+    const every: string[] = [];
+    for (let after = ''; ; ) {
+      const page = (await call('GET', `/v1/tickets?limit=200${after}`, { token: agent })).body;
+      every.push(...page.items.map((item: { ticketId: string }) => item.ticketId));
+      if (!page.next) break;
+      after = `&after=${page.next}`;
+    }
+    expect(every.filter((id) => filed.some((t) => t.ticketId === id))).toEqual(filed.map((t) => t.ticketId));
+  });
+
+  it('refuses a filter that names no username or ticket number, with the field named, and changes nothing', async () => {
+    const before = await head();
+    const refusals: Array<[string, string, string]> = [
+      ['/v1/tickets?username=../finder', 'username', 'username must be 1-100 letters, digits, ".", "_" or "-", starting with a letter or digit'],
+      ['/v1/tickets?ticketNumber=0', 'ticketNumber', 'ticketNumber must be a ticket number: a whole number from 1'],
+      ['/v1/tickets?ticketNumber=1e3', 'ticketNumber', 'ticketNumber must be a ticket number: a whole number from 1'],
+      ['/v1/tickets?ticketNumber=-4', 'ticketNumber', 'ticketNumber must be a ticket number: a whole number from 1'],
+      ['/v1/tickets?ticketNumber=1&ticketNumber=2', 'ticketNumber', 'ticketNumber must be given once'],
+      ['/v1/tickets?after=garbage', 'after', 'after must be the next cursor of a previous page'],
+      ['/v1/tickets?state=submitted', 'state', 'state is not a known field'],
+    ];
+    await expectQueryRefusals(refusals);
+    expect(await head()).toBe(before);
   });
 });
 

@@ -8,12 +8,12 @@ import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsEmail, I
 import type { FastifyReply } from 'fastify';
 import { Access, FEEDS_ACCOUNTS, READS_ACCOUNTS } from '../auth/access.decorator';
 import { Meta } from '../http/command-meta.decorator';
-import { PACKAGE, USERNAME } from '../http/patterns';
+import { IsUsername, PACKAGE } from '../http/patterns';
 import { problem, ProblemError } from '../http/problem';
 
 class UsernameParam {
   @IsString()
-  @Matches(USERNAME, { message: 'username must be 1-100 letters, digits, ".", "_" or "-", starting with a letter or digit' })
+  @IsUsername()
   username!: string;
 }
 

@@ -1,5 +1,9 @@
+import { Matches } from 'class-validator';
+
 /** Shapes of identifiers, in one place. */
 export const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+/** A `username` field (body, path or query): the one shape, with the one message. */
+export const IsUsername = () => Matches(USERNAME, { message: 'username must be 1-100 letters, digits, ".", "_" or "-", starting with a letter or digit' });
 /** npm-style package names, scoped or not. */
 export const PACKAGE = /^(@[a-z0-9~-][a-z0-9._~-]*\/)?[a-z0-9~-][a-z0-9._~-]{0,213}$/;
 export const RECOVERY_CODE = /^[0-9a-fA-F]{16}$/;

@@ -1,30 +1,21 @@
 import { Controller, Get, Param, Query, Req } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { decodeCursor, ListQueueQuery, QUEUES, QueueStatsQuery, type QueueName } from '@reclaim/projections';
+import { ListQueueQuery, QUEUES, QueueStatsQuery, type QueueName } from '@reclaim/projections';
 import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
 import type { FastifyRequest } from 'fastify';
 import { Access, READS_TICKETS } from '../auth/access.decorator';
-import { PageLimit } from '../http/page-limit';
 import { ID } from '../http/patterns';
 import { fieldProblem, ProblemError } from '../http/problem';
+import { ticketPageCursor, TicketPageQuery } from '../http/ticket-page';
 
 class QueueParam {
   @IsIn(QUEUES, { message: `queue must be one of ${QUEUES.join(', ')}` })
   queue!: QueueName;
 }
 
-class QueuePageQuery {
-  @PageLimit(200, 50)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'The `next` cursor of the previous page.' })
-  @IsOptional()
-  @IsString()
-  after?: string;
-
-  // A team lead's view of one person's work, and the way to find the tickets still held by
-  // someone who was deactivated (they stay assigned until reassigned).
+class QueuePageQuery extends TicketPageQuery {
+  // A team lead's view of one person's work.
   @ApiPropertyOptional({ description: 'Queue `mine` only: the open tickets of this staff member instead of the caller\'s.' })
   @IsOptional()
   @IsString()
@@ -48,11 +39,9 @@ export class QueuesController {
   @Get(':queue')
   @Access({ roles: READS_TICKETS })
   @ApiOperation({ summary: 'A queue page, oldest ticket first' })
-  async page(@Param() { queue }: QueueParam, @Query() { limit, after, assignee }: QueuePageQuery, @Req() request: FastifyRequest) {
-    const cursor = after === undefined ? undefined : decodeCursor(after);
-    if (after !== undefined && cursor === undefined) {
-      throw new ProblemError(fieldProblem(400, 'Invalid after.', 'after', 'must be the next cursor of a previous page'));
-    }
+  async page(@Param() { queue }: QueueParam, @Query() query: QueuePageQuery, @Req() request: FastifyRequest) {
+    const cursor = ticketPageCursor(query);
+    const { limit, assignee } = query;
     if (assignee !== undefined && queue !== 'mine') {
       throw new ProblemError(fieldProblem(400, 'Invalid assignee.', 'assignee', 'is taken only by the mine queue'));
     }

@@ -1,8 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { RECOVERY_REASONS } from '@reclaim/recovery';
 import { REJECTION_REASONS } from '@reclaim/state-machines';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsEmail, IsIn, IsISO8601, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
-import { ID, PACKAGE, RECOVERY_CODE, TOTP_CODE, USERNAME } from '../http/patterns';
+import { Transform } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsEmail, IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Matches, MaxLength, Min } from 'class-validator';
+import { ID, IsUsername, PACKAGE, RECOVERY_CODE, TOTP_CODE } from '../http/patterns';
+import { TicketPageQuery } from '../http/ticket-page';
 
 class EvidenceCodes {
   @ApiPropertyOptional({ description: 'A recovery code of the account: 16 hexadecimal characters.', example: '3f9a0c1d2b4e5f60' })
@@ -21,7 +23,7 @@ class EvidenceCodes {
 export class SubmitTicketDto extends EvidenceCodes {
   @ApiProperty({ example: 'zoe' })
   @IsString()
-  @Matches(USERNAME, { message: 'username must be 1-100 letters, digits, ".", "_" or "-", starting with a letter or digit' })
+  @IsUsername()
   username!: string;
 
   @ApiProperty({ description: 'Where the requester can be reached now.', example: 'zoe@example.org' })
@@ -115,6 +117,23 @@ export class TicketQueryDto {
   @IsOptional()
   @IsISO8601({ strict: true }, { message: 'at must be an ISO-8601 time' })
   at?: string;
+}
+
+/** `GET /v1/tickets`: staff finding tickets; no filter lists every ticket. */
+export class FindTicketsDto extends TicketPageQuery {
+  @ApiPropertyOptional({ description: 'Only the tickets filed under this username (compared exactly, as usernames are).', example: 'zoe' })
+  @IsOptional()
+  @IsString()
+  @IsUsername()
+  username?: string;
+
+  @ApiPropertyOptional({ description: 'Only the ticket with this number, as its requester was told it.', minimum: 1, example: 1042 })
+  @IsOptional()
+  // Only digits count as a number, as for `limit`.
+  @Transform(({ value }) => (typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : value))
+  @Min(1, { message: 'ticketNumber must be a ticket number: a whole number from 1' })
+  @IsInt({ message: 'ticketNumber must be a ticket number: a whole number from 1' })
+  ticketNumber?: number;
 }
 
 export class TicketIdParam {

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Ip, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { GetQueuePositionQuery, GetTicketHistoryQuery, GetTicketQuery, requesterView, staffView } from '@reclaim/projections';
+import { FindTicketsQuery, GetQueuePositionQuery, GetTicketHistoryQuery, GetTicketQuery, requesterView, staffView } from '@reclaim/projections';
 import {
   ChangeTicketCommand,
   ReplyToTicketCommand,
@@ -17,7 +17,8 @@ import { ClientLimits } from '../http/client-limits';
 import { IfMatch, Meta } from '../http/command-meta.decorator';
 import { fieldProblem, problem, ProblemError } from '../http/problem';
 import { notModified } from '../http/not-modified';
-import { AssignDto, NoteDto, RejectDto, ReplyDto, RequestInfoDto, SubmitTicketDto, TicketIdParam, TicketQueryDto, VerifyDto } from './ticket.dto';
+import { ticketPageCursor } from '../http/ticket-page';
+import { AssignDto, FindTicketsDto, NoteDto, RejectDto, ReplyDto, RequestInfoDto, SubmitTicketDto, TicketIdParam, TicketQueryDto, VerifyDto } from './ticket.dto';
 
 @ApiTags('tickets')
 @ApiBearerAuth()
@@ -47,6 +48,16 @@ export class TicketsController {
       accessToken: result.accessToken,
       position: result.position,
     };
+  }
+
+  // Support is told a ticket number or a username by the person who lost access; a reviewer
+  // looks at every request made under one account.
+  @Get()
+  @Access({ roles: READS_TICKETS })
+  @ApiOperation({ summary: 'Find tickets, oldest first: those filed under a username, the one with a number, or every ticket' })
+  async find(@Query() query: FindTicketsDto) {
+    const { username, ticketNumber, limit } = query;
+    return this.queries.execute(new FindTicketsQuery({ username, ticketNumber }, limit ?? 50, ticketPageCursor(query)));
   }
 
   @Get(':id')

@@ -3,7 +3,7 @@ import type { AccountView } from '../accounts/accounts.projector';
 import type { AuditReport } from '../audit/verify-audit';
 import type { StaffMember } from '../staff/staff.projector';
 import type { TicketView } from '../tickets/ticket-view';
-import type { HistoryEntry, QueueItem, QueueName } from './ticket-queries';
+import type { HistoryEntry, QueueName, TicketFilter, TicketPage } from './ticket-queries';
 
 /** Queries the API sends through the QueryBus. */
 export class GetTicketQuery extends Query<TicketView | undefined> {
@@ -25,8 +25,14 @@ export class GetTicketHistoryQuery extends Query<HistoryEntry[]> {
 }
 
 /** `viewer`: the staff member whose open tickets `mine` lists. */
-export class ListQueueQuery extends Query<{ items: QueueItem[]; next?: string }> {
+export class ListQueueQuery extends Query<TicketPage> {
   constructor(readonly queue: QueueName, readonly viewer: string, readonly limit: number, readonly after?: number) {
+    super();
+  }
+}
+
+export class FindTicketsQuery extends Query<TicketPage> {
+  constructor(readonly filter: TicketFilter, readonly limit: number, readonly after?: number) {
     super();
   }
 }

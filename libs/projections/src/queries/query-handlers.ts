@@ -6,6 +6,7 @@ import { verifyAudit, type AuditReport } from '../audit/verify-audit';
 import { READ_MODEL_DB, type ReadModelDb } from '../read-model-db';
 import { listStaff } from '../staff/staff.projector';
 import {
+  FindTicketsQuery,
   GetAccountQuery,
   GetQueuePositionQuery,
   GetTicketHistoryQuery,
@@ -46,6 +47,14 @@ export class ListQueueHandler implements IQueryHandler<ListQueueQuery> {
   constructor(private readonly tickets: TicketQueries) {}
   async execute({ queue, viewer, limit, after }: ListQueueQuery) {
     return this.tickets.queue(queue, { viewer, limit, after });
+  }
+}
+
+@QueryHandler(FindTicketsQuery)
+export class FindTicketsHandler implements IQueryHandler<FindTicketsQuery> {
+  constructor(private readonly tickets: TicketQueries) {}
+  async execute({ filter, limit, after }: FindTicketsQuery) {
+    return this.tickets.find(filter, { limit, after });
   }
 }
 
@@ -111,6 +120,7 @@ export const QUERY_HANDLERS = [
   GetQueuePositionHandler,
   GetTicketHistoryHandler,
   ListQueueHandler,
+  FindTicketsHandler,
   QueueStatsHandler,
   GetAccountHandler,
   VerifyAuditHandler,

@@ -27,6 +27,18 @@ export interface QueueItem {
   priority: string;
 }
 
+export interface TicketPage {
+  items: QueueItem[];
+  /** The cursor of the next page, when there is one. */
+  next?: string;
+}
+
+/** What `GET /v1/tickets` may look for; no filter finds every ticket. */
+export interface TicketFilter {
+  username?: string;
+  ticketNumber?: number;
+}
+
 export interface HistoryEntry {
   position: string;
   revision: string;
@@ -89,12 +101,26 @@ export class TicketQueries {
     return (await this.store.readStream(streams.ticket(ticketId))).map(toHistoryEntry);
   }
 
-  queue(name: QueueName, options: { viewer: string; limit: number; after?: number }): { items: QueueItem[]; next?: string } {
+  queue(name: QueueName, options: { viewer: string; limit: number; after?: number }): TicketPage {
+    return this.page(QUEUE_WHERE[name], { viewer: options.viewer }, options);
+  }
+
+  /** Every ticket, or those filed under one username, or the one with a number; oldest first. */
+  find(filter: TicketFilter, options: { limit: number; after?: number }): TicketPage {
+    const conditions = [
+      ...(filter.username === undefined ? [] : ['username = @username']),
+      ...(filter.ticketNumber === undefined ? [] : ['ticket_number = @ticketNumber']),
+    ];
+    return this.page(conditions.join(' AND ') || 'TRUE', { username: filter.username, ticketNumber: filter.ticketNumber }, options);
+  }
+
+  /** A page of the tickets that meet `where`, in arrival order after the cursor's. */
+  private page(where: string, parameters: Record<string, unknown>, options: { limit: number; after?: number }): TicketPage {
     const rows = prepared(
       this.db,
       `SELECT seq, ticket_id, ticket_number, state, username, reason, submitted_at, assignee, overdue, priority
-       FROM ticket_views WHERE ${QUEUE_WHERE[name]} AND seq > @after ORDER BY seq LIMIT @limit`,
-    ).all({ viewer: options.viewer, after: options.after ?? -1, limit: options.limit + 1 }) as Array<Record<string, never>>;
+       FROM ticket_views WHERE ${where} AND seq > @after ORDER BY seq LIMIT @limit`,
+    ).all({ ...parameters, after: options.after ?? -1, limit: options.limit + 1 }) as Array<Record<string, never>>;
     const page = rows.slice(0, options.limit);
     const items = page.map((row) => ({
       ticketId: row.ticket_id,

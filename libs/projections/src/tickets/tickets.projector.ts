@@ -57,6 +57,9 @@ export class TicketsProjector implements Projector {
       CREATE INDEX IF NOT EXISTS ticket_views_assignee ON ticket_views (assignee, open, seq);
       CREATE INDEX IF NOT EXISTS ticket_views_decision ON ticket_views (state, decision_ms);
       CREATE INDEX IF NOT EXISTS ticket_views_duplicates ON ticket_views (duplicate_of);
+      -- Finding tickets (GET /v1/tickets): those filed under a username, the one with a number.
+      CREATE INDEX IF NOT EXISTS ticket_views_username ON ticket_views (username, seq);
+      CREATE INDEX IF NOT EXISTS ticket_views_number ON ticket_views (ticket_number);
       CREATE TABLE IF NOT EXISTS ticket_timers (
         ticket_id TEXT NOT NULL,
         kind TEXT NOT NULL,
