@@ -26,6 +26,7 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/v1/tickets/{id}', allowed: [...READERS, 'requester'] },
   { method: 'POST', path: '/v1/tickets/{id}/replies', body: { message: 'hello' }, allowed: ['requester'] },
   { method: 'POST', path: '/v1/tickets/{id}/assign', allowed: STAFF_WORK },
+  { method: 'POST', path: '/v1/tickets/{id}/release', allowed: STAFF_WORK },
   { method: 'POST', path: '/v1/tickets/{id}/request-info', body: { question: 'q?' }, allowed: STAFF_WORK },
   { method: 'POST', path: '/v1/tickets/{id}/verify', body: { evidence: ['probe'], note: 'probe' }, allowed: STAFF_WORK },
   { method: 'POST', path: '/v1/tickets/{id}/reject', body: { reason: 'other', note: 'probe' }, allowed: STAFF_WORK },

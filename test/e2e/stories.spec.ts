@@ -102,6 +102,39 @@ describe('stories, end to end over HTTP', () => {
     expect(verified.body.state).toBe('verified');
   });
 
+  it('a ticket claimed by mistake goes back to the queue for anyone to claim', async () => {
+    const { ticketId } = (await call('POST', '/v1/tickets', { body: request(unique('handback')) })).body;
+    const [agent, agent2] = [staff.agent!, staff.agent2!];
+    await call('POST', `/v1/tickets/${ticketId}/assign`, { token: agent.token });
+    // Only its holder's hand-back takes it back: another's, naming no one, is refused and records nothing.
+    const notTheirs = await call('POST', `/v1/tickets/${ticketId}/release`, { token: agent2.token });
+    expect(notTheirs.status).toBe(409);
+    expect(notTheirs.body).toMatchObject({ type: expect.stringContaining('already-assigned'), detail: expect.stringContaining(agent.id) });
+    const released = await call('POST', `/v1/tickets/${ticketId}/release`, { token: agent.token });
+    expect(released.status).toBe(200);
+    expect(released.body).toEqual({ ticketId, state: 'submitted', revision: '2', position: expect.any(String) });
+    const view = await call('GET', `/v1/tickets/${ticketId}?minPosition=${released.body.position}`, { token: agent2.token });
+    expect(view.body.assignee).toBeUndefined();
+    const queued = (await call('GET', '/v1/queues/submitted?limit=200', { token: agent2.token })).body.items.find((item: { ticketId: string }) => item.ticketId === ticketId);
+    expect(queued).toMatchObject({ assignee: null });
+    expect((await call('GET', '/v1/queues/mine', { token: agent.token })).body.items.map((item: { ticketId: string }) => item.ticketId)).not.toContain(ticketId);
+    const history = (await call('GET', `/v1/tickets/${ticketId}/history`, { token: staff.auditor!.token })).body.events;
+    expect(history.at(-1)).toMatchObject({ type: 'TicketReleased', actor: { kind: 'staff', id: agent.id }, data: { previousAssignee: agent.id, because: 'handed-back' } });
+    // Given back already: the same hand-back records nothing more.
+    expect((await call('POST', `/v1/tickets/${ticketId}/release`, { token: agent.token })).body).toEqual(released.body);
+    // Anyone may now claim it; a supervisor gives it back from its holder by naming them.
+    expect((await call('POST', `/v1/tickets/${ticketId}/assign`, { token: agent2.token })).status).toBe(200);
+    const byLead = await call('POST', `/v1/tickets/${ticketId}/release`, { token: staff.supervisor!.token, body: { from: agent2.id } });
+    expect(byLead.body).toMatchObject({ state: 'submitted', revision: '4' });
+    const bad = await call('POST', `/v1/tickets/${ticketId}/release`, { token: agent.token, body: { from: 'not a staff id' } });
+    expect([bad.status, bad.body.errors]).toEqual([400, [{ field: 'from', message: 'from must be a staff id' }]]);
+    // A decided ticket keeps its holder.
+    await call('POST', `/v1/tickets/${ticketId}/assign`, { token: agent.token });
+    await call('POST', `/v1/tickets/${ticketId}/reject`, { token: agent.token, body: { reason: 'other', note: 'done' } });
+    const closed = await call('POST', `/v1/tickets/${ticketId}/release`, { token: agent.token });
+    expect([closed.status, closed.body.detail]).toEqual([409, expect.stringContaining('rejected')]);
+  });
+
   it('a critical account needs two approvers', async () => {
     const name = unique('vip');
     await account(name, { critical: true });

@@ -71,6 +71,14 @@ export class AssignDto {
   assignee?: string;
 }
 
+export class ReleaseDto {
+  @ApiPropertyOptional({ description: 'Staff id of the holder; omit to give back your own ticket.' })
+  @IsOptional()
+  @IsString()
+  @Matches(ID, { message: 'from must be a staff id' })
+  from?: string;
+}
+
 export class RequestInfoDto {
   @ApiProperty({ maxLength: 2000 })
   @IsString()

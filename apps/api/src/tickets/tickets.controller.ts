@@ -18,7 +18,7 @@ import { IfMatch, Meta } from '../http/command-meta.decorator';
 import { fieldProblem, problem, ProblemError } from '../http/problem';
 import { notModified } from '../http/not-modified';
 import { ticketPageCursor } from '../http/ticket-page';
-import { AssignDto, FindTicketsDto, NoteDto, RejectDto, ReplyDto, RequestInfoDto, SubmitTicketDto, TicketIdParam, TicketQueryDto, VerifyDto } from './ticket.dto';
+import { AssignDto, FindTicketsDto, NoteDto, RejectDto, ReleaseDto, ReplyDto, RequestInfoDto, SubmitTicketDto, TicketIdParam, TicketQueryDto, VerifyDto } from './ticket.dto';
 
 @ApiTags('tickets')
 @ApiBearerAuth()
@@ -112,6 +112,16 @@ export class TicketsController {
     }
     const claim = body.assignee === undefined;
     return this.change(id, { type: 'AssignTicket', assignee: body.assignee ?? by.id, by, claim }, meta, ifMatch);
+  }
+
+  // A ticket claimed by mistake, or that its holder cannot work after all, goes back to the queue
+  // for anyone to claim, rather than to someone named.
+  @Post(':id/release')
+  @HttpCode(200)
+  @Access({ roles: WORKS_TICKETS })
+  @ApiOperation({ summary: 'Give a ticket back to the queue, unclaimed: your own (no body) or the one `from` holds (409 already-assigned when someone else holds it)' })
+  release(@Param() { id }: TicketIdParam, @Body() body: ReleaseDto, @Req() request: FastifyRequest, @Meta() meta: CommandMeta, @IfMatch() ifMatch?: bigint) {
+    return this.change(id, { type: 'ReleaseTicket', from: body.from ?? staffRef(request).id, because: 'handed-back' }, meta, ifMatch);
   }
 
   @Post(':id/request-info')

@@ -71,7 +71,7 @@ export class DeactivateStaffHandler implements ICommandHandler<DeactivateStaffCo
     for (const ticketId of known.heldTickets) {
       const release = { commandId: eventIdFor(meta.commandId, `release ${ticketId}`, 0), correlationId: meta.correlationId ?? meta.commandId, actor: meta.actor };
       try {
-        const { position: released } = await this.commands.execute(new ChangeTicketCommand(ticketId, { type: 'ReleaseTicket', from: staffId }, release));
+        const { position: released } = await this.commands.execute(new ChangeTicketCommand(ticketId, { type: 'ReleaseTicket', from: staffId, because: 'assignee-deactivated' }, release));
         if (BigInt(released) > last) last = BigInt(released);
       } catch (error) {
         // Closed meanwhile: nothing to give back.

@@ -33,7 +33,9 @@ const command = fc.oneof(
   fc.record({ by: staff, claim: fc.boolean(), assignee: fc.constantFrom('agent-1', 'agent-2') }).map(({ by, claim, assignee }): TicketCommand =>
     claim ? { type: 'AssignTicket', assignee: by.id, by, claim } : { type: 'AssignTicket', assignee, by },
   ),
-  fc.constantFrom('agent-1', 'agent-2').map((from): TicketCommand => ({ type: 'ReleaseTicket', from })),
+  fc.record({ from: fc.constantFrom('agent-1', 'agent-2'), because: fc.constantFrom('assignee-deactivated' as const, 'handed-back' as const) }).map(
+    ({ from, because }): TicketCommand => ({ type: 'ReleaseTicket', from, because }),
+  ),
   staff.map((by): TicketCommand => ({ type: 'RequestInfo', question: 'which email?', by })),
   staff.map((by): TicketCommand => ({ type: 'VerifyTicket', evidence: ['id card'], note: 'ok', by })),
   fc.record({ by: staff, reason: fc.constantFrom(...REJECTION_REASONS, 'because') }).map(({ by, reason }): TicketCommand => ({ type: 'RejectTicket', reason, note: 'no', by })),

@@ -1,4 +1,4 @@
-import type { EvidenceCheck, RecoveryRequest, StaffRef } from './ticket.events';
+import type { EvidenceCheck, RecoveryRequest, ReleaseReason, StaffRef } from './ticket.events';
 
 /** The commands a ticket decides on, as plain data (the Nest command classes wrap them). */
 export type TicketCommand =
@@ -17,8 +17,12 @@ export type TicketCommand =
    * or one held by `fromDeactivated` (a holder the handler found deactivated: they cannot work it).
    */
   | { type: 'AssignTicket'; assignee: string; by: StaffRef; claim?: boolean; fromDeactivated?: string }
-  /** Gives back a ticket that `from` holds, as they were deactivated; a ticket held by anyone else stays as it is. */
-  | { type: 'ReleaseTicket'; from: string }
+  /**
+   * Gives back to the queue a ticket that `from` holds (a ticket no one holds stays as it is).
+   * A ticket someone else holds is left to them by a deactivation's sweep, and refused to a
+   * hand-back: the one it names no longer holds it.
+   */
+  | { type: 'ReleaseTicket'; from: string; because: ReleaseReason }
   | { type: 'RequestInfo'; question: string; by: StaffRef }
   | { type: 'VerifyTicket'; evidence: string[]; note: string; by: StaffRef }
   | { type: 'RejectTicket'; reason: string; note: string; by: StaffRef }

@@ -149,14 +149,28 @@ describe('ticket decider: staff and requester commands', () => {
 
   it("gives back a deactivated holder's open ticket, and nobody else's", () => {
     const held = given(submitted(), { type: 'TicketAssigned', data: { assignee: 'agent-1', assignedBy: 'agent-1' } });
-    const released = when(held, { type: 'ReleaseTicket', from: 'agent-1' });
+    const released = when(held, { type: 'ReleaseTicket', from: 'agent-1', because: 'assignee-deactivated' });
     expect(released).toEqual([{ type: 'TicketReleased', data: { previousAssignee: 'agent-1', because: 'assignee-deactivated' } }]);
     const free = released.reduce((state, event) => evolveTicket(state, event), held);
     expect([free.assignee, lifecycleState(free)]).toEqual([undefined, 'submitted']);
     // Taken by someone else meanwhile, or free already: nothing to give back.
-    expect(when(held, { type: 'ReleaseTicket', from: 'agent-2' })).toEqual([]);
-    expect(when(free, { type: 'ReleaseTicket', from: 'agent-1' })).toEqual([]);
-    refused(evolveTicket(held, { type: 'TicketRejected', data: { reason: 'other', note: '', rejectedBy: { kind: 'staff', id: 'agent-1' } } }), { type: 'ReleaseTicket', from: 'agent-1' });
+    expect(when(held, { type: 'ReleaseTicket', from: 'agent-2', because: 'assignee-deactivated' })).toEqual([]);
+    expect(when(free, { type: 'ReleaseTicket', from: 'agent-1', because: 'assignee-deactivated' })).toEqual([]);
+    refused(evolveTicket(held, { type: 'TicketRejected', data: { reason: 'other', note: '', rejectedBy: { kind: 'staff', id: 'agent-1' } } }), { type: 'ReleaseTicket', from: 'agent-1', because: 'assignee-deactivated' });
+  });
+
+  it("hands back the holder's open ticket to the queue, and refuses to hand back one that someone else holds", () => {
+    const held = evolveTicket(waiting, { type: 'TicketAssigned', data: { assignee: 'agent-1', assignedBy: 'agent-1' } });
+    const handedBack = when(held, { type: 'ReleaseTicket', from: 'agent-1', because: 'handed-back' });
+    expect(handedBack).toEqual([{ type: 'TicketReleased', data: { previousAssignee: 'agent-1', because: 'handed-back' } }]);
+    const free = handedBack.reduce((state, event) => evolveTicket(state, event), held);
+    expect([free.assignee, lifecycleState(free)]).toEqual([undefined, 'awaiting-info']);
+    // Given back already: nothing more to record.
+    expect(when(free, { type: 'ReleaseTicket', from: 'agent-1', because: 'handed-back' })).toEqual([]);
+    // Taken over by agent-2 meanwhile: the hand-back that names agent-1 does not take it from them.
+    const takenOver = evolveTicket(held, { type: 'TicketAssigned', data: { assignee: 'agent-2', assignedBy: 'supervisor-1' } });
+    expect(() => when(takenOver, { type: 'ReleaseTicket', from: 'agent-1', because: 'handed-back' })).toThrow(AlreadyAssigned);
+    refused(verified, { type: 'ReleaseTicket', from: 'agent-1', because: 'handed-back' });
   });
 
   it('asks a question: submitted → awaiting-info, one question at a time', () => {

@@ -328,8 +328,14 @@ export function decideTicket(command: TicketCommand, state: TicketState, { now, 
     case 'ReleaseTicket':
       // Changing hands is allowed exactly while the ticket is open, as assigning is.
       require({ type: 'ASSIGN' });
-      if (state.assignee !== command.from) return [];
-      return [{ type: 'TicketReleased', data: { previousAssignee: command.from, because: 'assignee-deactivated' } }];
+      if (!state.assignee) return [];
+      // A hand-back names whose ticket it gives back, so that one given back at the same moment
+      // as someone else took it over does not take it from them.
+      if (state.assignee !== command.from) {
+        if (command.because === 'handed-back') throw new AlreadyAssigned(state.assignee);
+        return [];
+      }
+      return [{ type: 'TicketReleased', data: { previousAssignee: command.from, because: command.because } }];
     case 'RequestInfo':
       require({ type: 'REQUEST_INFO' }, current === 'awaiting-info' ? 'a question is already open' : undefined);
       return [{ type: 'InfoRequested', data: { question: command.question, requestedBy: command.by.id } }];

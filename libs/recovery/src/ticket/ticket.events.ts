@@ -28,6 +28,12 @@ export interface RecoveryRequest {
   packages: string[];
 }
 
+/**
+ * Why a ticket went back to the queue: its holder was deactivated (the actor is the admin who
+ * did it), or a person who works tickets gave it back (the actor is that person).
+ */
+export type ReleaseReason = 'assignee-deactivated' | 'handed-back';
+
 export interface StaffRef {
   id: string;
   role: 'admin' | 'supervisor' | 'agent';
@@ -48,8 +54,8 @@ export type TicketEvent =
   | DecidedEvent<'EvidenceRecorded', EvidenceCheck & { via: 'submission' | 'reply' }>
   | DecidedEvent<'TicketPrioritised', { priority: 'high'; because: string }>
   | DecidedEvent<'TicketAssigned', { assignee: string; assignedBy: string }>
-  /** The ticket is no one's again: its holder was deactivated, and it goes back to the queue unclaimed. */
-  | DecidedEvent<'TicketReleased', { previousAssignee: string; because: 'assignee-deactivated' }>
+  /** The ticket is no one's again, and goes back to the queue unclaimed. */
+  | DecidedEvent<'TicketReleased', { previousAssignee: string; because: ReleaseReason }>
   | DecidedEvent<'InfoRequested', { question: string; requestedBy: string }>
   | DecidedEvent<'InfoProvided', { message: string }>
   | DecidedEvent<'FollowUpReceived', { message: string }>
