@@ -32,7 +32,7 @@ afterAll(async () => {
 
 const PATHS = [
   '/v1/tickets', '/v1/tickets/{id}', '/v1/tickets/{id}/replies', '/v1/tickets/{id}/assign', '/v1/tickets/{id}/request-info',
-  '/v1/tickets/{id}/verify', '/v1/tickets/{id}/reject', '/v1/tickets/{id}/notes', '/v1/tickets/{id}/history', '/v1/queues/{q}',
+  '/v1/tickets/{id}/verify', '/v1/tickets/{id}/reject', '/v1/tickets/{id}/notes', '/v1/tickets/{id}/release', '/v1/tickets/{id}/history', '/v1/queues/{q}',
   '/v1/queues', '/v1/audit/verify', '/v1/accounts/{u}', '/v1/accounts/{u}/recovery-codes', '/v1/accounts/{u}/recovery-codes/import',
   '/v1/accounts/{u}/totp', '/v1/staff', '/v1/staff/{id}', '/v1/staff/{id}/token', '/v1/webhooks', '/v1/webhooks/{id}', '/v1/webhooks/{id}/deliveries', '/v1/webhooks/{id}/redeliver',
   '/v1/webhooks/{id}/enable', '/v1/webhooks/{id}/disable', '/health', '/docs/openapi.json',
@@ -70,7 +70,7 @@ const request = fc.record({
   method: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH'),
   path: fc.constantFrom(...PATHS),
   a: segment,
-  query: fc.oneof(fc.constant(''), fc.constantFrom('?at=2026-01-01T00:00:00Z', '?at=nonsense', '?limit=-1', '?limit=9999', '?after=zzz', '?minPosition=-5', '?types=a,b', '?after=18446744073709551616', '?limit=1&limit=2', '?limit=', '?limit=1e1', '?types=')),
+  query: fc.oneof(fc.constant(''), fc.constantFrom('?at=2026-01-01T00:00:00Z', '?at=nonsense', '?limit=-1', '?limit=9999', '?after=zzz', '?minPosition=-5', '?types=a,b', '?after=18446744073709551616', '?limit=1&limit=2', '?limit=', '?limit=1e1', '?types=', '?username=fuzzed', '?ticketNumber=1', '?ticketNumber=0', '?username=..%2F')),
   token: fc.option(fc.constantFrom(...Array.from({ length: 8 }, (_, i) => i)), { nil: undefined }),
   body: fc.oneof(
     json.map((value) => ({ raw: JSON.stringify(value) ?? 'null', type: 'application/json' })),
