@@ -111,7 +111,7 @@ export class TicketQueries {
       ...(filter.username === undefined ? [] : ['username = @username']),
       ...(filter.ticketNumber === undefined ? [] : ['ticket_number = @ticketNumber']),
     ];
-    return this.page(conditions.join(' AND ') || 'TRUE', { username: filter.username, ticketNumber: filter.ticketNumber }, options);
+    return this.page(conditions.join(' AND ') || 'TRUE', { ...filter }, options);
   }
 
   /** A page of the tickets that meet `where`, in arrival order after the cursor's. */
