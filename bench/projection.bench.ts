@@ -7,21 +7,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fmt, percentile, perSecond, timed, type Figure } from './support';
 
-const meta = (at: string) => ({ occurredAt: at, schemaVersion: 1, actor: { kind: 'staff' as const, id: 'agent-1' } });
+type Actor = { kind: 'staff' | 'requester' | 'public'; id: string };
+const meta = (at: string, actor: Actor = { kind: 'staff', id: 'agent-1' }) => ({ occurredAt: at, schemaVersion: 1, actor });
 
-/** A realistic ticket story of five events, as the handlers write them. */
+/** A realistic ticket story of five events, as the handlers write them (and with their actors). */
 function story(t: number): NewEvent[] {
   const at = new Date(Date.UTC(2026, 0, 1) + t * 1000).toISOString();
   const id = (n: number) => `e-${t}-${n}`;
   return [
     {
-      id: id(0), type: 'TicketSubmitted', metadata: meta(at),
+      id: id(0), type: 'TicketSubmitted', metadata: meta(at, { kind: 'public', id: 'anonymous' }),
       data: { ticketId: `k${t}`, ticketNumber: t + 1, username: `user${t % 50_000}`, contactEmail: `user${t}@example.org`, previousEmails: [], reason: 'lost-2fa', explanation: 'I lost my phone with the authenticator app on it.', packages: ['left-pad'], accountKnown: true, critical: false, frozen: false, requesterTokenHash: 'f'.repeat(64) },
     },
     { id: id(1), type: 'TicketAssigned', metadata: meta(at), data: { assignee: 'agent-1', assignedBy: 'agent-1' } },
     { id: id(2), type: 'NoteAdded', metadata: meta(at), data: { body: 'Checked the package list against the registry.', author: 'agent-1' } },
     { id: id(3), type: 'InfoRequested', metadata: meta(at), data: { question: 'Which email address did you use before?', requestedBy: 'agent-1' } },
-    { id: id(4), type: 'InfoProvided', metadata: meta(at), data: { message: 'The one at my old employer.' } },
+    { id: id(4), type: 'InfoProvided', metadata: meta(at, { kind: 'requester', id: `k${t}` }), data: { message: 'The one at my old employer.' } },
   ];
 }
 

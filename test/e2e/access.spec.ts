@@ -43,6 +43,7 @@ const ROUTES: Route[] = [
   { method: 'POST', path: '/v1/accounts/probe/totp', allowed: ['admin', 'integrator'] },
   { method: 'POST', path: '/v1/staff', body: { name: 'n', role: 'nope' }, allowed: ['admin'] },
   { method: 'GET', path: '/v1/staff', allowed: READERS },
+  { method: 'GET', path: '/v1/staff/none/activity', allowed: ['admin', 'supervisor', 'auditor'] },
   { method: 'POST', path: '/v1/staff/none/token', allowed: ['admin'] },
   { method: 'DELETE', path: '/v1/staff/none', allowed: ['admin'] },
   { method: 'GET', path: '/v1/events?types=nope', allowed: ['admin', 'integrator'] },

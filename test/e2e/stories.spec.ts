@@ -135,6 +135,36 @@ describe('stories, end to end over HTTP', () => {
     expect([closed.status, closed.body.detail]).toEqual([409, expect.stringContaining('rejected')]);
   });
 
+  it("a reviewer reads one staff member's work across every ticket, oldest first", async () => {
+    const { token, id } = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: 'Reviewed', role: 'agent' } })).body;
+    const first = (await call('POST', '/v1/tickets', { body: request(unique('reviewed')) })).body;
+    const second = (await call('POST', '/v1/tickets', { body: request(unique('reviewed')) })).body;
+    await call('POST', `/v1/tickets/${first.ticketId}/assign`, { token });
+    await call('POST', `/v1/tickets/${second.ticketId}/notes`, { token, body: { body: 'looked at the packages' } });
+    // Someone else's work on the same ticket is theirs, not this member's.
+    await call('POST', `/v1/tickets/${first.ticketId}/notes`, { token: staff.agent!.token, body: { body: 'not theirs' } });
+    const last = await call('POST', `/v1/tickets/${first.ticketId}/verify`, { token, body: { evidence: ['call-back'], note: 'confirmed by phone' } });
+    const entries: Array<{ ticketId: string; type: string; actor: { id: string }; data: Record<string, unknown> }> = [];
+    let path = `/v1/staff/${id}/activity?limit=2&minPosition=${last.body.position}`;
+    for (;;) {
+      const page = await call('GET', path, { token: staff.auditor!.token });
+      expect(page.status).toBe(200);
+      entries.push(...page.body.events);
+      if (!page.body.next) break;
+      path = `/v1/staff/${id}/activity?limit=2&after=${page.body.next}`;
+    }
+    expect(entries.map(({ ticketId, type }) => [ticketId, type])).toEqual([
+      [first.ticketId, 'TicketAssigned'],
+      [second.ticketId, 'NoteAdded'],
+      [first.ticketId, 'TicketVerified'],
+    ]);
+    expect(entries.every((entry) => entry.actor.id === id)).toBe(true);
+    expect(entries[2]!.data).toMatchObject({ note: 'confirmed by phone', evidence: ['call-back'] });
+    // An id that names no one has done nothing; peers may not read each other's work.
+    expect((await call('GET', '/v1/staff/no-such-member/activity', { token: staff.supervisor!.token })).body).toEqual({ events: [] });
+    expect((await call('GET', `/v1/staff/${id}/activity`, { token: staff.agent!.token })).status).toBe(403);
+  });
+
   it('a critical account needs two approvers', async () => {
     const name = unique('vip');
     await account(name, { critical: true });

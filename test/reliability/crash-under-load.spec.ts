@@ -106,7 +106,7 @@ async function crashRounds(count: number): Promise<void> {
     expect(await runCli(['rebuild'], { ...quiet, env: { RECLAIM_DATA_DIR: copyDir } })).toBe(0);
     const dump = (file: string) => {
       const d = new Database(file, { readonly: true });
-      const tables = Object.fromEntries(['ticket_views', 'ticket_timers', 'staff', 'accounts', 'webhooks'].map((t) => [t, d.prepare(`SELECT * FROM ${t} ORDER BY 1, 2`).all()]));
+      const tables = Object.fromEntries(['ticket_views', 'ticket_timers', 'staff', 'accounts', 'staff_activity', 'webhooks'].map((t) => [t, d.prepare(`SELECT * FROM ${t} ORDER BY 1, 2`).all()]));
       d.close();
       return tables;
     };

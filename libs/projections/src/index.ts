@@ -8,6 +8,7 @@ export * from './tickets/tickets.projector';
 export * from './tickets/counted-queues';
 export * from './staff/staff.projector';
 export * from './accounts/accounts.projector';
+export * from './activity/staff-activity.projector';
 export * from './audit/verify-audit';
 export * from './queries/ticket-queries';
 export * from './queries/queries';

@@ -224,7 +224,7 @@ describe('two engines on one file', () => {
       await b.caughtUp();
       const db = a.runner.db;
       const incremental = dumpReadModels(db);
-      for (const name of ['tickets', 'staff', 'accounts']) await a.runner.rebuild(name);
+      for (const name of ['tickets', 'staff', 'accounts', 'staff-activity']) await a.runner.rebuild(name);
       expect(dumpReadModels(db)).toEqual(incremental);
     } finally {
       await b.close(true);
@@ -258,7 +258,7 @@ describe('two engines on one file', () => {
 
 /** Every read model's rows, in a fixed order. */
 const dumpReadModels = (db: Database.Database) =>
-  Object.fromEntries(['ticket_views', 'ticket_timers', 'staff', 'accounts'].map((table) => [table, db.prepare(`SELECT * FROM ${table} ORDER BY 1, 2`).all()]));
+  Object.fromEntries(['ticket_views', 'ticket_timers', 'staff', 'accounts', 'staff_activity'].map((table) => [table, db.prepare(`SELECT * FROM ${table} ORDER BY 1, 2`).all()]));
 
 describe('rebuild and tamper evidence', () => {
   let e: Engine;
@@ -273,7 +273,8 @@ describe('rebuild and tamper evidence', () => {
     const db = (e.store as SqliteEventStore).database;
     const incremental = dumpReadModels(db);
     expect((incremental.ticket_views as unknown[]).length).toBeGreaterThan(10);
-    for (const name of ['tickets', 'staff', 'accounts']) await e.runner.rebuild(name);
+    expect((incremental.staff_activity as unknown[]).length).toBeGreaterThan(10);
+    for (const name of ['tickets', 'staff', 'accounts', 'staff-activity']) await e.runner.rebuild(name);
     expect(dumpReadModels(db)).toEqual(incremental);
   });
 

@@ -7,14 +7,14 @@ import type { FastifyRequest } from 'fastify';
 import { Access, READS_TICKETS } from '../auth/access.decorator';
 import { ID } from '../http/patterns';
 import { fieldProblem, ProblemError } from '../http/problem';
-import { ticketPageCursor, TicketPageQuery } from '../http/ticket-page';
+import { CursorPageQuery, pageCursor } from '../http/cursor-page';
 
 class QueueParam {
   @IsIn(QUEUES, { message: `queue must be one of ${QUEUES.join(', ')}` })
   queue!: QueueName;
 }
 
-class QueuePageQuery extends TicketPageQuery {
+class QueuePageQuery extends CursorPageQuery {
   // A team lead's view of one person's work.
   @ApiPropertyOptional({ description: 'Queue `mine` only: the open tickets of this staff member instead of the caller\'s.' })
   @IsOptional()
@@ -40,7 +40,7 @@ export class QueuesController {
   @Access({ roles: READS_TICKETS })
   @ApiOperation({ summary: 'A queue page, oldest ticket first' })
   async page(@Param() { queue }: QueueParam, @Query() query: QueuePageQuery, @Req() request: FastifyRequest) {
-    const cursor = ticketPageCursor(query);
+    const cursor = pageCursor(query);
     const { limit, assignee } = query;
     if (assignee !== undefined && queue !== 'mine') {
       throw new ProblemError(fieldProblem(400, 'Invalid assignee.', 'assignee', 'is taken only by the mine queue'));

@@ -1,12 +1,13 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
-import { decodeCursor, ListQueueQuery, ListStaffQuery, ProjectionRunner } from '@reclaim/projections';
+import { decodeCursor, ListQueueQuery, ListStaffQuery, ProjectionRunner, StaffActivityQuery } from '@reclaim/projections';
 import { CreateStaffCommand, DeactivateStaffCommand, ReplaceStaffTokenCommand, STAFF_ROLES, type CommandMeta, type StaffRole } from '@reclaim/recovery';
 import { IsIn, IsString, Length, Matches } from 'class-validator';
-import { Access, ADMINISTERS, READS_TICKETS } from '../auth/access.decorator';
+import { Access, ADMINISTERS, AUDITS, READS_TICKETS } from '../auth/access.decorator';
 import { Meta } from '../http/command-meta.decorator';
+import { CursorPageQuery, pageCursor } from '../http/cursor-page';
 import { problem, ProblemError } from '../http/problem';
 import { ID } from '../http/patterns';
 
@@ -56,6 +57,14 @@ export class StaffController {
   @ApiOperation({ summary: 'Every staff member, oldest first, active or not (addition); never a token' })
   async list() {
     return { staff: await this.queries.execute(new ListStaffQuery()) };
+  }
+
+  // Those who review the work (not peers): what one person did, across every ticket.
+  @Get(':id/activity')
+  @Access({ roles: AUDITS })
+  @ApiOperation({ summary: 'What one staff member recorded on tickets, oldest first (addition): each event with its ticket; an id that names no one has none' })
+  async activity(@Param() { id }: StaffIdParam, @Query() query: CursorPageQuery) {
+    return this.queries.execute(new StaffActivityQuery(id, query.limit ?? 50, pageCursor(query)));
   }
 
   @Post(':id/token')

@@ -4,7 +4,7 @@ import { REJECTION_REASONS } from '@reclaim/state-machines';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsEmail, IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Matches, MaxLength, Min } from 'class-validator';
 import { ID, IsUsername, PACKAGE, RECOVERY_CODE, TOTP_CODE } from '../http/patterns';
-import { TicketPageQuery } from '../http/ticket-page';
+import { CursorPageQuery } from '../http/cursor-page';
 
 class EvidenceCodes {
   @ApiPropertyOptional({ description: 'A recovery code of the account: 16 hexadecimal characters.', example: '3f9a0c1d2b4e5f60' })
@@ -128,7 +128,7 @@ export class TicketQueryDto {
 }
 
 /** `GET /v1/tickets`: staff finding tickets; no filter lists every ticket. */
-export class FindTicketsDto extends TicketPageQuery {
+export class FindTicketsDto extends CursorPageQuery {
   @ApiPropertyOptional({ description: 'Only the tickets filed under this username (compared exactly, as usernames are).', example: 'zoe' })
   @IsOptional()
   @IsString()

@@ -3,7 +3,7 @@ import type { AccountView } from '../accounts/accounts.projector';
 import type { AuditReport } from '../audit/verify-audit';
 import type { StaffMember } from '../staff/staff.projector';
 import type { TicketView } from '../tickets/ticket-view';
-import type { HistoryEntry, QueueName, TicketFilter, TicketPage } from './ticket-queries';
+import type { ActivityEntry, HistoryEntry, QueueName, TicketFilter, TicketPage } from './ticket-queries';
 
 /** Queries the API sends through the QueryBus. */
 export class GetTicketQuery extends Query<TicketView | undefined> {
@@ -33,6 +33,12 @@ export class ListQueueQuery extends Query<TicketPage> {
 
 export class FindTicketsQuery extends Query<TicketPage> {
   constructor(readonly filter: TicketFilter, readonly limit: number, readonly after?: number) {
+    super();
+  }
+}
+
+export class StaffActivityQuery extends Query<{ events: ActivityEntry[]; next?: string }> {
+  constructor(readonly staffId: string, readonly limit: number, readonly after?: number) {
     super();
   }
 }

@@ -14,6 +14,7 @@ import {
   ListQueueQuery,
   ListStaffQuery,
   QueueStatsQuery,
+  StaffActivityQuery,
   VerifyAuditQuery,
 } from './queries';
 import { TicketQueries } from './ticket-queries';
@@ -55,6 +56,14 @@ export class FindTicketsHandler implements IQueryHandler<FindTicketsQuery> {
   constructor(private readonly tickets: TicketQueries) {}
   async execute({ filter, limit, after }: FindTicketsQuery) {
     return this.tickets.find(filter, { limit, after });
+  }
+}
+
+@QueryHandler(StaffActivityQuery)
+export class StaffActivityHandler implements IQueryHandler<StaffActivityQuery> {
+  constructor(private readonly tickets: TicketQueries) {}
+  async execute({ staffId, limit, after }: StaffActivityQuery) {
+    return this.tickets.activity(staffId, { limit, after });
   }
 }
 
@@ -121,6 +130,7 @@ export const QUERY_HANDLERS = [
   GetTicketHistoryHandler,
   ListQueueHandler,
   FindTicketsHandler,
+  StaffActivityHandler,
   QueueStatsHandler,
   GetAccountHandler,
   VerifyAuditHandler,

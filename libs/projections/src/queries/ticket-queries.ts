@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { EventStore, RecordedEvent } from '@reclaim/event-store';
-import { streams } from '@reclaim/recovery';
+import { streams, TICKET_STREAM_PREFIX } from '@reclaim/recovery';
+import { staffActivity } from '../activity/staff-activity.projector';
 import { evolveTicketView, type TicketView } from '../tickets/ticket-view';
 import { COUNTED_QUEUES, type CountedQueue } from '../tickets/counted-queues';
 import { queueCounts, readView } from '../tickets/tickets.projector';
@@ -51,10 +52,15 @@ export interface HistoryEntry {
   data: unknown;
 }
 
+/** A ticket event in a staff member's activity: the history entry, and whose ticket it is. */
+export interface ActivityEntry extends HistoryEntry {
+  ticketId: string;
+}
+
 /** Fields of stored events that are for the engine only and never shown, even to auditors. */
 const HIDDEN_FIELDS: Record<string, string[]> = { TicketSubmitted: ['requesterTokenHash'], RequesterTokenReplaced: ['requesterTokenHash'] };
 
-/** Cursors are opaque to clients: the arrival sequence of the last item, base64url. */
+/** Cursors are opaque to clients: the log position of the last item (for tickets, of their arrival), base64url. */
 const encodeCursor = (seq: number) => Buffer.from(`s${seq}`).toString('base64url');
 export function decodeCursor(cursor: string): number | undefined {
   const match = /^s(\d{1,18})$/.exec(Buffer.from(cursor, 'base64url').toString());
@@ -99,6 +105,18 @@ export class TicketQueries {
 
   async history(ticketId: string): Promise<HistoryEntry[]> {
     return (await this.store.readStream(streams.ticket(ticketId))).map(toHistoryEntry);
+  }
+
+  /** What one staff member recorded on tickets, oldest first, read from the log. */
+  async activity(staffId: string, options: { limit: number; after?: number }): Promise<{ events: ActivityEntry[]; next?: string }> {
+    const positions = staffActivity(this.db, staffId, { limit: options.limit + 1, after: options.after });
+    const page = positions.slice(0, options.limit);
+    const events: ActivityEntry[] = [];
+    for (const position of page) {
+      const event = await this.store.eventAt(BigInt(position));
+      if (event) events.push({ ticketId: event.streamName.slice(TICKET_STREAM_PREFIX.length), ...toHistoryEntry(event) });
+    }
+    return positions.length > options.limit ? { events, next: encodeCursor(page[page.length - 1]!) } : { events };
   }
 
   queue(name: QueueName, options: { viewer: string; limit: number; after?: number }): TicketPage {

@@ -4,8 +4,8 @@ import { IsOptional, IsString } from 'class-validator';
 import { PageLimit } from './page-limit';
 import { fieldProblem, ProblemError } from './problem';
 
-/** `?limit=&after=` of a list of tickets in arrival order (a queue, or the tickets found). */
-export class TicketPageQuery {
+/** `?limit=&after=` of a list in log order: a queue, the tickets found, a staff member's activity. */
+export class CursorPageQuery {
   @PageLimit(200, 50)
   limit?: number;
 
@@ -16,7 +16,7 @@ export class TicketPageQuery {
 }
 
 /** The page's cursor read back, or undefined for the first page; anything else is refused. */
-export function ticketPageCursor({ after }: TicketPageQuery): number | undefined {
+export function pageCursor({ after }: CursorPageQuery): number | undefined {
   if (after === undefined) return undefined;
   const cursor = decodeCursor(after);
   if (cursor === undefined) throw new ProblemError(fieldProblem(400, 'Invalid after.', 'after', 'must be the next cursor of a previous page'));
