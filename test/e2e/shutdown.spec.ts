@@ -27,3 +27,9 @@ describe('graceful shutdown', () => {
     }
   }, 60000);
 });
+
+describe('a server that cannot start', () => {
+  it('stops with a message naming the data folder it cannot make, rather than hanging (as Node\'s own mkdir does under /proc)', async () => {
+    await expect(startServer({}, '/proc/reclaim-data')).rejects.toThrow(/server exited with 1:[\s\S]*ENOENT: no such file or directory, mkdir '\/proc\/reclaim-data'/);
+  }, 60000);
+});

@@ -1,5 +1,6 @@
+import { makeDirectory } from '@reclaim/event-store';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, linkSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 const KEY = /^[0-9a-fA-F]{64}$/;
@@ -29,7 +30,7 @@ export function loadSecretKey(dataDir: string, fromEnv?: string): Buffer {
  * that one's key is used.
  */
 function createKeyFile(dataDir: string, file: string): void {
-  mkdirSync(dataDir, { recursive: true });
+  makeDirectory(dataDir);
   const own = `${file}.${process.pid}.new`;
   const fd = openSync(own, 'w', 0o600);
   try {

@@ -3,6 +3,7 @@ export * from './errors';
 export { canonicalJson, eventHash, verifyChain, type ChainBreak } from './hash-chain';
 export { SqliteEventStore } from './sqlite/sqlite-event-store';
 export { openDatabase, withoutFsync } from './sqlite/open-database';
+export { makeDirectory } from './sqlite/make-directory';
 export { processAlive } from './sqlite/process-alive';
 export { EventStoreDbEventStore } from './eventstoredb/esdb-event-store';
 export { createEventStore, sqliteFile, type EventStoreConfig } from './create-event-store';

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { makeDirectory } from './make-directory';
 
 /** How long a connection waits for another process's lock before it gives up. */
 const BUSY_TIMEOUT_MS = 10_000;
@@ -10,7 +10,7 @@ const BUSY_TIMEOUT_MS = 10_000;
  * acknowledged commit is on disk even if the machine, not just the process, dies.
  */
 export function openDatabase(file: string): Database.Database {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  if (file !== ':memory:') makeDirectory(dirname(file));
   const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
   try {
     enterWalMode(db);
