@@ -80,11 +80,19 @@ describe('stories, end to end over HTTP', () => {
     expect(taken.body).toMatchObject({ type: expect.stringContaining('already-assigned'), detail: expect.stringContaining(staff.agent!.id) });
     const unchanged = await call('GET', `/v1/tickets/${ticketId}`, { token: agent });
     expect(unchanged.body).toMatchObject({ assignee: staff.agent!.id, revision: '1' });
+    // The SLA clock runs (RECLAIM_SLA_RESPONSE, 7 days by default) while the ticket waits for staff.
+    const DAY = 86_400_000;
+    expect(unchanged.body.overdueAt).toBe(new Date(Date.parse(unchanged.body.submittedAt) + 7 * DAY).toISOString());
     const asked = await call('POST', `/v1/tickets/${ticketId}/request-info`, { token: agent, body: { question: 'Which packages do you maintain?' } });
     expect(asked.body.state).toBe('awaiting-info');
     await call('POST', `/v1/tickets/${ticketId}/notes`, { token: agent, body: { body: 'internal only: check the package list' } });
     const seen = await call('GET', `/v1/tickets/${ticketId}?minPosition=${asked.body.position}`, { token: accessToken });
     expect(seen.body.openQuestion).toMatchObject({ question: 'Which packages do you maintain?' });
+    expect(seen.body).not.toHaveProperty('noResponseAt');
+    // While the question waits, the SLA pauses, and an unanswered question rejects the ticket after RECLAIM_REPLY_TIMEOUT (14 days).
+    const waiting = (await call('GET', `/v1/tickets/${ticketId}`, { token: agent })).body;
+    expect(waiting).not.toHaveProperty('overdueAt');
+    expect(waiting.noResponseAt).toBe(new Date(Date.parse(waiting.openQuestion.askedAt) + 14 * DAY).toISOString());
     expect(JSON.stringify(seen.body)).not.toContain('internal only');
     const replied = await call('POST', `/v1/tickets/${ticketId}/replies`, { token: accessToken, body: { message: '  left-pad and is-odd  ' } });
     expect(replied.status).toBe(200);

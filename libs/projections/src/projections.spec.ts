@@ -30,10 +30,11 @@ import { TicketsProjector } from './tickets/tickets.projector';
 
 const HOUR = 3_600_000;
 const agent = { id: 'agent-1', role: 'agent' } as const;
+const POLICY = { slaResponseMs: 10 * HOUR, replyTimeoutMs: 4 * HOUR };
 
 async function engine(options: { dataDir?: string; keep?: RecoveryHarness['clock'] } = {}) {
   const h = await recoveryHarness(
-    { slaResponseMs: 10 * HOUR, replyTimeoutMs: 4 * HOUR },
+    POLICY,
     { imports: (dir) => [ProjectionsModule.forRoot({ dataDir: dir, timers: false })], dataDir: options.dataDir, clock: options.keep },
   );
   const runner = h.moduleRef.get(ProjectionRunner);
@@ -108,6 +109,27 @@ describe('read side', () => {
     expect(stats.find((s) => s.queue === 'submitted')).toEqual({ queue: 'submitted', count: 1 });
   });
 
+  it("tells staff when the ticket's clocks run out: the SLA while it runs, the answer while a question waits", async () => {
+    const clocks = async (ticketId: string) => {
+      await e.caughtUp();
+      const { overdueAt, noResponseAt } = staffView((await e.queries.execute(new GetTicketQuery(ticketId)))!, POLICY);
+      return { overdueAt, noResponseAt };
+    };
+    const submittedAt = e.clock.now().getTime();
+    const at = (ms: number) => new Date(submittedAt + ms).toISOString();
+    const t = await e.submit('clocks');
+    expect(await clocks(t.ticketId)).toEqual({ overdueAt: at(10 * HOUR), noResponseAt: undefined });
+    e.clock.advance(1 * HOUR);
+    await e.change(t.ticketId, { type: 'RequestInfo', question: 'Which phone?', by: agent });
+    expect(await clocks(t.ticketId)).toEqual({ overdueAt: undefined, noResponseAt: at(1 * HOUR + 4 * HOUR) });
+    // Two hours waiting for the requester do not count against the SLA.
+    e.clock.advance(2 * HOUR);
+    await e.bus.execute(new ReplyToTicketCommand(t.ticketId, { message: 'The old one' }, e.meta()));
+    expect(await clocks(t.ticketId)).toEqual({ overdueAt: at(12 * HOUR), noResponseAt: undefined });
+    await e.change(t.ticketId, { type: 'RejectTicket', reason: 'other', note: 'done', by: agent });
+    expect(await clocks(t.ticketId)).toEqual({ overdueAt: undefined, noResponseAt: undefined });
+  });
+
   it('shows staff everything and the requester only what is theirs', async () => {
     const t = await e.submit('zoe');
     await e.change(t.ticketId, { type: 'AddNote', body: 'internal: sounds fishy', by: agent });
@@ -115,7 +137,7 @@ describe('read side', () => {
     await e.bus.execute(new ReplyToTicketCommand(t.ticketId, { message: 'The old one' }, e.meta()));
     await e.caughtUp();
     const view = (await e.queries.execute(new GetTicketQuery(t.ticketId)))!;
-    const staff = staffView(view);
+    const staff = staffView(view, POLICY);
     expect(staff).toMatchObject({ state: 'submitted', username: 'zoe', notes: [{ body: 'internal: sounds fishy', author: 'agent-1' }] });
     expect(staff.messages.map((m) => [m.from, m.kind, m.body])).toEqual([
       ['staff', 'question', 'Which phone?'],

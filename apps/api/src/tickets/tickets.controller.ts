@@ -4,9 +4,11 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { FindTicketsQuery, GetQueuePositionQuery, GetTicketHistoryQuery, GetTicketQuery, requesterView, staffView } from '@reclaim/projections';
 import {
   ChangeTicketCommand,
+  RECOVERY_CONFIG,
   ReplyToTicketCommand,
   SubmitTicketCommand,
   type CommandMeta,
+  type RecoveryConfig,
   type StaffRef,
   type TicketChange,
 } from '@reclaim/recovery';
@@ -28,6 +30,7 @@ export class TicketsController {
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
     @Inject(ClientLimits) private readonly limits: ClientLimits,
+    @Inject(RECOVERY_CONFIG) private readonly policy: RecoveryConfig,
   ) {}
 
   @Post()
@@ -78,7 +81,7 @@ export class TicketsController {
       reply.status(304);
       return undefined;
     }
-    return staffView(view);
+    return staffView(view, this.policy);
   }
 
   @Get(':id/history')

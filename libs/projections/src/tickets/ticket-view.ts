@@ -5,8 +5,10 @@ import {
   lifecycleState,
   restoreTicketState,
   serialiseTicketState,
+  ticketDeadlines,
   type SerialisedTicketState,
   type TicketEvent,
+  type TicketPolicy,
   type TicketState,
 } from '@reclaim/recovery';
 
@@ -166,10 +168,16 @@ export function foldTicketView(current: FoldedTicketView | undefined, stored: Re
   return { view: next, state: lifecycle };
 }
 
-/** The staff view, as the API shows it. */
-export function staffView(view: TicketView): Omit<TicketView, 'lifecycle'> {
-  const { lifecycle: _lifecycle, ...rest } = view;
-  return rest;
+/**
+ * The staff view, as the API shows it, with when the ticket's clocks run out under the server's
+ * policy: `overdueAt` while the SLA clock runs (submitted, not yet overdue), `noResponseAt` while
+ * a question waits for its answer (the ticket is then rejected, reason `no-response`). The
+ * durations are configuration, so the times are worked out when asked, from the state's anchors.
+ */
+export function staffView(view: TicketView, policy: TicketPolicy): Omit<TicketView, 'lifecycle'> & { overdueAt?: string; noResponseAt?: string } {
+  const { lifecycle, ...rest } = view;
+  const { overdueAt, expireAt } = ticketDeadlines(restoreTicketState(lifecycle), policy);
+  return { ...rest, ...(overdueAt && { overdueAt: overdueAt.toISOString() }), ...(expireAt && { noResponseAt: expireAt.toISOString() }) };
 }
 
 /** Only what the requester may see: their messages and the staff's questions, never notes or evidence. */
