@@ -289,7 +289,7 @@ describe('SSE feed', () => {
     feed.source.close();
     expect(feed.received.filter((m) => m.event.subject === ticketId).map((m) => [m.event.type, m.event.data])).toEqual([
       ['recovery.ticket.assigned.v1', { ticketId, assignee: leaving.id }],
-      ['recovery.ticket.released.v1', { ticketId, previousAssignee: leaving.id }],
+      ['recovery.ticket.released.v1', { ticketId, previousAssignee: leaving.id, because: 'assignee-deactivated' }],
     ]);
   });
 

@@ -44,7 +44,7 @@ const MAPPINGS: Partial<Record<TicketEvent['type'] | AccountEvent['type'], Mappi
     data: (d) => ({ ticketId: d.ticketId, ticketNumber: d.ticketNumber, username: d.username, reason: d.reason }),
   },
   TicketAssigned: { type: 'recovery.ticket.assigned.v1', subject: ticketId, data: (d, s) => ({ ticketId: ticketId(d, s), assignee: d.assignee }) },
-  TicketReleased: { type: 'recovery.ticket.released.v1', subject: ticketId, data: (d, s) => ({ ticketId: ticketId(d, s), previousAssignee: d.previousAssignee }) },
+  TicketReleased: { type: 'recovery.ticket.released.v1', subject: ticketId, data: (d, s) => ({ ticketId: ticketId(d, s), previousAssignee: d.previousAssignee, because: d.because }) },
   InfoRequested: { type: 'recovery.ticket.info-requested.v1', subject: ticketId, data: (d, s) => ({ ticketId: ticketId(d, s) }) },
   InfoProvided: { type: 'recovery.ticket.info-provided.v1', subject: ticketId, data: (d, s) => ({ ticketId: ticketId(d, s) }) },
   EvidenceRecorded: {
