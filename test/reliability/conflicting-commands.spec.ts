@@ -24,7 +24,8 @@ describe('conflicting commands from several processes', () => {
             const child = spawn(process.execPath, ['-r', register, join(__dirname, 'conflicting-writer.child.ts'), setup.dir, tickets.join(','), String(seed)], { stdio: ['ignore', 'pipe', 'inherit'] });
             let out = '';
             child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-            child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`writer exited ${code}`))));
+            // 'close': after the process and its output, all of which counts.
+            child.once('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`writer exited ${code}`))));
           }),
       ),
     );

@@ -36,7 +36,8 @@ export async function startServer(env: Record<string, string> = {}, dataDir = mk
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: string[] = [];
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // 'close', not 'exit': once the output is read too, so that a server that fails to start says why.
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
     // A server that never starts is stopped, so that it does not outlive the test run.
     const timer = setTimeout(() => {

@@ -20,7 +20,8 @@ function loadInAnotherProcess(dataDir: string, startAt: number): Promise<{ code:
   let out = '';
   child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, out })));
+  // 'close': after the process and all of its output.
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code, out })));
 }
 
 describe('loadSecretKey', () => {

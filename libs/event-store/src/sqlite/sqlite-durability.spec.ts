@@ -34,7 +34,9 @@ describe('SQLite store under SIGKILL', () => {
       // Wait for the writer to get going, then kill it at a random moment.
       await new Promise<void>((resolve) => writer.stdout!.once('data', () => resolve()));
       await new Promise((r) => setTimeout(r, 20 + Math.random() * 200));
-      const exited = new Promise((r) => writer.once('exit', r));
+      // 'close', not 'exit': the process can be gone while its last acknowledgements still wait
+      // in the pipe, and they count.
+      const exited = new Promise((r) => writer.once('close', r));
       writer.kill('SIGKILL');
       await exited;
 
@@ -77,7 +79,7 @@ describe('SQLite store with writers in several processes', () => {
         let out = '';
         writer.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
         return new Promise<string>((resolve, reject) =>
-          writer.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`writer exited ${code}`)))),
+          writer.once('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`writer exited ${code}`)))),
         );
       }),
     );
