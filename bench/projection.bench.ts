@@ -1,13 +1,12 @@
 import Database from 'better-sqlite3';
-import { SqliteEventStore, type NewEvent } from '@reclaim/event-store';
+import { SqliteEventStore, type Actor, type NewEvent } from '@reclaim/event-store';
 import { everyProjector } from '@reclaim/integrations';
 import { COUNTED_QUEUES, countQueues, ProjectionRunner, TicketQueries, type QueueName } from '@reclaim/projections';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fmt, percentile, perSecond, timed, type Figure } from './support';
+import { fmt, percentile, perSecond, timed, timeEach, type Figure } from './support';
 
-type Actor = { kind: 'staff' | 'requester' | 'public'; id: string };
 const meta = (at: string, actor: Actor = { kind: 'staff', id: 'agent-1' }) => ({ occurredAt: at, schemaVersion: 1, actor });
 
 /** A realistic ticket story of five events, as the handlers write them (and with their actors). */
@@ -93,24 +92,12 @@ export async function projectionBench(events: number): Promise<Figure[]> {
     const queries = new TicketQueries(store.database, store);
     const latencies: Record<string, number[]> = {};
     for (const queue of ['submitted', 'mine', 'high-priority', 'verified'] as QueueName[]) {
-      latencies[queue] = [];
-      for (let i = 0; i < 500; i++) {
-        const after = Math.floor(Math.random() * total * 5);
-        const started = process.hrtime.bigint();
-        queries.queue(queue, { viewer: 'agent-1', limit: 50, after });
-        latencies[queue]!.push(Number(process.hrtime.bigint() - started) / 1e6);
-      }
+      latencies[queue] = timeEach(500, () => queries.queue(queue, { viewer: 'agent-1', limit: 50, after: Math.floor(Math.random() * total * 5) }));
     }
     const p99 = Math.max(...Object.values(latencies).map((samples) => percentile(samples, 99)));
 
     // Every queue's count and the decided queues' medians (GET /v1/queues), against counting
     // each queue's rows, as that answer did before the projector kept the counts.
-    const timeEach = (runs: number, work: () => unknown) =>
-      Array.from({ length: runs }, () => {
-        const started = process.hrtime.bigint();
-        work();
-        return Number(process.hrtime.bigint() - started) / 1e6;
-      });
     const stats = timeEach(50, () => queries.stats('agent-1'));
     const counting = timeEach(10, () => {
       for (const { where } of Object.values(COUNTED_QUEUES)) store.database.prepare(`SELECT COUNT(*) FROM ticket_views WHERE ${where}`).get();

@@ -21,6 +21,14 @@ export async function timed<T>(work: () => Promise<T> | T): Promise<{ result: T;
   return { result, nanos: process.hrtime.bigint() - started };
 }
 
+/** The milliseconds each of `runs` calls of a synchronous `work` took, for latency percentiles. */
+export const timeEach = (runs: number, work: () => unknown) =>
+  Array.from({ length: runs }, () => {
+    const started = process.hrtime.bigint();
+    work();
+    return Number(process.hrtime.bigint() - started) / 1e6;
+  });
+
 export function percentile(samples: number[], p: number): number {
   const sorted = [...samples].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;

@@ -111,11 +111,9 @@ export class TicketQueries {
   async activity(staffId: string, options: { limit: number; after?: number }): Promise<{ events: ActivityEntry[]; next?: string }> {
     const positions = staffActivity(this.db, staffId, { limit: options.limit + 1, after: options.after });
     const page = positions.slice(0, options.limit);
-    const events: ActivityEntry[] = [];
-    for (const position of page) {
-      const event = await this.store.eventAt(BigInt(position));
-      if (event) events.push({ ticketId: event.streamName.slice(TICKET_STREAM_PREFIX.length), ...toHistoryEntry(event) });
-    }
+    // Read together, not one after another: on EventStoreDB each is a round trip.
+    const read = await Promise.all(page.map((position) => this.store.eventAt(BigInt(position))));
+    const events = read.flatMap((event) => (event ? [{ ticketId: event.streamName.slice(TICKET_STREAM_PREFIX.length), ...toHistoryEntry(event) }] : []));
     return positions.length > options.limit ? { events, next: encodeCursor(page[page.length - 1]!) } : { events };
   }
 
