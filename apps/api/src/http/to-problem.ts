@@ -39,7 +39,7 @@ export function toProblem(error: unknown): { body: Problem; headers: Record<stri
     return plain(problem(422, error.message, { errors: [{ field: error.field, message: error.message }] }));
   }
   if (error instanceof WrongExpectedRevision) {
-    return plain(problem(409, 'The ticket changed at the same moment; send the command again.', { type: 'concurrent-change' }));
+    return plain(problem(409, 'Others changed the same record again and again while this command was decided; send it again.', { type: 'concurrent-change' }));
   }
   if (error instanceof EventStoreUnavailable) return { body: problem(503, 'The event store cannot take this request now; try again shortly.'), headers: { 'retry-after': '2' }, unexpected: true };
   if (error instanceof HttpException) {

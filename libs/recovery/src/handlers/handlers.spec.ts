@@ -1,6 +1,7 @@
 import bcrypt from 'bcrypt';
 import { createHash } from 'node:crypto';
 import { generateSync } from 'otplib';
+import { WrongExpectedRevision } from '@reclaim/event-store';
 import { toNewEvents } from '../shared/decided-event';
 import { AlreadyAssigned, LastAdmin, NotFound, StaleRevision, TooManyAttempts, TransitionNotAllowed } from '../shared/errors';
 import { streams } from '../shared/streams';
@@ -249,6 +250,37 @@ describe('command handlers on the SQLite store', () => {
     await expect(h.bus.execute(new DeactivateStaffCommand(agentMember!.id, { activeAdmins: [a2!.id], heldTickets: [] }, h.meta(admin)))).resolves.toMatchObject({ active: false });
     expect(await roster()).toEqual([{ staffId: a1!.id }]);
     expect((await h.store.readStream(streams.staff(a2!.id))).map((event) => event.type)).toEqual(['StaffCreated']);
+  });
+
+  it('of six admins deactivated at the same moment, five go and the last stays: the roster decides again for each', async () => {
+    const admins = await Promise.all([1, 2, 3, 4, 5, 6].map((n) => h.bus.execute(new CreateStaffCommand(`Admin ${n}`, 'admin', h.meta(admin)))));
+    const activeAdmins = admins.map((member) => member.id);
+    const outcomes = await Promise.allSettled(activeAdmins.map((id) => h.bus.execute(new DeactivateStaffCommand(id, { activeAdmins, heldTickets: [] }, h.meta(admin)))));
+    const refused = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason] : []));
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toBeInstanceOf(LastAdmin);
+    expect(await h.store.readStream(streams.adminRoster)).toHaveLength(5);
+  });
+
+  it('notes added to one ticket at the same moment all land; a command overtaken again and again is refused in the end', async () => {
+    const ticket = await submit('zoe');
+    const note = (body: string) => h.bus.execute(new ChangeTicketCommand(ticket.ticketId, { type: 'AddNote', body, by: agent }, h.meta()));
+    const outcomes = await Promise.allSettled(['a', 'b', 'c', 'd', 'e'].map(note));
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(Array(5).fill('fulfilled'));
+    expect(await types(ticket.ticketId)).toEqual(['TicketSubmitted', ...Array(5).fill('NoteAdded')]);
+
+    // Another writer gets in before every append this process tries: it gives up, having written nothing.
+    const append = h.store.appendToStream.bind(h.store);
+    let overtaken = 0;
+    jest.spyOn(h.store, 'appendToStream').mockImplementation(async (stream, events, options) => {
+      overtaken++;
+      const id = `elsewhere-${overtaken}`;
+      await append(stream, [{ id, type: 'NoteAdded', data: { body: 'elsewhere', author: 'agent-2' }, metadata: { occurredAt: new Date().toISOString(), schemaVersion: 1 } }]);
+      return append(stream, events, options);
+    });
+    await expect(note('never')).rejects.toBeInstanceOf(WrongExpectedRevision);
+    expect(overtaken).toBeGreaterThan(10);
+    expect((await h.store.readStream(streams.ticket(ticket.ticketId))).map((event) => (event.data as { body: string }).body)).not.toContain('never');
   });
 
   it('never writes a code, a TOTP secret or value, or a token into an event', async () => {

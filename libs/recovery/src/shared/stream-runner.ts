@@ -34,10 +34,18 @@ export interface RunResult<S> {
 const CACHE_LIMIT = 10_000;
 
 /**
+ * How often a command decides again when others appended to its stream first. Deciding again on
+ * what is stored is always right (the decider judges the newest state), so a lost race is not
+ * the caller's problem: six admins deactivated at once all meet on the roster stream, and notes
+ * added together all land. The bound only ends a command that keeps losing under heavy contention.
+ */
+const CONFLICTS_DECIDED_AGAIN = 10;
+
+/**
  * Load, fold, decide, append: the one path every command takes. Folded states are cached by
  * stream and revision, so a command decides on the cached state and reads only the events it
- * has not seen, when the append says there are some. On a conflict it reloads and decides once
- * more; a second conflict, or a stale If-Match, is the caller's.
+ * has not seen, when the append says there are some. On a conflict it reloads and decides again,
+ * up to `CONFLICTS_DECIDED_AGAIN` times; a stale If-Match is the caller's at once.
  */
 export class StreamRunner {
   private readonly cache = new Map<string, { revision: bigint; state: FoldedState; position: bigint }>();
@@ -64,7 +72,7 @@ export class StreamRunner {
     decide: (state: S) => DecidedEvent[] | Promise<DecidedEvent[]>,
     options: { ifMatch?: bigint } = {},
   ): Promise<RunResult<S>> {
-    let conflictsLeft = 1;
+    let conflictsLeft = CONFLICTS_DECIDED_AGAIN;
     for (let attempt = 1; ; attempt++) {
       // The first attempt decides on the cached state without reading the stream: if another
       // process wrote since, the expected revision refuses the append, and the next attempt reads
