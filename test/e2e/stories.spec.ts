@@ -1,3 +1,4 @@
+import { codeStandsIn } from '@reclaim/recovery/testing';
 import { generateSync } from 'otplib';
 import { ADMIN_TOKEN, client, startServer, type Call, type RunningServer } from '../support/server';
 
@@ -242,7 +243,7 @@ describe('stories, end to end over HTTP', () => {
     const { ticketId, position } = (await call('POST', '/v1/tickets', { body: request(name, { totpCode: code }) })).body;
     const view = await call('GET', `/v1/tickets/${ticketId}?minPosition=${position}`, { token: staff.agent!.token });
     expect(view.body.evidence).toEqual([expect.objectContaining({ source: 'engine', kind: 'totp', outcome: 'accepted' })]);
-    expect(JSON.stringify(view.body)).not.toContain(code);
+    expect(codeStandsIn(JSON.stringify(view.body), code)).toBe(false);
   });
 
   it('imports recovery codes issued elsewhere', async () => {
