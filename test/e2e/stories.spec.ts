@@ -1,4 +1,5 @@
 import { codeStandsIn } from '@reclaim/recovery/testing';
+import bcrypt from 'bcrypt';
 import { generateSync } from 'otplib';
 import { ADMIN_TOKEN, client, startServer, type Call, type RunningServer } from '../support/server';
 
@@ -29,6 +30,7 @@ const request = (username: string, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 const unique = (name: string) => `${name}${++counter}`;
+const bcryptOf = (code: string) => bcrypt.hash(code, 4);
 
 async function account(username: string, extra: Record<string, unknown> = {}) {
   const put = await call('PUT', `/v1/accounts/${username}`, {
@@ -231,6 +233,40 @@ describe('stories, end to end over HTTP', () => {
     expect(Number(limited!.headers.get('retry-after'))).toBeGreaterThan(0);
     const history = await call('GET', `/v1/tickets/${ticketId}/history`, { token: staff.agent!.token });
     expect(history.body.events.at(-1).data).toEqual({ kind: 'recovery-code', outcome: 'rate-limited', via: 'reply' });
+  });
+
+  it("an account's history tells who fed it, who issued its codes and enrolled TOTP, and which ticket used a code; never a hash or a secret", async () => {
+    const name = unique('history');
+    const codes = await account(name);
+    const updated = await call('PUT', `/v1/accounts/${name}`, { token: ADMIN_TOKEN, body: { primaryEmail: `${name}@example.net`, emails: [], packages: [], critical: true } });
+    expect(updated.status).toBe(200);
+    const imported = await call('POST', `/v1/accounts/${name}/recovery-codes/import`, { token: staff.integrator!.token, body: { hashes: [await bcryptOf('0123456789abcdef')] } });
+    expect(imported.status).toBe(201);
+    const { secret } = (await call('POST', `/v1/accounts/${name}/totp`, { token: staff.integrator!.token })).body;
+    const submitted = (await call('POST', '/v1/tickets', { body: request(name, { recoveryCode: '0123456789abcdef' }) })).body;
+
+    const history = await call('GET', `/v1/accounts/${name}/history`, { token: staff.agent!.token });
+    expect(history.status).toBe(200);
+    const integrator = { kind: 'integrator', id: staff.integrator!.id };
+    expect(history.body.events.map(({ type, actor, data }: { type: string; actor: unknown; data: unknown }) => ({ type, actor, data }))).toEqual([
+      { type: 'AccountRegistered', actor: integrator, data: { username: name, primaryEmail: `${name}@example.org`, emails: [`${name}@example.org`], packages: ['left-pad'], critical: false, frozen: false } },
+      { type: 'RecoveryCodesIssued', actor: integrator, data: { source: 'generated', count: 8 } },
+      { type: 'AccountUpdated', actor: expect.objectContaining({ kind: 'staff' }), data: { username: name, primaryEmail: `${name}@example.net`, emails: [], packages: [], critical: true, frozen: false } },
+      { type: 'RecoveryCodesIssued', actor: integrator, data: { source: 'imported', count: 1 } },
+      { type: 'TotpEnrolled', actor: integrator, data: {} },
+      { type: 'RecoveryCodeUsed', actor: { kind: 'public', id: expect.any(String) }, data: { codeId: expect.any(String), ticketId: submitted.ticketId } },
+    ]);
+    for (const entry of history.body.events) expect(entry).toMatchObject({ position: expect.stringMatching(/^\d+$/), occurredAt: expect.any(String), recordedAt: expect.any(String) });
+    const text = JSON.stringify(history.body);
+    for (const plain of [...codes, '0123456789abcdef', secret]) expect(text).not.toContain(plain);
+    expect(text).not.toMatch(/\$2[aby]\$|sealed/i);
+
+    // Those who read accounts read their histories (every caller: access.spec.ts); an account never fed has none.
+    for (const reader of ['supervisor', 'auditor', 'integrator']) expect((await call('GET', `/v1/accounts/${name}/history`, { token: staff[reader]!.token })).status).toBe(200);
+    expect((await call('GET', `/v1/accounts/${unique('never')}/history`, { token: staff.agent!.token })).status).toBe(404);
+    const refused = await call('GET', '/v1/accounts/Not%20A%20Name/history', { token: staff.agent!.token });
+    expect(refused.status).toBe(400);
+    expect(refused.body.errors).toEqual([expect.objectContaining({ field: 'username' })]);
   });
 
   it('records TOTP evidence for staff', async () => {

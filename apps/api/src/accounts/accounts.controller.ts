@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Post, Put, Res } from '@nestjs/
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { canonicalBcryptHash, isBcryptHash } from '@reclaim/credentials';
-import { GetAccountQuery } from '@reclaim/projections';
+import { GetAccountHistoryQuery, GetAccountQuery } from '@reclaim/projections';
 import { EnrolTotpCommand, IssueRecoveryCodesCommand, UpsertAccountCommand, type CommandMeta } from '@reclaim/recovery';
 import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsEmail, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import type { FastifyReply } from 'fastify';
@@ -84,6 +84,17 @@ export class AccountsController {
     const account = await this.queries.execute(new GetAccountQuery(username));
     if (!account) throw new ProblemError(problem(404, 'The account was not found.'));
     return account;
+  }
+
+  // Those who may read the account may read how it came to be so: an agent about to accept a
+  // recovery code sees when the set was issued, and by whom.
+  @Get(':username/history')
+  @Access({ roles: READS_ACCOUNTS })
+  @ApiOperation({ summary: 'Every event of an account, in order, with actor and time (addition): code sets as their count, never a hash or a secret' })
+  async history(@Param() { username }: UsernameParam) {
+    const events = await this.queries.execute(new GetAccountHistoryQuery(username));
+    if (events.length === 0) throw new ProblemError(problem(404, 'The account was not found.'));
+    return { events };
   }
 
   @Post(':username/recovery-codes')

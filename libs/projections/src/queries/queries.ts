@@ -3,7 +3,8 @@ import type { AccountView } from '../accounts/accounts.projector';
 import type { AuditReport } from '../audit/verify-audit';
 import type { StaffMember } from '../staff/staff.projector';
 import type { TicketView } from '../tickets/ticket-view';
-import type { ActivityEntry, HistoryEntry, QueueName, TicketFilter, TicketPage } from './ticket-queries';
+import type { HistoryEntry } from './history-entry';
+import type { ActivityEntry, QueueName, TicketFilter, TicketPage } from './ticket-queries';
 
 /** Queries the API sends through the QueryBus. */
 export class GetTicketQuery extends Query<TicketView | undefined> {
@@ -50,6 +51,12 @@ export class QueueStatsQuery extends Query<Array<{ queue: QueueName; count: numb
 }
 
 export class GetAccountQuery extends Query<AccountView | undefined> {
+  constructor(readonly username: string) {
+    super();
+  }
+}
+
+export class GetAccountHistoryQuery extends Query<HistoryEntry[]> {
   constructor(readonly username: string) {
     super();
   }

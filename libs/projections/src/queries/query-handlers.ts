@@ -1,12 +1,14 @@
 import { Inject } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
+import { streams } from '@reclaim/recovery';
 import { readAccount } from '../accounts/accounts.projector';
 import { verifyAudit, type AuditReport } from '../audit/verify-audit';
 import { READ_MODEL_DB, type ReadModelDb } from '../read-model-db';
 import { listStaff } from '../staff/staff.projector';
 import {
   FindTicketsQuery,
+  GetAccountHistoryQuery,
   GetAccountQuery,
   GetQueuePositionQuery,
   GetTicketHistoryQuery,
@@ -17,6 +19,7 @@ import {
   StaffActivityQuery,
   VerifyAuditQuery,
 } from './queries';
+import { toHistoryEntry } from './history-entry';
 import { TicketQueries } from './ticket-queries';
 
 @QueryHandler(GetTicketQuery)
@@ -83,6 +86,15 @@ export class GetAccountHandler implements IQueryHandler<GetAccountQuery> {
   }
 }
 
+/** Every event of an account, in order: who fed it, who issued its codes, which tickets used them. */
+@QueryHandler(GetAccountHistoryQuery)
+export class GetAccountHistoryHandler implements IQueryHandler<GetAccountHistoryQuery> {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+  async execute({ username }: GetAccountHistoryQuery) {
+    return (await this.store.readStream(streams.account(username))).map(toHistoryEntry);
+  }
+}
+
 /**
  * A check of a large log takes seconds and holds every stream's chain in memory (a million events:
  * about 20 s). Reviewers who ask for the same check while one is under way share it rather than
@@ -133,6 +145,7 @@ export const QUERY_HANDLERS = [
   StaffActivityHandler,
   QueueStatsHandler,
   GetAccountHandler,
+  GetAccountHistoryHandler,
   VerifyAuditHandler,
   ListStaffHandler,
 ];

@@ -1,11 +1,12 @@
 import type Database from 'better-sqlite3';
-import type { EventStore, RecordedEvent } from '@reclaim/event-store';
+import type { EventStore } from '@reclaim/event-store';
 import { streams, TICKET_STREAM_PREFIX } from '@reclaim/recovery';
 import { staffActivity } from '../activity/staff-activity.projector';
 import { evolveTicketView, type TicketView } from '../tickets/ticket-view';
 import { COUNTED_QUEUES, type CountedQueue } from '../tickets/counted-queues';
 import { queueCounts, readView } from '../tickets/tickets.projector';
 import { prepared } from '../prepared';
+import { toHistoryEntry, type HistoryEntry } from './history-entry';
 
 export const QUEUES = ['submitted', 'awaiting-info', 'overdue', 'mine', 'high-priority', 'verified', 'rejected'] as const;
 export type QueueName = (typeof QUEUES)[number];
@@ -40,25 +41,10 @@ export interface TicketFilter {
   ticketNumber?: number;
 }
 
-export interface HistoryEntry {
-  position: string;
-  revision: string;
-  type: string;
-  occurredAt: string;
-  recordedAt: string;
-  actor: { kind: string; id: string };
-  correlationId?: string;
-  causationId?: string;
-  data: unknown;
-}
-
 /** A ticket event in a staff member's activity: the history entry, and whose ticket it is. */
 export interface ActivityEntry extends HistoryEntry {
   ticketId: string;
 }
-
-/** Fields of stored events that are for the engine only and never shown, even to auditors. */
-const HIDDEN_FIELDS: Record<string, string[]> = { TicketSubmitted: ['requesterTokenHash'], RequesterTokenReplaced: ['requesterTokenHash'] };
 
 /** Cursors are opaque to clients: the log position of the last item (for tickets, of their arrival), base64url. */
 const encodeCursor = (seq: number) => Buffer.from(`s${seq}`).toString('base64url');
@@ -169,20 +155,4 @@ export class TicketQueries {
       return { queue, count, ...(median ? { medianTimeToDecisionSeconds: Math.round(median.ms / 1000) } : {}) };
     });
   }
-}
-
-export function toHistoryEntry(event: RecordedEvent): HistoryEntry {
-  const hidden = HIDDEN_FIELDS[event.type] ?? [];
-  const data = Object.fromEntries(Object.entries(event.data as Record<string, unknown>).filter(([key]) => !hidden.includes(key)));
-  return {
-    position: event.position.toString(),
-    revision: event.revision.toString(),
-    type: event.type,
-    occurredAt: event.metadata.occurredAt,
-    recordedAt: event.recordedAt,
-    actor: event.metadata.actor ?? { kind: 'system', id: 'unknown' },
-    correlationId: event.metadata.correlationId,
-    causationId: event.metadata.causationId,
-    data,
-  };
 }

@@ -1,0 +1,51 @@
+import type { RecordedEvent } from '@reclaim/event-store';
+
+/** An event as a history shows it: what happened, when, by whom, and in answer to what. */
+export interface HistoryEntry {
+  position: string;
+  revision: string;
+  type: string;
+  occurredAt: string;
+  recordedAt: string;
+  actor: { kind: string; id: string };
+  correlationId?: string;
+  causationId?: string;
+  data: unknown;
+}
+
+type EventData = Record<string, unknown>;
+
+const without =
+  (field: string) =>
+  (data: EventData): EventData =>
+    Object.fromEntries(Object.entries(data).filter(([key]) => key !== field));
+
+/**
+ * What a history shows of an event's data, where that is less than all of it. Hashes and sealed
+ * secrets are for the engine only: never shown, even to auditors, nor written by an export.
+ */
+const SHOWN_DATA: Record<string, (data: EventData) => EventData> = {
+  TicketSubmitted: without('requesterTokenHash'),
+  RequesterTokenReplaced: without('requesterTokenHash'),
+  // A set of codes is told by how many there were and where they came from.
+  RecoveryCodesIssued: (data) => ({ source: data.source, count: (data.codes as unknown[]).length }),
+  TotpEnrolled: without('sealedSecret'),
+  StaffCreated: without('tokenHash'),
+  StaffTokenReplaced: without('tokenHash'),
+  WebhookCreated: without('sealedSecret'),
+};
+
+export function toHistoryEntry(event: RecordedEvent): HistoryEntry {
+  const data = event.data as EventData;
+  return {
+    position: event.position.toString(),
+    revision: event.revision.toString(),
+    type: event.type,
+    occurredAt: event.metadata.occurredAt,
+    recordedAt: event.recordedAt,
+    actor: event.metadata.actor ?? { kind: 'system', id: 'unknown' },
+    correlationId: event.metadata.correlationId,
+    causationId: event.metadata.causationId,
+    data: SHOWN_DATA[event.type]?.(data) ?? data,
+  };
+}
