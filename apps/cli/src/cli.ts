@@ -1,6 +1,6 @@
 import { createEventStore, POSITION, sqliteFile, type EventStore } from '@reclaim/event-store';
 import { everyProjector } from '@reclaim/integrations';
-import { openReadModelDb, ProjectionRunner, toHistoryEntry, verifyAudit } from '@reclaim/projections';
+import { openReadModelDb, ProjectionRunner, readHistory, toHistoryEntry, verifyAudit } from '@reclaim/projections';
 import { streams } from '@reclaim/recovery';
 import { lifecycleDocument, recoveryTicketMachine } from '@reclaim/state-machines';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -125,12 +125,13 @@ async function positions(store: EventStore, dataDir: string, io: CliIo): Promise
 async function exportHistory(store: EventStore, args: string[], io: CliIo): Promise<number> {
   const ticketId = option(args, '--ticket');
   if (ticketId) {
-    const events = await store.readStream(streams.ticket(ticketId));
-    if (events.length === 0) {
+    const stream = streams.ticket(ticketId);
+    const entries = await readHistory(store, stream);
+    if (entries.length === 0) {
       io.err(`no ticket ${ticketId}`);
       return 1;
     }
-    for (const event of events) io.out(JSON.stringify({ stream: event.streamName, ...toHistoryEntry(event) }));
+    for (const entry of entries) io.out(JSON.stringify({ stream, ...entry }));
     return 0;
   }
   if (!args.includes('--all')) throw new UsageError('export needs --ticket <id> or --all');

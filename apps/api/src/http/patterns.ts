@@ -9,5 +9,7 @@ export const PACKAGE = /^(@[a-z0-9~-][a-z0-9._~-]*\/)?[a-z0-9~-][a-z0-9._~-]{0,2
 export const RECOVERY_CODE = /^[0-9a-fA-F]{16}$/;
 export const TOTP_CODE = /^\d{6}$/;
 export const ID = /^[A-Za-z0-9-]{1,64}$/;
+/** A field naming a staff member (an assignee, a holder, a path's id), with the one message. */
+export const IsStaffId = () => Matches(ID, { message: '$property must be a staff id' });
 /** A global position of the log, as the API writes it: the store's own shape, shared with the CLI. */
 export { POSITION } from '@reclaim/event-store';

@@ -2,12 +2,12 @@ import { Controller, Get, Param, Query, Req } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { ListQueueQuery, QUEUES, QueueStatsQuery, type QueueName } from '@reclaim/projections';
-import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
+import { IsIn, IsOptional, IsString } from 'class-validator';
 import type { FastifyRequest } from 'fastify';
 import { Access, READS_TICKETS } from '../auth/access.decorator';
-import { ID } from '../http/patterns';
+import { IsStaffId } from '../http/patterns';
 import { fieldProblem, ProblemError } from '../http/problem';
-import { CursorPageQuery, pageCursor } from '../http/cursor-page';
+import { CursorPageQuery, requestedPage } from '../http/cursor-page';
 
 class QueueParam {
   @IsIn(QUEUES, { message: `queue must be one of ${QUEUES.join(', ')}` })
@@ -19,7 +19,7 @@ class QueuePageQuery extends CursorPageQuery {
   @ApiPropertyOptional({ description: 'Queue `mine` only: the open tickets of this staff member instead of the caller\'s.' })
   @IsOptional()
   @IsString()
-  @Matches(ID, { message: 'assignee must be a staff id' })
+  @IsStaffId()
   assignee?: string;
 }
 
@@ -40,12 +40,12 @@ export class QueuesController {
   @Access({ roles: READS_TICKETS })
   @ApiOperation({ summary: 'A queue page, oldest ticket first' })
   async page(@Param() { queue }: QueueParam, @Query() query: QueuePageQuery, @Req() request: FastifyRequest) {
-    const cursor = pageCursor(query);
-    const { limit, assignee } = query;
+    const { limit, after } = requestedPage(query);
+    const { assignee } = query;
     if (assignee !== undefined && queue !== 'mine') {
       throw new ProblemError(fieldProblem(400, 'Invalid assignee.', 'assignee', 'is taken only by the mine queue'));
     }
-    return this.queries.execute(new ListQueueQuery(queue, assignee ?? viewer(request), limit ?? 50, cursor));
+    return this.queries.execute(new ListQueueQuery(queue, assignee ?? viewer(request), limit, after));
   }
 }
 

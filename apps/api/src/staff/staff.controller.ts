@@ -4,12 +4,12 @@ import { ApiBearerAuth, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagg
 import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
 import { decodeCursor, ListQueueQuery, ListStaffQuery, ProjectionRunner, StaffActivityQuery } from '@reclaim/projections';
 import { CreateStaffCommand, DeactivateStaffCommand, ReplaceStaffTokenCommand, STAFF_ROLES, type CommandMeta, type StaffRole } from '@reclaim/recovery';
-import { IsIn, IsString, Length, Matches } from 'class-validator';
+import { IsIn, IsString, Length } from 'class-validator';
 import { Access, ADMINISTERS, AUDITS, READS_TICKETS } from '../auth/access.decorator';
 import { Meta } from '../http/command-meta.decorator';
-import { CursorPageQuery, pageCursor } from '../http/cursor-page';
+import { CursorPageQuery, requestedPage } from '../http/cursor-page';
 import { problem, ProblemError } from '../http/problem';
-import { ID } from '../http/patterns';
+import { IsStaffId } from '../http/patterns';
 
 class CreateStaffDto {
   @ApiProperty({ maxLength: 200 })
@@ -24,7 +24,7 @@ class CreateStaffDto {
 
 class StaffIdParam {
   @IsString()
-  @Matches(ID, { message: 'id must be a staff id' })
+  @IsStaffId()
   id!: string;
 }
 
@@ -64,7 +64,8 @@ export class StaffController {
   @Access({ roles: AUDITS })
   @ApiOperation({ summary: 'What one staff member recorded on tickets, oldest first (addition): each event with its ticket; an id that names no one has none' })
   async activity(@Param() { id }: StaffIdParam, @Query() query: CursorPageQuery) {
-    return this.queries.execute(new StaffActivityQuery(id, query.limit ?? 50, pageCursor(query)));
+    const { limit, after } = requestedPage(query);
+    return this.queries.execute(new StaffActivityQuery(id, limit, after));
   }
 
   @Post(':id/token')

@@ -3,7 +3,7 @@ import { RECOVERY_REASONS } from '@reclaim/recovery';
 import { REJECTION_REASONS } from '@reclaim/state-machines';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsEmail, IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Matches, MaxLength, Min } from 'class-validator';
-import { ID, IsUsername, PACKAGE, RECOVERY_CODE, TOTP_CODE } from '../http/patterns';
+import { ID, IsStaffId, IsUsername, PACKAGE, RECOVERY_CODE, TOTP_CODE } from '../http/patterns';
 import { CursorPageQuery } from '../http/cursor-page';
 
 class EvidenceCodes {
@@ -67,7 +67,7 @@ export class AssignDto {
   @ApiPropertyOptional({ description: 'Staff id; omit to claim the ticket yourself.' })
   @IsOptional()
   @IsString()
-  @Matches(ID, { message: 'assignee must be a staff id' })
+  @IsStaffId()
   assignee?: string;
 }
 
@@ -75,7 +75,7 @@ export class ReleaseDto {
   @ApiPropertyOptional({ description: 'Staff id of the holder; omit to give back your own ticket.' })
   @IsOptional()
   @IsString()
-  @Matches(ID, { message: 'from must be a staff id' })
+  @IsStaffId()
   from?: string;
 }
 

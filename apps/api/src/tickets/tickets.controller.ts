@@ -19,7 +19,7 @@ import { ClientLimits } from '../http/client-limits';
 import { IfMatch, Meta } from '../http/command-meta.decorator';
 import { fieldProblem, problem, ProblemError } from '../http/problem';
 import { notModified } from '../http/not-modified';
-import { pageCursor } from '../http/cursor-page';
+import { requestedPage } from '../http/cursor-page';
 import { AssignDto, FindTicketsDto, NoteDto, RejectDto, ReleaseDto, ReplyDto, RequestInfoDto, SubmitTicketDto, TicketIdParam, TicketQueryDto, VerifyDto } from './ticket.dto';
 
 @ApiTags('tickets')
@@ -59,8 +59,9 @@ export class TicketsController {
   @Access({ roles: READS_TICKETS })
   @ApiOperation({ summary: 'Find tickets, oldest first: those filed under a username, the one with a number, or every ticket' })
   async find(@Query() query: FindTicketsDto) {
-    const { username, ticketNumber, limit } = query;
-    return this.queries.execute(new FindTicketsQuery({ username, ticketNumber }, limit ?? 50, pageCursor(query)));
+    const { username, ticketNumber } = query;
+    const { limit, after } = requestedPage(query);
+    return this.queries.execute(new FindTicketsQuery({ username, ticketNumber }, limit, after));
   }
 
   @Get(':id')

@@ -1,4 +1,4 @@
-import type { RecordedEvent } from '@reclaim/event-store';
+import type { EventStore, RecordedEvent } from '@reclaim/event-store';
 
 /** An event as a history shows it: what happened, when, by whom, and in answer to what. */
 export interface HistoryEntry {
@@ -48,4 +48,9 @@ export function toHistoryEntry(event: RecordedEvent): HistoryEntry {
     causationId: event.metadata.causationId,
     data: SHOWN_DATA[event.type]?.(data) ?? data,
   };
+}
+
+/** Every event of one stream (a ticket, an account), in order, as a history shows it. */
+export async function readHistory(store: EventStore, stream: string): Promise<HistoryEntry[]> {
+  return (await store.readStream(stream)).map(toHistoryEntry);
 }

@@ -19,7 +19,7 @@ import {
   StaffActivityQuery,
   VerifyAuditQuery,
 } from './queries';
-import { toHistoryEntry } from './history-entry';
+import { readHistory } from './history-entry';
 import { TicketQueries } from './ticket-queries';
 
 @QueryHandler(GetTicketQuery)
@@ -91,7 +91,7 @@ export class GetAccountHandler implements IQueryHandler<GetAccountQuery> {
 export class GetAccountHistoryHandler implements IQueryHandler<GetAccountHistoryQuery> {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
   async execute({ username }: GetAccountHistoryQuery) {
-    return (await this.store.readStream(streams.account(username))).map(toHistoryEntry);
+    return readHistory(this.store, streams.account(username));
   }
 }
 

@@ -6,7 +6,7 @@ import { evolveTicketView, type TicketView } from '../tickets/ticket-view';
 import { COUNTED_QUEUES, type CountedQueue } from '../tickets/counted-queues';
 import { queueCounts, readView } from '../tickets/tickets.projector';
 import { prepared } from '../prepared';
-import { toHistoryEntry, type HistoryEntry } from './history-entry';
+import { readHistory, toHistoryEntry, type HistoryEntry } from './history-entry';
 
 export const QUEUES = ['submitted', 'awaiting-info', 'overdue', 'mine', 'high-priority', 'verified', 'rejected'] as const;
 export type QueueName = (typeof QUEUES)[number];
@@ -53,6 +53,15 @@ export function decodeCursor(cursor: string): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
+/**
+ * A page from up to `limit + 1` rows read in order: the extra row only tells that another page
+ * follows, whose cursor is the position of this page's last row.
+ */
+function pageOf<T>(rows: T[], limit: number, positionOf: (row: T) => number): { page: T[]; next?: string } {
+  const page = rows.slice(0, limit);
+  return rows.length > limit ? { page, next: encodeCursor(positionOf(page[page.length - 1]!)) } : { page };
+}
+
 /** The read side's questions about tickets, answered from the read model or, for history, the log. */
 export class TicketQueries {
   constructor(private readonly db: Database.Database, private readonly store: EventStore) {}
@@ -89,18 +98,18 @@ export class TicketQueries {
     return { ...view, duplicates: duplicates.filter((d) => Date.parse(d.submittedAt) <= at.getTime()).map((d) => d.id) };
   }
 
-  async history(ticketId: string): Promise<HistoryEntry[]> {
-    return (await this.store.readStream(streams.ticket(ticketId))).map(toHistoryEntry);
+  history(ticketId: string): Promise<HistoryEntry[]> {
+    return readHistory(this.store, streams.ticket(ticketId));
   }
 
   /** What one staff member recorded on tickets, oldest first, read from the log. */
   async activity(staffId: string, options: { limit: number; after?: number }): Promise<{ events: ActivityEntry[]; next?: string }> {
     const positions = staffActivity(this.db, staffId, { limit: options.limit + 1, after: options.after });
-    const page = positions.slice(0, options.limit);
+    const { page, next } = pageOf(positions, options.limit, (position) => position);
     // Read together, not one after another: on EventStoreDB each is a round trip.
     const read = await Promise.all(page.map((position) => this.store.eventAt(BigInt(position))));
     const events = read.flatMap((event) => (event ? [{ ticketId: event.streamName.slice(TICKET_STREAM_PREFIX.length), ...toHistoryEntry(event) }] : []));
-    return positions.length > options.limit ? { events, next: encodeCursor(page[page.length - 1]!) } : { events };
+    return { events, ...(next && { next }) };
   }
 
   queue(name: QueueName, options: { viewer: string; limit: number; after?: number }): TicketPage {
@@ -123,7 +132,7 @@ export class TicketQueries {
       `SELECT seq, ticket_id, ticket_number, state, username, reason, submitted_at, assignee, overdue, priority
        FROM ticket_views WHERE ${where} AND seq > @after ORDER BY seq LIMIT @limit`,
     ).all({ ...parameters, after: options.after ?? -1, limit: options.limit + 1 }) as Array<Record<string, never>>;
-    const page = rows.slice(0, options.limit);
+    const { page, next } = pageOf(rows, options.limit, (row) => row.seq);
     const items = page.map((row) => ({
       ticketId: row.ticket_id,
       ticketNumber: row.ticket_number,
@@ -135,7 +144,7 @@ export class TicketQueries {
       overdue: row.overdue === 1,
       priority: row.priority,
     }));
-    return rows.length > options.limit ? { items, next: encodeCursor(page[page.length - 1]!.seq) } : { items };
+    return { items, ...(next && { next }) };
   }
 
   /**
