@@ -144,13 +144,21 @@ describe('bad input gets a 4xx problem naming the field, and changes nothing', (
     expect(noEvidence.status).toBe(400);
     expect(noEvidence.body.errors).toEqual([
       { field: 'evidence', message: 'evidence must name at least one item the decision rests on' },
-      { field: 'note', message: expect.any(String) },
+      { field: 'note', message: 'note must not be empty' },
     ]);
+    // Which of a text's two limits is broken is said in words.
+    const tooLong = await call('POST', `/v1/tickets/${ticketId}/verify`, { token: agent, body: { evidence: ['call-back', ''], note: 'x'.repeat(5001) } });
+    expect(tooLong.body.errors).toEqual([
+      { field: 'evidence', message: 'each evidence entry must be 1 to 200 characters' },
+      { field: 'note', message: 'note must be at most 5000 characters' },
+    ]);
+    const noName = await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: '  ', role: 'agent' } });
+    expect(noName.body.errors).toEqual([{ field: 'name', message: 'name must not be empty' }]);
     const escape = await call('POST', `/v1/tickets/${ticketId}/verify`, { token: agent, body: { evidence: ['call-back', 'red\u001b[31m'], note: 'ok' } });
     expect(escape.body.errors).toEqual([{ field: 'evidence.1', message: 'evidence.1 must not contain control characters' }]);
     const noReason = await call('POST', `/v1/tickets/${ticketId}/reject`, { token: agent, body: { reason: 'other', note: '' } });
     expect(noReason.status).toBe(400);
-    expect(noReason.body.errors).toEqual([{ field: 'note', message: expect.any(String) }]);
+    expect(noReason.body.errors).toEqual([{ field: 'note', message: 'note must not be empty' }]);
     const unknownAssignee = await call('POST', `/v1/tickets/${ticketId}/assign`, { token: agent, body: { assignee: 'nobody' } });
     expect(unknownAssignee.status).toBe(422);
     expect(unknownAssignee.body.errors).toEqual([{ field: 'assignee', message: expect.any(String) }]);

@@ -294,6 +294,8 @@ describe('stories, end to end over HTTP', () => {
     const twice = await call('POST', `/v1/accounts/${name}/recovery-codes/import`, { token: staff.integrator!.token, body: { hashes: [hash, hash.replace('$2b$', '$2y$')] } });
     expect(twice.status).toBe(400);
     expect(twice.body.errors).toEqual([{ field: 'hashes.1', message: 'repeats hashes.0: each code is imported once' }]);
+    const none = await call('POST', `/v1/accounts/${name}/recovery-codes/import`, { token: staff.integrator!.token, body: { hashes: [] } });
+    expect(none.body.errors).toEqual([{ field: 'hashes', message: 'hashes must list at least one hash' }]);
     expect((await call('GET', `/v1/accounts/${name}`, { token: staff.integrator!.token })).body.recoveryCodesRemaining).toBe(8); // the generated set stands
     const imported = await call('POST', `/v1/accounts/${name}/recovery-codes/import`, { token: staff.integrator!.token, body: { hashes: [hash.replace('$2b$', '$2y$')] } });
     expect(imported.status).toBe(201);

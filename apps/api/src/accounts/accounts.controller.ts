@@ -55,7 +55,7 @@ class AccountDto {
 class ImportCodesDto {
   @ApiProperty({ type: [String], description: 'bcrypt hashes ($2a$, $2b$ or $2y$) of codes issued elsewhere' })
   @IsArray()
-  @ArrayMinSize(1)
+  @ArrayMinSize(1, { message: 'hashes must list at least one hash' })
   @ArrayMaxSize(32)
   @IsString({ each: true })
   hashes!: string[];

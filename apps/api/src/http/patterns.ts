@@ -1,4 +1,4 @@
-import { Matches } from 'class-validator';
+import { Length, Matches } from 'class-validator';
 
 /** Shapes of identifiers, in one place. */
 export const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -13,3 +13,10 @@ export const ID = /^[A-Za-z0-9-]{1,64}$/;
 export const IsStaffId = () => Matches(ID, { message: '$property must be a staff id' });
 /** A global position of the log, as the API writes it: the store's own shape, shared with the CLI. */
 export { POSITION } from '@reclaim/event-store';
+
+/**
+ * A text field (already trimmed): not empty, at most `max` characters. The message says which of
+ * the two is wrong, in words, where class-validator's own says "longer than or equal to 1 characters".
+ */
+export const IsText = (max: number) =>
+  Length(1, max, { message: ({ property, value }) => (value === '' ? `${property} must not be empty` : `${property} must be at most ${max} characters`) });

@@ -4,17 +4,17 @@ import { ApiBearerAuth, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagg
 import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
 import { decodeCursor, ListQueueQuery, ListStaffQuery, ProjectionRunner, StaffActivityQuery } from '@reclaim/projections';
 import { CreateStaffCommand, DeactivateStaffCommand, ReplaceStaffTokenCommand, STAFF_ROLES, type CommandMeta, type StaffRole } from '@reclaim/recovery';
-import { IsIn, IsString, Length } from 'class-validator';
+import { IsIn, IsString } from 'class-validator';
 import { Access, ADMINISTERS, AUDITS, READS_TICKETS } from '../auth/access.decorator';
 import { Meta } from '../http/command-meta.decorator';
 import { CursorPageQuery, requestedPage } from '../http/cursor-page';
 import { problem, ProblemError } from '../http/problem';
-import { IsStaffId } from '../http/patterns';
+import { IsStaffId, IsText } from '../http/patterns';
 
 class CreateStaffDto {
   @ApiProperty({ maxLength: 200 })
   @IsString()
-  @Length(1, 200)
+  @IsText(200)
   name!: string;
 
   @ApiProperty({ enum: STAFF_ROLES })

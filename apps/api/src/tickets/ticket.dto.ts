@@ -3,7 +3,7 @@ import { RECOVERY_REASONS } from '@reclaim/recovery';
 import { REJECTION_REASONS } from '@reclaim/state-machines';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsEmail, IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Matches, MaxLength, Min } from 'class-validator';
-import { ID, IsStaffId, IsUsername, PACKAGE, RECOVERY_CODE, TOTP_CODE } from '../http/patterns';
+import { ID, IsStaffId, IsText, IsUsername, PACKAGE, RECOVERY_CODE, TOTP_CODE } from '../http/patterns';
 import { CursorPageQuery } from '../http/cursor-page';
 
 class EvidenceCodes {
@@ -45,7 +45,7 @@ export class SubmitTicketDto extends EvidenceCodes {
 
   @ApiProperty({ maxLength: 5000 })
   @IsString()
-  @Length(1, 5000)
+  @IsText(5000)
   explanation!: string;
 
   @ApiPropertyOptional({ type: [String], description: 'Packages the requester maintains, as proof of knowledge.' })
@@ -59,7 +59,7 @@ export class SubmitTicketDto extends EvidenceCodes {
 export class ReplyDto extends EvidenceCodes {
   @ApiProperty({ maxLength: 5000 })
   @IsString()
-  @Length(1, 5000)
+  @IsText(5000)
   message!: string;
 }
 
@@ -82,7 +82,7 @@ export class ReleaseDto {
 export class RequestInfoDto {
   @ApiProperty({ maxLength: 2000 })
   @IsString()
-  @Length(1, 2000)
+  @IsText(2000)
   question!: string;
 }
 
@@ -93,12 +93,12 @@ export class VerifyDto {
   @ArrayMinSize(1, { message: 'evidence must name at least one item the decision rests on' })
   @ArrayMaxSize(20)
   @IsString({ each: true })
-  @Length(1, 200, { each: true })
+  @Length(1, 200, { each: true, message: 'each evidence entry must be 1 to 200 characters' })
   evidence!: string[];
 
   @ApiProperty({ minLength: 1, maxLength: 5000 })
   @IsString()
-  @Length(1, 5000)
+  @IsText(5000)
   note!: string;
 }
 
@@ -109,14 +109,14 @@ export class RejectDto {
 
   @ApiProperty({ minLength: 1, maxLength: 5000 })
   @IsString()
-  @Length(1, 5000)
+  @IsText(5000)
   note!: string;
 }
 
 export class NoteDto {
   @ApiProperty({ maxLength: 5000 })
   @IsString()
-  @Length(1, 5000)
+  @IsText(5000)
   body!: string;
 }
 
