@@ -398,6 +398,11 @@ describe('If-Match and read-your-writes', () => {
     expect(stale.status).toBe(412);
     expect(await head()).toBe(before);
     expect((await call('POST', `/v1/tickets/${ticketId}/notes`, { token: agent, body: { body: 'x' }, headers: { 'if-match': 'soon' } })).status).toBe(400);
+    // `*` asks only that the ticket exists (RFC 9110).
+    const any = await call('POST', `/v1/tickets/${ticketId}/notes`, { token: agent, body: { body: 'three' }, headers: { 'if-match': '*' } });
+    expect([any.status, any.body.revision]).toEqual([200, '2']);
+    const missing = await call('POST', '/v1/tickets/00000000-0000-0000-0000-000000000000/notes', { token: agent, body: { body: 'x' }, headers: { 'if-match': '*' } });
+    expect(missing.status).toBe(404);
   });
 
   it('If-None-Match with the current revision answers 304 to staff, and the whole view once it changed', async () => {

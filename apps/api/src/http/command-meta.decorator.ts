@@ -15,10 +15,13 @@ export const Meta = createParamDecorator((_: unknown, context: ExecutionContext)
   };
 });
 
-/** `If-Match: 3` or `If-Match: "3"`: the revision the client last saw. */
+/**
+ * `If-Match: 3` or `If-Match: "3"`: the revision the client last saw. `If-Match: *` asks only
+ * that the ticket exists (RFC 9110), which every command on a ticket requires anyway.
+ */
 export const IfMatch = createParamDecorator((_: unknown, context: ExecutionContext): bigint | undefined => {
   const header = context.switchToHttp().getRequest<FastifyRequest>().headers['if-match'];
-  if (header === undefined) return undefined;
+  if (header === undefined || String(header).trim() === '*') return undefined;
   const match = /^(?:W\/)?"?(\d{1,18})"?$/.exec(String(header).trim());
   if (!match) {
     throw new ProblemError(fieldProblem(400, 'If-Match must be a ticket revision, e.g. If-Match: 3.', 'If-Match', 'must be a revision number'));
