@@ -86,6 +86,9 @@ describe('stories, end to end over HTTP', () => {
     // The SLA clock runs (RECLAIM_SLA_RESPONSE, 7 days by default) while the ticket waits for staff.
     const DAY = 86_400_000;
     expect(unchanged.body.overdueAt).toBe(new Date(Date.parse(unchanged.body.submittedAt) + 7 * DAY).toISOString());
+    // A queue's item tells the same time, so an agent sees in the queue which tickets are about to run out.
+    const listed = (await call('GET', `/v1/queues/mine`, { token: agent })).body.items.find((item: { ticketId: string }) => item.ticketId === ticketId);
+    expect(listed).toMatchObject({ overdueAt: unchanged.body.overdueAt });
     const asked = await call('POST', `/v1/tickets/${ticketId}/request-info`, { token: agent, body: { question: 'Which packages do you maintain?' } });
     expect(asked.body.state).toBe('awaiting-info');
     await call('POST', `/v1/tickets/${ticketId}/notes`, { token: agent, body: { body: 'internal only: check the package list' } });
@@ -96,6 +99,9 @@ describe('stories, end to end over HTTP', () => {
     const waiting = (await call('GET', `/v1/tickets/${ticketId}`, { token: agent })).body;
     expect(waiting).not.toHaveProperty('overdueAt');
     expect(waiting.noResponseAt).toBe(new Date(Date.parse(waiting.openQuestion.askedAt) + 14 * DAY).toISOString());
+    const [found] = (await call('GET', `/v1/tickets?username=${name}`, { token: agent })).body.items;
+    expect(found).toMatchObject({ noResponseAt: waiting.noResponseAt });
+    expect(found).not.toHaveProperty('overdueAt');
     expect(JSON.stringify(seen.body)).not.toContain('internal only');
     const replied = await call('POST', `/v1/tickets/${ticketId}/replies`, { token: accessToken, body: { message: '  left-pad and is-odd  ' } });
     expect(replied.status).toBe(200);

@@ -44,7 +44,11 @@ export class ProjectionsModule implements OnApplicationBootstrap, BeforeApplicat
           useFactory: (store: EventStore, db: ReadModelDb) =>
             new ProjectionRunner(store, db, (options.projectors ?? allProjectors)(), (error) => logger.error(`projection failed: ${(error as Error).message}`)),
         },
-        { provide: TicketQueries, inject: [READ_MODEL_DB, EVENT_STORE], useFactory: (db: ReadModelDb, store: EventStore) => new TicketQueries(db, store) },
+        {
+          provide: TicketQueries,
+          inject: [READ_MODEL_DB, EVENT_STORE, RECOVERY_CONFIG],
+          useFactory: (db: ReadModelDb, store: EventStore, policy: RecoveryConfig) => new TicketQueries(db, store, policy),
+        },
         {
           provide: TicketTimers,
           inject: [READ_MODEL_DB, CommandBus, CLOCK, RECOVERY_CONFIG],

@@ -20,7 +20,7 @@ import { EMPTY_LOG_DIGEST, verifyAudit, type AuditReport } from './audit/verify-
 import { ProjectionRunner } from './projection-runner';
 import type { Projector } from './projector';
 import { ProjectionsModule } from './projections.module';
-import { GetTicketHistoryQuery, GetTicketQuery, ListQueueQuery, QueueStatsQuery, VerifyAuditQuery } from './queries/queries';
+import { FindTicketsQuery, GetTicketHistoryQuery, GetTicketQuery, ListQueueQuery, QueueStatsQuery, VerifyAuditQuery } from './queries/queries';
 import { VerifyAuditHandler } from './queries/query-handlers';
 import { decodeCursor, TicketQueries } from './queries/ticket-queries';
 import { requesterView, staffView } from './tickets/ticket-view';
@@ -113,6 +113,9 @@ describe('read side', () => {
     const clocks = async (ticketId: string) => {
       await e.caughtUp();
       const { overdueAt, noResponseAt } = staffView((await e.queries.execute(new GetTicketQuery(ticketId)))!, POLICY);
+      // A queue's item tells the same times, so a queue shows which tickets are about to run out.
+      const [item] = (await e.queries.execute(new FindTicketsQuery({ username: 'clocks' }, 1))).items;
+      expect({ overdueAt: item!.overdueAt, noResponseAt: item!.noResponseAt }).toEqual({ overdueAt, noResponseAt });
       return { overdueAt, noResponseAt };
     };
     const submittedAt = e.clock.now().getTime();

@@ -1,10 +1,10 @@
 import type Database from 'better-sqlite3';
 import type { EventStore } from '@reclaim/event-store';
-import { streams, TICKET_STREAM_PREFIX } from '@reclaim/recovery';
+import { deadlinesOf, streams, TICKET_STREAM_PREFIX, type TicketPolicy } from '@reclaim/recovery';
 import { staffActivity } from '../activity/staff-activity.projector';
 import { evolveTicketView, type TicketView } from '../tickets/ticket-view';
 import { COUNTED_QUEUES, type CountedQueue } from '../tickets/counted-queues';
-import { queueCounts, readView } from '../tickets/tickets.projector';
+import { queueCounts, readView, type TimerKind } from '../tickets/tickets.projector';
 import { prepared } from '../prepared';
 import { readHistory, toHistoryEntry, type HistoryEntry } from './history-entry';
 
@@ -27,6 +27,10 @@ export interface QueueItem {
   assignee: string | null;
   overdue: boolean;
   priority: string;
+  /** As in the staff view: when the SLA clock, while it runs, makes the ticket overdue. */
+  overdueAt?: string;
+  /** As in the staff view: when an unanswered question gets the ticket rejected. */
+  noResponseAt?: string;
 }
 
 export interface TicketPage {
@@ -64,7 +68,7 @@ function pageOf<T>(rows: T[], limit: number, positionOf: (row: T) => number): { 
 
 /** The read side's questions about tickets, answered from the read model or, for history, the log. */
 export class TicketQueries {
-  constructor(private readonly db: Database.Database, private readonly store: EventStore) {}
+  constructor(private readonly db: Database.Database, private readonly store: EventStore, private readonly policy: TicketPolicy) {}
 
   view(ticketId: string): TicketView | undefined {
     return readView(this.db, ticketId);
@@ -127,23 +131,32 @@ export class TicketQueries {
 
   /** A page of the tickets that meet `where`, in arrival order after the cursor's. */
   private page(where: string, parameters: Record<string, unknown>, options: { limit: number; after?: number }): TicketPage {
+    // The clocks' anchors are the timers' rows (the ones the timers fire from), looked up for the
+    // page's rows only.
+    const anchor = (kind: TimerKind) => `(SELECT anchor_ms FROM ticket_timers t WHERE t.ticket_id = ticket_views.ticket_id AND t.kind = '${kind}')`;
     const rows = prepared(
       this.db,
-      `SELECT seq, ticket_id, ticket_number, state, username, reason, submitted_at, assignee, overdue, priority
+      `SELECT seq, ticket_id, ticket_number, state, username, reason, submitted_at, assignee, overdue, priority,
+         ${anchor('overdue')} AS overdue_anchor, ${anchor('expire')} AS expire_anchor
        FROM ticket_views WHERE ${where} AND seq > @after ORDER BY seq LIMIT @limit`,
     ).all({ ...parameters, after: options.after ?? -1, limit: options.limit + 1 }) as Array<Record<string, never>>;
     const { page, next } = pageOf(rows, options.limit, (row) => row.seq);
-    const items = page.map((row) => ({
-      ticketId: row.ticket_id,
-      ticketNumber: row.ticket_number,
-      state: row.state,
-      username: row.username,
-      reason: row.reason,
-      submittedAt: row.submitted_at,
-      assignee: row.assignee,
-      overdue: row.overdue === 1,
-      priority: row.priority,
-    }));
+    const items = page.map((row): QueueItem => {
+      const { overdueAt, expireAt } = deadlinesOf({ overdue: row.overdue_anchor ?? undefined, expire: row.expire_anchor ?? undefined }, this.policy);
+      return {
+        ticketId: row.ticket_id,
+        ticketNumber: row.ticket_number,
+        state: row.state,
+        username: row.username,
+        reason: row.reason,
+        submittedAt: row.submitted_at,
+        assignee: row.assignee,
+        overdue: row.overdue === 1,
+        priority: row.priority,
+        ...(overdueAt && { overdueAt: overdueAt.toISOString() }),
+        ...(expireAt && { noResponseAt: expireAt.toISOString() }),
+      };
+    });
     return { items, ...(next && { next }) };
   }
 

@@ -224,7 +224,11 @@ export function ticketTimerAnchors(state: TicketState): { overdue?: number; remi
 
 /** When each timer of the ticket falls due under a policy; none for a closed ticket. */
 export function ticketDeadlines(state: TicketState, policy: TicketPolicy): { overdueAt?: Date; remindAt?: Date; expireAt?: Date } {
-  const anchors = ticketTimerAnchors(state);
+  return deadlinesOf(ticketTimerAnchors(state), policy);
+}
+
+/** When timers with these anchors fall due under a policy (for anchors read back from the timers' rows). */
+export function deadlinesOf(anchors: ReturnType<typeof ticketTimerAnchors>, policy: TicketPolicy): { overdueAt?: Date; remindAt?: Date; expireAt?: Date } {
   const at = (anchor: number | undefined, after: number) => (anchor === undefined ? undefined : new Date(anchor + after));
   return {
     overdueAt: at(anchors.overdue, policy.slaResponseMs),
