@@ -51,6 +51,7 @@ const ROUTES: Route[] = [
   { method: 'POST', path: '/v1/webhooks', body: { url: 'ftp://nope' }, allowed: ['admin', 'integrator'] },
   { method: 'GET', path: '/v1/webhooks', allowed: ['admin', 'integrator'] },
   { method: 'GET', path: '/v1/webhooks/none/deliveries', allowed: ['admin', 'integrator'] },
+  { method: 'POST', path: '/v1/webhooks/none/secret', body: { previousSecretValidFor: 'soon' }, allowed: ['admin', 'integrator'] },
 ];
 
 let server: RunningServer;

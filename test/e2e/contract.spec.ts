@@ -562,9 +562,10 @@ describe('secrets at rest', () => {
       const { codes } = await once('/v1/accounts/rest/recovery-codes', integratorToken);
       const { secret: totpSecret } = await once('/v1/accounts/rest/totp', integratorToken);
       const { token: staffToken } = await once('/v1/staff', ADMIN_TOKEN, { name: 'Rest', role: 'agent' });
-      const { secret: webhookSecret } = await once('/v1/webhooks', integratorToken, { url: 'http://127.0.0.1:9/unreachable' });
+      const { id: webhookId, secret: webhookSecret } = await once('/v1/webhooks', integratorToken, { url: 'http://127.0.0.1:9/unreachable' });
+      const { secret: rotatedSecret } = await once(`/v1/webhooks/${webhookId}/secret`, integratorToken);
       const { accessToken } = await once('/v1/tickets', '', { ...ticket('rest'), recoveryCode: codes[0] });
-      const secrets: string[] = [...codes, totpSecret, staffToken, webhookSecret, accessToken, integratorToken, ADMIN_TOKEN];
+      const secrets: string[] = [...codes, totpSecret, staffToken, webhookSecret, rotatedSecret, accessToken, integratorToken, ADMIN_TOKEN];
       for (const secret of secrets) expect(secret).toMatch(/^\S{16,}$/);
 
       // While running, the newest pages are in the WAL; after a clean stop, in the database.

@@ -138,6 +138,82 @@ describe('webhooks', () => {
     }
   }, 60000);
 
+  it('rotates a secret: both sign for the overlap asked for, and a leaked one can stop at once', async () => {
+    const receiver = new Receiver();
+    receiver.failing = 'none';
+    await receiver.start();
+    const server = await startServer(FAST_RETRIES);
+    try {
+      const call = client(server.url);
+      const integrator = await createStaff(call, 'integrator', 'P');
+      const other = await createStaff(call, 'integrator', 'Q');
+      const hook = (await call('POST', '/v1/webhooks', { token: integrator, body: { url: receiver.url, types: ['recovery.ticket.submitted.v1'] } })).body;
+      const submit = async (name: string) => {
+        const before = receiver.accepted.length;
+        await call('POST', '/v1/tickets', { body: { username: name, contactEmail: `${name}@example.org`, reason: 'lost-email', explanation: 'x' } });
+        await waitFor(() => receiver.accepted.length === before + 1);
+        return receiver.accepted[before]!;
+      };
+      const signedBy = (secret: string, { headers, body }: { headers: Record<string, string>; body: string }) => {
+        try {
+          new Webhook(secret).verify(body, headers);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      expect(signedBy(hook.secret, await submit('rot1'))).toBe(true);
+
+      // Rotated by another integrator, with the overlap left to its default of a day.
+      const rotated = await call('POST', `/v1/webhooks/${hook.id}/secret`, { token: other });
+      expect(rotated.status).toBe(201);
+      expect(rotated.body).toEqual({ id: hook.id, secret: expect.stringMatching(/^whsec_/), previousSecretValidUntil: expect.any(String), position: expect.stringMatching(/^\d+$/) });
+      expect(rotated.body.secret).not.toBe(hook.secret);
+      expect(Date.parse(rotated.body.previousSecretValidUntil) - Date.now()).toBeGreaterThan(23.9 * 3_600_000);
+      const both = await submit('rot2');
+      expect([signedBy(hook.secret, both), signedBy(rotated.body.secret, both)]).toEqual([true, true]);
+      expect(both.headers['webhook-signature']!.split(' ')).toHaveLength(2);
+      // A new secret is no takeover: the webhook keeps its owner, and says until when the old secret signs.
+      const shown = (await call('GET', `/v1/webhooks/${hook.id}?minPosition=${rotated.body.position}`, { token: integrator })).body;
+      const owner = (await call('GET', '/v1/staff', { token: ADMIN_TOKEN })).body.staff.find((s: { name: string }) => s.name === 'P').id;
+      expect(shown).toMatchObject({ ownerId: owner, enabled: true, previousSecretValidUntil: rotated.body.previousSecretValidUntil });
+
+      // A leaked secret stops at once; a disabled webhook stays disabled.
+      await call('POST', `/v1/webhooks/${hook.id}/disable`, { token: integrator });
+      const leaked = await call('POST', `/v1/webhooks/${hook.id}/secret`, { token: integrator, body: { previousSecretValidFor: '0s' } });
+      expect(leaked.status).toBe(201);
+      const after = (await call('GET', `/v1/webhooks/${hook.id}?minPosition=${leaked.body.position}`, { token: integrator })).body;
+      expect(after).toMatchObject({ enabled: false, previousSecretValidUntil: null });
+      await call('POST', `/v1/webhooks/${hook.id}/enable`, { token: integrator });
+      const only = await submit('rot3');
+      expect([signedBy(rotated.body.secret, only), signedBy(leaked.body.secret, only)]).toEqual([false, true]);
+
+      // The same key gets the same secret again; bad input and unknown webhooks change nothing.
+      const once = await call('POST', `/v1/webhooks/${hook.id}/secret`, { token: integrator, headers: { 'idempotency-key': 'rotate-once' } });
+      const again = await call('POST', `/v1/webhooks/${hook.id}/secret`, { token: integrator, headers: { 'idempotency-key': 'rotate-once' } });
+      expect(again.body).toEqual(once.body);
+      const refusals: Array<[object, string]> = [
+        [{ previousSecretValidFor: '8d' }, 'previousSecretValidFor must be at most 7d'],
+        [{ previousSecretValidFor: 'soon' }, 'previousSecretValidFor must be a duration such as 0s, 30m, 24h or 7d'],
+        [{ previousSecretValidFor: 24 }, 'previousSecretValidFor must be a string'],
+      ];
+      for (const [body, message] of refusals) {
+        const refused = await call('POST', `/v1/webhooks/${hook.id}/secret`, { token: integrator, body });
+        expect([refused.status, refused.body.errors]).toEqual([400, [{ field: 'previousSecretValidFor', message }]]);
+      }
+      expect((await call('POST', '/v1/webhooks/nothing-here/secret', { token: integrator })).status).toBe(404);
+      const last = receiver.accepted.length;
+      const still = await submit('rot4');
+      expect(signedBy(once.body.secret, still)).toBe(true);
+      expect(receiver.accepted.length).toBe(last + 1);
+
+    } finally {
+      await server.stop();
+      server.cleanUp();
+      await receiver.stop();
+    }
+  }, 60000);
+
   it('stops a webhook once the staff member who owns it is deactivated, resumes under whoever enables it, and is handed over by enabling it', async () => {
     const receiver = new Receiver();
     receiver.failing = 'none';

@@ -101,5 +101,15 @@ describe('a retry whose first answer was lost (HTTP)', () => {
     expect(retried).toMatchObject({ id: first.id, secret: first.secret });
     const hooks = (await call('GET', '/v1/webhooks', { token: integrator })).body.webhooks as Array<{ id: string }>;
     expect(hooks.filter((hook) => hook.id === first.id)).toHaveLength(1);
+    // A new secret likewise, until a later one replaces it.
+    const headers = { 'idempotency-key': randomUUID() };
+    const rotated = await call('POST', `/v1/webhooks/${first.id}/secret`, { token: integrator, headers });
+    loseAnswers();
+    const again = await call('POST', `/v1/webhooks/${first.id}/secret`, { token: integrator, headers });
+    expect([again.status, again.body]).toEqual([201, rotated.body]);
+    await call('POST', `/v1/webhooks/${first.id}/secret`, { token: integrator });
+    loseAnswers();
+    const replaced = await call('POST', `/v1/webhooks/${first.id}/secret`, { token: integrator, headers });
+    expect([replaced.status, replaced.body.type]).toEqual([409, 'https://reclaim.dev/problems/secret-replaced']);
   });
 });

@@ -2,9 +2,9 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@ne
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
-import { CreateWebhookCommand, DeliveryLog, PUBLIC_EVENT_TYPES, readWebhooks, SetWebhookEnabledCommand, webhookSends, type WebhookRow } from '@reclaim/integrations';
+import { CreateWebhookCommand, DeliveryLog, PUBLIC_EVENT_TYPES, readWebhooks, RotateWebhookSecretCommand, SetWebhookEnabledCommand, webhookSends, type WebhookRow } from '@reclaim/integrations';
 import { READ_MODEL_DB, type ReadModelDb } from '@reclaim/projections';
-import type { CommandMeta } from '@reclaim/recovery';
+import { parseDuration, type CommandMeta } from '@reclaim/recovery';
 import { IsOptional, IsString, IsUrl, Matches, MaxLength } from 'class-validator';
 import { Access, INTEGRATES } from '../auth/access.decorator';
 import { Meta } from '../http/command-meta.decorator';
@@ -37,6 +37,17 @@ class RedeliverDto {
   @IsString()
   @Matches(POSITION, { message: 'position must be a decimal number' })
   position!: string;
+}
+
+/** How long a rotated secret may go on signing: long enough to roll out the new one, no longer. */
+const LONGEST_OVERLAP_MS = 7 * 86_400_000;
+
+class RotateSecretDto {
+  @ApiPropertyOptional({ description: 'How long the previous secret still signs deliveries, beside the new one: 0s (not at all, for a leaked secret) to 7d; 24h when omitted.', example: '24h' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^\d{1,6}[smhd]$/, { message: 'previousSecretValidFor must be a duration such as 0s, 30m, 24h or 7d' })
+  previousSecretValidFor?: string;
 }
 
 class DeliveriesQuery {
@@ -101,6 +112,19 @@ export class WebhooksController {
     return { id, position: event.position.toString(), queued: true };
   }
 
+  @Post(':id/secret')
+  @HttpCode(201)
+  @Access({ roles: INTEGRATES })
+  @ApiOperation({ summary: 'A new signing secret, shown once; the previous one also signs for a while (24h unless told)' })
+  async rotateSecret(@Param() { id }: WebhookIdParam, @Body() body: RotateSecretDto, @Meta() meta: CommandMeta) {
+    const overlap = body.previousSecretValidFor ?? '24h';
+    const overlapMs = /^0+[smhd]$/.test(overlap) ? 0 : parseDuration(overlap);
+    if (overlapMs > LONGEST_OVERLAP_MS) {
+      throw new ProblemError(fieldProblem(400, 'Invalid previousSecretValidFor.', 'previousSecretValidFor', 'must be at most 7d'));
+    }
+    return this.commands.execute(new RotateWebhookSecretCommand(id, overlapMs, meta));
+  }
+
   @Post(':id/enable')
   @HttpCode(200)
   @Access({ roles: INTEGRATES })
@@ -135,6 +159,8 @@ export class WebhooksController {
       disabledReason: row.disabledReason,
       ownerId: row.ownerId,
       createdAt: row.createdAt,
+      // While a rotated secret still signs, when it stops.
+      previousSecretValidUntil: row.previousValidUntil && Date.parse(row.previousValidUntil) > Date.now() ? row.previousValidUntil : null,
       deliveredUpTo: progress.position.toString(),
       failingAttempts: progress.attempts,
       nextAttemptAt: progress.nextAttemptAt ? new Date(progress.nextAttemptAt).toISOString() : null,

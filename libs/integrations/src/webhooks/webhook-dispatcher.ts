@@ -142,7 +142,7 @@ export class WebhookDispatcher {
         headers: {
           'content-type': 'application/json',
           'user-agent': 'Reclaim-Webhooks/1',
-          ...signDelivery(this.secrets.open(webhook.sealedSecret), cloudEvent.id, new Date(), body),
+          ...signDelivery(this.signingSecrets(webhook), cloudEvent.id, new Date(), body),
         },
         body,
         timeoutMs: this.settings.timeoutMs,
@@ -156,6 +156,12 @@ export class WebhookDispatcher {
       ok: error === null,
       attempt: { webhookId: webhook.webhookId, position: event.position, eventId: cloudEvent.id, type: cloudEvent.type, attempt, statusCode, error, durationMs: Date.now() - started, manual },
     };
+  }
+
+  /** The secret in force, and the one before it while it still signs. */
+  private signingSecrets(webhook: WebhookRow): string[] {
+    const previousSigns = webhook.previousSealedSecret !== null && Date.parse(webhook.previousValidUntil!) > Date.now();
+    return [webhook.sealedSecret, ...(previousSigns ? [webhook.previousSealedSecret!] : [])].map((sealed) => this.secrets.open(sealed));
   }
 
   /**

@@ -1,7 +1,7 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { Inject } from '@nestjs/common';
 import type { SecretBox } from '@reclaim/credentials';
-import { eventIdFor, InvalidCommand, NotFound, SECRET_BOX, StreamRunner, type CommandMeta } from '@reclaim/recovery';
+import { CLOCK, eventIdFor, InvalidCommand, NotFound, requireIssuedBy, SECRET_BOX, StreamRunner, type Clock, type CommandMeta } from '@reclaim/recovery';
 import { newWebhookSecret } from './standard-webhooks';
 import { ownerOf, WEBHOOK_STREAM_PREFIX, webhookFold } from './webhook.events';
 import { WEBHOOK_SETTINGS, type WebhookSettings } from './webhook-settings';
@@ -15,6 +15,17 @@ export class CreateWebhookCommand extends Command<{ id: string; secret: string; 
 
 export class SetWebhookEnabledCommand extends Command<{ id: string; enabled: boolean; position: string }> {
   constructor(readonly webhookId: string, readonly enabled: boolean, readonly reason: string, readonly meta: CommandMeta) {
+    super();
+  }
+}
+
+/**
+ * A new signing secret, for a secret that leaked or is due to change. The previous one still
+ * signs for `previousValidForMs` (a second signature on each delivery), so the receiver can
+ * switch to the new one without refusing a delivery meanwhile; 0 stops it at once.
+ */
+export class RotateWebhookSecretCommand extends Command<{ id: string; secret: string; previousSecretValidUntil: string; position: string }> {
+  constructor(readonly webhookId: string, readonly previousValidForMs: number, readonly meta: CommandMeta) {
     super();
   }
 }
@@ -53,5 +64,30 @@ export class SetWebhookEnabledHandler implements ICommandHandler<SetWebhookEnabl
       return [enabled ? { type: 'WebhookEnabled', data: {} } : { type: 'WebhookDisabled', data: { reason } }];
     });
     return { id: webhookId, enabled, position: position.toString() };
+  }
+}
+
+@CommandHandler(RotateWebhookSecretCommand)
+export class RotateWebhookSecretHandler implements ICommandHandler<RotateWebhookSecretCommand> {
+  constructor(
+    private readonly runner: StreamRunner,
+    @Inject(SECRET_BOX) private readonly secrets: SecretBox,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async execute({ webhookId, previousValidForMs, meta }: RotateWebhookSecretCommand) {
+    const secret = newWebhookSecret();
+    const previousValidUntil = new Date(this.clock.now().getTime() + previousValidForMs).toISOString();
+    const { state, position, repeat } = await this.runner.run(`${WEBHOOK_STREAM_PREFIX}${webhookId}`, webhookFold, meta, (state) => {
+      if (!state.exists) throw new NotFound('webhook');
+      return [{ type: 'WebhookSecretRotated', data: { sealedSecret: this.secrets.seal(secret), previousValidUntil } }];
+    });
+    if (repeat) {
+      // The first answer was lost; the secret it issued is kept sealed, so it is shown again,
+      // unless a later rotation has replaced it (its caller holds that one).
+      requireIssuedBy(meta, state.secretIssuedBy, 'webhook secret');
+      return { id: webhookId, secret: this.secrets.open(state.sealedSecret!), previousSecretValidUntil: state.previousValidUntil!, position: position.toString() };
+    }
+    return { id: webhookId, secret, previousSecretValidUntil: previousValidUntil, position: position.toString() };
   }
 }

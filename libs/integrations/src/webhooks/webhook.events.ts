@@ -5,7 +5,9 @@ import { CommandIds, foldBookkeeping, type DecidedEvent, type FoldableEvent } fr
 export type WebhookEvent =
   | DecidedEvent<'WebhookCreated', { webhookId: string; url: string; types: string[]; sealedSecret: string }>
   | DecidedEvent<'WebhookDisabled', { reason: string }>
-  | DecidedEvent<'WebhookEnabled', Record<string, never>>;
+  | DecidedEvent<'WebhookEnabled', Record<string, never>>
+  // A new signing secret; the one before it still signs too (a second signature) until then.
+  | DecidedEvent<'WebhookSecretRotated', { sealedSecret: string; previousValidUntil: string }>;
 
 export interface WebhookState {
   revision: bigint;
@@ -13,6 +15,10 @@ export interface WebhookState {
   exists: boolean;
   enabled: boolean;
   sealedSecret?: string;
+  /** The command that issued the secret in force (a retry of it may show it again). */
+  secretIssuedBy?: string;
+  /** Until when the secret before it also signs (after a rotation). */
+  previousValidUntil?: string;
   /** The staff member on whose authority it runs: who created it, or last enabled it. */
   ownerId: string | null;
 }
@@ -20,15 +26,29 @@ export interface WebhookState {
 export const WEBHOOK_STREAM_PREFIX = 'webhook-';
 
 export const webhookFold = {
-  initialState: (): WebhookState => ({ revision: -1n, commandIds: CommandIds.empty(), exists: false, enabled: false, sealedSecret: undefined, ownerId: null }),
+  initialState: (): WebhookState => ({
+    revision: -1n,
+    commandIds: CommandIds.empty(),
+    exists: false,
+    enabled: false,
+    sealedSecret: undefined,
+    secretIssuedBy: undefined,
+    previousValidUntil: undefined,
+    ownerId: null,
+  }),
   evolve: (state: WebhookState, stored: FoldableEvent): WebhookState => {
     const event = stored as WebhookEvent;
+    const issuesSecret = event.type === 'WebhookCreated' || event.type === 'WebhookSecretRotated';
+    // Creating and enabling give the webhook to whoever did; a new secret changes neither.
+    const takesOver = event.type === 'WebhookCreated' || event.type === 'WebhookEnabled';
     return {
       ...foldBookkeeping(state, stored),
       exists: true,
-      enabled: event.type !== 'WebhookDisabled',
-      sealedSecret: event.type === 'WebhookCreated' ? event.data.sealedSecret : state.sealedSecret,
-      ownerId: event.type === 'WebhookDisabled' ? state.ownerId : ownerOf(stored.metadata?.actor),
+      enabled: takesOver || (event.type !== 'WebhookDisabled' && state.enabled),
+      sealedSecret: issuesSecret ? event.data.sealedSecret : state.sealedSecret,
+      secretIssuedBy: issuesSecret ? stored.metadata?.causationId : state.secretIssuedBy,
+      previousValidUntil: event.type === 'WebhookSecretRotated' ? event.data.previousValidUntil : state.previousValidUntil,
+      ownerId: takesOver ? ownerOf(stored.metadata?.actor) : state.ownerId,
     };
   },
 };

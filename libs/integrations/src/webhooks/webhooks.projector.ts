@@ -8,6 +8,9 @@ export interface WebhookRow {
   url: string;
   types: string[];
   sealedSecret: string;
+  /** After a rotation: the secret before it, which also signs until `previousValidUntil`. */
+  previousSealedSecret: string | null;
+  previousValidUntil: string | null;
   /** Position of the creation event: the subscription receives what comes after it. */
   createdPosition: bigint;
   createdAt: string;
@@ -29,6 +32,10 @@ export class WebhooksProjector implements Projector {
     // Version 1 had no owner; the new version replays the streams to fill it in.
     const columns = db.pragma('table_info(webhooks)') as Array<{ name: string }>;
     if (!columns.some((column) => column.name === 'owner_id')) db.exec('ALTER TABLE webhooks ADD COLUMN owner_id TEXT');
+    // Secrets were not rotated before these columns came, so an older table needs no replay.
+    if (!columns.some((column) => column.name === 'previous_sealed_secret')) {
+      db.exec('ALTER TABLE webhooks ADD COLUMN previous_sealed_secret TEXT; ALTER TABLE webhooks ADD COLUMN previous_valid_until TEXT');
+    }
   }
 
   reset(db: Database.Database): void {
@@ -50,6 +57,10 @@ export class WebhooksProjector implements Projector {
       case 'WebhookDisabled':
         prepared(db, 'UPDATE webhooks SET enabled = 0, disabled_reason = ? WHERE webhook_id = ?').run(event.data.reason, id);
         break;
+      case 'WebhookSecretRotated':
+        prepared(db, 'UPDATE webhooks SET previous_sealed_secret = sealed_secret, previous_valid_until = ?, sealed_secret = ? WHERE webhook_id = ?')
+          .run(event.data.previousValidUntil, event.data.sealedSecret, id);
+        break;
       case 'WebhookEnabled':
         prepared(db, 'UPDATE webhooks SET enabled = 1, disabled_reason = NULL, owner_id = ? WHERE webhook_id = ?').run(ownerOf(stored.metadata.actor), id);
         break;
@@ -66,6 +77,8 @@ export function readWebhooks(db: Database.Database, id?: string): WebhookRow[] {
     url: row.url,
     types: JSON.parse(row.types),
     sealedSecret: row.sealed_secret,
+    previousSealedSecret: row.previous_sealed_secret,
+    previousValidUntil: row.previous_valid_until,
     createdPosition: BigInt(row.created_position),
     createdAt: row.created_at,
     enabled: row.enabled === 1,

@@ -33,6 +33,7 @@ const SHOWN_DATA: Record<string, (data: EventData) => EventData> = {
   StaffCreated: without('tokenHash'),
   StaffTokenReplaced: without('tokenHash'),
   WebhookCreated: without('sealedSecret'),
+  WebhookSecretRotated: without('sealedSecret'),
 };
 
 export function toHistoryEntry(event: RecordedEvent): HistoryEntry {
