@@ -117,6 +117,11 @@ describe('bad input gets a 4xx problem naming the field, and changes nothing', (
     expect(tooLarge.body.detail).toBe('The body is larger than 64 KiB.');
     const notJson = await call('POST', '/v1/tickets', { raw: '{"username": ', headers: json });
     expect(notJson.body.detail).toBe('The body is not valid JSON.');
+    // `null` is JSON, but no object: refused as a whole like an array, not as every field missing.
+    for (const raw of ['null', '[]', '"text"', '7']) {
+      const notObject = await call('POST', '/v1/tickets', { raw, headers: json });
+      expect([raw, notObject.status, notObject.body.errors]).toEqual([raw, 400, [{ field: 'body', message: 'body must be a JSON object' }]]);
+    }
     const empty = await call('POST', '/v1/tickets', { raw: '', headers: json });
     expect(empty.status).toBe(400);
     expect(empty.body).toMatchObject({ detail: 'The body is empty; send a JSON object.', errors: [{ field: 'body' }] });

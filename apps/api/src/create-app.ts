@@ -79,8 +79,8 @@ export async function createApp(config: AppConfig, logger: LoggerService = new C
   // nested too deeply, or holding control characters anywhere, is refused; strings are then trimmed.
   fastify.addHook('preValidation', async (request, reply) => {
     const body = request.body;
-    if (body === undefined || body === null) return;
-    if (typeof body !== 'object' || Array.isArray(body)) {
+    if (body === undefined) return;
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
       return sendProblem(reply, fieldProblem(400, 'The body must be a JSON object.', 'body', 'must be a JSON object'));
     }
     if (nestedDeeperThan(body, MAX_BODY_NESTING)) {
