@@ -36,6 +36,21 @@ class Receiver {
   }
 }
 
+/** Runs `test` against a server of its own and a receiver, which starts failing as told; stops both after. */
+async function withReceiver(failing: Receiver['failing'], env: Record<string, string>, test: (server: RunningServer, receiver: Receiver) => Promise<void>): Promise<void> {
+  const receiver = new Receiver();
+  receiver.failing = failing;
+  await receiver.start();
+  const server = await startServer(env);
+  try {
+    await test(server, receiver);
+  } finally {
+    await server.stop();
+    server.cleanUp();
+    await receiver.stop();
+  }
+}
+
 async function story(call: Call, agent: string, name: string): Promise<string> {
   const { ticketId, accessToken } = (await call('POST', '/v1/tickets', { body: { username: name, contactEmail: `${name}@example.org`, reason: 'lost-email', explanation: 'x' } })).body;
   await call('POST', `/v1/tickets/${ticketId}/assign`, { token: agent });
@@ -104,12 +119,8 @@ describe('webhooks', () => {
     }
   }, 90000);
 
-  it('disables a subscription that keeps failing, resumes when enabled, and redelivers on request', async () => {
-    const receiver = new Receiver();
-    receiver.failing = 'all';
-    await receiver.start();
-    const server = await startServer({ ...FAST_RETRIES, RECLAIM_WEBHOOK_DISABLE_AFTER: '1s' });
-    try {
+  it('disables a subscription that keeps failing, resumes when enabled, and redelivers on request', () =>
+    withReceiver('all', { ...FAST_RETRIES, RECLAIM_WEBHOOK_DISABLE_AFTER: '1s' }, async (server, receiver) => {
       const call = client(server.url);
       const integrator = await createStaff(call, 'integrator', 'P');
       const hook = (await call('POST', '/v1/webhooks', { token: integrator, body: { url: receiver.url, types: ['recovery.ticket.submitted.v1'] } })).body;
@@ -131,19 +142,10 @@ describe('webhooks', () => {
       expect([queued.status, queued.body.position]).toEqual([202, submitted.position]); // the event's position, as the log writes it
       await waitFor(() => receiver.accepted.length === 2);
       expect(receiver.accepted[1]!.headers['webhook-id']).toBe(receiver.accepted[0]!.headers['webhook-id']);
-    } finally {
-      await server.stop();
-      server.cleanUp();
-      await receiver.stop();
-    }
-  }, 60000);
+    }), 60000);
 
-  it('rotates a secret: both sign for the overlap asked for, and a leaked one can stop at once', async () => {
-    const receiver = new Receiver();
-    receiver.failing = 'none';
-    await receiver.start();
-    const server = await startServer(FAST_RETRIES);
-    try {
+  it('rotates a secret: both sign for the overlap asked for, and a leaked one can stop at once', () =>
+    withReceiver('none', FAST_RETRIES, async (server, receiver) => {
       const call = client(server.url);
       const integrator = await createStaff(call, 'integrator', 'P');
       const other = await createStaff(call, 'integrator', 'Q');
@@ -207,19 +209,10 @@ describe('webhooks', () => {
       expect(signedBy(once.body.secret, still)).toBe(true);
       expect(receiver.accepted.length).toBe(last + 1);
 
-    } finally {
-      await server.stop();
-      server.cleanUp();
-      await receiver.stop();
-    }
-  }, 60000);
+    }), 60000);
 
-  it('stops a webhook once the staff member who owns it is deactivated, resumes under whoever enables it, and is handed over by enabling it', async () => {
-    const receiver = new Receiver();
-    receiver.failing = 'none';
-    await receiver.start();
-    const server = await startServer(FAST_RETRIES);
-    try {
+  it('stops a webhook once the staff member who owns it is deactivated, resumes under whoever enables it, and is handed over by enabling it', () =>
+    withReceiver('none', FAST_RETRIES, async (server, receiver) => {
       const call = client(server.url);
       const integrator = async (name: string) => (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name, role: 'integrator' } })).body as { id: string; token: string };
       const leaked = await integrator('Leaked');
@@ -253,12 +246,7 @@ describe('webhooks', () => {
       const third = await submit('owned3');
       await waitFor(() => receiver.accepted.some((delivery) => JSON.parse(delivery.body).subject === third.ticketId));
       expect((await call('GET', `/v1/webhooks/${handedOver.id}`, { token: successor.token })).body).toMatchObject({ enabled: true, ownerId: successor.id });
-    } finally {
-      await server.stop();
-      server.cleanUp();
-      await receiver.stop();
-    }
-  }, 60000);
+    }), 60000);
 
   it('refuses a target on this machine unless allowed, naming the field', async () => {
     const server = await startServer();
