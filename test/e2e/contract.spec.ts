@@ -523,6 +523,47 @@ describe('operations', () => {
     expect(health.body).toMatchObject({ status: 'ok', store: 'sqlite', projections: { tickets: expect.any(String), staff: expect.any(String), accounts: expect.any(String) } });
   });
 
+  it('GET /metrics answers Prometheus text to the metrics token only, and is off without one', async () => {
+    const off = await call('GET', '/metrics');
+    expect([off.status, off.body.detail]).toEqual([404, expect.stringContaining('RECLAIM_METRICS_TOKEN')]);
+    const token = 'metrics-token-0123456789abcdef0123456789';
+    const own = await startServer({ RECLAIM_METRICS_TOKEN: token });
+    try {
+      const ownCall = client(own.url);
+      const agentToken = await createStaff(ownCall, 'agent', 'Ada');
+      const submitted = (await ownCall('POST', '/v1/tickets', { body: ticket('metered') })).body;
+      await ownCall('POST', '/v1/tickets', { body: { ...ticket('metered'), reason: 'nonsense' } });
+      await ownCall('GET', `/v1/tickets/${submitted.ticketId}?minPosition=${submitted.position}`, { token: agentToken });
+      const scrape = (authorization?: string) => fetch(`${own.url}/metrics`, { headers: authorization ? { authorization } : {} });
+      // A staff token, even an admin's, is not the scraper's.
+      for (const refused of [undefined, `Bearer ${ADMIN_TOKEN}`, `Bearer ${agentToken}`, `Bearer ${token}x`]) {
+        const answer = await scrape(refused);
+        expect([refused, answer.status, answer.headers.get('www-authenticate')]).toEqual([refused, 401, 'Bearer']);
+      }
+      const answer = await scrape(`Bearer ${token}`);
+      expect(answer.status).toBe(200);
+      expect(answer.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+      const text = await answer.text();
+      const samples = text.split('\n').filter((line) => line && !line.startsWith('#'));
+      for (const line of samples) expect(line).toMatch(/^[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? -?\d+(\.\d+)?(e-?\d+)?$/);
+      const value = (name: string) => Number(samples.find((line) => line.startsWith(`${name} `))?.split(' ')[1]);
+      expect(value('reclaim_queue_tickets{queue="submitted"}')).toBe(1);
+      expect(value('reclaim_queue_tickets{queue="overdue"}')).toBe(0);
+      expect(value('reclaim_projection_lag_events{projector="tickets"}')).toBe(0);
+      expect(value('reclaim_event_store_head_position')).toBe(Number(submitted.position));
+      // Requests by route pattern and status, never by id.
+      expect(value('reclaim_http_requests_total{method="POST",route="/v1/tickets",status="201"}')).toBe(1);
+      expect(value('reclaim_http_requests_total{method="POST",route="/v1/tickets",status="400"}')).toBe(1);
+      expect(value('reclaim_http_requests_total{method="GET",route="/v1/tickets/:id",status="200"}')).toBe(1);
+      expect(text).not.toContain(submitted.ticketId);
+      expect(value('reclaim_http_request_duration_seconds_count')).toBe(value('reclaim_http_request_duration_seconds_bucket{le="+Inf"}'));
+      expect(value('process_resident_memory_bytes')).toBeGreaterThan(0);
+    } finally {
+      await own.stop();
+      own.cleanUp();
+    }
+  }, 30000);
+
   it('serves the OpenAPI document and its UI', async () => {
     const document = await call('GET', '/docs/openapi.json');
     expect(document.body.openapi).toMatch(/^3\./);

@@ -5,6 +5,7 @@ import { ADMIN_TOKEN, client, createStaff, startServer, type Call, type RunningS
  * Thousands of random and malformed requests against every route: never a 5xx, never a stored
  * change from a refused request, and the audit chain still verifies at the end.
  */
+const METRICS_TOKEN = 'metrics-token-0123456789abcdef0123456789';
 let server: RunningServer;
 let call: Call;
 const tokens: string[] = [];
@@ -15,7 +16,7 @@ let staffId = '';
 
 beforeAll(async () => {
   // A real subscription, so that its routes are fuzzed past "not found" (its target answers nothing).
-  server = await startServer({ RECLAIM_WEBHOOK_ALLOW_LOCAL: 'true' });
+  server = await startServer({ RECLAIM_WEBHOOK_ALLOW_LOCAL: 'true', RECLAIM_METRICS_TOKEN: METRICS_TOKEN });
   call = client(server.url);
   for (const role of ['agent', 'supervisor', 'auditor', 'integrator']) tokens.push(await createStaff(call, role));
   await call('PUT', '/v1/accounts/fuzzed', { token: ADMIN_TOKEN, body: { primaryEmail: 'f@example.org', emails: [], packages: [] } });
@@ -23,7 +24,7 @@ beforeAll(async () => {
   ticketId = ticket.ticketId;
   webhookId = (await call('POST', '/v1/webhooks', { token: ADMIN_TOKEN, body: { url: 'http://127.0.0.1:9/hook' } })).body.id;
   staffId = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: 'Fuzzed', role: 'agent' } })).body.id;
-  tokens.push(ticket.accessToken, ADMIN_TOKEN, 'rqt_' + 'A'.repeat(43), 'rcl_nope-nope-nope-nope');
+  tokens.push(ticket.accessToken, ADMIN_TOKEN, 'rqt_' + 'A'.repeat(43), 'rcl_nope-nope-nope-nope', METRICS_TOKEN);
 }, 60000);
 afterAll(async () => {
   await server.stop();
@@ -35,7 +36,7 @@ const PATHS = [
   '/v1/tickets/{id}/verify', '/v1/tickets/{id}/reject', '/v1/tickets/{id}/notes', '/v1/tickets/{id}/release', '/v1/tickets/{id}/history', '/v1/queues/{q}',
   '/v1/queues', '/v1/audit/verify', '/v1/accounts/{u}', '/v1/accounts/{u}/history', '/v1/accounts/{u}/recovery-codes', '/v1/accounts/{u}/recovery-codes/import',
   '/v1/accounts/{u}/totp', '/v1/staff', '/v1/staff/{id}', '/v1/staff/{id}/token', '/v1/staff/{id}/activity', '/v1/webhooks', '/v1/webhooks/{id}', '/v1/webhooks/{id}/deliveries', '/v1/webhooks/{id}/redeliver',
-  '/v1/webhooks/{id}/secret', '/v1/webhooks/{id}/enable', '/v1/webhooks/{id}/disable', '/health', '/docs/openapi.json',
+  '/v1/webhooks/{id}/secret', '/v1/webhooks/{id}/enable', '/v1/webhooks/{id}/disable', '/health', '/metrics', '/docs/openapi.json',
 ];
 
 const segment = fc.oneof(
@@ -72,7 +73,7 @@ const request = fc.record({
   path: fc.constantFrom(...PATHS),
   a: segment,
   query: fc.oneof(fc.constant(''), fc.constantFrom('?at=2026-01-01T00:00:00Z', '?at=nonsense', '?limit=-1', '?limit=9999', '?after=zzz', '?minPosition=-5', '?types=a,b', '?after=18446744073709551616', '?limit=1&limit=2', '?limit=', '?limit=1e1', '?types=', '?username=fuzzed', '?ticketNumber=1', '?ticketNumber=0', '?username=..%2F')),
-  token: fc.option(fc.constantFrom(...Array.from({ length: 8 }, (_, i) => i)), { nil: undefined }),
+  token: fc.option(fc.constantFrom(...Array.from({ length: 9 }, (_, i) => i)), { nil: undefined }),
   body: fc.oneof(
     json.map((value) => ({ raw: JSON.stringify(value) ?? 'null', type: 'application/json' })),
     fc.string().map((raw) => ({ raw, type: 'application/json' })),

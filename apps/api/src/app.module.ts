@@ -15,6 +15,8 @@ import { ClientLimits } from './http/client-limits';
 import { ProblemFilter } from './http/problem.filter';
 import { ShutdownFlag } from './http/shutdown-flag';
 import { InfrastructureModule } from './infrastructure.module';
+import { HttpMetrics } from './metrics/http-metrics';
+import { MetricsController } from './metrics/metrics.controller';
 import { QueuesController } from './queues/queues.controller';
 import { StaffController } from './staff/staff.controller';
 import { StoreModule } from './store.module';
@@ -44,6 +46,7 @@ export class AppModule {
         AuditController,
         EventsController,
         WebhooksController,
+        MetricsController,
       ],
       providers: [
         { provide: APP_CONFIG, useValue: config },
@@ -52,6 +55,7 @@ export class AppModule {
         CredentialsService,
         ClientLimits,
         ShutdownFlag,
+        HttpMetrics,
       ],
       exports: [APP_CONFIG],
     };

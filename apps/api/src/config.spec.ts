@@ -43,9 +43,12 @@ describe('loadConfig', () => {
     ).toThrow(/PORT=.*\n.*RECLAIM_ADMIN_TOKEN: at least 32 characters\n.*RECLAIM_SLA_RESPONSE=.*\n.*EVENTSTORE_CONNECTION_STRING/s);
   });
 
-  it('never repeats the admin token in its error, which is logged', () => {
-    expect(() => loadConfig({ RECLAIM_ADMIN_TOKEN: 'almost-long-enough-secret-31-ch' })).toThrow(/RECLAIM_ADMIN_TOKEN: at least 32 characters/);
-    expect(() => loadConfig({ RECLAIM_ADMIN_TOKEN: 'almost-long-enough-secret-31-ch' })).not.toThrow(/almost-long-enough/);
+  it('never repeats a token in its error, which is logged', () => {
+    for (const name of ['RECLAIM_ADMIN_TOKEN', 'RECLAIM_METRICS_TOKEN']) {
+      expect(() => loadConfig({ [name]: 'almost-long-enough-secret-31-ch' })).toThrow(new RegExp(`${name}: at least 32 characters`));
+      expect(() => loadConfig({ [name]: 'almost-long-enough-secret-31-ch' })).not.toThrow(/almost-long-enough/);
+    }
+    expect(loadConfig({ RECLAIM_METRICS_TOKEN: 'metrics-token-0123456789abcdef0123456789' }).metricsToken).toBe('metrics-token-0123456789abcdef0123456789');
   });
 
   it('refuses durations past what their setting can mean', () => {

@@ -8,6 +8,8 @@ export interface AppConfig {
   eventStore: 'sqlite' | 'eventstoredb';
   eventStoreConnectionString?: string;
   adminToken?: string;
+  /** The token a metrics scraper sends; without it `/metrics` is off. */
+  metricsToken?: string;
   /** 64 hex characters; without it a key file in dataDir is used. */
   secretKey?: string;
   slaResponseMs: number;
@@ -41,6 +43,12 @@ function durationUpTo(max: string): (raw: string) => number {
   };
 }
 
+/** A token set by the operator, long enough not to be guessed; none when left empty. */
+function optionalToken(raw: string): string | undefined {
+  if (raw && raw.length < 32) throw new Error('at least 32 characters');
+  return raw || undefined;
+}
+
 /** Reads the contract's variables; throws one error naming every variable that is wrong. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const problems: string[] = [];
@@ -67,10 +75,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       return raw;
     }),
     eventStoreConnectionString: env.EVENTSTORE_CONNECTION_STRING?.trim() || undefined,
-    adminToken: read('RECLAIM_ADMIN_TOKEN', '', (raw) => {
-      if (raw && raw.length < 32) throw new Error('at least 32 characters');
-      return raw || undefined;
-    }, true),
+    adminToken: read('RECLAIM_ADMIN_TOKEN', '', optionalToken, true),
+    metricsToken: read('RECLAIM_METRICS_TOKEN', '', optionalToken, true),
     secretKey: env.RECLAIM_SECRET_KEY?.trim() || undefined,
     slaResponseMs: read('RECLAIM_SLA_RESPONSE', '7d', longDuration),
     replyTimeoutMs: read('RECLAIM_REPLY_TIMEOUT', '14d', longDuration),

@@ -17,6 +17,7 @@ import { registerReadYourWrites } from './http/read-your-writes';
 import { fieldWithControlCharacter, nestedDeeperThan, trimStrings, validationPipe } from './http/validation';
 import { UndeclaredInputInterceptor } from './http/undeclared-input.interceptor';
 import { serveOpenApi } from './openapi';
+import { HttpMetrics } from './metrics/http-metrics';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -101,10 +102,13 @@ export async function createApp(config: AppConfig, logger: LoggerService = new C
   });
   // Each request is logged when its answer closes: sent, or not, when the client went first (499,
   // nginx's "client closed request"; no onResponse hook runs for such a request).
+  const metrics = app.get(HttpMetrics);
   fastify.addHook('onRequest', async (request, reply) => {
     reply.raw.once('close', () => {
       const status = reply.raw.writableFinished ? reply.statusCode : 499;
-      http.log(requestLine(request, request.routeOptions.url ?? 'unmatched', status, Math.round(reply.elapsedTime)));
+      const route = request.routeOptions.url ?? 'unmatched';
+      http.log(requestLine(request, route, status, Math.round(reply.elapsedTime)));
+      metrics.observe(request.method, route, status, reply.elapsedTime);
     });
   });
   registerIdempotency(fastify, app.get(READ_MODEL_DB), app.get(SECRET_BOX));
