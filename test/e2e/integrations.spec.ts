@@ -10,7 +10,7 @@ const FAST_RETRIES = { RECLAIM_WEBHOOK_ALLOW_LOCAL: 'true', RECLAIM_WEBHOOK_RETR
 
 /** A webhook receiver of our own: it fails every other request, and records what it accepts. */
 class Receiver {
-  readonly accepted: Array<{ headers: Record<string, string>; body: string }> = [];
+  readonly accepted: Array<{ headers: Record<string, string>; body: string; path: string }> = [];
   requests = 0;
   failing: 'half' | 'all' | 'none' = 'half';
   private server?: Server;
@@ -23,7 +23,7 @@ class Receiver {
       request.on('end', () => {
         this.requests++;
         const fail = this.failing === 'all' || (this.failing === 'half' && this.requests % 2 === 1);
-        if (!fail) this.accepted.push({ headers: request.headers as Record<string, string>, body });
+        if (!fail) this.accepted.push({ headers: request.headers as Record<string, string>, body, path: request.url ?? '' });
         response.writeHead(fail ? 500 : 204).end();
       });
     });
@@ -209,6 +209,38 @@ describe('webhooks', () => {
       expect(signedBy(once.body.secret, still)).toBe(true);
       expect(receiver.accepted.length).toBe(last + 1);
 
+    }), 60000);
+
+  it('deletes a subscription for good: it sends nothing more, and every route of it answers 404', () =>
+    withReceiver('none', FAST_RETRIES, async (server, receiver) => {
+      const call = client(server.url);
+      const integrator = await createStaff(call, 'integrator', 'P');
+      const create = async (path: string) => (await call('POST', '/v1/webhooks', { token: integrator, body: { url: `${receiver.url}${path}`, types: ['recovery.ticket.submitted.v1'] } })).body;
+      const [ended, kept] = [await create('?ended'), await create('?kept')];
+      const submit = (name: string) => call('POST', '/v1/tickets', { body: { username: name, contactEmail: `${name}@example.org`, reason: 'lost-email', explanation: 'x' } });
+      const sentTo = (path: string) => receiver.accepted.filter((delivery) => delivery.path.endsWith(path)).length;
+      await submit('del1');
+      await waitFor(() => sentTo('?ended') === 1 && sentTo('?kept') === 1);
+
+      const deleted = await call('DELETE', `/v1/webhooks/${ended.id}`, { token: integrator });
+      expect([deleted.status, deleted.body]).toEqual([200, { id: ended.id, deleted: true, position: expect.stringMatching(/^\d+$/) }]);
+      const listed = (await call('GET', `/v1/webhooks?minPosition=${deleted.body.position}`, { token: integrator })).body.webhooks.map((hook: { id: string }) => hook.id);
+      expect(listed).toEqual([kept.id]);
+      for (const [method, path, body] of [
+        ['GET', `/v1/webhooks/${ended.id}`],
+        ['GET', `/v1/webhooks/${ended.id}/deliveries`],
+        ['POST', `/v1/webhooks/${ended.id}/enable`],
+        ['POST', `/v1/webhooks/${ended.id}/secret`],
+        ['POST', `/v1/webhooks/${ended.id}/redeliver`, { position: '1' }],
+        ['DELETE', `/v1/webhooks/${ended.id}`],
+      ] as Array<[string, string, object?]>) {
+        expect([method, path, (await call(method, path, { token: integrator, body })).status]).toEqual([method, path, 404]);
+      }
+      // The one kept still sends; the deleted one sends nothing more.
+      await submit('del2');
+      await waitFor(() => sentTo('?kept') === 2);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(sentTo('?ended')).toBe(1);
     }), 60000);
 
   it('stops a webhook once the staff member who owns it is deactivated, resumes under whoever enables it, and is handed over by enabling it', () =>

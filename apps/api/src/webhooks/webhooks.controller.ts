@@ -1,8 +1,8 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
-import { CreateWebhookCommand, DeliveryLog, PUBLIC_EVENT_TYPES, readWebhooks, RotateWebhookSecretCommand, SetWebhookEnabledCommand, webhookSends, type WebhookRow } from '@reclaim/integrations';
+import { CreateWebhookCommand, DeleteWebhookCommand, DeliveryLog, PUBLIC_EVENT_TYPES, readWebhooks, RotateWebhookSecretCommand, SetWebhookEnabledCommand, webhookSends, type WebhookRow } from '@reclaim/integrations';
 import { READ_MODEL_DB, type ReadModelDb } from '@reclaim/projections';
 import { parseDuration, type CommandMeta } from '@reclaim/recovery';
 import { IsOptional, IsString, IsUrl, Matches, MaxLength } from 'class-validator';
@@ -87,6 +87,14 @@ export class WebhooksController {
   @ApiOperation({ summary: 'One subscription, with its progress (never its secret)' })
   get(@Param() { id }: WebhookIdParam) {
     return this.describe(this.find(id));
+  }
+
+  @Delete(':id')
+  @HttpCode(200)
+  @Access({ roles: INTEGRATES })
+  @ApiOperation({ summary: 'End a subscription for good: it sends nothing more and is gone from the API (disable it to pause instead)' })
+  delete(@Param() { id }: WebhookIdParam, @Meta() meta: CommandMeta) {
+    return this.commands.execute(new DeleteWebhookCommand(id, meta));
   }
 
   @Get(':id/deliveries')

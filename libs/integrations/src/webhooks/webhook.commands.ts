@@ -30,6 +30,13 @@ export class RotateWebhookSecretCommand extends Command<{ id: string; secret: st
   }
 }
 
+/** Ends a subscription for good (a disabled one can be enabled again; a deleted one cannot). */
+export class DeleteWebhookCommand extends Command<{ id: string; deleted: true; position: string }> {
+  constructor(readonly webhookId: string, readonly meta: CommandMeta) {
+    super();
+  }
+}
+
 @CommandHandler(CreateWebhookCommand)
 export class CreateWebhookHandler implements ICommandHandler<CreateWebhookCommand> {
   constructor(
@@ -89,5 +96,18 @@ export class RotateWebhookSecretHandler implements ICommandHandler<RotateWebhook
       return { id: webhookId, secret: this.secrets.open(state.sealedSecret!), previousSecretValidUntil: state.previousValidUntil!, position: position.toString() };
     }
     return { id: webhookId, secret, previousSecretValidUntil: previousValidUntil, position: position.toString() };
+  }
+}
+
+@CommandHandler(DeleteWebhookCommand)
+export class DeleteWebhookHandler implements ICommandHandler<DeleteWebhookCommand> {
+  constructor(private readonly runner: StreamRunner) {}
+
+  async execute({ webhookId, meta }: DeleteWebhookCommand) {
+    const { position } = await this.runner.run(`${WEBHOOK_STREAM_PREFIX}${webhookId}`, webhookFold, meta, (state) => {
+      if (!state.exists) throw new NotFound('webhook');
+      return [{ type: 'WebhookDeleted', data: {} }];
+    });
+    return { id: webhookId, deleted: true as const, position: position.toString() };
   }
 }

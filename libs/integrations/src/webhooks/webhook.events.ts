@@ -7,7 +7,9 @@ export type WebhookEvent =
   | DecidedEvent<'WebhookDisabled', { reason: string }>
   | DecidedEvent<'WebhookEnabled', Record<string, never>>
   // A new signing secret; the one before it still signs too (a second signature) until then.
-  | DecidedEvent<'WebhookSecretRotated', { sealedSecret: string; previousValidUntil: string }>;
+  | DecidedEvent<'WebhookSecretRotated', { sealedSecret: string; previousValidUntil: string }>
+  // Final: the subscription sends nothing more and is gone from the API; its events stay in the log.
+  | DecidedEvent<'WebhookDeleted', Record<string, never>>;
 
 export interface WebhookState {
   revision: bigint;
@@ -43,8 +45,8 @@ export const webhookFold = {
     const takesOver = event.type === 'WebhookCreated' || event.type === 'WebhookEnabled';
     return {
       ...foldBookkeeping(state, stored),
-      exists: true,
-      enabled: takesOver || (event.type !== 'WebhookDisabled' && state.enabled),
+      exists: event.type !== 'WebhookDeleted',
+      enabled: takesOver || (event.type !== 'WebhookDisabled' && event.type !== 'WebhookDeleted' && state.enabled),
       sealedSecret: issuesSecret ? event.data.sealedSecret : state.sealedSecret,
       secretIssuedBy: issuesSecret ? stored.metadata?.causationId : state.secretIssuedBy,
       previousValidUntil: event.type === 'WebhookSecretRotated' ? event.data.previousValidUntil : state.previousValidUntil,

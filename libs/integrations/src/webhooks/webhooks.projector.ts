@@ -61,6 +61,9 @@ export class WebhooksProjector implements Projector {
         prepared(db, 'UPDATE webhooks SET previous_sealed_secret = sealed_secret, previous_valid_until = ?, sealed_secret = ? WHERE webhook_id = ?')
           .run(event.data.previousValidUntil, event.data.sealedSecret, id);
         break;
+      case 'WebhookDeleted':
+        prepared(db, 'DELETE FROM webhooks WHERE webhook_id = ?').run(id);
+        break;
       case 'WebhookEnabled':
         prepared(db, 'UPDATE webhooks SET enabled = 1, disabled_reason = NULL, owner_id = ? WHERE webhook_id = ?').run(ownerOf(stored.metadata.actor), id);
         break;
