@@ -49,6 +49,13 @@ describe('loadConfig', () => {
       expect(() => loadConfig({ [name]: 'almost-long-enough-secret-31-ch' })).not.toThrow(/almost-long-enough/);
     }
     expect(loadConfig({ RECLAIM_METRICS_TOKEN: 'metrics-token-0123456789abcdef0123456789' }).metricsToken).toBe('metrics-token-0123456789abcdef0123456789');
+    // A character no Bearer token may hold would make every call with it a 401.
+    for (const name of ['RECLAIM_ADMIN_TOKEN', 'RECLAIM_METRICS_TOKEN']) {
+      expect(() => loadConfig({ [name]: 'a-long-enough-secret-but-with-a-$ign' })).toThrow(new RegExp(`${name}: only letters, digits`));
+      expect(() => loadConfig({ [name]: 'a-long-enough-secret-but-with-a-$ign' })).not.toThrow(/\$ign/);
+    }
+    expect(() => loadConfig({ RECLAIM_ADMIN_TOKEN: 'x'.repeat(257) })).toThrow(/RECLAIM_ADMIN_TOKEN: at most 256 characters/);
+    expect(loadConfig({ RECLAIM_ADMIN_TOKEN: 'base64+like/token_with.all~kinds-0123==' }).adminToken).toBe('base64+like/token_with.all~kinds-0123==');
   });
 
   it('refuses durations past what their setting can mean', () => {

@@ -43,9 +43,15 @@ function durationUpTo(max: string): (raw: string) => number {
   };
 }
 
-/** A token set by the operator, long enough not to be guessed; none when left empty. */
+/**
+ * A token set by the operator, long enough not to be guessed, of the characters a Bearer token
+ * may hold (RFC 6750; one with others could never be sent, and would be refused at every call);
+ * none when left empty.
+ */
 function optionalToken(raw: string): string | undefined {
   if (raw && raw.length < 32) throw new Error('at least 32 characters');
+  if (raw.length > 256) throw new Error('at most 256 characters, as a Bearer token is');
+  if (raw && !/^[A-Za-z0-9\-._~+/]+=*$/.test(raw)) throw new Error('only letters, digits and - . _ ~ + / (then = at the end), as a Bearer token holds');
   return raw || undefined;
 }
 

@@ -33,7 +33,7 @@ export class MetricsController {
     private readonly deliveries: DeliveryLog,
     private readonly http: HttpMetrics,
   ) {
-    this.loopDelay.enable();
+    if (config.metricsToken) this.loopDelay.enable();
   }
 
   @Get()
