@@ -97,7 +97,8 @@ export async function projectionBench(events: number): Promise<Figure[]> {
     const p99 = Math.max(...Object.values(latencies).map((samples) => percentile(samples, 99)));
 
     // Every queue's count and the decided queues' medians (GET /v1/queues), against counting
-    // each queue's rows, as that answer did before the projector kept the counts.
+    // each queue's rows, as that answer did before the projector kept the counts. No ticket is
+    // decided meanwhile, so the first call finds the medians and the others reuse them.
     const stats = timeEach(50, () => queries.stats('agent-1'));
     const counting = timeEach(10, () => {
       for (const { where } of Object.values(COUNTED_QUEUES)) store.database.prepare(`SELECT COUNT(*) FROM ticket_views WHERE ${where}`).get();
@@ -128,7 +129,7 @@ export async function projectionBench(events: number): Promise<Figure[]> {
         met: p99 < 10,
       },
       {
-        name: `Queue counts and medians (GET /v1/queues) at ${fmt(total)} tickets`,
+        name: `Queue counts and medians (GET /v1/queues) at ${fmt(total)} tickets (no decision during the 50 calls: the medians are found by the first)`,
         value: `p50 ${percentile(stats, 50).toFixed(2)} ms, p99 ${percentile(stats, 99).toFixed(2)} ms`,
         baseline: `${percentile(counting, 50).toFixed(2)} ms counting each queue's rows (p50)`,
         ratio: percentile(counting, 50) / percentile(stats, 50),

@@ -104,9 +104,19 @@ describe('read side', () => {
     expect(await queue('mine')).toEqual([]); // decided tickets leave "mine"
     expect(await queue('high-priority')).toEqual([vip.ticketId]);
     expect(await queue('verified')).toEqual([a.ticketId]);
+    const verified = async () => (await e.queries.execute(new QueueStatsQuery(staff.id))).find((s) => s.queue === 'verified');
     const stats = await e.queries.execute(new QueueStatsQuery(staff.id));
     expect(stats.find((s) => s.queue === 'verified')).toEqual({ queue: 'verified', count: 1, medianTimeToDecisionSeconds: 7200 });
     expect(stats.find((s) => s.queue === 'submitted')).toEqual({ queue: 'submitted', count: 1 });
+    // The median follows each new decision (it is kept while the queue's size stays the same).
+    for (const [hours, median] of [[6, 7200], [8, 6 * 3600], [1, 7200]] as const) {
+      const next = await e.submit(`median${hours}`);
+      e.clock.advance(hours * HOUR);
+      await e.change(next.ticketId, { type: 'VerifyTicket', evidence: ['document'], note: 'ok', by: agent });
+      await e.caughtUp();
+      expect(await verified()).toMatchObject({ medianTimeToDecisionSeconds: median });
+      expect(await verified()).toMatchObject({ medianTimeToDecisionSeconds: median });
+    }
   });
 
   it("tells staff when the ticket's clocks run out: the SLA while it runs, the answer while a question waits", async () => {

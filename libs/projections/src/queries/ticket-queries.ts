@@ -172,9 +172,26 @@ export class TicketQueries {
           ? (prepared(this.db, `SELECT COUNT(*) AS count FROM ticket_views WHERE ${QUEUE_WHERE.mine}`).get({ viewer }) as { count: number }).count
           : counted[queue];
       if (queue !== 'verified' && queue !== 'rejected') return { queue, count };
-      const median = prepared(this.db, 'SELECT decision_ms AS ms FROM ticket_views WHERE state = ? ORDER BY decision_ms LIMIT 1 OFFSET ?')
-        .get(queue, Math.floor((count - 1) / 2)) as { ms: number } | undefined;
-      return { queue, count, ...(median ? { medianTimeToDecisionSeconds: Math.round(median.ms / 1000) } : {}) };
+      const medianMs = this.medianTimeToDecision(queue, count);
+      return { queue, count, ...(medianMs !== undefined ? { medianTimeToDecisionSeconds: Math.round(medianMs / 1000) } : {}) };
     });
+  }
+
+  /** The last median found of each decided queue, with the queue's size then. */
+  private readonly medians = new Map<QueueName, { count: number; ms?: number }>();
+
+  /**
+   * The median is found by OFFSET in the queue's index, which walks half the queue. Decisions are
+   * final, so a decided queue only grows, and in log order: at the same size it holds the same
+   * tickets (also after a rebuild, which replays the same decisions), and the median found then
+   * still holds. Dashboards that poll the queues walk the index once per new decision.
+   */
+  private medianTimeToDecision(queue: 'verified' | 'rejected', count: number): number | undefined {
+    const known = this.medians.get(queue);
+    if (known?.count === count) return known.ms;
+    const row = prepared(this.db, 'SELECT decision_ms AS ms FROM ticket_views WHERE state = ? ORDER BY decision_ms LIMIT 1 OFFSET ?')
+      .get(queue, Math.floor((count - 1) / 2)) as { ms: number } | undefined;
+    this.medians.set(queue, { count, ms: row?.ms });
+    return row?.ms;
   }
 }
