@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query } f
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
-import { CreateWebhookCommand, DeleteWebhookCommand, DeliveryLog, PUBLIC_EVENT_TYPES, readWebhooks, RotateWebhookSecretCommand, SetWebhookEnabledCommand, webhookSends, type WebhookRow } from '@reclaim/integrations';
+import { CreateWebhookCommand, DeleteWebhookCommand, DeliveryLog, previousSecretSigns, PUBLIC_EVENT_TYPES, readWebhooks, RotateWebhookSecretCommand, SetWebhookEnabledCommand, webhookSends, type WebhookRow } from '@reclaim/integrations';
 import { READ_MODEL_DB, type ReadModelDb } from '@reclaim/projections';
 import { parseDuration, type CommandMeta } from '@reclaim/recovery';
 import { IsOptional, IsString, IsUrl, Matches, MaxLength } from 'class-validator';
@@ -168,7 +168,7 @@ export class WebhooksController {
       ownerId: row.ownerId,
       createdAt: row.createdAt,
       // While a rotated secret still signs, when it stops.
-      previousSecretValidUntil: row.previousValidUntil && Date.parse(row.previousValidUntil) > Date.now() ? row.previousValidUntil : null,
+      previousSecretValidUntil: previousSecretSigns(row) ? row.previousValidUntil : null,
       deliveredUpTo: progress.position.toString(),
       failingAttempts: progress.attempts,
       nextAttemptAt: progress.nextAttemptAt ? new Date(progress.nextAttemptAt).toISOString() : null,

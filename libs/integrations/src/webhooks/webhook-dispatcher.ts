@@ -10,7 +10,7 @@ import { signDelivery } from './standard-webhooks';
 import { SetWebhookEnabledCommand } from './webhook.commands';
 import { retryDelay, type WebhookSettings } from './webhook-settings';
 import { postToWebhook } from './webhook-target';
-import { readWebhooks, type WebhookRow } from './webhooks.projector';
+import { previousSecretSigns, readWebhooks, type WebhookRow } from './webhooks.projector';
 
 /** Events one subscription sends in a row before the others get their turn. */
 const BATCH = 100;
@@ -160,8 +160,7 @@ export class WebhookDispatcher {
 
   /** The secret in force, and the one before it while it still signs. */
   private signingSecrets(webhook: WebhookRow): string[] {
-    const previousSigns = webhook.previousSealedSecret !== null && Date.parse(webhook.previousValidUntil!) > Date.now();
-    return [webhook.sealedSecret, ...(previousSigns ? [webhook.previousSealedSecret!] : [])].map((sealed) => this.secrets.open(sealed));
+    return [webhook.sealedSecret, ...(previousSecretSigns(webhook) ? [webhook.previousSealedSecret!] : [])].map((sealed) => this.secrets.open(sealed));
   }
 
   /**

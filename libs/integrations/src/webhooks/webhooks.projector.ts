@@ -20,6 +20,11 @@ export interface WebhookRow {
   ownerId: string | null;
 }
 
+/** Whether the secret before the last rotation still signs this webhook's deliveries. */
+export function previousSecretSigns(webhook: WebhookRow, now = Date.now()): boolean {
+  return webhook.previousSealedSecret !== null && Date.parse(webhook.previousValidUntil!) > now;
+}
+
 /** Webhook subscriptions, from their streams. */
 export class WebhooksProjector implements Projector {
   readonly name = 'webhooks';

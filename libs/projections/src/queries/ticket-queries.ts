@@ -1,8 +1,8 @@
 import type Database from 'better-sqlite3';
 import type { EventStore } from '@reclaim/event-store';
-import { deadlinesOf, streams, TICKET_STREAM_PREFIX, type TicketPolicy } from '@reclaim/recovery';
+import { streams, TICKET_STREAM_PREFIX, type TicketPolicy } from '@reclaim/recovery';
 import { staffActivity } from '../activity/staff-activity.projector';
-import { evolveTicketView, type TicketView } from '../tickets/ticket-view';
+import { evolveTicketView, ticketClocks, type TicketClocks, type TicketView } from '../tickets/ticket-view';
 import { COUNTED_QUEUES, type CountedQueue } from '../tickets/counted-queues';
 import { queueCounts, readView, type TimerKind } from '../tickets/tickets.projector';
 import { prepared } from '../prepared';
@@ -17,7 +17,8 @@ const QUEUE_WHERE: Record<QueueName, string> = {
   mine: 'assignee = @viewer AND open = 1',
 };
 
-export interface QueueItem {
+/** A ticket in a list, with its clocks as the staff view shows them. */
+export interface QueueItem extends TicketClocks {
   ticketId: string;
   ticketNumber: number;
   state: string;
@@ -27,10 +28,6 @@ export interface QueueItem {
   assignee: string | null;
   overdue: boolean;
   priority: string;
-  /** As in the staff view: when the SLA clock, while it runs, makes the ticket overdue. */
-  overdueAt?: string;
-  /** As in the staff view: when an unanswered question gets the ticket rejected. */
-  noResponseAt?: string;
 }
 
 export interface TicketPage {
@@ -141,22 +138,18 @@ export class TicketQueries {
        FROM ticket_views WHERE ${where} AND seq > @after ORDER BY seq LIMIT @limit`,
     ).all({ ...parameters, after: options.after ?? -1, limit: options.limit + 1 }) as Array<Record<string, never>>;
     const { page, next } = pageOf(rows, options.limit, (row) => row.seq);
-    const items = page.map((row): QueueItem => {
-      const { overdueAt, expireAt } = deadlinesOf({ overdue: row.overdue_anchor ?? undefined, expire: row.expire_anchor ?? undefined }, this.policy);
-      return {
-        ticketId: row.ticket_id,
-        ticketNumber: row.ticket_number,
-        state: row.state,
-        username: row.username,
-        reason: row.reason,
-        submittedAt: row.submitted_at,
-        assignee: row.assignee,
-        overdue: row.overdue === 1,
-        priority: row.priority,
-        ...(overdueAt && { overdueAt: overdueAt.toISOString() }),
-        ...(expireAt && { noResponseAt: expireAt.toISOString() }),
-      };
-    });
+    const items = page.map((row): QueueItem => ({
+      ticketId: row.ticket_id,
+      ticketNumber: row.ticket_number,
+      state: row.state,
+      username: row.username,
+      reason: row.reason,
+      submittedAt: row.submitted_at,
+      assignee: row.assignee,
+      overdue: row.overdue === 1,
+      priority: row.priority,
+      ...ticketClocks({ overdue: row.overdue_anchor ?? undefined, expire: row.expire_anchor ?? undefined }, this.policy),
+    }));
     return { items, ...(next && { next }) };
   }
 

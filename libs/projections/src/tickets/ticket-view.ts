@@ -5,7 +5,8 @@ import {
   lifecycleState,
   restoreTicketState,
   serialiseTicketState,
-  ticketDeadlines,
+  deadlinesOf,
+  ticketTimerAnchors,
   type SerialisedTicketState,
   type TicketEvent,
   type TicketPolicy,
@@ -174,10 +175,21 @@ export function foldTicketView(current: FoldedTicketView | undefined, stored: Re
  * a question waits for its answer (the ticket is then rejected, reason `no-response`). The
  * durations are configuration, so the times are worked out when asked, from the state's anchors.
  */
-export function staffView(view: TicketView, policy: TicketPolicy): Omit<TicketView, 'lifecycle'> & { overdueAt?: string; noResponseAt?: string } {
+export function staffView(view: TicketView, policy: TicketPolicy): Omit<TicketView, 'lifecycle'> & TicketClocks {
   const { lifecycle, ...rest } = view;
-  const { overdueAt, expireAt } = ticketDeadlines(restoreTicketState(lifecycle), policy);
-  return { ...rest, ...(overdueAt && { overdueAt: overdueAt.toISOString() }), ...(expireAt && { noResponseAt: expireAt.toISOString() }) };
+  return { ...rest, ...ticketClocks(ticketTimerAnchors(restoreTicketState(lifecycle)), policy) };
+}
+
+/** When a ticket's clocks run out, as the staff view and queue items show them: none once stopped. */
+export interface TicketClocks {
+  overdueAt?: string;
+  noResponseAt?: string;
+}
+
+/** The clocks of a ticket whose timers have these anchors, under the server's policy. */
+export function ticketClocks(anchors: ReturnType<typeof ticketTimerAnchors>, policy: TicketPolicy): TicketClocks {
+  const { overdueAt, expireAt } = deadlinesOf(anchors, policy);
+  return { ...(overdueAt && { overdueAt: overdueAt.toISOString() }), ...(expireAt && { noResponseAt: expireAt.toISOString() }) };
 }
 
 /** Only what the requester may see: their messages and the staff's questions, never notes or evidence. */
