@@ -213,7 +213,7 @@ describe('bad input gets a 4xx problem naming the field, and changes nothing', (
     const { ticketId } = (await call('POST', '/v1/tickets', { body: ticket('noquery') })).body;
     const before = await head();
     for (const [method, path, token] of [
-      ['GET', `/v1/tickets/${ticketId}/history?limit=5`, agent],
+      ['GET', `/v1/tickets/${ticketId}?limit=5`, agent],
       ['GET', '/v1/audit/verify?limit=5', ADMIN_TOKEN],
       ['GET', '/health?limit=5', undefined],
       ['POST', `/v1/tickets/${ticketId}/notes?limit=5`, agent],
@@ -459,6 +459,43 @@ describe('queues over HTTP', () => {
     expect((await call('GET', '/v1/queues/submitted?after=garbage', { token: agent })).status).toBe(400);
     const stats = await call('GET', '/v1/queues', { token: agent });
     expect(stats.body.queues.find((q: { queue: string }) => q.queue === 'submitted').count).toBeGreaterThanOrEqual(5);
+  });
+});
+
+describe('histories in pages', () => {
+  it("pages a ticket's and an account's history with limit and after, and gives the whole history without them", async () => {
+    const { ticketId } = (await call('POST', '/v1/tickets', { body: ticket('paged') })).body;
+    for (const body of ['one', 'two', 'three', 'four']) await call('POST', `/v1/tickets/${ticketId}/notes`, { token: agent, body: { body } });
+    const whole = (await call('GET', `/v1/tickets/${ticketId}/history`, { token: agent })).body;
+    expect(whole.events.map((entry: { revision: string }) => entry.revision)).toEqual(['0', '1', '2', '3', '4']);
+    expect(whole.next).toBeUndefined();
+    const pages: unknown[][] = [];
+    for (let path = `/v1/tickets/${ticketId}/history?limit=2`; ; ) {
+      const page = await call('GET', path, { token: agent });
+      expect(page.status).toBe(200);
+      pages.push(page.body.events);
+      if (!page.body.next) break;
+      path = `/v1/tickets/${ticketId}/history?limit=2&after=${page.body.next}`;
+    }
+    expect(pages.map((page) => page.length)).toEqual([2, 2, 1]);
+    expect(pages.flat()).toEqual(whole.events);
+
+    await call('PUT', '/v1/accounts/paged', { token: integrator, body: { primaryEmail: 'p@example.org', emails: [], packages: [] } });
+    await call('PUT', '/v1/accounts/paged', { token: integrator, body: { primaryEmail: 'p2@example.org', emails: [], packages: [] } });
+    const first = (await call('GET', '/v1/accounts/paged/history?limit=1', { token: agent })).body;
+    expect(first.events.map((entry: { data: { primaryEmail: string } }) => entry.data.primaryEmail)).toEqual(['p@example.org']);
+    const rest = (await call('GET', `/v1/accounts/paged/history?after=${first.next}`, { token: agent })).body;
+    expect(rest).toEqual({ events: [expect.objectContaining({ revision: '1', data: expect.objectContaining({ primaryEmail: 'p2@example.org' }) })] });
+
+    const before = await head();
+    await expectQueryRefusals([
+      [`/v1/tickets/${ticketId}/history?limit=0`, 'limit', 'limit must not be less than 1'],
+      [`/v1/tickets/${ticketId}/history?limit=1001`, 'limit', 'limit must not be greater than 1000'],
+      [`/v1/tickets/${ticketId}/history?after=garbage`, 'after', 'after must be the next cursor of a previous page'],
+      ['/v1/accounts/paged/history?limit=x', 'limit', 'limit must be a whole number'],
+    ]);
+    expect(await head()).toBe(before);
+    expect((await call('GET', '/v1/tickets/00000000-0000-0000-0000-000000000000/history?limit=2', { token: agent })).status).toBe(404);
   });
 });
 

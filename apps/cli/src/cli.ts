@@ -126,12 +126,12 @@ async function exportHistory(store: EventStore, args: string[], io: CliIo): Prom
   const ticketId = option(args, '--ticket');
   if (ticketId) {
     const stream = streams.ticket(ticketId);
-    const entries = await readHistory(store, stream);
-    if (entries.length === 0) {
+    const history = await readHistory(store, stream);
+    if (!history) {
       io.err(`no ticket ${ticketId}`);
       return 1;
     }
-    for (const entry of entries) io.out(JSON.stringify({ stream, ...entry }));
+    for (const entry of history.events) io.out(JSON.stringify({ stream, ...entry }));
     return 0;
   }
   if (!args.includes('--all')) throw new UsageError('export needs --ticket <id> or --all');

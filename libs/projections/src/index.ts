@@ -10,6 +10,7 @@ export * from './staff/staff.projector';
 export * from './accounts/accounts.projector';
 export * from './activity/staff-activity.projector';
 export * from './audit/verify-audit';
+export * from './queries/cursor';
 export * from './queries/history-entry';
 export * from './queries/ticket-queries';
 export * from './queries/queries';

@@ -22,7 +22,8 @@ import type { Projector } from './projector';
 import { ProjectionsModule } from './projections.module';
 import { FindTicketsQuery, GetTicketHistoryQuery, GetTicketQuery, ListQueueQuery, QueueStatsQuery, VerifyAuditQuery } from './queries/queries';
 import { VerifyAuditHandler } from './queries/query-handlers';
-import { decodeCursor, TicketQueries } from './queries/ticket-queries';
+import { decodeCursor } from './queries/cursor';
+import { TicketQueries } from './queries/ticket-queries';
 import { requesterView, staffView } from './tickets/ticket-view';
 import { TicketTimers } from './timers/ticket-timers';
 import { listStaff, StaffProjector } from './staff/staff.projector';
@@ -179,13 +180,32 @@ describe('read side', () => {
   it('lists a ticket history with actors and causation, and no token hash', async () => {
     const t = await e.submit('zoe');
     await e.change(t.ticketId, { type: 'AddNote', body: 'n', by: agent });
-    const history = await e.queries.execute(new GetTicketHistoryQuery(t.ticketId));
-    expect(history.map((h) => [h.type, h.revision, h.actor.kind])).toEqual([
+    const history = (await e.queries.execute(new GetTicketHistoryQuery(t.ticketId)))!;
+    expect(history.events.map((h) => [h.type, h.revision, h.actor.kind])).toEqual([
       ['TicketSubmitted', '0', 'public'],
       ['NoteAdded', '1', 'staff'],
     ]);
-    expect(history[1]!.causationId).toBeDefined();
+    expect(history.next).toBeUndefined();
+    expect(history.events[1]!.causationId).toBeDefined();
     expect(JSON.stringify(history)).not.toContain('requesterTokenHash');
+    expect(await e.queries.execute(new GetTicketHistoryQuery('no-such-ticket'))).toBeUndefined();
+  });
+
+  it('pages a history by revision when asked: each event once, in order, and an empty page past the end', async () => {
+    const t = await e.submit('paged');
+    for (const body of ['a', 'b', 'c', 'd']) await e.change(t.ticketId, { type: 'AddNote', body, by: agent });
+    const revisions: string[][] = [];
+    let after: number | undefined;
+    do {
+      const page = (await e.queries.execute(new GetTicketHistoryQuery(t.ticketId, { limit: 2, after })))!;
+      revisions.push(page.events.map((entry) => entry.revision));
+      after = page.next === undefined ? undefined : decodeCursor(page.next);
+    } while (after !== undefined);
+    expect(revisions).toEqual([['0', '1'], ['2', '3'], ['4']]);
+    // `after` alone reads the rest; past the end, the ticket is still there, with nothing more.
+    expect((await e.queries.execute(new GetTicketHistoryQuery(t.ticketId, { after: 2 })))!.events.map((entry) => entry.revision)).toEqual(['3', '4']);
+    expect(await e.queries.execute(new GetTicketHistoryQuery(t.ticketId, { after: 4, limit: 2 }))).toEqual({ events: [] });
+    expect(await e.queries.execute(new GetTicketHistoryQuery('no-such-ticket', { after: 4 }))).toBeUndefined();
   });
 
   it('fires SLA, reminder and no-response timers from the due-work list, once each', async () => {

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Put, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { canonicalBcryptHash, isBcryptHash } from '@reclaim/credentials';
@@ -9,6 +9,7 @@ import type { FastifyReply } from 'fastify';
 import { Access, FEEDS_ACCOUNTS, READS_ACCOUNTS } from '../auth/access.decorator';
 import { Meta } from '../http/command-meta.decorator';
 import { IsUsername, PACKAGE } from '../http/patterns';
+import { HistoryPageQuery, requestedRange } from '../http/cursor-page';
 import { problem, ProblemError } from '../http/problem';
 
 class UsernameParam {
@@ -90,11 +91,11 @@ export class AccountsController {
   // recovery code sees when the set was issued, and by whom.
   @Get(':username/history')
   @Access({ roles: READS_ACCOUNTS })
-  @ApiOperation({ summary: 'Every event of an account, in order, with actor and time (addition): code sets as their count, never a hash or a secret' })
-  async history(@Param() { username }: UsernameParam) {
-    const events = await this.queries.execute(new GetAccountHistoryQuery(username));
-    if (events.length === 0) throw new ProblemError(problem(404, 'The account was not found.'));
-    return { events };
+  @ApiOperation({ summary: 'Every event of an account, in order, with actor and time (addition): code sets as their count, never a hash or a secret; `limit` and `after` page it' })
+  async history(@Param() { username }: UsernameParam, @Query() query: HistoryPageQuery) {
+    const history = await this.queries.execute(new GetAccountHistoryQuery(username, requestedRange(query)));
+    if (!history) throw new ProblemError(problem(404, 'The account was not found.'));
+    return history;
   }
 
   @Post(':username/recovery-codes')

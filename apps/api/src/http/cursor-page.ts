@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { decodeCursor } from '@reclaim/projections';
 import { IsOptional, IsString } from 'class-validator';
@@ -6,24 +7,45 @@ import { fieldProblem, ProblemError } from './problem';
 
 const DEFAULT_LIMIT = 50;
 
+/** `?after=`: where the previous page ended. */
+const AfterCursor = () =>
+  applyDecorators(ApiPropertyOptional({ description: 'The `next` cursor of the previous page.' }), IsOptional(), IsString());
+
 /** `?limit=&after=` of a list in log order: a queue, the tickets found, a staff member's activity. */
 export class CursorPageQuery {
   @PageLimit(200, DEFAULT_LIMIT)
   limit?: number;
 
-  @ApiPropertyOptional({ description: 'The `next` cursor of the previous page.' })
-  @IsOptional()
-  @IsString()
+  @AfterCursor()
   after?: string;
 }
 
 /**
- * The page asked for: its size (the default when not given) and its cursor read back (none for
- * the first page); a cursor that is not one is refused.
+ * `?limit=&after=` of a ticket's or an account's history: without them, the whole history, as
+ * the contract promises; with them, pages for a history too long to read at once.
  */
-export function requestedPage({ limit = DEFAULT_LIMIT, after }: CursorPageQuery): { limit: number; after?: number } {
-  if (after === undefined) return { limit };
+export class HistoryPageQuery {
+  @PageLimit(1000)
+  limit?: number;
+
+  @AfterCursor()
+  after?: string;
+}
+
+/** A cursor read back (none for the first page); a cursor that is not one is refused. */
+function readCursor(after: string | undefined): number | undefined {
+  if (after === undefined) return undefined;
   const cursor = decodeCursor(after);
   if (cursor === undefined) throw new ProblemError(fieldProblem(400, 'Invalid after.', 'after', 'must be the next cursor of a previous page'));
-  return { limit, after: cursor };
+  return cursor;
+}
+
+/** The page asked for: its size (the default when not given) and its cursor read back. */
+export function requestedPage({ limit = DEFAULT_LIMIT, after }: CursorPageQuery): { limit: number; after?: number } {
+  return { limit, after: readCursor(after) };
+}
+
+/** The part of a history asked for: all of it unless `limit` or `after` say otherwise. */
+export function requestedRange({ limit, after }: HistoryPageQuery): { limit?: number; after?: number } {
+  return { limit, after: readCursor(after) };
 }

@@ -4,10 +4,11 @@ import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 
 /**
- * `?limit=`: how many items a page holds. Only digits count as a number; `Number` would read
- * "" and " " as 0 (reported as "less than 1"), and "1e1" and "0x10" as numbers nobody wrote.
+ * `?limit=`: how many items a page holds, with the default the API's description shows (none:
+ * every item). Only digits count as a number; `Number` would read "" and " " as 0 (reported as
+ * "less than 1"), and "1e1" and "0x10" as numbers nobody wrote.
  */
-export const PageLimit = (max: number, fallback: number) =>
+export const PageLimit = (max: number, fallback?: number) =>
   applyDecorators(
     ApiPropertyOptional({ default: fallback, minimum: 1, maximum: max }),
     IsOptional(),

@@ -19,7 +19,7 @@ import { ClientLimits } from '../http/client-limits';
 import { IfMatch, Meta } from '../http/command-meta.decorator';
 import { fieldProblem, problem, ProblemError } from '../http/problem';
 import { notModified } from '../http/not-modified';
-import { requestedPage } from '../http/cursor-page';
+import { HistoryPageQuery, requestedPage, requestedRange } from '../http/cursor-page';
 import { AssignDto, FindTicketsDto, NoteDto, RejectDto, ReleaseDto, ReplyDto, RequestInfoDto, SubmitTicketDto, TicketIdParam, TicketQueryDto, VerifyDto } from './ticket.dto';
 
 @ApiTags('tickets')
@@ -87,11 +87,11 @@ export class TicketsController {
 
   @Get(':id/history')
   @Access({ roles: READS_TICKETS })
-  @ApiOperation({ summary: 'Every event of a ticket, in order, with actor and time; secrets never appear' })
-  async history(@Param() { id }: TicketIdParam) {
-    const events = await this.queries.execute(new GetTicketHistoryQuery(id));
-    if (events.length === 0) throw new ProblemError(problem(404, 'The ticket was not found.'));
-    return { events };
+  @ApiOperation({ summary: 'Every event of a ticket, in order, with actor and time; secrets never appear; `limit` and `after` (addition) page it' })
+  async history(@Param() { id }: TicketIdParam, @Query() query: HistoryPageQuery) {
+    const history = await this.queries.execute(new GetTicketHistoryQuery(id, requestedRange(query)));
+    if (!history) throw new ProblemError(problem(404, 'The ticket was not found.'));
+    return history;
   }
 
   @Post(':id/replies')

@@ -1,4 +1,5 @@
 import type { EventStore, RecordedEvent } from '@reclaim/event-store';
+import { pageOf } from './cursor';
 
 /** An event as a history shows it: what happened, when, by whom, and in answer to what. */
 export interface HistoryEntry {
@@ -51,7 +52,26 @@ export function toHistoryEntry(event: RecordedEvent): HistoryEntry {
   };
 }
 
-/** Every event of one stream (a ticket, an account), in order, as a history shows it. */
-export async function readHistory(store: EventStore, stream: string): Promise<HistoryEntry[]> {
-  return (await store.readStream(stream)).map(toHistoryEntry);
+/** Which part of a history: the entries after revision `after` (from the first when not given), at most `limit` (all when not given). */
+export interface HistoryRange {
+  limit?: number;
+  after?: number;
+}
+
+/** Part of a history, with the cursor of the next part when more follows. */
+export interface HistoryPage {
+  events: HistoryEntry[];
+  next?: string;
+}
+
+/**
+ * One stream's events (a ticket's, an account's), in order, as a history shows them; undefined
+ * when the stream has none at all, as a page after its last event is empty but still its own.
+ */
+export async function readHistory(store: EventStore, stream: string, { limit, after }: HistoryRange = {}): Promise<HistoryPage | undefined> {
+  const fromRevision = after === undefined ? 0n : BigInt(after) + 1n;
+  const read = await store.readStream(stream, { fromRevision, maxCount: limit === undefined ? undefined : limit + 1 });
+  if (read.length === 0 && (fromRevision === 0n || (await store.readStream(stream, { maxCount: 1 })).length === 0)) return undefined;
+  const { page, next } = pageOf(read, limit ?? read.length, (event) => Number(event.revision));
+  return { events: page.map(toHistoryEntry), ...(next && { next }) };
 }

@@ -3,7 +3,7 @@ import type { AccountView } from '../accounts/accounts.projector';
 import type { AuditReport } from '../audit/verify-audit';
 import type { StaffMember } from '../staff/staff.projector';
 import type { TicketView } from '../tickets/ticket-view';
-import type { HistoryEntry } from './history-entry';
+import type { HistoryPage, HistoryRange } from './history-entry';
 import type { ActivityEntry, QueueName, TicketFilter, TicketPage } from './ticket-queries';
 
 /** Queries the API sends through the QueryBus. */
@@ -19,8 +19,8 @@ export class GetQueuePositionQuery extends Query<number | undefined> {
   }
 }
 
-export class GetTicketHistoryQuery extends Query<HistoryEntry[]> {
-  constructor(readonly ticketId: string) {
+export class GetTicketHistoryQuery extends Query<HistoryPage | undefined> {
+  constructor(readonly ticketId: string, readonly range?: HistoryRange) {
     super();
   }
 }
@@ -56,8 +56,8 @@ export class GetAccountQuery extends Query<AccountView | undefined> {
   }
 }
 
-export class GetAccountHistoryQuery extends Query<HistoryEntry[]> {
-  constructor(readonly username: string) {
+export class GetAccountHistoryQuery extends Query<HistoryPage | undefined> {
+  constructor(readonly username: string, readonly range?: HistoryRange) {
     super();
   }
 }

@@ -41,8 +41,8 @@ export class GetQueuePositionHandler implements IQueryHandler<GetQueuePositionQu
 @QueryHandler(GetTicketHistoryQuery)
 export class GetTicketHistoryHandler implements IQueryHandler<GetTicketHistoryQuery> {
   constructor(private readonly tickets: TicketQueries) {}
-  async execute({ ticketId }: GetTicketHistoryQuery) {
-    return this.tickets.history(ticketId);
+  async execute({ ticketId, range }: GetTicketHistoryQuery) {
+    return this.tickets.history(ticketId, range);
   }
 }
 
@@ -90,8 +90,8 @@ export class GetAccountHandler implements IQueryHandler<GetAccountQuery> {
 @QueryHandler(GetAccountHistoryQuery)
 export class GetAccountHistoryHandler implements IQueryHandler<GetAccountHistoryQuery> {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
-  async execute({ username }: GetAccountHistoryQuery) {
-    return readHistory(this.store, streams.account(username));
+  async execute({ username, range }: GetAccountHistoryQuery) {
+    return readHistory(this.store, streams.account(username), range);
   }
 }
 

@@ -6,7 +6,8 @@ import { evolveTicketView, ticketClocks, type TicketClocks, type TicketView } fr
 import { COUNTED_QUEUES, type CountedQueue } from '../tickets/counted-queues';
 import { queueCounts, readView, type TimerKind } from '../tickets/tickets.projector';
 import { prepared } from '../prepared';
-import { readHistory, toHistoryEntry, type HistoryEntry } from './history-entry';
+import { pageOf } from './cursor';
+import { readHistory, toHistoryEntry, type HistoryEntry, type HistoryPage, type HistoryRange } from './history-entry';
 
 export const QUEUES = ['submitted', 'awaiting-info', 'overdue', 'mine', 'high-priority', 'verified', 'rejected'] as const;
 export type QueueName = (typeof QUEUES)[number];
@@ -47,22 +48,6 @@ export interface ActivityEntry extends HistoryEntry {
   ticketId: string;
 }
 
-/** Cursors are opaque to clients: the log position of the last item (for tickets, of their arrival), base64url. */
-const encodeCursor = (seq: number) => Buffer.from(`s${seq}`).toString('base64url');
-export function decodeCursor(cursor: string): number | undefined {
-  const match = /^s(\d{1,18})$/.exec(Buffer.from(cursor, 'base64url').toString());
-  return match ? Number(match[1]) : undefined;
-}
-
-/**
- * A page from up to `limit + 1` rows read in order: the extra row only tells that another page
- * follows, whose cursor is the position of this page's last row.
- */
-function pageOf<T>(rows: T[], limit: number, positionOf: (row: T) => number): { page: T[]; next?: string } {
-  const page = rows.slice(0, limit);
-  return rows.length > limit ? { page, next: encodeCursor(positionOf(page[page.length - 1]!)) } : { page };
-}
-
 /** The read side's questions about tickets, answered from the read model or, for history, the log. */
 export class TicketQueries {
   constructor(private readonly db: Database.Database, private readonly store: EventStore, private readonly policy: TicketPolicy) {}
@@ -99,8 +84,8 @@ export class TicketQueries {
     return { ...view, duplicates: duplicates.filter((d) => Date.parse(d.submittedAt) <= at.getTime()).map((d) => d.id) };
   }
 
-  history(ticketId: string): Promise<HistoryEntry[]> {
-    return readHistory(this.store, streams.ticket(ticketId));
+  history(ticketId: string, page?: HistoryRange): Promise<HistoryPage | undefined> {
+    return readHistory(this.store, streams.ticket(ticketId), page);
   }
 
   /** What one staff member recorded on tickets, oldest first, read from the log. */
