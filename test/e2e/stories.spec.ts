@@ -161,7 +161,7 @@ describe('stories, end to end over HTTP', () => {
     // Someone else's work on the same ticket is theirs, not this member's.
     await call('POST', `/v1/tickets/${first.ticketId}/notes`, { token: staff.agent!.token, body: { body: 'not theirs' } });
     const last = await call('POST', `/v1/tickets/${first.ticketId}/verify`, { token, body: { evidence: ['call-back'], note: 'confirmed by phone' } });
-    const entries: Array<{ ticketId: string; type: string; actor: { id: string }; data: Record<string, unknown> }> = [];
+    const entries: Array<{ ticketId: string; about: unknown; type: string; actor: { id: string }; data: Record<string, unknown> }> = [];
     let path = `/v1/staff/${id}/activity?limit=2&minPosition=${last.body.position}`;
     for (;;) {
       const page = await call('GET', path, { token: staff.auditor!.token });
@@ -176,10 +176,43 @@ describe('stories, end to end over HTTP', () => {
       [first.ticketId, 'TicketVerified'],
     ]);
     expect(entries.every((entry) => entry.actor.id === id)).toBe(true);
+    for (const entry of entries) expect(entry.about).toEqual({ kind: 'ticket', id: entry.ticketId });
     expect(entries[2]!.data).toMatchObject({ note: 'confirmed by phone', evidence: ['call-back'] });
     // An id that names no one has done nothing; peers may not read each other's work.
     expect((await call('GET', '/v1/staff/no-such-member/activity', { token: staff.supervisor!.token })).body).toEqual({ events: [] });
     expect((await call('GET', `/v1/staff/${id}/activity`, { token: staff.agent!.token })).status).toBe(403);
+  });
+
+  it("a reviewer reads a staff member's work on accounts and staff too: codes issued, staff created and deactivated; never a secret, never a webhook", async () => {
+    const admin = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: 'Second admin', role: 'admin' } })).body;
+    const feeder = (await call('POST', '/v1/staff', { token: admin.token, body: { name: 'Feeder', role: 'integrator' } })).body;
+    const name = unique('activity');
+    expect((await call('PUT', `/v1/accounts/${name}`, { token: feeder.token, body: { primaryEmail: `${name}@example.org`, emails: [], packages: [] } })).status).toBe(201);
+    const { codes } = (await call('POST', `/v1/accounts/${name}/recovery-codes`, { token: feeder.token })).body;
+    const { secret } = (await call('POST', `/v1/accounts/${name}/totp`, { token: feeder.token })).body;
+    expect((await call('POST', '/v1/webhooks', { token: feeder.token, body: { url: 'https://192.0.2.10/reclaim?key=credential' } })).status).toBe(201);
+    const replaced = (await call('POST', `/v1/staff/${feeder.id}/token`, { token: admin.token })).body;
+    const last = (await call('DELETE', `/v1/staff/${feeder.id}`, { token: admin.token })).body;
+    const activity = async (id: string) =>
+      (await call('GET', `/v1/staff/${id}/activity?limit=200&minPosition=${last.position}`, { token: staff.auditor!.token })).body.events as Array<{ about: unknown; ticketId?: string; type: string; data: unknown }>;
+
+    const fed = await activity(feeder.id);
+    const account = { kind: 'account', id: name };
+    expect(fed.map(({ about, ticketId, type, data }) => ({ about, ticketId, type, data }))).toEqual([
+      { about: account, ticketId: undefined, type: 'AccountRegistered', data: expect.objectContaining({ username: name, primaryEmail: `${name}@example.org` }) },
+      { about: account, ticketId: undefined, type: 'RecoveryCodesIssued', data: { source: 'generated', count: 8 } },
+      { about: account, ticketId: undefined, type: 'TotpEnrolled', data: {} },
+    ]);
+    const administered = await activity(admin.id);
+    const member = { kind: 'staff', id: feeder.id };
+    expect(administered.map(({ about, type }) => ({ about, type }))).toEqual([
+      { about: member, type: 'StaffCreated' },
+      { about: member, type: 'StaffTokenReplaced' },
+      { about: member, type: 'StaffDeactivated' },
+    ]);
+    const text = JSON.stringify([fed, administered]);
+    for (const plain of [...codes, secret, feeder.token, replaced.token, 'credential']) expect(text).not.toContain(plain);
+    expect(text).not.toMatch(/\$2[aby]\$|sealed|tokenHash/i);
   });
 
   it('a critical account needs two approvers', async () => {

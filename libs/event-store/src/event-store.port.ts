@@ -9,6 +9,11 @@ export interface Actor {
   id: string;
 }
 
+/** The staff member behind an actor, where there is one: integrators are staff members too. */
+export function staffMemberOf(actor: Actor | undefined): string | undefined {
+  return actor && (actor.kind === 'staff' || actor.kind === 'integrator') ? actor.id : undefined;
+}
+
 export interface EventMetadata {
   actor?: Actor;
   correlationId?: string;

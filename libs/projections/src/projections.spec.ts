@@ -707,6 +707,34 @@ describe('queue counts on a file from before they were kept', () => {
   });
 });
 
+describe('staff activity from before accounts and staff were in it', () => {
+  it('is built again from the whole log on an old file, and then holds what a staff member did to accounts', async () => {
+    const a = await engine();
+    let b: Engine | undefined;
+    try {
+      const integrator = { kind: 'integrator', id: 'feeder-1' } as const;
+      await a.bus.execute(new UpsertAccountCommand('fed', { primaryEmail: 'f@x.org', emails: [], packages: [], critical: false, frozen: false }, a.meta(integrator)));
+      const { ticketId } = await a.submit('fed');
+      await a.change(ticketId, { type: 'AddNote', body: 'n', by: agent });
+      await a.caughtUp();
+      const activity = async (e: Engine, staffId: string) => (await e.tickets.activity(staffId, { limit: 50 })).events.map(({ about, type }) => ({ about, type }));
+      expect(await activity(a, 'feeder-1')).toEqual([{ about: { kind: 'account', id: 'fed' }, type: 'AccountRegistered' }]);
+      // The file as version 1 left it: ticket events only.
+      const db = a.runner.db;
+      db.prepare("DELETE FROM staff_activity WHERE staff_id = 'feeder-1'").run();
+      db.prepare("UPDATE projection_checkpoints SET version = 1 WHERE name = 'staff-activity'").run();
+      await a.close(true);
+
+      b = await engine({ dataDir: a.dir });
+      await b.caughtUp();
+      expect(await activity(b, 'feeder-1')).toEqual([{ about: { kind: 'account', id: 'fed' }, type: 'AccountRegistered' }]);
+      expect(await activity(b, 'agent-1')).toEqual([{ about: { kind: 'ticket', id: ticketId }, type: 'NoteAdded' }]);
+    } finally {
+      await (b ?? a).close();
+    }
+  });
+});
+
 describe('staff read model from before deactivation', () => {
   it('gains the deactivation column on an old file, every member active, without a replay', () => {
     const db = new Database(':memory:');

@@ -59,10 +59,10 @@ export class StaffController {
     return { staff: await this.queries.execute(new ListStaffQuery()) };
   }
 
-  // Those who review the work (not peers): what one person did, across every ticket.
+  // Those who review the work (not peers): what one person did, across every ticket, account and staff member.
   @Get(':id/activity')
   @Access({ roles: AUDITS })
-  @ApiOperation({ summary: 'What one staff member recorded on tickets, oldest first (addition): each event with its ticket; an id that names no one has none' })
+  @ApiOperation({ summary: 'What one staff member recorded on tickets, accounts and staff, oldest first (addition): each event with what it was about; an id that names no one has none' })
   async activity(@Param() { id }: StaffIdParam, @Query() query: CursorPageQuery) {
     const { limit, after } = requestedPage(query);
     return this.queries.execute(new StaffActivityQuery(id, limit, after));

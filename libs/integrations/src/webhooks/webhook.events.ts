@@ -1,4 +1,4 @@
-import type { Actor } from '@reclaim/event-store';
+import { staffMemberOf, type Actor } from '@reclaim/event-store';
 import { CommandIds, foldBookkeeping, type DecidedEvent, type FoldableEvent } from '@reclaim/recovery';
 
 /** Stream `webhook-<id>`. The secret is kept sealed: the dispatcher must read it back to sign. */
@@ -57,5 +57,5 @@ export const webhookFold = {
 
 /** Who a creating or enabling actor makes the owner: a staff member (integrators are staff too). */
 export function ownerOf(actor: Actor | undefined): string | null {
-  return actor && (actor.kind === 'staff' || actor.kind === 'integrator') ? actor.id : null;
+  return staffMemberOf(actor) ?? null;
 }

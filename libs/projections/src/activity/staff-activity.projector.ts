@@ -1,17 +1,41 @@
 import type Database from 'better-sqlite3';
-import type { RecordedEvent } from '@reclaim/event-store';
-import { TICKET_STREAM_PREFIX } from '@reclaim/recovery';
+import { staffMemberOf, type RecordedEvent } from '@reclaim/event-store';
+import { ACCOUNT_STREAM_PREFIX, STAFF_STREAM_PREFIX, TICKET_STREAM_PREFIX } from '@reclaim/recovery';
 import type { Projector } from '../projector';
 import { prepared } from '../prepared';
 
+/** What a staff member's recorded event was about: a ticket, an account, or a staff member. */
+export interface ActivitySubject {
+  kind: 'ticket' | 'account' | 'staff';
+  id: string;
+}
+
+const SUBJECT_STREAMS = [
+  ['ticket', TICKET_STREAM_PREFIX],
+  ['account', ACCOUNT_STREAM_PREFIX],
+  ['staff', STAFF_STREAM_PREFIX],
+] as const;
+
 /**
- * Where each staff member acted on tickets: the log position of every ticket event a staff member
- * recorded, by who recorded it. A reviewer reads one person's work across every ticket (someone
- * who verifies recoveries they should not is found this way); the events stay in the log.
+ * The subject of an event's stream, where the activity shows it. Webhooks are left out: their
+ * addresses may carry an integrator's credentials, and the activity's readers (supervisors,
+ * auditors) may not read webhooks; the admin-roster and the ticket counter are bookkeeping.
+ */
+export function activitySubject(streamName: string): ActivitySubject | undefined {
+  for (const [kind, prefix] of SUBJECT_STREAMS) if (streamName.startsWith(prefix)) return { kind, id: streamName.slice(prefix.length) };
+  return undefined;
+}
+
+/**
+ * Where each staff member acted: the log position of every event a staff member recorded on a
+ * ticket, an account or a staff member, by who recorded it. A reviewer reads one person's work
+ * in one place: someone who verifies recoveries they should not, or issues an account's recovery
+ * codes and then accepts one of them, is found this way. The events stay in the log.
  */
 export class StaffActivityProjector implements Projector {
   readonly name = 'staff-activity';
-  readonly version = 1;
+  // Version 1 kept ticket events only.
+  readonly version = 2;
 
   setup(db: Database.Database): void {
     db.exec('CREATE TABLE IF NOT EXISTS staff_activity (staff_id TEXT NOT NULL, position INTEGER NOT NULL, PRIMARY KEY (staff_id, position)) WITHOUT ROWID');
@@ -25,8 +49,8 @@ export class StaffActivityProjector implements Projector {
   private readonly pending: Array<string | bigint> = [];
 
   apply(_db: Database.Database, event: RecordedEvent): void {
-    const actor = event.metadata.actor;
-    if (actor?.kind === 'staff' && event.streamName.startsWith(TICKET_STREAM_PREFIX)) this.pending.push(actor.id, event.position);
+    const staffId = staffMemberOf(event.metadata.actor);
+    if (staffId && activitySubject(event.streamName)) this.pending.push(staffId, event.position);
   }
 
   flush(db: Database.Database): void {
@@ -46,7 +70,7 @@ const ROWS_PER_INSERT = 100;
 const INSERT_ONE = 'INSERT INTO staff_activity (staff_id, position) VALUES (?, ?)';
 const INSERT_MANY = `INSERT INTO staff_activity (staff_id, position) VALUES ${Array(ROWS_PER_INSERT).fill('(?, ?)').join(', ')}`;
 
-/** The positions of a staff member's ticket events after `after`, oldest first. */
+/** The positions of the events a staff member recorded after `after`, oldest first. */
 export function staffActivity(db: Database.Database, staffId: string, { limit, after }: { limit: number; after?: number }): number[] {
   const rows = prepared(db, 'SELECT position FROM staff_activity WHERE staff_id = ? AND position > ? ORDER BY position LIMIT ?').all(staffId, after ?? -1, limit) as Array<{ position: number }>;
   return rows.map((row) => row.position);

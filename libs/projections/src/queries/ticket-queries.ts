@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { EventStore } from '@reclaim/event-store';
-import { streams, TICKET_STREAM_PREFIX, type TicketPolicy } from '@reclaim/recovery';
-import { staffActivity } from '../activity/staff-activity.projector';
+import { streams, type TicketPolicy } from '@reclaim/recovery';
+import { activitySubject, staffActivity, type ActivitySubject } from '../activity/staff-activity.projector';
 import { evolveTicketView, ticketClocks, type TicketClocks, type TicketView } from '../tickets/ticket-view';
 import { COUNTED_QUEUES, type CountedQueue } from '../tickets/counted-queues';
 import { queueCounts, readView, type TimerKind } from '../tickets/tickets.projector';
@@ -43,9 +43,13 @@ export interface TicketFilter {
   ticketNumber?: number;
 }
 
-/** A ticket event in a staff member's activity: the history entry, and whose ticket it is. */
+/**
+ * An event in a staff member's activity: the history entry, and what it was about (and, as
+ * before accounts and staff were in it, `ticketId` for a ticket's event).
+ */
 export interface ActivityEntry extends HistoryEntry {
-  ticketId: string;
+  about: ActivitySubject;
+  ticketId?: string;
 }
 
 /** The read side's questions about tickets, answered from the read model or, for history, the log. */
@@ -88,13 +92,16 @@ export class TicketQueries {
     return readHistory(this.store, streams.ticket(ticketId), page);
   }
 
-  /** What one staff member recorded on tickets, oldest first, read from the log. */
+  /** What one staff member recorded on tickets, accounts and staff, oldest first, read from the log. */
   async activity(staffId: string, options: { limit: number; after?: number }): Promise<{ events: ActivityEntry[]; next?: string }> {
     const positions = staffActivity(this.db, staffId, { limit: options.limit + 1, after: options.after });
     const { page, next } = pageOf(positions, options.limit, (position) => position);
     // Read together, not one after another: on EventStoreDB each is a round trip.
     const read = await Promise.all(page.map((position) => this.store.eventAt(BigInt(position))));
-    const events = read.flatMap((event) => (event ? [{ ticketId: event.streamName.slice(TICKET_STREAM_PREFIX.length), ...toHistoryEntry(event) }] : []));
+    const events = read.flatMap((event) => {
+      const about = event && activitySubject(event.streamName);
+      return about ? [{ about, ...(about.kind === 'ticket' && { ticketId: about.id }), ...toHistoryEntry(event) }] : [];
+    });
     return { events, ...(next && { next }) };
   }
 
