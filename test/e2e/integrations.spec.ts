@@ -13,6 +13,8 @@ class Receiver {
   readonly accepted: Array<{ headers: Record<string, string>; body: string; path: string }> = [];
   requests = 0;
   failing: 'half' | 'all' | 'none' = 'half';
+  /** How long each answer takes: a receiver that is slow but answers 2xx. */
+  delayMs = 0;
   private server?: Server;
   url = '';
 
@@ -20,12 +22,12 @@ class Receiver {
     this.server = createServer((request: IncomingMessage, response) => {
       let body = '';
       request.on('data', (chunk) => (body += chunk));
-      request.on('end', () => {
+      request.on('end', () => setTimeout(() => {
         this.requests++;
         const fail = this.failing === 'all' || (this.failing === 'half' && this.requests % 2 === 1);
         if (!fail) this.accepted.push({ headers: request.headers as Record<string, string>, body, path: request.url ?? '' });
         response.writeHead(fail ? 500 : 204).end();
-      });
+      }, this.delayMs));
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}/hook`;
@@ -241,6 +243,45 @@ describe('webhooks', () => {
       await waitFor(() => sentTo('?kept') === 2);
       await new Promise((resolve) => setTimeout(resolve, 500));
       expect(sentTo('?ended')).toBe(1);
+    }), 60000);
+
+  it('acts on a new secret, a disabling or a deletion from the next delivery, also in the middle of a backlog', () =>
+    withReceiver('none', { ...FAST_RETRIES, RECLAIM_SUBMISSION_LIMIT: '1000/h' }, async (server, receiver) => {
+      const call = client(server.url);
+      const integrator = await createStaff(call, 'integrator', 'P');
+      const hook = (await call('POST', '/v1/webhooks', { token: integrator, body: { url: receiver.url, types: ['recovery.ticket.submitted.v1'] } })).body;
+      const signedBy = (secret: string, { headers, body }: { headers: Record<string, string>; body: string }) => {
+        try {
+          new Webhook(secret).verify(body, headers);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      // A backlog of 60 events, answered slowly: the receiver takes 40 ms an event.
+      receiver.delayMs = 40;
+      for (let i = 0; i < 60; i++) await call('POST', '/v1/tickets', { body: { username: `backlog${i}`, contactEmail: 'b@example.org', reason: 'lost-email', explanation: 'x' } });
+      await waitFor(() => receiver.accepted.length >= 3);
+
+      // A secret replaced at once (it leaked): only the delivery already under way may carry the old one.
+      const rotated = (await call('POST', `/v1/webhooks/${hook.id}/secret`, { token: integrator, body: { previousSecretValidFor: '0s' } })).body;
+      const sentBeforeRotation = receiver.accepted.length;
+      await waitFor(() => receiver.accepted.length >= sentBeforeRotation + 4);
+      const afterRotation = receiver.accepted.slice(sentBeforeRotation + 1);
+      expect(afterRotation.map((delivery) => [signedBy(rotated.secret, delivery), signedBy(hook.secret, delivery)])).toEqual(afterRotation.map(() => [true, false]));
+
+      // Disabled, then deleted: nothing more after the delivery under way.
+      await call('POST', `/v1/webhooks/${hook.id}/disable`, { token: integrator });
+      const sentBeforeDisabling = receiver.accepted.length;
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(receiver.accepted.length).toBeLessThanOrEqual(sentBeforeDisabling + 1);
+      await call('POST', `/v1/webhooks/${hook.id}/enable`, { token: integrator });
+      await waitFor(() => receiver.accepted.length >= sentBeforeDisabling + 3);
+      await call('DELETE', `/v1/webhooks/${hook.id}`, { token: integrator });
+      const sentBeforeDeletion = receiver.accepted.length;
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(receiver.accepted.length).toBeLessThanOrEqual(sentBeforeDeletion + 1);
+      expect(receiver.accepted.length).toBeLessThan(60);
     }), 60000);
 
   it('stops a webhook once the staff member who owns it is deactivated, resumes under whoever enables it, and is handed over by enabling it', () =>

@@ -10,6 +10,7 @@ import { Meta } from '../http/command-meta.decorator';
 import { CursorPageQuery, requestedPage } from '../http/cursor-page';
 import { problem, ProblemError } from '../http/problem';
 import { IsStaffId, IsText } from '../http/patterns';
+import { APPLIED_WITHIN_MS, onceApplied } from '../http/once-applied';
 
 class CreateStaffDto {
   @ApiProperty({ maxLength: 200 })
@@ -27,9 +28,6 @@ class StaffIdParam {
   @IsStaffId()
   id!: string;
 }
-
-/** How long a token change may wait for this server's read models, so that it holds once answered. */
-const APPLIED_WITHIN_MS = 5000;
 
 @ApiTags('staff')
 @ApiBearerAuth()
@@ -73,7 +71,7 @@ export class StaffController {
   @Access({ roles: ADMINISTERS })
   @ApiOperation({ summary: 'Replace a staff token (addition): the new one is shown once, the old one stops working' })
   async replaceToken(@Param() { id }: StaffIdParam, @Meta() meta: CommandMeta) {
-    return this.applied(await this.commands.execute(new ReplaceStaffTokenCommand(id, meta)));
+    return onceApplied(this.projections, await this.commands.execute(new ReplaceStaffTokenCommand(id, meta)));
   }
 
   @Delete(':id')
@@ -81,7 +79,7 @@ export class StaffController {
   @Access({ roles: ADMINISTERS })
   @ApiOperation({ summary: 'Deactivate a staff member (addition): their token stops working, no ticket can be assigned to them, their open tickets go back to the queue unclaimed; never the last active admin (409)' })
   async deactivate(@Param() { id }: StaffIdParam, @Meta() meta: CommandMeta) {
-    return this.applied(await this.commands.execute(new DeactivateStaffCommand(id, await this.known(id), meta)));
+    return onceApplied(this.projections, await this.commands.execute(new DeactivateStaffCommand(id, await this.known(id), meta)));
   }
 
   /**
@@ -102,14 +100,5 @@ export class StaffController {
       after = page.next === undefined ? undefined : decodeCursor(page.next);
     } while (after !== undefined);
     return { activeAdmins: staff.filter((member) => member.role === 'admin' && member.active).map((member) => member.id), heldTickets };
-  }
-
-  /**
-   * Answers once this server's read models hold the change: the guard looks tokens up there, so a
-   * token replaced or deactivated stops working here before the admin hears it has.
-   */
-  private async applied<T extends { position: string }>(result: T): Promise<T> {
-    await this.projections.waitFor(BigInt(result.position), APPLIED_WITHIN_MS);
-    return result;
   }
 }

@@ -3,13 +3,14 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
 import { CreateWebhookCommand, DeleteWebhookCommand, DeliveryLog, previousSecretSigns, PUBLIC_EVENT_TYPES, readWebhooks, RotateWebhookSecretCommand, SetWebhookEnabledCommand, webhookSends, type WebhookRow } from '@reclaim/integrations';
-import { READ_MODEL_DB, type ReadModelDb } from '@reclaim/projections';
+import { ProjectionRunner, READ_MODEL_DB, type ReadModelDb } from '@reclaim/projections';
 import { parseDuration, type CommandMeta } from '@reclaim/recovery';
 import { IsOptional, IsString, IsUrl, Matches, MaxLength } from 'class-validator';
 import { Access, INTEGRATES } from '../auth/access.decorator';
 import { Meta } from '../http/command-meta.decorator';
 import { PageLimit } from '../http/page-limit';
 import { ID, POSITION } from '../http/patterns';
+import { onceApplied } from '../http/once-applied';
 import { fieldProblem, problem, ProblemError } from '../http/problem';
 import { PublicEventTypes } from '../http/public-event-types';
 
@@ -64,6 +65,7 @@ export class WebhooksController {
     private readonly log: DeliveryLog,
     @Inject(READ_MODEL_DB) private readonly db: ReadModelDb,
     @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly projections: ProjectionRunner,
   ) {}
 
   @Post()
@@ -93,8 +95,8 @@ export class WebhooksController {
   @HttpCode(200)
   @Access({ roles: INTEGRATES })
   @ApiOperation({ summary: 'End a subscription for good: it sends nothing more and is gone from the API (disable it to pause instead)' })
-  delete(@Param() { id }: WebhookIdParam, @Meta() meta: CommandMeta) {
-    return this.commands.execute(new DeleteWebhookCommand(id, meta));
+  async delete(@Param() { id }: WebhookIdParam, @Meta() meta: CommandMeta) {
+    return onceApplied(this.projections, await this.commands.execute(new DeleteWebhookCommand(id, meta)));
   }
 
   @Get(':id/deliveries')
@@ -130,7 +132,7 @@ export class WebhooksController {
     if (overlapMs > LONGEST_OVERLAP_MS) {
       throw new ProblemError(fieldProblem(400, 'Invalid previousSecretValidFor.', 'previousSecretValidFor', 'must be at most 7d'));
     }
-    return this.commands.execute(new RotateWebhookSecretCommand(id, overlapMs, meta));
+    return onceApplied(this.projections, await this.commands.execute(new RotateWebhookSecretCommand(id, overlapMs, meta)));
   }
 
   @Post(':id/enable')
@@ -147,8 +149,8 @@ export class WebhooksController {
   @HttpCode(200)
   @Access({ roles: INTEGRATES })
   @ApiOperation({ summary: 'Stop deliveries; they resume from the checkpoint when enabled' })
-  disable(@Param() { id }: WebhookIdParam, @Meta() meta: CommandMeta) {
-    return this.commands.execute(new SetWebhookEnabledCommand(id, false, 'disabled by an integrator', meta));
+  async disable(@Param() { id }: WebhookIdParam, @Meta() meta: CommandMeta) {
+    return onceApplied(this.projections, await this.commands.execute(new SetWebhookEnabledCommand(id, false, 'disabled by an integrator', meta)));
   }
 
   private find(id: string): WebhookRow {

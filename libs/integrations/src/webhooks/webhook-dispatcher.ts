@@ -89,8 +89,13 @@ export class WebhookDispatcher {
       const progress = this.log.progress(webhook.webhookId, webhook.createdPosition);
       if (Date.now() < progress.nextAttemptAt) return;
       const next = await this.nextEvent(webhook, progress.position);
-      // Not one event more once the owner is deactivated: the next turn disables the webhook.
-      if (!next || !this.holdsLease(webhook.webhookId) || this.ownerDeactivated(webhook)) return;
+      // Each send takes the subscription as it stands now, not as the turn began: a secret
+      // replaced because it leaked signs nothing more, and a disabled or deleted one sends
+      // nothing more, however long the backlog. Not one event more once the owner is
+      // deactivated either: the next turn disables the webhook.
+      const current = next && this.holdsLease(webhook.webhookId) ? stillSending(this.db, webhook.webhookId) : undefined;
+      if (!next || !current || this.ownerDeactivated(current)) return;
+      webhook = current;
       const outcome = await this.send(webhook, next, progress.attempts + 1, false);
       if (outcome.ok) {
         this.log.record(outcome.attempt, { position: next.position, attempts: 0, nextAttemptAt: 0, failingSince: null });
@@ -177,6 +182,12 @@ export class WebhookDispatcher {
       new SetWebhookEnabledCommand(webhook.webhookId, false, reason, { commandId: randomUUID(), actor: { kind: 'system', id: 'webhook-dispatcher' } }),
     );
   }
+}
+
+/** The subscription as it stands now, while it is enabled. */
+function stillSending(db: Database.Database, webhookId: string): WebhookRow | undefined {
+  const [webhook] = readWebhooks(db, webhookId);
+  return webhook?.enabled ? webhook : undefined;
 }
 
 /** Whether this subscription sends this event: a public one, of a type it asked for. */
