@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { decodeCursor } from '@reclaim/projections';
+import { decodeCursor, type HistoryRange } from '@reclaim/projections';
 import { IsOptional, IsString } from 'class-validator';
 import { PageLimit } from './page-limit';
 import { fieldProblem, ProblemError } from './problem';
@@ -46,6 +46,6 @@ export function requestedPage({ limit = DEFAULT_LIMIT, after }: CursorPageQuery)
 }
 
 /** The part of a history asked for: all of it unless `limit` or `after` say otherwise. */
-export function requestedRange({ limit, after }: HistoryPageQuery): { limit?: number; after?: number } {
+export function requestedRange({ limit, after }: HistoryPageQuery): HistoryRange {
   return { limit, after: readCursor(after) };
 }
