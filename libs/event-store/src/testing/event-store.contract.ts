@@ -197,6 +197,10 @@ export function eventStoreContract(name: string, factory: StoreFactory): void {
         expect(data(await store.readStream(stream('r'), { fromRevision: 2n, maxCount: 2 }))).toEqual([2, 3]);
         expect(data(await store.readStream(stream('r'), { direction: 'backwards' }))).toEqual([4, 3, 2, 1, 0]);
         expect(data(await store.readStream(stream('r'), { direction: 'backwards', fromRevision: 3n, maxCount: 2 }))).toEqual([3, 2]);
+        // Past the end (a command catching up on its cached state, a history page after the last):
+        // nothing, rather than an error.
+        expect(data(await store.readStream(stream('r'), { fromRevision: 5n }))).toEqual([]);
+        expect(data(await store.readStream(stream('r'), { fromRevision: 9n, maxCount: 3 }))).toEqual([]);
       });
 
       it('reads an unknown stream as empty', async () => {
