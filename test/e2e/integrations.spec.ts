@@ -38,6 +38,16 @@ class Receiver {
   }
 }
 
+/** Whether a delivery verifies with this secret, as a receiver checks it with the `standardwebhooks` package. */
+function signedBy(secret: string, { headers, body }: { headers: Record<string, string>; body: string }): boolean {
+  try {
+    new Webhook(secret).verify(body, headers);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Runs `test` against a server of its own and a receiver, which starts failing as told; stops both after. */
 async function withReceiver(failing: Receiver['failing'], env: Record<string, string>, test: (server: RunningServer, receiver: Receiver) => Promise<void>): Promise<void> {
   const receiver = new Receiver();
@@ -158,14 +168,6 @@ describe('webhooks', () => {
         await waitFor(() => receiver.accepted.length === before + 1);
         return receiver.accepted[before]!;
       };
-      const signedBy = (secret: string, { headers, body }: { headers: Record<string, string>; body: string }) => {
-        try {
-          new Webhook(secret).verify(body, headers);
-          return true;
-        } catch {
-          return false;
-        }
-      };
       expect(signedBy(hook.secret, await submit('rot1'))).toBe(true);
 
       // Rotated by another integrator, with the overlap left to its default of a day.
@@ -250,14 +252,6 @@ describe('webhooks', () => {
       const call = client(server.url);
       const integrator = await createStaff(call, 'integrator', 'P');
       const hook = (await call('POST', '/v1/webhooks', { token: integrator, body: { url: receiver.url, types: ['recovery.ticket.submitted.v1'] } })).body;
-      const signedBy = (secret: string, { headers, body }: { headers: Record<string, string>; body: string }) => {
-        try {
-          new Webhook(secret).verify(body, headers);
-          return true;
-        } catch {
-          return false;
-        }
-      };
       // A backlog of 60 events, answered slowly: the receiver takes 40 ms an event.
       receiver.delayMs = 40;
       for (let i = 0; i < 60; i++) await call('POST', '/v1/tickets', { body: { username: `backlog${i}`, contactEmail: 'b@example.org', reason: 'lost-email', explanation: 'x' } });
