@@ -423,12 +423,13 @@ describe('rebuild and tamper evidence', () => {
       expect((await copy.verify()).firstBroken).toEqual({ stream, revision: '1' });
     });
 
-    it('any one event of any stream edited, retyped or removed, anywhere in the log', async () => {
+    it('any one event of any stream edited, retyped, relinked or removed, anywhere in the log', async () => {
       const events = copy.db.prepare('SELECT position, stream_name AS stream, revision FROM events ORDER BY position').all() as Array<{ position: number; stream: string; revision: number }>;
       const tampers = {
         data: "UPDATE events SET data = json_set(data, '$.forged', 1) WHERE position = ?",
         time: "UPDATE events SET metadata = json_set(metadata, '$.occurredAt', '2000-01-01T00:00:00.000Z') WHERE position = ?",
         type: "UPDATE events SET type = 'Forged' WHERE position = ?",
+        link: "UPDATE events SET metadata = json_set(metadata, '$.prevHash', 'forged') WHERE position = ?",
         removal: 'DELETE FROM events WHERE position = ?',
       };
       await fc.assert(

@@ -152,6 +152,17 @@ describe('command handlers on the SQLite store', () => {
     expect((await submitted(fourth.ticketId)).duplicateOf).toBe(second.ticketId);
   });
 
+  it('links a new ticket to an open one that waits for its requester, and not to a decided one', async () => {
+    const first = await submit('zoe');
+    await h.bus.execute(new ChangeTicketCommand(first.ticketId, { type: 'VerifyTicket', evidence: ['id'], note: '', by: agent }, h.meta()));
+    const waiting = await submit('zoe');
+    await h.bus.execute(new ChangeTicketCommand(waiting.ticketId, { type: 'RequestInfo', question: 'Which phone?', by: agent }, h.meta()));
+    const later = await submit('zoe');
+    const submitted = async (id: string) => (await h.store.readStream(streams.ticket(id)))[0]!.data as { duplicateOf?: string };
+    expect((await submitted(waiting.ticketId)).duplicateOf).toBeUndefined();
+    expect((await submitted(later.ticketId)).duplicateOf).toBe(waiting.ticketId);
+  });
+
   it('applies a retried command once', async () => {
     const ticket = await submit('zoe');
     const meta = h.meta({ kind: 'staff', id: 'agent-1' });
