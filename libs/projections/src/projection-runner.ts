@@ -34,15 +34,19 @@ export class ProjectionRunner {
     /** Events a transaction applies at most. */
     private readonly pageSize = 2000,
   ) {
-    db.exec(`CREATE TABLE IF NOT EXISTS projection_checkpoints (
-      name TEXT PRIMARY KEY, position INTEGER NOT NULL, version INTEGER NOT NULL, updated_at TEXT NOT NULL)`);
-    for (const projector of projectors) {
-      projector.setup(db);
-      const stored = this.storedCheckpoint(projector.name);
-      // A projector whose meaning changed (new version) starts again from zero.
-      if (stored && stored.version !== projector.version) this.resetProjector(projector);
-      else this.checkpointsByName.set(projector.name, stored?.position ?? 0n);
-    }
+    // Under the write lock: processes starting together on one file each set the tables up, and a
+    // check of what is there (a column, a version) must still hold when they act on it.
+    db.transaction(() => {
+      db.exec(`CREATE TABLE IF NOT EXISTS projection_checkpoints (
+        name TEXT PRIMARY KEY, position INTEGER NOT NULL, version INTEGER NOT NULL, updated_at TEXT NOT NULL)`);
+      for (const projector of projectors) {
+        projector.setup(db);
+        const stored = this.storedCheckpoint(projector.name);
+        // A projector whose meaning changed (new version) starts again from zero.
+        if (stored && stored.version !== projector.version) this.resetProjector(projector);
+        else this.checkpointsByName.set(projector.name, stored?.position ?? 0n);
+      }
+    }).immediate();
   }
 
   start(): void {

@@ -1,5 +1,6 @@
-import { SqliteEventStore } from '@reclaim/event-store';
-import { ProjectionRunner } from '@reclaim/projections';
+import { openDatabase, SqliteEventStore } from '@reclaim/event-store';
+import { allProjectors, ProjectionRunner } from '@reclaim/projections';
+import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +30,50 @@ describe('webhooks read model from before owners', () => {
       expect(readWebhooks(db).map(({ webhookId, ownerId, enabled }) => ({ webhookId, ownerId, enabled }))).toEqual([{ webhookId: 'w1', ownerId: 'p2', enabled: true }]);
     } finally {
       await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('read models set up by two processes opening a new file at once', () => {
+  it('never alters a table the other has just altered: each checks and acts under the write lock', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'reclaim-setup-race-'));
+    const file = join(dir, 'reclaim.sqlite');
+    const projectors = () => [...allProjectors(), new WebhooksProjector()];
+    const ours = openDatabase(file);
+    // The other process: it does not wait for a lock, so that this test cannot block on it.
+    const theirs = new Database(file, { timeout: 0 });
+    try {
+      const theirSetup: string[] = [];
+      // The other process sets up the same tables at the moment this one has read which columns
+      // the webhooks table has (before adding those it lacks: a new file's table lacks some).
+      const racing = new Proxy(ours, {
+        get(target, property) {
+          const value = Reflect.get(target, property);
+          if (property !== 'pragma') return typeof value === 'function' ? value.bind(target) : value;
+          return (source: string, options?: Database.PragmaOptions) => {
+            const answer = target.pragma(source, options);
+            if (source === 'table_info(webhooks)' && theirSetup.length === 0) {
+              try {
+                new ProjectionRunner(undefined as never, theirs, projectors());
+                theirSetup.push('done');
+              } catch (error) {
+                theirSetup.push((error as { code?: string }).code ?? String(error));
+              }
+            }
+            return answer;
+          };
+        },
+      });
+      expect(() => new ProjectionRunner(undefined as never, racing, projectors())).not.toThrow();
+      // It had to wait for this one, and then finds every table as it should be.
+      expect(theirSetup).toEqual(['SQLITE_BUSY']);
+      expect(() => new ProjectionRunner(undefined as never, theirs, projectors())).not.toThrow();
+      const columns = (theirs.pragma('table_info(webhooks)') as Array<{ name: string }>).map((column) => column.name);
+      expect(columns).toEqual(expect.arrayContaining(['owner_id', 'previous_sealed_secret', 'previous_valid_until']));
+    } finally {
+      theirs.close();
+      ours.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });
