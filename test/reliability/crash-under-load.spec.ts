@@ -1,8 +1,9 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../apps/cli/src/cli';
 import { ADMIN_TOKEN, client, createStaff, eventually, startServer, type RunningServer } from '../support/server';
@@ -26,17 +27,18 @@ async function crashRounds(count: number): Promise<void> {
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/`;
 
-  const first = await startServer(ENV);
-  const dataDir = first.dataDir;
-  const servers: RunningServer[] = [first, ...(await Promise.all(Array.from({ length: count - 1 }, () => startServer(ENV, dataDir))))];
-  let calls = servers.map((server) => client(server.url));
-  const agent = await createStaff(calls[0]!, 'agent', 'Ada');
-  await calls[0]!('POST', '/v1/webhooks', { token: ADMIN_TOKEN, body: { url: hookUrl, types: ['recovery.ticket.submitted.v1'] } });
-  const acknowledged: Array<{ ticketId: string; revision?: string; position: string; type: string }> = [];
-  /** Submissions cut off by a kill, whose answer (and access token) the client never got. */
-  const interrupted: Array<{ body: object; headers: Record<string, string> }> = [];
-
+  const dataDir = mkdtempSync(join(tmpdir(), 'reclaim-crash-'));
+  const servers: RunningServer[] = [];
   try {
+    servers.push(await startServer(ENV, dataDir));
+    servers.push(...(await Promise.all(Array.from({ length: count - 1 }, () => startServer(ENV, dataDir)))));
+    let calls = servers.map((server) => client(server.url));
+    const agent = await createStaff(calls[0]!, 'agent', 'Ada');
+    await calls[0]!('POST', '/v1/webhooks', { token: ADMIN_TOKEN, body: { url: hookUrl, types: ['recovery.ticket.submitted.v1'] } });
+    const acknowledged: Array<{ ticketId: string; revision?: string; position: string; type: string }> = [];
+    /** Submissions cut off by a kill, whose answer (and access token) the client never got. */
+    const interrupted: Array<{ body: object; headers: Record<string, string> }> = [];
+
     for (let round = 0; round < 4; round++) {
       let stop = false;
       const workers = Array.from({ length: 6 }, async (_, w) => {
@@ -114,7 +116,7 @@ async function crashRounds(count: number): Promise<void> {
     expect(await runCli(['verify'], { ...quiet, env: { RECLAIM_DATA_DIR: dataDir } })).toBe(0);
   } finally {
     await Promise.all(servers.map((server) => server.stop()));
-    first.cleanUp();
+    rmSync(dataDir, { recursive: true, force: true });
     await new Promise((resolve) => receiver.close(resolve));
   }
 }

@@ -18,6 +18,17 @@ export interface RunningServer {
 }
 
 /**
+ * Servers started and not yet exited. A test that fails before it stops its own would otherwise
+ * leave one running, and jest would wait for it forever instead of ending the run with the failure.
+ */
+const running = new Set<ChildProcess>();
+if (typeof afterAll === 'function') {
+  afterAll(async () => {
+    await Promise.all([...running].map((child) => new Promise((resolve) => child.once('close', resolve).kill('SIGKILL'))));
+  });
+}
+
+/**
  * Starts the real API server in its own process, as `npm start` does (but from the TypeScript
  * sources), on a free port and a fresh or given data folder.
  */
@@ -35,6 +46,8 @@ export async function startServer(env: Record<string, string> = {}, dataDir = mk
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(child);
+  child.once('close', () => running.delete(child));
   const logs: string[] = [];
   // 'close', not 'exit': once the output is read too, so that a server that fails to start says why.
   const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
