@@ -722,4 +722,25 @@ describe('limits per client address', () => {
       limited.cleanUp();
     }
   }, 60000);
+
+  it('refuses code attempts past RECLAIM_CLIENT_CODE_ATTEMPT_LIMIT, whichever accounts they name, and never a request without a code', async () => {
+    const limited = await startServer({ RECLAIM_CLIENT_CODE_ATTEMPT_LIMIT: '3/h' });
+    try {
+      const limitedCall = client(limited.url);
+      // Each attempt names another username: the per-username limit is not what stops them.
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) statuses.push((await limitedCall('POST', '/v1/tickets', { body: { ...ticket(`guess${i}`), recoveryCode: 'ffffffffffffffff' } })).status);
+      expect(statuses).toEqual([201, 201, 201, 429]);
+      const plain = await limitedCall('POST', '/v1/tickets', { body: ticket('plain') });
+      expect(plain.status).toBe(201);
+      const { ticketId, accessToken } = plain.body;
+      const withCode = await limitedCall('POST', `/v1/tickets/${ticketId}/replies`, { token: accessToken, body: { message: 'hi', totpCode: '123456' } });
+      expect(withCode.status).toBe(429);
+      expect(Number(withCode.headers.get('retry-after'))).toBeGreaterThan(3500);
+      expect((await limitedCall('POST', `/v1/tickets/${ticketId}/replies`, { token: accessToken, body: { message: 'no code' } })).status).toBe(200);
+    } finally {
+      await limited.stop();
+      limited.cleanUp();
+    }
+  }, 60000);
 });

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { ChangeTicketCommand, CreateStaffCommand, EnrolTotpCommand, IssueRecoveryCodesCommand, SubmitTicketCommand, UpsertAccountCommand } from '@reclaim/recovery';
 import { recoveryHarness } from '@reclaim/recovery/testing';
+import { CreateWebhookCommand, defaultWebhookSettings, IntegrationsModule, RotateWebhookSecretCommand } from '@reclaim/integrations';
 import { ProjectionsModule } from '@reclaim/projections';
 import { lifecycleDocument, recoveryTicketMachine } from '@reclaim/state-machines';
 import { spawn } from 'node:child_process';
@@ -16,14 +17,21 @@ async function cli(dataDir: string, ...args: string[]) {
   return { status, out, err: err.join('\n') };
 }
 
-/** A data dir holding an account with codes and TOTP, a staff member, and a few tickets, written through the real command side. */
+/**
+ * A data dir holding an account with codes and TOTP, a staff member, a webhook whose secret was
+ * replaced, and a few tickets, written through the real command side.
+ */
 async function dataDirWithTickets(count: number): Promise<{ dir: string; ticketIds: string[] }> {
-  const h = await recoveryHarness({}, { imports: (dir) => [ProjectionsModule.forRoot({ dataDir: dir, timers: false })] });
+  const h = await recoveryHarness({}, {
+    imports: (dir) => [ProjectionsModule.forRoot({ dataDir: dir, timers: false }), IntegrationsModule.forRoot({ ...defaultWebhookSettings, enabled: false })],
+  });
   const admin = { kind: 'staff', id: 'admin' } as const;
   await h.bus.execute(new UpsertAccountCommand('u0', { primaryEmail: 'x@example.org', emails: [], packages: [], critical: false, frozen: false }, h.meta(admin)));
   await h.bus.execute(new IssueRecoveryCodesCommand('u0', h.meta(admin)));
   await h.bus.execute(new EnrolTotpCommand('u0', h.meta(admin)));
   await h.bus.execute(new CreateStaffCommand('Ada', 'agent', h.meta(admin)));
+  const webhook = await h.bus.execute(new CreateWebhookCommand('https://192.0.2.1/hook', [], h.meta(admin)));
+  await h.bus.execute(new RotateWebhookSecretCommand(webhook.id, 0, h.meta(admin)));
   const ticketIds: string[] = [];
   for (let i = 0; i < count; i++) {
     const { ticketId } = await h.bus.execute(

@@ -1,9 +1,10 @@
 import { openDatabase, SqliteEventStore } from '@reclaim/event-store';
-import { allProjectors, ProjectionRunner } from '@reclaim/projections';
+import { ProjectionRunner } from '@reclaim/projections';
 import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { everyProjector } from '../index';
 import { readWebhooks, WebhooksProjector } from './webhooks.projector';
 
 describe('webhooks read model from before owners', () => {
@@ -39,7 +40,6 @@ describe('read models set up by two processes opening a new file at once', () =>
   it('never alters a table the other has just altered: each checks and acts under the write lock', () => {
     const dir = mkdtempSync(join(tmpdir(), 'reclaim-setup-race-'));
     const file = join(dir, 'reclaim.sqlite');
-    const projectors = () => [...allProjectors(), new WebhooksProjector()];
     const ours = openDatabase(file);
     // The other process: it does not wait for a lock, so that this test cannot block on it.
     const theirs = new Database(file, { timeout: 0 });
@@ -55,7 +55,7 @@ describe('read models set up by two processes opening a new file at once', () =>
             const answer = target.pragma(source, options);
             if (source === 'table_info(webhooks)' && theirSetup.length === 0) {
               try {
-                new ProjectionRunner(undefined as never, theirs, projectors());
+                new ProjectionRunner(undefined as never, theirs, everyProjector());
                 theirSetup.push('done');
               } catch (error) {
                 theirSetup.push((error as { code?: string }).code ?? String(error));
@@ -65,10 +65,10 @@ describe('read models set up by two processes opening a new file at once', () =>
           };
         },
       });
-      expect(() => new ProjectionRunner(undefined as never, racing, projectors())).not.toThrow();
+      expect(() => new ProjectionRunner(undefined as never, racing, everyProjector())).not.toThrow();
       // It had to wait for this one, and then finds every table as it should be.
       expect(theirSetup).toEqual(['SQLITE_BUSY']);
-      expect(() => new ProjectionRunner(undefined as never, theirs, projectors())).not.toThrow();
+      expect(() => new ProjectionRunner(undefined as never, theirs, everyProjector())).not.toThrow();
       const columns = (theirs.pragma('table_info(webhooks)') as Array<{ name: string }>).map((column) => column.name);
       expect(columns).toEqual(expect.arrayContaining(['owner_id', 'previous_sealed_secret', 'previous_valid_until']));
     } finally {
