@@ -13,6 +13,10 @@ class Receiver {
   readonly accepted: Array<{ headers: Record<string, string>; body: string; path: string }> = [];
   requests = 0;
   failing: 'half' | 'all' | 'none' = 'half';
+  /** The status of a failing answer. */
+  failStatus = 500;
+  /** When each request came (ms since the epoch). */
+  readonly arrivals: number[] = [];
   /** How long each answer takes: a receiver that is slow but answers 2xx. */
   delayMs = 0;
   private server?: Server;
@@ -24,9 +28,10 @@ class Receiver {
       request.on('data', (chunk) => (body += chunk));
       request.on('end', () => setTimeout(() => {
         this.requests++;
+        this.arrivals.push(Date.now());
         const fail = this.failing === 'all' || (this.failing === 'half' && this.requests % 2 === 1);
         if (!fail) this.accepted.push({ headers: request.headers as Record<string, string>, body, path: request.url ?? '' });
-        response.writeHead(fail ? 500 : 204).end();
+        response.writeHead(fail ? this.failStatus : 204).end();
       }, this.delayMs));
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
@@ -154,6 +159,30 @@ describe('webhooks', () => {
       expect([queued.status, queued.body.position]).toEqual([202, submitted.position]); // the event's position, as the log writes it
       await waitFor(() => receiver.accepted.length === 2);
       expect(receiver.accepted[1]!.headers['webhook-id']).toBe(receiver.accepted[0]!.headers['webhook-id']);
+    }), 60000);
+
+  it('takes only a 2xx as delivered (a redirect or a 4xx is tried again), and waits between tries as the backoff says', () =>
+    withReceiver('all', { ...FAST_RETRIES, RECLAIM_WEBHOOK_RETRY_BASE: '1s', RECLAIM_WEBHOOK_RETRY_MAX: '1s' }, async (server, receiver) => {
+      const call = client(server.url);
+      const integrator = await createStaff(call, 'integrator', 'P');
+      const hook = (await call('POST', '/v1/webhooks', { token: integrator, body: { url: receiver.url, types: ['recovery.ticket.submitted.v1'] } })).body;
+      receiver.failStatus = 410;
+      await call('POST', '/v1/tickets', { body: { username: 'z', contactEmail: 'z@example.org', reason: 'lost-email', explanation: 'x' } });
+      await waitFor(() => receiver.requests === 2);
+      receiver.failStatus = 302;
+      await waitFor(() => receiver.requests === 3);
+      receiver.failing = 'none';
+      await waitFor(() => receiver.accepted.length === 1);
+      // Each wait is drawn between half the base and the ceiling (1 s here): never the 250 ms poll.
+      const waits = receiver.arrivals.slice(1).map((at, i) => at - receiver.arrivals[i]!);
+      expect(waits.every((wait) => wait >= 500)).toBe(true);
+      const log = (await call('GET', `/v1/webhooks/${hook.id}/deliveries`, { token: integrator })).body.deliveries as Array<{ statusCode: number; error: string | null; attempt: number }>;
+      expect(log.map(({ statusCode, error, attempt }) => ({ statusCode, error, attempt })).sort((a, b) => a.attempt - b.attempt)).toEqual([
+        { statusCode: 410, error: 'HTTP 410', attempt: 1 },
+        { statusCode: 410, error: 'HTTP 410', attempt: 2 },
+        { statusCode: 302, error: 'HTTP 302', attempt: 3 },
+        { statusCode: 204, error: null, attempt: 4 },
+      ]);
     }), 60000);
 
   it('rotates a secret: both sign for the overlap asked for, and a leaked one can stop at once', () =>
