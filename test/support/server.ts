@@ -22,6 +22,7 @@ export interface RunningServer {
  * leave one running, and jest would wait for it forever instead of ending the run with the failure.
  */
 const running = new Set<ChildProcess>();
+// Not under jest (the HTTP bench starts servers too), there is no afterAll, and no test to outlive.
 if (typeof afterAll === 'function') {
   afterAll(async () => {
     await Promise.all([...running].map((child) => new Promise((resolve) => child.once('close', resolve).kill('SIGKILL'))));

@@ -39,6 +39,8 @@ describe('command handlers on the SQLite store', () => {
     ...evidence,
   });
   const submit = (username: string, evidence = {}) => h.bus.execute(new SubmitTicketCommand(request(username, evidence), h.meta()));
+  /** The ticket an earlier open one of the same username links this one to, as its submission recorded it. */
+  const duplicateOf = async (ticketId: string) => ((await h.store.readStream(streams.ticket(ticketId)))[0]!.data as { duplicateOf?: string }).duplicateOf;
   const account = async (username: string, overrides = {}) => {
     await h.bus.execute(new UpsertAccountCommand(username, profile(overrides), h.meta(admin)));
     const { codes } = await h.bus.execute(new IssueRecoveryCodesCommand(username, h.meta(admin)));
@@ -143,13 +145,12 @@ describe('command handlers on the SQLite store', () => {
     const first = await submit('zoe');
     const second = await submit('zoe');
     const third = await submit('zoe');
-    const submitted = async (id: string) => (await h.store.readStream(streams.ticket(id)))[0]!.data as { duplicateOf?: string };
-    expect((await submitted(first.ticketId)).duplicateOf).toBeUndefined();
-    expect((await submitted(second.ticketId)).duplicateOf).toBe(first.ticketId);
-    expect((await submitted(third.ticketId)).duplicateOf).toBe(first.ticketId);
+    expect(await duplicateOf(first.ticketId)).toBeUndefined();
+    expect(await duplicateOf(second.ticketId)).toBe(first.ticketId);
+    expect(await duplicateOf(third.ticketId)).toBe(first.ticketId);
     await h.bus.execute(new ChangeTicketCommand(first.ticketId, { type: 'RejectTicket', reason: 'other', note: '', by: agent }, h.meta()));
     const fourth = await submit('zoe');
-    expect((await submitted(fourth.ticketId)).duplicateOf).toBe(second.ticketId);
+    expect(await duplicateOf(fourth.ticketId)).toBe(second.ticketId);
   });
 
   it('links a new ticket to an open one that waits for its requester, and not to a decided one', async () => {
@@ -158,9 +159,8 @@ describe('command handlers on the SQLite store', () => {
     const waiting = await submit('zoe');
     await h.bus.execute(new ChangeTicketCommand(waiting.ticketId, { type: 'RequestInfo', question: 'Which phone?', by: agent }, h.meta()));
     const later = await submit('zoe');
-    const submitted = async (id: string) => (await h.store.readStream(streams.ticket(id)))[0]!.data as { duplicateOf?: string };
-    expect((await submitted(waiting.ticketId)).duplicateOf).toBeUndefined();
-    expect((await submitted(later.ticketId)).duplicateOf).toBe(waiting.ticketId);
+    expect(await duplicateOf(waiting.ticketId)).toBeUndefined();
+    expect(await duplicateOf(later.ticketId)).toBe(waiting.ticketId);
   });
 
   it('applies a retried command once', async () => {
