@@ -40,6 +40,9 @@ describe('account decider', () => {
     });
     expect(replaced.codes.map((c) => c.id)).toEqual(['i1']);
     expect(replaced.usedCodes.size).toBe(0);
+    // A code of the old set, matched just before the new set came (the append then meets the
+    // newer revision and decides again), is refused: it no longer opens the account.
+    expect(() => decideAccount({ type: 'UseRecoveryCode', codeId: 'c2', ticketId: 't2' }, replaced)).toThrow(InvalidCommand);
   });
 
   it('accepts each TOTP step once, and never an older one', () => {
