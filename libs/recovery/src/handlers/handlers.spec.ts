@@ -130,6 +130,18 @@ describe('command handlers on the SQLite store', () => {
     await expect(submit('zoe', { recoveryCode: '0000000000000000' })).resolves.toMatchObject({ state: 'submitted' });
   });
 
+  it('counts only failed code attempts against a username, and never holds back a request without a code', async () => {
+    const codes = await account('zoe');
+    for (let i = 0; i < 4; i++) await submit('zoe', { recoveryCode: '0000000000000000' });
+    // A good code is not a failure: after it, a fifth failure is still allowed.
+    await expect(submit('zoe', { recoveryCode: codes[0] })).resolves.toMatchObject({ state: 'verified' });
+    const ticket = await submit('zoe', { recoveryCode: '0000000000000000' });
+    await expect(submit('zoe', { recoveryCode: '0000000000000000' })).rejects.toBeInstanceOf(TooManyAttempts);
+    // Over the limit, the requester can still file and write without a code.
+    await expect(submit('zoe')).resolves.toMatchObject({ state: 'submitted' });
+    await expect(h.bus.execute(new ReplyToTicketCommand(ticket.ticketId, { message: 'no code' }, h.meta()))).resolves.toMatchObject({ state: 'submitted' });
+  });
+
   it('records a rate-limited reply attempt on the ticket and answers 429', async () => {
     await account('zoe');
     const ticket = await submit('zoe');
