@@ -391,6 +391,20 @@ describe('Idempotency-Key', () => {
     const history = await call('GET', `/v1/tickets/${ticketId}/history`, { token: agent });
     expect(history.body.events.filter((e: { type: string }) => e.type === 'NoteAdded')).toHaveLength(1);
   });
+
+  it("scopes a key to its caller and its resource: another's request, or one on another ticket, is applied on its own", async () => {
+    const tickets = await Promise.all(['scope-a', 'scope-b'].map(async (name) => (await call('POST', '/v1/tickets', { body: ticket(name) })).body.ticketId as string));
+    const otherAgent = await createStaff(call, 'agent', 'Bo');
+    const key = { 'idempotency-key': 'same-key' };
+    const note = (token: string, ticketId: string) => call('POST', `/v1/tickets/${ticketId}/notes`, { token, body: { body: 'checked' }, headers: key });
+    const answers = [await note(agent, tickets[0]!), await note(otherAgent, tickets[0]!), await note(agent, tickets[1]!)];
+    expect(answers.map((answer) => [answer.status, answer.headers.get('idempotent-replayed')])).toEqual([[200, null], [200, null], [200, null]]);
+    expect(new Set(answers.map((answer) => answer.body.position)).size).toBe(3);
+    const authors = async (ticketId: string) =>
+      (await call('GET', `/v1/tickets/${ticketId}?minPosition=${answers[2]!.body.position}`, { token: agent })).body.notes.map((n: { author: string }) => n.author);
+    expect(new Set(await authors(tickets[0]!)).size).toBe(2);
+    expect(await authors(tickets[1]!)).toHaveLength(1);
+  });
 });
 
 describe('If-Match and read-your-writes', () => {
