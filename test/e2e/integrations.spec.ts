@@ -405,7 +405,8 @@ describe('SSE feed', () => {
     first.source.close();
     const lastSeen = first.received[first.received.length - 1]!.id;
     const during = await story(call, agent, 'sse3'); // recorded while nobody listens
-    const second = listen(lastSeen);
+    // As a browser reconnects: to the URL it first opened (here from the start), with Last-Event-ID.
+    const second = listen(lastSeen, '?after=0');
     await waitFor(() => second.received.filter((m) => m.event.subject === during).length === EXPECTED_PER_TICKET.length);
     second.source.close();
     const all = [...first.received, ...second.received];

@@ -22,6 +22,8 @@ export async function streamEvents(
     allowed: () => boolean;
     /** Headers of the server's own, such as the request id (the answer bypasses its hooks). */
     headers?: Record<string, string>;
+    /** How often a quiet stream says it is alive, and checks that it is still `allowed`. */
+    heartbeatMs?: number;
   },
 ): Promise<void> {
   response.writeHead(200, {
@@ -39,7 +41,7 @@ export async function streamEvents(
   const stop = () => void subscription.close();
   options.signal.addEventListener('abort', stop, { once: true });
   response.once('close', stop);
-  const heartbeat = setInterval(() => (options.allowed() ? response.write(': heartbeat\n\n') : stop()), HEARTBEAT_MS);
+  const heartbeat = setInterval(() => (options.allowed() ? response.write(': heartbeat\n\n') : stop()), options.heartbeatMs ?? HEARTBEAT_MS);
   try {
     for await (const event of subscription) {
       if (!options.allowed()) break;
