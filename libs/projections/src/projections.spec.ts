@@ -287,6 +287,33 @@ describe('two engines on one file', () => {
     }
   });
 
+  it('apply only what the other has not, when one reads a page the other has applied in part', async () => {
+    const a = await engine();
+    const b = await engine({ dataDir: a.dir });
+    try {
+      await b.runner.stop(); // b stays where it looked at start
+      for (let i = 0; i < 5; i++) {
+        const { ticketId } = await a.submit(`first${i}`);
+        await a.change(ticketId, { type: 'AddNote', body: `note ${i}`, by: agent });
+      }
+      await a.caughtUp();
+      await a.runner.stop();
+      for (let i = 0; i < 5; i++) await a.submit(`second${i}`);
+      // b's next page starts before what a applied, and runs past it.
+      await b.runner.catchUp();
+      const db = a.runner.db;
+      expect((db.prepare('SELECT view FROM ticket_views').all() as Array<{ view: string }>).map(({ view }) => JSON.parse(view).notes.length).sort()).toEqual(
+        [0, 0, 0, 0, 0, 1, 1, 1, 1, 1],
+      );
+      const incremental = dumpReadModels(db);
+      for (const name of ['tickets', 'staff', 'accounts', 'staff-activity']) await b.runner.rebuild(name);
+      expect(dumpReadModels(db)).toEqual(incremental);
+    } finally {
+      await b.close(true);
+      await a.close();
+    }
+  });
+
   it('rebuild a read model that another process emptied, instead of patching the empty one', async () => {
     const a = await engine();
     for (let i = 0; i < 5; i++) await a.submit(`early${i}`);
