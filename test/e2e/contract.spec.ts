@@ -358,6 +358,29 @@ describe('Idempotency-Key', () => {
     }
   });
 
+  it('answers an unexpected fault with a 500 that says nothing of it, logs it with the request id, and keeps the key free for a retry', async () => {
+    const { ticketId } = (await call('POST', '/v1/tickets', { body: ticket('fault') })).body;
+    // Another connection to the server's file makes every append fail in a way nothing expects.
+    const file = new Database(join(server.dataDir, 'reclaim.sqlite'));
+    file.exec(`CREATE TRIGGER refuse_events BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'simulated fault 7f3a'); END`);
+    const request = { token: agent, body: { body: 'after the fault' }, headers: { 'idempotency-key': 'fault-note', 'x-request-id': 'unexpected-1' } };
+    try {
+      const failed = await call('POST', `/v1/tickets/${ticketId}/notes`, request);
+      expect(failed.status).toBe(500);
+      expect(failed.headers.get('content-type')).toContain('application/problem+json');
+      expect(JSON.stringify(failed.body)).not.toContain('simulated');
+      const logged = () => server.logs.some((line) => line.includes('"requestId":"unexpected-1"') && line.includes('simulated fault 7f3a'));
+      expect(await eventually(logged, 5000)).toBe(true);
+    } finally {
+      file.exec('DROP TRIGGER refuse_events');
+      file.close();
+    }
+    const retried = await call('POST', `/v1/tickets/${ticketId}/notes`, request);
+    expect(retried.status).toBe(200);
+    const history = await call('GET', `/v1/tickets/${ticketId}/history`, { token: agent });
+    expect(history.body.events.filter((e: { type: string }) => e.type === 'NoteAdded')).toHaveLength(1);
+  });
+
   it('answers a retry whose first try the client gave up on, with the first answer', async () => {
     // A code hashed at cost 13 takes the server a good part of a second to check: time to give up.
     const bcrypt = await import('bcrypt');
