@@ -169,11 +169,12 @@ describe('read side', () => {
     const before = new Date(Date.now());
     await new Promise((r) => setTimeout(r, 15));
     await e.change(t.ticketId, { type: 'RequestInfo', question: '?', by: agent });
+    const later = await e.submit('zoe'); // linked to the first: its duplicate, filed after `before`
     await e.caughtUp();
     const then = (await e.queries.execute(new GetTicketQuery(t.ticketId, before)))!;
     const now = (await e.queries.execute(new GetTicketQuery(t.ticketId)))!;
-    expect(then.state).toBe('submitted');
-    expect(now.state).toBe('awaiting-info');
+    expect([then.state, then.duplicates]).toEqual(['submitted', []]);
+    expect([now.state, now.duplicates]).toEqual(['awaiting-info', [later.ticketId]]);
     expect(await e.queries.execute(new GetTicketQuery(t.ticketId, new Date('2000-01-01')))).toBeUndefined();
   });
 

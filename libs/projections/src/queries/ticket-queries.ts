@@ -83,9 +83,11 @@ export class TicketQueries {
       view = evolveTicketView(view, event);
     }
     if (!view) return undefined;
-    const duplicates = prepared(this.db, 'SELECT ticket_id AS id, submitted_at AS submittedAt FROM ticket_views WHERE duplicate_of = ? ORDER BY seq')
-      .all(ticketId) as Array<{ id: string; submittedAt: string }>;
-    return { ...view, duplicates: duplicates.filter((d) => Date.parse(d.submittedAt) <= at.getTime()).map((d) => d.id) };
+    const linked = (prepared(this.db, 'SELECT ticket_id AS id FROM ticket_views WHERE duplicate_of = ? ORDER BY seq').all(ticketId) as Array<{ id: string }>).map(({ id }) => id);
+    // Cut as the ticket's own events are, by when the log recorded each one's submission: the
+    // time a command gave its event comes from another clock (the API server's, not the store's).
+    const recorded = await Promise.all(linked.map(async (id) => (await this.store.readStream(streams.ticket(id), { maxCount: 1 }))[0]?.recordedAt));
+    return { ...view, duplicates: linked.filter((_, i) => recorded[i] !== undefined && Date.parse(recorded[i]!) <= at.getTime()) };
   }
 
   history(ticketId: string, page?: HistoryRange): Promise<HistoryPage | undefined> {
