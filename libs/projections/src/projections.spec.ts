@@ -230,6 +230,30 @@ describe('read side', () => {
     expect(overdue.items.map((i) => i.ticketId)).toEqual([slow.ticketId]);
   });
 
+  it('fires each timer at the very moment the staff view says its clock runs out, not a millisecond before', async () => {
+    const slow = await e.submit('slow');
+    const quiet = await e.submit('quiet');
+    await e.change(quiet.ticketId, { type: 'RequestInfo', question: 'Anyone?', by: agent });
+    await e.caughtUp();
+    const runsOutAt = async (ticketId: string, clock: 'overdueAt' | 'noResponseAt') =>
+      Date.parse(staffView((await e.queries.execute(new GetTicketQuery(ticketId)))!, POLICY)[clock]!);
+    const fireAt = async (moment: number) => {
+      e.clock.advance(moment - e.clock.now().getTime());
+      const sent = await e.timers.tick();
+      await e.caughtUp();
+      return sent;
+    };
+    const noResponseAt = await runsOutAt(quiet.ticketId, 'noResponseAt');
+    expect(await fireAt(noResponseAt - 1)).toBe(1); // the reminder, half-way
+    expect(await fireAt(noResponseAt - 1)).toBe(0);
+    expect(await fireAt(noResponseAt)).toBe(1);
+    expect(e.tickets.view(quiet.ticketId)).toMatchObject({ state: 'rejected', decision: { reason: 'no-response' } });
+    const overdueAt = await runsOutAt(slow.ticketId, 'overdueAt');
+    expect(await fireAt(overdueAt - 1)).toBe(0);
+    expect(await fireAt(overdueAt)).toBe(1);
+    expect(e.tickets.view(slow.ticketId)).toMatchObject({ overdue: true });
+  });
+
   it('keeps due timers across a restart', async () => {
     const t = await e.submit('zoe');
     await e.caughtUp();

@@ -1,10 +1,10 @@
 import type Database from 'better-sqlite3';
 import type { EventStore } from '@reclaim/event-store';
-import { streams, type TicketPolicy } from '@reclaim/recovery';
+import { streams, type TicketPolicy, type TicketTimer } from '@reclaim/recovery';
 import { activitySubject, staffActivity, type ActivitySubject } from '../activity/staff-activity.projector';
 import { evolveTicketView, ticketClocks, type TicketClocks, type TicketView } from '../tickets/ticket-view';
 import { COUNTED_QUEUES, type CountedQueue } from '../tickets/counted-queues';
-import { queueCounts, readView, type TimerKind } from '../tickets/tickets.projector';
+import { queueCounts, readView } from '../tickets/tickets.projector';
 import { prepared } from '../prepared';
 import { pageOf } from './cursor';
 import { readHistory, toHistoryEntry, type HistoryEntry, type HistoryPage, type HistoryRange } from './history-entry';
@@ -124,7 +124,7 @@ export class TicketQueries {
   private page(where: string, parameters: Record<string, unknown>, options: { limit: number; after?: number }): TicketPage {
     // The clocks' anchors are the timers' rows (the ones the timers fire from), looked up for the
     // page's rows only.
-    const anchor = (kind: TimerKind) => `(SELECT anchor_ms FROM ticket_timers t WHERE t.ticket_id = ticket_views.ticket_id AND t.kind = '${kind}')`;
+    const anchor = (kind: TicketTimer) => `(SELECT anchor_ms FROM ticket_timers t WHERE t.ticket_id = ticket_views.ticket_id AND t.kind = '${kind}')`;
     const rows = prepared(
       this.db,
       `SELECT seq, ticket_id, ticket_number, state, username, reason, submitted_at, assignee, overdue, priority,

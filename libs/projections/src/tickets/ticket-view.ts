@@ -10,6 +10,7 @@ import {
   type SerialisedTicketState,
   type TicketEvent,
   type TicketPolicy,
+  type TimerAnchors,
   type TicketState,
 } from '@reclaim/recovery';
 
@@ -187,7 +188,7 @@ export interface TicketClocks {
 }
 
 /** The clocks of a ticket whose timers have these anchors, under the server's policy. */
-export function ticketClocks(anchors: ReturnType<typeof ticketTimerAnchors>, policy: TicketPolicy): TicketClocks {
+export function ticketClocks(anchors: TimerAnchors, policy: TicketPolicy): TicketClocks {
   const { overdueAt, expireAt } = deadlinesOf(anchors, policy);
   return { ...(overdueAt && { overdueAt: overdueAt.toISOString() }), ...(expireAt && { noResponseAt: expireAt.toISOString() }) };
 }

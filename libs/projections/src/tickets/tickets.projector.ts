@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { RecordedEvent } from '@reclaim/event-store';
-import { restoreTicketState, serialiseTicketState, TICKET_STREAM_PREFIX, ticketTimerAnchors, type TicketEvent } from '@reclaim/recovery';
+import { restoreTicketState, serialiseTicketState, TICKET_STREAM_PREFIX, TICKET_TIMERS, ticketTimerAnchors, type TicketEvent, type TimerAnchors } from '@reclaim/recovery';
 import type { Projector } from '../projector';
 import { foldTicketView, type FoldedTicketView, type TicketView } from './ticket-view';
 import { prepared } from '../prepared';
@@ -19,9 +19,6 @@ interface PendingView extends FoldedTicketView {
  */
 const rowColumns = (view: TicketView) =>
   JSON.stringify([view.state, view.assignee ?? null, view.overdue, view.priority, view.decision?.at ?? null, view.lifecycle.requesterTokenHash]);
-
-export const TIMER_KINDS = ['overdue', 'remind', 'expire'] as const;
-export type TimerKind = (typeof TIMER_KINDS)[number];
 
 /**
  * The `ticket_views` read model (staff view, queue columns, requester token hash) and the
@@ -193,9 +190,9 @@ export function queueCounts(db: Database.Database): Record<CountedQueue, number>
   return counts;
 }
 
-function writeTimers(db: Database.Database, ticketId: string, anchors: ReturnType<typeof ticketTimerAnchors>): void {
+function writeTimers(db: Database.Database, ticketId: string, anchors: TimerAnchors): void {
   prepared(db, 'DELETE FROM ticket_timers WHERE ticket_id = ?').run(ticketId);
-  for (const kind of TIMER_KINDS) {
+  for (const kind of TICKET_TIMERS) {
     const anchor = anchors[kind];
     if (anchor !== undefined) prepared(db, 'INSERT INTO ticket_timers (ticket_id, kind, anchor_ms) VALUES (?, ?, ?)').run(ticketId, kind, anchor);
   }

@@ -1,10 +1,9 @@
 import type Database from 'better-sqlite3';
 import type { CommandBus } from '@nestjs/cqrs';
-import { ChangeTicketCommand, type Clock, type TicketPolicy } from '@reclaim/recovery';
-import type { TimerKind } from '../tickets/tickets.projector';
+import { ChangeTicketCommand, TICKET_TIMERS, timerDelays, type Clock, type TicketPolicy, type TicketTimer } from '@reclaim/recovery';
 import { prepared } from '../prepared';
 
-const COMMAND_FOR: Record<TimerKind, 'MarkOverdue' | 'RemindRequester' | 'ExpireTicket'> = {
+const COMMAND_FOR: Record<TicketTimer, 'MarkOverdue' | 'RemindRequester' | 'ExpireTicket'> = {
   overdue: 'MarkOverdue',
   remind: 'RemindRequester',
   expire: 'ExpireTicket',
@@ -46,15 +45,11 @@ export class TicketTimers {
 
   private async fireDue(): Promise<number> {
     const now = this.clock.now().getTime();
-    const durations: Record<TimerKind, number> = {
-      overdue: this.policy.slaResponseMs,
-      remind: this.policy.replyTimeoutMs / 2,
-      expire: this.policy.replyTimeoutMs,
-    };
+    const delays = timerDelays(this.policy);
     let sent = 0;
-    for (const kind of Object.keys(durations) as TimerKind[]) {
+    for (const kind of TICKET_TIMERS) {
       const due = prepared(this.db, 'SELECT ticket_id AS ticketId, anchor_ms AS anchor FROM ticket_timers WHERE kind = ? AND anchor_ms <= ? ORDER BY anchor_ms LIMIT 500')
-        .all(kind, now - durations[kind]) as Array<{ ticketId: string; anchor: number }>;
+        .all(kind, now - delays[kind]) as Array<{ ticketId: string; anchor: number }>;
       for (const { ticketId, anchor } of due) {
         try {
           await this.commands.execute(

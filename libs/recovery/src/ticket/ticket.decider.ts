@@ -205,12 +205,17 @@ function elapsed(since: string | undefined, until: string): number {
   return since ? Math.max(0, Date.parse(until) - Date.parse(since)) : 0;
 }
 
+/** The timers of an open ticket: the SLA running out, the reminder, the expiry of a question. */
+export const TICKET_TIMERS = ['overdue', 'remind', 'expire'] as const;
+export type TicketTimer = (typeof TICKET_TIMERS)[number];
+export type TimerAnchors = Partial<Record<TicketTimer, number>>;
+
 /**
  * What each timer of an open ticket counts from, in epoch ms, independent of the configured
- * durations: overdue at `overdue + SLA`, the reminder at `question + timeout / 2`, the expiry at
- * `question + timeout`. The timer read model stores these, so a changed policy needs no rebuild.
+ * durations (`timerDelays` adds those). The timer read model stores these, so a changed policy
+ * needs no rebuild.
  */
-export function ticketTimerAnchors(state: TicketState): { overdue?: number; remind?: number; expire?: number } {
+export function ticketTimerAnchors(state: TicketState): TimerAnchors {
   const snapshot = state.snapshot;
   if (!snapshot || snapshot.status === 'done') return {};
   if (snapshot.value === 'submitted') {
@@ -227,14 +232,19 @@ export function ticketDeadlines(state: TicketState, policy: TicketPolicy): { ove
   return deadlinesOf(ticketTimerAnchors(state), policy);
 }
 
+/**
+ * How long after its anchor each timer falls due. The one place this rule is written: the timers
+ * fire by it and the views show it, so the two cannot drift apart.
+ */
+export function timerDelays(policy: TicketPolicy): Record<TicketTimer, number> {
+  return { overdue: policy.slaResponseMs, remind: policy.replyTimeoutMs / 2, expire: policy.replyTimeoutMs };
+}
+
 /** When timers with these anchors fall due under a policy (for anchors read back from the timers' rows). */
-export function deadlinesOf(anchors: ReturnType<typeof ticketTimerAnchors>, policy: TicketPolicy): { overdueAt?: Date; remindAt?: Date; expireAt?: Date } {
-  const at = (anchor: number | undefined, after: number) => (anchor === undefined ? undefined : new Date(anchor + after));
-  return {
-    overdueAt: at(anchors.overdue, policy.slaResponseMs),
-    remindAt: at(anchors.remind, policy.replyTimeoutMs / 2),
-    expireAt: at(anchors.expire, policy.replyTimeoutMs),
-  };
+export function deadlinesOf(anchors: TimerAnchors, policy: TicketPolicy): { overdueAt?: Date; remindAt?: Date; expireAt?: Date } {
+  const delays = timerDelays(policy);
+  const at = (kind: TicketTimer) => (anchors[kind] === undefined ? undefined : new Date(anchors[kind] + delays[kind]));
+  return { overdueAt: at('overdue'), remindAt: at('remind'), expireAt: at('expire') };
 }
 
 /** A ticket state as plain JSON, for read models that keep it between events. */
