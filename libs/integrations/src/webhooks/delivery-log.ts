@@ -26,25 +26,37 @@ export interface Sender {
  */
 export const ATTEMPTS_KEPT = 1000;
 
+const DELIVERY_TABLES = ['webhook_progress', 'webhook_deliveries', 'webhook_redeliveries', 'webhook_senders'];
+
+/** The delivery tables; the webhooks projector sets them up as well, as it clears them of a deleted subscription. */
+export function setUpDeliveryTables(db: Database.Database): void {
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS webhook_progress (
+      webhook_id TEXT PRIMARY KEY, position INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+      next_attempt_at INTEGER NOT NULL DEFAULT 0, failing_since INTEGER);
+    CREATE TABLE IF NOT EXISTS webhook_deliveries (
+      id INTEGER PRIMARY KEY AUTOINCREMENT, webhook_id TEXT NOT NULL, position INTEGER NOT NULL, event_id TEXT NOT NULL,
+      type TEXT NOT NULL, attempt INTEGER NOT NULL, status_code INTEGER, error TEXT, duration_ms INTEGER NOT NULL,
+      manual INTEGER NOT NULL, at TEXT NOT NULL);
+    CREATE INDEX IF NOT EXISTS webhook_deliveries_by_hook ON webhook_deliveries (webhook_id, id);
+    CREATE TABLE IF NOT EXISTS webhook_redeliveries (webhook_id TEXT NOT NULL, position INTEGER NOT NULL, PRIMARY KEY (webhook_id, position));
+    CREATE TABLE IF NOT EXISTS webhook_senders (
+      webhook_id TEXT PRIMARY KEY, sender TEXT NOT NULL, pid INTEGER NOT NULL, expires_at INTEGER NOT NULL);
+  `);
+}
+
+/** A deleted subscription's progress, retries, lease and attempts, which no route shows any more. */
+export function forgetDeliveries(db: Database.Database, webhookId: string): void {
+  for (const table of DELIVERY_TABLES) prepared(db, `DELETE FROM ${table} WHERE webhook_id = ?`).run(webhookId);
+}
+
 /**
  * A subscription's progress (its checkpoint and retry schedule) and its delivery log, in
  * SQLite, so that deliveries resume where they were after a restart.
  */
 export class DeliveryLog {
   constructor(private readonly db: Database.Database) {
-    db.exec(`
-      CREATE TABLE IF NOT EXISTS webhook_progress (
-        webhook_id TEXT PRIMARY KEY, position INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
-        next_attempt_at INTEGER NOT NULL DEFAULT 0, failing_since INTEGER);
-      CREATE TABLE IF NOT EXISTS webhook_deliveries (
-        id INTEGER PRIMARY KEY AUTOINCREMENT, webhook_id TEXT NOT NULL, position INTEGER NOT NULL, event_id TEXT NOT NULL,
-        type TEXT NOT NULL, attempt INTEGER NOT NULL, status_code INTEGER, error TEXT, duration_ms INTEGER NOT NULL,
-        manual INTEGER NOT NULL, at TEXT NOT NULL);
-      CREATE INDEX IF NOT EXISTS webhook_deliveries_by_hook ON webhook_deliveries (webhook_id, id);
-      CREATE TABLE IF NOT EXISTS webhook_redeliveries (webhook_id TEXT NOT NULL, position INTEGER NOT NULL, PRIMARY KEY (webhook_id, position));
-      CREATE TABLE IF NOT EXISTS webhook_senders (
-        webhook_id TEXT PRIMARY KEY, sender TEXT NOT NULL, pid INTEGER NOT NULL, expires_at INTEGER NOT NULL);
-    `);
+    setUpDeliveryTables(db);
   }
 
   /**

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { everyProjector } from '../index';
+import { DeliveryLog } from './delivery-log';
 import { readWebhooks, WebhooksProjector } from './webhooks.projector';
 
 describe('webhooks read model from before owners', () => {
@@ -74,6 +75,42 @@ describe('read models set up by two processes opening a new file at once', () =>
     } finally {
       theirs.close();
       ours.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a deleted subscription', () => {
+  it("leaves nothing of its deliveries behind (progress, attempts, retries asked for, the sender's lease), and the others' untouched", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'reclaim-webhook-deleted-'));
+    const store = new SqliteEventStore(join(dir, 'events.sqlite'));
+    const runner = new ProjectionRunner(store, store.database, [new WebhooksProjector()]);
+    try {
+      const metadata = { occurredAt: '2026-01-01T00:00:00.000Z', schemaVersion: 1, actor: { kind: 'staff' as const, id: 'p1' } };
+      const append = (webhookId: string, type: string, data: object) =>
+        store.appendToStream(`webhook-${webhookId}`, [{ id: `${webhookId}-${type}`, type, data, metadata }]);
+      const log = new DeliveryLog(store.database);
+      for (const webhookId of ['gone', 'kept']) {
+        await append(webhookId, 'WebhookCreated', { webhookId, url: 'https://example.org/hook', types: [], sealedSecret: 's' });
+        log.record(
+          { webhookId, position: 1n, eventId: 'e1', type: 'recovery.ticket.submitted.v1', attempt: 1, statusCode: 500, error: 'HTTP 500', durationMs: 1, manual: false },
+          { position: 0n, attempts: 1, nextAttemptAt: 1, failingSince: 1 },
+        );
+        log.requestRedelivery(webhookId, 1n);
+        log.claimSender(webhookId, { id: 'sender', pid: process.pid }, 0, 30_000);
+      }
+      const rowsOf = (webhookId: string) =>
+        ['webhook_progress', 'webhook_deliveries', 'webhook_redeliveries', 'webhook_senders'].map(
+          (table) => [table, (store.database.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE webhook_id = ?`).get(webhookId) as { n: number }).n],
+        );
+      const { position } = await append('gone', 'WebhookDeleted', {});
+      runner.start();
+      expect(await runner.waitFor(position, 5000)).toBe(true);
+      expect(rowsOf('gone')).toEqual([['webhook_progress', 0], ['webhook_deliveries', 0], ['webhook_redeliveries', 0], ['webhook_senders', 0]]);
+      expect(rowsOf('kept')).toEqual([['webhook_progress', 1], ['webhook_deliveries', 1], ['webhook_redeliveries', 1], ['webhook_senders', 1]]);
+    } finally {
+      await runner.stop();
+      await store.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { RecordedEvent } from '@reclaim/event-store';
 import { prepared, type Projector } from '@reclaim/projections';
+import { forgetDeliveries, setUpDeliveryTables } from './delivery-log';
 import { ownerOf, WEBHOOK_STREAM_PREFIX, type WebhookEvent } from './webhook.events';
 
 export interface WebhookRow {
@@ -41,6 +42,7 @@ export class WebhooksProjector implements Projector {
     if (!columns.some((column) => column.name === 'previous_sealed_secret')) {
       db.exec('ALTER TABLE webhooks ADD COLUMN previous_sealed_secret TEXT; ALTER TABLE webhooks ADD COLUMN previous_valid_until TEXT');
     }
+    setUpDeliveryTables(db);
   }
 
   reset(db: Database.Database): void {
@@ -68,6 +70,7 @@ export class WebhooksProjector implements Projector {
         break;
       case 'WebhookDeleted':
         prepared(db, 'DELETE FROM webhooks WHERE webhook_id = ?').run(id);
+        forgetDeliveries(db, id);
         break;
       case 'WebhookEnabled':
         prepared(db, 'UPDATE webhooks SET enabled = 1, disabled_reason = NULL, owner_id = ? WHERE webhook_id = ?').run(ownerOf(stored.metadata.actor), id);
