@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
-import { canonicalJson, eventHash, type HashedContent } from './hash-chain';
+import { chainEvents } from './append-rules';
+import { canonicalJson, EMPTY_CHAIN, eventHash, linksTo, type ChainEnd, type HashedContent } from './hash-chain';
 
 /**
  * The definition every stored hash was made with: JSON.stringify, each object copied with its
@@ -72,5 +73,28 @@ describe('eventHash', () => {
       fc.property(fc.string(), event, (prev, e) => expect(eventHash(prev, e as HashedContent)).toBe(referenceEventHash(prev, e as HashedContent))),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('linksTo', () => {
+  const metadata = { occurredAt: '2026-01-01T00:00:00.000Z', schemaVersion: 1 };
+  const [first, second, third] = chainEvents('s', { revision: -1n, hash: '' }, ['e0', 'e1', 'e2'].map((id) => ({ id, type: 'Fact', data: { id }, metadata })))
+    .map((event) => ({ ...event, streamName: 's' }));
+  const after = (event: HashedContent): ChainEnd => ({ next: event.revision + 1n, hash: event.metadata.hash! });
+
+  it('holds for each event of a stream as the store chained it', () => {
+    expect([linksTo(EMPTY_CHAIN, first!), linksTo(after(first!), second!), linksTo(after(second!), third!)]).toEqual([true, true, true]);
+  });
+
+  it('finds an altered event, a rewritten link alone, and a removed event whose successors were hashed again', () => {
+    expect(linksTo(after(first!), { ...second!, data: { id: 'forged' } })).toBe(false);
+    // The link field is left out of the hash it links, so only comparing it finds this.
+    expect(linksTo(after(first!), { ...second!, metadata: { ...second!.metadata, prevHash: 'f'.repeat(64) } })).toBe(false);
+    // The second event removed, the third linked to the first and hashed again: only its revision tells.
+    const relinked = { ...third!, metadata: { ...third!.metadata, prevHash: first!.metadata.hash } };
+    relinked.metadata.hash = eventHash(first!.metadata.hash!, relinked);
+    expect(linksTo(after(first!), relinked)).toBe(false);
+    // Renumbered as well, it links: the log digest, written down elsewhere, is what finds a rewrite as thorough as that.
+    expect(linksTo(after(first!), { ...relinked, revision: 1n, metadata: { ...relinked.metadata, hash: eventHash(first!.metadata.hash!, { ...relinked, revision: 1n }) } })).toBe(true);
   });
 });

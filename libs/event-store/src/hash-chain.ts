@@ -13,7 +13,7 @@ export interface HashedContent {
 
 /**
  * Hash of an event chained to its predecessor in the stream. Changing, removing or reordering any
- * event changes some later link, which `verifyChain` then finds.
+ * event changes some later link, which `linksTo` then finds.
  */
 export function eventHash(prevHash: string, event: HashedContent): string {
   // The store's own link fields are left out of what they link.
@@ -80,26 +80,21 @@ const isArrayIndex = (key: string) => {
   return n >>> 0 === n && n !== 2 ** 32 - 1 && String(n) === key;
 };
 
-export interface ChainBreak {
-  stream: string;
-  revision: bigint;
+/** Where a stream's chain has got to: the revision its next event must carry, and the hash that event must link to. */
+export interface ChainEnd {
+  next: bigint;
+  hash: string;
 }
 
+/** The chain of a stream with no events yet. */
+export const EMPTY_CHAIN: ChainEnd = { next: 0n, hash: '' };
+
 /**
- * Walks one stream's events in revision order and returns the first one whose revision, link or
- * own hash does not hold.
+ * Whether the event is its stream's next link: the next revision, linked to the chain's hash, and
+ * its own hash right (`computed`, where the caller has it already). Each check finds what the
+ * others miss: a rewritten `prevHash` alone changes no hash, and a stream whose later events
+ * were hashed again after one was removed links up but skips a revision.
  */
-export function verifyChain(stream: string, events: Array<HashedContent & { metadata: EventMetadata }>): ChainBreak | undefined {
-  let prev = '';
-  let expectedRevision = 0n;
-  for (const event of events) {
-    const ok =
-      event.revision === expectedRevision &&
-      (event.metadata.prevHash ?? '') === prev &&
-      event.metadata.hash === eventHash(prev, event);
-    if (!ok) return { stream, revision: expectedRevision };
-    prev = event.metadata.hash!;
-    expectedRevision++;
-  }
-  return undefined;
+export function linksTo(chain: ChainEnd, event: HashedContent, computed = eventHash(chain.hash, event)): boolean {
+  return event.revision === chain.next && (event.metadata.prevHash ?? '') === chain.hash && event.metadata.hash === computed;
 }

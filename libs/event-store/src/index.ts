@@ -1,6 +1,6 @@
 export * from './event-store.port';
 export * from './errors';
-export { canonicalJson, eventHash, verifyChain, type ChainBreak } from './hash-chain';
+export { canonicalJson, EMPTY_CHAIN, eventHash, linksTo, type ChainEnd } from './hash-chain';
 export { SqliteEventStore } from './sqlite/sqlite-event-store';
 export { openDatabase, withoutFsync } from './sqlite/open-database';
 export { makeDirectory } from './sqlite/make-directory';

@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,5 +64,58 @@ describe('SQLite group commit', () => {
     await store.appendToStream('full', [large('x4')]);
     expect((await store.readAll()).map((e) => e.id)).toEqual(['f1', ...acknowledged, 'x4']);
     await store.close();
+  });
+});
+
+describe('SQLite store', () => {
+  const event = (id: string): NewEvent => ({ id, type: 'Fine', data: {}, metadata: { occurredAt: '2026-01-01T00:00:00.000Z', schemaVersion: 1 } });
+
+  it('refuses appends as EventStoreUnavailable while the file cannot take a write (locked by another process, read-only), and takes them after', async () => {
+    const file = join(dir, 'cannot-write.sqlite');
+    const store = new SqliteEventStore(file);
+    const other = new Database(file);
+    try {
+      // Another process holds the write lock past the busy timeout (none here, so the test need not wait it out).
+      store.database.pragma('busy_timeout = 0');
+      other.exec('BEGIN IMMEDIATE');
+      await expect(store.appendToStream('s', [event('locked')])).rejects.toMatchObject({ name: 'EventStoreUnavailable', message: 'SQLite: SQLITE_BUSY' });
+      other.exec('ROLLBACK');
+      store.database.pragma('query_only = 1');
+      await expect(store.appendToStream('s', [event('read-only')])).rejects.toMatchObject({ name: 'EventStoreUnavailable', message: 'SQLite: SQLITE_READONLY' });
+      store.database.pragma('query_only = 0');
+      await store.appendToStream('s', [event('fine')]);
+      expect((await store.readAll()).map((e) => e.id)).toEqual(['fine']);
+    } finally {
+      other.close();
+      await store.close();
+    }
+  });
+
+  it('commits, before it closes, the appends still waiting for their commit', async () => {
+    const file = join(dir, 'close-pending.sqlite');
+    const store = new SqliteEventStore(file);
+    const appended = store.appendToStream('s', [event('waiting')]);
+    await store.close();
+    await expect(appended).resolves.toMatchObject({ nextExpectedRevision: 0n });
+    const reopened = new SqliteEventStore(file);
+    expect((await reopened.readAll()).map((e) => e.id)).toEqual(['waiting']);
+    await reopened.close();
+  });
+
+  it('wakes a live subscription in this process at once on an append, without waiting for its poll of other processes', async () => {
+    const store = new SqliteEventStore(join(dir, 'wake.sqlite'));
+    // Timers stand still: only the append itself can wake the subscription.
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+    const subscription = store.subscribeToAll();
+    try {
+      const next = subscription[Symbol.asyncIterator]().next();
+      await new Promise((resolve) => setImmediate(resolve));
+      await store.appendToStream('s', [event('live')]);
+      expect((await next).value).toMatchObject({ id: 'live' });
+    } finally {
+      jest.useRealTimers();
+      await subscription.close();
+      await store.close();
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { eventHash, type EventStore, type RecordedEvent } from '@reclaim/event-store';
+import { EMPTY_CHAIN, eventHash, linksTo, type ChainEnd, type EventStore } from '@reclaim/event-store';
 import { nextTurn } from '../next-turn';
 
 export interface AuditReport {
@@ -34,7 +34,7 @@ export const EMPTY_LOG_DIGEST = '0'.repeat(64);
  * compare: any change to the log up to there, a consistent rewrite included, gives another digest.
  */
 export async function verifyAudit(store: EventStore, { through, onProgress }: AuditOptions = {}): Promise<AuditReport> {
-  const chains = new Map<string, Chain>();
+  const chains = new Map<string, ChainEnd>();
   let events = 0;
   let position = 0n;
   let digest = EMPTY_LOG_DIGEST;
@@ -46,9 +46,9 @@ export async function verifyAudit(store: EventStore, { through, onProgress }: Au
     for (const event of checked) {
       events++;
       position = event.position;
-      const chain = chains.get(event.streamName) ?? { next: 0n, hash: '' };
+      const chain = chains.get(event.streamName) ?? EMPTY_CHAIN;
       const computed = eventHash(chain.hash, event);
-      const ok = links(chain, event, computed);
+      const ok = linksTo(chain, event, computed);
       if (!ok && !broken) broken = { stream: event.streamName, revision: chain.next };
       chains.set(event.streamName, { next: event.revision + 1n, hash: event.metadata.hash ?? '' });
       digest = hash('sha256', digest + computed, 'hex');
@@ -69,19 +69,12 @@ export async function verifyAudit(store: EventStore, { through, onProgress }: Au
   };
 }
 
-type Chain = { next: bigint; hash: string };
-
-/** Whether the event is its stream's next link: the next revision, linked to the chain's hash, its own hash right. */
-function links(chain: Chain, event: RecordedEvent, computed = eventHash(chain.hash, event)): boolean {
-  return event.revision === chain.next && (event.metadata.prevHash ?? '') === chain.hash && event.metadata.hash === computed;
-}
-
 /**
  * The first stream whose head, where the store keeps heads, is not where its chain ends. Appends
  * go on while the heads are read (between pages, or from another process): a head past its chain
  * is only cut short if its later events, past the walked `position`, do not carry the chain to it.
  */
-async function firstStreamCutShort(store: EventStore, chains: Map<string, Chain>, position: bigint) {
+async function firstStreamCutShort(store: EventStore, chains: Map<string, ChainEnd>, position: bigint) {
   if (!store.streamHeads) return undefined;
   for (let after: string | undefined; ; ) {
     const heads = await store.streamHeads({ after, limit: 2000 });
@@ -89,7 +82,7 @@ async function firstStreamCutShort(store: EventStore, chains: Map<string, Chain>
     for (const head of heads) {
       const chain = chains.get(head.stream);
       if (chain && chain.next === head.revision + 1n && chain.hash === head.hash) continue;
-      if (!(await appendedAfter(store, head, chain ?? { next: 0n, hash: '' }, position))) return { stream: head.stream, revision: chain ? chain.next : 0n };
+      if (!(await appendedAfter(store, head, chain ?? EMPTY_CHAIN, position))) return { stream: head.stream, revision: chain ? chain.next : 0n };
     }
     after = heads[heads.length - 1]!.stream;
     await nextTurn();
@@ -97,12 +90,12 @@ async function firstStreamCutShort(store: EventStore, chains: Map<string, Chain>
 }
 
 /** Whether the stream's events after its walked chain are all past `position` and chain on to its head. */
-async function appendedAfter(store: EventStore, head: { stream: string; revision: bigint; hash: string }, chain: Chain, position: bigint) {
+async function appendedAfter(store: EventStore, head: { stream: string; revision: bigint; hash: string }, chain: ChainEnd, position: bigint) {
   if (head.revision < chain.next) return false;
   const later = await store.readStream(head.stream, { fromRevision: chain.next, maxCount: Number(head.revision - chain.next + 1n) });
   let link = chain;
   for (const event of later) {
-    if (event.position <= position || !links(link, event)) return false;
+    if (event.position <= position || !linksTo(link, event)) return false;
     link = { next: link.next + 1n, hash: event.metadata.hash! };
   }
   return link.next === head.revision + 1n && link.hash === head.hash;
