@@ -244,6 +244,24 @@ describe('webhooks', () => {
 
     }), 60000);
 
+  it('starts again at once when enabled, without waiting out the retries it had before', () =>
+    withReceiver('all', { ...FAST_RETRIES, RECLAIM_WEBHOOK_RETRY_BASE: '1h', RECLAIM_WEBHOOK_RETRY_MAX: '1h' }, async (server, receiver) => {
+      const call = client(server.url);
+      const integrator = await createStaff(call, 'integrator', 'P');
+      const hook = (await call('POST', '/v1/webhooks', { token: integrator, body: { url: receiver.url, types: ['recovery.ticket.submitted.v1'] } })).body;
+      const shown = async () => (await call('GET', `/v1/webhooks/${hook.id}`, { token: integrator })).body;
+      await call('POST', '/v1/tickets', { body: { username: 'again', contactEmail: 'again@example.org', reason: 'lost-email', explanation: 'x' } });
+      await waitFor(async () => (await shown()).failingAttempts === 1);
+      // The next retry is half an hour away or more.
+      expect(Date.parse((await shown()).nextAttemptAt) - Date.now()).toBeGreaterThan(25 * 60_000);
+      // The receiver is mended; the integrator turns the subscription off and on rather than wait.
+      receiver.failing = 'none';
+      await call('POST', `/v1/webhooks/${hook.id}/disable`, { token: integrator });
+      await call('POST', `/v1/webhooks/${hook.id}/enable`, { token: integrator });
+      await waitFor(() => receiver.accepted.length === 1);
+      expect(await shown()).toMatchObject({ enabled: true, failingAttempts: 0, nextAttemptAt: null });
+    }), 60000);
+
   it('deletes a subscription for good: it sends nothing more, and every route of it answers 404', () =>
     withReceiver('none', FAST_RETRIES, async (server, receiver) => {
       const call = client(server.url);

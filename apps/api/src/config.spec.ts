@@ -43,6 +43,13 @@ describe('loadConfig', () => {
     ).toThrow(/PORT=.*\n.*RECLAIM_ADMIN_TOKEN: at least 32 characters\n.*RECLAIM_SLA_RESPONSE=.*\n.*EVENTSTORE_CONNECTION_STRING/s);
   });
 
+  it('refuses a port or a bcrypt cost out of range, at either end', () => {
+    for (const port of ['-1', '65536', '80.5']) expect(() => loadConfig({ PORT: port })).toThrow(`PORT="${port}": a port number from 0 to 65535`);
+    expect([loadConfig({ PORT: '0' }).port, loadConfig({ PORT: '65535' }).port]).toEqual([0, 65535]);
+    for (const cost of ['3', '32', '10.5']) expect(() => loadConfig({ RECLAIM_BCRYPT_COST: cost })).toThrow(`RECLAIM_BCRYPT_COST="${cost}": a whole number from 4 to 31`);
+    expect([loadConfig({ RECLAIM_BCRYPT_COST: '4' }).bcryptCost, loadConfig({ RECLAIM_BCRYPT_COST: '31' }).bcryptCost]).toEqual([4, 31]);
+  });
+
   it('never repeats a token in its error, which is logged', () => {
     for (const name of ['RECLAIM_ADMIN_TOKEN', 'RECLAIM_METRICS_TOKEN']) {
       expect(() => loadConfig({ [name]: 'almost-long-enough-secret-31-ch' })).toThrow(new RegExp(`${name}: at least 32 characters`));
