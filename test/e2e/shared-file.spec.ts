@@ -5,6 +5,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ChangeTicketCommand } from '@reclaim/recovery';
+import { recoveryHarness, TestClock } from '@reclaim/recovery/testing';
 import { ADMIN_TOKEN, client, createStaff, startServer, waitFor, type Call, type RunningServer } from '../support/server';
 
 // docs/operations.md: several processes on one machine may share the embedded store's file.
@@ -102,6 +104,30 @@ describe('two servers on one data folder', () => {
       }
     } finally {
       await Promise.all(servers.map((server) => server.stop()));
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60000);
+
+  it('release, as a staff member is deactivated, the tickets they claimed a moment before through a process whose read models have not seen it', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'reclaim-shared-'));
+    const server = await startServer({}, dataDir);
+    // Another server's command side, which projects nothing here: as with EventStoreDB, where
+    // each server keeps read models of its own, this server hears of its writes only from the log.
+    const other = await recoveryHarness({}, { dataDir, clock: new TestClock(new Date()) });
+    try {
+      const call = client(server.url);
+      for (let round = 0; round < 3; round++) {
+        const leaving = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: 'Leaving', role: 'agent' } })).body;
+        const { ticketId } = (await call('POST', '/v1/tickets', { body: { username: `claimed${round}`, contactEmail: 'c@example.org', reason: 'lost-email', explanation: 'x' } })).body;
+        await other.bus.execute(new ChangeTicketCommand(ticketId, { type: 'AssignTicket', assignee: leaving.id, by: { id: leaving.id, role: 'agent' } }, other.meta({ kind: 'staff', id: leaving.id })));
+        const deactivated = await call('DELETE', `/v1/staff/${leaving.id}`, { token: ADMIN_TOKEN });
+        expect(deactivated.status).toBe(200);
+        const view = (await call('GET', `/v1/tickets/${ticketId}?minPosition=${deactivated.body.position}`, { token: ADMIN_TOKEN })).body;
+        expect([round, view.ticketId, view.assignee ?? 'none']).toEqual([round, ticketId, 'none']);
+      }
+    } finally {
+      await other.close(true);
+      await server.stop();
       rmSync(dataDir, { recursive: true, force: true });
     }
   }, 60000);

@@ -20,7 +20,7 @@ import { EMPTY_LOG_DIGEST, verifyAudit, type AuditReport } from './audit/verify-
 import { ProjectionRunner } from './projection-runner';
 import type { Projector } from './projector';
 import { ProjectionsModule } from './projections.module';
-import { FindTicketsQuery, GetTicketHistoryQuery, GetTicketQuery, ListQueueQuery, QueueStatsQuery, VerifyAuditQuery } from './queries/queries';
+import { FindTicketsQuery, GetTicketHistoryQuery, GetTicketQuery, HeldTicketsQuery, ListQueueQuery, QueueStatsQuery, VerifyAuditQuery } from './queries/queries';
 import { VerifyAuditHandler } from './queries/query-handlers';
 import { decodeCursor } from './queries/cursor';
 import { TicketQueries } from './queries/ticket-queries';
@@ -88,6 +88,23 @@ describe('read side', () => {
     expect(e.tickets.queuePosition(ids[0]!)).toBe(1);
     expect(e.tickets.queuePosition(ids[3]!)).toBe(3);
     expect(e.tickets.queuePosition(ids[2]!)).toBeUndefined();
+  });
+
+  it("knows every open ticket a staff member holds, oldest first, and none they decided or another holds", async () => {
+    const [ada, bo] = [await e.bus.execute(new CreateStaffCommand('Ada', 'agent', e.meta())), await e.bus.execute(new CreateStaffCommand('Bo', 'agent', e.meta()))];
+    const tickets = [];
+    for (const name of ['t0', 't1', 't2', 't3', 't4']) tickets.push((await e.submit(name)).ticketId);
+    const assign = (ticketId: string, assignee: string) => e.change(ticketId, { type: 'AssignTicket', assignee, by: agent });
+    await assign(tickets[3]!, ada.id);
+    await assign(tickets[0]!, ada.id);
+    await assign(tickets[1]!, ada.id);
+    await assign(tickets[2]!, bo.id);
+    await e.change(tickets[1]!, { type: 'VerifyTicket', evidence: ['document'], note: 'ok', by: agent });
+    await e.change(tickets[3]!, { type: 'RequestInfo', question: 'Which one?', by: agent });
+    await e.caughtUp();
+    expect(await e.queries.execute(new HeldTicketsQuery(ada.id))).toEqual([tickets[0], tickets[3]]);
+    expect(await e.queries.execute(new HeldTicketsQuery(bo.id))).toEqual([tickets[2]]);
+    expect(await e.queries.execute(new HeldTicketsQuery('nobody'))).toEqual([]);
   });
 
   it('keeps mine, high-priority and decided queues, with counts and median time to decision', async () => {

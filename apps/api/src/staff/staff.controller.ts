@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query } f
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
-import { decodeCursor, ListQueueQuery, ListStaffQuery, ProjectionRunner, StaffActivityQuery } from '@reclaim/projections';
+import { HeldTicketsQuery, ListStaffQuery, ProjectionRunner, StaffActivityQuery } from '@reclaim/projections';
 import { CreateStaffCommand, DeactivateStaffCommand, ReplaceStaffTokenCommand, STAFF_ROLES, type CommandMeta, type StaffRole } from '@reclaim/recovery';
 import { IsIn, IsString } from 'class-validator';
 import { Access, ADMINISTERS, AUDITS, READS_TICKETS } from '../auth/access.decorator';
@@ -92,13 +92,7 @@ export class StaffController {
       throw new ProblemError(problem(503, 'The read models are behind the log; try again shortly.'), { 'retry-after': '2' });
     }
     const staff = await this.queries.execute(new ListStaffQuery());
-    const heldTickets: string[] = [];
-    let after: number | undefined;
-    do {
-      const page = await this.queries.execute(new ListQueueQuery('mine', id, 500, after));
-      heldTickets.push(...page.items.map((item) => item.ticketId));
-      after = page.next === undefined ? undefined : decodeCursor(page.next);
-    } while (after !== undefined);
+    const heldTickets = await this.queries.execute(new HeldTicketsQuery(id));
     return { activeAdmins: staff.filter((member) => member.role === 'admin' && member.active).map((member) => member.id), heldTickets };
   }
 }

@@ -70,3 +70,10 @@ export class VerifyAuditQuery extends Query<AuditReport> {
 }
 
 export class ListStaffQuery extends Query<StaffMember[]> {}
+
+/** The ids of every open ticket a staff member holds, oldest first. */
+export class HeldTicketsQuery extends Query<string[]> {
+  constructor(readonly staffId: string) {
+    super();
+  }
+}

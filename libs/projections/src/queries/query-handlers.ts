@@ -13,6 +13,7 @@ import {
   GetQueuePositionQuery,
   GetTicketHistoryQuery,
   GetTicketQuery,
+  HeldTicketsQuery,
   ListQueueQuery,
   ListStaffQuery,
   QueueStatsQuery,
@@ -51,6 +52,14 @@ export class ListQueueHandler implements IQueryHandler<ListQueueQuery> {
   constructor(private readonly tickets: TicketQueries) {}
   async execute({ queue, viewer, limit, after }: ListQueueQuery) {
     return this.tickets.queue(queue, { viewer, limit, after });
+  }
+}
+
+@QueryHandler(HeldTicketsQuery)
+export class HeldTicketsHandler implements IQueryHandler<HeldTicketsQuery> {
+  constructor(private readonly tickets: TicketQueries) {}
+  async execute({ staffId }: HeldTicketsQuery) {
+    return this.tickets.heldBy(staffId);
   }
 }
 
@@ -141,6 +150,7 @@ export const QUERY_HANDLERS = [
   GetQueuePositionHandler,
   GetTicketHistoryHandler,
   ListQueueHandler,
+  HeldTicketsHandler,
   FindTicketsHandler,
   StaffActivityHandler,
   QueueStatsHandler,

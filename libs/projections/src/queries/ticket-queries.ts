@@ -111,6 +111,12 @@ export class TicketQueries {
     return this.page(QUEUE_WHERE[name], { viewer: options.viewer }, options);
   }
 
+  /** Every open ticket a staff member holds, oldest first (what their deactivation releases), whatever their number. */
+  heldBy(staffId: string): string[] {
+    const rows = prepared(this.db, 'SELECT ticket_id FROM ticket_views WHERE assignee = ? AND open = 1 ORDER BY seq').all(staffId) as Array<{ ticket_id: string }>;
+    return rows.map((row) => row.ticket_id);
+  }
+
   /** Every ticket, or those filed under one username, or the one with a number; oldest first. */
   find(filter: TicketFilter, options: { limit: number; after?: number }): TicketPage {
     const conditions = [

@@ -16,6 +16,7 @@ import {
   ReplyToTicketCommand,
   SubmitTicketCommand,
   UpsertAccountCommand,
+  type TicketChange,
 } from './commands';
 
 const admin = { kind: 'staff', id: 'admin' } as const;
@@ -218,6 +219,22 @@ describe('command handlers on the SQLite store', () => {
     await expect(
       h.bus.execute(new ChangeTicketCommand(open.ticketId, { type: 'AddNote', body: 'x', by: agent }, h.meta(), 1n)),
     ).resolves.toMatchObject({ revision: '2' });
+  });
+
+  it('judges a refusal, or a decision to do nothing, again on what is stored before it answers, when another writer overtook the cached state', async () => {
+    const elsewhere = async (ticketId: string, type: string, data: object) =>
+      h.store.appendToStream(streams.ticket(ticketId), [{ id: `elsewhere-${type}-${ticketId}`, type, data, metadata: { occurredAt: new Date().toISOString(), schemaVersion: 1 } }]);
+    const change = (ticketId: string, command: TicketChange) => h.bus.execute(new ChangeTicketCommand(ticketId, command, h.meta()));
+    // Cached: a question open. Stored: answered by the requester through another process, so a new question may be asked.
+    const asked = await submit('zoe');
+    await change(asked.ticketId, { type: 'RequestInfo', question: 'Which phone?', by: agent });
+    await elsewhere(asked.ticketId, 'InfoProvided', { message: 'The old one' });
+    await expect(change(asked.ticketId, { type: 'RequestInfo', question: 'When?', by: agent })).resolves.toMatchObject({ state: 'awaiting-info' });
+    // Cached: held by no one, so a release would do nothing. Stored: claimed elsewhere, so it is given back.
+    const claimed = await submit('amy');
+    await elsewhere(claimed.ticketId, 'TicketAssigned', { assignee: 'agent-2', assignedBy: 'agent-2' });
+    await change(claimed.ticketId, { type: 'ReleaseTicket', from: 'agent-2', because: 'assignee-deactivated' });
+    expect(await types(claimed.ticketId)).toEqual(['TicketSubmitted', 'TicketAssigned', 'TicketReleased']);
   });
 
   it('refuses a stale If-Match revision and an unknown ticket', async () => {

@@ -44,7 +44,8 @@ const CONFLICTS_DECIDED_AGAIN = 10;
 /**
  * Load, fold, decide, append: the one path every command takes. Folded states are cached by
  * stream and revision, so a command decides on the cached state and reads only the events it
- * has not seen, when the append says there are some. On a conflict it reloads and decides again,
+ * has not seen: when the append says there are some, or before it answers a refusal or a
+ * decision to do nothing. On a conflict it reloads and decides again,
  * up to `CONFLICTS_DECIDED_AGAIN` times; a stale If-Match is the caller's at once.
  */
 export class StreamRunner {
@@ -82,8 +83,20 @@ export class StreamRunner {
       const { state, position } = cached ?? (await this.load(stream, fold));
       if (state.commandIds.has(meta.commandId)) return { state, position, repeat: true };
       if (options.ifMatch !== undefined && options.ifMatch !== state.revision) throw new StaleRevision(options.ifMatch, state.revision);
-      const decided = await decide(state);
-      if (decided.length === 0) return { state, position, repeat: false };
+      // A refusal, or a decision that nothing needs doing, appends nothing, so no expected
+      // revision would show that the cached state was stale: those are judged again on the
+      // stream as stored before they are answered.
+      let decided: DecidedEvent[];
+      try {
+        decided = await decide(state);
+      } catch (error) {
+        if (cached) continue;
+        throw error;
+      }
+      if (decided.length === 0) {
+        if (cached) continue;
+        return { state, position, repeat: false };
+      }
       const now = this.clock.now();
       const events = toNewEvents(stream, decided, meta, now);
       try {
