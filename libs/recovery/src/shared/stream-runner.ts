@@ -45,8 +45,8 @@ const CONFLICTS_DECIDED_AGAIN = 10;
  * Load, fold, decide, append: the one path every command takes. Folded states are cached by
  * stream and revision, so a command decides on the cached state and reads only the events it
  * has not seen: when the append says there are some, or before it answers a refusal or a
- * decision to do nothing. On a conflict it reloads and decides again,
- * up to `CONFLICTS_DECIDED_AGAIN` times; a stale If-Match is the caller's at once.
+ * decision to do nothing. On a conflict it reloads and decides again, up to
+ * `CONFLICTS_DECIDED_AGAIN` times; a stale If-Match is the caller's at once.
  */
 export class StreamRunner {
   private readonly cache = new Map<string, { revision: bigint; state: FoldedState; position: bigint }>();
