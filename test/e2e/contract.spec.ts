@@ -708,6 +708,46 @@ describe('secrets at rest', () => {
   }, 60000);
 });
 
+/** The problem+json body of a raw HTTP answer, checking its headers say so. */
+function problemIn(answer: string): Record<string, unknown> {
+  const [head, body] = answer.split('\r\n\r\n');
+  expect(head).toMatch(/\r\nContent-Type: application\/problem\+json\r\n/i);
+  expect(head).toMatch(/\r\nCache-Control: no-store\r\n/i);
+  return JSON.parse(body!);
+}
+
+/** Writes raw bytes to the server and reads what it answers until it closes the connection. */
+async function rawExchange(url: string, bytes: string): Promise<string> {
+  const { port, hostname } = new URL(url);
+  const socket = connect(Number(port), hostname);
+  let answer = '';
+  socket.on('data', (chunk) => (answer += chunk));
+  socket.on('error', () => undefined); // the server may close while the rest is still being written
+  socket.write(bytes);
+  const closed = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), 5000);
+    socket.once('close', () => (clearTimeout(timer), resolve(true)));
+  });
+  socket.destroy();
+  expect(closed).toBe(true);
+  return answer;
+}
+
+describe('requests that are not well-formed HTTP', () => {
+  it('are answered as problems naming what is wrong, and the connection closed', async () => {
+    const declaredTwice = await rawExchange(server.url, 'POST /v1/tickets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n{}');
+    expect(declaredTwice).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(problemIn(declaredTwice)).toMatchObject({ status: 400, errors: [{ field: 'request', message: expect.stringContaining('well-formed HTTP/1.1') }] });
+    const notHttp = await rawExchange(server.url, 'HELLO THERE\r\n\r\n');
+    expect(problemIn(notHttp)).toMatchObject({ status: 400, errors: [{ field: 'request' }] });
+    const hugeHeaders = await rawExchange(server.url, `GET /health HTTP/1.1\r\nHost: x\r\nX-Filler: ${'a'.repeat(20_000)}\r\n\r\n`);
+    expect(hugeHeaders).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
+    expect(problemIn(hugeHeaders)).toMatchObject({ status: 431, errors: [{ field: 'headers' }] });
+    // The server still answers others.
+    expect((await call('GET', '/health')).status).toBe(200);
+  });
+});
+
 describe('slow clients', () => {
   it('cuts off a request that is not sent in full within RECLAIM_REQUEST_TIMEOUT, and keeps an event stream open', async () => {
     const slow = await startServer({ RECLAIM_REQUEST_TIMEOUT: '1s' });
@@ -724,7 +764,8 @@ describe('slow clients', () => {
       });
       socket.destroy();
       expect(closed).toBe(true);
-      expect(answer).toMatch(/^HTTP\/1\.1 408/);
+      expect(answer).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
+      expect(problemIn(answer)).toMatchObject({ status: 408, title: 'Request Timeout', detail: expect.stringContaining('RECLAIM_REQUEST_TIMEOUT') });
       // A long answer is not a long request: a stream outlives the timeout.
       const integratorToken = await createStaff(client(slow.url), 'integrator');
       const controller = new AbortController();

@@ -10,6 +10,7 @@ import { AppModule } from './app.module';
 import type { AppConfig } from './config';
 import { CredentialsService } from './auth/credentials.service';
 import { registerIdempotency } from './http/idempotency';
+import { answerClientError } from './http/client-error';
 import { BODY_LIMIT, parseJsonBody } from './http/json-body';
 import { ShutdownFlag } from './http/shutdown-flag';
 import { fieldProblem, sendProblem } from './http/problem';
@@ -41,6 +42,7 @@ export async function createApp(config: AppConfig, logger: LoggerService = new C
     // created with it; Fastify then sets the same value again.)
     requestTimeout: config.requestTimeoutMs,
     http: { requestTimeout: config.requestTimeoutMs, connectionsCheckingInterval: 1000 },
+    clientErrorHandler: answerClientError,
     // A caller's X-Request-Id is kept when it is sane, so logs can be joined across systems.
     genReqId: (request: { headers: Record<string, string | string[] | undefined> }) => {
       const given = request.headers['x-request-id'];

@@ -1,0 +1,28 @@
+import type { Socket } from 'node:net';
+import { fieldProblem, problem, type Problem } from './problem';
+
+/**
+ * What Node's HTTP parser refuses before Fastify sees a request (a request not sent in full in
+ * time, headers too large, bytes that are not HTTP/1.1) is answered as a problem too, in place of
+ * Fastify's own plain JSON, and the connection is closed: after such an error, where the next
+ * request would start is not known.
+ */
+export function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  // A reset connection has no one left to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  if (socket.writable) {
+    const body = clientErrorProblem(error.code);
+    const json = JSON.stringify(body);
+    socket.write(
+      `HTTP/1.1 ${body.status} ${body.title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(json)}\r\n` +
+        `Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${json}`,
+    );
+  }
+  socket.destroy();
+}
+
+function clientErrorProblem(code: string | undefined): Problem {
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return problem(408, 'The request was not sent in full in the time a request may take (RECLAIM_REQUEST_TIMEOUT).');
+  if (code === 'HPE_HEADER_OVERFLOW') return fieldProblem(431, 'The request headers are larger than 16 KiB.', 'headers', 'must be at most 16 KiB in all');
+  return fieldProblem(400, 'The request is not well-formed HTTP/1.1.', 'request', 'must be well-formed HTTP/1.1 (one Content-Length or Transfer-Encoding, headers and body as declared)');
+}
