@@ -58,6 +58,7 @@ describe('bad input gets a 4xx problem naming the field, and changes nothing', (
     ['plain text', { raw: 'username=a', headers: { 'content-type': 'text/plain' } }, 415, 'Content-Type'],
     ['form data', { raw: 'username=a', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 415, 'Content-Type'],
     ['JSON in another charset', { raw: JSON.stringify(ticket('a')), headers: { 'content-type': 'application/json; charset=ISO-8859-1' } }, 415, 'Content-Type'],
+    ['a compressed body', { raw: JSON.stringify(ticket('a')), headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } }, 415, 'Content-Encoding'],
     ['a body over 64 KiB', { body: { ...ticket('a'), explanation: 'x'.repeat(70 * 1024) } }, 413, 'body'],
     ['a bad Idempotency-Key', { body: ticket('a'), headers: { 'idempotency-key': 'x'.repeat(201) } }, 400, 'Idempotency-Key'],
   ];
@@ -73,11 +74,13 @@ describe('bad input gets a 4xx problem naming the field, and changes nothing', (
     expect(await head()).toBe(before);
   });
 
-  it('takes JSON that names its charset as UTF-8', async () => {
+  it('takes JSON that names its charset as UTF-8, or its encoding as identity', async () => {
     for (const type of ['application/json; charset=utf-8', 'application/json;charset="UTF-8"', 'Application/JSON; CHARSET=utf8']) {
       const answer = await call('POST', '/v1/tickets', { raw: JSON.stringify(ticket('charset')), headers: { 'content-type': type } });
       expect([type, answer.status]).toEqual([type, 201]);
     }
+    const identity = await call('POST', '/v1/tickets', { raw: JSON.stringify(ticket('identity')), headers: { 'content-type': 'application/json', 'content-encoding': 'identity' } });
+    expect(identity.status).toBe(201);
   });
 
   it('names headers, query parameters and the path as fields of a validation problem, as it does body fields', async () => {

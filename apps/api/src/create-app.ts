@@ -76,6 +76,11 @@ export async function createApp(config: AppConfig, logger: LoggerService = new C
     if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
       return sendProblem(reply, fieldProblem(415, 'JSON is read as UTF-8: send it so, with Content-Type: application/json and no other charset.', 'Content-Type', 'must not name a charset other than utf-8'));
     }
+    // Bodies are small (64 KiB) and read as they come; a compressed one would be read as bytes.
+    const encoding = request.headers['content-encoding']?.trim().toLowerCase();
+    if (encoding !== undefined && encoding !== '' && encoding !== 'identity') {
+      return sendProblem(reply, fieldProblem(415, 'Send the body uncompressed: it is not decoded.', 'Content-Encoding', 'must be identity, or left out'));
+    }
   });
   // Every body is one JSON object: an array or a bare value is refused as a whole, not field by
   // field (an array's items would otherwise be reported as unknown fields "0", "1", ...). A body
