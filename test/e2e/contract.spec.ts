@@ -746,6 +746,9 @@ describe('requests that are not well-formed HTTP', () => {
     const hugeHeaders = await rawExchange(server.url, `GET /health HTTP/1.1\r\nHost: x\r\nX-Filler: ${'a'.repeat(20_000)}\r\n\r\n`);
     expect(hugeHeaders).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
     expect(problemIn(hugeHeaders)).toMatchObject({ status: 431, errors: [{ field: 'headers' }] });
+    // Logged, though no route saw them.
+    const logged = (status: number) => server.logs.some((line) => line.includes('"route":"unparsed"') && line.includes(`"status":${status}`));
+    expect(await eventually(() => logged(400) && logged(431), 5000)).toBe(true);
     // The server still answers others.
     expect((await call('GET', '/health')).status).toBe(200);
   });

@@ -6,6 +6,7 @@ import { SECRET_BOX } from '@reclaim/recovery';
 import { ProjectionRunner, READ_MODEL_DB } from '@reclaim/projections';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config';
 import { CredentialsService } from './auth/credentials.service';
@@ -42,7 +43,11 @@ export async function createApp(config: AppConfig, logger: LoggerService = new C
     // created with it; Fastify then sets the same value again.)
     requestTimeout: config.requestTimeoutMs,
     http: { requestTimeout: config.requestTimeoutMs, connectionsCheckingInterval: 1000 },
-    clientErrorHandler: answerClientError,
+    // No request, and so no hook, exists for these: the log line says only what was answered.
+    clientErrorHandler: (error: NodeJS.ErrnoException, socket: Socket) => {
+      const status = answerClientError(error, socket);
+      if (status !== undefined) http.log({ route: 'unparsed', status, code: error.code });
+    },
     // A caller's X-Request-Id is kept when it is sane, so logs can be joined across systems.
     genReqId: (request: { headers: Record<string, string | string[] | undefined> }) => {
       const given = request.headers['x-request-id'];

@@ -5,13 +5,14 @@ import { fieldProblem, problem, type Problem } from './problem';
  * What Node's HTTP parser refuses before Fastify sees a request (a request not sent in full in
  * time, headers too large, bytes that are not HTTP/1.1) is answered as a problem too, in place of
  * Fastify's own plain JSON, and the connection is closed: after such an error, where the next
- * request would start is not known.
+ * request would start is not known. Answers the status it sent, for the log.
  */
-export function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+export function answerClientError(error: NodeJS.ErrnoException, socket: Socket): number | undefined {
   // A reset connection has no one left to answer.
-  if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  if (socket.writable) {
-    const body = clientErrorProblem(error.code);
+  if (error.code === 'ECONNRESET' || socket.destroyed) return undefined;
+  const body = clientErrorProblem(error.code);
+  const answered = socket.writable;
+  if (answered) {
     const json = JSON.stringify(body);
     socket.write(
       `HTTP/1.1 ${body.status} ${body.title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(json)}\r\n` +
@@ -19,6 +20,7 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Socket):
     );
   }
   socket.destroy();
+  return answered ? body.status : undefined;
 }
 
 function clientErrorProblem(code: string | undefined): Problem {
