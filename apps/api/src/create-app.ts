@@ -14,7 +14,7 @@ import { registerIdempotency } from './http/idempotency';
 import { answerClientError } from './http/client-error';
 import { BODY_LIMIT, parseJsonBody } from './http/json-body';
 import { ShutdownFlag } from './http/shutdown-flag';
-import { fieldProblem, sendProblem } from './http/problem';
+import { fieldProblem, PRIVATE_ANSWER, sendProblem } from './http/problem';
 import { registerReadYourWrites } from './http/read-your-writes';
 import { fieldWithControlCharacter, nestedDeeperThan, trimStrings, validationPipe } from './http/validation';
 import { UndeclaredInputInterceptor } from './http/undeclared-input.interceptor';
@@ -25,12 +25,6 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** Levels of objects and arrays a body may nest; the deepest request of the API has two. */
 const MAX_BODY_NESTING = 8;
-
-/**
- * Answers carry personal data and secrets shown once (tokens, recovery codes, TOTP secrets): no
- * cache on the way may keep them, and no browser may read them as anything but what they say.
- */
-const PRIVATE_ANSWER = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' };
 
 /** Builds the HTTP app for a config; main.ts and the end-to-end tests both start it this way. */
 export async function createApp(config: AppConfig, logger: LoggerService = new ConsoleLogger({ json: true })): Promise<NestFastifyApplication> {

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { fieldProblem, problem, type Problem } from './problem';
+import { fieldProblem, PRIVATE_ANSWER, problem, type Problem } from './problem';
 
 /**
  * What Node's HTTP parser refuses before Fastify sees a request (a request not sent in full in
@@ -14,10 +14,9 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Socket):
   const answered = socket.writable;
   if (answered) {
     const json = JSON.stringify(body);
-    socket.write(
-      `HTTP/1.1 ${body.status} ${body.title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(json)}\r\n` +
-        `Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${json}`,
-    );
+    const headers = { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(json), ...PRIVATE_ANSWER, connection: 'close' };
+    const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+    socket.write(`HTTP/1.1 ${body.status} ${body.title}\r\n${head}\r\n${json}`);
   }
   socket.destroy();
   return answered ? body.status : undefined;

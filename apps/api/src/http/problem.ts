@@ -79,6 +79,12 @@ export class ProblemError extends Error {
   }
 }
 
+/**
+ * Answers carry personal data and secrets shown once (tokens, recovery codes, TOTP secrets): no
+ * cache on the way may keep them, and no browser may read them as anything but what they say.
+ */
+export const PRIVATE_ANSWER = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' };
+
 export function sendProblem(reply: FastifyReply, body: Problem, headers: Record<string, string> = {}): FastifyReply {
   return reply.code(body.status).headers(headers).type('application/problem+json').send(body);
 }
