@@ -13,8 +13,9 @@ eventStoreContract('SQLite (embedded)', {
   open: async () => new SqliteEventStore(join(dir, 'events.sqlite')),
 });
 
+const event = (id: string, type = 'Fine'): NewEvent => ({ id, type, data: {}, metadata: { occurredAt: '2026-01-01T00:00:00.000Z', schemaVersion: 1 } });
+
 describe('SQLite group commit', () => {
-  const event = (id: string, type = 'Fine'): NewEvent => ({ id, type, data: {}, metadata: { occurredAt: '2026-01-01T00:00:00.000Z', schemaVersion: 1 } });
   // The database refuses the second insert, after the first is written.
   const failsHalfWay = (id: string) => [event(`${id}-1`), event(`${id}-2`, 'Refused'), event(`${id}-3`)];
 
@@ -68,8 +69,6 @@ describe('SQLite group commit', () => {
 });
 
 describe('SQLite store', () => {
-  const event = (id: string): NewEvent => ({ id, type: 'Fine', data: {}, metadata: { occurredAt: '2026-01-01T00:00:00.000Z', schemaVersion: 1 } });
-
   it('refuses appends as EventStoreUnavailable while the file cannot take a write (locked by another process, read-only), and takes them after', async () => {
     const file = join(dir, 'cannot-write.sqlite');
     const store = new SqliteEventStore(file);
