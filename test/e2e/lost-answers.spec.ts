@@ -58,7 +58,7 @@ describe('a retry whose first answer was lost (HTTP)', () => {
     // The new token works at once (the server waits for its read model when a token does not match)...
     expect(await status(`/v1/tickets/${first.ticketId}`, retried.accessToken)).toBe(200);
     // ...and the lost one no longer does.
-    expect(await status(`/v1/tickets/${first.ticketId}?minPosition=${retried.position}`, first.accessToken)).toBe(404);
+    expect(await status(`/v1/tickets/${first.ticketId}?minPosition=${retried.position}`, first.accessToken)).toBe(401);
     // The replacement is in the history, without the token's hash.
     const history = (await call('GET', `/v1/tickets/${first.ticketId}/history`, { token: ADMIN_TOKEN })).body.events as Array<{ type: string; data: object }>;
     expect(history.map((event) => event.type)).toEqual(['TicketSubmitted', 'RequesterTokenReplaced']);

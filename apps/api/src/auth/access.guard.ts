@@ -6,11 +6,13 @@ import { ACCESS, type AccessRule } from './access.decorator';
 import { CredentialsService } from './credentials.service';
 
 const BEARER = /^Bearer ([A-Za-z0-9_\-.~+/]{16,256}=*)$/;
+/** Routes on one ticket, named by their `id`: the only ones a requester token may open. */
+const TICKET_ROUTE = /^\/v1\/tickets\/:id(\/|$)/;
 
 /**
  * Checks every route against its Access rule. No or unknown token: 401. A staff token of the
- * wrong role: 403. A requester token on another ticket, or on a route that is not theirs: 404,
- * so that a requester cannot learn which tickets exist.
+ * wrong role: 403. A requester token on another ticket: 404, so that a requester cannot learn
+ * which tickets exist; on their own ticket's staff routes, or on a route of no ticket: 403.
  */
 @Injectable()
 export class AccessGuard implements CanActivate {
@@ -29,10 +31,12 @@ export class AccessGuard implements CanActivate {
     if (!token) throw unauthorized(header ? 'The Authorization header is not a Bearer token.' : 'Send Authorization: Bearer <token>.');
 
     if (token.startsWith('rqt_')) {
-      const ticketId = request.params.id;
-      if (!ticketId || !(await this.credentials.requesterOf(ticketId, token))) throw new ProblemError(problem(404, 'The ticket was not found.'));
-      request.principal = { kind: 'requester', ticketId };
-      if (rule.requester) return true;
+      const ownTicket = await this.credentials.requesterTicket(token);
+      if (!ownTicket) throw unauthorized('The token is not known.');
+      const askedTicket = TICKET_ROUTE.test(request.routeOptions.url ?? '') ? request.params.id : undefined;
+      if (askedTicket !== undefined && askedTicket !== ownTicket) throw new ProblemError(problem(404, 'The ticket was not found.'));
+      request.principal = { kind: 'requester', ticketId: ownTicket };
+      if (askedTicket !== undefined && rule.requester) return true;
       throw new ProblemError(problem(403, 'A requester may read their ticket and reply to it, nothing more.'));
     }
     const staff = await this.credentials.staff(token);

@@ -57,15 +57,15 @@ export class CredentialsService {
     return row && sameSecret(row.hash, hash) ? row : undefined;
   }
 
-  /** True when the token is the requester token of this very ticket. */
-  async requesterOf(ticketId: string, token: string): Promise<boolean> {
+  /** The ticket whose requester token this is, if it is one. */
+  async requesterTicket(token: string): Promise<string | undefined> {
     const hash = tokenHash(token);
-    const holds = () => {
-      const stored = this.tickets.requesterTokenHash(ticketId);
-      return stored !== undefined && sameSecret(stored, hash);
+    const find = () => {
+      const row = this.tickets.byRequesterTokenHash(hash);
+      return row && sameSecret(row.hash, hash) ? row.ticketId : undefined;
     };
-    // A token that does not match may be one replaced a moment ago (see `lost-answer.ts`).
-    return holds() || ((await this.caughtUp()) && holds());
+    // A token not found may be one issued a moment ago (see `lost-answer.ts`).
+    return find() ?? ((await this.caughtUp()) ? find() : undefined);
   }
 
   /** Whether any staff member exists (to tell a new operator how to create the first admin). */

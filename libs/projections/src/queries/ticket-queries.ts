@@ -60,10 +60,11 @@ export class TicketQueries {
     return readView(this.db, ticketId);
   }
 
-  /** The requester token hash of a ticket, for the requester guard. */
-  requesterTokenHash(ticketId: string): string | undefined {
-    const row = prepared(this.db, 'SELECT requester_token_hash AS hash FROM ticket_views WHERE ticket_id = ?').get(ticketId) as { hash: string } | undefined;
-    return row?.hash;
+  /** The ticket whose requester token has this hash, with the hash as stored (for a constant-time comparison). */
+  byRequesterTokenHash(hash: string): { ticketId: string; hash: string } | undefined {
+    return prepared(this.db, 'SELECT ticket_id AS ticketId, requester_token_hash AS hash FROM ticket_views WHERE requester_token_hash = ?').get(hash) as
+      | { ticketId: string; hash: string }
+      | undefined;
   }
 
   /** 1 = next: how many submitted tickets arrived before this one, plus one. */

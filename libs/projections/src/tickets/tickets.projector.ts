@@ -14,8 +14,8 @@ interface PendingView extends FoldedTicketView {
 }
 
 /**
- * The columns beside the view that an event can change (all indexed but the token hash); a note
- * changes none, so it rewrites no index.
+ * The columns beside the view that an event can change (all indexed); a note changes none, so it
+ * rewrites no index.
  */
 const rowColumns = (view: TicketView) =>
   JSON.stringify([view.state, view.assignee ?? null, view.overdue, view.priority, view.decision?.at ?? null, view.lifecycle.requesterTokenHash]);
@@ -57,6 +57,8 @@ export class TicketsProjector implements Projector {
       -- Finding tickets (GET /v1/tickets): those filed under a username, the one with a number.
       CREATE INDEX IF NOT EXISTS ticket_views_username ON ticket_views (username, seq);
       CREATE INDEX IF NOT EXISTS ticket_views_number ON ticket_views (ticket_number);
+      -- The ticket a requester token opens, for the access guard.
+      CREATE INDEX IF NOT EXISTS ticket_views_requester_token ON ticket_views (requester_token_hash);
       CREATE TABLE IF NOT EXISTS ticket_timers (
         ticket_id TEXT NOT NULL,
         kind TEXT NOT NULL,
