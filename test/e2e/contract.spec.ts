@@ -611,6 +611,9 @@ describe('operations', () => {
       const submitted = (await ownCall('POST', '/v1/tickets', { body: ticket('metered') })).body;
       await ownCall('POST', '/v1/tickets', { body: { ...ticket('metered'), reason: 'nonsense' } });
       await ownCall('GET', `/v1/tickets/${submitted.ticketId}?minPosition=${submitted.position}`, { token: agentToken });
+      // Refused before any route: by the HTTP parser, and by the router.
+      await rawExchange(own.url, 'HELLO THERE\r\n\r\n');
+      await ownCall('GET', '/v1/tickets/%E0%A4%A', { token: agentToken });
       const scrape = (authorization?: string) => fetch(`${own.url}/metrics`, { headers: authorization ? { authorization } : {} });
       // A staff token, even an admin's, is not the scraper's.
       for (const refused of [undefined, `Bearer ${ADMIN_TOKEN}`, `Bearer ${agentToken}`, `Bearer ${token}x`]) {
@@ -632,6 +635,8 @@ describe('operations', () => {
       expect(value('reclaim_http_requests_total{method="POST",route="/v1/tickets",status="201"}')).toBe(1);
       expect(value('reclaim_http_requests_total{method="POST",route="/v1/tickets",status="400"}')).toBe(1);
       expect(value('reclaim_http_requests_total{method="GET",route="/v1/tickets/:id",status="200"}')).toBe(1);
+      expect(value('reclaim_http_requests_total{method="unknown",route="unparsed",status="400"}')).toBe(1);
+      expect(value('reclaim_http_requests_total{method="GET",route="unmatched",status="400"}')).toBe(1);
       expect(text).not.toContain(submitted.ticketId);
       expect(value('reclaim_http_request_duration_seconds_count')).toBe(value('reclaim_http_request_duration_seconds_bucket{le="+Inf"}'));
       expect(value('process_resident_memory_bytes')).toBeGreaterThan(0);

@@ -29,6 +29,8 @@ const MAX_BODY_NESTING = 8;
 /** Builds the HTTP app for a config; main.ts and the end-to-end tests both start it this way. */
 export async function createApp(config: AppConfig, logger: LoggerService = new ConsoleLogger({ json: true })): Promise<NestFastifyApplication> {
   const http = new Logger('Http');
+  // Answers counted by route and status; set once the app exists (no request comes before).
+  let metrics: HttpMetrics | undefined;
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT,
     // A client that sends its request slowly, or never finishes it, is cut off (408) rather than
@@ -37,10 +39,13 @@ export async function createApp(config: AppConfig, logger: LoggerService = new C
     // created with it; Fastify then sets the same value again.)
     requestTimeout: config.requestTimeoutMs,
     http: { requestTimeout: config.requestTimeoutMs, connectionsCheckingInterval: 1000 },
-    // No request, and so no hook, exists for these: the log line says only what was answered.
+    // No request, and so no hook, exists for these: the log line and the count say only what was
+    // answered (no method was read).
     clientErrorHandler: (error: NodeJS.ErrnoException, socket: Socket) => {
       const status = answerClientError(error, socket);
-      if (status !== undefined) http.log({ route: 'unparsed', status, code: error.code });
+      if (status === undefined) return;
+      http.log({ route: 'unparsed', status, code: error.code });
+      metrics?.observe('unknown', 'unparsed', status, 0);
     },
     // A caller's X-Request-Id is kept when it is sane, so logs can be joined across systems.
     genReqId: (request: { headers: Record<string, string | string[] | undefined> }) => {
@@ -53,6 +58,7 @@ export async function createApp(config: AppConfig, logger: LoggerService = new C
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       const answer = routingProblem(error.code);
       http.log(requestLine(request, 'unmatched', answer.status, 0));
+      metrics?.observe(request.method, 'unmatched', answer.status, 0);
       return sendProblem(reply, answer, { 'x-request-id': request.id, ...PRIVATE_ANSWER });
     },
   });
@@ -108,13 +114,13 @@ export async function createApp(config: AppConfig, logger: LoggerService = new C
   });
   // Each request is logged when its answer closes: sent, or not, when the client went first (499,
   // nginx's "client closed request"; no onResponse hook runs for such a request).
-  const metrics = app.get(HttpMetrics);
+  metrics = app.get(HttpMetrics);
   fastify.addHook('onRequest', async (request, reply) => {
     reply.raw.once('close', () => {
       const status = reply.raw.writableFinished ? reply.statusCode : 499;
       const route = request.routeOptions.url ?? 'unmatched';
       http.log(requestLine(request, route, status, Math.round(reply.elapsedTime)));
-      metrics.observe(request.method, route, status, reply.elapsedTime);
+      metrics?.observe(request.method, route, status, reply.elapsedTime);
     });
   });
   registerIdempotency(fastify, app.get(READ_MODEL_DB), app.get(SECRET_BOX));
