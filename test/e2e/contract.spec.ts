@@ -51,6 +51,7 @@ describe('bad input gets a 4xx problem naming the field, and changes nothing', (
     ['a malformed recovery code', { body: { ...ticket('a'), recoveryCode: 'xyz' } }, 400, 'recoveryCode'],
     ['too many previous emails', { body: { ...ticket('a'), previousEmails: Array.from({ length: 11 }, (_, i) => `p${i}@example.org`) } }, 400, 'previousEmails'],
     ['malformed JSON', { raw: '{"username": ', headers: { 'content-type': 'application/json' } }, 400, 'body'],
+    ['a key given twice', { raw: `{"username":"a","contactEmail":"a@example.org","reason":"lost-email","explanation":"x","username":"b"}`, headers: { 'content-type': 'application/json' } }, 400, 'username'],
     ['a JSON array', { raw: '[1,2]', headers: { 'content-type': 'application/json' } }, 400, 'body'],
     ['a JSON string', { raw: '"lost-email"', headers: { 'content-type': 'application/json' } }, 400, 'body'],
     ['a JSON number', { raw: '42', headers: { 'content-type': 'application/json' } }, 400, 'body'],

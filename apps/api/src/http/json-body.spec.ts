@@ -28,4 +28,10 @@ describe('parseJsonBody', () => {
     }
     expect(parseJsonBody(Buffer.from('{"constructor":"a name"}'))).toEqual({ constructor: 'a name' });
   });
+
+  it('refuses a key given twice in one object, naming it, where JSON.parse would keep the last', () => {
+    expect(refusal(Buffer.from('{"note":"ok","evidence":[{"kind":"a","kind":"b"}]}'))).toEqual([{ field: 'evidence.0.kind', message: 'evidence.0.kind must be given once' }]);
+    expect(refusal(Buffer.from('{"assignee":"a","assignee":"b"}'))).toEqual([{ field: 'assignee', message: 'assignee must be given once' }]);
+    expect(parseJsonBody(Buffer.from('{"a":{"b":1},"b":[{"b":2},{"b":3}]}'))).toEqual({ a: { b: 1 }, b: [{ b: 2 }, { b: 3 }] });
+  });
 });
