@@ -36,6 +36,7 @@ export class AccessGuard implements CanActivate {
       const askedTicket = TICKET_ROUTE.test(request.routeOptions.url ?? '') ? request.params.id : undefined;
       if (askedTicket !== undefined && askedTicket !== ownTicket) throw new ProblemError(problem(404, 'The ticket was not found.'));
       request.principal = { kind: 'requester', ticketId: ownTicket };
+      // Only on a route of their ticket: the handler reads the ticket from the path, not from the token.
       if (askedTicket !== undefined && rule.requester) return true;
       throw new ProblemError(problem(403, 'A requester may read their ticket and reply to it, nothing more.'));
     }
