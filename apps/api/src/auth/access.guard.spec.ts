@@ -1,6 +1,6 @@
 import type { ExecutionContext } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
-import { ProblemError } from '../http/problem';
+import type { Reflector } from '@nestjs/core';
+import type { ProblemError } from '../http/problem';
 import { AccessGuard } from './access.guard';
 import type { AccessRule } from './access.decorator';
 import type { CredentialsService } from './credentials.service';
