@@ -132,6 +132,28 @@ describe('two servers on one data folder', () => {
     }
   }, 60000);
 
+  it('answers a read with ?minPosition= of a write made by another process once this server has read it, not 503', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'reclaim-shared-'));
+    const server = await startServer({}, dataDir);
+    // A writer that projects nothing here: this server hears of its writes only from the log,
+    // by polling the file, so each read below arrives before this server has seen the note.
+    const other = await recoveryHarness({}, { dataDir, clock: new TestClock(new Date()) });
+    try {
+      const call = client(server.url);
+      const agent = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: 'Noting', role: 'agent' } })).body;
+      const { ticketId } = (await call('POST', '/v1/tickets', { body: { username: 'awaited', contactEmail: 'a@example.org', reason: 'lost-email', explanation: 'x' } })).body;
+      for (let round = 0; round < 3; round++) {
+        const noted = await other.bus.execute(new ChangeTicketCommand(ticketId, { type: 'AddNote', body: `note ${round}`, by: { id: agent.id, role: 'agent' } }, other.meta({ kind: 'staff', id: agent.id })));
+        const view = await call('GET', `/v1/tickets/${ticketId}?minPosition=${noted.position}`, { token: agent.token });
+        expect([round, view.status, view.body.revision]).toEqual([round, 200, noted.revision]);
+      }
+    } finally {
+      await other.close(true);
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60000);
+
   it('a retry that reaches the other server while the first try still runs gets the first answer', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'reclaim-shared-'));
     const servers: RunningServer[] = await Promise.all([startServer({}, dataDir), startServer({}, dataDir)]);
