@@ -656,6 +656,16 @@ describe('operations', () => {
     expect(await ui.text()).toContain('swagger');
   });
 
+  it("ties each history entry to the request that recorded it (the log's request id) and to its command", async () => {
+    const { ticketId } = (await call('POST', '/v1/tickets', { body: ticket('traced') })).body;
+    await call('POST', `/v1/tickets/${ticketId}/notes`, { token: agent, body: { body: 'traced' }, headers: { 'x-request-id': 'trace-note-1' } });
+    const untraced = await call('POST', `/v1/tickets/${ticketId}/notes`, { token: agent, body: { body: 'untraced' } });
+    const notes = (await call('GET', `/v1/tickets/${ticketId}/history`, { token: agent })).body.events.filter((e: { type: string }) => e.type === 'NoteAdded');
+    expect(notes.map((e: { correlationId: string }) => e.correlationId)).toEqual(['trace-note-1', untraced.headers.get('x-request-id')]);
+    // The command's id: one per command.
+    expect(new Set(notes.map((e: { causationId: string }) => e.causationId)).size).toBe(2);
+  });
+
   it('logs one JSON line a request with a request id, and never a secret', async () => {
     const integratorCodes = await (async () => {
       await call('PUT', '/v1/accounts/logged', { token: integrator, body: { primaryEmail: 'l@example.org', emails: [], packages: [] } });
