@@ -823,6 +823,35 @@ describe('limits per client address', () => {
     }
   }, 60000);
 
+  it('counts each client behind a trusted proxy (RECLAIM_TRUSTED_PROXIES) by the address the proxy forwards, and believes no one else', async () => {
+    const submit = (call: Call, name: string, forwardedFor: string) => call('POST', '/v1/tickets', { body: ticket(name), headers: { 'x-forwarded-for': forwardedFor } });
+    const proxied = await startServer({ RECLAIM_SUBMISSION_LIMIT: '2/h', RECLAIM_TRUSTED_PROXIES: 'loopback' });
+    try {
+      // The test connects from 127.0.0.1: here, a trusted proxy.
+      const call = client(proxied.url);
+      const statuses = [];
+      for (const [i, address] of ['203.0.113.1', '203.0.113.1', '203.0.113.1', '203.0.113.2', '198.51.100.9, 203.0.113.2'].entries()) {
+        statuses.push((await submit(call, `proxied${i}`, address)).status);
+      }
+      // The last names a second hop: the address the trusted proxy saw, not what its client claimed.
+      expect(statuses).toEqual([201, 201, 429, 201, 201]);
+    } finally {
+      await proxied.stop();
+      proxied.cleanUp();
+    }
+    const direct = await startServer({ RECLAIM_SUBMISSION_LIMIT: '2/h' });
+    try {
+      // Without trusted proxies, the header is a client's claim: a new address each time changes nothing.
+      const call = client(direct.url);
+      const statuses = [];
+      for (let i = 0; i < 3; i++) statuses.push((await submit(call, `direct${i}`, `203.0.113.${i + 10}`)).status);
+      expect(statuses).toEqual([201, 201, 429]);
+    } finally {
+      await direct.stop();
+      direct.cleanUp();
+    }
+  }, 60000);
+
   it('refuses code attempts past RECLAIM_CLIENT_CODE_ATTEMPT_LIMIT, whichever accounts they name, and never a request without a code', async () => {
     const limited = await startServer({ RECLAIM_CLIENT_CODE_ATTEMPT_LIMIT: '3/h' });
     try {

@@ -15,6 +15,7 @@ describe('loadConfig', () => {
       submissionLimit: { limit: 10, windowMs: 3_600_000 },
       clientCodeAttemptLimit: { limit: 10, windowMs: 300_000 },
       requestTimeoutMs: 30_000,
+      trustedProxies: [],
       webhooks: { enabled: true, allowLocal: false, timeoutMs: 10_000, retryBaseMs: 1000, retryMaxMs: 600_000, disableAfterMs: 86_400_000, pollMs: 250 },
     });
   });
@@ -41,6 +42,13 @@ describe('loadConfig', () => {
     expect(() =>
       loadConfig({ PORT: 'x', RECLAIM_SLA_RESPONSE: '7 days', RECLAIM_ADMIN_TOKEN: 'short', RECLAIM_EVENT_STORE: 'eventstoredb' }),
     ).toThrow(/PORT=.*\n.*RECLAIM_ADMIN_TOKEN: at least 32 characters\n.*RECLAIM_SLA_RESPONSE=.*\n.*EVENTSTORE_CONNECTION_STRING/s);
+  });
+
+  it('reads the trusted proxies as addresses, CIDR ranges or named ranges, and refuses anything else by name', () => {
+    expect(loadConfig({ RECLAIM_TRUSTED_PROXIES: ' 10.0.0.0/8, 192.168.1.7,loopback , fd00::/8,::1 ' }).trustedProxies).toEqual(['10.0.0.0/8', '192.168.1.7', 'loopback', 'fd00::/8', '::1']);
+    for (const bad of ['proxy.example.org', '10.0.0.0/33', '::1/129', '10.0.0.1/8/8', '10.0.0/8', '*', '10.0.0.0/']) {
+      expect(() => loadConfig({ RECLAIM_TRUSTED_PROXIES: `loopback,${bad}` })).toThrow(`RECLAIM_TRUSTED_PROXIES="loopback,${bad}": "${bad}" is not an address, a CIDR range or one of loopback, linklocal, uniquelocal`);
+    }
   });
 
   it('refuses a port or a bcrypt cost out of range, at either end', () => {

@@ -1,5 +1,6 @@
 import { defaultWebhookSettings, type WebhookSettings } from '@reclaim/integrations';
 import { parseDuration, parseRate, type Rate } from '@reclaim/recovery';
+import { isIP } from 'node:net';
 
 /** Everything the server reads from its environment, parsed and checked once at start-up. */
 export interface AppConfig {
@@ -18,6 +19,11 @@ export interface AppConfig {
   submissionLimit: Rate;
   /** Code attempts (recovery code or TOTP) per client address, whatever the account. */
   clientCodeAttemptLimit: Rate;
+  /**
+   * The reverse proxies in front of the server (addresses, CIDR ranges, or `loopback`,
+   * `linklocal`, `uniquelocal`), whose `X-Forwarded-For` names the client; none by default.
+   */
+  trustedProxies: string[];
   webhooks: WebhookSettings;
   /** How long a client may take to send a whole request (headers and body). */
   requestTimeoutMs: number;
@@ -53,6 +59,27 @@ function optionalToken(raw: string): string | undefined {
   if (raw.length > 256) throw new Error('at most 256 characters, as a Bearer token is');
   if (raw && !/^[A-Za-z0-9\-._~+/]+=*$/.test(raw)) throw new Error('only letters, digits and - . _ ~ + / (then = at the end), as a Bearer token holds');
   return raw || undefined;
+}
+
+/** Names of address ranges that proxy-addr (Fastify's `trustProxy`) knows. */
+const ADDRESS_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/**
+ * The proxies whose `X-Forwarded-For` is believed. Behind a proxy every request comes from the
+ * proxy's address, so without this the per-address limits would count every client as one; and
+ * believing the header from anyone would let a client name any address, and so escape them.
+ */
+function trustedProxies(raw: string): string[] {
+  const entries = raw.split(',').map((entry) => entry.trim()).filter(Boolean);
+  for (const entry of entries) {
+    const [address, prefix, ...rest] = entry.split('/');
+    const version = isIP(address!);
+    const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 6 ? 128 : 32));
+    if (!ADDRESS_RANGE_NAMES.includes(entry) && (!version || !prefixOk || rest.length)) {
+      throw new Error(`${JSON.stringify(entry)} is not an address, a CIDR range or one of ${ADDRESS_RANGE_NAMES.join(', ')}`);
+    }
+  }
+  return entries;
 }
 
 /** Reads the contract's variables; throws one error naming every variable that is wrong. */
@@ -93,6 +120,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     }),
     submissionLimit: read('RECLAIM_SUBMISSION_LIMIT', '10/h', parseRate),
     clientCodeAttemptLimit: read('RECLAIM_CLIENT_CODE_ATTEMPT_LIMIT', '10/5m', parseRate),
+    trustedProxies: read('RECLAIM_TRUSTED_PROXIES', '', trustedProxies),
     requestTimeoutMs: read('RECLAIM_REQUEST_TIMEOUT', '30s', durationUpTo('10m')),
     webhooks: {
       ...defaultWebhookSettings,

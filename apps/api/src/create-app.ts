@@ -33,6 +33,9 @@ export async function createApp(config: AppConfig, logger: LoggerService = new C
   let metrics: HttpMetrics | undefined;
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT,
+    // The client's address (for the per-address limits) is read from X-Forwarded-For only as
+    // sent by a trusted proxy.
+    trustProxy: config.trustedProxies.length ? config.trustedProxies : false,
     // A client that sends its request slowly, or never finishes it, is cut off (408) rather than
     // holding a connection for ever; the check runs every second. An SSE stream is a long answer,
     // not a long request, so it is not cut. (Node honours the timeout only when the server is
