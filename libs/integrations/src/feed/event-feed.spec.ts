@@ -1,7 +1,7 @@
 import { SqliteEventStore } from '@reclaim/event-store';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type ServerResponse } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { streamEvents } from './event-feed';
@@ -38,4 +38,37 @@ describe('the event feed', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('reads the next event only once the socket has taken the last: a reader that stops reading holds up its stream, not the server\'s memory', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'reclaim-feed-'));
+    const store = new SqliteEventStore(join(dir, 'reclaim.sqlite'));
+    // About 10 MB of feed: more than the kernel's socket buffers take for a reader that reads nothing.
+    const metadata = { occurredAt: '2026-01-01T00:00:00.000Z', schemaVersion: 1, actor: { kind: 'staff' as const, id: 's' } };
+    for (let batch = 0; batch < 30; batch++) {
+      const events = Array.from({ length: 1000 }, (_, i) => ({ id: `e-${batch}-${i}`, type: 'TicketRejected', data: { reason: 'other'.padEnd(200, '.'), note: 'n' }, metadata }));
+      await store.appendToStream(`ticket-t${batch}`, events);
+    }
+    let response: ServerResponse | undefined;
+    const server = createServer((_request, answer) => {
+      response = answer;
+      void streamEvents(store, answer, { signal: new AbortController().signal, allowed: () => true });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const reader = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    try {
+      // The reader takes the first bytes, then reads no more.
+      reader.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      await new Promise((resolve) => reader.once('data', resolve));
+      reader.pause();
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      // Waiting in the server's memory: at most about one event beyond the socket's own buffer.
+      expect(response!.writableLength).toBeLessThan(64 * 1024);
+    } finally {
+      reader.destroy();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30000);
 });
