@@ -150,8 +150,10 @@ describe('webhooks', () => {
       expect((await call('POST', `/v1/webhooks/${hook.id}/enable`, { token: integrator })).status).toBe(200);
       await waitFor(() => receiver.accepted.length === 1);
       expect(JSON.parse(receiver.accepted[0]!.body)).toMatchObject({ type: 'recovery.ticket.submitted.v1', subject: submitted.ticketId });
-      // Only an event this webhook sends: not a number no event has, nor an event it does not send.
-      for (const position of [String(BigInt(submitted.position) + 1000n), hook.position]) {
+      // Only an event this webhook sends: not a number no event has, nor an event it does not send
+      // (one never published, one of a type it did not ask for).
+      const rejected = (await call('POST', `/v1/tickets/${submitted.ticketId}/reject`, { token: ADMIN_TOKEN, body: { reason: 'other', note: 'n' } })).body;
+      for (const position of [String(BigInt(submitted.position) + 1000n), hook.position, rejected.position]) {
         const refused = await call('POST', `/v1/webhooks/${hook.id}/redeliver`, { token: integrator, body: { position } });
         expect([position, refused.status, refused.body.errors]).toEqual([position, 400, [expect.objectContaining({ field: 'position' })]]);
       }
