@@ -119,6 +119,33 @@ describe('stories, end to end over HTTP', () => {
     expect(verified.body.state).toBe('verified');
   });
 
+  it('a follow-up while the ticket waits for staff is recorded, and the ticket keeps its place in the queue and its SLA clock', async () => {
+    const first = (await call('POST', '/v1/tickets', { body: request(unique('followup')) })).body;
+    const second = (await call('POST', '/v1/tickets', { body: request(unique('followup')) })).body;
+    const agent = staff.agent!.token;
+    const before = (await call('GET', `/v1/tickets/${first.ticketId}?minPosition=${second.position}`, { token: agent })).body;
+    const placeBefore = (await call('GET', `/v1/tickets/${first.ticketId}`, { token: first.accessToken })).body.queuePosition;
+
+    const followed = await call('POST', `/v1/tickets/${first.ticketId}/replies`, { token: first.accessToken, body: { message: 'My old address was on example.net.' } });
+    expect([followed.status, followed.body.state]).toEqual([200, 'submitted']);
+    const after = (await call('GET', `/v1/tickets/${first.ticketId}?minPosition=${followed.body.position}`, { token: agent })).body;
+    expect(after.messages).toEqual([{ id: expect.any(String), from: 'requester', kind: 'follow-up', body: 'My old address was on example.net.', at: expect.any(String) }]);
+    expect(after.overdueAt).toBe(before.overdueAt);
+    const mine = (await call('GET', `/v1/tickets/${first.ticketId}`, { token: first.accessToken })).body;
+    expect(mine.messages.map((m: { kind: string }) => m.kind)).toEqual(['follow-up']);
+    expect(mine.queuePosition).toBe(placeBefore);
+    // Still ahead of the ticket filed after it.
+    let path = `/v1/queues/submitted?limit=200`;
+    const order: string[] = [];
+    for (;;) {
+      const page = (await call('GET', path, { token: agent })).body;
+      order.push(...page.items.map((item: { ticketId: string }) => item.ticketId));
+      if (!page.next) break;
+      path = `/v1/queues/submitted?limit=200&after=${page.next}`;
+    }
+    expect(order.indexOf(first.ticketId)).toBeLessThan(order.indexOf(second.ticketId));
+  });
+
   it('a ticket claimed by mistake goes back to the queue for anyone to claim', async () => {
     const { ticketId } = (await call('POST', '/v1/tickets', { body: request(unique('handback')) })).body;
     const [agent, agent2] = [staff.agent!, staff.agent2!];
