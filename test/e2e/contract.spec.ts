@@ -307,6 +307,29 @@ describe('bad input gets a 4xx problem naming the field, and changes nothing', (
   });
 });
 
+describe('submissions', () => {
+  it('answer with the same status and shape whether or not the username exists, and whether or not the evidence was good', async () => {
+    await call('PUT', '/v1/accounts/known', { token: integrator, body: { primaryEmail: 'k@example.org', emails: [], packages: [] } });
+    await call('POST', '/v1/accounts/known/recovery-codes', { token: integrator });
+    await call('POST', '/v1/accounts/known/totp', { token: integrator });
+    const answers = [
+      ticket('nobody-by-this-name'),
+      ticket('known'),
+      { ...ticket('known'), recoveryCode: 'ffffffffffffffff' },
+      { ...ticket('known'), totpCode: '000000' },
+      { ...ticket('nobody-by-this-name'), recoveryCode: 'ffffffffffffffff', totpCode: '000000' },
+    ];
+    for (const body of answers) {
+      const answer = await call('POST', '/v1/tickets', { body });
+      expect(answer.status).toBe(201);
+      expect(answer.body).toEqual({ ticketId: expect.any(String), ticketNumber: expect.any(Number), state: 'submitted', accessToken: expect.stringMatching(/^rqt_/), position: expect.stringMatching(/^\d+$/) });
+      // The requester's own view tells no more: no account, no evidence, no link to another ticket.
+      const mine = (await call('GET', `/v1/tickets/${answer.body.ticketId}?minPosition=${answer.body.position}`, { token: answer.body.accessToken })).body;
+      expect(Object.keys(mine).sort()).toEqual(['messages', 'queuePosition', 'reason', 'revision', 'state', 'submittedAt', 'ticketId', 'ticketNumber', 'updatedAt']);
+    }
+  });
+});
+
 describe('headers', () => {
   it('forbids caching answers, which hold personal data and secrets shown once, and content sniffing', async () => {
     const submitted = await call('POST', '/v1/tickets', { body: ticket('nocache') });
