@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import { client, startServer } from '../support/server';
+import { ADMIN_TOKEN, client, startServer } from '../support/server';
 
 describe('graceful shutdown', () => {
   it('finishes in-flight requests on SIGTERM, then closes the store cleanly', async () => {
@@ -24,6 +24,31 @@ describe('graceful shutdown', () => {
       db.close();
     } finally {
       server.cleanUp();
+    }
+  }, 60000);
+});
+
+describe('a first start', () => {
+  it('without RECLAIM_ADMIN_TOKEN and without staff, starts and says how to create the first admin; once staff exist, says nothing', async () => {
+    const bare = await startServer({ RECLAIM_ADMIN_TOKEN: '' });
+    const advice = () => bare.logs.filter((line) => line.includes('To create the first admin')).length;
+    try {
+      expect((await fetch(`${bare.url}/health`)).status).toBe(200);
+      expect(advice()).toBe(1);
+      expect(bare.logs.find((line) => line.includes('To create the first admin'))).toContain('RECLAIM_ADMIN_TOKEN');
+    } finally {
+      await bare.stop();
+    }
+    // With a staff member made (under a token given for that start), a start without the token is quiet.
+    const withToken = await startServer({}, bare.dataDir);
+    await client(withToken.url)('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: 'First', role: 'admin' } });
+    await withToken.stop();
+    const again = await startServer({ RECLAIM_ADMIN_TOKEN: '' }, bare.dataDir);
+    try {
+      expect(again.logs.some((line) => line.includes('To create the first admin'))).toBe(false);
+    } finally {
+      await again.stop();
+      again.cleanUp();
     }
   }, 60000);
 });
