@@ -348,6 +348,22 @@ describe('stories, end to end over HTTP', () => {
     expect(codeStandsIn(JSON.stringify(view.body), code)).toBe(false);
   });
 
+  it('a new set of recovery codes replaces the old one: an old code no longer verifies, a new one does', async () => {
+    const name = unique('reissued');
+    const old = await account(name);
+    const reissued = await call('POST', `/v1/accounts/${name}/recovery-codes`, { token: staff.integrator!.token });
+    expect(reissued.status).toBe(201);
+    const fresh = reissued.body.codes as string[];
+    expect(fresh.filter((code) => old.includes(code))).toEqual([]);
+    const withOld = (await call('POST', '/v1/tickets', { body: request(name, { recoveryCode: old[0] }) })).body;
+    expect(withOld.state).toBe('submitted');
+    const view = (await call('GET', `/v1/tickets/${withOld.ticketId}?minPosition=${withOld.position}`, { token: staff.agent!.token })).body;
+    expect(view.evidence).toEqual([expect.objectContaining({ kind: 'recovery-code', outcome: 'rejected' })]);
+    const withNew = (await call('POST', '/v1/tickets', { body: request(name, { recoveryCode: fresh[0] }) })).body;
+    expect(withNew.state).toBe('verified');
+    expect((await call('GET', `/v1/accounts/${name}?minPosition=${withNew.position}`, { token: staff.agent!.token })).body.recoveryCodesRemaining).toBe(7);
+  });
+
   it('imports recovery codes issued elsewhere', async () => {
     const bcrypt = await import('bcrypt');
     const name = unique('imported');
