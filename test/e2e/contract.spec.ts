@@ -624,6 +624,21 @@ describe('operations', () => {
     expect(health.body).toMatchObject({ status: 'ok', store: 'sqlite', projections: { tickets: expect.any(String), staff: expect.any(String), accounts: expect.any(String) } });
   });
 
+  it('GET /health tells while the read models cannot apply events, and stops telling once they can', async () => {
+    // Another connection to the server's file makes every write of a ticket view fail.
+    const file = new Database(join(server.dataDir, 'reclaim.sqlite'));
+    file.exec(`CREATE TRIGGER refuse_views BEFORE INSERT ON ticket_views BEGIN SELECT RAISE(ABORT, 'simulated read-model fault'); END`);
+    try {
+      await call('POST', '/v1/tickets', { body: ticket('unprojected') });
+      expect(await eventually(async () => (await call('GET', '/health')).body.lastProjectionError === 'simulated read-model fault', 5000)).toBe(true);
+      expect((await call('GET', '/health')).status).toBe(200);
+    } finally {
+      file.exec('DROP TRIGGER refuse_views');
+      file.close();
+    }
+    expect(await eventually(async () => (await call('GET', '/health')).body.lastProjectionError === undefined, 5000)).toBe(true);
+  });
+
   it('GET /metrics answers Prometheus text to the metrics token only, and is off without one', async () => {
     const off = await call('GET', '/metrics');
     expect([off.status, off.body.detail]).toEqual([404, expect.stringContaining('RECLAIM_METRICS_TOKEN')]);
