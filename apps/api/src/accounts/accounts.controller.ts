@@ -114,10 +114,10 @@ export class AccountsController {
   async import(@Param() { username }: UsernameParam, @Body() body: ImportCodesDto, @Meta() meta: CommandMeta) {
     const canonical = body.hashes.map(canonicalBcryptHash);
     const errors = body.hashes.flatMap((hash, i) => {
-      if (!isBcryptHash(hash)) return [{ field: `hashes.${i}`, message: 'not a bcrypt hash' }];
+      if (!isBcryptHash(hash)) return [{ field: `hashes.${i}`, message: `hashes.${i} must be a bcrypt hash ($2a$, $2b$ or $2y$)` }];
       // Two stored copies of one hash would be one code that can be used twice.
       const first = canonical.indexOf(canonical[i]!);
-      return first < i ? [{ field: `hashes.${i}`, message: `repeats hashes.${first}: each code is imported once` }] : [];
+      return first < i ? [{ field: `hashes.${i}`, message: `hashes.${i} repeats hashes.${first}: each code is imported once` }] : [];
     });
     if (errors.length) {
       throw new ProblemError(problem(400, 'Each hash must be a bcrypt hash ($2a$, $2b$ or $2y$) of a different code.', { errors }));
