@@ -108,14 +108,26 @@ describe('two servers on one data folder', () => {
     }
   }, 60000);
 
-  it('release, as a staff member is deactivated, the tickets they claimed a moment before through a process whose read models have not seen it', async () => {
+  /**
+   * A server, and another server's command side on its file, which projects nothing here: as
+   * with EventStoreDB, where each server keeps read models of its own, the server hears of the
+   * other's writes only from the log (by polling the file).
+   */
+  async function withServerAndOtherWriter(test: (call: Call, other: Awaited<ReturnType<typeof recoveryHarness>>) => Promise<void>) {
     const dataDir = mkdtempSync(join(tmpdir(), 'reclaim-shared-'));
     const server = await startServer({}, dataDir);
-    // Another server's command side, which projects nothing here: as with EventStoreDB, where
-    // each server keeps read models of its own, this server hears of its writes only from the log.
     const other = await recoveryHarness({}, { dataDir, clock: new TestClock(new Date()) });
     try {
-      const call = client(server.url);
+      await test(client(server.url), other);
+    } finally {
+      await other.close(true);
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }
+
+  it('release, as a staff member is deactivated, the tickets they claimed a moment before through a process whose read models have not seen it', () =>
+    withServerAndOtherWriter(async (call, other) => {
       for (let round = 0; round < 3; round++) {
         const leaving = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: 'Leaving', role: 'agent' } })).body;
         const { ticketId } = (await call('POST', '/v1/tickets', { body: { username: `claimed${round}`, contactEmail: 'c@example.org', reason: 'lost-email', explanation: 'x' } })).body;
@@ -125,21 +137,11 @@ describe('two servers on one data folder', () => {
         const view = (await call('GET', `/v1/tickets/${ticketId}?minPosition=${deactivated.body.position}`, { token: ADMIN_TOKEN })).body;
         expect([round, view.ticketId, view.assignee ?? 'none']).toEqual([round, ticketId, 'none']);
       }
-    } finally {
-      await other.close(true);
-      await server.stop();
-      rmSync(dataDir, { recursive: true, force: true });
-    }
-  }, 60000);
+    }), 60000);
 
-  it('answers a read with ?minPosition= of a write made by another process once this server has read it, not 503', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'reclaim-shared-'));
-    const server = await startServer({}, dataDir);
-    // A writer that projects nothing here: this server hears of its writes only from the log,
-    // by polling the file, so each read below arrives before this server has seen the note.
-    const other = await recoveryHarness({}, { dataDir, clock: new TestClock(new Date()) });
-    try {
-      const call = client(server.url);
+  it('answers a read with ?minPosition= of a write made by another process once this server has read it, not 503', () =>
+    withServerAndOtherWriter(async (call, other) => {
+      // Each read below arrives before this server has polled the file and seen the note.
       const agent = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: 'Noting', role: 'agent' } })).body;
       const { ticketId } = (await call('POST', '/v1/tickets', { body: { username: 'awaited', contactEmail: 'a@example.org', reason: 'lost-email', explanation: 'x' } })).body;
       for (let round = 0; round < 3; round++) {
@@ -147,12 +149,7 @@ describe('two servers on one data folder', () => {
         const view = await call('GET', `/v1/tickets/${ticketId}?minPosition=${noted.position}`, { token: agent.token });
         expect([round, view.status, view.body.revision]).toEqual([round, 200, noted.revision]);
       }
-    } finally {
-      await other.close(true);
-      await server.stop();
-      rmSync(dataDir, { recursive: true, force: true });
-    }
-  }, 60000);
+    }), 60000);
 
   it('a retry that reaches the other server while the first try still runs gets the first answer', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'reclaim-shared-'));
