@@ -45,8 +45,9 @@ export async function streamEvents(
   try {
     for await (const event of subscription) {
       if (!options.allowed()) break;
+      // The subscription reads only the internal types behind the public ones asked for.
       const cloudEvent = toCloudEvent(event);
-      if (!cloudEvent || (options.types?.length && !options.types.includes(cloudEvent.type))) continue;
+      if (!cloudEvent) continue;
       const written = response.write(`id: ${event.position}\nevent: ${cloudEvent.type}\ndata: ${JSON.stringify(cloudEvent)}\n\n`);
       if (!written) await new Promise((resolve) => response.once('drain', resolve).once('close', resolve));
       if (response.destroyed) break;
