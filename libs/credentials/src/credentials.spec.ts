@@ -61,7 +61,11 @@ describe('TOTP', () => {
 
   it('gives an otpauth URI for SHA-1, 6 digits, 30 s', () => {
     expect(otpauthUri).toMatch(/^otpauth:\/\/totp\/Reclaim:zoe\?/);
-    expect(otpauthUri).toContain(`secret=${secret}`);
+    const parameters = new URL(otpauthUri).searchParams;
+    expect(parameters.get('secret')).toBe(secret);
+    expect(parameters.get('issuer')).toBe('Reclaim');
+    // Left out, the Key URI format's defaults hold: SHA1, 6 digits, 30 seconds.
+    expect([parameters.get('algorithm') ?? 'SHA1', parameters.get('digits') ?? '6', parameters.get('period') ?? '30']).toEqual(['SHA1', '6', '30']);
   });
 
   it('accepts the current step and one either side, not two', () => {
