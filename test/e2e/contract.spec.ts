@@ -48,7 +48,7 @@ describe('bad input gets a 4xx problem naming the field, and changes nothing', (
     ['a string of spaces', { body: { ...ticket('a'), explanation: '   ' } }, 400, 'explanation'],
     ['a number for a string', { body: { ...ticket('a'), explanation: 42 } }, 400, 'explanation'],
     ['a control character', { body: { ...ticket('a'), explanation: 'help\u0000me' } }, 400, 'explanation'],
-    ['a malformed recovery code', { body: { ...ticket('a'), recoveryCode: 'xyz' } }, 400, 'recoveryCode'],
+    ['a recovery code too long to be one', { body: { ...ticket('a'), recoveryCode: 'f'.repeat(65) } }, 400, 'recoveryCode'],
     ['too many previous emails', { body: { ...ticket('a'), previousEmails: Array.from({ length: 11 }, (_, i) => `p${i}@example.org`) } }, 400, 'previousEmails'],
     ['malformed JSON', { raw: '{"username": ', headers: { 'content-type': 'application/json' } }, 400, 'body'],
     ['a key given twice', { raw: `{"username":"a","contactEmail":"a@example.org","reason":"lost-email","explanation":"x","username":"b"}`, headers: { 'content-type': 'application/json' } }, 400, 'username'],

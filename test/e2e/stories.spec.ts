@@ -383,6 +383,17 @@ describe('stories, end to end over HTTP', () => {
     expect(imported.status).toBe(201);
     const submitted = await call('POST', '/v1/tickets', { body: request(name, { recoveryCode: '0a1b2c3d4e5f6071' }) });
     expect(submitted.body.state).toBe('verified');
+
+    // A platform's codes in its own form (not 16 hex characters) are taken as the requester types them.
+    const own = unique('platform-form');
+    await account(own);
+    const platformHashes = await Promise.all(['k7q2m-x9p4z', 'b3n8t-w6r1y'].map((code) => bcrypt.hash(code, 4)));
+    expect((await call('POST', `/v1/accounts/${own}/recovery-codes/import`, { token: staff.integrator!.token, body: { hashes: platformHashes } })).status).toBe(201);
+    const wrong = await call('POST', '/v1/tickets', { body: request(own, { recoveryCode: 'k7q2m-x9p4y' }) });
+    expect([wrong.status, wrong.body.state]).toEqual([201, 'submitted']);
+    const right = await call('POST', '/v1/tickets', { body: request(own, { recoveryCode: ' b3n8t-w6r1y ' }) });
+    expect(right.body.state).toBe('verified');
+    expect((await call('GET', `/v1/accounts/${own}?minPosition=${right.body.position}`, { token: staff.agent!.token })).body.recoveryCodesRemaining).toBe(1);
   });
 
   it('an auditor records the log digest, and later checks the log through that position against it', async () => {

@@ -49,6 +49,11 @@ describe('recovery codes', () => {
     const other = await bcrypt.hash('ffffffffffffffff', 4);
     expect(await matchRecoveryCode(code, importedRecoveryCodes([other, hash2b]))).toBe('i2');
     expect(await matchRecoveryCode(code, importedRecoveryCodes([hash2y]))).toBe('i1');
+    // A platform's own form, compared as typed: its case and punctuation are the platform's.
+    const platformCode = 'K7Q2M-x9p4z';
+    const platform = importedRecoveryCodes([other, await bcrypt.hash(platformCode, 4)]);
+    expect(await matchRecoveryCode(` ${platformCode} `, platform)).toBe('i2');
+    expect(await matchRecoveryCode(platformCode.toLowerCase(), platform)).toBeUndefined();
     expect(isBcryptHash('$2a$10$' + 'a'.repeat(53))).toBe(true);
     expect(isBcryptHash('$1$plainmd5')).toBe(false);
   });

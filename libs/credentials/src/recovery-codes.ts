@@ -48,17 +48,19 @@ export function importedRecoveryCodes(hashes: string[]): StoredRecoveryCode[] {
 }
 
 /**
- * Finds which unused code, if any, `code` is. With tags, at most one bcrypt comparison runs,
- * whatever the number of codes. Imported hashes have no tags, so each costs one comparison; all
- * comparisons run on the thread pool, never on the event loop.
+ * Finds which unused code, if any, `code` is. A code made here is 16 hex digits, hashed in lower
+ * case (one typed in capitals is the same code), and its tag finds its one candidate: at most one
+ * bcrypt comparison runs, whatever the number of codes. An imported code is in whatever form the
+ * platform that issued it chose, so it is compared as typed, and with no tag each imported hash
+ * costs one comparison. All comparisons run on the thread pool, never on the event loop.
  */
 export async function matchRecoveryCode(code: string, unused: StoredRecoveryCode[]): Promise<string | undefined> {
-  const normalised = code.trim().toLowerCase();
-  if (!RECOVERY_CODE_PATTERN.test(normalised)) return undefined;
-  const tag = codeTag(normalised);
-  const candidates = unused.filter((stored) => stored.tag === undefined || stored.tag === tag);
-  for (const candidate of candidates) {
-    if (await bcrypt.compare(normalised, candidate.hash)) return candidate.id;
+  const typed = code.trim();
+  const generated = RECOVERY_CODE_PATTERN.test(typed.toLowerCase()) ? typed.toLowerCase() : undefined;
+  const tag = generated === undefined ? undefined : codeTag(generated);
+  for (const stored of unused) {
+    const candidate = stored.tag === undefined ? typed : stored.tag === tag ? generated : undefined;
+    if (candidate !== undefined && (await bcrypt.compare(candidate, stored.hash))) return stored.id;
   }
   return undefined;
 }

@@ -3,14 +3,16 @@ import { RECOVERY_REASONS } from '@reclaim/recovery';
 import { REJECTION_REASONS } from '@reclaim/state-machines';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsEmail, IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Matches, MaxLength, Min } from 'class-validator';
-import { ID, IsStaffId, IsText, IsUsername, PACKAGE, RECOVERY_CODE, TOTP_CODE } from '../http/patterns';
+import { ID, IsStaffId, IsText, IsUsername, PACKAGE, TOTP_CODE } from '../http/patterns';
 import { CursorPageQuery } from '../http/cursor-page';
 
 class EvidenceCodes {
-  @ApiPropertyOptional({ description: 'A recovery code of the account: 16 hexadecimal characters.', example: '3f9a0c1d2b4e5f60' })
+  // Codes made here are 16 hex characters; imported ones are in the form their platform issued
+  // (bcrypt reads at most 72 bytes).
+  @ApiPropertyOptional({ description: 'A recovery code of the account: 16 hexadecimal characters, or a code imported from the platform as it issued it.', example: '3f9a0c1d2b4e5f60' })
   @IsOptional()
   @IsString()
-  @Matches(RECOVERY_CODE, { message: 'recoveryCode must be 16 hexadecimal characters' })
+  @Length(1, 64, { message: 'recoveryCode must be 1 to 64 characters' })
   recoveryCode?: string;
 
   @ApiPropertyOptional({ description: 'A current TOTP code of the account: 6 digits.', example: '123456' })
