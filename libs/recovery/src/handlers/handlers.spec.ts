@@ -275,6 +275,19 @@ describe('command handlers on the SQLite store', () => {
     expect(assigned.map((e) => e.data)).toEqual([{ assignee: holder, assignedBy: holder }]);
   });
 
+  it('lets a claim take a ticket whose holder was deactivated without its tickets given back (a process that had not yet seen the claim)', async () => {
+    const ticket = await submit('zoe');
+    const [gone, bo] = await Promise.all(['Gone', 'Bo'].map((name) => h.bus.execute(new CreateStaffCommand(name, 'agent', h.meta(admin)))));
+    const claim = (staff: { id: string }) =>
+      h.bus.execute(new ChangeTicketCommand(ticket.ticketId, { type: 'AssignTicket', assignee: staff.id, by: { id: staff.id, role: 'agent' }, claim: true }, h.meta()));
+    await claim(gone!);
+    // Deactivated by a process whose read models did not show the claim: nothing was given back.
+    await h.bus.execute(new DeactivateStaffCommand(gone!.id, { activeAdmins: [], heldTickets: [] }, h.meta(admin)));
+    await expect(claim(bo!)).resolves.toMatchObject({ state: 'submitted' });
+    const assigned = (await h.store.readStream(streams.ticket(ticket.ticketId))).filter((e) => e.type === 'TicketAssigned' || e.type === 'TicketReleased');
+    expect(assigned.map((e) => [e.type, (e.data as { assignee?: string }).assignee])).toEqual([['TicketAssigned', gone!.id], ['TicketAssigned', bo!.id]]);
+  });
+
   it("records an admin's deactivation on the roster first; one cut short before the admin's own stream finishes when sent again", async () => {
     const [a1, a2, agentMember] = await Promise.all(
       (['admin', 'admin', 'agent'] as const).map((role) => h.bus.execute(new CreateStaffCommand(role, role, h.meta(admin)))),
