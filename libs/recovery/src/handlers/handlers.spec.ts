@@ -288,6 +288,22 @@ describe('command handlers on the SQLite store', () => {
     expect(assigned.map((e) => [e.type, (e.data as { assignee?: string }).assignee])).toEqual([['TicketAssigned', gone!.id], ['TicketAssigned', bo!.id]]);
   });
 
+  it('deactivates a staff member whose ticket was closed meanwhile, giving back only what is still open, under the deactivation\'s correlation id', async () => {
+    const [open, closed] = [await submit('zoe'), await submit('yan')];
+    const leaving = await h.bus.execute(new CreateStaffCommand('Leaving', 'agent', h.meta(admin)));
+    const by = { id: leaving!.id, role: 'agent' as const };
+    for (const { ticketId } of [open, closed]) {
+      await h.bus.execute(new ChangeTicketCommand(ticketId, { type: 'AssignTicket', assignee: leaving!.id, by, claim: true }, h.meta()));
+    }
+    // Both were held when the read models were asked; one is decided before the release reaches it.
+    await h.bus.execute(new ChangeTicketCommand(closed.ticketId, { type: 'RejectTicket', reason: 'other', note: 'done', by }, h.meta()));
+    const meta = { ...h.meta(admin), correlationId: 'request-7' };
+    await expect(h.bus.execute(new DeactivateStaffCommand(leaving!.id, { activeAdmins: [], heldTickets: [open.ticketId, closed.ticketId] }, meta))).resolves.toMatchObject({ active: false });
+    const released = async (ticketId: string) => (await h.store.readStream(streams.ticket(ticketId))).filter((e) => e.type === 'TicketReleased');
+    expect((await released(open.ticketId)).map((e) => [e.metadata.correlationId, e.metadata.actor])).toEqual([['request-7', admin]]);
+    expect(await released(closed.ticketId)).toEqual([]);
+  });
+
   it("records an admin's deactivation on the roster first; one cut short before the admin's own stream finishes when sent again", async () => {
     const [a1, a2, agentMember] = await Promise.all(
       (['admin', 'admin', 'agent'] as const).map((role) => h.bus.execute(new CreateStaffCommand(role, role, h.meta(admin)))),
