@@ -259,16 +259,22 @@ describe('stories, end to end over HTTP', () => {
     expect(second.body.state).toBe('verified');
   });
 
-  it('a rejection, after which the ticket refuses replies', async () => {
-    const { ticketId, accessToken } = (await call('POST', '/v1/tickets', { body: request(unique('rej')) })).body;
+  it('a rejection, after which the ticket refuses replies, and burns no code sent with a late one', async () => {
+    const name = unique('rej');
+    const codes = await account(name);
+    const { ticketId, accessToken } = (await call('POST', '/v1/tickets', { body: request(name) })).body;
     const missingReason = await call('POST', `/v1/tickets/${ticketId}/reject`, { token: staff.agent!.token, body: { note: 'x' } });
     expect(missingReason.status).toBe(400);
     expect(missingReason.body.errors).toEqual([{ field: 'reason', message: 'reason is required' }]);
     const rejected = await call('POST', `/v1/tickets/${ticketId}/reject`, { token: staff.agent!.token, body: { reason: 'insufficient-evidence', note: 'no proof' } });
     expect(rejected.body.state).toBe('rejected');
-    const late = await call('POST', `/v1/tickets/${ticketId}/replies`, { token: accessToken, body: { message: 'wait!' } });
+    const late = await call('POST', `/v1/tickets/${ticketId}/replies`, { token: accessToken, body: { message: 'wait!', recoveryCode: codes[0] } });
     expect(late.status).toBe(409);
     expect(late.body.detail).toContain('rejected');
+    // The code is still the account's to use: it was not checked, so neither burned nor counted.
+    const head = (await call('GET', '/health')).body.head as string;
+    expect((await call('GET', `/v1/accounts/${name}?minPosition=${head}`, { token: staff.agent!.token })).body.recoveryCodesRemaining).toBe(8);
+    expect((await call('GET', `/v1/accounts/${name}/history`, { token: staff.agent!.token })).body.events.map((e: { type: string }) => e.type)).not.toContain('RecoveryCodeUsed');
   });
 
   it('a duplicate is linked to the first open ticket', async () => {
@@ -299,6 +305,14 @@ describe('stories, end to end over HTTP', () => {
     expect(Number(limited!.headers.get('retry-after'))).toBeGreaterThan(0);
     const history = await call('GET', `/v1/tickets/${ticketId}/history`, { token: staff.agent!.token });
     expect(history.body.events.at(-1).data).toEqual({ kind: 'recovery-code', outcome: 'rate-limited', via: 'reply' });
+    // Each code sent past the limit is recorded as what it was.
+    const both = await call('POST', `/v1/tickets/${ticketId}/replies`, { token: accessToken, body: { message: 'both', recoveryCode: 'deadbeefdeadbeef', totpCode: '123456' } });
+    expect(both.status).toBe(429);
+    const after = (await call('GET', `/v1/tickets/${ticketId}/history`, { token: staff.agent!.token })).body.events;
+    expect(after.slice(-2).map((e: { data: object }) => e.data)).toEqual([
+      { kind: 'recovery-code', outcome: 'rate-limited', via: 'reply' },
+      { kind: 'totp', outcome: 'rate-limited', via: 'reply' },
+    ]);
   });
 
   it("an account's history tells who fed it, who issued its codes and enrolled TOTP, and which ticket used a code; never a hash or a secret", async () => {
