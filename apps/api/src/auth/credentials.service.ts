@@ -30,7 +30,7 @@ export class CredentialsService {
   async staff(token: string): Promise<Principal | undefined> {
     const hash = tokenHash(token);
     if (this.isAdminToken(hash)) return { kind: 'staff', id: BOOTSTRAP_ADMIN_ID, role: 'admin', name: 'Bootstrap admin' };
-    const row = this.activeStaff(hash) ?? ((await this.caughtUp()) ? this.activeStaff(hash) : undefined);
+    const row = await this.foundOnceCaughtUp(() => this.activeStaff(hash));
     return row && { kind: 'staff', id: row.id, role: row.role, name: row.name };
   }
 
@@ -60,12 +60,10 @@ export class CredentialsService {
   /** The ticket whose requester token this is, if it is one. */
   async requesterTicket(token: string): Promise<string | undefined> {
     const hash = tokenHash(token);
-    const find = () => {
+    return this.foundOnceCaughtUp(() => {
       const row = this.tickets.byRequesterTokenHash(hash);
       return row && sameSecret(row.hash, hash) ? row.ticketId : undefined;
-    };
-    // A token not found may be one issued a moment ago (see `lost-answer.ts`).
-    return find() ?? ((await this.caughtUp()) ? find() : undefined);
+    });
   }
 
   /** Whether any staff member exists (to tell a new operator how to create the first admin). */
@@ -73,7 +71,14 @@ export class CredentialsService {
     return prepared(this.db, 'SELECT 1 FROM staff LIMIT 1').get() !== undefined;
   }
 
-  private async caughtUp(): Promise<boolean> {
-    return this.runner.waitFor(await this.store.headPosition(), CATCH_UP_MS);
+  /**
+   * What `find` finds in the read models, or else finds once they have caught up with the log:
+   * a token not found may be one issued a moment ago (a new staff member, a replaced token, or
+   * one a retry issued in place of a lost one; see `lost-answer.ts`).
+   */
+  private async foundOnceCaughtUp<T>(find: () => T | undefined): Promise<T | undefined> {
+    const found = find();
+    if (found !== undefined) return found;
+    return (await this.runner.waitFor(await this.store.headPosition(), CATCH_UP_MS)) ? find() : undefined;
   }
 }
