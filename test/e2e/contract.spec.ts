@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { ADMIN_TOKEN, client, createStaff, eventually, startServer, type Call, type RunningServer } from '../support/server';
+import { ADMIN_TOKEN, client, createStaff, eventually, startServer, withServer, type Call, type RunningServer } from '../support/server';
 
 let server: RunningServer;
 let call: Call;
@@ -643,8 +643,7 @@ describe('operations', () => {
     const off = await call('GET', '/metrics');
     expect([off.status, off.body.detail]).toEqual([404, expect.stringContaining('RECLAIM_METRICS_TOKEN')]);
     const token = 'metrics-token-0123456789abcdef0123456789';
-    const own = await startServer({ RECLAIM_METRICS_TOKEN: token });
-    try {
+    await withServer({ RECLAIM_METRICS_TOKEN: token }, async (own) => {
       const ownCall = client(own.url);
       const agentToken = await createStaff(ownCall, 'agent', 'Ada');
       const submitted = (await ownCall('POST', '/v1/tickets', { body: ticket('metered') })).body;
@@ -679,10 +678,7 @@ describe('operations', () => {
       expect(text).not.toContain(submitted.ticketId);
       expect(value('reclaim_http_request_duration_seconds_count')).toBe(value('reclaim_http_request_duration_seconds_bucket{le="+Inf"}'));
       expect(value('process_resident_memory_bytes')).toBeGreaterThan(0);
-    } finally {
-      await own.stop();
-      own.cleanUp();
-    }
+    });
   }, 30000);
 
   it('serves the OpenAPI document and its UI', async () => {
@@ -725,8 +721,7 @@ describe('operations', () => {
 
 describe('secrets at rest', () => {
   it('no file in the data folder holds a code, a TOTP secret, a token or a webhook secret in plain form', async () => {
-    const own = await startServer({ RECLAIM_WEBHOOK_ALLOW_LOCAL: 'true' });
-    try {
+    await withServer({ RECLAIM_WEBHOOK_ALLOW_LOCAL: 'true' }, async (own) => {
       const ownCall = client(own.url);
       const integratorToken = await createStaff(ownCall, 'integrator', 'Platform');
       // Each secret is handed out once; with an Idempotency-Key the answer is also kept for replay.
@@ -758,10 +753,7 @@ describe('secrets at rest', () => {
       scan();
       await own.stop();
       scan();
-    } finally {
-      await own.stop();
-      own.cleanUp();
-    }
+    });
   }, 60000);
 });
 
@@ -810,8 +802,7 @@ describe('requests that are not well-formed HTTP', () => {
 
 describe('slow clients', () => {
   it('cuts off a request that is not sent in full within RECLAIM_REQUEST_TIMEOUT, and keeps an event stream open', async () => {
-    const slow = await startServer({ RECLAIM_REQUEST_TIMEOUT: '1s' });
-    try {
+    await withServer({ RECLAIM_REQUEST_TIMEOUT: '1s' }, async (slow) => {
       const { port, hostname } = new URL(slow.url);
       // Headers announce a body that never comes.
       const socket = connect(Number(port), hostname);
@@ -837,17 +828,13 @@ describe('slow clients', () => {
       const stillOpen = await Promise.race([reader.closed.then(() => false, () => false), new Promise((resolve) => setTimeout(() => resolve(true), 100))]);
       expect(stillOpen).toBe(true);
       controller.abort();
-    } finally {
-      await slow.stop();
-      slow.cleanUp();
-    }
+    });
   }, 30000);
 });
 
 describe('limits per client address', () => {
   it('refuses submissions past RECLAIM_SUBMISSION_LIMIT with 429 and Retry-After', async () => {
-    const limited = await startServer({ RECLAIM_SUBMISSION_LIMIT: '3/h' });
-    try {
+    await withServer({ RECLAIM_SUBMISSION_LIMIT: '3/h' }, async (limited) => {
       const limitedCall = client(limited.url);
       const statuses: number[] = [];
       for (let i = 0; i < 4; i++) statuses.push((await limitedCall('POST', '/v1/tickets', { body: ticket(`limited${i}`) })).status);
@@ -855,16 +842,12 @@ describe('limits per client address', () => {
       const refused = await limitedCall('POST', '/v1/tickets', { body: ticket('limited9') });
       expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(3500);
       expect(refused.body.status).toBe(429);
-    } finally {
-      await limited.stop();
-      limited.cleanUp();
-    }
+    });
   }, 60000);
 
   it('counts each client behind a trusted proxy (RECLAIM_TRUSTED_PROXIES) by the address the proxy forwards, and believes no one else', async () => {
     const submit = (call: Call, name: string, forwardedFor: string) => call('POST', '/v1/tickets', { body: ticket(name), headers: { 'x-forwarded-for': forwardedFor } });
-    const proxied = await startServer({ RECLAIM_SUBMISSION_LIMIT: '2/h', RECLAIM_TRUSTED_PROXIES: 'loopback' });
-    try {
+    await withServer({ RECLAIM_SUBMISSION_LIMIT: '2/h', RECLAIM_TRUSTED_PROXIES: 'loopback' }, async (proxied) => {
       // The test connects from 127.0.0.1: here, a trusted proxy.
       const call = client(proxied.url);
       const statuses = [];
@@ -873,26 +856,18 @@ describe('limits per client address', () => {
       }
       // The last names a second hop: the address the trusted proxy saw, not what its client claimed.
       expect(statuses).toEqual([201, 201, 429, 201, 201]);
-    } finally {
-      await proxied.stop();
-      proxied.cleanUp();
-    }
-    const direct = await startServer({ RECLAIM_SUBMISSION_LIMIT: '2/h' });
-    try {
+    });
+    await withServer({ RECLAIM_SUBMISSION_LIMIT: '2/h' }, async (direct) => {
       // Without trusted proxies, the header is a client's claim: a new address each time changes nothing.
       const call = client(direct.url);
       const statuses = [];
       for (let i = 0; i < 3; i++) statuses.push((await submit(call, `direct${i}`, `203.0.113.${i + 10}`)).status);
       expect(statuses).toEqual([201, 201, 429]);
-    } finally {
-      await direct.stop();
-      direct.cleanUp();
-    }
+    });
   }, 60000);
 
   it('refuses code attempts past RECLAIM_CLIENT_CODE_ATTEMPT_LIMIT, whichever accounts they name, and never a request without a code', async () => {
-    const limited = await startServer({ RECLAIM_CLIENT_CODE_ATTEMPT_LIMIT: '3/h' });
-    try {
+    await withServer({ RECLAIM_CLIENT_CODE_ATTEMPT_LIMIT: '3/h' }, async (limited) => {
       const limitedCall = client(limited.url);
       // Each attempt names another username: the per-username limit is not what stops them.
       const statuses: number[] = [];
@@ -905,9 +880,6 @@ describe('limits per client address', () => {
       expect(withCode.status).toBe(429);
       expect(Number(withCode.headers.get('retry-after'))).toBeGreaterThan(3500);
       expect((await limitedCall('POST', `/v1/tickets/${ticketId}/replies`, { token: accessToken, body: { message: 'no code' } })).status).toBe(200);
-    } finally {
-      await limited.stop();
-      limited.cleanUp();
-    }
+    });
   }, 60000);
 });

@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { PUBLIC_EVENT_TYPES } from '@reclaim/integrations';
-import { ADMIN_TOKEN, client, createStaff, startServer, waitFor, type Call, type RunningServer } from '../support/server';
+import { ADMIN_TOKEN, client, createStaff, startServer, waitFor, withServer, type Call, type RunningServer } from '../support/server';
 
 const FAST_RETRIES = { RECLAIM_WEBHOOK_ALLOW_LOCAL: 'true', RECLAIM_WEBHOOK_RETRY_BASE: '50ms', RECLAIM_WEBHOOK_RETRY_MAX: '300ms' };
 
@@ -58,12 +58,9 @@ async function withReceiver(failing: Receiver['failing'], env: Record<string, st
   const receiver = new Receiver();
   receiver.failing = failing;
   await receiver.start();
-  const server = await startServer(env);
   try {
-    await test(server, receiver);
+    await withServer(env, (server) => test(server, receiver));
   } finally {
-    await server.stop();
-    server.cleanUp();
     await receiver.stop();
   }
 }
@@ -365,8 +362,7 @@ describe('webhooks', () => {
     }), 60000);
 
   it('refuses a target on this machine unless allowed, naming the field', async () => {
-    const server = await startServer();
-    try {
+    await withServer({}, async (server) => {
       const call = client(server.url);
       const refused = await call('POST', '/v1/webhooks', { token: ADMIN_TOKEN, body: { url: 'http://127.0.0.1:9/hook' } });
       expect(refused.status).toBe(422);
@@ -380,10 +376,7 @@ describe('webhooks', () => {
       expect(noTypes.body.errors[0].field).toBe('types');
       expect((await call('GET', '/v1/webhooks', { token: ADMIN_TOKEN })).body.webhooks).toEqual([]);
       expect((await call('POST', '/v1/webhooks', { token: ADMIN_TOKEN, body: { url: 'ftp://example.org/x' } })).status).toBe(400);
-    } finally {
-      await server.stop();
-      server.cleanUp();
-    }
+    });
   }, 60000);
 });
 

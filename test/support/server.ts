@@ -85,6 +85,17 @@ export async function startServer(env: Record<string, string> = {}, dataDir = mk
   };
 }
 
+/** Runs a test against a server of its own, started with `env`; stops it and removes its data folder however the test ends. */
+export async function withServer<T>(env: Record<string, string>, test: (server: RunningServer) => Promise<T>): Promise<T> {
+  const server = await startServer(env);
+  try {
+    return await test(server);
+  } finally {
+    await server.stop();
+    server.cleanUp();
+  }
+}
+
 export interface Answer<T = any> {
   status: number;
   headers: Headers;
