@@ -11,9 +11,13 @@ import { join } from 'node:path';
 import { runCli } from './cli';
 
 async function cli(dataDir: string, ...args: string[]) {
+  return cliWith({ RECLAIM_DATA_DIR: dataDir }, ...args);
+}
+
+async function cliWith(env: NodeJS.ProcessEnv, ...args: string[]) {
   const out: string[] = [];
   const err: string[] = [];
-  const status = await runCli(args, { out: (t) => out.push(t), err: (t) => err.push(t), env: { RECLAIM_DATA_DIR: dataDir } });
+  const status = await runCli(args, { out: (t) => out.push(t), err: (t) => err.push(t), env });
   return { status, out, err: err.join('\n') };
 }
 
@@ -107,6 +111,16 @@ describe('operator CLI', () => {
     expect((await cli(dir, 'frobnicate')).err).toContain('unknown command');
     expect((await cli(dir, 'rebuild', 'nope')).status).toBe(2);
     expect((await cli(join(dir, 'nowhere'), 'verify')).status).toBe(2);
+  });
+
+  it('refuses a store it does not know, rather than checking the embedded file in its place', async () => {
+    const mistyped = await cliWith({ RECLAIM_DATA_DIR: dir, RECLAIM_EVENT_STORE: 'eventstore' }, 'verify');
+    expect(mistyped).toMatchObject({ status: 2, out: [] });
+    expect(mistyped.err).toContain('RECLAIM_EVENT_STORE must be sqlite or eventstoredb, not "eventstore"');
+    const unreachable = await cliWith({ RECLAIM_DATA_DIR: dir, RECLAIM_EVENT_STORE: 'eventstoredb', EVENTSTORE_CONNECTION_STRING: ' ' }, 'verify');
+    expect(unreachable).toMatchObject({ status: 2, out: [] });
+    expect(unreachable.err).toContain('RECLAIM_EVENT_STORE=eventstoredb needs EVENTSTORE_CONNECTION_STRING');
+    expect((await cliWith({ RECLAIM_DATA_DIR: dir, RECLAIM_EVENT_STORE: ' sqlite ' }, 'verify')).status).toBe(0);
   });
 });
 

@@ -37,9 +37,11 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
       return command ? 0 : 2;
     }
     const dataDir = io.env.RECLAIM_DATA_DIR?.trim() || './data';
-    const kind = io.env.RECLAIM_EVENT_STORE?.trim() === 'eventstoredb' ? 'eventstoredb' : 'sqlite';
+    const kind = storeKind(io.env);
+    const connectionString = io.env.EVENTSTORE_CONNECTION_STRING?.trim() || undefined;
+    if (kind === 'eventstoredb' && !connectionString) throw new UsageError('RECLAIM_EVENT_STORE=eventstoredb needs EVENTSTORE_CONNECTION_STRING');
     if (kind === 'sqlite' && !existsSync(sqliteFile(dataDir))) throw new UsageError(`no embedded store at ${sqliteFile(dataDir)} (set RECLAIM_DATA_DIR)`);
-    const store = createEventStore({ kind, dataDir, connectionString: io.env.EVENTSTORE_CONNECTION_STRING });
+    const store = createEventStore({ kind, dataDir, connectionString });
     try {
       switch (command) {
         case 'verify':
@@ -146,6 +148,16 @@ async function exportHistory(store: EventStore, args: string[], io: CliIo): Prom
     io.err(`exported ${count} events…`);
   }
   return 0;
+}
+
+/**
+ * Read as the server reads it. A mistyped store must not fall back to the embedded one: `verify`
+ * would then check a local file, and report it sound, in place of the cluster's log.
+ */
+function storeKind(env: NodeJS.ProcessEnv): 'sqlite' | 'eventstoredb' {
+  const kind = env.RECLAIM_EVENT_STORE?.trim() || 'sqlite';
+  if (kind !== 'sqlite' && kind !== 'eventstoredb') throw new UsageError(`RECLAIM_EVENT_STORE must be sqlite or eventstoredb, not "${kind}"`);
+  return kind;
 }
 
 function option(args: string[], name: string): string | undefined {
