@@ -474,6 +474,31 @@ describe('If-Match and read-your-writes', () => {
     expect(missing.status).toBe(404);
   });
 
+  it('answers ?at= with the staff view as the log stood then, however the time is written, and refuses a time it would have to guess', async () => {
+    const { ticketId } = (await call('POST', '/v1/tickets', { body: ticket('then') })).body;
+    const asked = await call('POST', `/v1/tickets/${ticketId}/request-info`, { token: agent, body: { question: 'Which address?' } });
+    const events = (await call('GET', `/v1/tickets/${ticketId}/history?minPosition=${asked.body.position}`, { token: agent })).body.events;
+    const [submittedAt, askedAt] = events.map((event: { recordedAt: string }) => Date.parse(event.recordedAt));
+    const at = async (time: string) => {
+      const answer = await call('GET', `/v1/tickets/${ticketId}?at=${encodeURIComponent(time)}`, { token: agent });
+      return answer.status === 200 ? [answer.body.state, answer.body.revision] : [answer.status, answer.body.errors ?? answer.body.detail];
+    };
+    // The same moment in UTC and an hour east of it.
+    const utc = (ms: number) => new Date(ms).toISOString();
+    const anHourEast = (ms: number) => new Date(ms + 3_600_000).toISOString().replace('Z', '+01:00');
+    expect(await at(utc(submittedAt))).toEqual(['submitted', '0']);
+    expect(await at(anHourEast(submittedAt))).toEqual(['submitted', '0']);
+    if (askedAt! > submittedAt!) expect(await at(anHourEast(askedAt! - 1))).toEqual(['submitted', '0']);
+    expect(await at(anHourEast(askedAt!))).toEqual(['awaiting-info', '1']);
+    // A date is its start, in UTC: before this ticket was filed.
+    expect(await at('2026-01-01')).toEqual([404, 'The ticket did not exist at that time.']);
+    // ISO-8601 forms read as an invalid date (which once showed the present), or a time in no
+    // stated zone: refused, naming the field, where the answer would be a guess.
+    for (const guess of ['2026-W01-1', '20260101T000000Z', '2026-01-01T00:00:00,5Z', '2026-01-01T00', '2026-01-01T00:00:00', '2026-02-30T00:00:00Z']) {
+      expect([guess, ...(await at(guess))]).toEqual([guess, 400, [{ field: 'at', message: expect.stringContaining('at must be a time with its offset, such as 2026-11-27T14:00:00Z') }]]);
+    }
+  });
+
   it('If-None-Match with the current revision answers 304 to staff, and the whole view once it changed', async () => {
     const { ticketId, accessToken, position } = (await call('POST', '/v1/tickets', { body: ticket('ifnonematch') })).body;
     const first = await call('GET', `/v1/tickets/${ticketId}?minPosition=${position}`, { token: agent });

@@ -1,4 +1,4 @@
-import { Length, Matches } from 'class-validator';
+import { isISO8601, Length, Matches, ValidateBy } from 'class-validator';
 
 /** Shapes of identifiers, in one place. */
 export const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -19,3 +19,20 @@ export { POSITION } from '@reclaim/event-store';
  */
 export const IsText = (max: number) =>
   Length(1, max, { message: ({ property, value }) => (value === '' ? `${property} must not be empty` : `${property} must be at most ${max} characters`) });
+
+/**
+ * A moment as RFC 3339 writes it (ISO-8601 with its offset), or a date (its start, in UTC).
+ * ISO-8601's other forms are refused, not guessed: week and ordinal dates, the basic format and a
+ * comma before the fraction, which JavaScript takes for invalid dates (a look into the past then
+ * showed the present), and a time without an offset, which means whatever zone its writer was in.
+ */
+const INSTANT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
+export const IsInstant = () =>
+  ValidateBy({
+    name: 'isInstant',
+    validator: {
+      // The strict check refuses what the pattern lets through but no calendar has (2026-02-30, 24:00).
+      validate: (value) => typeof value === 'string' && INSTANT.test(value) && isISO8601(value, { strict: true }),
+      defaultMessage: (args) => `${args?.property} must be a time with its offset, such as 2026-11-27T14:00:00Z or 2026-11-27T15:00:00+01:00, or a date such as 2026-11-27`,
+    },
+  });

@@ -2,8 +2,8 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { RECOVERY_REASONS } from '@reclaim/recovery';
 import { REJECTION_REASONS } from '@reclaim/state-machines';
 import { Transform } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsEmail, IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Matches, MaxLength, Min } from 'class-validator';
-import { ID, IsStaffId, IsText, IsUsername, PACKAGE, TOTP_CODE } from '../http/patterns';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsEmail, IsIn, IsInt, IsOptional, IsString, Length, Matches, MaxLength, Min } from 'class-validator';
+import { ID, IsInstant, IsStaffId, IsText, IsUsername, PACKAGE, TOTP_CODE } from '../http/patterns';
 import { CursorPageQuery } from '../http/cursor-page';
 
 class EvidenceCodes {
@@ -123,9 +123,12 @@ export class NoteDto {
 }
 
 export class TicketQueryDto {
-  @ApiPropertyOptional({ description: 'Staff only: the ticket as it stood at this time (ISO-8601).' })
+  @ApiPropertyOptional({
+    description: 'Staff only: the ticket as it stood at this time: RFC 3339 (ISO-8601 with its offset), or a date for its start in UTC.',
+    example: '2026-11-27T14:00:00Z',
+  })
   @IsOptional()
-  @IsISO8601({ strict: true }, { message: 'at must be an ISO-8601 time' })
+  @IsInstant()
   at?: string;
 }
 
