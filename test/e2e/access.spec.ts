@@ -42,6 +42,7 @@ const ROUTES: Route[] = [
   { method: 'POST', path: '/v1/accounts/probe/totp', allowed: ['admin', 'integrator'] },
   { method: 'POST', path: '/v1/staff', body: { name: 'n', role: 'nope' }, allowed: ['admin'] },
   { method: 'GET', path: '/v1/staff', allowed: READERS },
+  { method: 'GET', path: '/v1/staff/none', allowed: READERS },
   { method: 'GET', path: '/v1/staff/none/activity', allowed: ['admin', 'supervisor', 'auditor'] },
   { method: 'POST', path: '/v1/staff/none/token', allowed: ['admin'] },
   { method: 'DELETE', path: '/v1/staff/none', allowed: ['admin'] },
@@ -111,6 +112,12 @@ describe('staff tokens: replaced, and staff deactivated', () => {
     expect(listed.status).toBe(200);
     expect(listed.body.staff).toContainEqual({ id: created.id, name: 'Rotating', role: 'agent', active: true, createdAt: expect.any(String) });
     expect(JSON.stringify(listed.body)).not.toMatch(/rcl_|token|hash/i);
+    // One member alone, as the list shows them, to whoever may read the list.
+    const one = await call('GET', `/v1/staff/${created.id}`, { token: tokens.agent });
+    expect([one.status, one.body]).toEqual([200, listed.body.staff.find((member: { id: string }) => member.id === created.id)]);
+    const nobody = await call('GET', '/v1/staff/00000000-0000-0000-0000-000000000000', { token: tokens.agent });
+    expect([nobody.status, nobody.body.detail]).toEqual([404, 'The staff member was not found.']);
+    expect((await call('GET', '/v1/staff/not%20an%20id', { token: tokens.agent })).body.errors).toEqual([{ field: 'id', message: 'id must be a staff id' }]);
 
     const replaced = await call('POST', `/v1/staff/${created.id}/token`, { token: ADMIN_TOKEN });
     expect(replaced.status).toBe(201);
@@ -170,7 +177,9 @@ describe('staff tokens: replaced, and staff deactivated', () => {
     const badId = await call('GET', '/v1/queues/mine?assignee=not%20an%20id', { token: ADMIN_TOKEN });
     expect(badId.status).toBe(400);
     expect(badId.body.errors).toEqual([{ field: 'assignee', message: 'assignee must be a staff id' }]);
-    expect((await call('GET', '/v1/staff', { token: ADMIN_TOKEN })).body.staff).toContainEqual({ id: created.id, name: 'Leaving', role: 'agent', active: false, createdAt: expect.any(String), deactivatedAt: expect.any(String) });
+    const gone = { id: created.id, name: 'Leaving', role: 'agent', active: false, createdAt: expect.any(String), deactivatedAt: expect.any(String) };
+    expect((await call('GET', '/v1/staff', { token: ADMIN_TOKEN })).body.staff).toContainEqual(gone);
+    expect((await call('GET', `/v1/staff/${created.id}`, { token: ADMIN_TOKEN })).body).toEqual(gone);
 
     const head = async () => (await call('GET', '/health')).body.head as string;
     const before = await head();

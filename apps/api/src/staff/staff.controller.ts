@@ -57,6 +57,15 @@ export class StaffController {
     return { staff: await this.queries.execute(new ListStaffQuery()) };
   }
 
+  @Get(':id')
+  @Access({ roles: READS_TICKETS })
+  @ApiOperation({ summary: 'One staff member, as the list shows them (addition); never a token' })
+  async one(@Param() { id }: StaffIdParam) {
+    const member = (await this.queries.execute(new ListStaffQuery())).find((candidate) => candidate.id === id);
+    if (!member) throw new ProblemError(problem(404, 'The staff member was not found.'));
+    return member;
+  }
+
   // Those who review the work (not peers): what one person did, across every ticket, account and staff member.
   @Get(':id/activity')
   @Access({ roles: AUDITS })
