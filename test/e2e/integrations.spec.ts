@@ -143,8 +143,24 @@ describe('webhooks', () => {
       const disabled = await call('GET', `/v1/webhooks/${hook.id}`, { token: integrator });
       expect(disabled.body.types).toEqual(['recovery.ticket.submitted.v1']);
       expect(disabled.body.disabledReason).toContain('disabled after failing');
+      // Disabling it again, by anyone, records nothing: the reason it was disabled for stays.
+      const again = await call('POST', `/v1/webhooks/${hook.id}/disable`, { token: ADMIN_TOKEN });
+      expect(again.status).toBe(200);
+      const still = await call('GET', `/v1/webhooks/${hook.id}?minPosition=${again.body.position}`, { token: integrator });
+      expect(still.body.disabledReason).toBe(disabled.body.disabledReason);
+      // Enabled again while the receiver still fails: it gets a whole RECLAIM_WEBHOOK_DISABLE_AFTER
+      // again, not the failing streak it was disabled for.
+      const before = receiver.requests;
+      const enabledAt = Date.now();
+      const reenabled = (await call('POST', `/v1/webhooks/${hook.id}/enable`, { token: integrator })).body;
+      await waitFor(async () => (await call('GET', `/v1/webhooks/${hook.id}?minPosition=${reenabled.position}`, { token: integrator })).body.enabled === false);
+      expect(Date.now() - enabledAt).toBeGreaterThanOrEqual(1000);
+      expect(receiver.requests - before).toBeGreaterThanOrEqual(2);
       receiver.failing = 'none';
-      expect((await call('POST', `/v1/webhooks/${hook.id}/enable`, { token: integrator })).status).toBe(200);
+      const enabled = await call('POST', `/v1/webhooks/${hook.id}/enable`, { token: integrator });
+      expect(enabled.status).toBe(200);
+      const shown = await call('GET', `/v1/webhooks/${hook.id}?minPosition=${enabled.body.position}`, { token: integrator });
+      expect(shown.body).toMatchObject({ enabled: true, disabledReason: null });
       await waitFor(() => receiver.accepted.length === 1);
       expect(JSON.parse(receiver.accepted[0]!.body)).toMatchObject({ type: 'recovery.ticket.submitted.v1', subject: submitted.ticketId });
       // Only an event this webhook sends: not a number no event has, nor an event it does not send
@@ -158,6 +174,10 @@ describe('webhooks', () => {
       expect([queued.status, queued.body.position]).toEqual([202, submitted.position]); // the event's position, as the log writes it
       await waitFor(() => receiver.accepted.length === 2);
       expect(receiver.accepted[1]!.headers['webhook-id']).toBe(receiver.accepted[0]!.headers['webhook-id']);
+      // Asked for once, sent once: what comes next is the next event, not the same one again.
+      const next = (await call('POST', '/v1/tickets', { body: { username: 'y', contactEmail: 'y@example.org', reason: 'lost-email', explanation: 'x' } })).body;
+      await waitFor(() => receiver.accepted.length >= 3);
+      expect(receiver.accepted.map(({ body }) => JSON.parse(body).subject)).toEqual([submitted.ticketId, submitted.ticketId, next.ticketId]);
     }), 60000);
 
   it('takes only a 2xx as delivered (a redirect or a 4xx is tried again), and waits between tries as the backoff says', () =>
@@ -352,6 +372,9 @@ describe('webhooks', () => {
       // Enabling a running webhook hands it over, so it outlives the one who made it.
       const handedOver = (await call('POST', '/v1/webhooks', { token: platform.token, body: { url: receiver.url, types: ['recovery.ticket.submitted.v1'] } })).body;
       const successor = await integrator('Successor');
+      // The list is oldest first.
+      const listed = (await call('GET', `/v1/webhooks?minPosition=${handedOver.position}`, { token: successor.token })).body.webhooks.map((webhook: { id: string }) => webhook.id);
+      expect(listed.filter((id: string) => [hook.id, handedOver.id].includes(id))).toEqual([hook.id, handedOver.id]);
       expect((await call('POST', `/v1/webhooks/${handedOver.id}/enable`, { token: successor.token })).status).toBe(200);
       expect((await call('POST', `/v1/webhooks/${handedOver.id}/enable`, { token: successor.token })).status).toBe(200);
       expect((await call('GET', `/v1/webhooks/${handedOver.id}`, { token: successor.token })).body).toMatchObject({ enabled: true, ownerId: successor.id });

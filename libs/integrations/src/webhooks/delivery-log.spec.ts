@@ -66,4 +66,18 @@ describe('delivery log', () => {
     expect(log.deliveries('quiet', 10)).toHaveLength(1);
     close();
   });
+
+  it('hands out redeliveries asked for by hand oldest first, each once however often it was asked for', () => {
+    const { a: log, close } = twoProcesses('redeliveries');
+    for (const position of [9n, 3n, 5n, 3n]) log.requestRedelivery('hook', position);
+    log.requestRedelivery('other-hook', 1n);
+    const handedOut: bigint[] = [];
+    for (let position = log.pendingRedelivery('hook'); position !== undefined; position = log.pendingRedelivery('hook')) {
+      handedOut.push(position);
+      log.dropRedelivery('hook', position);
+    }
+    expect(handedOut).toEqual([3n, 5n, 9n]);
+    expect(log.pendingRedelivery('other-hook')).toBe(1n);
+    close();
+  });
 });

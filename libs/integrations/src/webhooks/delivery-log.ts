@@ -110,9 +110,6 @@ export class DeliveryLog {
            SELECT id FROM webhook_deliveries WHERE webhook_id = @hook ORDER BY id DESC LIMIT 1 OFFSET @kept)`,
       ).run({ hook: attempt.webhookId, kept: ATTEMPTS_KEPT });
       if (progress) this.saveProgress(attempt.webhookId, progress);
-      if (attempt.manual && attempt.statusCode !== null && attempt.statusCode < 300) {
-        prepared(this.db, 'DELETE FROM webhook_redeliveries WHERE webhook_id = ? AND position = ?').run(attempt.webhookId, attempt.position);
-      }
     })();
   }
 
@@ -125,11 +122,15 @@ export class DeliveryLog {
     ).run(webhookId, progress.position, progress.attempts, progress.nextAttemptAt, progress.failingSince);
   }
 
-  /** A re-enabled subscription starts again at its checkpoint, without waiting out old retries. */
+  /**
+ * A re-enabled subscription starts again at its checkpoint, without waiting out old retries, and
+ * fails for a whole RECLAIM_WEBHOOK_DISABLE_AFTER again before it is disabled again.
+ */
   clearFailures(webhookId: string): void {
     prepared(this.db, 'UPDATE webhook_progress SET attempts = 0, next_attempt_at = 0, failing_since = NULL WHERE webhook_id = ?').run(webhookId);
   }
 
+  /** A redelivery asked for by hand: one attempt (the dispatcher drops it after), the oldest position first. */
   requestRedelivery(webhookId: string, position: bigint): void {
     prepared(this.db, 'INSERT OR IGNORE INTO webhook_redeliveries (webhook_id, position) VALUES (?, ?)').run(webhookId, position);
   }
