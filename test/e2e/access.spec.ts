@@ -112,6 +112,8 @@ describe('staff tokens: replaced, and staff deactivated', () => {
     expect(listed.status).toBe(200);
     expect(listed.body.staff).toContainEqual({ id: created.id, name: 'Rotating', role: 'agent', active: true, createdAt: expect.any(String) });
     expect(JSON.stringify(listed.body)).not.toMatch(/rcl_|token|hash/i);
+    const createdTimes = listed.body.staff.map((member: { createdAt: string }) => member.createdAt);
+    expect(createdTimes).toEqual([...createdTimes].sort()); // oldest first
     // One member alone, as the list shows them, to whoever may read the list.
     const one = await call('GET', `/v1/staff/${created.id}`, { token: tokens.agent });
     expect([one.status, one.body]).toEqual([200, listed.body.staff.find((member: { id: string }) => member.id === created.id)]);

@@ -702,6 +702,11 @@ describe('operations', () => {
       expect(value('reclaim_http_requests_total{method="GET",route="unmatched",status="400"}')).toBe(1);
       expect(text).not.toContain(submitted.ticketId);
       expect(value('reclaim_http_request_duration_seconds_count')).toBe(value('reclaim_http_request_duration_seconds_bucket{le="+Inf"}'));
+      // Buckets count the requests up to their bound, so they never fall; these took well under 10 s.
+      const buckets = samples.filter((line) => line.startsWith('reclaim_http_request_duration_seconds_bucket')).map((line) => Number(line.split(' ')[1]));
+      expect(buckets).toEqual([...buckets].sort((a, b) => a - b));
+      expect(value('reclaim_http_request_duration_seconds_bucket{le="10"}')).toBeGreaterThan(0);
+      expect(value('reclaim_http_request_duration_seconds_sum')).toBeLessThan(value('reclaim_http_request_duration_seconds_count'));
       expect(value('process_resident_memory_bytes')).toBeGreaterThan(0);
     });
   }, 30000);

@@ -6,6 +6,7 @@ import { Webhook } from 'standardwebhooks';
 import { PUBLIC_EVENT_TYPES } from '@reclaim/integrations';
 import { ADMIN_TOKEN, client, createStaff, startServer, waitFor, withServer, type Call, type RunningServer } from '../support/server';
 
+const METRICS_TOKEN = 'metrics-token-0123456789abcdef0123456789';
 const FAST_RETRIES = { RECLAIM_WEBHOOK_ALLOW_LOCAL: 'true', RECLAIM_WEBHOOK_RETRY_BASE: '50ms', RECLAIM_WEBHOOK_RETRY_MAX: '300ms' };
 
 /** A webhook receiver of our own: it fails every other request, and records what it accepts. */
@@ -134,8 +135,14 @@ describe('webhooks', () => {
   }, 90000);
 
   it('disables a subscription that keeps failing, resumes when enabled, and redelivers on request', () =>
-    withReceiver('all', { ...FAST_RETRIES, RECLAIM_WEBHOOK_DISABLE_AFTER: '1s' }, async (server, receiver) => {
+    withReceiver('all', { ...FAST_RETRIES, RECLAIM_WEBHOOK_DISABLE_AFTER: '1s', RECLAIM_METRICS_TOKEN: METRICS_TOKEN }, async (server, receiver) => {
       const call = client(server.url);
+      // What /metrics tells of this webhook: whether it sends, and its failed attempts in a row.
+      const gauges = async () => {
+        const text = await (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
+        const gauge = (name: string) => Number(text.split('\n').find((line) => line.startsWith(`${name}{webhook="${hook.id}"} `))?.split(' ')[1]);
+        return { enabled: gauge('reclaim_webhook_enabled'), failing: gauge('reclaim_webhook_failing_attempts') };
+      };
       const integrator = await createStaff(call, 'integrator', 'P');
       const hook = (await call('POST', '/v1/webhooks', { token: integrator, body: { url: receiver.url, types: ['recovery.ticket.submitted.v1'] } })).body;
       const submitted = (await call('POST', '/v1/tickets', { body: { username: 'z', contactEmail: 'z@example.org', reason: 'lost-email', explanation: 'x' } })).body;
@@ -143,6 +150,9 @@ describe('webhooks', () => {
       const disabled = await call('GET', `/v1/webhooks/${hook.id}`, { token: integrator });
       expect(disabled.body.types).toEqual(['recovery.ticket.submitted.v1']);
       expect(disabled.body.disabledReason).toContain('disabled after failing');
+      const failed = await gauges();
+      expect(failed.enabled).toBe(0);
+      expect(failed.failing).toBeGreaterThanOrEqual(2);
       // Disabling it again, by anyone, records nothing: the reason it was disabled for stays.
       const again = await call('POST', `/v1/webhooks/${hook.id}/disable`, { token: ADMIN_TOKEN });
       expect(again.status).toBe(200);
@@ -163,6 +173,9 @@ describe('webhooks', () => {
       expect(shown.body).toMatchObject({ enabled: true, disabledReason: null });
       await waitFor(() => receiver.accepted.length === 1);
       expect(JSON.parse(receiver.accepted[0]!.body)).toMatchObject({ type: 'recovery.ticket.submitted.v1', subject: submitted.ticketId });
+      // The attempt is recorded a moment after the receiver answered it.
+      await waitFor(async () => (await gauges()).failing === 0);
+      expect((await gauges()).enabled).toBe(1);
       // Only an event this webhook sends: not a number no event has, nor an event it does not send
       // (one never published, one of a type it did not ask for).
       const rejected = (await call('POST', `/v1/tickets/${submitted.ticketId}/reject`, { token: ADMIN_TOKEN, body: { reason: 'other', note: 'n' } })).body;

@@ -44,6 +44,17 @@ async function account(username: string, extra: Record<string, unknown> = {}) {
 }
 
 describe('stories, end to end over HTTP', () => {
+  it('an account fed again takes the new details and keeps its codes and its TOTP enrolment', async () => {
+    const name = unique('refed');
+    await account(name);
+    expect((await call('POST', `/v1/accounts/${name}/totp`, { token: staff.integrator!.token })).status).toBe(201);
+    const email = `new-${name}@example.org`;
+    const put = await call('PUT', `/v1/accounts/${name}`, { token: staff.integrator!.token, body: { primaryEmail: email, emails: [email], packages: [], critical: true } });
+    expect(put.status).toBe(200);
+    const acct = await call('GET', `/v1/accounts/${name}?minPosition=${put.body.position}`, { token: staff.agent!.token });
+    expect(acct.body).toEqual({ username: name, primaryEmail: email, emails: [email], packages: [], critical: true, frozen: false, recoveryCodesRemaining: 8, totpEnrolled: true });
+  });
+
   it('a recovery by code', async () => {
     const name = unique('code');
     const codes = await account(name);

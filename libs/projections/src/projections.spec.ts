@@ -714,6 +714,17 @@ describe('audit checks asked for at the same time', () => {
     expect(first).toMatchObject({ ok: true, events: 3000 });
     expect(await later).toMatchObject({ ok: true, events: 3001, position: String(await store.headPosition()) });
   });
+
+  it('a check up to a position, asked during a walk of the whole log, gets a report up to that position', async () => {
+    let partial: Promise<AuditReport> | undefined;
+    const handler: VerifyAuditHandler = new VerifyAuditHandler(
+      onReachingHeads(store, async () => {
+        partial = handler.execute(new VerifyAuditQuery(1000n));
+      }),
+    );
+    expect(await handler.execute(new VerifyAuditQuery())).toMatchObject({ ok: true, events: 3000 });
+    expect(await partial).toMatchObject({ ok: true, events: 1000, position: '1000' });
+  });
 });
 
 describe('projection loop failures', () => {
