@@ -93,6 +93,19 @@ describe('operator CLI', () => {
     expect((await cli(dir, 'export', '--ticket', 'missing')).status).toBe(1);
   });
 
+  it('exports a log longer than one page of reads, every event once and in order', async () => {
+    const { SqliteEventStore } = await import('@reclaim/event-store');
+    const long = mkdtempSync(join(tmpdir(), 'reclaim-cli-long-'));
+    const store = new SqliteEventStore(join(long, 'reclaim.sqlite'));
+    const metadata = { occurredAt: new Date().toISOString(), schemaVersion: 1 };
+    await store.appendToStream('counter', Array.from({ length: 12_001 }, (_, i) => ({ id: `e-${i}`, type: 'Happened', data: {}, metadata })));
+    await store.close();
+    const all = await cli(long, 'export', '--all');
+    expect(all.status).toBe(0);
+    expect(all.out.map((line) => Number(JSON.parse(line).position))).toEqual(Array.from({ length: 12_001 }, (_, i) => i + 1));
+    rmSync(long, { recursive: true, force: true });
+  });
+
   it('rebuilds read models with progress, and shows positions and lag', async () => {
     const rebuilt = await cli(dir, 'rebuild', 'tickets');
     expect(rebuilt.status).toBe(0);
@@ -110,6 +123,10 @@ describe('operator CLI', () => {
     expect((await cli(dir)).status).toBe(2);
     expect((await cli(dir, 'frobnicate')).err).toContain('unknown command');
     expect((await cli(dir, 'rebuild', 'nope')).status).toBe(2);
+    // An option's value is not the next option.
+    const noValue = await cli(dir, 'export', '--ticket', '--all');
+    expect([noValue.status, noValue.out]).toEqual([2, []]);
+    expect(noValue.err).toContain('--ticket needs a value');
     expect((await cli(join(dir, 'nowhere'), 'verify')).status).toBe(2);
   });
 
