@@ -6,6 +6,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { streamEvents } from './event-feed';
 
+/** About 10 MB of feed: more than the kernel's socket buffers take for a reader that reads nothing. */
+async function storeWithLargeFeed(): Promise<{ dir: string; store: SqliteEventStore }> {
+  const dir = mkdtempSync(join(tmpdir(), 'reclaim-feed-'));
+  const store = new SqliteEventStore(join(dir, 'reclaim.sqlite'));
+  const metadata = { occurredAt: '2026-01-01T00:00:00.000Z', schemaVersion: 1, actor: { kind: 'staff' as const, id: 's' } };
+  for (let batch = 0; batch < 30; batch++) {
+    const events = Array.from({ length: 1000 }, (_, i) => ({ id: `e-${batch}-${i}`, type: 'TicketRejected', data: { reason: 'other'.padEnd(200, '.'), note: 'n' }, metadata }));
+    await store.appendToStream(`ticket-t${batch}`, events);
+  }
+  return { dir, store };
+}
+
 describe('the event feed', () => {
   it('ends a quiet stream at its next heartbeat once its credential is revoked, with no event to carry the news', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'reclaim-feed-'));
@@ -40,14 +52,7 @@ describe('the event feed', () => {
   });
 
   it('reads the next event only once the socket has taken the last: a reader that stops reading holds up its stream, not the server\'s memory', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'reclaim-feed-'));
-    const store = new SqliteEventStore(join(dir, 'reclaim.sqlite'));
-    // About 10 MB of feed: more than the kernel's socket buffers take for a reader that reads nothing.
-    const metadata = { occurredAt: '2026-01-01T00:00:00.000Z', schemaVersion: 1, actor: { kind: 'staff' as const, id: 's' } };
-    for (let batch = 0; batch < 30; batch++) {
-      const events = Array.from({ length: 1000 }, (_, i) => ({ id: `e-${batch}-${i}`, type: 'TicketRejected', data: { reason: 'other'.padEnd(200, '.'), note: 'n' }, metadata }));
-      await store.appendToStream(`ticket-t${batch}`, events);
-    }
+    const { dir, store } = await storeWithLargeFeed();
     let response: ServerResponse | undefined;
     const server = createServer((_request, answer) => {
       response = answer;
@@ -63,6 +68,36 @@ describe('the event feed', () => {
       await new Promise((resolve) => setTimeout(resolve, 1000));
       // Waiting in the server's memory: at most about one event beyond the socket's own buffer.
       expect(response!.writableLength).toBeLessThan(64 * 1024);
+    } finally {
+      reader.destroy();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30000);
+
+  it('leaves no listener behind on the answer from waiting for a slow reader, however often it waits', async () => {
+    const { dir, store } = await storeWithLargeFeed();
+    let response: ServerResponse | undefined;
+    const server = createServer((_request, answer) => {
+      response = answer;
+      void streamEvents(store, answer, { signal: new AbortController().signal, allowed: () => true });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const reader = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    try {
+      // The reader takes a chunk, then pauses a moment: the feed waits for it again and again.
+      let received = 0;
+      reader.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        reader.pause();
+        setTimeout(() => reader.resume(), 1);
+      });
+      reader.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      while (received < 5_000_000) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(response!.listenerCount('close')).toBeLessThan(5);
+      expect(response!.listenerCount('drain')).toBeLessThan(5);
     } finally {
       reader.destroy();
       server.closeAllConnections();

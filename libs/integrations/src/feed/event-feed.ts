@@ -49,7 +49,7 @@ export async function streamEvents(
       const cloudEvent = toCloudEvent(event);
       if (!cloudEvent) continue;
       const written = response.write(`id: ${event.position}\nevent: ${cloudEvent.type}\ndata: ${JSON.stringify(cloudEvent)}\n\n`);
-      if (!written) await new Promise((resolve) => response.once('drain', resolve).once('close', resolve));
+      if (!written) await drainedOrClosed(response);
       if (response.destroyed) break;
     }
   } finally {
@@ -58,4 +58,19 @@ export async function streamEvents(
     await subscription.close();
     if (!response.destroyed) response.end();
   }
+}
+
+/**
+ * Resolves once the socket takes more, or is gone, and takes both listeners off again: a stream
+ * to a slow reader waits thousands of times, and each wait left one behind (a leak for as long as
+ * the stream stays open).
+ */
+function drainedOrClosed(response: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      response.off('drain', done).off('close', done);
+      resolve();
+    };
+    response.once('drain', done).once('close', done);
+  });
 }
