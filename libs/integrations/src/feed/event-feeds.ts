@@ -1,4 +1,5 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { setMaxListeners } from 'node:events';
 
 /**
  * Open streams a credential may hold at once. An integrator needs one or two (one per consumer);
@@ -15,6 +16,12 @@ export const STREAMS_PER_CREDENTIAL = 10;
 export class EventFeeds implements OnModuleDestroy {
   private readonly shutdown = new AbortController();
   private readonly openByHolder = new Map<string, number>();
+
+  constructor() {
+    // Every open stream listens for the shutdown: past ten streams, Node would otherwise warn of
+    // a leak that is none. Their number is bounded per credential instead.
+    setMaxListeners(Infinity, this.shutdown.signal);
+  }
 
   get signal(): AbortSignal {
     return this.shutdown.signal;
