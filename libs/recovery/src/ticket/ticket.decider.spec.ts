@@ -93,6 +93,16 @@ describe('ticket decider: submission', () => {
     expect(then(given(), events)).toBe('submitted');
   });
 
+  it('a second valid code on a ticket already marked for a person records the evidence only, not a second mark', () => {
+    const marked = given(
+      submitted({ critical: true }),
+      { type: 'EvidenceRecorded', data: { kind: 'recovery-code', outcome: 'accepted', via: 'submission' } },
+      { type: 'TicketPrioritised', data: { priority: 'high', because: 'a valid recovery code needs a person to decide' } },
+    );
+    const events = when(marked, { type: 'ReplyToTicket', message: 'another of my codes', evidence: [code('accepted')] });
+    expect(types(events)).toEqual(['FollowUpReceived', 'EvidenceRecorded']);
+  });
+
   it('records failed and TOTP evidence without verifying', () => {
     const events = when(given(), submit([code('rejected'), { kind: 'totp', outcome: 'accepted' }]));
     expect(types(events)).toEqual(['TicketSubmitted', 'EvidenceRecorded', 'EvidenceRecorded']);
