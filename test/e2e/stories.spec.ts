@@ -288,6 +288,25 @@ describe('stories, end to end over HTTP', () => {
     expect((await call('GET', `/v1/accounts/${name}/history`, { token: staff.agent!.token })).body.events.map((e: { type: string }) => e.type)).not.toContain('RecoveryCodeUsed');
   });
 
+  it("a requester's reply takes If-Match as staff commands do: a stale one is refused before its code is checked", async () => {
+    const name = unique('ifmatch');
+    const codes = await account(name, { critical: true });
+    const { ticketId, accessToken, position } = (await call('POST', '/v1/tickets', { body: request(name) })).body;
+    const seen = await call('GET', `/v1/tickets/${ticketId}?minPosition=${position}`, { token: accessToken });
+    expect(seen.headers.get('etag')).toBe('"0"');
+    await call('POST', `/v1/tickets/${ticketId}/notes`, { token: staff.agent!.token, body: { body: 'meanwhile' } });
+    const head = async () => (await call('GET', '/health')).body.head as string;
+    const before = await head();
+    const stale = await call('POST', `/v1/tickets/${ticketId}/replies`, { token: accessToken, body: { message: 'my code', recoveryCode: codes[0] }, headers: { 'if-match': '"0"' } });
+    expect([stale.status, stale.body.type]).toEqual([412, 'https://reclaim.dev/problems/stale-revision']);
+    expect(await head()).toBe(before);
+    const malformed = await call('POST', `/v1/tickets/${ticketId}/replies`, { token: accessToken, body: { message: 'my code' }, headers: { 'if-match': 'soon' } });
+    expect([malformed.status, malformed.body.errors?.[0]?.field]).toEqual([400, 'If-Match']);
+    expect(await head()).toBe(before);
+    const current = await call('POST', `/v1/tickets/${ticketId}/replies`, { token: accessToken, body: { message: 'my code', recoveryCode: codes[0] }, headers: { 'if-match': '1' } });
+    expect([current.status, current.body.revision]).toEqual([200, '4']); // the follow-up, its evidence and the high priority
+  });
+
   it('a duplicate is linked to the first open ticket', async () => {
     const name = unique('dup');
     const first = (await call('POST', '/v1/tickets', { body: request(name) })).body;

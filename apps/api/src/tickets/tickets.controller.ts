@@ -98,9 +98,9 @@ export class TicketsController {
   @HttpCode(200)
   @Access({ requester: true })
   @ApiOperation({ summary: 'The requester answers a question or follows up' })
-  async reply(@Param() { id }: TicketIdParam, @Body() body: ReplyDto, @Ip() ip: string, @Meta() meta: CommandMeta) {
+  async reply(@Param() { id }: TicketIdParam, @Body() body: ReplyDto, @Ip() ip: string, @Meta() meta: CommandMeta, @IfMatch() ifMatch?: bigint) {
     this.limits.codeAttempt(ip, body);
-    return this.commands.execute(new ReplyToTicketCommand(id, body, meta));
+    return this.commands.execute(new ReplyToTicketCommand(id, body, meta, ifMatch));
   }
 
   @Post(':id/assign')

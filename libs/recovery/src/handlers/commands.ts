@@ -21,7 +21,7 @@ export class SubmitTicketCommand extends Command<TicketCommandResult & { ticketN
 }
 
 export class ReplyToTicketCommand extends Command<TicketCommandResult> {
-  constructor(readonly ticketId: string, readonly reply: { message: string } & PresentedEvidence, readonly meta: CommandMeta) {
+  constructor(readonly ticketId: string, readonly reply: { message: string } & PresentedEvidence, readonly meta: CommandMeta, readonly ifMatch?: bigint) {
     super();
   }
 }

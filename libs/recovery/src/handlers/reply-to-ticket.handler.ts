@@ -2,7 +2,7 @@ import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { CLOCK, type Clock } from '../shared/clock';
 import { subCommand } from '../shared/decided-event';
-import { NotFound, TooManyAttempts, TransitionNotAllowed } from '../shared/errors';
+import { NotFound, StaleRevision, TooManyAttempts, TransitionNotAllowed } from '../shared/errors';
 import { StreamRunner } from '../shared/stream-runner';
 import { streams } from '../shared/streams';
 import { decideTicket, lifecycleState } from '../ticket/ticket.decider';
@@ -21,10 +21,14 @@ export class ReplyToTicketHandler implements ICommandHandler<ReplyToTicketComman
     @Inject(RECOVERY_CONFIG) private readonly config: RecoveryConfig,
   ) {}
 
-  async execute({ ticketId, reply, meta }: ReplyToTicketCommand) {
+  async execute({ ticketId, reply, meta, ifMatch }: ReplyToTicketCommand) {
     const stream = streams.ticket(ticketId);
     const { state: before } = await this.runner.load(stream, ticketFold);
     if (!before.snapshot) throw new NotFound('ticket');
+    const recorded = subCommand(meta, 'ticket');
+    // A stale If-Match too is refused before any code is checked, so that it burns nothing. (A
+    // retry of a reply already recorded goes on, and is answered as the repeat it is.)
+    if (ifMatch !== undefined && ifMatch !== before.revision && !before.commandIds.has(recorded.commandId)) throw new StaleRevision(ifMatch, before.revision);
     // Refuse a closed ticket before any code is checked, so a late reply burns nothing.
     if (!before.snapshot.can({ type: 'REPLY' })) throw new TransitionNotAllowed('ReplyToTicket', lifecycleState(before)!, 'the ticket is closed');
     const { message, ...presented } = reply;
@@ -46,8 +50,12 @@ export class ReplyToTicketHandler implements ICommandHandler<ReplyToTicketComman
       throw error;
     }
     const checks = await this.evidence.check(before.username!, ticketId, presented, meta);
-    const { state, position } = await this.runner.run(stream, ticketFold, subCommand(meta, 'ticket'), (ticket) =>
-      decideTicket({ type: 'ReplyToTicket', message, evidence: checks }, ticket, context()),
+    const { state, position } = await this.runner.run(
+      stream,
+      ticketFold,
+      recorded,
+      (ticket) => decideTicket({ type: 'ReplyToTicket', message, evidence: checks }, ticket, context()),
+      { ifMatch },
     );
     return ticketResult(ticketId, state, position);
   }
