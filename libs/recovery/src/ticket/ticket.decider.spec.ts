@@ -295,6 +295,16 @@ describe('ticket decider: timers', () => {
     expect(types(when(state, { type: 'MarkOverdue' }, 13))).toEqual(['TicketMarkedOverdue']);
   });
 
+  it('keeps the SLA clock running through a claim and an internal note, which the requester does not see', () => {
+    const state = given(
+      [submitted(), 0],
+      [{ type: 'TicketAssigned', data: { assignee: 'a', assignedBy: 'a' } }, 2],
+      [{ type: 'NoteAdded', data: { body: 'looking', author: 'a' } }, 5],
+    );
+    expect(ticketDeadlines(state, policy).overdueAt).toEqual(at(10));
+    expect(types(when(state, { type: 'MarkOverdue' }, 10))).toEqual(['TicketMarkedOverdue']);
+  });
+
   it('reminds at half the reply timeout, then rejects with no-response at the end', () => {
     const waiting = given([submitted(), 0], [{ type: 'InfoRequested', data: { question: '?', requestedBy: 'a' } }, 1]);
     expect(when(waiting, { type: 'RemindRequester' }, 2.9)).toEqual([]);
