@@ -1,13 +1,16 @@
 import { SqliteEventStore } from '@reclaim/event-store';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { streamEvents } from './event-feed';
 
-/** About 10 MB of feed: more than the kernel's socket buffers take for a reader that reads nothing. */
-async function storeWithLargeFeed(): Promise<{ dir: string; store: SqliteEventStore }> {
+/**
+ * Serves about 10 MB of feed (more than the kernel's socket buffers take for a reader that reads
+ * nothing) to a raw socket, whose request is sent; `test` drives the reader and looks at the answer.
+ */
+async function withLargeFeed(test: (reader: Socket, answer: () => ServerResponse) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'reclaim-feed-'));
   const store = new SqliteEventStore(join(dir, 'reclaim.sqlite'));
   const metadata = { occurredAt: '2026-01-01T00:00:00.000Z', schemaVersion: 1, actor: { kind: 'staff' as const, id: 's' } };
@@ -15,7 +18,23 @@ async function storeWithLargeFeed(): Promise<{ dir: string; store: SqliteEventSt
     const events = Array.from({ length: 1000 }, (_, i) => ({ id: `e-${batch}-${i}`, type: 'TicketRejected', data: { reason: 'other'.padEnd(200, '.'), note: 'n' }, metadata }));
     await store.appendToStream(`ticket-t${batch}`, events);
   }
-  return { dir, store };
+  let response: ServerResponse | undefined;
+  const server = createServer((_request, answer) => {
+    response = answer;
+    void streamEvents(store, answer, { signal: new AbortController().signal, allowed: () => true });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const reader = connect((server.address() as AddressInfo).port, '127.0.0.1');
+  try {
+    reader.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await test(reader, () => response!);
+  } finally {
+    reader.destroy();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 describe('the event feed', () => {
@@ -51,42 +70,18 @@ describe('the event feed', () => {
     }
   });
 
-  it('reads the next event only once the socket has taken the last: a reader that stops reading holds up its stream, not the server\'s memory', async () => {
-    const { dir, store } = await storeWithLargeFeed();
-    let response: ServerResponse | undefined;
-    const server = createServer((_request, answer) => {
-      response = answer;
-      void streamEvents(store, answer, { signal: new AbortController().signal, allowed: () => true });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const reader = connect((server.address() as AddressInfo).port, '127.0.0.1');
-    try {
+  it('reads the next event only once the socket has taken the last: a reader that stops reading holds up its stream, not the server\'s memory', () =>
+    withLargeFeed(async (reader, answer) => {
       // The reader takes the first bytes, then reads no more.
-      reader.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
       await new Promise((resolve) => reader.once('data', resolve));
       reader.pause();
       await new Promise((resolve) => setTimeout(resolve, 1000));
       // Waiting in the server's memory: at most about one event beyond the socket's own buffer.
-      expect(response!.writableLength).toBeLessThan(64 * 1024);
-    } finally {
-      reader.destroy();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }, 30000);
+      expect(answer().writableLength).toBeLessThan(64 * 1024);
+    }), 30000);
 
-  it('leaves no listener behind on the answer from waiting for a slow reader, however often it waits', async () => {
-    const { dir, store } = await storeWithLargeFeed();
-    let response: ServerResponse | undefined;
-    const server = createServer((_request, answer) => {
-      response = answer;
-      void streamEvents(store, answer, { signal: new AbortController().signal, allowed: () => true });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const reader = connect((server.address() as AddressInfo).port, '127.0.0.1');
-    try {
+  it('leaves no listener behind on the answer from waiting for a slow reader, however often it waits', () =>
+    withLargeFeed(async (reader, answer) => {
       // The reader takes a chunk, then pauses a moment: the feed waits for it again and again.
       let received = 0;
       reader.on('data', (chunk: Buffer) => {
@@ -94,16 +89,8 @@ describe('the event feed', () => {
         reader.pause();
         setTimeout(() => reader.resume(), 1);
       });
-      reader.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
       while (received < 5_000_000) await new Promise((resolve) => setTimeout(resolve, 10));
-      expect(response!.listenerCount('close')).toBeLessThan(5);
-      expect(response!.listenerCount('drain')).toBeLessThan(5);
-    } finally {
-      reader.destroy();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }, 30000);
+      expect(answer().listenerCount('close')).toBeLessThan(5);
+      expect(answer().listenerCount('drain')).toBeLessThan(5);
+    }), 30000);
 });
