@@ -73,6 +73,13 @@ describe('loadConfig', () => {
     expect(loadConfig({ RECLAIM_ADMIN_TOKEN: 'base64+like/token_with.all~kinds-0123==' }).adminToken).toBe('base64+like/token_with.all~kinds-0123==');
   });
 
+  it('refuses a rate of nothing, or in no time, as a rate', () => {
+    for (const rate of ['0/h', '10/0h', '10/00m', '10/h/2', '10/1.5h']) {
+      expect(() => loadConfig({ RECLAIM_SUBMISSION_LIMIT: rate })).toThrow(`RECLAIM_SUBMISSION_LIMIT="${rate}": a rate such as 10/h or 100/15m`);
+    }
+    expect(loadConfig({ RECLAIM_SUBMISSION_LIMIT: '10/h' }).submissionLimit).toEqual({ limit: 10, windowMs: 3_600_000 });
+  });
+
   it('refuses durations past what their setting can mean', () => {
     // 30 days overflows a timer (Node fires it at once): every delivery would time out at once.
     expect(() => loadConfig({ RECLAIM_WEBHOOK_TIMEOUT: '30d' })).toThrow(/RECLAIM_WEBHOOK_TIMEOUT="30d": .*at most 10m/);

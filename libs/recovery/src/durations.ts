@@ -16,6 +16,7 @@ export interface Rate {
 /** `10/h` or `10/15m` → a rate; a bare unit means one of it. */
 export function parseRate(text: string): Rate {
   const match = /^(\d+)\/(\d*)([smhd])$/.exec(text.trim());
-  if (!match || Number(match[1]) === 0) throw new Error('a rate such as 10/h or 100/15m');
+  // A window of no time is no rate: say so, not what a duration looks like.
+  if (!match || Number(match[1]) === 0 || (match[2] !== '' && Number(match[2]) === 0)) throw new Error('a rate such as 10/h or 100/15m');
   return { limit: Number(match[1]), windowMs: parseDuration(`${match[2] || '1'}${match[3]}`) };
 }
