@@ -24,6 +24,9 @@ const EVENTS: TicketMachineEvent[] = [
   { type: 'APPROVE', approver: 'agent-1', role: 'supervisor' },
   { type: 'APPROVE', approver: 'super-1', role: 'supervisor' },
   { type: 'CODE_VERIFY' },
+  { type: 'ACCOUNT_STATUS', critical: true, frozen: false },
+  { type: 'ACCOUNT_STATUS', critical: false, frozen: true },
+  { type: 'ACCOUNT_STATUS', critical: false, frozen: false },
   { type: 'REJECT', reason: 'suspected-fraud' },
   { type: 'REJECT', reason: 'because' },
   { type: 'MARK_OVERDUE' },
@@ -83,6 +86,17 @@ describe('recovery ticket machine (model-based)', () => {
       }
     }
     expect(refusals).toBeGreaterThan(50);
+  });
+
+  it('judges a code and an approval by the account as last noted, not as it was at filing', () => {
+    const ordinary = initialTransition(machine, { reason: 'lost-email', critical: false, frozen: false })[0];
+    const [frozen] = transition(machine, ordinary, { type: 'ACCOUNT_STATUS', critical: false, frozen: true });
+    expect([ordinary.can({ type: 'CODE_VERIFY' }), frozen.can({ type: 'CODE_VERIFY' })]).toEqual([true, false]);
+    const [critical] = transition(machine, ordinary, { type: 'ACCOUNT_STATUS', critical: true, frozen: false });
+    const [approvedOnce] = transition(machine, critical, { type: 'APPROVE', approver: 'agent-1', role: 'agent' });
+    expect([approvedOnce.value, approvedOnce.context.firstApprover]).toEqual(['submitted', 'agent-1']);
+    const [noLongerCritical] = transition(machine, critical, { type: 'ACCOUNT_STATUS', critical: false, frozen: false });
+    expect(transition(machine, noLongerCritical, { type: 'APPROVE', approver: 'agent-1', role: 'agent' })[0].value).toBe('verified');
   });
 
   it('refuses everything once final', () => {

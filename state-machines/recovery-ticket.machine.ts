@@ -11,7 +11,10 @@ export type StaffRole = 'admin' | 'supervisor' | 'agent';
 /** What the machine needs to know about a ticket beyond its state. */
 export interface TicketMachineContext {
   reason: string;
-  /** The account was critical or frozen when the ticket was filed. */
+  /**
+   * The account is critical or frozen: as it was when the ticket was filed, and as it changed
+   * since (a code or an approval is judged by the account as it is when it comes).
+   */
   critical: boolean;
   frozen: boolean;
   /** Staff id of the first approval of a critical account, waiting for a second approver. */
@@ -37,6 +40,8 @@ export type TicketMachineEvent =
   | { type: 'APPROVE'; approver: string; role: StaffRole }
   /** The engine verifies by itself after a valid recovery code. */
   | { type: 'CODE_VERIFY' }
+  /** The platform made the account critical or frozen, or no longer so, since the ticket last knew. */
+  | { type: 'ACCOUNT_STATUS'; critical: boolean; frozen: boolean }
   | { type: 'REJECT'; reason: string }
   | { type: 'MARK_OVERDUE' }
   | { type: 'REMIND' }
@@ -62,6 +67,7 @@ const whileOpen = {
     { guard: 'isFirstApprovalOfCriticalAccount', actions: 'recordFirstApprover' },
   ],
   CODE_VERIFY: { guard: 'codeMayVerifyAlone', target: 'verified' },
+  ACCOUNT_STATUS: { actions: 'recordAccountStatus' },
   REJECT: { guard: 'hasKnownRejectionReason', target: 'rejected' },
 } as const;
 
@@ -96,6 +102,7 @@ export const recoveryTicketMachine = setup({
      */
     recordInLog: () => undefined,
     recordFirstApprover: assign({ firstApprover: ({ event }) => (event.type === 'APPROVE' ? event.approver : undefined) }),
+    recordAccountStatus: assign(({ event }) => (event.type === 'ACCOUNT_STATUS' ? { critical: event.critical, frozen: event.frozen } : {})),
     markOverdue: assign({ overdue: true }),
     markReminded: assign({ reminded: true }),
     /** A new question gets its own reminder. */

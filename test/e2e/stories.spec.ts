@@ -307,6 +307,31 @@ describe('stories, end to end over HTTP', () => {
     expect([current.status, current.body.revision]).toEqual([200, '4']); // the follow-up, its evidence and the high priority
   });
 
+  it('an account frozen after its ticket was filed is not recovered by a code, and one made critical takes two approvers', async () => {
+    const feed = (username: string, status: object) =>
+      call('PUT', `/v1/accounts/${username}`, { token: staff.integrator!.token, body: { primaryEmail: `${username}@example.org`, emails: [`${username}@example.org`], packages: ['left-pad'], ...status } });
+    const frozenName = unique('frozenlater');
+    const codes = await account(frozenName);
+    const filed = (await call('POST', '/v1/tickets', { body: request(frozenName) })).body;
+    expect((await feed(frozenName, { frozen: true })).status).toBe(200);
+    const reply = await call('POST', `/v1/tickets/${filed.ticketId}/replies`, { token: filed.accessToken, body: { message: 'my code', recoveryCode: codes[0] } });
+    expect([reply.status, reply.body.state]).toEqual([200, 'submitted']);
+    const view = await call('GET', `/v1/tickets/${filed.ticketId}?minPosition=${reply.body.position}`, { token: staff.agent!.token });
+    expect(view.body.priority).toBe('high');
+    const history = (await call('GET', `/v1/tickets/${filed.ticketId}/history`, { token: staff.auditor!.token })).body.events;
+    expect(history.map((e: { type: string }) => e.type)).toEqual(['TicketSubmitted', 'AccountStatusNoted', 'FollowUpReceived', 'EvidenceRecorded', 'TicketPrioritised']);
+    expect(history[1]).toMatchObject({ data: { critical: false, frozen: true }, actor: { kind: 'requester' } });
+
+    const criticalName = unique('criticallater');
+    await account(criticalName);
+    const second = (await call('POST', '/v1/tickets', { body: request(criticalName) })).body;
+    expect((await feed(criticalName, { critical: true })).status).toBe(200);
+    const verify = (role: 'agent' | 'supervisor') =>
+      call('POST', `/v1/tickets/${second.ticketId}/verify`, { token: staff[role]!.token, body: { evidence: ['video call'], note: 'matches' } });
+    expect((await verify('agent')).body.state).toBe('submitted');
+    expect((await verify('supervisor')).body.state).toBe('verified');
+  });
+
   it('a duplicate is linked to the first open ticket', async () => {
     const name = unique('dup');
     const first = (await call('POST', '/v1/tickets', { body: request(name) })).body;

@@ -62,6 +62,7 @@ describe('toCloudEvent', () => {
       stored('NoteAdded', { body: 'internal', author: 's-1' }),
       stored('ApprovalRecorded', { approver: 's-1', role: 'agent', evidence: [], note: 'n' }),
       stored('TicketPrioritised', { priority: 'high', because: 'x' }),
+      stored('AccountStatusNoted', { critical: true, frozen: false }),
       stored('FollowUpReceived', { message: 'm' }),
       stored('TicketMarkedOverdue', { dueAt: 'd' }),
       stored('ReplyReminderSent', { dueAt: 'd', expiresAt: 'e' }),

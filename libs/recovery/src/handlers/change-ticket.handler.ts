@@ -6,6 +6,7 @@ import { StreamRunner } from '../shared/stream-runner';
 import { streams } from '../shared/streams';
 import type { TicketCommand } from '../ticket/ticket.commands';
 import { decideTicket } from '../ticket/ticket.decider';
+import { currentAccountStatus } from './account-status';
 import { ChangeTicketCommand } from './commands';
 import { staffFold } from './folds';
 import { ticketFold } from './folds';
@@ -30,7 +31,9 @@ export class ChangeTicketHandler implements ICommandHandler<ChangeTicketCommand>
       async (ticket) => {
         if (!ticket.snapshot) throw new NotFound('ticket');
         const command = await this.withDeactivatedHolder(change, ticket.assignee);
-        return decideTicket(command, ticket, { now: this.clock.now(), policy: this.config });
+        // An approval is judged by the account as it is now (see `currentAccountStatus`).
+        const judged = command.type === 'VerifyTicket' ? { ...command, account: await currentAccountStatus(this.runner, ticket.username!) } : command;
+        return decideTicket(judged, ticket, { now: this.clock.now(), policy: this.config });
       },
       { ifMatch },
     );

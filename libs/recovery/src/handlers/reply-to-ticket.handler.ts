@@ -6,6 +6,7 @@ import { NotFound, StaleRevision, TooManyAttempts, TransitionNotAllowed } from '
 import { StreamRunner } from '../shared/stream-runner';
 import { streams } from '../shared/streams';
 import { decideTicket, lifecycleState } from '../ticket/ticket.decider';
+import { currentAccountStatus } from './account-status';
 import { ReplyToTicketCommand } from './commands';
 import { EvidenceChecker } from './evidence-checker';
 import { ticketFold } from './folds';
@@ -50,11 +51,12 @@ export class ReplyToTicketHandler implements ICommandHandler<ReplyToTicketComman
       throw error;
     }
     const checks = await this.evidence.check(before.username!, ticketId, presented, meta);
+    const account = await currentAccountStatus(this.runner, before.username!);
     const { state, position } = await this.runner.run(
       stream,
       ticketFold,
       recorded,
-      (ticket) => decideTicket({ type: 'ReplyToTicket', message, evidence: checks }, ticket, context()),
+      (ticket) => decideTicket({ type: 'ReplyToTicket', message, evidence: checks, account }, ticket, context()),
       { ifMatch },
     );
     return ticketResult(ticketId, state, position);

@@ -1,4 +1,4 @@
-import type { EvidenceCheck, RecoveryRequest, ReleaseReason, StaffRef } from './ticket.events';
+import type { AccountStatus, EvidenceCheck, RecoveryRequest, ReleaseReason, StaffRef } from './ticket.events';
 
 /** The commands a ticket decides on, as plain data (the Nest command classes wrap them). */
 export type TicketCommand =
@@ -11,7 +11,12 @@ export type TicketCommand =
       evidence: EvidenceCheck[];
       duplicateOf?: string;
     })
-  | { type: 'ReplyToTicket'; message: string; evidence: EvidenceCheck[] }
+  /**
+   * `account`, on a reply and a verification: the account's status as the handler read it just
+   * now. Where it changed since the ticket last knew, the change is noted first, and the code or
+   * approval is judged by it.
+   */
+  | { type: 'ReplyToTicket'; message: string; evidence: EvidenceCheck[]; account?: AccountStatus }
   /**
    * `claim`: staff taking the ticket for themselves, which takes only a ticket no one else holds,
    * or one held by `fromDeactivated` (a holder the handler found deactivated: they cannot work it).
@@ -24,7 +29,7 @@ export type TicketCommand =
    */
   | { type: 'ReleaseTicket'; from: string; because: ReleaseReason }
   | { type: 'RequestInfo'; question: string; by: StaffRef }
-  | { type: 'VerifyTicket'; evidence: string[]; note: string; by: StaffRef }
+  | { type: 'VerifyTicket'; evidence: string[]; note: string; by: StaffRef; account?: AccountStatus }
   | { type: 'RejectTicket'; reason: string; note: string; by: StaffRef }
   | { type: 'AddNote'; body: string; by: StaffRef }
   /** A new requester token in place of one that was lost before anyone saw it (see `lost-answer.ts`). */

@@ -241,6 +241,36 @@ describe('ticket decider: staff and requester commands', () => {
     expect(late.message).not.toMatch(/second approval/);
   });
 
+  it('judges an approval by the account as it is now: one that became critical since filing takes two approvers', () => {
+    const nowCritical = { critical: true, frozen: false };
+    const first = when(open, { type: 'VerifyTicket', evidence: ['call'], note: 'n', by: agent, account: nowCritical });
+    expect(first).toEqual([{ type: 'AccountStatusNoted', data: nowCritical }, expect.objectContaining({ type: 'ApprovalRecorded' })]);
+    const once = first.reduce((s, e) => evolveTicket(s, e), open);
+    expect(lifecycleState(once)).toBe('submitted');
+    // Noted once: the next approval finds the ticket knowing it.
+    expect(types(when(once, { type: 'VerifyTicket', evidence: [], note: 'n', by: supervisor, account: nowCritical }))).toEqual(['TicketVerified']);
+    // No longer critical: one approval is enough again.
+    const critical = given(submitted({ critical: true }));
+    expect(types(when(critical, { type: 'VerifyTicket', evidence: [], note: 'n', by: agent, account: { critical: false, frozen: false } }))).toEqual([
+      'AccountStatusNoted',
+      'TicketVerified',
+    ]);
+    // Unchanged: nothing to note.
+    expect(types(when(open, { type: 'VerifyTicket', evidence: [], note: 'n', by: agent, account: { critical: false, frozen: false } }))).toEqual(['TicketVerified']);
+  });
+
+  it('judges a code in a reply by the account as it is now: one frozen since filing is not verified by a code alone', () => {
+    const nowFrozen = { critical: false, frozen: true };
+    const events = when(open, { type: 'ReplyToTicket', message: 'my code', evidence: [code('accepted')], account: nowFrozen });
+    expect(types(events)).toEqual(['AccountStatusNoted', 'FollowUpReceived', 'EvidenceRecorded', 'TicketPrioritised']);
+    expect(events[0]!.data).toEqual(nowFrozen);
+    expect(then(open, events)).toBe('submitted');
+    // Thawed since filing as frozen: the code verifies.
+    const filedFrozen = given(submitted({ frozen: true }));
+    const thawed = when(filedFrozen, { type: 'ReplyToTicket', message: 'my code', evidence: [code('accepted')], account: { critical: false, frozen: false } });
+    expect(types(thawed)).toEqual(['AccountStatusNoted', 'FollowUpReceived', 'EvidenceRecorded', 'TicketVerified']);
+  });
+
   it('rejects with a contract reason only', () => {
     expect(when(open, { type: 'RejectTicket', reason: 'suspected-fraud', note: 'n', by: agent })).toEqual([
       { type: 'TicketRejected', data: { reason: 'suspected-fraud', note: 'n', rejectedBy: { kind: 'staff', id: 'agent-1' } } },

@@ -10,7 +10,7 @@ import { createActor, initialTransition, type AnyActorScope, type SnapshotFrom }
 import type { FoldableEvent } from '../shared/decided-event';
 import { AlreadyAssigned, TransitionNotAllowed } from '../shared/errors';
 import type { TicketCommand, TicketPolicy } from './ticket.commands';
-import type { EvidenceCheck, TicketEvent, TicketEventOf } from './ticket.events';
+import type { AccountStatus, EvidenceCheck, TicketEvent, TicketEventOf } from './ticket.events';
 
 export type TicketSnapshot = SnapshotFrom<typeof recoveryTicketMachine>;
 
@@ -83,6 +83,8 @@ function machineEventFor(event: TicketEvent): TicketMachineEvent | undefined {
       return { type: 'MARK_OVERDUE' };
     case 'ReplyReminderSent':
       return { type: 'REMIND' };
+    case 'AccountStatusNoted':
+      return { type: 'ACCOUNT_STATUS', critical: event.data.critical, frozen: event.data.frozen };
     case 'TicketSubmitted':
     case 'RequesterTokenReplaced':
       return undefined;
@@ -327,7 +329,7 @@ export function decideTicket(command: TicketCommand, state: TicketState, { now, 
         current === 'awaiting-info'
           ? { type: 'InfoProvided', data: { message: command.message } }
           : { type: 'FollowUpReceived', data: { message: command.message } };
-      return withEvidence(state, [reply], command.evidence, 'reply', now);
+      return withEvidence(state, [...accountStatusNoted(snapshot, command.account), reply], command.evidence, 'reply', now);
     }
     case 'AssignTicket':
       require({ type: 'ASSIGN' });
@@ -355,19 +357,25 @@ export function decideTicket(command: TicketCommand, state: TicketState, { now, 
       return [{ type: 'InfoRequested', data: { question: command.question, requestedBy: command.by.id } }];
     case 'VerifyTicket': {
       const approve = { type: 'APPROVE', approver: command.by.id, role: machineRole(command.by.role) } as const;
-      const first = snapshot.status === 'active' ? snapshot.context.firstApprover : undefined;
-      require(approve, first ? `a critical account needs a second approval, by a supervisor other than ${first}` : undefined);
-      const next = machineStep(snapshot, approve);
+      // Judged by the account as it is now: one that became critical since needs two approvers.
+      const noted = accountStatusNoted(snapshot, command.account);
+      const judged = noted.reduce((step, event) => machineStep(step, machineEventFor(event)!), snapshot);
+      const first = judged.status === 'active' ? judged.context.firstApprover : undefined;
+      if (!judged.can(approve)) {
+        throw new TransitionNotAllowed(command.type, current, first ? `a critical account needs a second approval, by a supervisor other than ${first}` : undefined);
+      }
+      const next = machineStep(judged, approve);
       const { evidence, note, by } = command;
       if (next.value === 'verified') {
         return [
+          ...noted,
           {
             type: 'TicketVerified',
             data: { verifiedBy: { kind: 'staff', id: by.id, role: by.role }, evidence, note, username: state.username!, contactEmail: state.contactEmail! },
           },
         ];
       }
-      return [{ type: 'ApprovalRecorded', data: { approver: by.id, role: by.role, evidence, note } }];
+      return [...noted, { type: 'ApprovalRecorded', data: { approver: by.id, role: by.role, evidence, note } }];
     }
     case 'RejectTicket':
       require({ type: 'REJECT', reason: command.reason });
@@ -399,6 +407,12 @@ export function decideTicket(command: TicketCommand, state: TicketState, { now, 
       ];
     }
   }
+}
+
+/** A note of the account's status, where it is not what the ticket last knew; none otherwise. */
+function accountStatusNoted(snapshot: TicketSnapshot, account: AccountStatus | undefined): TicketEvent[] {
+  if (!account || (account.critical === snapshot.context.critical && account.frozen === snapshot.context.frozen)) return [];
+  return [{ type: 'AccountStatusNoted', data: { critical: account.critical, frozen: account.frozen } }];
 }
 
 /**

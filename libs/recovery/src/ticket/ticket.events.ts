@@ -34,6 +34,12 @@ export interface RecoveryRequest {
  */
 export type ReleaseReason = 'assignee-deactivated' | 'handed-back';
 
+/** What the platform says of an account that changes how a ticket for it is decided. */
+export interface AccountStatus {
+  critical: boolean;
+  frozen: boolean;
+}
+
 export interface StaffRef {
   id: string;
   role: 'admin' | 'supervisor' | 'agent';
@@ -53,6 +59,11 @@ export type TicketEvent =
     }>
   | DecidedEvent<'EvidenceRecorded', EvidenceCheck & { via: 'submission' | 'reply' }>
   | DecidedEvent<'TicketPrioritised', { priority: 'high'; because: string }>
+  /**
+   * The account's status as the ticket found it when a code or an approval came, where it had
+   * changed since filing (or since last noted): the code or approval is judged by it.
+   */
+  | DecidedEvent<'AccountStatusNoted', AccountStatus>
   | DecidedEvent<'TicketAssigned', { assignee: string; assignedBy: string }>
   /** The ticket is no one's again, and goes back to the queue unclaimed. */
   | DecidedEvent<'TicketReleased', { previousAssignee: string; because: ReleaseReason }>
