@@ -1,3 +1,4 @@
+import type { AccountState } from '../account/account.decider';
 import type { StreamRunner } from '../shared/stream-runner';
 import { streams } from '../shared/streams';
 import type { AccountStatus } from '../ticket/ticket.events';
@@ -9,6 +10,10 @@ import { accountFold } from './folds';
  * (an account frozen since must not be recovered by a code alone). An unknown account is neither.
  */
 export async function currentAccountStatus(runner: StreamRunner, username: string): Promise<AccountStatus> {
-  const { state } = await runner.load(streams.account(username), accountFold);
-  return { critical: !!state.profile?.critical, frozen: !!state.profile?.frozen };
+  return accountStatusOf((await runner.load(streams.account(username), accountFold)).state);
+}
+
+/** The status a ticket is decided by, from an account's folded state. */
+export function accountStatusOf(account: AccountState): AccountStatus {
+  return { critical: !!account.profile?.critical, frozen: !!account.profile?.frozen };
 }

@@ -8,6 +8,7 @@ import { reissueOf } from '../shared/lost-answer';
 import { StreamRunner } from '../shared/stream-runner';
 import { streams } from '../shared/streams';
 import { decideTicket, lifecycleState } from '../ticket/ticket.decider';
+import { accountStatusOf } from './account-status';
 import { SubmitTicketCommand } from './commands';
 import { EvidenceChecker } from './evidence-checker';
 import { accountFold, requesterFold, ticketFold } from './folds';
@@ -57,7 +58,7 @@ export class SubmitTicketHandler implements ICommandHandler<SubmitTicketCommand>
           username,
           ...fields,
           requesterTokenHash: tokenHash(accessToken),
-          account: { known: !!account.profile, critical: !!account.profile?.critical, frozen: !!account.profile?.frozen },
+          account: { known: !!account.profile, ...accountStatusOf(account) },
           evidence: checks,
           duplicateOf,
         },
