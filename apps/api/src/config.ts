@@ -1,4 +1,5 @@
 import { defaultWebhookSettings, type WebhookSettings } from '@reclaim/integrations';
+import { parseEventStoreKind, type EventStoreKind } from '@reclaim/event-store';
 import { parseDuration, parseRate, type Rate } from '@reclaim/recovery';
 import { isIP } from 'node:net';
 
@@ -6,7 +7,7 @@ import { isIP } from 'node:net';
 export interface AppConfig {
   port: number;
   dataDir: string;
-  eventStore: 'sqlite' | 'eventstoredb';
+  eventStore: EventStoreKind;
   eventStoreConnectionString?: string;
   adminToken?: string;
   /** The token a metrics scraper sends; without it `/metrics` is off. */
@@ -103,10 +104,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       return port;
     }),
     dataDir: read('RECLAIM_DATA_DIR', './data', (raw) => raw),
-    eventStore: read('RECLAIM_EVENT_STORE', 'sqlite', (raw) => {
-      if (raw !== 'sqlite' && raw !== 'eventstoredb') throw new Error('sqlite or eventstoredb');
-      return raw;
-    }),
+    eventStore: read('RECLAIM_EVENT_STORE', 'sqlite', parseEventStoreKind),
     eventStoreConnectionString: env.EVENTSTORE_CONNECTION_STRING?.trim() || undefined,
     adminToken: read('RECLAIM_ADMIN_TOKEN', '', optionalToken, true),
     metricsToken: read('RECLAIM_METRICS_TOKEN', '', optionalToken, true),

@@ -1,4 +1,4 @@
-import { createEventStore, POSITION, sqliteFile, type EventStore } from '@reclaim/event-store';
+import { createEventStore, parseEventStoreKind, POSITION, sqliteFile, type EventStore, type EventStoreKind } from '@reclaim/event-store';
 import { everyProjector } from '@reclaim/integrations';
 import { openReadModelDb, ProjectionRunner, readHistory, toHistoryEntry, verifyAudit } from '@reclaim/projections';
 import { streams } from '@reclaim/recovery';
@@ -154,10 +154,13 @@ async function exportHistory(store: EventStore, args: string[], io: CliIo): Prom
  * Read as the server reads it. A mistyped store must not fall back to the embedded one: `verify`
  * would then check a local file, and report it sound, in place of the cluster's log.
  */
-function storeKind(env: NodeJS.ProcessEnv): 'sqlite' | 'eventstoredb' {
+function storeKind(env: NodeJS.ProcessEnv): EventStoreKind {
   const kind = env.RECLAIM_EVENT_STORE?.trim() || 'sqlite';
-  if (kind !== 'sqlite' && kind !== 'eventstoredb') throw new UsageError(`RECLAIM_EVENT_STORE must be sqlite or eventstoredb, not "${kind}"`);
-  return kind;
+  try {
+    return parseEventStoreKind(kind);
+  } catch (error) {
+    throw new UsageError(`RECLAIM_EVENT_STORE must be ${(error as Error).message}, not "${kind}"`);
+  }
 }
 
 function option(args: string[], name: string): string | undefined {

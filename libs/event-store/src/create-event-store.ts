@@ -1,10 +1,16 @@
 import { join } from 'node:path';
-import type { EventStore } from './event-store.port';
+import type { EventStore, EventStoreKind } from './event-store.port';
 import { EventStoreDbEventStore } from './eventstoredb/esdb-event-store';
 import { SqliteEventStore } from './sqlite/sqlite-event-store';
 
+/** `RECLAIM_EVENT_STORE`, as the server and the operator CLI both read it; throws what it takes. */
+export function parseEventStoreKind(raw: string): EventStoreKind {
+  if (raw !== 'sqlite' && raw !== 'eventstoredb') throw new Error('sqlite or eventstoredb');
+  return raw;
+}
+
 export interface EventStoreConfig {
-  kind: 'sqlite' | 'eventstoredb';
+  kind: EventStoreKind;
   dataDir: string;
   connectionString?: string;
 }

@@ -101,9 +101,12 @@ export interface Subscription extends AsyncIterable<RecordedEvent> {
   close(): Promise<void>;
 }
 
+/** Which store holds the log: the embedded SQLite file, or an EventStoreDB server or cluster. */
+export type EventStoreKind = 'sqlite' | 'eventstoredb';
+
 export interface EventStore {
   /** Which adapter this is, for /health and logs. */
-  readonly kind: 'sqlite' | 'eventstoredb';
+  readonly kind: EventStoreKind;
   appendToStream(stream: string, events: NewEvent[], options?: { expectedRevision?: ExpectedRevision }): Promise<AppendResult>;
   /** Events of one stream; an unknown stream reads as empty. */
   readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;

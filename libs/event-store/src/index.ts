@@ -6,4 +6,4 @@ export { openDatabase, withoutFsync } from './sqlite/open-database';
 export { makeDirectory } from './sqlite/make-directory';
 export { processAlive } from './sqlite/process-alive';
 export { EventStoreDbEventStore } from './eventstoredb/esdb-event-store';
-export { createEventStore, sqliteFile, type EventStoreConfig } from './create-event-store';
+export { createEventStore, parseEventStoreKind, sqliteFile, type EventStoreConfig } from './create-event-store';
