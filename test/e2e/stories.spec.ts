@@ -295,14 +295,20 @@ describe('stories, end to end over HTTP', () => {
     const seen = await call('GET', `/v1/tickets/${ticketId}?minPosition=${position}`, { token: accessToken });
     expect(seen.headers.get('etag')).toBe('"0"');
     await call('POST', `/v1/tickets/${ticketId}/notes`, { token: staff.agent!.token, body: { body: 'meanwhile' } });
-    const head = async () => (await call('GET', '/health')).body.head as string;
-    const before = await head();
+    // What a refusal must not write: the ticket's events, and the account's (a code burned). Not the
+    // log's head: earlier stories leave the server work that may append meanwhile (a webhook of a
+    // deactivated owner is disabled on the dispatcher's next turn).
+    const written = async () => [
+      (await call('GET', `/v1/tickets/${ticketId}/history`, { token: staff.auditor!.token })).body.events.length,
+      (await call('GET', `/v1/accounts/${name}/history`, { token: staff.auditor!.token })).body.events.length,
+    ];
+    const before = await written();
     const stale = await call('POST', `/v1/tickets/${ticketId}/replies`, { token: accessToken, body: { message: 'my code', recoveryCode: codes[0] }, headers: { 'if-match': '"0"' } });
     expect([stale.status, stale.body.type]).toEqual([412, 'https://reclaim.dev/problems/stale-revision']);
-    expect(await head()).toBe(before);
+    expect(await written()).toEqual(before);
     const malformed = await call('POST', `/v1/tickets/${ticketId}/replies`, { token: accessToken, body: { message: 'my code' }, headers: { 'if-match': 'soon' } });
     expect([malformed.status, malformed.body.errors?.[0]?.field]).toEqual([400, 'If-Match']);
-    expect(await head()).toBe(before);
+    expect(await written()).toEqual(before);
     const current = await call('POST', `/v1/tickets/${ticketId}/replies`, { token: accessToken, body: { message: 'my code', recoveryCode: codes[0] }, headers: { 'if-match': '1' } });
     expect([current.status, current.body.revision]).toEqual([200, '4']); // the follow-up, its evidence and the high priority
   });
