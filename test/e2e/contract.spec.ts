@@ -267,6 +267,24 @@ describe('bad input gets a 4xx problem naming the field, and changes nothing', (
     expect(view.body.assignee).toBe(staff.id);
   });
 
+  it('reads null in an optional field as the field left out: {"assignee": null} is a claim, which takes no held ticket', async () => {
+    const { ticketId } = (await call('POST', '/v1/tickets', { body: ticket('nullclaim') })).body;
+    const other = await createStaff(call, 'agent', 'Other');
+    const held = await call('POST', `/v1/tickets/${ticketId}/assign`, { token: other });
+    expect(held.status).toBe(200);
+    const taken = await call('POST', `/v1/tickets/${ticketId}/assign`, { token: agent, body: { assignee: null } });
+    expect(taken.status).toBe(409);
+    expect(taken.body.type).toMatch(/already-assigned/);
+    const claim = await call('POST', `/v1/tickets/${ticketId}/assign`, { token: ADMIN_TOKEN, body: { assignee: null } });
+    expect(claim.status).toBe(422);
+    expect(claim.body.detail).toMatch(/bootstrap admin token cannot hold tickets/);
+    const view = await call('GET', `/v1/tickets/${ticketId}`, { token: agent });
+    expect(view.body.revision).toBe(held.body.revision);
+    // Left out, or null, the same way in every optional field: a webhook's types, an account's flags.
+    const account = await call('PUT', '/v1/accounts/nullflags', { token: integrator, body: { primaryEmail: 'n@example.org', emails: [], packages: [], critical: null, frozen: null } });
+    expect(account.body).toMatchObject({ critical: false, frozen: false });
+  });
+
   it('answers an unknown ticket or route with 404', async () => {
     expect((await call('GET', '/v1/tickets/00000000-0000-0000-0000-000000000000', { token: agent })).status).toBe(404);
     expect((await call('POST', '/v1/tickets/00000000-0000-0000-0000-000000000000/notes', { token: agent, body: { body: 'x' } })).status).toBe(404);

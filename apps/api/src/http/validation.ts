@@ -74,11 +74,26 @@ function refuseRepeatedParameters(query: unknown, declared: ArgumentMetadata['me
   }
 }
 
-/** Refuses repeated query parameters by name before class-validator sees them. */
+/**
+ * A field given as null is left out. class-validator lets null through an optional field's
+ * checks, and a handler that told "left out" by `=== undefined` would then read null as a value
+ * (`{"assignee": null}` assigned the ticket to the caller over its holder, where leaving the
+ * field out claims only a free ticket). A required field given as null is refused by the checks
+ * before this runs.
+ */
+function withoutNullFields(value: unknown): unknown {
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    for (const [key, field] of Object.entries(value)) if (field === null) delete (value as Record<string, unknown>)[key];
+  }
+  return value;
+}
+
+/** Refuses repeated query parameters by name before class-validator sees them; drops a body's null fields after. */
 class ContractValidationPipe extends ValidationPipe {
-  override transform(value: unknown, metadata: ArgumentMetadata) {
+  override async transform(value: unknown, metadata: ArgumentMetadata) {
     if (metadata.type === 'query') refuseRepeatedParameters(value, metadata.metatype);
-    return super.transform(value, metadata);
+    const checked = await super.transform(value, metadata);
+    return metadata.type === 'body' ? withoutNullFields(checked) : checked;
   }
 }
 
