@@ -126,7 +126,15 @@ describe('operator CLI', () => {
     // An option's value is not the next option.
     const noValue = await cli(dir, 'export', '--ticket', '--all');
     expect([noValue.status, noValue.out]).toEqual([2, []]);
-    expect(noValue.err).toContain('--ticket needs a value');
+    expect(noValue.err).toContain("Option '--ticket' argument is ambiguous");
+    // What a command does not take is refused, not ignored: a mistyped option of verify would
+    // otherwise check the whole log and print another digest than the one asked for.
+    for (const args of [['verify', '--thruogh', '1'], ['verify', '--through', '1', 'extra'], ['positions', 'extra'], ['catch-up', '--all'], ['rebuild', 'tickets', '--force'], ['export', '--all', '--ticket', ticketIds[0]!]]) {
+      const refused = await cli(dir, ...args);
+      expect({ args, status: refused.status, out: refused.out }).toEqual({ args, status: 2, out: [] });
+    }
+    expect((await cli(dir, 'verify', '--thruogh', '1')).err).toContain("Unknown option '--thruogh'");
+    expect((await cli(dir, 'export', '--all', '--ticket', ticketIds[0]!)).err).toContain('--ticket <id> or --all, not both');
     expect((await cli(join(dir, 'nowhere'), 'verify')).status).toBe(2);
   });
 
