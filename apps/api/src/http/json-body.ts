@@ -15,7 +15,9 @@ const refused = (detail: string, rule: string) => new ProblemError(fieldProblem(
  * valid JSON", though they are valid JSON), and a key an object gives twice (the last would win).
  */
 export function parseJsonBody(body: Buffer): unknown {
-  if (body.length === 0) throw refused('The body is empty; send a JSON object.', 'must be a JSON object');
+  // A body of no bytes is no body, as it is without the header: many clients send
+  // Content-Type: application/json on every request, a claim or a new set of codes included.
+  if (body.length === 0) return undefined;
   if (!isUtf8(body)) throw refused('The body is not UTF-8 text.', 'must be UTF-8 text');
   const text = body.toString('utf8');
   let value: unknown;
