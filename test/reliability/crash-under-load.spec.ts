@@ -109,6 +109,8 @@ async function crashRounds(count: number): Promise<void> {
     const dump = (file: string) => {
       const d = new Database(file, { readonly: true });
       const tables = Object.fromEntries(['ticket_views', 'ticket_timers', 'staff', 'accounts', 'staff_activity', 'webhooks'].map((t) => [t, d.prepare(`SELECT * FROM ${t} ORDER BY 1, 2`).all()]));
+      // The queues' counts too; one of 0 is as good as none, which a rebuild need not write.
+      tables.ticket_queue_counts = d.prepare('SELECT queue, count FROM ticket_queue_counts WHERE count <> 0 ORDER BY queue').all();
       d.close();
       return tables;
     };
