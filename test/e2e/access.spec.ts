@@ -155,7 +155,11 @@ describe('staff tokens: replaced, and staff deactivated', () => {
     const submit = async () => (await call('POST', '/v1/tickets', { body: { username: 'leaving', contactEmail: 'l@example.org', reason: 'lost-email', explanation: 'x' } })).body.ticketId as string;
     const [ticket, decided] = [await submit(), await submit()];
     for (const id of [ticket, decided]) expect((await call('POST', `/v1/tickets/${id}/assign`, { token: created.token })).status).toBe(200);
-    expect((await call('POST', `/v1/tickets/${decided}/reject`, { token: created.token, body: { reason: 'other', note: 'done' } })).status).toBe(200);
+    const rejected = await call('POST', `/v1/tickets/${decided}/reject`, { token: created.token, body: { reason: 'other', note: 'done' } });
+    expect(rejected.status).toBe(200);
+    // A team lead sees one person's open tickets.
+    const theirs = await call('GET', `/v1/queues/mine?assignee=${created.id}&minPosition=${rejected.body.position}`, { token: ADMIN_TOKEN });
+    expect(theirs.body.items.map((item: { ticketId: string }) => item.ticketId)).toEqual([ticket]);
 
     const deactivated = await call('DELETE', `/v1/staff/${created.id}`, { token: ADMIN_TOKEN });
     expect(deactivated.status).toBe(200);

@@ -535,9 +535,16 @@ describe('If-Match and read-your-writes', () => {
     expect(stale.status).toBe(412);
     expect(await head()).toBe(before);
     expect((await call('POST', `/v1/tickets/${ticketId}/notes`, { token: agent, body: { body: 'x' }, headers: { 'if-match': 'soon' } })).status).toBe(400);
+    // A revision of many digits is a revision (stale here); one longer than any revision can be is not.
+    expect((await call('POST', `/v1/tickets/${ticketId}/notes`, { token: agent, body: { body: 'x' }, headers: { 'if-match': '"123456789012345678"' } })).status).toBe(412);
+    expect((await call('POST', `/v1/tickets/${ticketId}/notes`, { token: agent, body: { body: 'x' }, headers: { 'if-match': '"1234567890123456789"' } })).status).toBe(400);
+    expect(await head()).toBe(before);
+    // A weak tag, as a cache may send back the ETag, names the revision as well.
+    const weak = await call('POST', `/v1/tickets/${ticketId}/notes`, { token: agent, body: { body: 'two' }, headers: { 'if-match': 'W/"1"' } });
+    expect([weak.status, weak.body.revision]).toEqual([200, '2']);
     // `*` asks only that the ticket exists (RFC 9110).
     const any = await call('POST', `/v1/tickets/${ticketId}/notes`, { token: agent, body: { body: 'three' }, headers: { 'if-match': '*' } });
-    expect([any.status, any.body.revision]).toEqual([200, '2']);
+    expect([any.status, any.body.revision]).toEqual([200, '3']);
     const missing = await call('POST', '/v1/tickets/00000000-0000-0000-0000-000000000000/notes', { token: agent, body: { body: 'x' }, headers: { 'if-match': '*' } });
     expect(missing.status).toBe(404);
   });
@@ -616,6 +623,12 @@ describe('queues over HTTP', () => {
     }
     expect(seen.filter((id) => ids.includes(id))).toEqual(ids);
     expect((await call('GET', '/v1/queues/submitted?after=garbage', { token: agent })).status).toBe(400);
+    // 50 a page unless asked; at most 200.
+    for (let i = 5; i < 51; i++) ({ position } = (await call('POST', '/v1/tickets', { body: ticket(`queue${i}`) })).body);
+    const first = await call('GET', `/v1/queues/submitted?minPosition=${position}`, { token: agent });
+    expect([first.body.items.length, typeof first.body.next]).toEqual([50, 'string']);
+    expect((await call('GET', '/v1/queues/submitted?limit=200', { token: agent })).status).toBe(200);
+    expect((await call('GET', '/v1/queues/submitted?limit=201', { token: agent })).body.errors).toEqual([{ field: 'limit', message: 'limit must not be greater than 200' }]);
     const stats = await call('GET', '/v1/queues', { token: agent });
     expect(stats.body.queues.find((q: { queue: string }) => q.queue === 'submitted').count).toBeGreaterThanOrEqual(5);
   });

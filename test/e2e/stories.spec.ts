@@ -279,6 +279,9 @@ describe('stories, end to end over HTTP', () => {
     expect(missingReason.body.errors).toEqual([{ field: 'reason', message: 'reason is required' }]);
     const rejected = await call('POST', `/v1/tickets/${ticketId}/reject`, { token: staff.agent!.token, body: { reason: 'insufficient-evidence', note: 'no proof' } });
     expect(rejected.body.state).toBe('rejected');
+    // The decision says what it was and why, to staff and to compliance.
+    const decided = await call('GET', `/v1/tickets/${ticketId}?minPosition=${rejected.body.position}`, { token: staff.agent!.token });
+    expect(decided.body.decision).toMatchObject({ reason: 'insufficient-evidence', note: 'no proof' });
     const late = await call('POST', `/v1/tickets/${ticketId}/replies`, { token: accessToken, body: { message: 'wait!', recoveryCode: codes[0] } });
     expect(late.status).toBe(409);
     expect(late.body.detail).toContain('rejected');
