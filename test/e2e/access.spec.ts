@@ -103,6 +103,17 @@ describe('access control: every route against every caller', () => {
   });
 });
 
+describe('the Authorization header', () => {
+  it('takes the Bearer scheme in any case and after more than one space, as RFC 9110 has it, and no other scheme', async () => {
+    const asked = (authorization: string) => call('GET', '/v1/queues/submitted', { headers: { authorization } });
+    for (const scheme of ['Bearer ', 'bearer ', 'BEARER ', 'Bearer   ']) expect([scheme, (await asked(`${scheme}${tokens.agent}`)).status]).toEqual([scheme, 200]);
+    for (const refused of [`Basic ${tokens.agent}`, `Bearer${tokens.agent}`, `Bearer ${tokens.agent} extra`, tokens.agent!]) {
+      const answer = await asked(refused);
+      expect([answer.status, answer.body.detail]).toEqual([401, 'The Authorization header is not a Bearer token.']);
+    }
+  });
+});
+
 describe('staff tokens: replaced, and staff deactivated', () => {
   it('lists staff without secrets; a replaced token stops working at once, the new one works', async () => {
     const created = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: 'Rotating', role: 'agent' } })).body;

@@ -5,7 +5,8 @@ import { problem, ProblemError } from '../http/problem';
 import { ACCESS, type AccessRule } from './access.decorator';
 import { CredentialsService } from './credentials.service';
 
-const BEARER = /^Bearer ([A-Za-z0-9_\-.~+/]{16,256}=*)$/;
+/** RFC 9110: the scheme's name in any case, then one or more spaces, then the token. */
+const BEARER = /^Bearer +([A-Za-z0-9_\-.~+/]{16,256}=*)$/i;
 /** Routes on one ticket, named by their `id`: the only ones a requester token may open. */
 const TICKET_ROUTE = /^\/v1\/tickets\/:id(\/|$)/;
 
