@@ -125,8 +125,15 @@ describe('webhooks', () => {
       const verified = events.find((e) => e.type === 'recovery.ticket.verified.v1')!;
       expect(verified.data).toMatchObject({ username: 'first', contactEmail: 'first@example.org' });
       const log = await call('GET', `/v1/webhooks/${created.body.id}/deliveries?limit=500`, { token: integrator });
+      // Unasked, the latest 100 attempts.
+      const unasked = await call('GET', `/v1/webhooks/${created.body.id}/deliveries`, { token: integrator });
+      expect(log.body.deliveries.length).toBeGreaterThan(10);
+      expect(unasked.body.deliveries).toEqual(log.body.deliveries.slice(0, 100));
       expect(log.body.deliveries.some((d: { statusCode: number; error: string }) => d.statusCode === 500 && d.error === 'HTTP 500')).toBe(true);
       expect(log.body.deliveries.some((d: { statusCode: number }) => d.statusCode === 204)).toBe(true);
+      // Its progress is past every event its receiver took.
+      const lastTaken = Math.max(...log.body.deliveries.filter((d: { statusCode: number }) => d.statusCode === 204).map((d: { position: string }) => Number(d.position)));
+      await waitFor(async () => Number((await call('GET', `/v1/webhooks/${created.body.id}`, { token: integrator })).body.deliveredUpTo) >= lastTaken);
     } finally {
       await server.stop();
       server.cleanUp();
