@@ -534,7 +534,9 @@ describe('If-Match and read-your-writes', () => {
     const stale = await call('POST', `/v1/tickets/${ticketId}/notes`, { token: agent, body: { body: 'two' }, headers: { 'if-match': '"0"' } });
     expect(stale.status).toBe(412);
     expect(await head()).toBe(before);
-    expect((await call('POST', `/v1/tickets/${ticketId}/notes`, { token: agent, body: { body: 'x' }, headers: { 'if-match': 'soon' } })).status).toBe(400);
+    for (const malformed of ['soon', '"1', '1"', 'W/1']) {
+      expect([malformed, (await call('POST', `/v1/tickets/${ticketId}/notes`, { token: agent, body: { body: 'x' }, headers: { 'if-match': malformed } })).status]).toEqual([malformed, 400]);
+    }
     // A revision of many digits is a revision (stale here); one longer than any revision can be is not.
     expect((await call('POST', `/v1/tickets/${ticketId}/notes`, { token: agent, body: { body: 'x' }, headers: { 'if-match': '"123456789012345678"' } })).status).toBe(412);
     expect((await call('POST', `/v1/tickets/${ticketId}/notes`, { token: agent, body: { body: 'x' }, headers: { 'if-match': '"1234567890123456789"' } })).status).toBe(400);

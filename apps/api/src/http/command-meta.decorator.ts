@@ -22,9 +22,10 @@ export const Meta = createParamDecorator((_: unknown, context: ExecutionContext)
 export const IfMatch = createParamDecorator((_: unknown, context: ExecutionContext): bigint | undefined => {
   const header = context.switchToHttp().getRequest<FastifyRequest>().headers['if-match'];
   if (header === undefined || String(header).trim() === '*') return undefined;
-  const match = /^(?:W\/)?"?(\d{1,18})"?$/.exec(String(header).trim());
+  // `3`, `"3"` or `W/"3"`: a quote left open (`"3`) is no entity tag, and is refused.
+  const match = /^(?:(\d{1,18})|(?:W\/)?"(\d{1,18})")$/.exec(String(header).trim());
   if (!match) {
     throw new ProblemError(fieldProblem(400, 'If-Match must be a ticket revision, e.g. If-Match: 3.', 'If-Match', 'must be a revision number'));
   }
-  return BigInt(match[1]!);
+  return BigInt(match[1] ?? match[2]!);
 });
