@@ -385,7 +385,12 @@ describe('stories, end to end over HTTP', () => {
     const updated = await call('PUT', `/v1/accounts/${name}`, { token: ADMIN_TOKEN, body: { primaryEmail: `${name}@example.net`, emails: [], packages: [], critical: true } });
     expect(updated.status).toBe(200);
     const imported = await call('POST', `/v1/accounts/${name}/recovery-codes/import`, { token: staff.integrator!.token, body: { hashes: [await bcryptOf('0123456789abcdef')] } });
-    expect(imported.status).toBe(201);
+    expect([imported.status, imported.body]).toEqual([201, { imported: 1, position: expect.any(String) }]);
+    // An account the platform never fed is not found, nor its history.
+    for (const path of [`/v1/accounts/${name}-unfed`, `/v1/accounts/${name}-unfed/history`]) {
+      const unfed = await call('GET', path, { token: staff.agent!.token });
+      expect([path, unfed.status, unfed.body.detail]).toEqual([path, 404, 'The account was not found.']);
+    }
     const { secret } = (await call('POST', `/v1/accounts/${name}/totp`, { token: staff.integrator!.token })).body;
     const submitted = (await call('POST', '/v1/tickets', { body: request(name, { recoveryCode: '0123456789abcdef' }) })).body;
 
