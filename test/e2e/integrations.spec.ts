@@ -494,6 +494,13 @@ describe('SSE feed', () => {
     expect(noTypes.body.errors[0].field).toBe('types');
     expect((await call('GET', '/v1/events', { token: agent })).status).toBe(403);
     expect((await call('GET', '/v1/events?after=x', { token: integrator })).status).toBe(400);
+    // A position no event has would start the feed nowhere: past the end it would wait, skipping
+    // every event until the log reached it.
+    const beyond = String(BigInt((await call('GET', '/health')).body.head) + 1000n);
+    const nowhere = await call('GET', `/v1/events?after=${beyond}`, { token: integrator });
+    expect([nowhere.status, nowhere.body.errors]).toEqual([400, [{ field: 'after', message: "after must be an event's position (an id this feed sent), or 0 for the start" }]]);
+    const resumedNowhere = await call('GET', '/v1/events', { token: integrator, headers: { 'last-event-id': beyond } });
+    expect([resumedNowhere.status, resumedNowhere.body.errors?.[0].field]).toEqual([400, 'Last-Event-ID']);
   }, 30000);
 
   it('tells integrators when a ticket is given back because its holder was deactivated', async () => {
