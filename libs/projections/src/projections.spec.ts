@@ -29,6 +29,7 @@ import { requesterView, staffView } from './tickets/ticket-view';
 import { TicketTimers } from './timers/ticket-timers';
 import { listStaff, StaffProjector } from './staff/staff.projector';
 import { TicketsProjector } from './tickets/tickets.projector';
+import { readModelRows } from './testing/read-model-rows';
 
 const HOUR = 3_600_000;
 const agent = { id: 'agent-1', role: 'agent' } as const;
@@ -409,17 +410,11 @@ describe('two engines on one file', () => {
   });
 });
 
-/** Every read model's rows, in a fixed order; a queue's count of 0 is as good as none, which a rebuild need not write. */
-const dumpReadModels = (db: Database.Database): Record<string, unknown[]> => ({
-  ...Object.fromEntries(['ticket_views', 'ticket_timers', 'staff', 'accounts', 'staff_activity'].map((table) => [table, db.prepare(`SELECT * FROM ${table} ORDER BY 1, 2`).all()])),
-  ticket_queue_counts: db.prepare('SELECT queue, count FROM ticket_queue_counts WHERE count <> 0 ORDER BY queue').all(),
-});
-
 /** Rebuilds read models from zero and checks that they hold exactly the rows incremental processing left. */
 async function expectSameAfterRebuild(runner: ProjectionRunner, names = ['tickets', 'staff', 'accounts', 'staff-activity']): Promise<void> {
-  const incremental = dumpReadModels(runner.db);
+  const incremental = readModelRows(runner.db);
   for (const name of names) await runner.rebuild(name);
-  expect(dumpReadModels(runner.db)).toEqual(incremental);
+  expect(readModelRows(runner.db)).toEqual(incremental);
 }
 
 describe('rebuild and tamper evidence', () => {
@@ -432,7 +427,7 @@ describe('rebuild and tamper evidence', () => {
   afterAll(async () => e.close());
 
   it('a rebuild from zero gives exactly what incremental processing gave', async () => {
-    const incremental = dumpReadModels((e.store as SqliteEventStore).database);
+    const incremental = readModelRows((e.store as SqliteEventStore).database);
     expect(incremental.ticket_views!.length).toBeGreaterThan(10);
     expect(incremental.staff_activity!.length).toBeGreaterThan(10);
     expect(incremental.ticket_queue_counts!.length).toBeGreaterThan(2);

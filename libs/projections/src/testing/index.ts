@@ -1,0 +1,1 @@
+export { readModelRows } from './read-model-rows';
