@@ -38,28 +38,14 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
       return command ? 0 : 2;
     }
     const dataDir = io.env.RECLAIM_DATA_DIR?.trim() || './data';
+    const run = commandFor(command, rest, dataDir, io);
     const kind = storeKind(io.env);
     const connectionString = io.env.EVENTSTORE_CONNECTION_STRING?.trim() || undefined;
     if (kind === 'eventstoredb' && !connectionString) throw new UsageError('RECLAIM_EVENT_STORE=eventstoredb needs EVENTSTORE_CONNECTION_STRING');
     if (kind === 'sqlite' && !existsSync(sqliteFile(dataDir))) throw new UsageError(`no embedded store at ${sqliteFile(dataDir)} (set RECLAIM_DATA_DIR)`);
     const store = createEventStore({ kind, dataDir, connectionString });
     try {
-      switch (command) {
-        case 'verify':
-          return await verify(store, rest, io);
-        case 'rebuild':
-          return await rebuild(store, dataDir, argumentsOf(rest, {}, true).positionals, io);
-        case 'catch-up':
-          argumentsOf(rest, {});
-          return await catchUp(store, dataDir, io);
-        case 'positions':
-          argumentsOf(rest, {});
-          return await positions(store, dataDir, io);
-        case 'export':
-          return await exportHistory(store, rest, io);
-        default:
-          throw new UsageError(`unknown command: ${command}`);
-      }
+      return await run(store);
     } finally {
       await store.close();
     }
@@ -69,6 +55,38 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
       return 2;
     }
     throw error;
+  }
+}
+
+/**
+ * A command with its arguments read, to run on the store. Wrong usage is found here, before the
+ * store is opened: opening the embedded one may migrate its file, and a typo should change nothing.
+ */
+function commandFor(command: string, args: string[], dataDir: string, io: CliIo): (store: EventStore) => Promise<number> {
+  switch (command) {
+    case 'verify': {
+      const { through } = argumentsOf(args, { through: { type: 'string' } }).values;
+      if (through !== undefined && !POSITION.test(through)) throw new UsageError('--through needs a position: a decimal number');
+      return (store) => verify(store, through === undefined ? undefined : BigInt(through), io);
+    }
+    case 'rebuild': {
+      const { positionals: names } = argumentsOf(args, {}, true);
+      return (store) => rebuild(store, dataDir, names, io);
+    }
+    case 'catch-up':
+      argumentsOf(args, {});
+      return (store) => catchUp(store, dataDir, io);
+    case 'positions':
+      argumentsOf(args, {});
+      return (store) => positions(store, dataDir, io);
+    case 'export': {
+      const { ticket, all } = argumentsOf(args, { ticket: { type: 'string' }, all: { type: 'boolean' } }).values;
+      if (ticket !== undefined && all) throw new UsageError('export takes --ticket <id> or --all, not both');
+      if (!ticket && !all) throw new UsageError('export needs --ticket <id> or --all');
+      return (store) => (ticket ? exportTicket(store, ticket, io) : exportAll(store, io));
+    }
+    default:
+      throw new UsageError(`unknown command: ${command}`);
   }
 }
 
@@ -84,11 +102,9 @@ function diagram(args: string[], io: CliIo): number {
   return 0;
 }
 
-async function verify(store: EventStore, args: string[], io: CliIo): Promise<number> {
-  const through = argumentsOf(args, { through: { type: 'string' } }).values.through;
-  if (through !== undefined && !POSITION.test(through)) throw new UsageError('--through needs a position: a decimal number');
+async function verify(store: EventStore, through: bigint | undefined, io: CliIo): Promise<number> {
   const report = await verifyAudit(store, {
-    through: through === undefined ? undefined : BigInt(through),
+    through,
     onProgress: (events) => io.err(`verified ${events} events…`),
   });
   io.out(JSON.stringify(report));
@@ -127,20 +143,18 @@ async function positions(store: EventStore, dataDir: string, io: CliIo): Promise
   return 0;
 }
 
-async function exportHistory(store: EventStore, args: string[], io: CliIo): Promise<number> {
-  const { ticket: ticketId, all } = argumentsOf(args, { ticket: { type: 'string' }, all: { type: 'boolean' } }).values;
-  if (ticketId !== undefined && all) throw new UsageError('export takes --ticket <id> or --all, not both');
-  if (ticketId) {
-    const stream = streams.ticket(ticketId);
-    const history = await readHistory(store, stream);
-    if (!history) {
-      io.err(`no ticket ${ticketId}`);
-      return 1;
-    }
-    for (const entry of history.events) io.out(JSON.stringify({ stream, ...entry }));
-    return 0;
+async function exportTicket(store: EventStore, ticketId: string, io: CliIo): Promise<number> {
+  const stream = streams.ticket(ticketId);
+  const history = await readHistory(store, stream);
+  if (!history) {
+    io.err(`no ticket ${ticketId}`);
+    return 1;
   }
-  if (!all) throw new UsageError('export needs --ticket <id> or --all');
+  for (const entry of history.events) io.out(JSON.stringify({ stream, ...entry }));
+  return 0;
+}
+
+async function exportAll(store: EventStore, io: CliIo): Promise<number> {
   let after = 0n;
   let count = 0;
   for (;;) {
