@@ -17,6 +17,7 @@ interface Route {
 
 const STAFF_WORK: Caller[] = ['admin', 'supervisor', 'agent'];
 const READERS: Caller[] = ['admin', 'supervisor', 'agent', 'auditor'];
+const STAFF: Caller[] = [...READERS, 'integrator'];
 
 const ROUTES: Route[] = [
   { method: 'POST', path: '/v1/tickets', body: { username: 'probe', contactEmail: 'p@example.org', reason: 'other-bad', explanation: 'x' }, allowed: CALLERS },
@@ -52,6 +53,9 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/v1/webhooks/none/deliveries', allowed: ['admin', 'integrator'] },
   { method: 'POST', path: '/v1/webhooks/none/secret', body: { previousSecretValidFor: 'soon' }, allowed: ['admin', 'integrator'] },
   { method: 'DELETE', path: '/v1/webhooks/none', allowed: ['admin', 'integrator'] },
+  // Routes with no rule are open to every caller, with or without a token.
+  { method: 'GET', path: '/health', allowed: CALLERS },
+  { method: 'GET', path: '/docs/openapi.json', allowed: CALLERS },
 ];
 
 let server: RunningServer;
@@ -98,6 +102,8 @@ describe('access control: every route against every caller', () => {
       expect(answer.status).toBe(outcome);
       expect(answer.headers.get('content-type')).toContain('application/problem+json');
       expect(answer.body).toMatchObject({ status: outcome, title: expect.any(String), detail: expect.any(String) });
+      // A staff member is told which of their roles falls short.
+      if (outcome === 403 && STAFF.includes(caller)) expect(answer.body.detail).toBe(`The ${caller} role may not do this.`);
     }
     if (outcome === 401) expect(answer.headers.get('www-authenticate')).toBe('Bearer');
   });
@@ -107,7 +113,9 @@ describe('the Authorization header', () => {
   it('takes the Bearer scheme in any case and after more than one space, as RFC 9110 has it, and no other scheme', async () => {
     const asked = (authorization: string) => call('GET', '/v1/queues/submitted', { headers: { authorization } });
     for (const scheme of ['Bearer ', 'bearer ', 'BEARER ', 'Bearer   ']) expect([scheme, (await asked(`${scheme}${tokens.agent}`)).status]).toEqual([scheme, 200]);
-    for (const refused of [`Basic ${tokens.agent}`, `Bearer${tokens.agent}`, `Bearer ${tokens.agent} extra`, tokens.agent!]) {
+    // Shorter or longer than any token issued (16 to 256 characters) is not taken for one either.
+    const [tooShort, tooLong] = [`Bearer ${'a'.repeat(15)}`, `Bearer ${'a'.repeat(257)}`];
+    for (const refused of [`Basic ${tokens.agent}`, `Bearer${tokens.agent}`, `Bearer ${tokens.agent} extra`, tokens.agent!, tooShort, tooLong]) {
       const answer = await asked(refused);
       expect([answer.status, answer.body.detail]).toEqual([401, 'The Authorization header is not a Bearer token.']);
     }

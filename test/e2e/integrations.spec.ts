@@ -553,6 +553,22 @@ describe('SSE feed', () => {
     }
   }, 30000);
 
+  it('keeps the bootstrap admin\'s stream open as events arrive: its token comes from the configuration, not from a staff member', async () => {
+    const head = (await call('GET', '/health')).body.head as string;
+    const controller = new AbortController();
+    const response = await fetch(`${server.url}/v1/events?after=${head}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, signal: controller.signal });
+    expect(response.status).toBe(200);
+    const { ticketId } = (await call('POST', '/v1/tickets', { body: { username: 'admin-listens', contactEmail: 'a@example.org', reason: 'lost-email', explanation: 'x' } })).body;
+    let received = '';
+    const decoder = new TextDecoder();
+    for await (const chunk of response.body!) {
+      received += decoder.decode(chunk as Uint8Array);
+      if (received.includes(ticketId)) break;
+    }
+    controller.abort();
+    expect(received).toContain(`"subject":"${ticketId}"`);
+  });
+
   it('holds at most 10 open streams per credential, and frees a place when one closes', async () => {
     const many = await createStaff(call, 'integrator', 'Many');
     const open = async (token = many) => {

@@ -5,7 +5,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ChangeTicketCommand } from '@reclaim/recovery';
+import { ChangeTicketCommand, CreateStaffCommand, SubmitTicketCommand } from '@reclaim/recovery';
 import { recoveryHarness, TestClock } from '@reclaim/recovery/testing';
 import { ADMIN_TOKEN, client, createStaff, startServer, waitFor, type Call, type RunningServer } from '../support/server';
 
@@ -148,6 +148,17 @@ describe('two servers on one data folder', () => {
         const noted = await other.bus.execute(new ChangeTicketCommand(ticketId, { type: 'AddNote', body: `note ${round}`, by: { id: agent.id, role: 'agent' } }, other.meta({ kind: 'staff', id: agent.id })));
         const view = await call('GET', `/v1/tickets/${ticketId}?minPosition=${noted.position}`, { token: agent.token });
         expect([round, view.status, view.body.revision]).toEqual([round, 200, noted.revision]);
+      }
+    }), 60000);
+
+  it('takes at once a token another process issued a moment ago, before it has read that process\'s writes', () =>
+    withServerAndOtherWriter(async (call, other) => {
+      for (let round = 0; round < 3; round++) {
+        const agent = await other.bus.execute(new CreateStaffCommand(`New ${round}`, 'agent', other.meta({ kind: 'staff', id: 'bootstrap-admin' })));
+        expect([round, (await call('GET', '/v1/queues/submitted', { token: agent.token })).status]).toEqual([round, 200]);
+        const request = { username: `fresh${round}`, contactEmail: 'f@example.org', previousEmails: [], reason: 'lost-email' as const, explanation: 'x', packages: [] };
+        const submitted = await other.bus.execute(new SubmitTicketCommand(request, other.meta()));
+        expect([round, (await call('GET', `/v1/tickets/${submitted.ticketId}`, { token: submitted.accessToken })).status]).toEqual([round, 200]);
       }
     }), 60000);
 
