@@ -74,7 +74,12 @@ export async function createApp(config: AppConfig, logger: LoggerService = new C
   // Bodies are JSON; anything else is refused before it is parsed.
   fastify.addHook('onRequest', async (request, reply) => {
     const hasBody = Number(request.headers['content-length'] ?? 0) > 0 || request.headers['transfer-encoding'] !== undefined;
-    if (!hasBody) return;
+    if (!hasBody) {
+      // No bytes are no body, whatever type they are declared as (many clients send a
+      // Content-Type on every request): Fastify then parses nothing, as without the header.
+      delete request.headers['content-type'];
+      return;
+    }
     const [type, ...parameters] = (request.headers['content-type'] ?? '').split(';').map((part) => part.trim().toLowerCase());
     if (type !== 'application/json') {
       return sendProblem(reply, fieldProblem(415, 'Send the body as JSON, with Content-Type: application/json.', 'Content-Type', 'must be application/json'));

@@ -48,8 +48,9 @@ export function toProblem(error: unknown): { body: Problem; headers: Record<stri
     // the cause; its code gives a plainer message than Fastify's text.
     const cause = error.cause as { code?: string } | undefined;
     const detail = cause?.code?.startsWith('FST_ERR_CTP') ? fastifyDetail(cause) : httpExceptionDetail(error);
-    // Errors about the body as a whole (too large, cut short) name the body as the field.
-    const aboutBody = status === 400 || status === 413 || status === 415;
+    // Errors about the body as a whole (too large, cut short) name the body as the field. (A
+    // body's type is checked before it is read, in create-app.ts.)
+    const aboutBody = status === 400 || status === 413;
     return plain(problem(status, detail, aboutBody ? { errors: [{ field: 'body', message: detail }] } : {}));
   }
   const fastify = error as { statusCode?: number; code?: string; message?: string };
@@ -69,8 +70,6 @@ function fastifyDetail(error: { code?: string; message?: string }): string {
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return `The body is larger than ${BODY_LIMIT / 1024} KiB.`;
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return 'Send JSON with Content-Type: application/json.';
     default:
       // JSON itself is read by parseJsonBody, which names its own problems; this is the rest
       // (a body shorter or longer than its Content-Length, say).
