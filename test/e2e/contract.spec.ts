@@ -90,6 +90,7 @@ describe('bad input gets a 4xx problem naming the field, and changes nothing', (
     const refusals: Array<[string, string, Parameters<Call>[2], string]> = [
       ['POST', `/v1/tickets/${ticketId}/notes`, { token: agent, body: { body: 'x' }, headers: { 'if-match': 'soon' } }, 'If-Match'],
       ['POST', '/v1/tickets', { body: ticket('headerfields2'), headers: { 'idempotency-key': 'x'.repeat(201) } }, 'Idempotency-Key'],
+      ['POST', '/v1/tickets', { body: ticket('headerfields2'), headers: { 'idempotency-key': 'two words' } }, 'Idempotency-Key'],
       ['GET', '/v1/queues/submitted?minPosition=abc', { token: agent }, 'minPosition'],
       ['GET', `/v1/queues/submitted?minPosition=${'9'.repeat(21)}`, { token: agent }, 'minPosition'],
       ['GET', '/v1/queues/submitted?minPosition=1&minPosition=2', { token: agent }, 'minPosition'],
@@ -369,8 +370,8 @@ describe('bad input gets a 4xx problem naming the field, and changes nothing', (
   it('answers a path that cannot be routed with a problem naming the path, without echoing it, and logs it', async () => {
     const tooLong = await call('GET', `/v1/tickets/${'a'.repeat(101)}`, { token: agent, headers: { 'x-request-id': 'unroutable-1' } });
     const badEncoding = await call('GET', '/v1/tickets/%E0%A4%A', { token: agent, headers: { 'x-request-id': 'unroutable-2' } });
-    for (const [answer, status, id] of [[tooLong, 414, 'unroutable-1'], [badEncoding, 400, 'unroutable-2']] as const) {
-      expect(answer.status).toBe(status);
+    for (const [answer, status, title, id] of [[tooLong, 414, 'URI Too Long', 'unroutable-1'], [badEncoding, 400, 'Bad Request', 'unroutable-2']] as const) {
+      expect([answer.status, answer.body.title]).toEqual([status, title]);
       expect(answer.headers.get('content-type')).toContain('application/problem+json');
       expect(answer.headers.get('x-request-id')).toBe(id);
       expect(answer.body).toMatchObject({ status, errors: [{ field: 'path' }] });
@@ -428,7 +429,17 @@ describe('Idempotency-Key', () => {
     expect(await head()).toBe(afterFirst);
     const other = await call('POST', '/v1/tickets', { body: ticket('idem2'), headers: key });
     expect(other.status).toBe(422);
-    expect(other.body.errors[0].field).toBe('Idempotency-Key');
+    expect(other.body).toMatchObject({ type: 'https://reclaim.dev/problems/idempotency-key-reused', errors: [{ field: 'Idempotency-Key' }] });
+    expect(await head()).toBe(afterFirst);
+  });
+
+  it('is taken on POST only: a PUT is idempotent by itself, and one with a key already used sets what it says', async () => {
+    const key = { 'idempotency-key': `put-${Date.now()}` };
+    const account = (primaryEmail: string) => ({ token: ADMIN_TOKEN, body: { primaryEmail, emails: [], packages: [] }, headers: key });
+    expect((await call('PUT', '/v1/accounts/idem-put', account('first@example.org'))).status).toBe(201);
+    const second = await call('PUT', '/v1/accounts/idem-put', account('second@example.org'));
+    expect([second.status, second.headers.get('idempotent-replayed')]).toEqual([200, null]);
+    expect((await call('GET', `/v1/accounts/idem-put?minPosition=${second.body.position}`, { token: ADMIN_TOKEN })).body.primaryEmail).toBe('second@example.org');
   });
 
   it('keeps nothing for the key of a refused request: the key then takes another body', async () => {

@@ -1,5 +1,5 @@
-import { EventStoreUnavailable } from '@reclaim/event-store';
-import { SecretReplaced } from '@reclaim/recovery';
+import { EventStoreUnavailable, WrongExpectedRevision } from '@reclaim/event-store';
+import { SecretReplaced, StaleRevision, TransitionNotAllowed } from '@reclaim/recovery';
 import { toProblem } from './to-problem';
 
 describe('toProblem', () => {
@@ -17,6 +17,25 @@ describe('toProblem', () => {
     const answer = toProblem(new SecretReplaced('TOTP secret'));
     expect(answer).toMatchObject({ body: { status: 409, type: 'https://reclaim.dev/problems/secret-replaced' }, unexpected: false });
     expect(answer.body.detail).toContain('TOTP secret');
+  });
+
+  it('answers a command the lifecycle refuses with 409 transition-not-allowed, naming the current state (the contract\'s promise)', () => {
+    const answer = toProblem(new TransitionNotAllowed('VerifyTicket', 'rejected'));
+    expect(answer).toEqual({
+      body: expect.objectContaining({ status: 409, type: 'https://reclaim.dev/problems/transition-not-allowed', detail: 'VerifyTicket is not allowed while the ticket is rejected. Current state: rejected.' }),
+      headers: {},
+      unexpected: false,
+    });
+  });
+
+  it('answers a stale If-Match with 412 stale-revision, and a command that lost every race with 409 concurrent-change', () => {
+    expect(toProblem(new StaleRevision(1n, 3n)).body).toMatchObject({ status: 412, title: 'Precondition Failed', type: 'https://reclaim.dev/problems/stale-revision', detail: 'If-Match 1 is stale: the ticket is at revision 3.' });
+    expect(toProblem(new WrongExpectedRevision('ticket-1', 2n, 3n)).body).toMatchObject({ status: 409, type: 'https://reclaim.dev/problems/concurrent-change' });
+  });
+
+  it('keeps the status of a client error Fastify raised itself, without its inner text when it is about reading the body', () => {
+    const answer = toProblem(Object.assign(new Error('FST_ERR_CTP_INVALID_CONTENT_LENGTH: Request body size did not match Content-Length'), { statusCode: 400, code: 'FST_ERR_CTP_INVALID_CONTENT_LENGTH' }));
+    expect(answer).toMatchObject({ body: { status: 400, detail: 'The body could not be read.' }, unexpected: false });
   });
 
   it('answers an unknown error with 500 that says nothing of it', () => {
