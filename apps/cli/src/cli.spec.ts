@@ -149,6 +149,31 @@ describe('operator CLI', () => {
   });
 });
 
+describe('the operator CLI as a process', () => {
+  it('stops quietly, exit 0, when the reader of its output leaves early (`export --all | head`)', async () => {
+    const { SqliteEventStore } = await import('@reclaim/event-store');
+    const dir = mkdtempSync(join(tmpdir(), 'reclaim-export-pipe-'));
+    try {
+      // More output than a pipe holds (64 KiB), so the export is still writing when the reader goes.
+      const store = new SqliteEventStore(join(dir, 'reclaim.sqlite'));
+      const meta = { occurredAt: new Date().toISOString(), schemaVersion: 1 };
+      await store.appendToStream('ticket-p', Array.from({ length: 2000 }, (_, n) => ({ id: `n-${n}`, type: 'NoteAdded', metadata: meta, data: { body: 'x'.repeat(100), author: 'a' } })));
+      await store.close();
+      const register = join(__dirname, '..', '..', '..', 'scripts', 'ts-register.js');
+      const child = spawn(process.execPath, ['-r', register, join(__dirname, 'main.ts'), 'export', '--all'], { env: { ...process.env, RECLAIM_DATA_DIR: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      // As `head -1` does: read the first lines, then close the pipe.
+      child.stdout!.once('data', () => child.stdout!.destroy());
+      expect(await exited).toBe(0);
+      expect(stderr).not.toMatch(/EPIPE|Error/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60000);
+});
+
 describe('projection after SIGKILL', () => {
   it('resumes from its checkpoint without applying an event twice', async () => {
     const { SqliteEventStore } = await import('@reclaim/event-store');
