@@ -105,17 +105,6 @@ export class ProjectionRunner {
     this.resetProjector(projector);
   }
 
-  /** Rebuilds one read model from zero while the loop runs; resolves once it has caught up. */
-  async rebuild(name: string): Promise<void> {
-    const wasRunning = this.running !== undefined;
-    await this.stop();
-    this.reset(name);
-    const head = await this.store.headPosition();
-    this.start();
-    await this.waitFor(head, 24 * 3_600_000);
-    if (!wasRunning) await this.stop();
-  }
-
   /** Applies what the read models have not processed yet, up to the current head (CLI). */
   async catchUp(onProgress?: (position: bigint, head: bigint) => void): Promise<void> {
     const head = await this.store.headPosition();
