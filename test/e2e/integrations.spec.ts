@@ -183,6 +183,10 @@ describe('webhooks', () => {
       // The attempt is recorded a moment after the receiver answered it.
       await waitFor(async () => (await gauges()).failing === 0);
       expect((await gauges()).enabled).toBe(1);
+      // Disabled by hand, here by an admin: the reason says how, the log says who.
+      const byHand = await call('POST', `/v1/webhooks/${hook.id}/disable`, { token: ADMIN_TOKEN });
+      expect((await call('GET', `/v1/webhooks/${hook.id}?minPosition=${byHand.body.position}`, { token: integrator })).body).toMatchObject({ enabled: false, disabledReason: 'disabled by hand' });
+      expect((await call('POST', `/v1/webhooks/${hook.id}/enable`, { token: integrator })).status).toBe(200);
       // Only an event this webhook sends: not a number no event has, nor an event it does not send
       // (one never published, one of a type it did not ask for).
       const rejected = (await call('POST', `/v1/tickets/${submitted.ticketId}/reject`, { token: ADMIN_TOKEN, body: { reason: 'other', note: 'n' } })).body;

@@ -150,7 +150,7 @@ export class WebhooksController {
   @Access({ roles: INTEGRATES })
   @ApiOperation({ summary: 'Stop deliveries; they resume from the checkpoint when enabled' })
   async disable(@Param() { id }: WebhookIdParam, @Meta() meta: CommandMeta) {
-    return onceApplied(this.projections, await this.commands.execute(new SetWebhookEnabledCommand(id, false, 'disabled by an integrator', meta)));
+    return onceApplied(this.projections, await this.commands.execute(new SetWebhookEnabledCommand(id, false, 'disabled by hand', meta)));
   }
 
   private find(id: string): WebhookRow {
