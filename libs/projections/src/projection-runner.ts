@@ -198,7 +198,6 @@ export class ProjectionRunner {
       this.saveCheckpoint(projector, 0n);
     }).immediate();
     this.checkpointsByName.set(projector.name, 0n);
-    this.progress.emit('progress');
   }
 
   /** The checkpoint stored in the file, none before a projector's first page. */

@@ -388,6 +388,28 @@ describe('two engines on one file', () => {
     }
   });
 
+  it('never move a checkpoint back, when one reads a page that ends before where the other has applied', async () => {
+    const a = await engine();
+    try {
+      await a.submit('first');
+      await a.caughtUp();
+      // Another process's runner, started now: it reads pages of two events, and is then left behind.
+      const behind = new ProjectionRunner(a.store, a.runner.db, [new TicketsProjector()], undefined, 2);
+      for (let i = 0; i < 3; i++) {
+        const { ticketId } = await a.submit(`later${i}`);
+        await a.change(ticketId, { type: 'AddNote', body: `note ${i}`, by: agent });
+      }
+      await a.caughtUp();
+      const checkpoint = () => a.runner.db.prepare("SELECT position FROM projection_checkpoints WHERE name = 'tickets'").pluck().get();
+      const [rows, applied] = [readModelRows(a.runner.db), checkpoint()];
+      await behind.catchUp();
+      expect(checkpoint()).toBe(applied);
+      expect(readModelRows(a.runner.db)).toEqual(rows);
+    } finally {
+      await a.close();
+    }
+  });
+
   it('rebuild a read model that another process emptied, instead of patching the empty one', async () => {
     const a = await engine();
     for (let i = 0; i < 5; i++) await a.submit(`early${i}`);
@@ -797,6 +819,28 @@ describe('projection loop failures', () => {
       await runner.stop();
       await store.close();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a page that fails after its views were folded', () => {
+  it('is applied again from the stored rows, not from what the failed attempt had folded', async () => {
+    const e = await engine();
+    try {
+      const { ticketId } = await e.submit('refolded');
+      await e.caughtUp();
+      // The view's write fails, as a full disk would make it, after the page has folded the note.
+      const db = e.runner.db;
+      db.exec("CREATE TRIGGER fail_view_writes BEFORE UPDATE ON ticket_views BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END");
+      await e.change(ticketId, { type: 'AddNote', body: 'once', by: agent });
+      for (let i = 0; i < 100 && !e.runner.lastError(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(e.runner.lastError()?.message).toBe('disk I/O error');
+      db.exec('DROP TRIGGER fail_view_writes');
+      await e.caughtUp();
+      expect((await e.queries.execute(new GetTicketQuery(ticketId)))?.notes.map((note: { body: string }) => note.body)).toEqual(['once']);
+      await expectSameAfterRebuild(e.runner, ['tickets']);
+    } finally {
+      await e.close();
     }
   });
 });
