@@ -823,6 +823,45 @@ describe('projection loop failures', () => {
   });
 });
 
+describe('stopping the projection loop', () => {
+  it('stops when asked while it reads a page, instead of going on to wait for live events', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'reclaim-projection-stop-'));
+    const store = new SqliteEventStore(join(dir, 'events.sqlite'));
+    const runner = new ProjectionRunner(store, store.database, []);
+    try {
+      runner.start(); // its first page is being read as stop() comes
+      const stopped = await Promise.race([runner.stop().then(() => true), new Promise((resolve) => setTimeout(() => resolve(false), 2000))]);
+      expect(stopped).toBe(true);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('runs one loop however often it is started, so that one stop stops it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'reclaim-projection-stop-'));
+    const store = new SqliteEventStore(join(dir, 'events.sqlite'));
+    const applied: string[] = [];
+    const counting: Projector = { name: 'counting', version: 1, setup: () => undefined, reset: () => undefined, apply: (_db, event) => void applied.push(event.id) };
+    const runner = new ProjectionRunner(store, store.database, [counting]);
+    const append = (id: string) => store.appendToStream(`s-${id}`, [{ id, type: 'Fine', data: {}, metadata: { occurredAt: new Date().toISOString(), schemaVersion: 1 } }]);
+    try {
+      runner.start();
+      runner.start();
+      await append('e-1');
+      expect(await runner.waitFor(await store.headPosition(), 5000)).toBe(true);
+      await runner.stop();
+      await append('e-2');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(applied).toEqual(['e-1']);
+    } finally {
+      await runner.stop();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('a page that fails after its views were folded', () => {
   it('is applied again from the stored rows, not from what the failed attempt had folded', async () => {
     const e = await engine();
