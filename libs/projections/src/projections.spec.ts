@@ -787,79 +787,79 @@ describe('audit checks asked for at the same time', () => {
   });
 });
 
-describe('projection loop failures', () => {
-  it('reports a failing page in lastError, retries it, clears the error once it applies, and stops between pages', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'reclaim-projection-failure-'));
-    const store = new SqliteEventStore(join(dir, 'events.sqlite'));
-    let failuresLeft = 1;
-    const applied: string[] = [];
-    const flaky: Projector = {
-      name: 'flaky',
-      version: 1,
-      setup: () => undefined,
-      reset: () => undefined,
-      apply: (_db, event) => {
-        if (failuresLeft-- > 0) throw new Error('disk I/O error');
-        applied.push(event.id);
-      },
-    };
-    const errors: unknown[] = [];
-    const runner = new ProjectionRunner(store, store.database, [flaky], (error) => errors.push(error));
-    try {
-      runner.start();
-      await store.appendToStream('s-1', [{ id: 'e-1', type: 'Fine', data: {}, metadata: { occurredAt: new Date().toISOString(), schemaVersion: 1 } }]);
-      for (let i = 0; i < 100 && !runner.lastError(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
-      expect(runner.lastError()?.message).toBe('disk I/O error');
-      expect(await runner.waitFor(await store.headPosition(), 5000)).toBe(true);
-      expect(runner.lastError()).toBeUndefined();
-      expect(applied).toEqual(['e-1']);
-      expect(errors).toHaveLength(1);
-    } finally {
-      // Stopped right after a page, while the loop reads the next: it must not go on to wait live.
-      await runner.stop();
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-});
+/** A bare store on a new file, for a runner of test projectors; closed and removed after `test`. */
+async function withBareStore(test: (store: SqliteEventStore) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'reclaim-projection-loop-'));
+  const store = new SqliteEventStore(join(dir, 'events.sqlite'));
+  try {
+    await test(store);
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
-describe('stopping the projection loop', () => {
-  it('stops when asked while it reads a page, instead of going on to wait for live events', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'reclaim-projection-stop-'));
-    const store = new SqliteEventStore(join(dir, 'events.sqlite'));
-    const runner = new ProjectionRunner(store, store.database, []);
-    try {
+const appendFine = (store: SqliteEventStore, id: string) =>
+  store.appendToStream(`s-${id}`, [{ id, type: 'Fine', data: {}, metadata: { occurredAt: new Date().toISOString(), schemaVersion: 1 } }]);
+
+describe('the projection loop', () => {
+  it('reports a failing page in lastError, retries it, clears the error once it applies, and stops between pages', () =>
+    withBareStore(async (store) => {
+      let failuresLeft = 1;
+      const applied: string[] = [];
+      const flaky: Projector = {
+        name: 'flaky',
+        version: 1,
+        setup: () => undefined,
+        reset: () => undefined,
+        apply: (_db, event) => {
+          if (failuresLeft-- > 0) throw new Error('disk I/O error');
+          applied.push(event.id);
+        },
+      };
+      const errors: unknown[] = [];
+      const runner = new ProjectionRunner(store, store.database, [flaky], (error) => errors.push(error));
+      try {
+        runner.start();
+        await appendFine(store, 'e-1');
+        for (let i = 0; i < 100 && !runner.lastError(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+        expect(runner.lastError()?.message).toBe('disk I/O error');
+        expect(await runner.waitFor(await store.headPosition(), 5000)).toBe(true);
+        expect(runner.lastError()).toBeUndefined();
+        expect(applied).toEqual(['e-1']);
+        expect(errors).toHaveLength(1);
+      } finally {
+        // Stopped right after a page, while the loop reads the next: it must not go on to wait live.
+        await runner.stop();
+      }
+    }));
+
+  it('stops when asked while it reads a page, instead of going on to wait for live events', () =>
+    withBareStore(async (store) => {
+      const runner = new ProjectionRunner(store, store.database, []);
       runner.start(); // its first page is being read as stop() comes
       const stopped = await Promise.race([runner.stop().then(() => true), new Promise((resolve) => setTimeout(() => resolve(false), 2000))]);
       expect(stopped).toBe(true);
-    } finally {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it('runs one loop however often it is started, so that one stop stops it', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'reclaim-projection-stop-'));
-    const store = new SqliteEventStore(join(dir, 'events.sqlite'));
-    const applied: string[] = [];
-    const counting: Projector = { name: 'counting', version: 1, setup: () => undefined, reset: () => undefined, apply: (_db, event) => void applied.push(event.id) };
-    const runner = new ProjectionRunner(store, store.database, [counting]);
-    const append = (id: string) => store.appendToStream(`s-${id}`, [{ id, type: 'Fine', data: {}, metadata: { occurredAt: new Date().toISOString(), schemaVersion: 1 } }]);
-    try {
-      runner.start();
-      runner.start();
-      await append('e-1');
-      expect(await runner.waitFor(await store.headPosition(), 5000)).toBe(true);
-      await runner.stop();
-      await append('e-2');
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      expect(applied).toEqual(['e-1']);
-    } finally {
-      await runner.stop();
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  it('runs one loop however often it is started, so that one stop stops it', () =>
+    withBareStore(async (store) => {
+      const applied: string[] = [];
+      const counting: Projector = { name: 'counting', version: 1, setup: () => undefined, reset: () => undefined, apply: (_db, event) => void applied.push(event.id) };
+      const runner = new ProjectionRunner(store, store.database, [counting]);
+      try {
+        runner.start();
+        runner.start();
+        await appendFine(store, 'e-1');
+        expect(await runner.waitFor(await store.headPosition(), 5000)).toBe(true);
+        await runner.stop();
+        await appendFine(store, 'e-2');
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        expect(applied).toEqual(['e-1']);
+      } finally {
+        await runner.stop();
+      }
+    }));
 });
 
 describe('a page that fails after its views were folded', () => {
