@@ -56,6 +56,9 @@ describe('bad input gets a 4xx problem naming the field, and changes nothing', (
     ['a JSON string', { raw: '"lost-email"', headers: { 'content-type': 'application/json' } }, 400, 'body'],
     ['a JSON number', { raw: '42', headers: { 'content-type': 'application/json' } }, 400, 'body'],
     ['thousands of nested brackets', { raw: `{"username":${'['.repeat(20000)}${']'.repeat(20000)}}`, headers: { 'content-type': 'application/json' } }, 400, 'body'],
+    // The body is one level, so eight lists in it are nine: refused as a whole; seven are eight, read field by field.
+    ['nine levels of nesting', { raw: `{"username":${'['.repeat(8)}${']'.repeat(8)}}`, headers: { 'content-type': 'application/json' } }, 400, 'body'],
+    ['eight levels of nesting', { raw: `{"username":${'['.repeat(7)}${']'.repeat(7)}}`, headers: { 'content-type': 'application/json' } }, 400, 'username'],
     ['plain text', { raw: 'username=a', headers: { 'content-type': 'text/plain' } }, 415, 'Content-Type'],
     ['form data', { raw: 'username=a', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 415, 'Content-Type'],
     ['JSON in another charset', { raw: JSON.stringify(ticket('a')), headers: { 'content-type': 'application/json; charset=ISO-8859-1' } }, 415, 'Content-Type'],
@@ -828,6 +831,11 @@ describe('operations', () => {
     const untraced = await call('POST', `/v1/tickets/${ticketId}/notes`, { token: agent, body: { body: 'untraced' } });
     const notes = (await call('GET', `/v1/tickets/${ticketId}/history`, { token: agent })).body.events.filter((e: { type: string }) => e.type === 'NoteAdded');
     expect(notes.map((e: { correlationId: string }) => e.correlationId)).toEqual(['trace-note-1', untraced.headers.get('x-request-id')]);
+    // One that could not be joined safely (a space, or longer than 64 characters) is replaced by one of ours.
+    for (const unfit of ['two words', 'x'.repeat(65)]) {
+      const replaced = (await call('GET', `/v1/tickets/${ticketId}`, { token: agent, headers: { 'x-request-id': unfit } })).headers.get('x-request-id');
+      expect([unfit, replaced]).toEqual([unfit, expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)]);
+    }
     // The command's id: one per command.
     expect(new Set(notes.map((e: { causationId: string }) => e.causationId)).size).toBe(2);
   });
@@ -845,6 +853,11 @@ describe('operations', () => {
     await eventually(logged, 5000);
     expect(logged()).toBe(true);
     for (const line of server.logs) expect(() => JSON.parse(line)).not.toThrow();
+    // Each line says who asked: the public, or which staff member.
+    await call('GET', '/v1/queues/submitted', { token: ADMIN_TOKEN, headers: { 'x-request-id': 'trace-admin-1' } });
+    const lineOf = (id: string) => server.logs.map((line) => JSON.parse(line).message).find((message) => message?.requestId === id);
+    await eventually(() => lineOf('trace-admin-1') !== undefined, 5000);
+    expect([lineOf('trace-me-123').principal, lineOf('trace-admin-1').principal]).toEqual(['public', 'staff:bootstrap-admin']);
     const all = server.logs.join('\n');
     for (const secret of [...integratorCodes, totp, submitted.body.accessToken, agent, integrator, ADMIN_TOKEN]) expect(all).not.toContain(secret);
     expect(all).not.toContain('l@example.org');
