@@ -5,6 +5,7 @@ import { attemptAllowed } from './attempt-limits';
 import { generateRecoveryCodes, hashRecoveryCodes, importedRecoveryCodes, isBcryptHash, matchRecoveryCode } from './recovery-codes';
 import { SecretBox } from './secret-box';
 import { checkTotp, newTotpSecret } from './totp';
+import { newToken, sameSecret } from './tokens';
 
 describe('recovery codes', () => {
   it('generates 8 distinct codes of 16 lowercase hex characters', () => {
@@ -54,8 +55,13 @@ describe('recovery codes', () => {
     const platform = importedRecoveryCodes([other, await bcrypt.hash(platformCode, 4)]);
     expect(await matchRecoveryCode(` ${platformCode} `, platform)).toBe('i2');
     expect(await matchRecoveryCode(platformCode.toLowerCase(), platform)).toBeUndefined();
+    // Also when it looks like a code made here: 16 hex digits, issued in capitals.
+    const hexInCapitals = 'A1B2C3D4E5F60718';
+    expect(await matchRecoveryCode(hexInCapitals, importedRecoveryCodes([await bcrypt.hash(hexInCapitals, 4)]))).toBe('i1');
     expect(isBcryptHash('$2a$10$' + 'a'.repeat(53))).toBe(true);
     expect(isBcryptHash('$1$plainmd5')).toBe(false);
+    // $2x$ marks hashes of a flawed old implementation, which this bcrypt does not compare.
+    expect(isBcryptHash('$2x$10$' + 'a'.repeat(53))).toBe(false);
   });
 });
 
@@ -106,6 +112,31 @@ describe('attempt limits', () => {
     expect(attemptAllowed(spread, now)).toEqual({ allowed: false, retryAfterSeconds: 12 * 60 });
     expect(attemptAllowed(spread.slice(1), now)).toEqual({ allowed: true });
   });
+
+  it('rounds the wait up to a whole second, so that a retry at its end is allowed', () => {
+    const failures = [ago(1), ago(2), ago(3), ago(4), new Date(ago(4.5).getTime() - 500)];
+    expect(attemptAllowed(failures, now)).toEqual({ allowed: false, retryAfterSeconds: 30 });
+  });
+
+  it('waits for the later of the two windows when both are full', () => {
+    // The hour's window frees in a minute; the five minutes' only in 4 min 50 s.
+    const failures = [...Array.from({ length: 15 }, () => ago(59)), ...Array.from({ length: 5 }, () => ago(1 / 6))];
+    expect(attemptAllowed(failures, now)).toEqual({ allowed: false, retryAfterSeconds: 290 });
+  });
+});
+
+describe('tokens', () => {
+  it('carries 256 random bits after its prefix, URL-safe', () => {
+    const token = newToken('rcl');
+    expect(token).toMatch(/^rcl_[A-Za-z0-9_-]{43}$/);
+    expect(Buffer.from(token.slice(4), 'base64url')).toHaveLength(32);
+    expect(newToken('rcl')).not.toBe(token);
+  });
+
+  it('tells secrets of different lengths apart rather than throwing', () => {
+    expect(sameSecret('abc', 'abc')).toBe(true);
+    expect(sameSecret('abc', 'abcd')).toBe(false);
+  });
 });
 
 describe('SecretBox', () => {
@@ -120,6 +151,13 @@ describe('SecretBox', () => {
     const forged = [version, iv, tag, flipped.toString('base64url')].join('.');
     expect(() => box.open(forged)).toThrow();
     expect(() => new SecretBox(randomBytes(32)).open(sealed)).toThrow();
+  });
+
+  it('takes only a key of 32 bytes, and opens only the format it seals', () => {
+    expect(() => new SecretBox(randomBytes(16))).toThrow('the secret key must be 32 bytes');
+    const box = new SecretBox(randomBytes(32));
+    const [, iv, tag, body] = box.seal('JBSWY3DPEHPK3PXP').split('.');
+    expect(() => box.open(['v2', iv, tag, body].join('.'))).toThrow('not a sealed secret');
   });
 
   it('refuses a sealed value whose tag was cut short, as a shorter tag is easier to forge', () => {
