@@ -907,6 +907,8 @@ function problemIn(answer: string): Record<string, unknown> {
   const [head, body] = answer.split('\r\n\r\n');
   expect(head).toMatch(/\r\nContent-Type: application\/problem\+json\r\n/i);
   expect(head).toMatch(/\r\nCache-Control: no-store\r\n/i);
+  // Where the next request would start is not known: the client is told the connection ends.
+  expect(head).toMatch(/\r\nConnection: close(\r\n|$)/i);
   return JSON.parse(body!);
 }
 

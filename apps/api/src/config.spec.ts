@@ -88,4 +88,10 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ RECLAIM_SLA_RESPONSE: '999999999d' })).toThrow(/RECLAIM_SLA_RESPONSE="999999999d": .*at most 3650d/);
     expect(loadConfig({ RECLAIM_REPLY_TIMEOUT: '3650d' }).replyTimeoutMs).toBe(3650 * 86_400_000);
   });
+
+  it('refuses a duration of no time, and reads milliseconds and spaces around a value', () => {
+    // Every ticket would be overdue the moment it arrived.
+    expect(() => loadConfig({ RECLAIM_SLA_RESPONSE: '0s' })).toThrow(/RECLAIM_SLA_RESPONSE="0s": a duration such as 30s/);
+    expect(loadConfig({ RECLAIM_SLA_RESPONSE: '250ms', RECLAIM_REPLY_TIMEOUT: ' 7d ' })).toMatchObject({ slaResponseMs: 250, replyTimeoutMs: 7 * 86_400_000 });
+  });
 });

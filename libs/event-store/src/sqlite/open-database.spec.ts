@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { openDatabase } from './open-database';
+import { openDatabase, withoutFsync } from './open-database';
 
 let dir: string;
 beforeAll(() => {
@@ -45,6 +45,16 @@ describe('openDatabase', () => {
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();
     await exited;
+  });
+
+  it('puts FULL sync back after a write without fsync, also when the write fails, so later appends wait for the disk', () => {
+    const db = openDatabase(join(dir, 'durability.sqlite'));
+    const synchronous = () => db.pragma('synchronous', { simple: true });
+    expect(withoutFsync(db, () => (db.exec('CREATE TABLE t (x)'), synchronous()))).toBe(1); // NORMAL meanwhile
+    expect(synchronous()).toBe(2);
+    expect(() => withoutFsync(db, () => db.exec('INSERT INTO missing VALUES (1)'))).toThrow(/no such table/);
+    expect(synchronous()).toBe(2);
+    db.close();
   });
 
   it('still gives up on errors other than a busy file', () => {

@@ -1,0 +1,16 @@
+import { decodeCursor, pageOf } from './cursor';
+
+describe('page cursors', () => {
+  it('give back the place of the page\'s last row, however far along the log it is', () => {
+    for (const place of [1, 123_456_789, Number.MAX_SAFE_INTEGER - 1]) {
+      const { page, next } = pageOf([{ place }, { place: place + 1 }], 1, (row) => row.place);
+      expect([page, decodeCursor(next!)]).toEqual([[{ place }], place]);
+    }
+  });
+
+  it('are opaque: anything not made by a page decodes to nothing', () => {
+    for (const made of ['', 'czE', Buffer.from('s').toString('base64url'), Buffer.from('s1x').toString('base64url'), Buffer.from(`s${'9'.repeat(19)}`).toString('base64url')]) {
+      expect([made, decodeCursor(made)]).toEqual([made, made === 'czE' ? 1 : undefined]);
+    }
+  });
+});
