@@ -21,6 +21,14 @@ async function cliWith(env: NodeJS.ProcessEnv, ...args: string[]) {
   return { status, out, err: err.join('\n') };
 }
 
+/** The CLI as an operator runs it, a process of its own on the embedded store in `dir`, and its exit code. */
+function cliProcess(dir: string, args: string[], stdout: 'pipe' | 'ignore') {
+  const register = join(__dirname, '..', '..', '..', 'scripts', 'ts-register.js');
+  const child = spawn(process.execPath, ['-r', register, join(__dirname, 'main.ts'), ...args], { env: { ...process.env, RECLAIM_DATA_DIR: dir }, stdio: ['ignore', stdout, 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, exited };
+}
+
 /**
  * A data dir holding an account with codes and TOTP, a staff member, a webhook whose secret was
  * replaced, and a few tickets, written through the real command side.
@@ -159,11 +167,9 @@ describe('the operator CLI as a process', () => {
       const meta = { occurredAt: new Date().toISOString(), schemaVersion: 1 };
       await store.appendToStream('ticket-p', Array.from({ length: 2000 }, (_, n) => ({ id: `n-${n}`, type: 'NoteAdded', metadata: meta, data: { body: 'x'.repeat(100), author: 'a' } })));
       await store.close();
-      const register = join(__dirname, '..', '..', '..', 'scripts', 'ts-register.js');
-      const child = spawn(process.execPath, ['-r', register, join(__dirname, 'main.ts'), 'export', '--all'], { env: { ...process.env, RECLAIM_DATA_DIR: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const { child, exited } = cliProcess(dir, ['export', '--all'], 'pipe');
       let stderr = '';
       child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       // As `head -1` does: read the first lines, then close the pipe.
       child.stdout!.once('data', () => child.stdout!.destroy());
       expect(await exited).toBe(0);
@@ -191,8 +197,6 @@ describe('projection after SIGKILL', () => {
     }
     await store.close();
 
-    const main = join(__dirname, 'main.ts');
-    const register = join(__dirname, '..', '..', '..', 'scripts', 'ts-register.js');
     const checkpoint = () => {
       const db = new Database(join(dir, 'reclaim.sqlite'), { readonly: true });
       const row = db.prepare("SELECT position FROM projection_checkpoints WHERE name = 'tickets'").get() as { position: number } | undefined;
@@ -200,8 +204,7 @@ describe('projection after SIGKILL', () => {
       return row?.position ?? 0;
     };
     const run = async (kill: boolean) => {
-      const child = spawn(process.execPath, ['-r', register, main, 'catch-up'], { env: { ...process.env, RECLAIM_DATA_DIR: dir }, stdio: ['ignore', 'ignore', 'pipe'] });
-      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      const { child, exited } = cliProcess(dir, ['catch-up'], 'ignore');
       // Kill at a random moment while it projects: after one to three pages (a progress line
       // each) and then up to a page's time more, so the kill lands between pages or inside one.
       // Counting pages rather than waiting a random time keeps the kill before the end however

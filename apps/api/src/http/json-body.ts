@@ -15,8 +15,8 @@ const refused = (detail: string, rule: string) => new ProblemError(fieldProblem(
  * valid JSON", though they are valid JSON), and a key an object gives twice (the last would win).
  */
 export function parseJsonBody(body: Buffer): unknown {
-  // A body of no bytes is no body, as it is without the header: many clients send
-  // Content-Type: application/json on every request, a claim or a new set of codes included.
+  // A body of no bytes is no body. One declared empty never gets here (create-app.ts drops its
+  // Content-Type); this is a chunked body that turns out to hold nothing.
   if (body.length === 0) return undefined;
   if (!isUtf8(body)) throw refused('The body is not UTF-8 text.', 'must be UTF-8 text');
   const text = body.toString('utf8');
