@@ -400,7 +400,7 @@ describe('submissions', () => {
     for (const body of answers) {
       const answer = await call('POST', '/v1/tickets', { body });
       expect(answer.status).toBe(201);
-      expect(answer.body).toEqual({ ticketId: expect.any(String), ticketNumber: expect.any(Number), state: 'submitted', accessToken: expect.stringMatching(/^rqt_/), position: expect.stringMatching(/^\d+$/) });
+      expect(answer.body).toEqual({ ticketId: expect.any(String), ticketNumber: expect.any(Number), state: 'submitted', accessToken: expect.stringMatching(/^rqt_/), revision: '0', position: expect.stringMatching(/^\d+$/) });
       // The requester's own view tells no more: no account, no evidence, no link to another ticket.
       const mine = (await call('GET', `/v1/tickets/${answer.body.ticketId}?minPosition=${answer.body.position}`, { token: answer.body.accessToken })).body;
       expect(Object.keys(mine).sort()).toEqual(['messages', 'queuePosition', 'reason', 'revision', 'state', 'submittedAt', 'ticketId', 'ticketNumber', 'updatedAt']);

@@ -61,7 +61,8 @@ describe('stories, end to end over HTTP', () => {
     expect(codes).toHaveLength(8);
     const submitted = await call('POST', '/v1/tickets', { body: request(name, { recoveryCode: codes[2] }) });
     expect(submitted.status).toBe(201);
-    expect(submitted.body).toEqual({ ticketId: expect.any(String), ticketNumber: expect.any(Number), state: 'verified', accessToken: expect.stringMatching(/^rqt_/), position: expect.stringMatching(/^\d+$/) });
+    // The requester's revision counts what they see: their request and the decision, not the code's check.
+    expect(submitted.body).toEqual({ ticketId: expect.any(String), ticketNumber: expect.any(Number), state: 'verified', accessToken: expect.stringMatching(/^rqt_/), revision: '1', position: expect.stringMatching(/^\d+$/) });
     const { ticketId, accessToken, position } = submitted.body;
     const mine = await call('GET', `/v1/tickets/${ticketId}?minPosition=${position}`, { token: accessToken });
     expect(mine.status).toBe(200);
@@ -114,17 +115,20 @@ describe('stories, end to end over HTTP', () => {
     expect(found).toMatchObject({ noResponseAt: waiting.noResponseAt });
     expect(found).not.toHaveProperty('overdueAt');
     expect(JSON.stringify(seen.body)).not.toContain('internal only');
+    // Nor do its revision, ETag and time: the claim and the note are not the requester's to see.
+    expect([seen.body.revision, seen.headers.get('etag'), seen.body.updatedAt]).toEqual(['1', '"1"', seen.body.openQuestion.askedAt]);
     const replied = await call('POST', `/v1/tickets/${ticketId}/replies`, { token: accessToken, body: { message: '  left-pad and is-odd  ' } });
     expect(replied.status).toBe(200);
     expect(replied.body.state).toBe('submitted');
     const view = await call('GET', `/v1/tickets/${ticketId}?minPosition=${replied.body.position}`, { token: agent });
     expect(view.body.messages.map((m: { body: string }) => m.body)).toEqual(['Which packages do you maintain?', 'left-pad and is-odd']);
     expect(view.body).toMatchObject({ assignee: staff.agent!.id, notes: [{ body: 'internal only: check the package list' }] });
-    expect(view.headers.get('etag')).toBe(`"${replied.body.revision}"`);
+    // The requester's answer tells the revision they know (request, question, answer); staff's counts all five events.
+    expect([replied.body.revision, view.headers.get('etag')]).toEqual(['2', '"4"']);
     const verified = await call('POST', `/v1/tickets/${ticketId}/verify`, {
       token: agent,
       body: { evidence: ['package list matches'], note: 'ok' },
-      headers: { 'if-match': replied.body.revision },
+      headers: { 'if-match': view.headers.get('etag')! },
     });
     expect(verified.status).toBe(200);
     expect(verified.body.state).toBe('verified');
@@ -291,13 +295,20 @@ describe('stories, end to end over HTTP', () => {
     expect((await call('GET', `/v1/accounts/${name}/history`, { token: staff.agent!.token })).body.events.map((e: { type: string }) => e.type)).not.toContain('RecoveryCodeUsed');
   });
 
-  it("a requester's reply takes If-Match as staff commands do: a stale one is refused before its code is checked", async () => {
+  it("a requester's reply takes If-Match of the revision they see: a stale one is refused before its code is checked", async () => {
     const name = unique('ifmatch');
     const codes = await account(name, { critical: true });
     const { ticketId, accessToken, position } = (await call('POST', '/v1/tickets', { body: request(name) })).body;
     const seen = await call('GET', `/v1/tickets/${ticketId}?minPosition=${position}`, { token: accessToken });
     expect(seen.headers.get('etag')).toBe('"0"');
-    await call('POST', `/v1/tickets/${ticketId}/notes`, { token: staff.agent!.token, body: { body: 'meanwhile' } });
+    // Work the requester cannot see leaves what they saw current.
+    const noted = await call('POST', `/v1/tickets/${ticketId}/notes`, { token: staff.agent!.token, body: { body: 'meanwhile' } });
+    const followUp = await call('POST', `/v1/tickets/${ticketId}/replies`, { token: accessToken, body: { message: 'any news?' }, headers: { 'if-match': '"0"' } });
+    expect([followUp.status, followUp.body.revision]).toEqual([200, '1']);
+    const asked = await call('POST', `/v1/tickets/${ticketId}/request-info`, { token: staff.agent!.token, body: { question: 'Your code?' }, headers: { 'if-match': noted.body.revision } });
+    expect([asked.status, asked.body.revision]).toEqual([412, undefined]); // the follow-up moved staff's revision
+    const question = await call('POST', `/v1/tickets/${ticketId}/request-info`, { token: staff.agent!.token, body: { question: 'Your code?' } });
+    expect(question.body.revision).toBe('3');
     // What a refusal must not write: the ticket's events, and the account's (a code burned). Not the
     // log's head: earlier stories leave the server work that may append meanwhile (a webhook of a
     // deactivated owner is disabled on the dispatcher's next turn).
@@ -306,14 +317,15 @@ describe('stories, end to end over HTTP', () => {
       (await call('GET', `/v1/accounts/${name}/history`, { token: staff.auditor!.token })).body.events.length,
     ];
     const before = await written();
-    const stale = await call('POST', `/v1/tickets/${ticketId}/replies`, { token: accessToken, body: { message: 'my code', recoveryCode: codes[0] }, headers: { 'if-match': '"0"' } });
-    expect([stale.status, stale.body.type]).toEqual([412, 'https://reclaim.dev/problems/stale-revision']);
+    // The question is the requester's to see: what they saw before it is stale.
+    const stale = await call('POST', `/v1/tickets/${ticketId}/replies`, { token: accessToken, body: { message: 'my code', recoveryCode: codes[0] }, headers: { 'if-match': '"1"' } });
+    expect([stale.status, stale.body.type, stale.body.detail]).toEqual([412, 'https://reclaim.dev/problems/stale-revision', 'If-Match 1 is stale: the ticket is at revision 2.']);
     expect(await written()).toEqual(before);
     const malformed = await call('POST', `/v1/tickets/${ticketId}/replies`, { token: accessToken, body: { message: 'my code' }, headers: { 'if-match': 'soon' } });
     expect([malformed.status, malformed.body.errors?.[0]?.field]).toEqual([400, 'If-Match']);
     expect(await written()).toEqual(before);
-    const current = await call('POST', `/v1/tickets/${ticketId}/replies`, { token: accessToken, body: { message: 'my code', recoveryCode: codes[0] }, headers: { 'if-match': '1' } });
-    expect([current.status, current.body.revision]).toEqual([200, '4']); // the follow-up, its evidence and the high priority
+    const current = await call('POST', `/v1/tickets/${ticketId}/replies`, { token: accessToken, body: { message: 'my code', recoveryCode: codes[0] }, headers: { 'if-match': '2' } });
+    expect([current.status, current.body.revision]).toEqual([200, '3']); // the answer; not its code's check, nor the high priority
   });
 
   it('an account frozen after its ticket was filed is not recovered by a code, and one made critical takes two approvers', async () => {

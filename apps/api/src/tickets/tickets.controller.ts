@@ -49,6 +49,7 @@ export class TicketsController {
       state: result.state,
       // Shown once (a retry whose first answer was lost gets a new one in its place).
       accessToken: result.accessToken,
+      revision: result.revision,
       position: result.position,
     };
   }
@@ -73,11 +74,15 @@ export class TicketsController {
     const time = at ? new Date(at) : undefined;
     const view = await this.queries.execute(new GetTicketQuery(id, time));
     if (!view) throw new ProblemError(problem(404, at ? 'The ticket did not exist at that time.' : 'The ticket was not found.'));
+    if (principal.kind === 'requester') {
+      // The requester's revision counts only what their view shows. Their view also shows the
+      // place in the queue, which moves without a new revision, so it is always sent whole.
+      reply.header('etag', `"${view.requesterRevision}"`);
+      return requesterView(view, await this.queries.execute(new GetQueuePositionQuery(id)));
+    }
+    // A staff view changes only with the revision.
     const etag = `"${view.revision}"`;
     reply.header('etag', etag);
-    // The requester view also shows the place in the queue, which moves without a new revision,
-    // so it is always sent whole. A staff view changes only with the revision.
-    if (principal.kind === 'requester') return requesterView(view, await this.queries.execute(new GetQueuePositionQuery(id)));
     if (notModified(request.headers['if-none-match'], etag)) {
       reply.status(304);
       return undefined;

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
-import { initialTicketState, evolveTicket, lifecycleState, serialiseTicketState } from '@reclaim/recovery';
+import { initialTicketState, evolveTicket, lifecycleState, seenByRequester, serialiseTicketState } from '@reclaim/recovery';
 import { playTicketHistory, ticketHistory } from '@reclaim/recovery/testing';
-import { evolveTicketView, foldTicketView, type FoldedTicketView, type TicketView } from './ticket-view';
+import { evolveTicketView, foldTicketView, requesterView, type FoldedTicketView, type TicketView } from './ticket-view';
 
 /**
  * On random histories, the staff view says what the decider's state says, and the two ways of
@@ -40,6 +40,38 @@ describe('ticket view on random histories', () => {
           expect(view.messages).toHaveLength(count('InfoRequested', 'InfoProvided', 'FollowUpReceived', 'ReplyReminderSent'));
           expect(view.notes).toHaveLength(count('NoteAdded'));
           expect(view.approvals).toHaveLength(count('ApprovalRecorded', 'TicketVerified:staff'));
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
+
+/**
+ * The requester's revision and time of change move exactly when their view does, so that they
+ * tell a requester nothing of the staff's work on the ticket: notes, claims, checks, approvals.
+ */
+describe("the requester's view on random histories", () => {
+  it('moves its revision and updatedAt with what it shows, and only then', () => {
+    fc.assert(
+      fc.property(ticketHistory, (history) => {
+        const { stored } = playTicketHistory(history);
+        let folded: FoldedTicketView | undefined;
+        let before: { shown: object; revision: string; updatedAt: string } | undefined;
+        let seen = 0;
+        for (const event of stored) {
+          folded = foldTicketView(folded, event);
+          const { revision, updatedAt, ...shown } = requesterView(folded!.view);
+          if (seenByRequester(event.type)) {
+            seen++;
+            expect(shown).not.toEqual(before?.shown);
+            expect(updatedAt).toBe(event.metadata.occurredAt);
+          } else {
+            expect(shown).toEqual(before!.shown);
+            expect(updatedAt).toBe(before!.updatedAt);
+          }
+          expect([revision, folded!.state.requesterRevision]).toEqual([String(seen - 1), BigInt(seen - 1)]);
+          before = { shown, revision, updatedAt };
         }
       }),
       { numRuns: 1000 },

@@ -56,6 +56,9 @@ export interface TicketView {
   priority: 'normal' | 'high';
   approvals: Array<{ approver: string; role: string; at: string }>;
   decision?: { state: 'verified' | 'rejected'; by: { kind: string; id: string }; reason?: string; note: string; at: string };
+  /** What the requester's view shows of these two: only the events it shows count (`seenByRequester`). */
+  requesterRevision: string;
+  requesterUpdatedAt: string;
   lifecycle: SerialisedTicketState;
 }
 
@@ -103,6 +106,8 @@ export function foldTicketView(current: FoldedTicketView | undefined, stored: Re
       overdue: false,
       priority: 'normal',
       approvals: [],
+      requesterRevision: lifecycle.requesterRevision.toString(),
+      requesterUpdatedAt: at,
       lifecycle: serialiseTicketState(lifecycle),
     } };
   }
@@ -117,6 +122,8 @@ export function foldTicketView(current: FoldedTicketView | undefined, stored: Re
     updatedAt: at,
     revision: stored.revision.toString(),
     position: stored.position.toString(),
+    requesterRevision: lifecycle.requesterRevision.toString(),
+    requesterUpdatedAt: lifecycle.requesterRevision === current.state.requesterRevision ? view.requesterUpdatedAt : at,
   };
   const message = (from: TicketMessage['from'], kind: TicketMessage['kind'], body: string) => {
     next.messages = [...view.messages, { id: stored.id, from, kind, body, at }];
@@ -176,8 +183,8 @@ export function foldTicketView(current: FoldedTicketView | undefined, stored: Re
  * a question waits for its answer (the ticket is then rejected, reason `no-response`). The
  * durations are configuration, so the times are worked out when asked, from the state's anchors.
  */
-export function staffView(view: TicketView, policy: TicketPolicy): Omit<TicketView, 'lifecycle'> & TicketClocks {
-  const { lifecycle, ...rest } = view;
+export function staffView(view: TicketView, policy: TicketPolicy): Omit<TicketView, 'lifecycle' | 'requesterRevision' | 'requesterUpdatedAt'> & TicketClocks {
+  const { lifecycle, requesterRevision, requesterUpdatedAt, ...rest } = view;
   return { ...rest, ...ticketClocks(ticketTimerAnchors(restoreTicketState(lifecycle)), policy) };
 }
 
@@ -193,7 +200,10 @@ export function ticketClocks(anchors: TimerAnchors, policy: TicketPolicy): Ticke
   return { ...(overdueAt && { overdueAt: overdueAt.toISOString() }), ...(expireAt && { noResponseAt: expireAt.toISOString() }) };
 }
 
-/** Only what the requester may see: their messages and the staff's questions, never notes or evidence. */
+/**
+ * Only what the requester may see: their messages and the staff's questions, never notes or
+ * evidence, and a revision and a time of change that move only with what they see.
+ */
 export function requesterView(view: TicketView, queuePosition?: number) {
   return {
     ticketId: view.ticketId,
@@ -201,10 +211,10 @@ export function requesterView(view: TicketView, queuePosition?: number) {
     state: view.state,
     reason: view.reason,
     submittedAt: view.submittedAt,
-    updatedAt: view.updatedAt,
+    updatedAt: view.requesterUpdatedAt,
     messages: view.messages,
     openQuestion: view.openQuestion,
-    revision: view.revision,
+    revision: view.requesterRevision,
     ...(view.state === 'submitted' && queuePosition !== undefined ? { queuePosition } : {}),
   };
 }

@@ -26,7 +26,8 @@ const rowColumns = (view: TicketView) =>
  */
 export class TicketsProjector implements Projector {
   readonly name = 'tickets';
-  readonly version = 1;
+  // 2: views keep what the requester's view shows of revision and time (`requesterRevision`).
+  readonly version = 2;
 
   setup(db: Database.Database): void {
     db.exec(`

@@ -248,6 +248,40 @@ describe('command handlers on the SQLite store', () => {
     ).rejects.toBeInstanceOf(NotFound);
   });
 
+  it("a requester's If-Match names the revision they see: staff work they cannot see keeps it, a question moves it", async () => {
+    const codes = await account('zoe', { critical: true });
+    const ticket = await submit('zoe');
+    expect(ticket.revision).toBe('0');
+    const reply = (ifMatch: bigint, recoveryCode?: string) => h.bus.execute(new ReplyToTicketCommand(ticket.ticketId, { message: 'hi', recoveryCode }, h.meta(), ifMatch));
+    const change = (command: TicketChange) => h.bus.execute(new ChangeTicketCommand(ticket.ticketId, command, h.meta()));
+    await change({ type: 'AddNote', body: 'looked', by: agent });
+    // A good code on a critical account: its check and the high priority are not the requester's to see.
+    await expect(reply(0n, codes[0])).resolves.toMatchObject({ state: 'submitted', revision: '1' });
+    expect(await types(ticket.ticketId)).toEqual(['TicketSubmitted', 'NoteAdded', 'FollowUpReceived', 'EvidenceRecorded', 'TicketPrioritised']);
+    await change({ type: 'RequestInfo', question: 'Which phone?', by: agent });
+    await expect(reply(1n)).rejects.toEqual(new StaleRevision(1n, 2n));
+    await expect(reply(2n)).resolves.toMatchObject({ state: 'submitted', revision: '3' });
+  });
+
+  it('a conflict is judged again on what was stored: a note staff add meanwhile leaves a requester current, and makes staff stale', async () => {
+    const ticket = await submit('zoe');
+    // Another process adds a note between this command's read and its append.
+    const noteFirst = () => {
+      const append = h.store.appendToStream.bind(h.store);
+      jest.spyOn(h.store, 'appendToStream').mockImplementationOnce(async (stream, events, options) => {
+        await append(stream, toNewEvents(stream, [{ type: 'NoteAdded', data: { body: 'meanwhile', author: agent.id } }], h.meta(), new Date()));
+        return append(stream, events, options);
+      });
+    };
+    noteFirst();
+    await expect(h.bus.execute(new ReplyToTicketCommand(ticket.ticketId, { message: 'hi' }, h.meta(), 0n))).resolves.toMatchObject({ revision: '1' });
+    expect(await types(ticket.ticketId)).toEqual(['TicketSubmitted', 'NoteAdded', 'FollowUpReceived']);
+    noteFirst();
+    const note = new ChangeTicketCommand(ticket.ticketId, { type: 'AddNote', body: 'x', by: agent }, h.meta(), 2n);
+    await expect(h.bus.execute(note)).rejects.toEqual(new StaleRevision(2n, 3n));
+    expect(await types(ticket.ticketId)).toEqual(['TicketSubmitted', 'NoteAdded', 'FollowUpReceived', 'NoteAdded']);
+  });
+
   it('assigns only to staff who work tickets', async () => {
     const ticket = await submit('zoe');
     const staff = await h.bus.execute(new CreateStaffCommand('Ada', 'agent', h.meta(admin)));

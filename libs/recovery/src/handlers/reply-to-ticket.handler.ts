@@ -11,7 +11,7 @@ import { ReplyToTicketCommand } from './commands';
 import { EvidenceChecker } from './evidence-checker';
 import { ticketFold } from './folds';
 import { RECOVERY_CONFIG, type RecoveryConfig } from './recovery-config';
-import { ticketResult } from './ticket-results';
+import { requesterTicketResult } from './ticket-results';
 
 @CommandHandler(ReplyToTicketCommand)
 export class ReplyToTicketHandler implements ICommandHandler<ReplyToTicketCommand> {
@@ -27,9 +27,11 @@ export class ReplyToTicketHandler implements ICommandHandler<ReplyToTicketComman
     const { state: before } = await this.runner.load(stream, ticketFold);
     if (!before.snapshot) throw new NotFound('ticket');
     const recorded = subCommand(meta, 'ticket');
-    // A stale If-Match too is refused before any code is checked, so that it burns nothing. (A
-    // retry of a reply already recorded goes on, and is answered as the repeat it is.)
-    if (ifMatch !== undefined && ifMatch !== before.revision && !before.commandIds.has(recorded.commandId)) throw new StaleRevision(ifMatch, before.revision);
+    // The requester's If-Match names the revision they know, which counts only what they see. A
+    // stale one too is refused before any code is checked, so that it burns nothing. (A retry of
+    // a reply already recorded goes on, and is answered as the repeat it is.)
+    const stale = ifMatch !== undefined && ifMatch !== before.requesterRevision && !before.commandIds.has(recorded.commandId);
+    if (stale) throw new StaleRevision(ifMatch, before.requesterRevision);
     // Refuse a closed ticket before any code is checked, so a late reply burns nothing.
     if (!before.snapshot.can({ type: 'REPLY' })) throw new TransitionNotAllowed('ReplyToTicket', lifecycleState(before)!, 'the ticket is closed');
     const { message, ...presented } = reply;
@@ -57,8 +59,8 @@ export class ReplyToTicketHandler implements ICommandHandler<ReplyToTicketComman
       ticketFold,
       recorded,
       (ticket) => decideTicket({ type: 'ReplyToTicket', message, evidence: checks, account }, ticket, context()),
-      { ifMatch },
+      { ifMatch, revisionOf: (ticket) => ticket.requesterRevision },
     );
-    return ticketResult(ticketId, state, position);
+    return requesterTicketResult(ticketId, state, position);
   }
 }

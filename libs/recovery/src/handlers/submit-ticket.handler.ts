@@ -13,7 +13,7 @@ import { SubmitTicketCommand } from './commands';
 import { EvidenceChecker } from './evidence-checker';
 import { accountFold, requesterFold, ticketFold } from './folds';
 import { RECOVERY_CONFIG, type RecoveryConfig } from './recovery-config';
-import { ticketResult } from './ticket-results';
+import { requesterTicketResult } from './ticket-results';
 
 /**
  * Files a recovery request. The answer has the same shape whether or not the username exists and
@@ -67,7 +67,7 @@ export class SubmitTicketHandler implements ICommandHandler<SubmitTicketCommand>
       ),
     );
     if (repeat) return { ...(await this.replaceLostToken(ticketId, ticketMeta)), ticketNumber };
-    return { ...ticketResult(ticketId, state, position), ticketNumber, accessToken };
+    return { ...requesterTicketResult(ticketId, state, position), ticketNumber, accessToken };
   }
 
   /**
@@ -79,7 +79,7 @@ export class SubmitTicketHandler implements ICommandHandler<SubmitTicketCommand>
     const { state, position } = await this.runner.run(streams.ticket(ticketId), ticketFold, reissueOf(meta), (ticket) =>
       decideTicket({ type: 'ReplaceRequesterToken', requesterTokenHash: tokenHash(accessToken) }, ticket, { now: this.clock.now(), policy: this.config }),
     );
-    return { ...ticketResult(ticketId, state, position), accessToken };
+    return { ...requesterTicketResult(ticketId, state, position), accessToken };
   }
 
   /** The oldest of these tickets that is still open. */

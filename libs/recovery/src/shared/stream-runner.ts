@@ -23,6 +23,13 @@ export interface Fold<S extends FoldedState> {
   evolve: (state: S, event: FoldableEvent) => S;
 }
 
+export interface RunOptions<S> {
+  /** The revision the caller last saw: the command is refused (StaleRevision) unless the state is still at it. */
+  ifMatch?: bigint;
+  /** Which revision If-Match names, where the caller sees fewer events than the stream holds; the stream's by default. */
+  revisionOf?: (state: S) => bigint;
+}
+
 export interface RunResult<S> {
   state: S;
   /** Position of the last event this command wrote (or, for a repeat, of the stream's last). */
@@ -46,7 +53,7 @@ const CONFLICTS_DECIDED_AGAIN = 10;
  * stream and revision, so a command decides on the cached state and reads only the events it
  * has not seen: when the append says there are some, or before it answers a refusal or a
  * decision to do nothing. On a conflict it reloads and decides again, up to
- * `CONFLICTS_DECIDED_AGAIN` times; a stale If-Match is the caller's at once.
+ * `CONFLICTS_DECIDED_AGAIN` times, unless If-Match no longer holds on what it reloaded.
  */
 export class StreamRunner {
   private readonly cache = new Map<string, { revision: bigint; state: FoldedState; position: bigint }>();
@@ -71,8 +78,9 @@ export class StreamRunner {
     fold: Fold<S>,
     meta: CommandMeta,
     decide: (state: S) => DecidedEvent[] | Promise<DecidedEvent[]>,
-    options: { ifMatch?: bigint } = {},
+    options: RunOptions<S> = {},
   ): Promise<RunResult<S>> {
+    const revisionOf = options.revisionOf ?? ((state: S) => state.revision);
     let conflictsLeft = CONFLICTS_DECIDED_AGAIN;
     for (let attempt = 1; ; attempt++) {
       // The first attempt decides on the cached state without reading the stream: if another
@@ -82,7 +90,7 @@ export class StreamRunner {
       const cached = attempt === 1 && options.ifMatch === undefined ? (this.cache.get(stream) as { state: S; position: bigint } | undefined) : undefined;
       const { state, position } = cached ?? (await this.load(stream, fold));
       if (state.commandIds.has(meta.commandId)) return { state, position, repeat: true };
-      if (options.ifMatch !== undefined && options.ifMatch !== state.revision) throw new StaleRevision(options.ifMatch, state.revision);
+      if (options.ifMatch !== undefined && options.ifMatch !== revisionOf(state)) throw new StaleRevision(options.ifMatch, revisionOf(state));
       // A refusal, or a decision that nothing needs doing, appends nothing, so no expected
       // revision would show that the cached state was stale: those are judged again on the
       // stream as stored before they are answered.
@@ -110,9 +118,9 @@ export class StreamRunner {
         this.remember(stream, { revision: next.revision, state: next, position: result.position });
         return { state: next, position: result.position, repeat: false };
       } catch (error) {
-        // The cached state is still right for its revision: the reload reads only the newer events.
+        // The cached state is still right for its revision: the reload reads only the newer events,
+        // and then judges If-Match again (the events another wrote may be ones it does not count).
         if (!(error instanceof WrongExpectedRevision)) throw error;
-        if (options.ifMatch !== undefined) throw new StaleRevision(options.ifMatch, error.actual);
         if (!cached && conflictsLeft-- === 0) throw error;
       }
     }

@@ -10,6 +10,7 @@ import { createActor, initialTransition, type AnyActorScope, type SnapshotFrom }
 import type { FoldableEvent } from '../shared/decided-event';
 import { AlreadyAssigned, TransitionNotAllowed } from '../shared/errors';
 import type { TicketCommand, TicketPolicy } from './ticket.commands';
+import { seenByRequester } from './seen-by-requester';
 import type { AccountStatus, EvidenceCheck, TicketEvent, TicketEventOf } from './ticket.events';
 
 export type TicketSnapshot = SnapshotFrom<typeof recoveryTicketMachine>;
@@ -18,6 +19,11 @@ export type TicketSnapshot = SnapshotFrom<typeof recoveryTicketMachine>;
 export interface TicketState {
   /** Revision of the last event folded; -1n before the ticket exists. */
   revision: bigint;
+  /**
+   * The revision as the requester knows it: counts only the events their view shows (see
+   * `seenByRequester`), from 0 at submission; -1n before the ticket exists.
+   */
+  requesterRevision: bigint;
   snapshot?: TicketSnapshot;
   ticketId?: string;
   username?: string;
@@ -37,6 +43,7 @@ export interface TicketState {
 /** Every key is there from the start, undefined or not (see `Every` for why). */
 export const initialTicketState = (): TicketState => ({
   revision: -1n,
+  requesterRevision: -1n,
   snapshot: undefined,
   ticketId: undefined,
   username: undefined,
@@ -176,6 +183,7 @@ export function evolveTicket(state: TicketState, stored: FoldableEvent): TicketS
   const next: TicketState = {
     ...state,
     ...foldBookkeeping(state, stored),
+    requesterRevision: seenByRequester(event.type) ? state.requesterRevision + 1n : state.requesterRevision,
   };
   if (event.type === 'TicketSubmitted') {
     const { ticketId, username, contactEmail, requesterTokenHash, reason, critical, frozen } = event.data;
@@ -250,8 +258,9 @@ export function deadlinesOf(anchors: TimerAnchors, policy: TicketPolicy): { over
 }
 
 /** A ticket state as plain JSON, for read models that keep it between events. */
-export interface SerialisedTicketState extends Omit<TicketState, 'snapshot' | 'revision' | 'commandIds'> {
+export interface SerialisedTicketState extends Omit<TicketState, 'snapshot' | 'revision' | 'requesterRevision' | 'commandIds'> {
   revision: string;
+  requesterRevision: string;
   lifecycle?: { value: string; context: TicketSnapshot['context'] };
 }
 
@@ -263,6 +272,7 @@ export function serialiseTicketState(state: TicketState): SerialisedTicketState 
   const { snapshot } = state;
   return {
     revision: state.revision.toString(),
+    requesterRevision: state.requesterRevision.toString(),
     ticketId: state.ticketId,
     username: state.username,
     contactEmail: state.contactEmail,
@@ -280,6 +290,7 @@ export function restoreTicketState(serialised: SerialisedTicketState): TicketSta
   const { lifecycle } = serialised;
   return {
     revision: BigInt(serialised.revision),
+    requesterRevision: BigInt(serialised.requesterRevision),
     snapshot: lifecycle && recoveryTicketMachine.resolveState({ value: lifecycle.value, context: lifecycle.context }),
     ticketId: serialised.ticketId,
     username: serialised.username,
