@@ -25,6 +25,8 @@ export class ProjectionRunner {
   private readonly progress = new EventEmitter().setMaxListeners(0);
   private running?: Loop;
   private failure?: Error;
+  /** The read models this runner found at an older version in the file, and builds again from the whole log. */
+  readonly builtAgain: string[] = [];
 
   constructor(
     private readonly store: EventStore,
@@ -43,8 +45,10 @@ export class ProjectionRunner {
         projector.setup(db);
         const stored = this.storedCheckpoint(projector.name);
         // A projector whose meaning changed (new version) starts again from zero.
-        if (stored && stored.version !== projector.version) this.resetProjector(projector);
-        else this.checkpointsByName.set(projector.name, stored?.position ?? 0n);
+        if (stored && stored.version !== projector.version) {
+          this.resetProjector(projector);
+          this.builtAgain.push(projector.name);
+        } else this.checkpointsByName.set(projector.name, stored?.position ?? 0n);
       }
     }).immediate();
   }

@@ -935,6 +935,32 @@ describe('staff activity from before accounts and staff were in it', () => {
   });
 });
 
+describe("tickets from before the requester's revision", () => {
+  it('are built again from the whole log on an old file, and then count for the requester only what they see', async () => {
+    const a = await engine();
+    let b: Engine | undefined;
+    try {
+      const { ticketId } = await a.submit('zoe');
+      await a.change(ticketId, { type: 'AddNote', body: 'n', by: agent });
+      await a.caughtUp();
+      expect(a.runner.builtAgain).toEqual([]);
+      // The file as version 1 left it: views without the requester's revision.
+      const db = a.runner.db;
+      db.prepare("UPDATE ticket_views SET view = json_remove(view, '$.requesterRevision', '$.requesterUpdatedAt', '$.lifecycle.requesterRevision')").run();
+      db.prepare("UPDATE projection_checkpoints SET version = 1 WHERE name = 'tickets'").run();
+      await a.close(true);
+
+      b = await engine({ dataDir: a.dir });
+      expect(b.runner.builtAgain).toEqual(['tickets']);
+      await b.caughtUp();
+      const view = b.tickets.view(ticketId)!;
+      expect([view.revision, view.requesterRevision, view.requesterUpdatedAt]).toEqual(['1', '0', view.submittedAt]);
+    } finally {
+      await (b ?? a).close();
+    }
+  });
+});
+
 describe('staff read model from before deactivation', () => {
   it('gains the deactivation column on an old file, every member active, without a replay', () => {
     const db = new Database(':memory:');
