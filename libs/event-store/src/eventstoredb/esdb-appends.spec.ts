@@ -1,0 +1,137 @@
+import { ANY, NO_STREAM, StreamNotFoundError, WrongExpectedVersionError, type AppendExpectedRevision, type EventStoreDBClient } from '@eventstore/db-client';
+import { randomUUID } from 'node:crypto';
+import { DuplicateEventIds, EventStoreUnavailable, WrongExpectedRevision } from '../errors';
+import type { NewEvent } from '../event-store.port';
+import { EMPTY_CHAIN, linksTo } from '../hash-chain';
+import { EventStoreDbEventStore } from './esdb-event-store';
+
+/**
+ * How the adapter appends, against a stand-in for the server's streams (the adapter against a
+ * real server is the contract suite, run when EVENTSTORE_CONNECTION_STRING is set). What the
+ * stand-in keeps of the server: an append names the exact revision it expects (or no stream, or
+ * any) and is refused with WrongExpectedVersionError otherwise; reading a stream that does not
+ * exist fails with StreamNotFoundError; every event gets a larger `$all` position. `meanwhile`
+ * runs another writer's work just before the adapter's next append reaches the server: the
+ * moment between its read and its write.
+ */
+function serverStreams() {
+  const streams = new Map<string, Array<{ event: Record<string, unknown> & { id: string; revision: bigint; position: { commit: bigint; prepare: bigint } } }>>();
+  let commit = 0n;
+  const meanwhile: Array<() => Promise<unknown>> = [];
+  let interjecting = false;
+  const client = {
+    readStream(stream: string, { direction, maxCount }: { direction: string; maxCount: number }) {
+      return (async function* () {
+        const stored = streams.get(stream);
+        if (!stored) throw new StreamNotFoundError(undefined, stream);
+        yield* (direction === 'backwards' ? [...stored].reverse() : stored).slice(0, maxCount);
+      })();
+    },
+    async appendToStream(stream: string, events: Array<{ id: string; type: string; data: unknown; metadata: unknown }>, { expectedRevision }: { expectedRevision: AppendExpectedRevision }) {
+      // The other writer's own appends do not wait on yet another writer.
+      if (!interjecting && meanwhile.length) {
+        interjecting = true;
+        try {
+          await meanwhile.shift()!();
+        } finally {
+          interjecting = false;
+        }
+      }
+      const stored = streams.get(stream) ?? [];
+      const current = stored.length ? BigInt(stored.length - 1) : undefined;
+      const ok = expectedRevision === ANY || (expectedRevision === NO_STREAM ? current === undefined : expectedRevision === current);
+      if (!ok) throw new WrongExpectedVersionError(undefined, { streamName: stream, expected: expectedRevision, current: current ?? NO_STREAM });
+      for (const { id, type, data, metadata } of events) {
+        commit += 100n;
+        stored.push({ event: { streamId: stream, id, type, data, metadata, isJson: true, created: new Date(), revision: BigInt(stored.length), position: { commit, prepare: commit } } });
+      }
+      streams.set(stream, stored);
+      return { success: true, nextExpectedRevision: BigInt(stored.length - 1), position: { commit, prepare: commit } };
+    },
+  } as unknown as EventStoreDBClient;
+  return { client, streams, meanwhile };
+}
+
+const happened = (id = randomUUID()): NewEvent => ({ id, type: 'Happened', data: { id }, metadata: { occurredAt: '2026-11-28T00:00:00.000Z', schemaVersion: 1 } });
+
+describe('EventStoreDB adapter: appending', () => {
+  let server: ReturnType<typeof serverStreams>;
+  let store: EventStoreDbEventStore;
+  let other: EventStoreDbEventStore;
+  beforeEach(() => {
+    server = serverStreams();
+    store = new EventStoreDbEventStore('esdb://unused', server.client);
+    other = new EventStoreDbEventStore('esdb://unused', server.client);
+  });
+  const stored = async (stream: string) => (await store.readStream(stream)).map((e) => e.id);
+
+  it('writes at the revision it read, each event chained to the one before it', async () => {
+    const first = await store.appendToStream('ticket-1', [happened(), happened()], { expectedRevision: 'no_stream' });
+    const second = await store.appendToStream('ticket-1', [happened()], { expectedRevision: first.nextExpectedRevision });
+    const events = await store.readStream('ticket-1');
+    expect([first, second]).toEqual([
+      { nextExpectedRevision: 1n, position: events[1]!.position },
+      { nextExpectedRevision: 2n, position: events[2]!.position },
+    ]);
+    let chain = EMPTY_CHAIN;
+    for (const event of events) {
+      expect(linksTo(chain, event)).toBe(true);
+      chain = { next: event.revision + 1n, hash: event.metadata.hash! };
+    }
+    expect(await store.readStream('ticket-2')).toEqual([]);
+  });
+
+  it('answers a retry of a stored batch with its first answer and writes nothing, and refuses a batch that takes some of its ids', async () => {
+    const batch = [happened(), happened()];
+    const first = await store.appendToStream('ticket-1', batch);
+    await store.appendToStream('ticket-1', [happened()]);
+    expect(await store.appendToStream('ticket-1', batch, { expectedRevision: 'no_stream' })).toEqual(first);
+    await expect(store.appendToStream('ticket-1', [batch[1]!, happened()])).rejects.toBeInstanceOf(DuplicateEventIds);
+    expect(await stored('ticket-1')).toHaveLength(3);
+  });
+
+  it('when another writer gets in between its read and its write, reads again: appends after it if it may, refuses if the caller expected otherwise', async () => {
+    const theirs = happened();
+    server.meanwhile.push(() => other.appendToStream('ticket-1', [theirs]));
+    const mine = happened();
+    expect(await store.appendToStream('ticket-1', [mine])).toMatchObject({ nextExpectedRevision: 1n });
+    expect(await stored('ticket-1')).toEqual([theirs.id, mine.id]);
+    // Its hash links to the other writer's event, which it had not read when it first tried.
+    const [, after] = await store.readStream('ticket-1');
+    expect(after!.metadata.prevHash).toBe((await store.readStream('ticket-1'))[0]!.metadata.hash);
+
+    server.meanwhile.push(() => other.appendToStream('ticket-1', [happened()]));
+    await expect(store.appendToStream('ticket-1', [happened()], { expectedRevision: 1n })).rejects.toEqual(new WrongExpectedRevision('ticket-1', 1n, 2n));
+    server.meanwhile.push(() => other.appendToStream('ticket-2', [happened()]));
+    await expect(store.appendToStream('ticket-2', [happened()], { expectedRevision: 'no_stream' })).rejects.toEqual(new WrongExpectedRevision('ticket-2', 'no_stream', 0n));
+    expect(await stored('ticket-1')).toHaveLength(3);
+    expect(await stored('ticket-2')).toHaveLength(1);
+  });
+
+  it('finds its own batch when an earlier try of it got in between, and writes it once', async () => {
+    const batch = [happened(), happened()];
+    server.meanwhile.push(() => other.appendToStream('ticket-1', batch));
+    const answer = await store.appendToStream('ticket-1', batch, { expectedRevision: 'no_stream' });
+    expect(await stored('ticket-1')).toEqual(batch.map((e) => e.id));
+    expect(answer).toEqual({ nextExpectedRevision: 1n, position: (await store.readStream('ticket-1'))[1]!.position });
+  });
+
+  it('gives up after ten writers in a row got in between, with the revision it last found', async () => {
+    for (let i = 0; i < 10; i++) server.meanwhile.push(() => other.appendToStream('ticket-1', [happened()]));
+    await expect(store.appendToStream('ticket-1', [happened()])).rejects.toEqual(new WrongExpectedRevision('ticket-1', 'any', 9n));
+    expect(await stored('ticket-1')).toHaveLength(10);
+    // One fewer, and the tenth try goes through.
+    for (let i = 0; i < 9; i++) server.meanwhile.push(() => other.appendToStream('ticket-2', [happened()]));
+    await expect(store.appendToStream('ticket-2', [happened()])).resolves.toMatchObject({ nextExpectedRevision: 9n });
+  });
+
+  it('answers any other failure of the server as the store being unavailable', async () => {
+    server.meanwhile.push(async () => {
+      throw new Error('14 UNAVAILABLE: No connection established');
+    });
+    const failed = store.appendToStream('ticket-1', [happened()]);
+    await expect(failed).rejects.toBeInstanceOf(EventStoreUnavailable);
+    await expect(failed).rejects.toThrow('EventStoreDB: 14 UNAVAILABLE');
+    expect(await stored('ticket-1')).toEqual([]);
+  });
+});
