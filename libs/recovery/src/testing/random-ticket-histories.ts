@@ -28,8 +28,10 @@ const evidence = fc.array(
   ),
   { maxLength: 2 },
 );
+/** The account's status as a handler read it, which the platform may have changed since filing. */
+const account = fc.option(fc.record({ critical: fc.boolean(), frozen: fc.boolean() }), { nil: undefined });
 const command = fc.oneof(
-  evidence.map((checks): TicketCommand => ({ type: 'ReplyToTicket', message: 'hello', evidence: checks })),
+  fc.record({ checks: evidence, account }).map(({ checks, account }): TicketCommand => ({ type: 'ReplyToTicket', message: 'hello', evidence: checks, account })),
   fc.record({ by: staff, claim: fc.boolean(), assignee: fc.constantFrom('agent-1', 'agent-2') }).map(({ by, claim, assignee }): TicketCommand =>
     claim ? { type: 'AssignTicket', assignee: by.id, by, claim } : { type: 'AssignTicket', assignee, by },
   ),
@@ -37,7 +39,7 @@ const command = fc.oneof(
     ({ from, because }): TicketCommand => ({ type: 'ReleaseTicket', from, because }),
   ),
   staff.map((by): TicketCommand => ({ type: 'RequestInfo', question: 'which email?', by })),
-  staff.map((by): TicketCommand => ({ type: 'VerifyTicket', evidence: ['id card'], note: 'ok', by })),
+  fc.record({ by: staff, account }).map(({ by, account }): TicketCommand => ({ type: 'VerifyTicket', evidence: ['id card'], note: 'ok', by, account })),
   fc.record({ by: staff, reason: fc.constantFrom(...REJECTION_REASONS, 'because') }).map(({ by, reason }): TicketCommand => ({ type: 'RejectTicket', reason, note: 'no', by })),
   staff.map((by): TicketCommand => ({ type: 'AddNote', body: 'looked', by })),
   fc.constantFrom<TicketCommand>({ type: 'ReplaceRequesterToken', requesterTokenHash: 'h2' }, { type: 'MarkOverdue' }, { type: 'RemindRequester' }, { type: 'ExpireTicket' }),
