@@ -420,6 +420,28 @@ describe('headers', () => {
   });
 });
 
+describe('Location', () => {
+  it('a 201 says where what it made is read, also when an Idempotency-Key sends the answer again', async () => {
+    const key = { 'idempotency-key': `located-${Date.now()}` };
+    const submitted = await call('POST', '/v1/tickets', { body: ticket('located'), headers: key });
+    const again = await call('POST', '/v1/tickets', { body: ticket('located'), headers: key });
+    const location = `/v1/tickets/${submitted.body.ticketId}`;
+    expect([submitted.headers.get('location'), again.headers.get('location'), again.headers.get('idempotent-replayed')]).toEqual([location, location, 'true']);
+    const read = await call('GET', `${location}?minPosition=${submitted.body.position}`, { token: submitted.body.accessToken });
+    expect([read.status, read.body.ticketId]).toEqual([200, submitted.body.ticketId]);
+
+    const staff = await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: 'Loc', role: 'agent' } });
+    expect(staff.headers.get('location')).toBe(`/v1/staff/${staff.body.id}`);
+    expect((await call('GET', `${staff.headers.get('location')}?minPosition=${staff.body.position}`, { token: ADMIN_TOKEN })).body.name).toBe('Loc');
+    // A webhook's (made on a server that takes local addresses) is in integrations.spec.
+    // A refusal, and a 201 that makes nothing with an address of its own, say no Location.
+    const refused = await call('POST', '/v1/tickets', { body: {} });
+    await call('PUT', '/v1/accounts/located', { token: integrator, body: { primaryEmail: 'located@example.org', emails: [], packages: [] } });
+    const codes = await call('POST', '/v1/accounts/located/recovery-codes', { token: integrator });
+    expect([refused.status, refused.headers.get('location'), codes.status, codes.headers.get('location')]).toEqual([400, null, 201, null]);
+  });
+});
+
 describe('Idempotency-Key', () => {
   it('answers a repeat with the first answer, applied once; another body with the same key is 422', async () => {
     const key = { 'idempotency-key': `submit-${Date.now()}` };

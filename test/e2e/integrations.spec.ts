@@ -95,7 +95,7 @@ describe('webhooks', () => {
       const integrator = await createStaff(call, 'integrator', 'Platform');
       await call('POST', '/v1/tickets', { body: { username: 'before', contactEmail: 'b@example.org', reason: 'lost-email', explanation: 'x' } });
       const created = await call('POST', '/v1/webhooks', { token: integrator, body: { url: receiver.url } });
-      expect(created.status).toBe(201);
+      expect([created.status, created.headers.get('location')]).toEqual([201, `/v1/webhooks/${created.body.id}`]);
       expect(created.body.secret).toMatch(/^whsec_/);
       // Every public type is shown as null, never as the empty list a create refuses.
       expect(created.body.types).toBeNull();

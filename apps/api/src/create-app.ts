@@ -10,6 +10,7 @@ import type { Socket } from 'node:net';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config';
 import { CredentialsService } from './auth/credentials.service';
+import { registerCreatedLocation } from './http/created-location';
 import { registerIdempotency } from './http/idempotency';
 import { answerClientError } from './http/client-error';
 import { BODY_LIMIT, parseJsonBody } from './http/json-body';
@@ -132,6 +133,7 @@ export async function createApp(config: AppConfig, logger: LoggerService = new C
     });
   });
   registerIdempotency(fastify, app.get(READ_MODEL_DB), app.get(SECRET_BOX));
+  registerCreatedLocation(fastify);
   registerReadYourWrites(fastify, app.get(ProjectionRunner));
 
   app.useGlobalPipes(validationPipe());
