@@ -7,7 +7,7 @@ import type { TicketEventType } from './ticket.events';
  * they cannot see: claims, notes, the engine's checks of their codes, approvals, priority. A
  * record of every type, so that a new event cannot be added without deciding this for it.
  */
-const SEEN_BY_REQUESTER: Record<TicketEventType, boolean> = {
+export const SEEN_BY_REQUESTER: Readonly<Record<TicketEventType, boolean>> = {
   TicketSubmitted: true,
   InfoRequested: true,
   InfoProvided: true,
@@ -27,5 +27,6 @@ const SEEN_BY_REQUESTER: Record<TicketEventType, boolean> = {
 };
 
 export function seenByRequester(type: string): boolean {
-  return SEEN_BY_REQUESTER[type as TicketEventType] ?? false;
+  // Own keys only: a name such as `toString` is no event, though every object answers to it.
+  return Object.hasOwn(SEEN_BY_REQUESTER, type) && SEEN_BY_REQUESTER[type as TicketEventType];
 }
