@@ -122,6 +122,19 @@ describe('operator CLI', () => {
     expect(positions.projectors).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'tickets', lag: '0' })]));
   });
 
+  it('says which read model it found at an older version, which a catch-up then builds again', async () => {
+    const file = new Database(join(dir, 'reclaim.sqlite'));
+    file.prepare("UPDATE projection_checkpoints SET version = 0 WHERE name = 'tickets'").run();
+    file.close();
+    const shown = await cli(dir, 'positions');
+    expect(shown.err).toBe('read model tickets is of a new version: emptied, to be built again from the whole log');
+    const { head, projectors } = JSON.parse(shown.out[0]!);
+    expect(projectors).toContainEqual({ name: 'tickets', position: '0', lag: head });
+    const caughtUp = await cli(dir, 'catch-up');
+    expect(caughtUp.err).not.toContain('new version');
+    expect(JSON.parse(caughtUp.out[0]!).positions.tickets).toBe(head);
+  });
+
   it('prints the lifecycle diagram generated from the machine', async () => {
     const diagram = await cli(dir, 'diagram');
     expect(diagram.out[0]).toBe(lifecycleDocument(recoveryTicketMachine));
