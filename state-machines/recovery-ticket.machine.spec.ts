@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { initialTransition, transition, type SnapshotFrom } from 'xstate';
 import { lifecycleDocument } from './lifecycle-diagram';
 import {
+  MAX_FOLLOW_UPS,
   recoveryTicketMachine as machine,
   TICKET_STATES,
   type TicketMachineEvent,
@@ -165,6 +166,20 @@ describe('recovery ticket machine (rules)', () => {
     expect(reminded.can({ type: 'REMIND' })).toBe(false);
     const asked = send(reminded, { type: 'REPLY' }, { type: 'REQUEST_INFO' });
     expect(asked.can({ type: 'REMIND' })).toBe(true);
+  });
+
+  it('takes MAX_FOLLOW_UPS follow-ups while submitted, and as many more after each question, whose answer it always takes', () => {
+    const follow = (snapshot: Snapshot, times: number) => send(snapshot, ...Array.from({ length: times }, () => ({ type: 'REPLY' }) as const));
+    const full = follow(start(), MAX_FOLLOW_UPS);
+    expect([full.value, full.context.followUps, full.can({ type: 'REPLY' })]).toEqual(['submitted', MAX_FOLLOW_UPS, false]);
+    // The other steps of an open ticket go on.
+    expect(full.can({ type: 'NOTE' }) && full.can({ type: 'APPROVE', approver: 'a', role: 'agent' })).toBe(true);
+    const asked = send(full, { type: 'REQUEST_INFO' });
+    expect(asked.can({ type: 'REPLY' })).toBe(true);
+    const answered = send(asked, { type: 'REPLY' });
+    expect([answered.value, answered.context.followUps]).toEqual(['submitted', 0]);
+    expect(follow(answered, MAX_FOLLOW_UPS).can({ type: 'REPLY' })).toBe(false);
+    expect(follow(answered, MAX_FOLLOW_UPS - 1).can({ type: 'REPLY' })).toBe(true);
   });
 
   it('asks one question at a time, and expires only while waiting for an answer', () => {

@@ -21,7 +21,17 @@ export interface TicketMachineContext {
   firstApprover?: string;
   overdue: boolean;
   reminded: boolean;
+  /** Follow-ups the requester wrote since the ticket was filed or staff last asked a question. */
+  followUps: number;
 }
+
+/**
+ * How many follow-ups may wait for staff: past it the requester is asked to wait for a question.
+ * Each follow-up is kept in the ticket's view, so without a bound anyone holding a requester's
+ * token (anyone who files a ticket) could grow one ticket, and the work of keeping it, without
+ * end. A staff question starts the count again; an answer to it is always taken.
+ */
+export const MAX_FOLLOW_UPS = 10;
 
 export interface TicketMachineInput {
   reason: string;
@@ -94,6 +104,7 @@ export const recoveryTicketMachine = setup({
       event.type === 'REJECT' && (REJECTION_REASONS as readonly string[]).includes(event.reason),
     isNotOverdueYet: ({ context }) => !context.overdue,
     isNotRemindedYet: ({ context }) => !context.reminded,
+    mayFollowUp: ({ context }) => context.followUps < MAX_FOLLOW_UPS,
   },
   actions: {
     /**
@@ -105,19 +116,20 @@ export const recoveryTicketMachine = setup({
     recordAccountStatus: assign(({ event }) => (event.type === 'ACCOUNT_STATUS' ? { critical: event.critical, frozen: event.frozen } : {})),
     markOverdue: assign({ overdue: true }),
     markReminded: assign({ reminded: true }),
-    /** A new question gets its own reminder. */
-    clearReminder: assign({ reminded: false }),
+    /** A new question gets its own reminder, and lets the requester follow up again. */
+    startQuestion: assign({ reminded: false, followUps: 0 }),
+    countFollowUp: assign({ followUps: ({ context }) => context.followUps + 1 }),
   },
 }).createMachine({
   id: 'recovery-ticket',
   initial: 'submitted',
-  context: ({ input }) => ({ ...input, overdue: false, reminded: false }),
+  context: ({ input }) => ({ ...input, overdue: false, reminded: false, followUps: 0 }),
   states: {
     submitted: {
       on: {
         ...whileOpen,
-        REPLY: { actions: 'recordInLog' },
-        REQUEST_INFO: { target: 'awaiting-info', actions: 'clearReminder' },
+        REPLY: { guard: 'mayFollowUp', actions: 'countFollowUp' },
+        REQUEST_INFO: { target: 'awaiting-info', actions: 'startQuestion' },
         MARK_OVERDUE: { guard: 'isNotOverdueYet', actions: 'markOverdue' },
       },
     },

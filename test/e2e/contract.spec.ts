@@ -567,6 +567,24 @@ describe('Idempotency-Key', () => {
   });
 });
 
+describe('follow-ups', () => {
+  it('wait for staff up to ten: past them a reply is refused (409) and recorded nowhere, until staff ask a question', async () => {
+    const { ticketId, accessToken } = (await call('POST', '/v1/tickets', { body: ticket('chatty') })).body;
+    const reply = (message: string) => call('POST', `/v1/tickets/${ticketId}/replies`, { token: accessToken, body: { message } });
+    for (let i = 1; i <= 10; i++) expect((await reply(`news ${i}?`)).status).toBe(200);
+    const refused = await reply('news 11?');
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatchObject({ type: 'https://reclaim.dev/problems/transition-not-allowed', detail: expect.stringContaining('the ticket is submitted: 10 follow-ups already wait for staff') });
+    const asked = await call('POST', `/v1/tickets/${ticketId}/request-info`, { token: agent, body: { question: 'Which phone?' } });
+    const answered = await reply('the old one');
+    const after = await reply('and another thing');
+    expect([asked.status, answered.status, answered.body.state, after.status]).toEqual([200, 200, 'submitted', 200]);
+    const messages = (await call('GET', `/v1/tickets/${ticketId}?minPosition=${after.body.position}`, { token: accessToken })).body.messages;
+    expect(messages.map((m: { body: string }) => m.body)).not.toContain('news 11?');
+    expect(messages).toHaveLength(13);
+  });
+});
+
 describe('If-Match and read-your-writes', () => {
   it('a stale revision gives 412 and changes nothing', async () => {
     const { ticketId } = (await call('POST', '/v1/tickets', { body: ticket('ifmatch') })).body;

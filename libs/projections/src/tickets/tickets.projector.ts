@@ -27,7 +27,8 @@ const rowColumns = (view: TicketView) =>
 export class TicketsProjector implements Projector {
   readonly name = 'tickets';
   // 2: views keep what the requester's view shows of revision and time (`requesterRevision`).
-  readonly version = 2;
+  // 3: the machine's context counts the follow-ups that wait for staff.
+  readonly version = 3;
 
   setup(db: Database.Database): void {
     db.exec(`

@@ -2,6 +2,7 @@ import bcrypt from 'bcrypt';
 import { createHash } from 'node:crypto';
 import { generateSync } from 'otplib';
 import { WrongExpectedRevision } from '@reclaim/event-store';
+import { MAX_FOLLOW_UPS } from '@reclaim/state-machines';
 import { toNewEvents } from '../shared/decided-event';
 import { AlreadyAssigned, LastAdmin, NotFound, StaleRevision, TooManyAttempts, TransitionNotAllowed } from '../shared/errors';
 import { streams } from '../shared/streams';
@@ -71,6 +72,24 @@ describe('command handlers on the SQLite store', () => {
     expect(again.state).toBe('submitted');
     const evidence = (await h.store.readStream(streams.ticket(again.ticketId))).find((e) => e.type === 'EvidenceRecorded');
     expect(evidence!.data).toMatchObject({ kind: 'recovery-code', outcome: 'already-used' });
+  });
+
+  it('refuses a follow-up past those that may wait for staff before its code is checked; a question lets the requester write again', async () => {
+    const codes = await account('zoe');
+    const ticket = await submit('zoe');
+    const followUp = () => new ReplyToTicketCommand(ticket.ticketId, { message: 'any news?' }, h.meta());
+    for (let i = 1; i < MAX_FOLLOW_UPS; i++) await h.bus.execute(followUp());
+    const last = followUp();
+    const taken = await h.bus.execute(last);
+    const withCode = new ReplyToTicketCommand(ticket.ticketId, { message: 'my code', recoveryCode: codes[0] }, h.meta());
+    const written = (await h.store.readAll()).length;
+    await expect(h.bus.execute(withCode)).rejects.toThrow(`ReplyToTicket is not allowed while the ticket is submitted: ${MAX_FOLLOW_UPS} follow-ups already wait for staff`);
+    expect((await h.store.readAll()).length).toBe(written);
+    // A retry of the last follow-up taken (its answer lost) is answered as the repeat it is.
+    await expect(h.bus.execute(last)).resolves.toEqual(taken);
+    await h.bus.execute(new ChangeTicketCommand(ticket.ticketId, { type: 'RequestInfo', question: 'Which phone?', by: agent }, h.meta()));
+    // The refused reply burned nothing: the code verifies the ticket with the answer.
+    await expect(h.bus.execute(new ReplyToTicketCommand(ticket.ticketId, { message: 'my code', recoveryCode: codes[0] }, h.meta()))).resolves.toMatchObject({ state: 'verified' });
   });
 
   it('checks each code attempt with at most one bcrypt comparison, whatever its outcome', async () => {

@@ -2,10 +2,10 @@ import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { CLOCK, type Clock } from '../shared/clock';
 import { subCommand } from '../shared/decided-event';
-import { NotFound, StaleRevision, TooManyAttempts, TransitionNotAllowed } from '../shared/errors';
+import { NotFound, StaleRevision, TooManyAttempts } from '../shared/errors';
 import { StreamRunner } from '../shared/stream-runner';
 import { streams } from '../shared/streams';
-import { decideTicket, lifecycleState } from '../ticket/ticket.decider';
+import { assertMayReply, decideTicket } from '../ticket/ticket.decider';
 import { currentAccountStatus } from './account-status';
 import { ReplyToTicketCommand } from './commands';
 import { EvidenceChecker } from './evidence-checker';
@@ -27,13 +27,14 @@ export class ReplyToTicketHandler implements ICommandHandler<ReplyToTicketComman
     const { state: before } = await this.runner.load(stream, ticketFold);
     if (!before.snapshot) throw new NotFound('ticket');
     const recorded = subCommand(meta, 'ticket');
-    // The requester's If-Match names the revision they know, which counts only what they see. A
-    // stale one too is refused before any code is checked, so that it burns nothing. (A retry of
-    // a reply already recorded goes on, and is answered as the repeat it is.)
-    const stale = ifMatch !== undefined && ifMatch !== before.requesterRevision && !before.commandIds.has(recorded.commandId);
-    if (stale) throw new StaleRevision(ifMatch, before.requesterRevision);
-    // Refuse a closed ticket before any code is checked, so a late reply burns nothing.
-    if (!before.snapshot.can({ type: 'REPLY' })) throw new TransitionNotAllowed('ReplyToTicket', lifecycleState(before)!, 'the ticket is closed');
+    // A reply the ticket will not take is refused before any code is checked, so that it burns
+    // nothing: a stale If-Match (the requester's names the revision they know, which counts only
+    // what they see), a closed ticket, a follow-up past those that may wait. A retry of a reply
+    // already recorded goes on, and is answered as the repeat it is.
+    if (!before.commandIds.has(recorded.commandId)) {
+      if (ifMatch !== undefined && ifMatch !== before.requesterRevision) throw new StaleRevision(ifMatch, before.requesterRevision);
+      assertMayReply(before);
+    }
     const { message, ...presented } = reply;
     const context = () => ({ now: this.clock.now(), policy: this.config });
 

@@ -2,6 +2,7 @@ import { CommandIds } from '../shared/command-ids';
 import type { Every } from '../shared/every';
 import { foldBookkeeping } from '../shared/stream-runner';
 import {
+  MAX_FOLLOW_UPS,
   recoveryTicketMachine,
   type TicketMachineEvent,
   type TicketState as LifecycleState,
@@ -310,6 +311,18 @@ export interface DecideContext {
 }
 
 /**
+ * Refuses a requester's reply that the lifecycle does not take now: on a closed ticket, or a
+ * follow-up past those that may wait for staff. The reply handler asks it before checking any code
+ * sent with the reply, so that a refused reply burns nothing.
+ */
+export function assertMayReply(state: TicketState): void {
+  const snapshot = state.snapshot;
+  if (snapshot?.can({ type: 'REPLY' })) return;
+  const why = snapshot?.status === 'active' ? `${MAX_FOLLOW_UPS} follow-ups already wait for staff; write again once they ask you a question` : 'the ticket is closed';
+  throw new TransitionNotAllowed('ReplyToTicket', lifecycleState(state) ?? 'unknown', why);
+}
+
+/**
  * Decides what a command means for a ticket: the events to record, or a refusal. Pure. Every
  * question of "is this allowed now" goes to the machine; this function only builds the facts.
  */
@@ -335,7 +348,7 @@ export function decideTicket(command: TicketCommand, state: TicketState, { now, 
 
   switch (command.type) {
     case 'ReplyToTicket': {
-      require({ type: 'REPLY' }, 'the ticket is closed');
+      assertMayReply(state);
       const reply: TicketEvent =
         current === 'awaiting-info'
           ? { type: 'InfoProvided', data: { message: command.message } }
