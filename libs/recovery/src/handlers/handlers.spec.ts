@@ -92,6 +92,15 @@ describe('command handlers on the SQLite store', () => {
     await expect(h.bus.execute(new ReplyToTicketCommand(ticket.ticketId, { message: 'my code', recoveryCode: codes[0] }, h.meta()))).resolves.toMatchObject({ state: 'verified' });
   });
 
+  it('answers a retry of a reply that verified the ticket (its answer lost) as the repeat it is, not as a reply to a closed ticket', async () => {
+    const codes = await account('zoe');
+    const ticket = await submit('zoe');
+    const withCode = new ReplyToTicketCommand(ticket.ticketId, { message: 'my code', recoveryCode: codes[0] }, h.meta(), 0n);
+    const first = await h.bus.execute(withCode);
+    expect(first.state).toBe('verified');
+    await expect(h.bus.execute(withCode)).resolves.toEqual(first);
+  });
+
   it('checks each code attempt with at most one bcrypt comparison, whatever its outcome', async () => {
     const codes = await account('zoe');
     // A wrong code that shares its lookup tag with a real one: the worst case for a check.
