@@ -406,6 +406,15 @@ describe('submissions', () => {
       expect(Object.keys(mine).sort()).toEqual(['messages', 'queuePosition', 'reason', 'revision', 'state', 'submittedAt', 'ticketId', 'ticketNumber', 'updatedAt']);
     }
   });
+
+  it("are shown to staff as the contract's staff view, with none of the read model's own keeping (its decider state, the requester's revision)", async () => {
+    const { ticketId, position } = (await call('POST', '/v1/tickets', { body: ticket('staffkeys') })).body;
+    const view = (await call('GET', `/v1/tickets/${ticketId}?minPosition=${position}`, { token: agent })).body;
+    expect(Object.keys(view).sort()).toEqual([
+      'accountKnown', 'approvals', 'contactEmail', 'duplicates', 'evidence', 'explanation', 'messages', 'notes', 'overdue', 'overdueAt', 'packages',
+      'position', 'previousEmails', 'priority', 'reason', 'revision', 'state', 'submittedAt', 'ticketId', 'ticketNumber', 'updatedAt', 'username',
+    ]);
+  });
 });
 
 describe('headers', () => {
