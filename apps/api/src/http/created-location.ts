@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 
 /**
- * Where each POST that makes something (answering 201) lets it be read, from its answer. Routes
+ * Where each route that makes something (a POST answering 201) lets it be read, from its answer. Routes
  * whose 201 makes nothing with an address of its own (new codes, a new token or secret) are not
  * here.
  */
@@ -17,7 +17,7 @@ const CREATED: Record<string, (answer: Record<string, unknown>) => string> = {
  */
 export function registerCreatedLocation(app: FastifyInstance): void {
   app.addHook('onSend', async (request, reply, payload) => {
-    const locate = request.method === 'POST' && reply.statusCode === 201 ? CREATED[request.routeOptions.url ?? ''] : undefined;
+    const locate = reply.statusCode === 201 ? CREATED[request.routeOptions.url ?? ''] : undefined;
     if (locate && typeof payload === 'string') reply.header('location', locate(JSON.parse(payload)));
   });
 }
