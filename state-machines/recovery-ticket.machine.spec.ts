@@ -20,6 +20,7 @@ const EVENTS: TicketMachineEvent[] = [
   { type: 'RECORD_EVIDENCE' },
   { type: 'REQUEST_INFO' },
   { type: 'REPLY' },
+  { type: 'REPLY_OVER_LIMIT' },
   { type: 'APPROVE', approver: 'agent-1', role: 'agent' },
   { type: 'APPROVE', approver: 'agent-2', role: 'agent' },
   { type: 'APPROVE', approver: 'agent-1', role: 'supervisor' },
@@ -180,6 +181,14 @@ describe('recovery ticket machine (rules)', () => {
     expect([answered.value, answered.context.followUps]).toEqual(['submitted', 0]);
     expect(follow(answered, MAX_FOLLOW_UPS).can({ type: 'REPLY' })).toBe(false);
     expect(follow(answered, MAX_FOLLOW_UPS - 1).can({ type: 'REPLY' })).toBe(true);
+  });
+
+  it('counts a code refused over the attempt limit as a follow-up, in either open state, up to the same bound', () => {
+    const refused = (snapshot: Snapshot, times: number) => send(snapshot, ...Array.from({ length: times }, () => ({ type: 'REPLY_OVER_LIMIT' }) as const));
+    const mixed = refused(send(start(), { type: 'REPLY' }), MAX_FOLLOW_UPS - 1);
+    expect([mixed.context.followUps, mixed.can({ type: 'REPLY' }), mixed.can({ type: 'REPLY_OVER_LIMIT' })]).toEqual([MAX_FOLLOW_UPS, false, false]);
+    const waiting = refused(send(mixed, { type: 'REQUEST_INFO' }), MAX_FOLLOW_UPS);
+    expect([waiting.value, waiting.can({ type: 'REPLY_OVER_LIMIT' }), waiting.can({ type: 'REPLY' })]).toEqual(['awaiting-info', false, true]);
   });
 
   it('asks one question at a time, and expires only while waiting for an answer', () => {

@@ -21,15 +21,19 @@ export interface TicketMachineContext {
   firstApprover?: string;
   overdue: boolean;
   reminded: boolean;
-  /** Follow-ups the requester wrote since the ticket was filed or staff last asked a question. */
+  /**
+   * What the requester wrote since the ticket was filed or staff last asked a question: follow-ups,
+   * and codes refused over the attempt limit.
+   */
   followUps: number;
 }
 
 /**
- * How many follow-ups may wait for staff: past it the requester is asked to wait for a question.
- * Each follow-up is kept in the ticket's view, so without a bound anyone holding a requester's
- * token (anyone who files a ticket) could grow one ticket, and the work of keeping it, without
- * end. A staff question starts the count again; an answer to it is always taken.
+ * How many follow-ups (and codes refused over the attempt limit) may wait for staff: past it the
+ * requester is asked to wait for a question. Each is kept in the ticket's view, so without a
+ * bound anyone holding a requester's token (anyone who files a ticket) could grow one ticket, and
+ * the work of keeping it, without end. A staff question starts the count again; an answer to it
+ * is always taken.
  */
 export const MAX_FOLLOW_UPS = 10;
 
@@ -46,6 +50,8 @@ export type TicketMachineEvent =
   | { type: 'REQUEST_INFO' }
   /** The requester writes: a follow-up while submitted, an answer while awaiting info. */
   | { type: 'REPLY' }
+  /** A code the requester sent with a reply, refused unchecked as over the attempt limit: recorded. */
+  | { type: 'REPLY_OVER_LIMIT' }
   /** A staff member verifies. */
   | { type: 'APPROVE'; approver: string; role: StaffRole }
   /** The engine verifies by itself after a valid recovery code. */
@@ -68,6 +74,7 @@ export const REJECTION_REASONS = [
 
 /** What may happen on any open ticket, whichever of the two open states it is in. */
 const whileOpen = {
+  REPLY_OVER_LIMIT: { guard: 'mayFollowUp', actions: 'countFollowUp' },
   ASSIGN: { actions: 'recordInLog' },
   NOTE: { actions: 'recordInLog' },
   RECORD_EVIDENCE: { actions: 'recordInLog' },

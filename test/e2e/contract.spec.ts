@@ -583,7 +583,7 @@ describe('follow-ups', () => {
     for (let i = 1; i <= 10; i++) expect((await reply(`news ${i}?`)).status).toBe(200);
     const refused = await reply('news 11?');
     expect(refused.status).toBe(409);
-    expect(refused.body).toMatchObject({ type: 'https://reclaim.dev/problems/transition-not-allowed', detail: expect.stringContaining('the ticket is submitted: 10 follow-ups already wait for staff') });
+    expect(refused.body).toMatchObject({ type: 'https://reclaim.dev/problems/transition-not-allowed', detail: expect.stringContaining('the ticket is submitted: 10 follow-ups or refused codes already wait for staff') });
     const asked = await call('POST', `/v1/tickets/${ticketId}/request-info`, { token: agent, body: { question: 'Which phone?' } });
     const answered = await reply('the old one');
     const after = await reply('and another thing');

@@ -83,7 +83,7 @@ describe('command handlers on the SQLite store', () => {
     const taken = await h.bus.execute(last);
     const withCode = new ReplyToTicketCommand(ticket.ticketId, { message: 'my code', recoveryCode: codes[0] }, h.meta());
     const written = (await h.store.readAll()).length;
-    await expect(h.bus.execute(withCode)).rejects.toThrow(`ReplyToTicket is not allowed while the ticket is submitted: ${MAX_FOLLOW_UPS} follow-ups already wait for staff`);
+    await expect(h.bus.execute(withCode)).rejects.toThrow(`ReplyToTicket is not allowed while the ticket is submitted: ${MAX_FOLLOW_UPS} follow-ups or refused codes already wait for staff`);
     expect((await h.store.readAll()).length).toBe(written);
     // A retry of the last follow-up taken (its answer lost) is answered as the repeat it is.
     await expect(h.bus.execute(last)).resolves.toEqual(taken);
@@ -180,6 +180,26 @@ describe('command handlers on the SQLite store', () => {
     ).rejects.toBeInstanceOf(TooManyAttempts);
     const last = (await h.store.readStream(streams.ticket(ticket.ticketId), { direction: 'backwards', maxCount: 1 }))[0]!;
     expect(last.data).toEqual({ kind: 'recovery-code', outcome: 'rate-limited', via: 'reply' });
+  });
+
+  it('counts codes refused over the limit with the follow-ups that wait for staff, so they too cannot grow a ticket without end', async () => {
+    await account('zoe');
+    const ticket = await submit('zoe');
+    const reply = (recoveryCode?: string) => h.bus.execute(new ReplyToTicketCommand(ticket.ticketId, { message: 'try', recoveryCode }, h.meta()));
+    const recorded = async () => (await types(ticket.ticketId)).length;
+    // Five wrong codes (five follow-ups) reach the username's limit; five more are refused unchecked, each recorded.
+    for (let i = 0; i < 5; i++) await reply('ffffffffffffffff');
+    for (let i = 0; i < 5; i++) await expect(reply('ffffffffffffffff')).rejects.toBeInstanceOf(TooManyAttempts);
+    const waiting = await recorded();
+    await expect(reply()).rejects.toThrow(`${MAX_FOLLOW_UPS} follow-ups or refused codes already wait for staff`);
+    await expect(reply('ffffffffffffffff')).rejects.toBeInstanceOf(TransitionNotAllowed);
+    expect(await recorded()).toBe(waiting);
+    // While a question waits, its answer is always taken; a code over the limit is refused, and recorded only up to the bound.
+    await h.bus.execute(new ChangeTicketCommand(ticket.ticketId, { type: 'RequestInfo', question: 'Which phone?', by: agent }, h.meta()));
+    for (let i = 0; i < MAX_FOLLOW_UPS + 2; i++) await expect(reply('ffffffffffffffff')).rejects.toBeInstanceOf(TooManyAttempts);
+    const overLimit = (await h.store.readStream(streams.ticket(ticket.ticketId))).filter((e) => (e.data as { outcome?: string }).outcome === 'rate-limited');
+    expect(overLimit).toHaveLength(5 + MAX_FOLLOW_UPS);
+    await expect(reply()).resolves.toMatchObject({ state: 'submitted' });
   });
 
   it('links a second open ticket for a username to the first', async () => {

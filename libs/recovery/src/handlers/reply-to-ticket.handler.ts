@@ -42,15 +42,9 @@ export class ReplyToTicketHandler implements ICommandHandler<ReplyToTicketComman
       await this.evidence.assertWithinLimits(before.username!, presented);
     } catch (error) {
       if (!(error instanceof TooManyAttempts)) throw error;
-      // Over the limit: the attempt is recorded on the ticket, and nothing is checked.
-      await this.runner.run(stream, ticketFold, subCommand(meta, 'rate-limited'), () =>
-        Object.keys(presented)
-          .filter((key) => presented[key as keyof typeof presented])
-          .map((key) => ({
-            type: 'EvidenceRecorded',
-            data: { kind: key === 'recoveryCode' ? 'recovery-code' : 'totp', outcome: 'rate-limited', via: 'reply' },
-          })),
-      );
+      // Over the limit: nothing is checked, and the attempt is recorded on the ticket.
+      const kinds = (['recoveryCode', 'totpCode'] as const).filter((key) => presented[key]).map((key) => (key === 'recoveryCode' ? 'recovery-code' : 'totp'));
+      await this.runner.run(stream, ticketFold, subCommand(meta, 'rate-limited'), (ticket) => decideTicket({ type: 'RecordReplyOverLimit', kinds }, ticket, context()));
       throw error;
     }
     const checks = await this.evidence.check(before.username!, ticketId, presented, meta);

@@ -43,6 +43,7 @@ const command = fc.oneof(
   fc.record({ by: staff, reason: fc.constantFrom(...REJECTION_REASONS, 'because') }).map(({ by, reason }): TicketCommand => ({ type: 'RejectTicket', reason, note: 'no', by })),
   staff.map((by): TicketCommand => ({ type: 'AddNote', body: 'looked', by })),
   fc.constantFrom<TicketCommand>({ type: 'ReplaceRequesterToken', requesterTokenHash: 'h2' }, { type: 'MarkOverdue' }, { type: 'RemindRequester' }, { type: 'ExpireTicket' }),
+  fc.constantFrom<TicketCommand>({ type: 'RecordReplyOverLimit', kinds: ['recovery-code'] }, { type: 'RecordReplyOverLimit', kinds: ['recovery-code', 'totp'] }),
 );
 
 export const ticketHistory = fc.record({

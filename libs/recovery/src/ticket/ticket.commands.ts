@@ -17,6 +17,8 @@ export type TicketCommand =
    * approval is judged by it.
    */
   | { type: 'ReplyToTicket'; message: string; evidence: EvidenceCheck[]; account?: AccountStatus }
+  /** A reply whose codes were over the attempt limit: the codes are recorded as refused, unchecked; the reply is not. */
+  | { type: 'RecordReplyOverLimit'; kinds: Array<EvidenceCheck['kind']> }
   /**
    * `claim`: staff taking the ticket for themselves, which takes only a ticket no one else holds,
    * or one held by `fromDeactivated` (a holder the handler found deactivated: they cannot work it).

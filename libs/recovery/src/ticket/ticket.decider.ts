@@ -70,6 +70,7 @@ function machineEventFor(event: TicketEvent): TicketMachineEvent | undefined {
     case 'NoteAdded':
       return { type: 'NOTE' };
     case 'EvidenceRecorded':
+      return event.data.outcome === 'rate-limited' && event.data.via === 'reply' ? { type: 'REPLY_OVER_LIMIT' } : { type: 'RECORD_EVIDENCE' };
     case 'TicketPrioritised':
       return { type: 'RECORD_EVIDENCE' };
     case 'InfoRequested':
@@ -318,7 +319,7 @@ export interface DecideContext {
 export function assertMayReply(state: TicketState): void {
   const snapshot = state.snapshot;
   if (snapshot?.can({ type: 'REPLY' })) return;
-  const why = snapshot?.status === 'active' ? `${MAX_FOLLOW_UPS} follow-ups already wait for staff; write again once they ask you a question` : 'the ticket is closed';
+  const why = snapshot?.status === 'active' ? `${MAX_FOLLOW_UPS} follow-ups or refused codes already wait for staff; write again once they ask you a question` : 'the ticket is closed';
   throw new TransitionNotAllowed('ReplyToTicket', lifecycleState(state) ?? 'unknown', why);
 }
 
@@ -355,6 +356,11 @@ export function decideTicket(command: TicketCommand, state: TicketState, { now, 
           : { type: 'FollowUpReceived', data: { message: command.message } };
       return withEvidence(state, [...accountStatusNoted(snapshot, command.account), reply], command.evidence, 'reply', now);
     }
+    case 'RecordReplyOverLimit':
+      // Past what may wait for staff (the reply handler asked `assertMayReply` before the limit,
+      // so only while a question waits for its answer), the attempt is refused and not recorded again.
+      if (!snapshot.can({ type: 'REPLY_OVER_LIMIT' })) return [];
+      return command.kinds.map((kind): TicketEvent => ({ type: 'EvidenceRecorded', data: { kind, outcome: 'rate-limited', via: 'reply' } }));
     case 'AssignTicket':
       require({ type: 'ASSIGN' });
       // Claiming a ticket one already holds changes nothing, so it records nothing: no second
