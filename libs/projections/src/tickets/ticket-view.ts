@@ -56,7 +56,10 @@ export interface TicketView {
   priority: 'normal' | 'high';
   approvals: Array<{ approver: string; role: string; at: string }>;
   decision?: { state: 'verified' | 'rejected'; by: { kind: string; id: string }; reason?: string; note: string; at: string };
-  /** What the requester's view shows of these two: only the events it shows count (`seenByRequester`). */
+  /**
+   * What the requester's view shows of these two: only the events it shows count (`seenByRequester`).
+   * Kept here, not read from `lifecycle`, which is brought up to date only when the view is stored.
+   */
   requesterRevision: string;
   requesterUpdatedAt: string;
   lifecycle: SerialisedTicketState;
