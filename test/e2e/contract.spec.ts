@@ -667,6 +667,16 @@ describe('If-Match and read-your-writes', () => {
     expect(requester.body).toMatchObject({ ticketId, queuePosition: expect.any(Number) });
   });
 
+  it('If-None-Match answers the whole staff view once a later ticket is linked to it, which moves no revision', async () => {
+    const original = (await call('POST', '/v1/tickets', { body: ticket('ifnonematch-duplicates') })).body;
+    const first = await call('GET', `/v1/tickets/${original.ticketId}?minPosition=${original.position}`, { token: agent });
+    const etag = first.headers.get('etag')!;
+    expect([first.body.duplicates, (await call('GET', `/v1/tickets/${original.ticketId}`, { token: agent, headers: { 'if-none-match': etag } })).status]).toEqual([[], 304]);
+    const later = (await call('POST', '/v1/tickets', { body: ticket('ifnonematch-duplicates') })).body;
+    const linked = await call('GET', `/v1/tickets/${original.ticketId}?minPosition=${later.position}`, { token: agent, headers: { 'if-none-match': etag } });
+    expect([linked.status, linked.headers.get('etag'), linked.body.duplicates]).toEqual([200, etag, [later.ticketId]]);
+  });
+
   it('?minPosition= waits for the read models, or answers 503', async () => {
     const { ticketId, position } = (await call('POST', '/v1/tickets', { body: ticket('ryw') })).body;
     const read = await call('GET', `/v1/tickets/${ticketId}?minPosition=${position}`, { token: agent });
