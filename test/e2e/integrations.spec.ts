@@ -534,6 +534,11 @@ describe('SSE feed', () => {
     }).toEqual({ type: 'text/event-stream; charset=utf-8', cache: 'no-store, no-transform', sniff: 'nosniff', id: 'feed-42' });
   });
 
+  it('answers HEAD with the stream\'s headers and no body, at once', async () => {
+    const response = await fetch(`${server.url}/v1/events`, { method: 'HEAD', headers: { authorization: `Bearer ${integrator}` }, signal: AbortSignal.timeout(5000) });
+    expect([response.status, response.headers.get('content-type'), await response.text()]).toEqual([200, 'text/event-stream; charset=utf-8', '']);
+  });
+
   it('ends an open stream once its token is replaced or its holder deactivated', async () => {
     for (const revoke of ['token', 'deactivate'] as const) {
       const created = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: `Revoked by ${revoke}`, role: 'integrator' } })).body;

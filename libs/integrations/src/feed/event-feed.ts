@@ -36,6 +36,9 @@ export async function streamEvents(
     connection: 'keep-alive',
     'x-accel-buffering': 'no',
   });
+  // HEAD asks for these headers alone. A stream with no body would never send them (Node holds
+  // headers back until the first byte of body or the end), and would hold one of the caller's places.
+  if (response.req.method === 'HEAD') return void response.end();
   response.write(': reclaim event feed\nretry: 2000\n\n');
   const subscription = store.subscribeToAll({ fromPosition: options.after, filter: { eventTypes: internalTypesFor(options.types) } });
   const stop = () => void subscription.close();
