@@ -81,9 +81,9 @@ export class TicketsController {
       reply.header('etag', `"${shown.revision}"`);
       return shown;
     }
-    // A staff view changes with the revision, but for its `duplicates`: a later ticket filed for
-    // the same username is linked to this one without an event on its stream. So a view that has
-    // any is always sent whole, as the client cannot say how many it saw.
+    // A staff view changes only with the revision, except its `duplicates`: a later ticket filed
+    // for the same username is linked to this one without an event on its stream. So a view that
+    // has any is always sent whole, as the client cannot say how many it saw.
     const etag = `"${view.revision}"`;
     reply.header('etag', etag);
     if (!view.duplicates.length && notModified(request.headers['if-none-match'], etag)) {
