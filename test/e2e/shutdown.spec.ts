@@ -26,6 +26,24 @@ describe('graceful shutdown', () => {
       server.cleanUp();
     }
   }, 60000);
+
+  it('ends open event streams on SIGTERM, rather than waiting on them', async () => {
+    const server = await startServer();
+    try {
+      const stream = await fetch(`${server.url}/v1/events`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      expect(stream.status).toBe(200);
+      const read = (async () => {
+        for await (const _ of stream.body!);
+      })();
+      // A stream that held the shutdown up would hold it for good: give it 10 s, then kill.
+      const stopped = await Promise.race([server.stop('SIGTERM').then(() => true), new Promise<false>((r) => setTimeout(r, 10_000, false))]);
+      if (!stopped) await server.stop('SIGKILL');
+      await read.catch(() => undefined);
+      expect([stopped, server.process.signalCode ?? server.process.exitCode]).toEqual([true, 'SIGTERM']);
+    } finally {
+      server.cleanUp();
+    }
+  }, 60000);
 });
 
 describe('a first start', () => {
