@@ -134,4 +134,14 @@ describe('EventStoreDB adapter: appending', () => {
     await expect(failed).rejects.toThrow('EventStoreDB: 14 UNAVAILABLE');
     expect(await stored('ticket-1')).toEqual([]);
   });
+
+  it('says once that the server is unavailable when an answer without a position sends it to the head, and the head cannot be read', async () => {
+    Object.assign(server.client, {
+      appendToStream: async () => ({ success: true, nextExpectedRevision: 0n, position: undefined }),
+      readAll: () => {
+        throw new Error('14 UNAVAILABLE: No connection established');
+      },
+    });
+    await expect(store.appendToStream('ticket-1', [happened()])).rejects.toEqual(new EventStoreUnavailable('EventStoreDB: 14 UNAVAILABLE: No connection established'));
+  });
 });

@@ -284,6 +284,7 @@ export function serverFilter(filter: AllFilter = {}): Filter {
 }
 
 function unavailable(error: unknown): Error {
-  if (error instanceof WrongExpectedRevision) return error;
+  // The head read that stands in for an append's missing position says so itself.
+  if (error instanceof EventStoreUnavailable) return error;
   return new EventStoreUnavailable(`EventStoreDB: ${(error as Error)?.message ?? String(error)}`, error);
 }
