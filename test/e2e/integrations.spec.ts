@@ -226,6 +226,10 @@ describe('webhooks', () => {
         { statusCode: 302, error: 'HTTP 302', attempt: 3 },
         { statusCode: 204, error: null, attempt: 4 },
       ]);
+      // Delivered at last: the subscription no longer shows itself failing.
+      const shown = async () => (await call('GET', `/v1/webhooks/${hook.id}`, { token: integrator })).body;
+      await waitFor(async () => (await shown()).nextAttemptAt === null);
+      expect(await shown()).toMatchObject({ failingAttempts: 0, nextAttemptAt: null });
     }), 60000);
 
   it('rotates a secret: both sign for the overlap asked for, and a leaked one can stop at once', () =>
@@ -366,6 +370,17 @@ describe('webhooks', () => {
       await new Promise((resolve) => setTimeout(resolve, 400));
       expect(receiver.accepted.length).toBeLessThanOrEqual(sentBeforeDeletion + 1);
       expect(receiver.accepted.length).toBeLessThan(60);
+
+      // Its owner deactivated: nothing more after the delivery under way, backlog or not.
+      const owner = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: 'Owner', role: 'integrator' } })).body;
+      await call('POST', '/v1/webhooks', { token: owner.token, body: { url: receiver.url, types: ['recovery.ticket.submitted.v1'] } });
+      for (let i = 0; i < 30; i++) await call('POST', '/v1/tickets', { body: { username: `owned${i}`, contactEmail: 'o@example.org', reason: 'lost-email', explanation: 'x' } });
+      const sentBeforeOwner = receiver.accepted.length;
+      await waitFor(() => receiver.accepted.length >= sentBeforeOwner + 3);
+      await call('DELETE', `/v1/staff/${owner.id}`, { token: ADMIN_TOKEN });
+      const sentBeforeDeactivation = receiver.accepted.length;
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(receiver.accepted.length).toBeLessThanOrEqual(sentBeforeDeactivation + 1);
     }), 60000);
 
   it('stops a webhook once the staff member who owns it is deactivated, resumes under whoever enables it, and is handed over by enabling it', () =>

@@ -12,7 +12,10 @@ import { retryDelay, type WebhookSettings } from './webhook-settings';
 import { postToWebhook } from './webhook-target';
 import { previousSecretSigns, readWebhooks, type WebhookRow } from './webhooks.projector';
 
-/** Events one subscription sends in a row before the others get their turn. */
+/**
+ * Events one subscription sends in one turn. Subscriptions send side by side; a turn's end is
+ * where a redelivery asked for meanwhile goes first, rather than behind the whole backlog.
+ */
 const BATCH = 100;
 
 /**
