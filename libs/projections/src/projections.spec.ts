@@ -137,6 +137,16 @@ describe('read side', () => {
       expect(await verified()).toMatchObject({ medianTimeToDecisionSeconds: median });
       expect(await verified()).toMatchObject({ medianTimeToDecisionSeconds: median });
     }
+    // Another's open ticket is theirs, not in anyone else's "mine" or its count.
+    const other = await e.bus.execute(new CreateStaffCommand('Bo', 'agent', e.meta()));
+    const held = await e.submit('held');
+    await e.change(held.ticketId, { type: 'AssignTicket', assignee: other.id, by: agent });
+    await e.caughtUp();
+    const mine = async (viewer: string) => [
+      (await e.queries.execute(new ListQueueQuery('mine', viewer, 50))).items.map((item) => item.ticketId),
+      (await e.queries.execute(new QueueStatsQuery(viewer))).find((s) => s.queue === 'mine')!.count,
+    ];
+    expect([await mine(staff.id), await mine(other.id)]).toEqual([[[], 0], [[held.ticketId], 1]]);
   });
 
   it("tells staff when the ticket's clocks run out: the SLA while it runs, the answer while a question waits", async () => {
