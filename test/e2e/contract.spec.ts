@@ -325,6 +325,11 @@ describe('bad input gets a 4xx problem naming the field, and changes nothing', (
     expect(assigned.status).toBe(200);
     const view = await call('GET', `/v1/tickets/${ticketId}?minPosition=${assigned.body.position}`, { token: agent });
     expect(view.body.assignee).toBe(staff.id);
+    // Assigning by name takes a held ticket over, unlike a claim: deliberately, by anyone who works tickets.
+    const successor = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: 'Successor', role: 'agent' } })).body;
+    const takenOver = await call('POST', `/v1/tickets/${ticketId}/assign`, { token: agent, body: { assignee: successor.id } });
+    expect(takenOver.status).toBe(200);
+    expect((await call('GET', `/v1/tickets/${ticketId}?minPosition=${takenOver.body.position}`, { token: agent })).body.assignee).toBe(successor.id);
   });
 
   it('reads null in an optional field as the field left out: {"assignee": null} is a claim, which takes no held ticket', async () => {
