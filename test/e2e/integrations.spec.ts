@@ -307,6 +307,9 @@ describe('webhooks', () => {
       await call('POST', `/v1/webhooks/${hook.id}/enable`, { token: integrator });
       await waitFor(() => receiver.accepted.length === 1);
       expect(await shown()).toMatchObject({ enabled: true, failingAttempts: 0, nextAttemptAt: null });
+      // Counted afresh: the delivery after enabling is its first attempt again.
+      const [latest] = (await call('GET', `/v1/webhooks/${hook.id}/deliveries`, { token: integrator })).body.deliveries;
+      expect(latest).toMatchObject({ statusCode: 204, attempt: 1 });
     }), 60000);
 
   it('deletes a subscription for good: it sends nothing more, and every route of it answers 404', () =>
