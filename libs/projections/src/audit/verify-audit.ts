@@ -82,11 +82,21 @@ async function firstStreamCutShort(store: EventStore, chains: Map<string, ChainE
     for (const head of heads) {
       const chain = chains.get(head.stream);
       if (chain && chain.next === head.revision + 1n && chain.hash === head.hash) continue;
-      if (!(await appendedAfter(store, head, chain ?? EMPTY_CHAIN, position))) return { stream: head.stream, revision: chain ? chain.next : 0n };
+      if (!(await appendedAfter(store, head, chain ?? EMPTY_CHAIN, position))) return { stream: head.stream, revision: disagreement(chain ?? EMPTY_CHAIN, head) };
     }
     after = heads[heads.length - 1]!.stream;
     await nextTurn();
   }
+}
+
+/**
+ * Where a stream's walked chain and its head first disagree: at the same length, the last event
+ * (not the one the head recorded); otherwise the first event the chain lacks, or the first past
+ * the head (one the head never recorded).
+ */
+function disagreement(chain: ChainEnd, head: { revision: bigint }): bigint {
+  if (chain.next === head.revision + 1n) return head.revision;
+  return chain.next <= head.revision ? chain.next : head.revision + 1n;
 }
 
 /** Whether the stream's events after its walked chain are all past `position` and chain on to its head. */
