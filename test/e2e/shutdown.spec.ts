@@ -36,7 +36,9 @@ describe('graceful shutdown', () => {
         for await (const _ of stream.body!);
       })();
       // A stream that held the shutdown up would hold it for good: give it 10 s, then kill.
-      const stopped = await Promise.race([server.stop('SIGTERM').then(() => true), new Promise<false>((r) => setTimeout(r, 10_000, false))]);
+      let timer: NodeJS.Timeout | undefined;
+      const stopped = await Promise.race([server.stop('SIGTERM').then(() => true), new Promise<false>((r) => (timer = setTimeout(r, 10_000, false)))]);
+      clearTimeout(timer);
       if (!stopped) await server.stop('SIGKILL');
       await read.catch(() => undefined);
       expect([stopped, server.process.signalCode ?? server.process.exitCode]).toEqual([true, 'SIGTERM']);
