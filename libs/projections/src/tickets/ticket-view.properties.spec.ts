@@ -40,6 +40,8 @@ describe('ticket view on random histories', () => {
           expect(view.messages).toHaveLength(count('InfoRequested', 'InfoProvided', 'FollowUpReceived', 'ReplyReminderSent'));
           expect(view.notes).toHaveLength(count('NoteAdded'));
           expect(view.approvals).toHaveLength(count('ApprovalRecorded', 'TicketVerified:staff'));
+          // The engine's checks, and what each staff approval rests on.
+          expect(view.evidence).toHaveLength(count('EvidenceRecorded', 'ApprovalRecorded', 'TicketVerified:staff'));
         }
       }),
       { numRuns: 1000 },
