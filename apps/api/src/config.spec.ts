@@ -84,6 +84,9 @@ describe('loadConfig', () => {
     // 30 days overflows a timer (Node fires it at once): every delivery would time out at once.
     expect(() => loadConfig({ RECLAIM_WEBHOOK_TIMEOUT: '30d' })).toThrow(/RECLAIM_WEBHOOK_TIMEOUT="30d": .*at most 10m/);
     expect(loadConfig({ RECLAIM_WEBHOOK_TIMEOUT: '10m' }).webhooks.timeoutMs).toBe(600_000);
+    // A request may not hold a connection for longer than ten minutes, however slowly it comes.
+    expect(() => loadConfig({ RECLAIM_REQUEST_TIMEOUT: '11m' })).toThrow(/RECLAIM_REQUEST_TIMEOUT="11m": .*at most 10m/);
+    expect(loadConfig({ RECLAIM_REQUEST_TIMEOUT: '10m' }).requestTimeoutMs).toBe(600_000);
     // More than ten years is a slip of the keyboard, not a policy.
     expect(() => loadConfig({ RECLAIM_SLA_RESPONSE: '999999999d' })).toThrow(/RECLAIM_SLA_RESPONSE="999999999d": .*at most 3650d/);
     expect(loadConfig({ RECLAIM_REPLY_TIMEOUT: '3650d' }).replyTimeoutMs).toBe(3650 * 86_400_000);
@@ -93,5 +96,9 @@ describe('loadConfig', () => {
     // Every ticket would be overdue the moment it arrived.
     expect(() => loadConfig({ RECLAIM_SLA_RESPONSE: '0s' })).toThrow(/RECLAIM_SLA_RESPONSE="0s": a duration such as 30s/);
     expect(loadConfig({ RECLAIM_SLA_RESPONSE: '250ms', RECLAIM_REPLY_TIMEOUT: ' 7d ' })).toMatchObject({ slaResponseMs: 250, replyTimeoutMs: 7 * 86_400_000 });
+  });
+
+  it('takes a variable set empty, or to spaces, as left out: an empty PORT is not port 0 (any free port)', () => {
+    expect(loadConfig({ PORT: '', RECLAIM_SLA_RESPONSE: '  ', RECLAIM_SUBMISSION_LIMIT: '' })).toMatchObject({ port: 3000, slaResponseMs: 7 * 86_400_000, submissionLimit: { limit: 10, windowMs: 3_600_000 } });
   });
 });
