@@ -361,17 +361,20 @@ describe('webhooks', () => {
       const afterRotation = receiver.accepted.slice(sentBeforeRotation + 1);
       expect(afterRotation.map((delivery) => [signedBy(rotated.secret, delivery), signedBy(hook.secret, delivery)])).toEqual(afterRotation.map(() => [true, false]));
 
+      /** After `stop`, nothing more arrives than the delivery already under way; answers how many had arrived. */
+      const sendsNothingMoreAfter = async (stop: () => Promise<unknown>) => {
+        await stop();
+        const sentBefore = receiver.accepted.length;
+        await new Promise((resolve) => setTimeout(resolve, 400));
+        expect(receiver.accepted.length).toBeLessThanOrEqual(sentBefore + 1);
+        return sentBefore;
+      };
+
       // Disabled, then deleted: nothing more after the delivery under way.
-      await call('POST', `/v1/webhooks/${hook.id}/disable`, { token: integrator });
-      const sentBeforeDisabling = receiver.accepted.length;
-      await new Promise((resolve) => setTimeout(resolve, 400));
-      expect(receiver.accepted.length).toBeLessThanOrEqual(sentBeforeDisabling + 1);
+      const sentBeforeDisabling = await sendsNothingMoreAfter(() => call('POST', `/v1/webhooks/${hook.id}/disable`, { token: integrator }));
       await call('POST', `/v1/webhooks/${hook.id}/enable`, { token: integrator });
       await waitFor(() => receiver.accepted.length >= sentBeforeDisabling + 3);
-      await call('DELETE', `/v1/webhooks/${hook.id}`, { token: integrator });
-      const sentBeforeDeletion = receiver.accepted.length;
-      await new Promise((resolve) => setTimeout(resolve, 400));
-      expect(receiver.accepted.length).toBeLessThanOrEqual(sentBeforeDeletion + 1);
+      await sendsNothingMoreAfter(() => call('DELETE', `/v1/webhooks/${hook.id}`, { token: integrator }));
       expect(receiver.accepted.length).toBeLessThan(60);
 
       // Its owner deactivated: nothing more after the delivery under way, backlog or not.
@@ -380,10 +383,7 @@ describe('webhooks', () => {
       for (let i = 0; i < 30; i++) await call('POST', '/v1/tickets', { body: { username: `owned${i}`, contactEmail: 'o@example.org', reason: 'lost-email', explanation: 'x' } });
       const sentBeforeOwner = receiver.accepted.length;
       await waitFor(() => receiver.accepted.length >= sentBeforeOwner + 3);
-      await call('DELETE', `/v1/staff/${owner.id}`, { token: ADMIN_TOKEN });
-      const sentBeforeDeactivation = receiver.accepted.length;
-      await new Promise((resolve) => setTimeout(resolve, 400));
-      expect(receiver.accepted.length).toBeLessThanOrEqual(sentBeforeDeactivation + 1);
+      await sendsNothingMoreAfter(() => call('DELETE', `/v1/staff/${owner.id}`, { token: ADMIN_TOKEN }));
     }), 60000);
 
   it('stops a webhook once the staff member who owns it is deactivated, resumes under whoever enables it, and is handed over by enabling it', () =>
