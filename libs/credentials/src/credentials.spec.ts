@@ -62,6 +62,9 @@ describe('recovery codes', () => {
     expect(isBcryptHash('$1$plainmd5')).toBe(false);
     // $2x$ marks hashes of a flawed old implementation, which this bcrypt does not compare.
     expect(isBcryptHash('$2x$10$' + 'a'.repeat(53))).toBe(false);
+    // bcrypt writes the cost in two digits; a one-digit form is not a hash it made, and would be
+    // stored as a code that no attempt can ever match.
+    expect(isBcryptHash('$2b$4$' + 'a'.repeat(53))).toBe(false);
   });
 });
 
@@ -105,6 +108,19 @@ describe('attempt limits', () => {
     expect(attemptAllowed([ago(1), ago(2), ago(3), ago(4)], now)).toEqual({ allowed: true });
     expect(attemptAllowed([ago(1), ago(2), ago(3), ago(4), ago(4.5)], now)).toEqual({ allowed: false, retryAfterSeconds: 30 });
     expect(attemptAllowed([ago(1), ago(2), ago(3), ago(4), ago(6)], now)).toEqual({ allowed: true });
+  });
+
+  it('lets a failure go when its window has passed, not a millisecond later', () => {
+    const failures = [ago(1), ago(2), ago(3), ago(4), ago(5)];
+    expect(attemptAllowed(failures, now)).toEqual({ allowed: true });
+    expect(attemptAllowed(failures, new Date(now.getTime() - 1))).toEqual({ allowed: false, retryAfterSeconds: 1 });
+  });
+
+  it('counts the wait from the failure that must age out, when more than the limit are in a window', () => {
+    // Attempts racing past the check can leave seven failures in five minutes: the fifth newest
+    // (3 minutes old) must age out before a sixth attempt may follow, not the oldest.
+    const failures = [ago(0.5), ago(1), ago(1.5), ago(2), ago(3), ago(4), ago(4.5)];
+    expect(attemptAllowed(failures, now)).toEqual({ allowed: false, retryAfterSeconds: 120 });
   });
 
   it('allows 20 failures in an hour', () => {
