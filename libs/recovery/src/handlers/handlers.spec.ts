@@ -125,6 +125,26 @@ describe('command handlers on the SQLite store', () => {
     expect(results.map((r) => r.state).sort()).toEqual(['submitted', 'verified']);
     const used = (await h.store.readStream(streams.account('zoe'))).filter((e) => e.type === 'RecoveryCodeUsed');
     expect(used).toHaveLength(1);
+    // The ticket that lost the race says the code was the account's but used, not that it was wrong.
+    const loser = results.find((r) => r.state === 'submitted')!;
+    const evidence = (await h.store.readStream(streams.ticket(loser.ticketId))).find((e) => e.type === 'EvidenceRecorded');
+    expect(evidence!.data).toMatchObject({ kind: 'recovery-code', outcome: 'already-used' });
+  });
+
+  it('a submission retried after its code was burned but before its ticket was written still counts the code as its own', async () => {
+    const codes = await account('zoe');
+    const meta = h.meta();
+    const append = h.store.appendToStream.bind(h.store);
+    const cut = jest.spyOn(h.store, 'appendToStream').mockImplementation((stream, ...rest) => {
+      if (stream.startsWith('ticket-') && stream !== streams.ticketNumbers) throw new Error('power cut');
+      return append(stream, ...rest);
+    });
+    await expect(h.bus.execute(new SubmitTicketCommand(request('zoe', { recoveryCode: codes[2] }), meta))).rejects.toThrow('power cut');
+    cut.mockRestore();
+    expect((await h.store.readStream(streams.account('zoe'))).filter((e) => e.type === 'RecoveryCodeUsed')).toHaveLength(1);
+    const retried = await h.bus.execute(new SubmitTicketCommand(request('zoe', { recoveryCode: codes[2] }), meta));
+    expect(retried.state).toBe('verified');
+    expect(await types(retried.ticketId)).toEqual(['TicketSubmitted', 'EvidenceRecorded', 'TicketVerified']);
   });
 
   it('a valid code on a critical account only raises priority', async () => {
@@ -169,6 +189,25 @@ describe('command handlers on the SQLite store', () => {
     // Over the limit, the requester can still file and write without a code.
     await expect(submit('zoe')).resolves.toMatchObject({ state: 'submitted' });
     await expect(h.bus.execute(new ReplyToTicketCommand(ticket.ticketId, { message: 'no code' }, h.meta()))).resolves.toMatchObject({ state: 'submitted' });
+  });
+
+  it('counts a used recovery code, a replayed TOTP code and a TOTP code for an account without one as failed attempts', async () => {
+    const codes = await account('zoe');
+    await expect(submit('zoe', { recoveryCode: codes[0] })).resolves.toMatchObject({ state: 'verified' });
+    for (let i = 0; i < 5; i++) await submit('zoe', { recoveryCode: codes[0] });
+    await expect(submit('zoe', { recoveryCode: codes[1] })).rejects.toBeInstanceOf(TooManyAttempts);
+
+    await account('amy');
+    const { secret } = await h.bus.execute(new EnrolTotpCommand('amy', h.meta(admin)));
+    const code = generateSync({ secret, epoch: Math.floor(h.clock.now().getTime() / 1000) });
+    for (let i = 0; i < 6; i++) await submit('amy', { totpCode: code });
+    await expect(submit('amy', { totpCode: code })).rejects.toBeInstanceOf(TooManyAttempts);
+
+    await account('bea');
+    for (let i = 0; i < 5; i++) await submit('bea', { totpCode: '123456' });
+    await expect(submit('bea', { totpCode: '123456' })).rejects.toBeInstanceOf(TooManyAttempts);
+    const outcomes = (await h.store.readStream(streams.requests('bea'))).filter((e) => e.type === 'CodeAttemptFailed').map((e) => (e.data as { outcome: string }).outcome);
+    expect(outcomes).toEqual(Array(5).fill('not-enrolled'));
   });
 
   it('records a rate-limited reply attempt on the ticket and answers 429', async () => {
