@@ -89,6 +89,8 @@ describe('TOTP', () => {
     expect(checkTotp(secret, codeAt(-70), now)).toEqual({ ok: false, why: 'invalid' });
     expect(checkTotp(secret, codeAt(70), now)).toEqual({ ok: false, why: 'invalid' });
     expect(checkTotp(secret, 'abcdef', now)).toEqual({ ok: false, why: 'invalid' });
+    // Spaces around it are not part of the code, as for recovery codes.
+    expect(checkTotp(secret, ` ${codeAt(0)} `, now)).toMatchObject({ ok: true });
   });
 
   it('refuses a step already accepted (no replay)', () => {
