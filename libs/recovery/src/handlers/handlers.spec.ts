@@ -166,6 +166,20 @@ describe('command handlers on the SQLite store', () => {
     expect(await outcome(second.ticketId)).toMatchObject({ kind: 'totp', outcome: 'replayed' });
   });
 
+  it('accepts a TOTP code once when replies to two tickets present it at the same moment, and the other says it was replayed', async () => {
+    await account('zoe');
+    const { secret } = await h.bus.execute(new EnrolTotpCommand('zoe', h.meta(admin)));
+    const code = generateSync({ secret, epoch: Math.floor(h.clock.now().getTime() / 1000) });
+    // Replies to two tickets: submissions for one username take turns as they are filed.
+    const tickets = [await submit('zoe'), await submit('zoe')];
+    await Promise.all(tickets.map((t) => h.bus.execute(new ReplyToTicketCommand(t.ticketId, { message: 'my code', totpCode: code }, h.meta()))));
+    const outcomes = await Promise.all(
+      tickets.map(async (t) => ((await h.store.readStream(streams.ticket(t.ticketId))).find((e) => e.type === 'EvidenceRecorded')!.data as { outcome: string }).outcome),
+    );
+    expect(outcomes.sort()).toEqual(['accepted', 'replayed']);
+    expect((await h.store.readStream(streams.account('zoe'))).filter((e) => e.type === 'TotpStepAccepted')).toHaveLength(1);
+  });
+
   it('limits failed attempts per username: a sixth wrong code in five minutes is refused and stores no ticket', async () => {
     await account('zoe');
     for (let i = 0; i < 5; i++) await submit('zoe', { recoveryCode: '0000000000000000' });
