@@ -92,8 +92,11 @@ describe('operator CLI', () => {
     const one = await cli(dir, 'export', '--ticket', ticketIds[0]!);
     expect(one.status).toBe(0);
     expect(one.out.map((line) => JSON.parse(line).type)).toEqual(['TicketSubmitted', 'NoteAdded']);
+    // Each line names its stream, so lines of several exports can be told apart.
+    expect(new Set(one.out.map((line) => JSON.parse(line).stream))).toEqual(new Set([`ticket-${ticketIds[0]}`]));
     const all = await cli(dir, 'export', '--all');
     const lines = all.out.map((line) => JSON.parse(line));
+    expect(lines.filter((line) => line.stream === `ticket-${ticketIds[0]}`).map((line) => line.type)).toEqual(['TicketSubmitted', 'NoteAdded']);
     expect(lines.map((l) => BigInt(l.position))).toEqual(lines.map((_, i) => BigInt(i + 1)));
     // Hashes and sealed secrets are the engine's only: an export has the code set's size instead.
     expect(all.out.join('\n')).not.toMatch(/tokenHash|\$2[aby]\$|sealedSecret/i);
@@ -115,7 +118,15 @@ describe('operator CLI', () => {
   });
 
   it('rebuilds read models with progress, and shows positions and lag', async () => {
+    // A read model that lost rows (a restored backup, a hand edit) is built again whole.
+    expect((await cli(dir, 'catch-up')).status).toBe(0);
+    const file = new Database(join(dir, 'reclaim.sqlite'));
+    const views = () => file.prepare('SELECT ticket_id, view FROM ticket_views ORDER BY seq').all();
+    const before = views();
+    file.prepare('DELETE FROM ticket_views WHERE ticket_id = ?').run(ticketIds[2]);
     const rebuilt = await cli(dir, 'rebuild', 'tickets');
+    expect(views()).toEqual(before);
+    file.close();
     expect(rebuilt.status).toBe(0);
     expect(rebuilt.err).toMatch(/tickets: \d+\/\d+ \(100%\)/);
     const positions = JSON.parse((await cli(dir, 'positions')).out[0]!);
@@ -157,6 +168,22 @@ describe('operator CLI', () => {
     expect((await cli(dir, 'verify', '--thruogh', '1')).err).toContain("Unknown option '--thruogh'");
     expect((await cli(dir, 'export', '--all', '--ticket', ticketIds[0]!)).err).toContain('--ticket <id> or --all, not both');
     expect((await cli(join(dir, 'nowhere'), 'verify')).status).toBe(2);
+    const neither = await cli(dir, 'export');
+    expect([neither.status, neither.out]).toEqual([2, []]);
+    expect(neither.err).toContain('export needs --ticket <id> or --all');
+    // A data folder set to spaces counts as left out: ./data, as for the server (run from an
+    // empty folder, so that no ./data is found).
+    const cwd = process.cwd();
+    const empty = mkdtempSync(join(tmpdir(), 'reclaim-cli-cwd-'));
+    process.chdir(empty);
+    try {
+      const unset = await cliWith({ RECLAIM_DATA_DIR: '  ' }, 'positions');
+      expect(unset.status).toBe(2);
+      expect(unset.err).toContain(`no embedded store at ${join('data', 'reclaim.sqlite')} `);
+    } finally {
+      process.chdir(cwd);
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 
   it('refuses a store it does not know, rather than checking the embedded file in its place', async () => {
