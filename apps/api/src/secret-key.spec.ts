@@ -13,9 +13,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A process that waits for the shared start time, loads the key from `dataDir`, and prints it. */
 function loadInAnotherProcess(dataDir: string, startAt: number): Promise<{ code: number | null; out: string }> {
+  // The module is loaded before the wait, so that all reach the key file at the same moment.
   const script = `
+    const { loadSecretKey } = require(${JSON.stringify(join(__dirname, 'secret-key.ts'))});
     while (Date.now() < ${startAt}) {}
-    process.stdout.write(require(${JSON.stringify(join(__dirname, 'secret-key.ts'))}).loadSecretKey(${JSON.stringify(dataDir)}).toString('hex'));`;
+    process.stdout.write(loadSecretKey(${JSON.stringify(dataDir)}).toString('hex'));`;
   const child = spawn(process.execPath, ['-r', register, '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -38,6 +40,13 @@ describe('loadSecretKey', () => {
       expect(statSync(join(dataDir, 'secret.key')).mode & 0o777).toBe(0o600);
     }
   }, 60000);
+
+  it('takes a key file written by hand with a line break after the key', () => {
+    const dataDir = join(dir, 'restored');
+    const key = loadSecretKey(dataDir);
+    writeFileSync(join(dataDir, 'secret.key'), `${key.toString('hex')}\n`);
+    expect(loadSecretKey(dataDir)).toEqual(key);
+  });
 
   it('refuses a key file that does not hold a key, instead of sealing with a wrong one', () => {
     const dataDir = join(dir, 'damaged');
