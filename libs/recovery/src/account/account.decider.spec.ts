@@ -1,4 +1,4 @@
-import { InvalidCommand, NotFound } from '../shared/errors';
+import { InvalidCommand, NotFound, RecoveryCodeRefused } from '../shared/errors';
 import { decideAccount, evolveAccount, initialAccountState, type AccountState } from './account.decider';
 import type { AccountEvent } from './account.events';
 
@@ -25,11 +25,11 @@ describe('account decider', () => {
 
   it('burns a code once; the same code cannot be used again', () => {
     const state = given(registered, issued);
-    expect(decideAccount({ type: 'UseRecoveryCode', codeId: 'c1', ticketId: 't1' }, state)).toEqual([
+    expect(decideAccount({ type: 'UseRecoveryCode', codeId: 'c1', codeHash: 'h1', ticketId: 't1' }, state)).toEqual([
       { type: 'RecoveryCodeUsed', data: { codeId: 'c1', ticketId: 't1' } },
     ]);
     const used = given(registered, issued, { type: 'RecoveryCodeUsed', data: { codeId: 'c1', ticketId: 't1' } });
-    expect(() => decideAccount({ type: 'UseRecoveryCode', codeId: 'c1', ticketId: 't2' }, used)).toThrow(InvalidCommand);
+    expect(() => decideAccount({ type: 'UseRecoveryCode', codeId: 'c1', codeHash: 'h1', ticketId: 't2' }, used)).toThrow(new RecoveryCodeRefused('already-used'));
     expect(used.usedCodes).toEqual(new Map([['c1', 't1']]));
   });
 
@@ -42,7 +42,20 @@ describe('account decider', () => {
     expect(replaced.usedCodes.size).toBe(0);
     // A code of the old set, matched just before the new set came (the append then meets the
     // newer revision and decides again), is refused: it no longer opens the account.
-    expect(() => decideAccount({ type: 'UseRecoveryCode', codeId: 'c2', ticketId: 't2' }, replaced)).toThrow(InvalidCommand);
+    expect(() => decideAccount({ type: 'UseRecoveryCode', codeId: 'c2', codeHash: 'h2', ticketId: 't2' }, replaced)).toThrow(new RecoveryCodeRefused('rejected'));
+  });
+
+  it('refuses a code of an old set under an id the new set uses again', () => {
+    const reissued = given(registered, issued, { type: 'RecoveryCodesIssued', data: { source: 'generated', codes: [{ id: 'c1', hash: 'n1', tag: 'cccc' }] } });
+    let refusal: unknown;
+    try {
+      decideAccount({ type: 'UseRecoveryCode', codeId: 'c1', codeHash: 'h1', ticketId: 't1' }, reissued);
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).toBeInstanceOf(InvalidCommand);
+    expect(refusal).toMatchObject({ outcome: 'rejected', field: 'recoveryCode' });
+    expect(decideAccount({ type: 'UseRecoveryCode', codeId: 'c1', codeHash: 'n1', ticketId: 't1' }, reissued)).toHaveLength(1);
   });
 
   it('accepts each TOTP step once, and never an older one', () => {

@@ -3,7 +3,7 @@ import type { Every } from '../shared/every';
 import { foldBookkeeping } from '../shared/stream-runner';
 import type { StoredRecoveryCode } from '@reclaim/credentials';
 import type { FoldableEvent } from '../shared/decided-event';
-import { InvalidCommand, NotFound } from '../shared/errors';
+import { InvalidCommand, NotFound, RecoveryCodeRefused } from '../shared/errors';
 import type { AccountCommand, AccountEvent, AccountProfile } from './account.events';
 
 export interface AccountState {
@@ -72,11 +72,11 @@ export function decideAccount(command: AccountCommand, state: AccountState): Acc
     case 'IssueRecoveryCodes':
       return [{ type: 'RecoveryCodesIssued', data: { source: command.source, codes: command.codes } }];
     case 'UseRecoveryCode':
-      // Also the guard against two tickets burning one code: the loser of the append race
-      // reloads, lands here, and is refused.
-      if (state.usedCodes.has(command.codeId) || !state.codes.some((code) => code.id === command.codeId)) {
-        throw new InvalidCommand('recoveryCode', 'the recovery code was used already');
-      }
+      // The guard against a code matched just before a new set replaced it (the new set's code
+      // of the same id is another code), and against two tickets burning one code: in both,
+      // the append meets a newer revision, decides again here, and is refused.
+      if (!state.codes.some((code) => code.id === command.codeId && code.hash === command.codeHash)) throw new RecoveryCodeRefused('rejected');
+      if (state.usedCodes.has(command.codeId)) throw new RecoveryCodeRefused('already-used');
       return [{ type: 'RecoveryCodeUsed', data: { codeId: command.codeId, ticketId: command.ticketId } }];
     case 'EnrolTotp':
       return [{ type: 'TotpEnrolled', data: { sealedSecret: command.sealedSecret } }];

@@ -22,6 +22,7 @@ export type AccountEvent =
 export type AccountCommand =
   | ({ type: 'UpsertAccount'; username: string } & AccountProfile)
   | { type: 'IssueRecoveryCodes'; source: 'generated' | 'imported'; codes: StoredRecoveryCode[] }
-  | { type: 'UseRecoveryCode'; codeId: string; ticketId: string }
+  // `codeHash` names the very code that matched: ids repeat from set to set (c1 to c8).
+  | { type: 'UseRecoveryCode'; codeId: string; codeHash: string; ticketId: string }
   | { type: 'EnrolTotp'; sealedSecret: string }
   | { type: 'AcceptTotpStep'; step: number; ticketId: string };

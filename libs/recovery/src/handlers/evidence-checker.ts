@@ -2,7 +2,7 @@ import { attemptAllowed, checkTotp, matchRecoveryCode, type SecretBox } from '@r
 import { decideAccount } from '../account/account.decider';
 import type { Clock } from '../shared/clock';
 import { subCommand, type CommandMeta } from '../shared/decided-event';
-import { InvalidCommand, TooManyAttempts } from '../shared/errors';
+import { InvalidCommand, RecoveryCodeRefused, TooManyAttempts } from '../shared/errors';
 import type { StreamRunner } from '../shared/stream-runner';
 import { streams } from '../shared/streams';
 import type { EvidenceCheck } from '../ticket/ticket.events';
@@ -47,16 +47,17 @@ export class EvidenceChecker {
     // whether the code is the account's and whether another ticket burned it already.
     const codeId = await matchRecoveryCode(code, state.codes);
     if (!codeId) return 'rejected';
+    const codeHash = state.codes.find((stored) => stored.id === codeId)!.hash;
     const usedBy = state.usedCodes.get(codeId);
     if (usedBy !== undefined && usedBy !== ticketId) return 'already-used';
     try {
       // The append's revision check is what makes a code single-use under concurrency.
       await this.runner.run(streams.account(username), accountFold, subCommand(meta, 'recovery-code'), (account) =>
-        account.usedCodes.get(codeId) === ticketId ? [] : decideAccount({ type: 'UseRecoveryCode', codeId, ticketId }, account),
+        account.usedCodes.get(codeId) === ticketId ? [] : decideAccount({ type: 'UseRecoveryCode', codeId, codeHash, ticketId }, account),
       );
       return 'accepted';
     } catch (error) {
-      if (error instanceof InvalidCommand) return 'already-used';
+      if (error instanceof RecoveryCodeRefused) return error.outcome;
       throw error;
     }
   }

@@ -147,6 +147,29 @@ describe('command handlers on the SQLite store', () => {
     expect(await types(retried.ticketId)).toEqual(['TicketSubmitted', 'EvidenceRecorded', 'TicketVerified']);
   });
 
+  it('does not take a code of a set that was replaced while the code was being checked, nor burn the new set\'s code of the same number', async () => {
+    const codes = await account('zoe');
+    // New sets number their codes c1 to c8 again: the old c1 must not stand for the new one.
+    const compare = bcrypt.compare.bind(bcrypt) as (code: string, hash: string) => Promise<boolean>;
+    let newCodes: string[] = [];
+    const spy = jest.spyOn(bcrypt, 'compare').mockImplementation((async (code: string, hash: string) => {
+      const matches = await compare(code, hash);
+      if (!newCodes.length) newCodes = (await h.bus.execute(new IssueRecoveryCodesCommand('zoe', h.meta(admin)))).codes!;
+      return matches;
+    }) as never);
+    let ticket;
+    try {
+      ticket = await submit('zoe', { recoveryCode: codes[0] });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(ticket.state).toBe('submitted');
+    const evidence = (await h.store.readStream(streams.ticket(ticket.ticketId))).find((e) => e.type === 'EvidenceRecorded');
+    expect(evidence!.data).toMatchObject({ kind: 'recovery-code', outcome: 'rejected' });
+    expect((await h.store.readStream(streams.account('zoe'))).filter((e) => e.type === 'RecoveryCodeUsed')).toEqual([]);
+    expect((await submit('zoe', { recoveryCode: newCodes[0] })).state).toBe('verified');
+  });
+
   it('a valid code on a critical account only raises priority', async () => {
     const codes = await account('vip', { critical: true });
     const result = await submit('vip', { recoveryCode: codes[1] });

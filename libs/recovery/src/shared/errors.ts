@@ -57,6 +57,17 @@ export class InvalidCommand extends Error {
 }
 
 /**
+ * A recovery code that matched is refused when it comes to be burned: another ticket burned it
+ * first, or a new set replaced the account's codes since the match. The evidence records which.
+ */
+export class RecoveryCodeRefused extends InvalidCommand {
+  constructor(readonly outcome: 'already-used' | 'rejected') {
+    super('recoveryCode', outcome === 'already-used' ? 'the recovery code was used already' : 'the recovery code is no longer one of the account\'s codes');
+    this.name = 'RecoveryCodeRefused';
+  }
+}
+
+/**
  * A retry asks again for a secret whose first answer was lost, but a later command has replaced
  * that secret since (409): it is not this command's to show or to replace any more.
  */
