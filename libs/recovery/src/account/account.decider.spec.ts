@@ -1,4 +1,4 @@
-import { InvalidCommand, NotFound, RecoveryCodeRefused } from '../shared/errors';
+import { CodeRefused, InvalidCommand, NotFound } from '../shared/errors';
 import { decideAccount, evolveAccount, initialAccountState, type AccountState } from './account.decider';
 import type { AccountEvent } from './account.events';
 
@@ -29,7 +29,7 @@ describe('account decider', () => {
       { type: 'RecoveryCodeUsed', data: { codeId: 'c1', ticketId: 't1' } },
     ]);
     const used = given(registered, issued, { type: 'RecoveryCodeUsed', data: { codeId: 'c1', ticketId: 't1' } });
-    expect(() => decideAccount({ type: 'UseRecoveryCode', codeId: 'c1', codeHash: 'h1', ticketId: 't2' }, used)).toThrow(new RecoveryCodeRefused('already-used'));
+    expect(() => decideAccount({ type: 'UseRecoveryCode', codeId: 'c1', codeHash: 'h1', ticketId: 't2' }, used)).toThrow(new CodeRefused('recoveryCode', 'already-used'));
     expect(used.usedCodes).toEqual(new Map([['c1', 't1']]));
   });
 
@@ -42,7 +42,7 @@ describe('account decider', () => {
     expect(replaced.usedCodes.size).toBe(0);
     // A code of the old set, matched just before the new set came (the append then meets the
     // newer revision and decides again), is refused: it no longer opens the account.
-    expect(() => decideAccount({ type: 'UseRecoveryCode', codeId: 'c2', codeHash: 'h2', ticketId: 't2' }, replaced)).toThrow(new RecoveryCodeRefused('rejected'));
+    expect(() => decideAccount({ type: 'UseRecoveryCode', codeId: 'c2', codeHash: 'h2', ticketId: 't2' }, replaced)).toThrow(new CodeRefused('recoveryCode', 'rejected'));
   });
 
   it('refuses a code of an old set under an id the new set uses again', () => {
@@ -60,8 +60,14 @@ describe('account decider', () => {
 
   it('accepts each TOTP step once, and never an older one', () => {
     const state = given(registered, { type: 'TotpEnrolled', data: { sealedSecret: 's' } }, { type: 'TotpStepAccepted', data: { step: 100, ticketId: 't' } });
-    expect(() => decideAccount({ type: 'AcceptTotpStep', step: 100, ticketId: 't' }, state)).toThrow(InvalidCommand);
-    expect(() => decideAccount({ type: 'AcceptTotpStep', step: 99, ticketId: 't' }, state)).toThrow(InvalidCommand);
-    expect(decideAccount({ type: 'AcceptTotpStep', step: 101, ticketId: 't' }, state)).toHaveLength(1);
+    expect(() => decideAccount({ type: 'AcceptTotpStep', step: 100, sealedSecret: 's', ticketId: 't' }, state)).toThrow(new CodeRefused('totpCode', 'replayed'));
+    expect(() => decideAccount({ type: 'AcceptTotpStep', step: 99, sealedSecret: 's', ticketId: 't' }, state)).toThrow(new CodeRefused('totpCode', 'replayed'));
+    expect(decideAccount({ type: 'AcceptTotpStep', step: 101, sealedSecret: 's', ticketId: 't' }, state)).toHaveLength(1);
+  });
+
+  it('refuses a TOTP code checked against a secret that a new enrolment replaced since', () => {
+    const reenrolled = given(registered, { type: 'TotpEnrolled', data: { sealedSecret: 's' } }, { type: 'TotpEnrolled', data: { sealedSecret: 'n' } });
+    expect(() => decideAccount({ type: 'AcceptTotpStep', step: 100, sealedSecret: 's', ticketId: 't' }, reenrolled)).toThrow(new CodeRefused('totpCode', 'rejected'));
+    expect(decideAccount({ type: 'AcceptTotpStep', step: 100, sealedSecret: 'n', ticketId: 't' }, reenrolled)).toHaveLength(1);
   });
 });

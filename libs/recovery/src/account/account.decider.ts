@@ -3,7 +3,7 @@ import type { Every } from '../shared/every';
 import { foldBookkeeping } from '../shared/stream-runner';
 import type { StoredRecoveryCode } from '@reclaim/credentials';
 import type { FoldableEvent } from '../shared/decided-event';
-import { InvalidCommand, NotFound, RecoveryCodeRefused } from '../shared/errors';
+import { CodeRefused, NotFound } from '../shared/errors';
 import type { AccountCommand, AccountEvent, AccountProfile } from './account.events';
 
 export interface AccountState {
@@ -75,15 +75,15 @@ export function decideAccount(command: AccountCommand, state: AccountState): Acc
       // The guard against a code matched just before a new set replaced it (the new set's code
       // of the same id is another code), and against two tickets burning one code: in both,
       // the append meets a newer revision, decides again here, and is refused.
-      if (!state.codes.some((code) => code.id === command.codeId && code.hash === command.codeHash)) throw new RecoveryCodeRefused('rejected');
-      if (state.usedCodes.has(command.codeId)) throw new RecoveryCodeRefused('already-used');
+      if (!state.codes.some((code) => code.id === command.codeId && code.hash === command.codeHash)) throw new CodeRefused('recoveryCode', 'rejected');
+      if (state.usedCodes.has(command.codeId)) throw new CodeRefused('recoveryCode', 'already-used');
       return [{ type: 'RecoveryCodeUsed', data: { codeId: command.codeId, ticketId: command.ticketId } }];
     case 'EnrolTotp':
       return [{ type: 'TotpEnrolled', data: { sealedSecret: command.sealedSecret } }];
     case 'AcceptTotpStep':
-      if (state.lastTotpStep !== undefined && command.step <= state.lastTotpStep) {
-        throw new InvalidCommand('totpCode', 'the TOTP code was used already');
-      }
+      // As for codes: the secret the code was checked against must still be the account's.
+      if (state.sealedTotpSecret !== command.sealedSecret) throw new CodeRefused('totpCode', 'rejected');
+      if (state.lastTotpStep !== undefined && command.step <= state.lastTotpStep) throw new CodeRefused('totpCode', 'replayed');
       return [{ type: 'TotpStepAccepted', data: { step: command.step, ticketId: command.ticketId } }];
   }
 }

@@ -25,4 +25,5 @@ export type AccountCommand =
   // `codeHash` names the very code that matched: ids repeat from set to set (c1 to c8).
   | { type: 'UseRecoveryCode'; codeId: string; codeHash: string; ticketId: string }
   | { type: 'EnrolTotp'; sealedSecret: string }
-  | { type: 'AcceptTotpStep'; step: number; ticketId: string };
+  // `sealedSecret`: the secret the code was checked against.
+  | { type: 'AcceptTotpStep'; step: number; sealedSecret: string; ticketId: string };

@@ -2,7 +2,7 @@ import { attemptAllowed, checkTotp, matchRecoveryCode, type SecretBox } from '@r
 import { decideAccount } from '../account/account.decider';
 import type { Clock } from '../shared/clock';
 import { subCommand, type CommandMeta } from '../shared/decided-event';
-import { InvalidCommand, RecoveryCodeRefused, TooManyAttempts } from '../shared/errors';
+import { CodeRefused, TooManyAttempts } from '../shared/errors';
 import type { StreamRunner } from '../shared/stream-runner';
 import { streams } from '../shared/streams';
 import type { EvidenceCheck } from '../ticket/ticket.events';
@@ -57,7 +57,7 @@ export class EvidenceChecker {
       );
       return 'accepted';
     } catch (error) {
-      if (error instanceof RecoveryCodeRefused) return error.outcome;
+      if (error instanceof CodeRefused) return error.outcome;
       throw error;
     }
   }
@@ -69,11 +69,11 @@ export class EvidenceChecker {
     if (!result.ok) return result.why === 'replayed' ? 'replayed' : 'rejected';
     try {
       await this.runner.run(streams.account(username), accountFold, subCommand(meta, 'totp'), (account) =>
-        decideAccount({ type: 'AcceptTotpStep', step: result.step, ticketId }, account),
+        decideAccount({ type: 'AcceptTotpStep', step: result.step, sealedSecret: state.sealedTotpSecret!, ticketId }, account),
       );
       return 'accepted';
     } catch (error) {
-      if (error instanceof InvalidCommand) return 'replayed';
+      if (error instanceof CodeRefused) return error.outcome;
       throw error;
     }
   }

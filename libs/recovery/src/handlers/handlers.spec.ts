@@ -170,6 +170,32 @@ describe('command handlers on the SQLite store', () => {
     expect((await submit('zoe', { recoveryCode: newCodes[0] })).state).toBe('verified');
   });
 
+  it('does not take a TOTP code checked against a secret that a new enrolment replaced before the code was recorded', async () => {
+    await account('zoe');
+    const { secret } = await h.bus.execute(new EnrolTotpCommand('zoe', h.meta(admin)));
+    const code = generateSync({ secret, epoch: Math.floor(h.clock.now().getTime() / 1000) });
+    // The new enrolment lands just before the accepted step is appended (as from another process).
+    const append = h.store.appendToStream.bind(h.store);
+    let reenrolled = false;
+    const spy = jest.spyOn(h.store, 'appendToStream').mockImplementation(async (stream, events, options) => {
+      if (!reenrolled && events.some((event) => event.type === 'TotpStepAccepted')) {
+        reenrolled = true;
+        await h.bus.execute(new EnrolTotpCommand('zoe', h.meta(admin)));
+      }
+      return append(stream, events, options);
+    });
+    let ticket;
+    try {
+      ticket = await submit('zoe', { totpCode: code });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(reenrolled).toBe(true);
+    const evidence = (await h.store.readStream(streams.ticket(ticket.ticketId))).find((e) => e.type === 'EvidenceRecorded');
+    expect(evidence!.data).toMatchObject({ kind: 'totp', outcome: 'rejected' });
+    expect((await h.store.readStream(streams.account('zoe'))).filter((e) => e.type === 'TotpStepAccepted')).toEqual([]);
+  });
+
   it('a valid code on a critical account only raises priority', async () => {
     const codes = await account('vip', { critical: true });
     const result = await submit('vip', { recoveryCode: codes[1] });

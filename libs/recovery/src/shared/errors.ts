@@ -57,13 +57,14 @@ export class InvalidCommand extends Error {
 }
 
 /**
- * A recovery code that matched is refused when it comes to be burned: another ticket burned it
- * first, or a new set replaced the account's codes since the match. The evidence records which.
+ * A code that was checked good is refused when it comes to be recorded on the account: another
+ * ticket used it first, or the account's codes or TOTP secret were replaced since the check.
+ * The ticket's evidence records which (`outcome`).
  */
-export class RecoveryCodeRefused extends InvalidCommand {
-  constructor(readonly outcome: 'already-used' | 'rejected') {
-    super('recoveryCode', outcome === 'already-used' ? 'the recovery code was used already' : 'the recovery code is no longer one of the account\'s codes');
-    this.name = 'RecoveryCodeRefused';
+export class CodeRefused extends InvalidCommand {
+  constructor(field: 'recoveryCode' | 'totpCode', readonly outcome: 'already-used' | 'replayed' | 'rejected') {
+    super(field, outcome === 'rejected' ? `the ${field === 'totpCode' ? 'TOTP secret' : 'recovery code'} was replaced since the check` : `the ${field === 'totpCode' ? 'TOTP code' : 'recovery code'} was used already`);
+    this.name = 'CodeRefused';
   }
 }
 
