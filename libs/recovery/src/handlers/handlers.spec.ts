@@ -49,6 +49,10 @@ describe('command handlers on the SQLite store', () => {
     return codes!;
   };
   const types = async (ticketId: string) => (await h.store.readStream(streams.ticket(ticketId))).map((e) => e.type);
+  /** How the first code presented on a ticket was judged, as its evidence records it. */
+  const evidenceOf = async (ticketId: string) => (await h.store.readStream(streams.ticket(ticketId))).find((e) => e.type === 'EvidenceRecorded')!.data as { kind: string; outcome: string };
+  /** The events of one type on an account's stream. */
+  const accountEvents = async (username: string, type: string) => (await h.store.readStream(streams.account(username))).filter((e) => e.type === type);
   const allEventsText = async () => JSON.stringify((await h.store.readAll()).map((e) => ({ d: e.data, m: e.metadata })));
 
   it('answers a submission the same way whether or not the username exists', async () => {
@@ -70,8 +74,7 @@ describe('command handlers on the SQLite store', () => {
     expect(await types(first.ticketId)).toEqual(['TicketSubmitted', 'EvidenceRecorded', 'TicketVerified']);
     const again = await submit('zoe', { recoveryCode: codes[3] });
     expect(again.state).toBe('submitted');
-    const evidence = (await h.store.readStream(streams.ticket(again.ticketId))).find((e) => e.type === 'EvidenceRecorded');
-    expect(evidence!.data).toMatchObject({ kind: 'recovery-code', outcome: 'already-used' });
+    expect(await evidenceOf(again.ticketId)).toMatchObject({ kind: 'recovery-code', outcome: 'already-used' });
   });
 
   it('refuses a follow-up past those that may wait for staff before its code is checked; a question lets the requester write again', async () => {
@@ -123,12 +126,10 @@ describe('command handlers on the SQLite store', () => {
     const codes = await account('zoe');
     const results = await Promise.all([submit('zoe', { recoveryCode: codes[0] }), submit('zoe', { recoveryCode: codes[0] })]);
     expect(results.map((r) => r.state).sort()).toEqual(['submitted', 'verified']);
-    const used = (await h.store.readStream(streams.account('zoe'))).filter((e) => e.type === 'RecoveryCodeUsed');
-    expect(used).toHaveLength(1);
+    expect(await accountEvents('zoe', 'RecoveryCodeUsed')).toHaveLength(1);
     // The ticket that lost the race says the code was the account's but used, not that it was wrong.
     const loser = results.find((r) => r.state === 'submitted')!;
-    const evidence = (await h.store.readStream(streams.ticket(loser.ticketId))).find((e) => e.type === 'EvidenceRecorded');
-    expect(evidence!.data).toMatchObject({ kind: 'recovery-code', outcome: 'already-used' });
+    expect(await evidenceOf(loser.ticketId)).toMatchObject({ kind: 'recovery-code', outcome: 'already-used' });
   });
 
   it('a submission retried after its code was burned but before its ticket was written still counts the code as its own', async () => {
@@ -141,7 +142,7 @@ describe('command handlers on the SQLite store', () => {
     });
     await expect(h.bus.execute(new SubmitTicketCommand(request('zoe', { recoveryCode: codes[2] }), meta))).rejects.toThrow('power cut');
     cut.mockRestore();
-    expect((await h.store.readStream(streams.account('zoe'))).filter((e) => e.type === 'RecoveryCodeUsed')).toHaveLength(1);
+    expect(await accountEvents('zoe', 'RecoveryCodeUsed')).toHaveLength(1);
     const retried = await h.bus.execute(new SubmitTicketCommand(request('zoe', { recoveryCode: codes[2] }), meta));
     expect(retried.state).toBe('verified');
     expect(await types(retried.ticketId)).toEqual(['TicketSubmitted', 'EvidenceRecorded', 'TicketVerified']);
@@ -164,9 +165,8 @@ describe('command handlers on the SQLite store', () => {
       spy.mockRestore();
     }
     expect(ticket.state).toBe('submitted');
-    const evidence = (await h.store.readStream(streams.ticket(ticket.ticketId))).find((e) => e.type === 'EvidenceRecorded');
-    expect(evidence!.data).toMatchObject({ kind: 'recovery-code', outcome: 'rejected' });
-    expect((await h.store.readStream(streams.account('zoe'))).filter((e) => e.type === 'RecoveryCodeUsed')).toEqual([]);
+    expect(await evidenceOf(ticket.ticketId)).toMatchObject({ kind: 'recovery-code', outcome: 'rejected' });
+    expect(await accountEvents('zoe', 'RecoveryCodeUsed')).toEqual([]);
     expect((await submit('zoe', { recoveryCode: newCodes[0] })).state).toBe('verified');
   });
 
@@ -191,9 +191,8 @@ describe('command handlers on the SQLite store', () => {
       spy.mockRestore();
     }
     expect(reenrolled).toBe(true);
-    const evidence = (await h.store.readStream(streams.ticket(ticket.ticketId))).find((e) => e.type === 'EvidenceRecorded');
-    expect(evidence!.data).toMatchObject({ kind: 'totp', outcome: 'rejected' });
-    expect((await h.store.readStream(streams.account('zoe'))).filter((e) => e.type === 'TotpStepAccepted')).toEqual([]);
+    expect(await evidenceOf(ticket.ticketId)).toMatchObject({ kind: 'totp', outcome: 'rejected' });
+    expect(await accountEvents('zoe', 'TotpStepAccepted')).toEqual([]);
   });
 
   it('a valid code on a critical account only raises priority', async () => {
@@ -210,9 +209,8 @@ describe('command handlers on the SQLite store', () => {
     const first = await submit('zoe', { totpCode: code });
     expect(first.state).toBe('submitted');
     const second = await submit('zoe', { totpCode: code });
-    const outcome = async (id: string) => (await h.store.readStream(streams.ticket(id))).find((e) => e.type === 'EvidenceRecorded')!.data;
-    expect(await outcome(first.ticketId)).toMatchObject({ kind: 'totp', outcome: 'accepted' });
-    expect(await outcome(second.ticketId)).toMatchObject({ kind: 'totp', outcome: 'replayed' });
+    expect(await evidenceOf(first.ticketId)).toMatchObject({ kind: 'totp', outcome: 'accepted' });
+    expect(await evidenceOf(second.ticketId)).toMatchObject({ kind: 'totp', outcome: 'replayed' });
   });
 
   it('accepts a TOTP code once when replies to two tickets present it at the same moment, and the other says it was replayed', async () => {
@@ -222,11 +220,9 @@ describe('command handlers on the SQLite store', () => {
     // Replies to two tickets: submissions for one username take turns as they are filed.
     const tickets = [await submit('zoe'), await submit('zoe')];
     await Promise.all(tickets.map((t) => h.bus.execute(new ReplyToTicketCommand(t.ticketId, { message: 'my code', totpCode: code }, h.meta()))));
-    const outcomes = await Promise.all(
-      tickets.map(async (t) => ((await h.store.readStream(streams.ticket(t.ticketId))).find((e) => e.type === 'EvidenceRecorded')!.data as { outcome: string }).outcome),
-    );
+    const outcomes = await Promise.all(tickets.map(async (t) => (await evidenceOf(t.ticketId)).outcome));
     expect(outcomes.sort()).toEqual(['accepted', 'replayed']);
-    expect((await h.store.readStream(streams.account('zoe'))).filter((e) => e.type === 'TotpStepAccepted')).toHaveLength(1);
+    expect(await accountEvents('zoe', 'TotpStepAccepted')).toHaveLength(1);
   });
 
   it('limits failed attempts per username: a sixth wrong code in five minutes is refused and stores no ticket', async () => {

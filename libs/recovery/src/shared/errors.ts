@@ -63,7 +63,7 @@ export class InvalidCommand extends Error {
  */
 export class CodeRefused extends InvalidCommand {
   constructor(field: 'recoveryCode' | 'totpCode', readonly outcome: 'already-used' | 'replayed' | 'rejected') {
-    super(field, outcome === 'rejected' ? `the ${field === 'totpCode' ? 'TOTP secret' : 'recovery code'} was replaced since the check` : `the ${field === 'totpCode' ? 'TOTP code' : 'recovery code'} was used already`);
+    super(field, `the code is refused: ${outcome}`);
     this.name = 'CodeRefused';
   }
 }
