@@ -472,6 +472,26 @@ describe('Idempotency-Key', () => {
     expect(await head()).toBe(afterFirst);
   });
 
+  it('belongs, for the public, to the client address: the same key from another address is a submission of its own', async () => {
+    await withServer({ RECLAIM_TRUSTED_PROXIES: 'loopback' }, async (proxied) => {
+      const proxiedCall = client(proxied.url);
+      const submit = (name: string, address: string) =>
+        proxiedCall('POST', '/v1/tickets', { body: ticket(name), headers: { 'idempotency-key': 'my-first-ticket', 'x-forwarded-for': address } });
+      const first = await submit('samebody', '203.0.113.20');
+      // The same body and key from another person: not the first's answer, whose token opens the first's ticket.
+      const someoneElse = await submit('samebody', '203.0.113.21');
+      expect([first.status, someoneElse.status]).toEqual([201, 201]);
+      expect(someoneElse.headers.get('idempotent-replayed')).toBeNull();
+      expect(someoneElse.body.ticketId).not.toBe(first.body.ticketId);
+      expect(someoneElse.body.accessToken).not.toBe(first.body.accessToken);
+      // Nor is another body with that key refused for someone else; the first's own retry replays.
+      expect((await submit('otherbody', '203.0.113.22')).status).toBe(201);
+      const retried = await submit('samebody', '203.0.113.20');
+      expect(retried.headers.get('idempotent-replayed')).toBe('true');
+      expect(retried.body).toEqual(first.body);
+    });
+  }, 60000);
+
   it('is taken on POST only: a PUT is idempotent by itself, and one with a key already used sets what it says', async () => {
     const key = { 'idempotency-key': `put-${Date.now()}` };
     const account = (primaryEmail: string) => ({ token: ADMIN_TOKEN, body: { primaryEmail, emails: [], packages: [] }, headers: key });

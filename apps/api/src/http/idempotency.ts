@@ -115,7 +115,9 @@ export function registerIdempotency(app: FastifyInstance, db: ReadModelDb, secre
     if (typeof key !== 'string' || !KEY.test(key)) {
       return sendProblem(reply, fieldProblem(400, 'Idempotency-Key must be 1 to 200 printable characters.', 'Idempotency-Key', 'must be 1 to 200 printable ASCII characters'));
     }
-    const credential = sha256(request.headers.authorization ?? 'public');
+    // The public has no credential of its own; its keys are scoped by the client's address, so
+    // that one person's key can neither answer another the first's access token nor refuse them.
+    const credential = sha256(request.headers.authorization ?? `public ${request.ip}`);
     const scope = sha256(`${credential}\u0000${request.routeOptions.url}\u0000${request.url.split('?')[0]}\u0000${key}`);
     const requestHash = sha256(canonicalJson(request.body ?? null));
     request.commandId = `idem-${scope.slice(0, 32)}`;
