@@ -574,7 +574,9 @@ describe('SSE feed', () => {
       expect(revoked.status).toBeLessThan(300);
       // The next public event finds the credential revoked: the stream ends without it.
       const { ticketId } = (await call('POST', '/v1/tickets', { body: { username: `revoked-${revoke}`, contactEmail: 'r@example.org', reason: 'lost-email', explanation: 'x' } })).body;
-      await Promise.race([ended, new Promise((_, reject) => setTimeout(() => reject(new Error(`the stream stayed open after ${revoke}`)), 10000))]);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([ended, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`the stream stayed open after ${revoke}`)), 10000)))]);
+      clearTimeout(timer);
       expect(received).toContain(': reclaim event feed');
       expect(received).not.toContain(ticketId);
     }

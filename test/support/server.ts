@@ -70,7 +70,10 @@ export async function startServer(env: Record<string, string> = {}, dataDir = mk
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
-    void exited.then((code) => reject(new Error(`server exited with ${code}:\n${logs.join('\n')}`)));
+    void exited.then((code) => {
+      clearTimeout(timer); // else its 30 s would keep the test run from ending
+      reject(new Error(`server exited with ${code}:\n${logs.join('\n')}`));
+    });
   });
   return {
     url,
