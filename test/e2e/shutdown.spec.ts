@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
+import { settlesWithin } from '@reclaim/recovery/testing';
 import { ADMIN_TOKEN, client, startServer } from '../support/server';
 
 describe('graceful shutdown', () => {
@@ -36,9 +37,7 @@ describe('graceful shutdown', () => {
         for await (const _ of stream.body!);
       })();
       // A stream that held the shutdown up would hold it for good: give it 10 s, then kill.
-      let timer: NodeJS.Timeout | undefined;
-      const stopped = await Promise.race([server.stop('SIGTERM').then(() => true), new Promise<false>((r) => (timer = setTimeout(r, 10_000, false)))]);
-      clearTimeout(timer);
+      const stopped = await settlesWithin(server.stop('SIGTERM'), 10_000);
       if (!stopped) await server.stop('SIGKILL');
       await read.catch(() => undefined);
       expect([stopped, server.process.signalCode ?? server.process.exitCode]).toEqual([true, 'SIGTERM']);

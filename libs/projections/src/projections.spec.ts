@@ -12,7 +12,7 @@ import {
   UpsertAccountCommand,
   type TicketChange,
 } from '@reclaim/recovery';
-import { recoveryHarness, type RecoveryHarness } from '@reclaim/recovery/testing';
+import { recoveryHarness, settlesWithin, type RecoveryHarness } from '@reclaim/recovery/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -870,8 +870,7 @@ describe('the projection loop', () => {
     withBareStore(async (store) => {
       const runner = new ProjectionRunner(store, store.database, []);
       runner.start(); // its first page is being read as stop() comes
-      const stopped = await Promise.race([runner.stop().then(() => true), new Promise((resolve) => setTimeout(() => resolve(false), 2000))]);
-      expect(stopped).toBe(true);
+      expect(await settlesWithin(runner.stop(), 2000)).toBe(true);
     }));
 
   it('runs one loop however often it is started, so that one stop stops it', () =>
