@@ -117,4 +117,19 @@ describe('SQLite store', () => {
       await store.close();
     }
   });
+
+  it('delivers nothing more once closed, though the page it read holds more', async () => {
+    // A feed closes its subscription when its credential is revoked: what was read with the event
+    // before the close must not follow it.
+    const store = new SqliteEventStore(join(dir, 'closed.sqlite'));
+    await store.appendToStream('s', [event('one'), event('two'), event('three')]);
+    const subscription = store.subscribeToAll();
+    const delivered: string[] = [];
+    for await (const recorded of subscription) {
+      delivered.push(recorded.id);
+      await subscription.close();
+    }
+    await store.close();
+    expect(delivered).toEqual(['one']);
+  });
 });

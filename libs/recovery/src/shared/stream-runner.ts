@@ -38,7 +38,8 @@ export interface RunResult<S> {
   repeat: boolean;
 }
 
-const CACHE_LIMIT = 10_000;
+/** How many streams' folded states are kept: the ones least recently folded further go first. */
+export const STREAM_CACHE_LIMIT = 10_000;
 
 /**
  * How often a command decides again when others appended to its stream first. Deciding again on
@@ -129,6 +130,6 @@ export class StreamRunner {
   private remember(stream: string, entry: { revision: bigint; state: FoldedState; position: bigint }): void {
     this.cache.delete(stream);
     this.cache.set(stream, entry);
-    if (this.cache.size > CACHE_LIMIT) this.cache.delete(this.cache.keys().next().value!);
+    if (this.cache.size > STREAM_CACHE_LIMIT) this.cache.delete(this.cache.keys().next().value!);
   }
 }

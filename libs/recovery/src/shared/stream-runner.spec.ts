@@ -1,0 +1,81 @@
+import { SqliteEventStore } from '@reclaim/event-store';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { systemClock } from './clock';
+import { CommandIds } from './command-ids';
+import { foldBookkeeping, STREAM_CACHE_LIMIT, StreamRunner, type Fold, type FoldedState } from './stream-runner';
+
+/** The smallest fold: how many events a stream holds. */
+interface Counted extends FoldedState {
+  count: number;
+}
+const countFold: Fold<Counted> = {
+  initialState: () => ({ revision: -1n, commandIds: CommandIds.empty(), count: 0 }),
+  evolve: (state, event) => ({ ...foldBookkeeping(state, event), count: state.count + 1 }),
+};
+const counted = [{ type: 'Counted', data: {} }];
+
+/**
+ * The runner keeps each stream's folded state, so that a command reads only the events it has not
+ * folded yet; and keeps a bounded number of them, so that a long-running server does not hold
+ * every stream it ever touched. Both show in the revisions it asks the store to read from.
+ */
+describe('StreamRunner cache', () => {
+  let dir: string;
+  let store: SqliteEventStore;
+  /** Another connection to the same file, as another process would have. */
+  let elsewhere: SqliteEventStore;
+  let runner: StreamRunner;
+  let readFrom: Map<string, bigint[]>;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'reclaim-runner-'));
+    store = new SqliteEventStore(join(dir, 'reclaim.sqlite'));
+    elsewhere = new SqliteEventStore(join(dir, 'reclaim.sqlite'));
+    runner = new StreamRunner(store, systemClock);
+    readFrom = new Map();
+    const read = store.readStream.bind(store);
+    jest.spyOn(store, 'readStream').mockImplementation((stream, options) => {
+      readFrom.set(stream, [...(readFrom.get(stream) ?? []), options?.fromRevision ?? 0n]);
+      return read(stream, options);
+    });
+  });
+  afterEach(async () => {
+    await Promise.all([store.close(), elsewhere.close()]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  let commands = 0;
+  const append = (stream: string) => runner.run(stream, countFold, { commandId: `command-${commands++}`, actor: { kind: 'system', id: 'test' } }, () => counted);
+  /** Writes one event to each stream, as another process would. */
+  const appendElsewhere = (streams: string[]) => {
+    const other = new StreamRunner(elsewhere, systemClock);
+    return Promise.all(streams.map((stream) => other.run(stream, countFold, { commandId: `elsewhere-${commands++}`, actor: { kind: 'system', id: 'test' } }, () => counted)));
+  };
+
+  it('reads only the events a load has not folded yet', async () => {
+    await appendElsewhere(['s']);
+    await appendElsewhere(['s']);
+    expect((await runner.load('s', countFold)).state.count).toBe(2);
+    await appendElsewhere(['s']);
+    expect((await runner.load('s', countFold)).state.count).toBe(3);
+    expect(readFrom.get('s')).toEqual([0n, 2n]);
+  });
+
+  it(`keeps at most ${STREAM_CACHE_LIMIT} streams, letting go of the one folded least recently`, async () => {
+    const others = Array.from({ length: STREAM_CACHE_LIMIT - 2 }, (_, i) => `other-${i}`);
+    await appendElsewhere(['first', 'second', ...others, 'last']);
+    await runner.load('first', countFold);
+    await runner.load('second', countFold);
+    for (const stream of others) await runner.load(stream, countFold);
+    // A command on the first stream folds it again, so the second is now the one folded least recently.
+    await append('first');
+    await runner.load('last', countFold);
+
+    readFrom.clear();
+    expect((await runner.load('first', countFold)).state.count).toBe(2);
+    expect((await runner.load('second', countFold)).state.count).toBe(1);
+    expect(readFrom.get('first')).toEqual([2n]);
+    expect(readFrom.get('second')).toEqual([0n]);
+  }, 60_000);
+});
