@@ -433,6 +433,22 @@ describe('webhooks', () => {
       expect((await call('GET', `/v1/webhooks/${handedOver.id}`, { token: successor.token })).body).toMatchObject({ enabled: true, ownerId: successor.id });
     }), 60000);
 
+  it('stops sending on SIGTERM: the delivery under way finishes, no other starts', () =>
+    withReceiver('none', FAST_RETRIES, async (server, receiver) => {
+      const call = client(server.url);
+      receiver.delayMs = 300;
+      const integrator = await createStaff(call, 'integrator', 'P');
+      await call('POST', '/v1/webhooks', { token: integrator, body: { url: receiver.url, types: ['recovery.ticket.submitted.v1'] } });
+      for (let i = 0; i < 10; i++) await call('POST', '/v1/tickets', { body: { username: `backlog${i}`, contactEmail: 'b@example.org', reason: 'lost-email', explanation: 'x' } });
+      await waitFor(() => receiver.accepted.length >= 1);
+      const sentBefore = receiver.accepted.length;
+      await server.stop('SIGTERM');
+      // Room for a send that a stopping server still started to arrive.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(receiver.accepted.length - sentBefore).toBeLessThanOrEqual(1);
+      expect(receiver.accepted.length).toBeLessThan(10);
+    }), 60000);
+
   it('refuses a target on this machine unless allowed, naming the field', async () => {
     await withServer({}, async (server) => {
       const call = client(server.url);
