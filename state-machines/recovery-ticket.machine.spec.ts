@@ -25,6 +25,8 @@ const EVENTS: TicketMachineEvent[] = [
   { type: 'APPROVE', approver: 'agent-2', role: 'agent' },
   { type: 'APPROVE', approver: 'agent-1', role: 'supervisor' },
   { type: 'APPROVE', approver: 'super-1', role: 'supervisor' },
+  { type: 'WITHDRAW_APPROVAL', approver: 'agent-1' },
+  { type: 'WITHDRAW_APPROVAL', approver: 'super-1' },
   { type: 'CODE_VERIFY' },
   { type: 'ACCOUNT_STATUS', critical: true, frozen: false },
   { type: 'ACCOUNT_STATUS', critical: false, frozen: true },

@@ -54,6 +54,8 @@ export type TicketMachineEvent =
   | { type: 'REPLY_OVER_LIMIT' }
   /** A staff member verifies. */
   | { type: 'APPROVE'; approver: string; role: StaffRole }
+  /** The first approval of a critical account no longer counts: its approver was deactivated. */
+  | { type: 'WITHDRAW_APPROVAL'; approver: string }
   /** The engine verifies by itself after a valid recovery code. */
   | { type: 'CODE_VERIFY' }
   /** The platform made the account critical or frozen, or no longer so, since the ticket last knew. */
@@ -83,6 +85,7 @@ const whileOpen = {
     { guard: 'isSecondApprovalBySupervisor', target: 'verified' },
     { guard: 'isFirstApprovalOfCriticalAccount', actions: 'recordFirstApprover' },
   ],
+  WITHDRAW_APPROVAL: { guard: 'isFirstApprover', actions: 'forgetFirstApprover' },
   CODE_VERIFY: { guard: 'codeMayVerifyAlone', target: 'verified' },
   ACCOUNT_STATUS: { actions: 'recordAccountStatus' },
   REJECT: { guard: 'hasKnownRejectionReason', target: 'rejected' },
@@ -105,6 +108,7 @@ export const recoveryTicketMachine = setup({
       event.role === 'supervisor' &&
       event.approver !== context.firstApprover,
     isOrdinaryAccount: ({ context }) => !context.critical,
+    isFirstApprover: ({ context, event }) => event.type === 'WITHDRAW_APPROVAL' && context.firstApprover === event.approver,
     /** A recovery code alone verifies only ordinary, unfrozen accounts that were not compromised. */
     codeMayVerifyAlone: ({ context }) => !context.critical && !context.frozen && context.reason !== 'account-compromise',
     hasKnownRejectionReason: ({ event }) =>
@@ -120,6 +124,7 @@ export const recoveryTicketMachine = setup({
      */
     recordInLog: () => undefined,
     recordFirstApprover: assign({ firstApprover: ({ event }) => (event.type === 'APPROVE' ? event.approver : undefined) }),
+    forgetFirstApprover: assign({ firstApprover: undefined }),
     recordAccountStatus: assign(({ event }) => (event.type === 'ACCOUNT_STATUS' ? { critical: event.critical, frozen: event.frozen } : {})),
     markOverdue: assign({ overdue: true }),
     markReminded: assign({ reminded: true }),

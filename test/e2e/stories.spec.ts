@@ -274,6 +274,28 @@ describe('stories, end to end over HTTP', () => {
     expect(second.body.state).toBe('verified');
   });
 
+  it("a critical account's first approval no longer counts once its approver is deactivated", async () => {
+    const name = unique('vip-left');
+    await account(name, { critical: true });
+    const { ticketId } = (await call('POST', '/v1/tickets', { body: request(name) })).body;
+    const leaving = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: 'Leaving', role: 'agent' } })).body;
+    const verify = (token: string) => call('POST', `/v1/tickets/${ticketId}/verify`, { token, body: { evidence: ['call-back'], note: 'n' } });
+    expect((await verify(leaving.token)).body.state).toBe('submitted');
+    const gone = await call('DELETE', `/v1/staff/${leaving.id}`, { token: ADMIN_TOKEN });
+    expect(gone.status).toBe(200);
+    // The supervisor's approval is the first again: the ticket waits for another.
+    const first = await verify(staff.supervisor!.token);
+    expect([first.status, first.body.state]).toEqual([200, 'submitted']);
+    const view = (await call('GET', `/v1/tickets/${ticketId}?minPosition=${first.body.position}`, { token: staff.auditor!.token })).body;
+    expect(view.approvals.map((approval: { approver: string }) => approval.approver)).toEqual([staff.supervisor!.id]);
+    expect(view.evidence.map((item: { by: string }) => item.by)).toEqual([leaving.id, staff.supervisor!.id]);
+    const history = (await call('GET', `/v1/tickets/${ticketId}/history`, { token: staff.auditor!.token })).body.events;
+    expect(history.map((event: { type: string }) => event.type)).toEqual(['TicketSubmitted', 'ApprovalRecorded', 'ApprovalWithdrawn', 'ApprovalRecorded']);
+    expect(history[2]).toMatchObject({ actor: { kind: 'staff', id: staff.supervisor!.id }, data: { approver: leaving.id, because: 'deactivated' } });
+    expect((await verify(staff.agent!.token)).status).toBe(409);
+    expect((await verify(ADMIN_TOKEN)).body.state).toBe('verified');
+  });
+
   it('a rejection, after which the ticket refuses replies, and burns no code sent with a late one', async () => {
     const name = unique('rej');
     const codes = await account(name);

@@ -162,6 +162,10 @@ export function foldTicketView(current: FoldedTicketView | undefined, stored: Re
       next.approvals = [...view.approvals, { approver: event.data.approver, role: event.data.role, at }];
       next.evidence = [...view.evidence, { source: 'staff', items: event.data.evidence, by: event.data.approver, note: event.data.note, at }];
       break;
+    case 'ApprovalWithdrawn':
+      // The approvals that count: the evidence its approver recorded stays, as a fact of the ticket.
+      next.approvals = view.approvals.filter((approval) => approval.approver !== event.data.approver);
+      break;
     case 'TicketVerified': {
       const { verifiedBy, evidence, note } = event.data;
       if (verifiedBy.kind === 'staff') {

@@ -8,8 +8,7 @@ import type { TicketCommand } from '../ticket/ticket.commands';
 import { decideTicket } from '../ticket/ticket.decider';
 import { currentAccountStatus } from './account-status';
 import { ChangeTicketCommand } from './commands';
-import { staffFold } from './folds';
-import { ticketFold } from './folds';
+import { staffFold, ticketFold } from './folds';
 import { RECOVERY_CONFIG, type RecoveryConfig } from './recovery-config';
 import { ticketResult } from './ticket-results';
 
@@ -31,8 +30,16 @@ export class ChangeTicketHandler implements ICommandHandler<ChangeTicketCommand>
       async (ticket) => {
         if (!ticket.snapshot) throw new NotFound('ticket');
         const command = await this.withDeactivatedHolder(change, ticket.assignee);
-        // An approval is judged by the account as it is now (see `currentAccountStatus`).
-        const judged = command.type === 'VerifyTicket' ? { ...command, account: await currentAccountStatus(this.runner, ticket.username!) } : command;
+        // An approval is judged by the account as it is now (see `currentAccountStatus`), and by
+        // whether the first approver is still active.
+        const judged =
+          command.type === 'VerifyTicket'
+            ? {
+                ...command,
+                account: await currentAccountStatus(this.runner, ticket.username!),
+                firstApproverDeactivated: await this.deactivated(ticket.snapshot.context.firstApprover),
+              }
+            : command;
         return decideTicket(judged, ticket, { now: this.clock.now(), policy: this.config });
       },
       { ifMatch },
@@ -45,6 +52,13 @@ export class ChangeTicketHandler implements ICommandHandler<ChangeTicketCommand>
     if (change.type !== 'AssignTicket' || !change.claim || !holder || holder === change.assignee) return change;
     const { state } = await this.runner.load(streams.staff(holder), staffFold);
     return state.staff?.active ? change : { ...change, fromDeactivated: holder };
+  }
+
+  /** The staff member, where they were deactivated; none for one still active (or no one). */
+  private async deactivated(staffId: string | undefined): Promise<string | undefined> {
+    if (!staffId) return undefined;
+    const { state } = await this.runner.load(streams.staff(staffId), staffFold);
+    return state.staff && !state.staff.active ? staffId : undefined;
   }
 
   /** Tickets go to people who work them: active agents, supervisors and admins. */

@@ -39,7 +39,9 @@ const command = fc.oneof(
     ({ from, because }): TicketCommand => ({ type: 'ReleaseTicket', from, because }),
   ),
   staff.map((by): TicketCommand => ({ type: 'RequestInfo', question: 'which email?', by })),
-  fc.record({ by: staff, account }).map(({ by, account }): TicketCommand => ({ type: 'VerifyTicket', evidence: ['id card'], note: 'ok', by, account })),
+  fc.record({ by: staff, account, firstApproverDeactivated: fc.option(fc.constantFrom('agent-1', 'super-1'), { nil: undefined }) }).map(
+    ({ by, account, firstApproverDeactivated }): TicketCommand => ({ type: 'VerifyTicket', evidence: ['id card'], note: 'ok', by, account, firstApproverDeactivated }),
+  ),
   fc.record({ by: staff, reason: fc.constantFrom(...REJECTION_REASONS, 'because') }).map(({ by, reason }): TicketCommand => ({ type: 'RejectTicket', reason, note: 'no', by })),
   staff.map((by): TicketCommand => ({ type: 'AddNote', body: 'looked', by })),
   fc.constantFrom<TicketCommand>({ type: 'ReplaceRequesterToken', requesterTokenHash: 'h2' }, { type: 'MarkOverdue' }, { type: 'RemindRequester' }, { type: 'ExpireTicket' }),

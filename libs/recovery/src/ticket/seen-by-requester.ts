@@ -23,6 +23,7 @@ export const SEEN_BY_REQUESTER: Readonly<Record<TicketEventType, boolean>> = {
   NoteAdded: false,
   RequesterTokenReplaced: false,
   ApprovalRecorded: false,
+  ApprovalWithdrawn: false,
   TicketMarkedOverdue: false,
 };
 

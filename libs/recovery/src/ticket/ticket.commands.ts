@@ -31,7 +31,11 @@ export type TicketCommand =
    */
   | { type: 'ReleaseTicket'; from: string; because: ReleaseReason }
   | { type: 'RequestInfo'; question: string; by: StaffRef }
-  | { type: 'VerifyTicket'; evidence: string[]; note: string; by: StaffRef; account?: AccountStatus }
+  /**
+   * `firstApproverDeactivated`: the first approver of a critical account, where the handler found
+   * them deactivated: their approval no longer counts, and this one is the first again.
+   */
+  | { type: 'VerifyTicket'; evidence: string[]; note: string; by: StaffRef; account?: AccountStatus; firstApproverDeactivated?: string }
   | { type: 'RejectTicket'; reason: string; note: string; by: StaffRef }
   | { type: 'AddNote'; body: string; by: StaffRef }
   /** A new requester token in place of one that was lost before anyone saw it (see `lost-answer.ts`). */

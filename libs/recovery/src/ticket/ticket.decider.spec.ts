@@ -241,6 +241,23 @@ describe('ticket decider: staff and requester commands', () => {
     expect(late.message).not.toMatch(/second approval/);
   });
 
+  it('counts no first approval of a critical account whose approver was deactivated since: the next approval is the first again', () => {
+    const once = given(submitted({ critical: true }), { type: 'ApprovalRecorded', data: { approver: 'agent-1', role: 'agent', evidence: [], note: '' } });
+    const afterDeactivation = when(once, { type: 'VerifyTicket', evidence: ['call'], note: 'n', by: supervisor, firstApproverDeactivated: 'agent-1' });
+    expect(afterDeactivation).toEqual([
+      { type: 'ApprovalWithdrawn', data: { approver: 'agent-1', because: 'deactivated' } },
+      expect.objectContaining({ type: 'ApprovalRecorded', data: expect.objectContaining({ approver: 'super-1' }) }),
+    ]);
+    const again = afterDeactivation.reduce((s, e) => evolveTicket(s, e), once);
+    expect([lifecycleState(again), again.snapshot!.context.firstApprover]).toEqual(['submitted', 'super-1']);
+    // The second is then a supervisor other than the first, as always; an agent may be the first again.
+    refused(again, { type: 'VerifyTicket', evidence: [], note: '', by: supervisor });
+    expect(types(when(again, { type: 'VerifyTicket', evidence: [], note: '', by: admin }))).toEqual(['TicketVerified']);
+    expect(types(when(once, { type: 'VerifyTicket', evidence: [], note: '', by: agent2, firstApproverDeactivated: 'agent-1' }))).toEqual(['ApprovalWithdrawn', 'ApprovalRecorded']);
+    // Someone else deactivated changes nothing: the first approval stands.
+    expect(types(when(once, { type: 'VerifyTicket', evidence: [], note: '', by: supervisor, firstApproverDeactivated: 'agent-2' }))).toEqual(['TicketVerified']);
+  });
+
   it('judges an approval by the account as it is now: one that became critical since filing takes two approvers', () => {
     const nowCritical = { critical: true, frozen: false };
     const first = when(open, { type: 'VerifyTicket', evidence: ['call'], note: 'n', by: agent, account: nowCritical });

@@ -80,6 +80,8 @@ function machineEventFor(event: TicketEvent): TicketMachineEvent | undefined {
       return { type: 'REPLY' };
     case 'ApprovalRecorded':
       return { type: 'APPROVE', approver: event.data.approver, role: machineRole(event.data.role) };
+    case 'ApprovalWithdrawn':
+      return { type: 'WITHDRAW_APPROVAL', approver: event.data.approver };
     case 'TicketVerified':
       return event.data.verifiedBy.kind === 'system'
         ? { type: 'CODE_VERIFY' }
@@ -387,8 +389,10 @@ export function decideTicket(command: TicketCommand, state: TicketState, { now, 
       return [{ type: 'InfoRequested', data: { question: command.question, requestedBy: command.by.id } }];
     case 'VerifyTicket': {
       const approve = { type: 'APPROVE', approver: command.by.id, role: machineRole(command.by.role) } as const;
-      // Judged by the account as it is now: one that became critical since needs two approvers.
-      const noted = accountStatusNoted(snapshot, command.account);
+      // Judged by the account as it is now: one that became critical since needs two approvers;
+      // and by the staff as they are now: a first approver since deactivated (a credential that
+      // leaked, say) no longer makes one of the two.
+      const noted: TicketEvent[] = [...accountStatusNoted(snapshot, command.account), ...approvalWithdrawn(snapshot, command.firstApproverDeactivated)];
       const judged = noted.reduce((step, event) => machineStep(step, machineEventFor(event)!), snapshot);
       const first = judged.status === 'active' ? judged.context.firstApprover : undefined;
       if (!judged.can(approve)) {
@@ -437,6 +441,12 @@ export function decideTicket(command: TicketCommand, state: TicketState, { now, 
       ];
     }
   }
+}
+
+/** The withdrawal of the first approval, where its approver is the one found deactivated; none otherwise. */
+function approvalWithdrawn(snapshot: TicketSnapshot, deactivated: string | undefined): TicketEvent[] {
+  if (!deactivated || snapshot.context.firstApprover !== deactivated) return [];
+  return [{ type: 'ApprovalWithdrawn', data: { approver: deactivated, because: 'deactivated' } }];
 }
 
 /** A note of the account's status, where it is not what the ticket last knew; none otherwise. */

@@ -74,6 +74,8 @@ export type TicketEvent =
   /** SHA-256 of a new requester access token, which replaces the one issued at submission. */
   | DecidedEvent<'RequesterTokenReplaced', { requesterTokenHash: string }>
   | DecidedEvent<'ApprovalRecorded', { approver: string; role: StaffRef['role']; evidence: string[]; note: string }>
+  /** A critical account's first approval no longer counts, as its approver was deactivated. */
+  | DecidedEvent<'ApprovalWithdrawn', { approver: string; because: 'deactivated' }>
   | DecidedEvent<'TicketVerified', {
       verifiedBy: { kind: 'staff' | 'system'; id: string; role?: StaffRef['role'] };
       evidence: string[];

@@ -32,15 +32,20 @@ describe('ticket decider on random histories', () => {
           if (command.type === 'AssignTicket' && command.claim && decided.length) expect(before.assignee).toBeUndefined();
           if (command.type === 'ReleaseTicket') expect([decided.length > 0, after.assignee]).toEqual(before.assignee === command.from ? [true, undefined] : [false, before.assignee]);
           // Verified by a code alone only where the machine allows it; a critical account by a
-          // second approver, a supervisor, after a first who is someone else. Both by the
-          // account's status in force: as filed, or as the platform changed it since.
+          // second approver, a supervisor, after a first who is someone else (one whose approval
+          // was withdrawn does not count). Both by the account's status in force: as filed, or as
+          // the platform changed it since.
           const verified = decided.find((event) => event.type === 'TicketVerified');
           const { critical, frozen } = after.snapshot!.context;
           if (verified?.type === 'TicketVerified' && verified.data.verifiedBy.kind === 'system') {
             expect(critical || frozen || reason === 'account-compromise').toBe(false);
           }
           if (verified?.type === 'TicketVerified' && critical && verified.data.verifiedBy.kind === 'staff') {
-            const approvals = stored.filter((event) => event.type === 'ApprovalRecorded').map((event) => (event.data as { approver: string }).approver);
+            const approvals = stored.reduce<string[]>((counting, event) => {
+              const { approver } = event.data as { approver: string };
+              if (event.type === 'ApprovalRecorded') return [...counting, approver];
+              return event.type === 'ApprovalWithdrawn' ? counting.filter((id) => id !== approver) : counting;
+            }, []);
             expect(approvals).toHaveLength(1);
             expect(approvals[0]).not.toBe(verified.data.verifiedBy.id);
             expect(verified.data.verifiedBy.role).not.toBe('agent');
