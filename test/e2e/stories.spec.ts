@@ -294,6 +294,19 @@ describe('stories, end to end over HTTP', () => {
     expect(history[2]).toMatchObject({ actor: { kind: 'staff', id: staff.supervisor!.id }, data: { approver: leaving.id, because: 'deactivated' } });
     expect((await verify(staff.agent!.token)).status).toBe(409);
     expect((await verify(ADMIN_TOKEN)).body.state).toBe('verified');
+    // Nor can tickets be given to them.
+    const other = (await call('POST', '/v1/tickets', { body: request(name) })).body;
+    const assigned = await call('POST', `/v1/tickets/${other.ticketId}/assign`, { token: staff.supervisor!.token, body: { assignee: leaving.id } });
+    expect([assigned.status, assigned.body.errors]).toEqual([422, [{ field: 'assignee', message: 'assignee is deactivated' }]]);
+  });
+
+  it("the bootstrap admin's first approval of a critical account counts: it is no staff member, so none that was deactivated", async () => {
+    const name = unique('vip-boot');
+    await account(name, { critical: true });
+    const { ticketId } = (await call('POST', '/v1/tickets', { body: request(name) })).body;
+    const verify = (token: string) => call('POST', `/v1/tickets/${ticketId}/verify`, { token, body: { evidence: ['call-back'], note: 'n' } });
+    expect((await verify(ADMIN_TOKEN)).body.state).toBe('submitted');
+    expect((await verify(staff.supervisor!.token)).body.state).toBe('verified');
   });
 
   it('a rejection, after which the ticket refuses replies, and burns no code sent with a late one', async () => {

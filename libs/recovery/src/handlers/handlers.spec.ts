@@ -64,7 +64,31 @@ describe('command handlers on the SQLite store', () => {
       expect(answer.state).toBe('submitted');
       expect(answer.accessToken).toMatch(/^rqt_/);
     }
-    expect(unknown.ticketNumber).toBe(known.ticketNumber + 1);
+    expect([known.ticketNumber, unknown.ticketNumber]).toEqual([1, 2]);
+    // What the answer does not tell, the ticket records for staff.
+    const accountKnown = async (ticketId: string) => ((await h.store.readStream(streams.ticket(ticketId)))[0]!.data as { accountKnown: boolean }).accountKnown;
+    expect([await accountKnown(known.ticketId), await accountKnown(unknown.ticketId)]).toEqual([true, false]);
+  });
+
+  it('refuses a reply whose If-Match went stale while its code was checked (a question came meanwhile that the requester has not seen)', async () => {
+    const codes = await account('zoe');
+    const ticket = await submit('zoe');
+    const compare = bcrypt.compare.bind(bcrypt) as (code: string, hash: string) => Promise<boolean>;
+    let asked = false;
+    const spy = jest.spyOn(bcrypt, 'compare').mockImplementation((async (code: string, hash: string) => {
+      if (!asked) {
+        asked = true;
+        await h.bus.execute(new ChangeTicketCommand(ticket.ticketId, { type: 'RequestInfo', question: 'Which phone?', by: agent }, h.meta()));
+      }
+      return compare(code, hash);
+    }) as never);
+    try {
+      const reply = new ReplyToTicketCommand(ticket.ticketId, { message: 'my code', recoveryCode: codes[0] }, h.meta(), 0n);
+      await expect(h.bus.execute(reply)).rejects.toBeInstanceOf(StaleRevision);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(await types(ticket.ticketId)).toEqual(['TicketSubmitted', 'InfoRequested']);
   });
 
   it('a valid recovery code verifies the ticket and is burned; the same code never works again', async () => {
