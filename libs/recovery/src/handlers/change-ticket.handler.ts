@@ -50,8 +50,8 @@ export class ChangeTicketHandler implements ICommandHandler<ChangeTicketCommand>
   /** A claim on a held ticket says whether its holder was deactivated, which lets it take the ticket. */
   private async withDeactivatedHolder(change: TicketCommand, holder: string | undefined): Promise<TicketCommand> {
     if (change.type !== 'AssignTicket' || !change.claim || !holder || holder === change.assignee) return change;
-    const { state } = await this.runner.load(streams.staff(holder), staffFold);
-    return state.staff?.active ? change : { ...change, fromDeactivated: holder };
+    const fromDeactivated = await this.deactivated(holder);
+    return fromDeactivated ? { ...change, fromDeactivated } : change;
   }
 
   /** The staff member, where they were deactivated; none for one still active (or no one). */

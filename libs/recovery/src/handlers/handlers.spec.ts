@@ -53,6 +53,23 @@ describe('command handlers on the SQLite store', () => {
   const evidenceOf = async (ticketId: string) => (await h.store.readStream(streams.ticket(ticketId))).find((e) => e.type === 'EvidenceRecorded')!.data as { kind: string; outcome: string };
   /** The events of one type on an account's stream. */
   const accountEvents = async (username: string, type: string) => (await h.store.readStream(streams.account(username))).filter((e) => e.type === type);
+  /** Runs `command` with `meanwhile` done inside its first bcrypt comparison: a write that lands while a code is checked. */
+  const whileCodeIsChecked = async <T>(meanwhile: () => Promise<unknown>, command: () => Promise<T>): Promise<T> => {
+    const compare = bcrypt.compare.bind(bcrypt) as (code: string, hash: string) => Promise<boolean>;
+    let done = false;
+    const spy = jest.spyOn(bcrypt, 'compare').mockImplementation((async (code: string, hash: string) => {
+      if (!done) {
+        done = true;
+        await meanwhile();
+      }
+      return compare(code, hash);
+    }) as never);
+    try {
+      return await command();
+    } finally {
+      spy.mockRestore();
+    }
+  };
   const allEventsText = async () => JSON.stringify((await h.store.readAll()).map((e) => ({ d: e.data, m: e.metadata })));
 
   it('answers a submission the same way whether or not the username exists', async () => {
@@ -73,21 +90,9 @@ describe('command handlers on the SQLite store', () => {
   it('refuses a reply whose If-Match went stale while its code was checked (a question came meanwhile that the requester has not seen)', async () => {
     const codes = await account('zoe');
     const ticket = await submit('zoe');
-    const compare = bcrypt.compare.bind(bcrypt) as (code: string, hash: string) => Promise<boolean>;
-    let asked = false;
-    const spy = jest.spyOn(bcrypt, 'compare').mockImplementation((async (code: string, hash: string) => {
-      if (!asked) {
-        asked = true;
-        await h.bus.execute(new ChangeTicketCommand(ticket.ticketId, { type: 'RequestInfo', question: 'Which phone?', by: agent }, h.meta()));
-      }
-      return compare(code, hash);
-    }) as never);
-    try {
-      const reply = new ReplyToTicketCommand(ticket.ticketId, { message: 'my code', recoveryCode: codes[0] }, h.meta(), 0n);
-      await expect(h.bus.execute(reply)).rejects.toBeInstanceOf(StaleRevision);
-    } finally {
-      spy.mockRestore();
-    }
+    const ask = () => h.bus.execute(new ChangeTicketCommand(ticket.ticketId, { type: 'RequestInfo', question: 'Which phone?', by: agent }, h.meta()));
+    const reply = new ReplyToTicketCommand(ticket.ticketId, { message: 'my code', recoveryCode: codes[0] }, h.meta(), 0n);
+    await expect(whileCodeIsChecked(ask, () => h.bus.execute(reply))).rejects.toBeInstanceOf(StaleRevision);
     expect(await types(ticket.ticketId)).toEqual(['TicketSubmitted', 'InfoRequested']);
   });
 
@@ -175,19 +180,9 @@ describe('command handlers on the SQLite store', () => {
   it('does not take a code of a set that was replaced while the code was being checked, nor burn the new set\'s code of the same number', async () => {
     const codes = await account('zoe');
     // New sets number their codes c1 to c8 again: the old c1 must not stand for the new one.
-    const compare = bcrypt.compare.bind(bcrypt) as (code: string, hash: string) => Promise<boolean>;
     let newCodes: string[] = [];
-    const spy = jest.spyOn(bcrypt, 'compare').mockImplementation((async (code: string, hash: string) => {
-      const matches = await compare(code, hash);
-      if (!newCodes.length) newCodes = (await h.bus.execute(new IssueRecoveryCodesCommand('zoe', h.meta(admin)))).codes!;
-      return matches;
-    }) as never);
-    let ticket;
-    try {
-      ticket = await submit('zoe', { recoveryCode: codes[0] });
-    } finally {
-      spy.mockRestore();
-    }
+    const issueNewSet = async () => (newCodes = (await h.bus.execute(new IssueRecoveryCodesCommand('zoe', h.meta(admin)))).codes!);
+    const ticket = await whileCodeIsChecked(issueNewSet, () => submit('zoe', { recoveryCode: codes[0] }));
     expect(ticket.state).toBe('submitted');
     expect(await evidenceOf(ticket.ticketId)).toMatchObject({ kind: 'recovery-code', outcome: 'rejected' });
     expect(await accountEvents('zoe', 'RecoveryCodeUsed')).toEqual([]);
