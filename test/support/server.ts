@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { undocumented } from './documented-answers';
 
 const root = join(__dirname, '..', '..');
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef0123456789';
@@ -105,7 +106,7 @@ export interface Answer<T = any> {
   body: T;
 }
 
-/** A plain HTTP client for the tests. */
+/** A plain HTTP client for the tests; it fails a test whose answer is not as docs/openapi.json says. */
 export function client(url: string) {
   return async function call<T = any>(
     method: string,
@@ -127,6 +128,9 @@ export function client(url: string) {
     } catch {
       // not JSON: keep the text
     }
+    // The path as sent: fetch resolves `.` and `..` segments first.
+    const problem = undocumented(method, new URL(response.url).pathname, response.status, response.headers.get('content-type'), parsed);
+    if (problem) throw new Error(`The answer is not as docs/openapi.json says: ${problem}`);
     return { status: response.status, headers: response.headers, body: parsed as T };
   };
 }

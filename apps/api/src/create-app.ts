@@ -19,7 +19,7 @@ import { fieldProblem, PRIVATE_ANSWER, sendProblem } from './http/problem';
 import { registerReadYourWrites } from './http/read-your-writes';
 import { fieldWithControlCharacter, nestedDeeperThan, trimStrings, validationPipe } from './http/validation';
 import { UndeclaredInputInterceptor } from './http/undeclared-input.interceptor';
-import { serveOpenApi } from './openapi';
+import { serveOpenApi } from './openapi/document';
 import { HttpMetrics } from './metrics/http-metrics';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;

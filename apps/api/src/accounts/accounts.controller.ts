@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { canonicalBcryptHash, isBcryptHash } from '@reclaim/credentials';
 import { GetAccountHistoryQuery, GetAccountQuery } from '@reclaim/projections';
 import { EnrolTotpCommand, IssueRecoveryCodesCommand, UpsertAccountCommand, type CommandMeta } from '@reclaim/recovery';
@@ -11,8 +11,10 @@ import { Meta } from '../http/command-meta.decorator';
 import { IsUsername, PACKAGE } from '../http/patterns';
 import { HistoryPageQuery, requestedRange } from '../http/cursor-page';
 import { problem, ProblemError } from '../http/problem';
+import { Answers, Refuses } from '../openapi/documented';
 
 class UsernameParam {
+  @ApiProperty({ description: 'The account\'s username on the platform.' })
   @IsString()
   @IsUsername()
   username!: string;
@@ -63,7 +65,6 @@ class ImportCodesDto {
 }
 
 @ApiTags('accounts')
-@ApiBearerAuth()
 @Controller('v1/accounts')
 export class AccountsController {
   constructor(private readonly commands: CommandBus, private readonly queries: QueryBus) {}
@@ -71,6 +72,8 @@ export class AccountsController {
   @Put(':username')
   @Access({ roles: FEEDS_ACCOUNTS })
   @ApiOperation({ summary: 'Register or update an account (201 when new, 200 when it existed)' })
+  @Answers(200, 'AccountWritten')
+  @Answers(201, 'AccountWritten')
   async upsert(@Param() { username }: UsernameParam, @Body() body: AccountDto, @Meta() meta: CommandMeta, @Res({ passthrough: true }) reply: FastifyReply) {
     const profile = { primaryEmail: body.primaryEmail, emails: body.emails, packages: body.packages, critical: body.critical ?? false, frozen: body.frozen ?? false };
     const { created, position } = await this.commands.execute(new UpsertAccountCommand(username, profile, meta));
@@ -81,6 +84,8 @@ export class AccountsController {
   @Get(':username')
   @Access({ roles: READS_ACCOUNTS })
   @ApiOperation({ summary: 'An account: never a secret or a hash' })
+  @Answers(200, 'Account')
+  @Refuses(404)
   async get(@Param() { username }: UsernameParam) {
     const account = await this.queries.execute(new GetAccountQuery(username));
     if (!account) throw new ProblemError(problem(404, 'The account was not found.'));
@@ -92,6 +97,8 @@ export class AccountsController {
   @Get(':username/history')
   @Access({ roles: READS_ACCOUNTS })
   @ApiOperation({ summary: 'Every event of an account, in order, with actor and time (addition): code sets as their count, never a hash or a secret; `limit` and `after` page it' })
+  @Answers(200, 'History')
+  @Refuses(404)
   async history(@Param() { username }: UsernameParam, @Query() query: HistoryPageQuery) {
     const history = await this.queries.execute(new GetAccountHistoryQuery(username, requestedRange(query)));
     if (!history) throw new ProblemError(problem(404, 'The account was not found.'));
@@ -102,6 +109,8 @@ export class AccountsController {
   @HttpCode(201)
   @Access({ roles: FEEDS_ACCOUNTS })
   @ApiOperation({ summary: 'A new set of 8 recovery codes, shown once; replaces the old set' })
+  @Answers(201, 'RecoveryCodes')
+  @Refuses(404)
   async generate(@Param() { username }: UsernameParam, @Meta() meta: CommandMeta) {
     const { codes, position } = await this.commands.execute(new IssueRecoveryCodesCommand(username, meta));
     return { codes, position };
@@ -111,6 +120,8 @@ export class AccountsController {
   @HttpCode(201)
   @Access({ roles: FEEDS_ACCOUNTS })
   @ApiOperation({ summary: 'Import bcrypt hashes of codes issued elsewhere; replaces the old set' })
+  @Answers(201, 'CodesImported')
+  @Refuses(404)
   async import(@Param() { username }: UsernameParam, @Body() body: ImportCodesDto, @Meta() meta: CommandMeta) {
     const canonical = body.hashes.map(canonicalBcryptHash);
     const errors = body.hashes.flatMap((hash, i) => {
@@ -130,6 +141,8 @@ export class AccountsController {
   @HttpCode(201)
   @Access({ roles: FEEDS_ACCOUNTS })
   @ApiOperation({ summary: 'Enrol TOTP (RFC 6238, SHA-1, 6 digits, 30 s); the secret is shown once' })
+  @Answers(201, 'TotpEnrolment')
+  @Refuses(404)
   async totp(@Param() { username }: UsernameParam, @Meta() meta: CommandMeta) {
     const { secret, otpauthUri, position } = await this.commands.execute(new EnrolTotpCommand(username, meta));
     return { secret, otpauthUri, position };

@@ -1,10 +1,11 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { VerifyAuditQuery } from '@reclaim/projections';
 import { IsOptional, Matches } from 'class-validator';
 import { Access, AUDITS } from '../auth/access.decorator';
 import { POSITION } from '../http/patterns';
+import { Answers } from '../openapi/documented';
 
 class VerifyQuery {
   @ApiPropertyOptional({ description: 'Check the log only up to this position, and answer its digest there (to compare with one recorded earlier).' })
@@ -14,7 +15,6 @@ class VerifyQuery {
 }
 
 @ApiTags('audit')
-@ApiBearerAuth()
 @Controller('v1/audit')
 export class AuditController {
   constructor(private readonly queries: QueryBus) {}
@@ -22,6 +22,7 @@ export class AuditController {
   @Get('verify')
   @Access({ roles: AUDITS })
   @ApiOperation({ summary: 'Check the hash chain of every stream; names the first broken link, and answers the log digest' })
+  @Answers(200, 'AuditReport')
   verify(@Query() { through }: VerifyQuery) {
     return this.queries.execute(new VerifyAuditQuery(through === undefined ? undefined : BigInt(through)));
   }

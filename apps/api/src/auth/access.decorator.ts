@@ -1,5 +1,7 @@
-import { SetMetadata } from '@nestjs/common';
+import { applyDecorators, SetMetadata } from '@nestjs/common';
+import { ApiBearerAuth } from '@nestjs/swagger';
 import type { StaffRole } from '@reclaim/recovery';
+import { Refusing } from '../openapi/documented';
 
 export const ACCESS = 'reclaim:access';
 
@@ -10,7 +12,16 @@ export interface AccessRule {
   roles?: StaffRole[];
 }
 
-export const Access = (rule: AccessRule) => SetMetadata(ACCESS, rule);
+/** The rule, for the guard, and in the OpenAPI document: a Bearer token, and who may. */
+export const Access = (rule: AccessRule) =>
+  rule.public
+    ? SetMetadata(ACCESS, rule)
+    : applyDecorators(SetMetadata(ACCESS, rule), ApiBearerAuth(), Refusing(401), Refusing(403, `Only ${callers(rule)} may do this.`));
+
+function callers(rule: AccessRule): string {
+  const who = [...(rule.roles ?? []).map((role) => `the ${role} role`), ...(rule.requester ? ["the ticket's requester"] : [])];
+  return who.length > 1 ? `${who.slice(0, -1).join(', ')} and ${who.at(-1)}` : who[0]!;
+}
 
 /** The roles of the contract's table, by row. */
 export const WORKS_TICKETS: StaffRole[] = ['agent', 'supervisor', 'admin'];

@@ -1,5 +1,5 @@
 import { Controller, Get, Headers, Inject, Query, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiHeader, ApiOperation, ApiPropertyOptional, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
 import { EventFeeds, PUBLIC_EVENT_TYPES, STREAMS_PER_CREDENTIAL, streamEvents } from '@reclaim/integrations';
 import { Transform } from 'class-transformer';
@@ -11,6 +11,7 @@ import { CredentialsService } from '../auth/credentials.service';
 import { POSITION } from '../http/patterns';
 import { fieldProblem, problem, ProblemError } from '../http/problem';
 import { PublicEventTypes } from '../http/public-event-types';
+import { Refuses } from '../openapi/documented';
 
 class EventsQuery {
   @ApiPropertyOptional({ description: 'Send events after this position (Last-Event-ID takes precedence).' })
@@ -27,7 +28,6 @@ class EventsQuery {
 }
 
 @ApiTags('integrations')
-@ApiBearerAuth()
 @Controller('v1/events')
 export class EventsController {
   constructor(
@@ -39,6 +39,9 @@ export class EventsController {
   @Get()
   @Access({ roles: INTEGRATES })
   @ApiOperation({ summary: 'Server-Sent Events of public CloudEvents: catch-up, then live; id = position' })
+  @ApiResponse({ status: 200, description: 'Server-Sent Events: each `id:` a position, each `data:` a CloudEvents 1.0 JSON object.', content: { 'text/event-stream': { schema: { type: 'string' } } } })
+  @Refuses(429)
+  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'The `id:` of the last event received: the feed resumes after it (instead of `after`).' })
   async feed(@Query() query: EventsQuery, @Headers('last-event-id') lastEventId: string | undefined, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const fromHeader = lastEventId?.trim();
     const resumeFrom = fromHeader || query.after;

@@ -3,6 +3,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
 import { ProjectionRunner } from '@reclaim/projections';
 import { problem, ProblemError } from '../http/problem';
+import { Answers } from '../openapi/documented';
 
 @ApiTags('operations')
 @Controller('health')
@@ -12,6 +13,7 @@ export class HealthController {
   /** 200 while the store answers; 503 when it does not, so a load balancer takes us out. */
   @Get()
   @ApiOperation({ summary: 'Store reachable, and each projector position' })
+  @Answers(200, 'Health')
   async health() {
     let head: bigint;
     try {

@@ -1,8 +1,10 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import { ApiHeader } from '@nestjs/swagger';
 import type { CommandMeta } from '@reclaim/recovery';
 import type { FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { actorOf } from '../auth/principal';
+import { Refusing } from '../openapi/documented';
 import { fieldProblem, ProblemError } from './problem';
 
 /** The command's id (from Idempotency-Key when sent), its actor, and the request id to correlate. */
@@ -28,4 +30,11 @@ export const IfMatch = createParamDecorator((_: unknown, context: ExecutionConte
     throw new ProblemError(fieldProblem(400, 'If-Match must be a ticket revision, e.g. If-Match: 3.', 'If-Match', 'must be a revision number'));
   }
   return BigInt(match[1] ?? match[2]!);
-});
+}, [documentIfMatch]);
+
+/** Says in the OpenAPI document that the route takes If-Match, and what a stale one gets. */
+function documentIfMatch(target: object, key: string | symbol | undefined): void {
+  const descriptor = Object.getOwnPropertyDescriptor(target, key!)!;
+  ApiHeader({ name: 'If-Match', required: false, description: 'The ticket revision the client last saw (`3` or `"3"`): a command on a ticket changed since is refused (412).' })(target, key!, descriptor);
+  Refusing(412)(target, key!, descriptor);
+}

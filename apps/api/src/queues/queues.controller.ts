@@ -1,6 +1,6 @@
 import { Controller, Get, Param, Query, Req } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { ListQueueQuery, QUEUES, QueueStatsQuery, type QueueName } from '@reclaim/projections';
 import { IsIn, IsOptional, IsString } from 'class-validator';
 import type { FastifyRequest } from 'fastify';
@@ -8,8 +8,10 @@ import { Access, READS_TICKETS } from '../auth/access.decorator';
 import { IsStaffId } from '../http/patterns';
 import { fieldProblem, ProblemError } from '../http/problem';
 import { CursorPageQuery, requestedPage } from '../http/cursor-page';
+import { Answers } from '../openapi/documented';
 
 class QueueParam {
+  @ApiProperty({ enum: QUEUES })
   @IsIn(QUEUES, { message: `queue must be one of ${QUEUES.join(', ')}` })
   queue!: QueueName;
 }
@@ -24,7 +26,6 @@ class QueuePageQuery extends CursorPageQuery {
 }
 
 @ApiTags('queues')
-@ApiBearerAuth()
 @Controller('v1/queues')
 export class QueuesController {
   constructor(private readonly queries: QueryBus) {}
@@ -32,6 +33,7 @@ export class QueuesController {
   @Get()
   @Access({ roles: READS_TICKETS })
   @ApiOperation({ summary: 'Every queue with its count, and the median time to decision of decided ones' })
+  @Answers(200, 'QueueCounts')
   async stats(@Req() request: FastifyRequest) {
     return { queues: await this.queries.execute(new QueueStatsQuery(viewer(request))) };
   }
@@ -39,6 +41,7 @@ export class QueuesController {
   @Get(':queue')
   @Access({ roles: READS_TICKETS })
   @ApiOperation({ summary: 'A queue page, oldest ticket first' })
+  @Answers(200, 'TicketPage')
   async page(@Param() { queue }: QueueParam, @Query() query: QueuePageQuery, @Req() request: FastifyRequest) {
     const { limit, after } = requestedPage(query);
     const { assignee } = query;

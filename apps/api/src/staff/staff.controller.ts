@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
 import { HeldTicketsQuery, ListStaffQuery, ProjectionRunner, StaffActivityQuery } from '@reclaim/projections';
 import { CreateStaffCommand, DeactivateStaffCommand, ReplaceStaffTokenCommand, STAFF_ROLES, type CommandMeta, type StaffRole } from '@reclaim/recovery';
@@ -11,6 +11,7 @@ import { CursorPageQuery, requestedPage } from '../http/cursor-page';
 import { problem, ProblemError } from '../http/problem';
 import { IsStaffId, IsText } from '../http/patterns';
 import { APPLIED_WITHIN_MS, onceApplied } from '../http/once-applied';
+import { Answers, Refuses } from '../openapi/documented';
 
 class CreateStaffDto {
   @ApiProperty({ maxLength: 200 })
@@ -24,13 +25,13 @@ class CreateStaffDto {
 }
 
 class StaffIdParam {
+  @ApiProperty({ description: 'The staff member\'s id.' })
   @IsString()
   @IsStaffId()
   id!: string;
 }
 
 @ApiTags('staff')
-@ApiBearerAuth()
 @Controller('v1/staff')
 export class StaffController {
   constructor(
@@ -44,6 +45,7 @@ export class StaffController {
   @HttpCode(201)
   @Access({ roles: ADMINISTERS })
   @ApiOperation({ summary: 'Create a staff member; the token is shown once and stored hashed' })
+  @Answers(201, 'StaffToken')
   create(@Body() body: CreateStaffDto, @Meta() meta: CommandMeta) {
     return this.commands.execute(new CreateStaffCommand(body.name, body.role, meta));
   }
@@ -53,6 +55,7 @@ export class StaffController {
   @Get()
   @Access({ roles: READS_TICKETS })
   @ApiOperation({ summary: 'Every staff member, oldest first, active or not (addition); never a token' })
+  @Answers(200, 'StaffList')
   async list() {
     return { staff: await this.queries.execute(new ListStaffQuery()) };
   }
@@ -60,6 +63,8 @@ export class StaffController {
   @Get(':id')
   @Access({ roles: READS_TICKETS })
   @ApiOperation({ summary: 'One staff member, as the list shows them (addition); never a token' })
+  @Answers(200, 'Staff')
+  @Refuses(404)
   async one(@Param() { id }: StaffIdParam) {
     const member = (await this.queries.execute(new ListStaffQuery())).find((candidate) => candidate.id === id);
     if (!member) throw new ProblemError(problem(404, 'The staff member was not found.'));
@@ -70,6 +75,7 @@ export class StaffController {
   @Get(':id/activity')
   @Access({ roles: AUDITS })
   @ApiOperation({ summary: 'What one staff member recorded on tickets, accounts and staff, oldest first (addition): each event with what it was about; an id that names no one has none' })
+  @Answers(200, 'Activity')
   async activity(@Param() { id }: StaffIdParam, @Query() query: CursorPageQuery) {
     const { limit, after } = requestedPage(query);
     return this.queries.execute(new StaffActivityQuery(id, limit, after));
@@ -79,6 +85,8 @@ export class StaffController {
   @HttpCode(201)
   @Access({ roles: ADMINISTERS })
   @ApiOperation({ summary: 'Replace a staff token (addition): the new one is shown once, the old one stops working' })
+  @Answers(201, 'StaffToken')
+  @Refuses(404)
   async replaceToken(@Param() { id }: StaffIdParam, @Meta() meta: CommandMeta) {
     return onceApplied(this.projections, await this.commands.execute(new ReplaceStaffTokenCommand(id, meta)));
   }
@@ -87,6 +95,8 @@ export class StaffController {
   @HttpCode(200)
   @Access({ roles: ADMINISTERS })
   @ApiOperation({ summary: 'Deactivate a staff member (addition): their token stops working, no ticket can be assigned to them, their open tickets go back to the queue unclaimed; never the last active admin (409)' })
+  @Answers(200, 'StaffChanged')
+  @Refuses(404)
   async deactivate(@Param() { id }: StaffIdParam, @Meta() meta: CommandMeta) {
     return onceApplied(this.projections, await this.commands.execute(new DeactivateStaffCommand(id, await this.known(id), meta)));
   }

@@ -150,6 +150,7 @@ export class FindTicketsDto extends CursorPageQuery {
 }
 
 export class TicketIdParam {
+  @ApiProperty({ description: 'The ticket id, as the submission answered it.' })
   @IsString()
   @Matches(ID, { message: 'id must be a ticket id' })
   id!: string;

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Inject, Ip, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { FindTicketsQuery, GetQueuePositionQuery, GetTicketHistoryQuery, GetTicketQuery, requesterView, staffView } from '@reclaim/projections';
 import {
   ChangeTicketCommand,
@@ -21,9 +21,9 @@ import { fieldProblem, problem, ProblemError } from '../http/problem';
 import { notModified } from '../http/not-modified';
 import { HistoryPageQuery, requestedPage, requestedRange } from '../http/cursor-page';
 import { AssignDto, FindTicketsDto, NoteDto, RejectDto, ReleaseDto, ReplyDto, RequestInfoDto, SubmitTicketDto, TicketIdParam, TicketQueryDto, VerifyDto } from './ticket.dto';
+import { Answers, Refuses } from '../openapi/documented';
 
 @ApiTags('tickets')
-@ApiBearerAuth()
 @Controller('v1/tickets')
 export class TicketsController {
   constructor(
@@ -37,6 +37,8 @@ export class TicketsController {
   @HttpCode(201)
   @Access({ public: true })
   @ApiOperation({ summary: 'File a recovery request (public, rate-limited per client address)' })
+  @Answers(201, 'SubmitAnswer')
+  @Refuses(429)
   async submit(@Body() body: SubmitTicketDto, @Ip() ip: string, @Meta() meta: CommandMeta) {
     this.limits.submission(ip);
     this.limits.codeAttempt(ip, body);
@@ -59,6 +61,7 @@ export class TicketsController {
   @Get()
   @Access({ roles: READS_TICKETS })
   @ApiOperation({ summary: 'Find tickets, oldest first: those filed under a username, the one with a number, or every ticket' })
+  @Answers(200, 'TicketPage')
   async find(@Query() query: FindTicketsDto) {
     const { username, ticketNumber } = query;
     const { limit, after } = requestedPage(query);
@@ -68,6 +71,10 @@ export class TicketsController {
   @Get(':id')
   @Access({ requester: true, roles: READS_TICKETS })
   @ApiOperation({ summary: 'A ticket: the requester view for its requester, the staff view for staff; ?at= for the past' })
+  @Answers(200, 'StaffTicketView', 'RequesterTicketView')
+  @ApiResponse({ status: 304, description: 'Not modified since the `If-None-Match` ETag (staff views without `duplicates`).' })
+  @Refuses(404)
+  @ApiHeader({ name: 'If-None-Match', required: false, description: 'The ETag of a view already held: 304 while it is current.' })
   async view(@Param() { id }: TicketIdParam, @Query() { at }: TicketQueryDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const principal = request.principal as Principal;
     if (principal.kind === 'requester' && at) throw new ProblemError(problem(403, 'Only staff may look at the past of a ticket.'));
@@ -96,6 +103,8 @@ export class TicketsController {
   @Get(':id/history')
   @Access({ roles: READS_TICKETS })
   @ApiOperation({ summary: 'Every event of a ticket, in order, with actor and time; secrets never appear; `limit` and `after` (addition) page it' })
+  @Answers(200, 'History')
+  @Refuses(404)
   async history(@Param() { id }: TicketIdParam, @Query() query: HistoryPageQuery) {
     const history = await this.queries.execute(new GetTicketHistoryQuery(id, requestedRange(query)));
     if (!history) throw new ProblemError(problem(404, 'The ticket was not found.'));
@@ -106,6 +115,8 @@ export class TicketsController {
   @HttpCode(200)
   @Access({ requester: true })
   @ApiOperation({ summary: 'The requester answers a question or follows up' })
+  @Answers(200, 'CommandAnswer')
+  @Refuses(404, 429)
   async reply(@Param() { id }: TicketIdParam, @Body() body: ReplyDto, @Ip() ip: string, @Meta() meta: CommandMeta, @IfMatch() ifMatch?: bigint) {
     this.limits.codeAttempt(ip, body);
     return this.commands.execute(new ReplyToTicketCommand(id, body, meta, ifMatch));
@@ -115,6 +126,8 @@ export class TicketsController {
   @HttpCode(200)
   @Access({ roles: WORKS_TICKETS })
   @ApiOperation({ summary: 'Claim a ticket no one else holds (no body; 409 already-assigned otherwise) or assign it to a staff id' })
+  @Answers(200, 'CommandAnswer')
+  @Refuses(404)
   assign(@Param() { id }: TicketIdParam, @Body() body: AssignDto, @Req() request: FastifyRequest, @Meta() meta: CommandMeta, @IfMatch() ifMatch?: bigint) {
     const by = staffRef(request);
     if (body.assignee === undefined && by.id === BOOTSTRAP_ADMIN_ID) {
@@ -132,6 +145,8 @@ export class TicketsController {
   @HttpCode(200)
   @Access({ roles: WORKS_TICKETS })
   @ApiOperation({ summary: 'Give a ticket back to the queue, unclaimed: your own (no body) or the one `from` holds (409 already-assigned when someone else holds it)' })
+  @Answers(200, 'CommandAnswer')
+  @Refuses(404)
   release(@Param() { id }: TicketIdParam, @Body() body: ReleaseDto, @Req() request: FastifyRequest, @Meta() meta: CommandMeta, @IfMatch() ifMatch?: bigint) {
     return this.change(id, { type: 'ReleaseTicket', from: body.from ?? staffRef(request).id, because: 'handed-back' }, meta, ifMatch);
   }
@@ -140,6 +155,8 @@ export class TicketsController {
   @HttpCode(200)
   @Access({ roles: WORKS_TICKETS })
   @ApiOperation({ summary: 'Ask the requester a question: the ticket awaits info' })
+  @Answers(200, 'CommandAnswer')
+  @Refuses(404)
   requestInfo(@Param() { id }: TicketIdParam, @Body() body: RequestInfoDto, @Req() request: FastifyRequest, @Meta() meta: CommandMeta, @IfMatch() ifMatch?: bigint) {
     return this.change(id, { type: 'RequestInfo', question: body.question, by: staffRef(request) }, meta, ifMatch);
   }
@@ -148,6 +165,8 @@ export class TicketsController {
   @HttpCode(200)
   @Access({ roles: WORKS_TICKETS })
   @ApiOperation({ summary: 'Verify; a critical account needs a second approval by another supervisor' })
+  @Answers(200, 'CommandAnswer')
+  @Refuses(404)
   verify(@Param() { id }: TicketIdParam, @Body() body: VerifyDto, @Req() request: FastifyRequest, @Meta() meta: CommandMeta, @IfMatch() ifMatch?: bigint) {
     return this.change(id, { type: 'VerifyTicket', evidence: body.evidence, note: body.note, by: staffRef(request) }, meta, ifMatch);
   }
@@ -156,6 +175,8 @@ export class TicketsController {
   @HttpCode(200)
   @Access({ roles: WORKS_TICKETS })
   @ApiOperation({ summary: 'Reject with a reason' })
+  @Answers(200, 'CommandAnswer')
+  @Refuses(404)
   reject(@Param() { id }: TicketIdParam, @Body() body: RejectDto, @Req() request: FastifyRequest, @Meta() meta: CommandMeta, @IfMatch() ifMatch?: bigint) {
     return this.change(id, { type: 'RejectTicket', reason: body.reason, note: body.note, by: staffRef(request) }, meta, ifMatch);
   }
@@ -164,6 +185,8 @@ export class TicketsController {
   @HttpCode(200)
   @Access({ roles: WORKS_TICKETS })
   @ApiOperation({ summary: 'Add an internal note, never shown to the requester or integrators' })
+  @Answers(200, 'CommandAnswer')
+  @Refuses(404)
   note(@Param() { id }: TicketIdParam, @Body() body: NoteDto, @Req() request: FastifyRequest, @Meta() meta: CommandMeta, @IfMatch() ifMatch?: bigint) {
     return this.change(id, { type: 'AddNote', body: body.body, by: staffRef(request) }, meta, ifMatch);
   }

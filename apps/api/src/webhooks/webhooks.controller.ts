@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
 import { CreateWebhookCommand, DeleteWebhookCommand, DeliveryLog, previousSecretSigns, PUBLIC_EVENT_TYPES, readWebhooks, RotateWebhookSecretCommand, SetWebhookEnabledCommand, webhookSends, type WebhookRow } from '@reclaim/integrations';
 import { ProjectionRunner, READ_MODEL_DB, type ReadModelDb } from '@reclaim/projections';
@@ -13,6 +13,7 @@ import { ID, POSITION } from '../http/patterns';
 import { onceApplied } from '../http/once-applied';
 import { fieldProblem, problem, ProblemError } from '../http/problem';
 import { PublicEventTypes } from '../http/public-event-types';
+import { Answers, Refuses } from '../openapi/documented';
 
 class CreateWebhookDto {
   @ApiProperty({ example: 'https://platform.example.org/hooks/reclaim' })
@@ -28,6 +29,7 @@ class CreateWebhookDto {
 }
 
 class WebhookIdParam {
+  @ApiProperty({ description: 'The webhook\'s id.' })
   @IsString()
   @Matches(ID, { message: 'id must be a webhook id' })
   id!: string;
@@ -57,7 +59,6 @@ class DeliveriesQuery {
 }
 
 @ApiTags('integrations')
-@ApiBearerAuth()
 @Controller('v1/webhooks')
 export class WebhooksController {
   constructor(
@@ -72,6 +73,7 @@ export class WebhooksController {
   @HttpCode(201)
   @Access({ roles: INTEGRATES })
   @ApiOperation({ summary: 'Subscribe a URL to the events recorded from now on; the secret is shown once' })
+  @Answers(201, 'WebhookCreated')
   async create(@Body() body: CreateWebhookDto, @Meta() meta: CommandMeta) {
     const { id, secret, url, types, position } = await this.commands.execute(new CreateWebhookCommand(body.url, body.types ?? [], meta));
     return { id, secret, url, types: shownTypes(types), position };
@@ -80,6 +82,7 @@ export class WebhooksController {
   @Get()
   @Access({ roles: INTEGRATES })
   @ApiOperation({ summary: 'Every subscription, with its progress' })
+  @Answers(200, 'WebhookList')
   list() {
     return { webhooks: readWebhooks(this.db).map((row) => this.describe(row)) };
   }
@@ -87,6 +90,8 @@ export class WebhooksController {
   @Get(':id')
   @Access({ roles: INTEGRATES })
   @ApiOperation({ summary: 'One subscription, with its progress (never its secret)' })
+  @Answers(200, 'Webhook')
+  @Refuses(404)
   get(@Param() { id }: WebhookIdParam) {
     return this.describe(this.find(id));
   }
@@ -95,6 +100,8 @@ export class WebhooksController {
   @HttpCode(200)
   @Access({ roles: INTEGRATES })
   @ApiOperation({ summary: 'End a subscription for good: it sends nothing more and is gone from the API (disable it to pause instead)' })
+  @Answers(200, 'WebhookDeleted')
+  @Refuses(404)
   async delete(@Param() { id }: WebhookIdParam, @Meta() meta: CommandMeta) {
     return onceApplied(this.projections, await this.commands.execute(new DeleteWebhookCommand(id, meta)));
   }
@@ -102,6 +109,8 @@ export class WebhooksController {
   @Get(':id/deliveries')
   @Access({ roles: INTEGRATES })
   @ApiOperation({ summary: 'Delivery attempts, newest first: status code, time and error' })
+  @Answers(200, 'Deliveries')
+  @Refuses(404)
   deliveries(@Param() { id }: WebhookIdParam, @Query() { limit }: DeliveriesQuery) {
     this.find(id);
     return { deliveries: this.log.deliveries(id, limit ?? 100) };
@@ -111,6 +120,8 @@ export class WebhooksController {
   @HttpCode(202)
   @Access({ roles: INTEGRATES })
   @ApiOperation({ summary: 'Send one event again, out of turn' })
+  @Answers(202, 'Redelivery')
+  @Refuses(404)
   async redeliver(@Param() { id }: WebhookIdParam, @Body() body: RedeliverDto) {
     const webhook = this.find(id);
     // Checked now, so that the answer says whether anything will be sent.
@@ -126,6 +137,8 @@ export class WebhooksController {
   @HttpCode(201)
   @Access({ roles: INTEGRATES })
   @ApiOperation({ summary: 'A new signing secret, shown once; the previous one also signs for a while (24h unless told)' })
+  @Answers(201, 'WebhookSecret')
+  @Refuses(404)
   async rotateSecret(@Param() { id }: WebhookIdParam, @Body() body: RotateSecretDto, @Meta() meta: CommandMeta) {
     const overlap = body.previousSecretValidFor ?? '24h';
     const overlapMs = /^0+[smhd]$/.test(overlap) ? 0 : parseDuration(overlap);
@@ -139,6 +152,8 @@ export class WebhooksController {
   @HttpCode(200)
   @Access({ roles: INTEGRATES })
   @ApiOperation({ summary: 'Enable again, e.g. after it was disabled for failing' })
+  @Answers(200, 'WebhookEnabled')
+  @Refuses(404)
   async enable(@Param() { id }: WebhookIdParam, @Meta() meta: CommandMeta) {
     const result = await this.commands.execute(new SetWebhookEnabledCommand(id, true, '', meta));
     this.log.clearFailures(id);
@@ -149,6 +164,8 @@ export class WebhooksController {
   @HttpCode(200)
   @Access({ roles: INTEGRATES })
   @ApiOperation({ summary: 'Stop deliveries; they resume from the checkpoint when enabled' })
+  @Answers(200, 'WebhookEnabled')
+  @Refuses(404)
   async disable(@Param() { id }: WebhookIdParam, @Meta() meta: CommandMeta) {
     return onceApplied(this.projections, await this.commands.execute(new SetWebhookEnabledCommand(id, false, 'disabled by hand', meta)));
   }

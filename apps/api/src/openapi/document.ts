@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { withConventions } from './conventions';
 
 /** The OpenAPI 3 document, built from the controllers and DTOs themselves. */
 export function openApiDocument(app: INestApplication): OpenAPIObject {
@@ -7,9 +8,9 @@ export function openApiDocument(app: INestApplication): OpenAPIObject {
     .setTitle('Reclaim')
     .setDescription('Event-sourced account-recovery tickets. Errors are application/problem+json (RFC 9457).')
     .setVersion('1')
-    .addBearerAuth()
+    .addSecurity('bearer', { type: 'http', scheme: 'bearer', description: 'A staff token (`rcl_…`) or a requester\'s token for their ticket (`rqt_…`); both opaque.' })
     .build();
-  return SwaggerModule.createDocument(app, config);
+  return withConventions(SwaggerModule.createDocument(app, config));
 }
 
 export function serveOpenApi(app: INestApplication): void {

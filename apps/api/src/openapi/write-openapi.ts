@@ -2,9 +2,9 @@ import { Logger } from '@nestjs/common';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from './config';
-import { createApp } from './create-app';
-import { openApiDocument } from './openapi';
+import { loadConfig } from '../config';
+import { createApp } from '../create-app';
+import { openApiDocument } from './document';
 
 /** The OpenAPI document as committed in docs/openapi.json (stable key order, trailing newline). */
 export async function renderOpenApi(): Promise<string> {

@@ -1,0 +1,214 @@
+import type { ReferenceObject, SchemaObject } from '@nestjs/swagger';
+
+/**
+ * What the routes answer, as OpenAPI schemas (`components.schemas`), so that a client generated
+ * from /docs/openapi.json reads the answers as they are. The end-to-end tests check every answer
+ * they get against these, fields and all, so that the two cannot drift apart.
+ */
+
+const text: SchemaObject = { type: 'string' };
+const time: SchemaObject = { type: 'string', format: 'date-time' };
+/** Positions and revisions are 64-bit, so decimal strings. */
+const decimal: SchemaObject = { type: 'string', pattern: '^\\d+$' };
+const texts: SchemaObject = { type: 'array', items: text };
+/** Where a schema is defined in the document (its name is checked where this file is used). */
+export const schemaRef = (name: string): ReferenceObject => ({ $ref: `#/components/schemas/${name}` });
+const nullable = (schema: SchemaObject): SchemaObject => ({ ...schema, nullable: true });
+
+/** An object whose listed fields are always there, and `optional` ones sometimes. */
+function object(fields: Record<string, SchemaObject>, optional: Record<string, SchemaObject> = {}, description?: string): SchemaObject {
+  return { type: 'object', ...(description && { description }), required: Object.keys(fields), properties: { ...fields, ...optional } };
+}
+
+const page = (items: string, key = 'items'): SchemaObject =>
+  object({ [key]: { type: 'array', items: schemaRef(items) } }, { next: { type: 'string', description: 'The cursor of the next page (`after`), while more follow.' } });
+
+const ticketState: SchemaObject = { type: 'string', enum: ['submitted', 'awaiting-info', 'verified', 'rejected'] };
+const ticketClocks = {
+  overdueAt: { ...time, description: 'While the SLA clock runs: when the ticket becomes overdue.' },
+  noResponseAt: { ...time, description: 'While a question waits: when the ticket is rejected for no response.' },
+};
+const message = object({
+  id: text,
+  from: { type: 'string', enum: ['requester', 'staff', 'system'] },
+  kind: { type: 'string', enum: ['question', 'answer', 'follow-up', 'reminder'] },
+  body: text,
+  at: time,
+});
+const openQuestion = object({ question: text, askedAt: time });
+const actor = object({ kind: text, id: text });
+const webhookTypes = nullable({ ...texts, description: 'The event types sent; null for every public type.' });
+
+export const ANSWER_SCHEMAS = {
+  Problem: object(
+    { type: text, title: text, status: { type: 'integer' }, detail: text },
+    { errors: { type: 'array', items: object({ field: text, message: text }) } },
+    'RFC 9457 problem details; `errors` names each field at fault.',
+  ),
+  CommandAnswer: object({ ticketId: text, state: ticketState, revision: decimal, position: decimal }),
+  SubmitAnswer: object({
+    ticketId: text,
+    ticketNumber: { type: 'integer' },
+    state: ticketState,
+    accessToken: { ...text, description: 'The requester\'s token for this ticket, shown once.' },
+    revision: decimal,
+    position: decimal,
+  }),
+  StaffTicketView: object(
+    {
+      ticketId: text,
+      ticketNumber: { type: 'integer' },
+      state: ticketState,
+      reason: text,
+      submittedAt: time,
+      updatedAt: time,
+      revision: decimal,
+      position: decimal,
+      username: text,
+      contactEmail: text,
+      previousEmails: texts,
+      explanation: text,
+      packages: texts,
+      accountKnown: { type: 'boolean' },
+      messages: { type: 'array', items: message },
+      evidence: {
+        type: 'array',
+        items: {
+          oneOf: [
+            object({ source: { type: 'string', enum: ['engine'] }, kind: { type: 'string', enum: ['recovery-code', 'totp'] }, outcome: text, via: text, at: time }),
+            object({ source: { type: 'string', enum: ['staff'] }, items: texts, by: text, note: text, at: time }),
+          ],
+        },
+      },
+      notes: { type: 'array', items: object({ author: text, body: text, at: time }) },
+      duplicates: { ...texts, description: 'Later tickets for the same username, linked to this one.' },
+      overdue: { type: 'boolean' },
+      priority: { type: 'string', enum: ['normal', 'high'] },
+      approvals: { type: 'array', items: object({ approver: text, role: text, at: time }) },
+    },
+    {
+      openQuestion,
+      assignee: text,
+      duplicateOf: text,
+      decision: object(
+        { state: { type: 'string', enum: ['verified', 'rejected'] }, by: actor, note: text, at: time },
+        { reason: text },
+      ),
+      ...ticketClocks,
+    },
+  ),
+  RequesterTicketView: object(
+    { ticketId: text, ticketNumber: { type: 'integer' }, state: ticketState, reason: text, submittedAt: time, updatedAt: time, messages: { type: 'array', items: message }, revision: decimal },
+    { openQuestion, queuePosition: { type: 'integer', description: 'While submitted: 1 is next.' } },
+  ),
+  TicketItem: object(
+    {
+      ticketId: text,
+      ticketNumber: { type: 'integer' },
+      state: ticketState,
+      username: text,
+      reason: text,
+      submittedAt: time,
+      assignee: nullable(text),
+      overdue: { type: 'boolean' },
+      priority: { type: 'string', enum: ['normal', 'high'] },
+    },
+    ticketClocks,
+  ),
+  TicketPage: page('TicketItem'),
+  QueueCounts: object({
+    queues: {
+      type: 'array',
+      items: object({ queue: text, count: { type: 'integer' } }, { medianTimeToDecisionSeconds: { type: 'number', description: 'Decided queues: the median time from submission to decision.' } }),
+    },
+  }),
+  HistoryEntry: object(
+    { position: decimal, revision: decimal, type: text, occurredAt: time, recordedAt: time, actor, data: { type: 'object', additionalProperties: true } },
+    { correlationId: text, causationId: text },
+  ),
+  History: page('HistoryEntry', 'events'),
+  ActivityEntry: object(
+    {
+      about: object({ kind: { type: 'string', enum: ['ticket', 'account', 'staff'] }, id: text }),
+      position: decimal,
+      revision: decimal,
+      type: text,
+      occurredAt: time,
+      recordedAt: time,
+      actor,
+      data: { type: 'object', additionalProperties: true },
+    },
+    { ticketId: text, correlationId: text, causationId: text },
+  ),
+  Activity: page('ActivityEntry', 'events'),
+  AuditReport: object(
+    {
+      ok: { type: 'boolean' },
+      streams: { type: 'integer' },
+      events: { type: 'integer' },
+      position: { ...decimal, description: 'The last event checked.' },
+      digest: { ...text, description: 'SHA-256 chained over every event\'s hash, in log order, up to `position`.' },
+    },
+    { firstBroken: object({ stream: text, revision: decimal }) },
+  ),
+  Account: object({
+    username: text,
+    primaryEmail: text,
+    emails: texts,
+    packages: texts,
+    critical: { type: 'boolean' },
+    frozen: { type: 'boolean' },
+    recoveryCodesRemaining: { type: 'integer' },
+    totpEnrolled: { type: 'boolean' },
+  }),
+  AccountWritten: object({ username: text, primaryEmail: text, emails: texts, packages: texts, critical: { type: 'boolean' }, frozen: { type: 'boolean' }, position: decimal }),
+  RecoveryCodes: object({ codes: { ...texts, description: 'Shown once; stored only as bcrypt hashes.' }, position: decimal }),
+  CodesImported: object({ imported: { type: 'integer' }, position: decimal }),
+  TotpEnrolment: object({ secret: { ...text, description: 'Base32, shown once.' }, otpauthUri: text, position: decimal }),
+  Staff: object({ id: text, name: text, role: text, active: { type: 'boolean' }, createdAt: time }, { deactivatedAt: time }),
+  StaffList: object({ staff: { type: 'array', items: schemaRef('Staff') } }),
+  StaffChanged: object({ id: text, name: text, role: text, active: { type: 'boolean' }, position: decimal }),
+  StaffToken: object({ id: text, name: text, role: text, active: { type: 'boolean' }, position: decimal, token: { ...text, description: 'Shown once; stored hashed.' } }),
+  Webhook: object({
+    id: text,
+    url: text,
+    types: webhookTypes,
+    enabled: { type: 'boolean' },
+    disabledReason: nullable(text),
+    ownerId: text,
+    createdAt: time,
+    previousSecretValidUntil: nullable(time),
+    deliveredUpTo: decimal,
+    failingAttempts: { type: 'integer' },
+    nextAttemptAt: nullable(time),
+  }),
+  WebhookList: object({ webhooks: { type: 'array', items: schemaRef('Webhook') } }),
+  WebhookCreated: object({ id: text, secret: { ...text, description: 'Starts `whsec_`; shown once.' }, url: text, types: webhookTypes, position: decimal }),
+  WebhookSecret: object({ id: text, secret: { ...text, description: 'Starts `whsec_`; shown once.' }, previousSecretValidUntil: nullable(time), position: decimal }),
+  WebhookEnabled: object({ id: text, enabled: { type: 'boolean' }, position: decimal }),
+  WebhookDeleted: object({ id: text, deleted: { type: 'boolean' }, position: decimal }),
+  Redelivery: object({ id: text, position: decimal, queued: { type: 'boolean' } }),
+  Deliveries: object({
+    deliveries: {
+      type: 'array',
+      items: object({
+        id: { type: 'integer' },
+        position: decimal,
+        eventId: text,
+        type: text,
+        attempt: { type: 'integer' },
+        statusCode: nullable({ type: 'integer' }),
+        error: nullable(text),
+        durationMs: { type: 'integer' },
+        manual: { type: 'boolean' },
+        at: time,
+      }),
+    },
+  }),
+  Health: object(
+    { status: text, store: { type: 'string', enum: ['sqlite', 'eventstoredb'] }, head: decimal, projections: { type: 'object', additionalProperties: decimal } },
+    { lastProjectionError: { ...text, description: 'While a read model cannot apply an event: why.' } },
+  ),
+} satisfies Record<string, SchemaObject>;
+
+export type AnswerSchema = keyof typeof ANSWER_SCHEMAS;
