@@ -5,10 +5,19 @@ import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { PUBLIC_EVENT_TYPES } from '@reclaim/integrations';
 import { settlesWithin } from '@reclaim/recovery/testing';
+import { undocumentedEvent } from '../support/documented-answers';
 import { ADMIN_TOKEN, client, createStaff, startServer, waitFor, withServer, type Call, type RunningServer } from '../support/server';
 
 const METRICS_TOKEN = 'metrics-token-0123456789abcdef0123456789';
 const FAST_RETRIES = { RECLAIM_WEBHOOK_ALLOW_LOCAL: 'true', RECLAIM_WEBHOOK_RETRY_BASE: '50ms', RECLAIM_WEBHOOK_RETRY_MAX: '300ms' };
+
+/** Events received, on the feed or by a webhook, that are not as docs/openapi.json says. */
+const undocumentedEvents: string[] = [];
+const checkDocumented = (event: { type?: unknown }) => {
+  const problem = undocumentedEvent(event);
+  if (problem) undocumentedEvents.push(problem);
+};
+afterEach(() => expect(undocumentedEvents.splice(0)).toEqual([]));
 
 /** A webhook receiver of our own: it fails every other request, and records what it accepts. */
 class Receiver {
@@ -31,6 +40,7 @@ class Receiver {
       request.on('end', () => setTimeout(() => {
         this.requests++;
         this.arrivals.push(Date.now());
+        checkDocumented(JSON.parse(body));
         const fail = this.failing === 'all' || (this.failing === 'half' && this.requests % 2 === 1);
         if (!fail) this.accepted.push({ headers: request.headers as Record<string, string>, body, path: request.url ?? '' });
         response.writeHead(fail ? this.failStatus : 204).end();
@@ -490,7 +500,11 @@ describe('SSE feed', () => {
       fetch: (input, init) =>
         fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), authorization: `Bearer ${integrator}`, ...(lastEventId ? { 'last-event-id': lastEventId } : {}) } }),
     });
-    const onMessage = (message: MessageEvent) => received.push({ id: message.lastEventId, event: JSON.parse(message.data) });
+    const onMessage = (message: MessageEvent) => {
+      const event = JSON.parse(message.data);
+      checkDocumented(event);
+      received.push({ id: message.lastEventId, event });
+    };
     for (const type of PUBLIC_EVENT_TYPES) {
       source.addEventListener(type, onMessage as never);
     }
@@ -520,6 +534,28 @@ describe('SSE feed', () => {
     for (const { event } of all) expect(() => new CloudEvent(event as never)).not.toThrow();
     expect(JSON.stringify(all)).not.toContain('SECRET-INTERNAL-NOTE');
   }, 60000);
+
+  // Each event is checked against docs/openapi.json as it arrives (afterEach above); this story
+  // makes sure that every public type arrives to be checked.
+  it('sends every public type, each a CloudEvent as docs/openapi.json describes it', async () => {
+    const username = 'documented';
+    await call('PUT', `/v1/accounts/${username}`, { token: integrator, body: { primaryEmail: 'd@example.org', emails: [], packages: [] } });
+    const [code] = (await call('POST', `/v1/accounts/${username}/recovery-codes`, { token: integrator })).body.codes;
+    const submit = async (recoveryCode?: string) =>
+      (await call('POST', '/v1/tickets', { body: { username, contactEmail: 'd@example.org', reason: 'lost-email', explanation: 'x', ...(recoveryCode && { recoveryCode }) } })).body.ticketId as string;
+    await submit(code); // evidence recorded, the code used, verified by the system
+    const rejected = await submit();
+    await call('POST', `/v1/tickets/${rejected}/reject`, { token: agent, body: { reason: 'duplicate', note: 'filed twice' } });
+    const released = await submit();
+    await call('POST', `/v1/tickets/${released}/assign`, { token: agent });
+    await call('POST', `/v1/tickets/${released}/release`, { token: agent });
+    await story(call, agent, 'documented-story');
+    const feed = listen(undefined, '?after=0');
+    const types = () => new Set(feed.received.map(({ event }) => event.type));
+    await waitFor(() => PUBLIC_EVENT_TYPES.every((type) => types().has(type)));
+    feed.source.close();
+    expect([...types()].sort()).toEqual([...PUBLIC_EVENT_TYPES].sort());
+  });
 
   it('filters by type, resumes after a position, and refuses what it cannot serve', async () => {
     const ticketId = await story(call, agent, 'sse4');

@@ -3,10 +3,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
- * Checks an answer against docs/openapi.json: its status is one the operation documents, its
- * content type one documented for that status, and its body valid against that schema, with no
- * field the schema does not name. Every end-to-end request goes through it (see `client`), so the
- * document cannot promise integrators answers the server does not give.
+ * Checks answers and events against docs/openapi.json: an answer's status is one the operation
+ * documents, its content type one documented for that status, and its body valid against that
+ * schema, with no field the schema does not name; an event is a `CloudEvent` as documented. Every
+ * end-to-end request goes through it (see `client`), and every event the integration tests
+ * receive, so the document cannot promise integrators what the server does not send.
  */
 
 interface Operation {
@@ -68,4 +69,16 @@ export function undocumented(method: string, url: string, status: number, conten
   const validate = validator(`${name} ${mediaType}`, content.schema);
   if (validate(body)) return undefined;
   return `${name}: the body is not as documented: ${ajv.errorsText(validate.errors, { dataVar: 'body' })}\n${JSON.stringify(body).slice(0, 2000)}`;
+}
+
+/** The schema of each public event type, by the document's discriminator. */
+const eventSchemas = (document.components.schemas.CloudEvent as { discriminator: { mapping: Record<string, string> } }).discriminator.mapping;
+
+/** What is wrong with an event received on the feed or by a webhook, by the document; undefined when nothing is. */
+export function undocumentedEvent(event: { type?: unknown }): string | undefined {
+  const schema = eventSchemas[String(event.type)];
+  if (!schema) return `the event type ${String(event.type)} is not documented`;
+  const validate = validator(schema, { $ref: schema });
+  if (validate(event)) return undefined;
+  return `the event is not as documented: ${ajv.errorsText(validate.errors, { dataVar: 'event' })}\n${JSON.stringify(event).slice(0, 2000)}`;
 }

@@ -39,7 +39,7 @@ export class EventsController {
   @Get()
   @Access({ roles: INTEGRATES })
   @ApiOperation({ summary: 'Server-Sent Events of public CloudEvents: catch-up, then live; id = position' })
-  @ApiResponse({ status: 200, description: 'Server-Sent Events: each `id:` a position, each `data:` a CloudEvents 1.0 JSON object.', content: { 'text/event-stream': { schema: { type: 'string' } } } })
+  @ApiResponse({ status: 200, description: 'Server-Sent Events: each `id:` a position, each `event:` the type, each `data:` a `CloudEvent` (components.schemas).', content: { 'text/event-stream': { schema: { type: 'string' } } } })
   @Refuses(429)
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'The `id:` of the last event received: the feed resumes after it (instead of `after`).' })
   async feed(@Query() query: EventsQuery, @Headers('last-event-id') lastEventId: string | undefined, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {

@@ -1,6 +1,7 @@
 import type { OpenAPIObject, OperationObject, ParameterObject, ResponsesObject } from '@nestjs/swagger';
 import { ANSWER_SCHEMAS } from './answer-schemas';
 import { problemAnswer, REFUSALS, type Refusal } from './documented';
+import { EVENT_SCHEMAS } from './event-schemas';
 
 /** `Idempotency-Key`, which every POST takes (see `http/idempotency.ts`). */
 const IDEMPOTENCY_KEY: ParameterObject = {
@@ -24,11 +25,11 @@ const MIN_POSITION: ParameterObject = {
  * What the app's hooks do for whole classes of routes, said on each operation they apply to: every
  * route refuses bad input (400), a body too large (413) or not JSON (415), answers a fault (500),
  * and 503 while the store cannot; any write may be overtaken (409); every POST takes an
- * Idempotency-Key; every GET takes `minPosition`. The answers' schemas are added to the
- * document's components.
+ * Idempotency-Key; every GET takes `minPosition`. The schemas of the answers and of the events
+ * integrators receive are added to the document's components.
  */
 export function withConventions(document: OpenAPIObject): OpenAPIObject {
-  document.components = { ...document.components, schemas: { ...document.components?.schemas, ...ANSWER_SCHEMAS } };
+  document.components = { ...document.components, schemas: { ...document.components?.schemas, ...ANSWER_SCHEMAS, ...EVENT_SCHEMAS } };
   for (const item of Object.values(document.paths)) {
     for (const [method, operation] of Object.entries(item) as Array<[string, OperationObject]>) {
       // A body is read whatever the method, so it may be too large or not JSON on any route.

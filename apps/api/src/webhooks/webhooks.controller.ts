@@ -72,7 +72,10 @@ export class WebhooksController {
   @Post()
   @HttpCode(201)
   @Access({ roles: INTEGRATES })
-  @ApiOperation({ summary: 'Subscribe a URL to the events recorded from now on; the secret is shown once' })
+  @ApiOperation({
+    summary: 'Subscribe a URL to the events recorded from now on; the secret is shown once',
+    description: 'Each delivery POSTs one `CloudEvent` (components.schemas) as JSON, signed as Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`).',
+  })
   @Answers(201, 'WebhookCreated')
   async create(@Body() body: CreateWebhookDto, @Meta() meta: CommandMeta) {
     const { id, secret, url, types, position } = await this.commands.execute(new CreateWebhookCommand(body.url, body.types ?? [], meta));
