@@ -34,7 +34,9 @@ const templates = Object.keys(document.paths).map((template) => ({
 function closed(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(closed);
   if (schema === null || typeof schema !== 'object') return schema;
-  const copy = Object.fromEntries(Object.entries(schema).map(([key, value]) => [key, key === 'properties' ? Object.fromEntries(Object.entries(value as object).map(([name, field]) => [name, closed(field)])) : closed(value)]));
+  const each = (object: object) => Object.fromEntries(Object.entries(object).map(([key, value]) => [key, closed(value)]));
+  // `properties` maps field names, not keywords, to schemas.
+  const copy = Object.fromEntries(Object.entries(schema).map(([key, value]) => [key, key === 'properties' ? each(value as object) : closed(value)]));
   return 'properties' in copy && !('additionalProperties' in copy) ? { ...copy, additionalProperties: false } : copy;
 }
 
@@ -53,8 +55,7 @@ function validator(key: string, schema: object): ValidateFunction {
 }
 
 /** What is wrong with the answer, by the document; undefined when nothing is. */
-export function undocumented(method: string, url: string, status: number, contentType: string | null, body: unknown): string | undefined {
-  const path = url.split('?')[0]!;
+export function undocumented(method: string, path: string, status: number, contentType: string | null, body: unknown): string | undefined {
   const match = templates.find(({ pattern }) => pattern.test(path));
   const operation = match && document.paths[match.template]![method.toLowerCase()];
   if (!match || !operation || BEFORE_ROUTING.has(status)) return undefined;

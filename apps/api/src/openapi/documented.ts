@@ -29,8 +29,9 @@ export const Answers = (status: 200 | 201 | 202, ...schemas: AnswerSchema[]) =>
 
 /**
  * The refusals particular to the route. Those every route can give (bad input, a fault, an
- * unavailable store), and those of every write, every POST and every GET, are added to the document as a whole
- * (see `conventions.ts`); those of who may call it, by `@Access`.
+ * unavailable store), and those of every write and every POST, are added to the document as a
+ * whole (see `conventions.ts`); those of who may call it, by `@Access`; a stale `If-Match`, by
+ * `@IfMatch`.
  */
 export const Refuses = (...statuses: Refusal[]) => applyDecorators(...statuses.map((status) => Refusing(status)));
 
