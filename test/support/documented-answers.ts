@@ -11,6 +11,9 @@ import { join } from 'node:path';
  */
 
 interface Operation {
+  operationId: string;
+  parameters?: Array<{ name: string; in: string; required?: boolean; schema: object }>;
+  requestBody?: { content: Record<string, { schema: object }> };
   responses: Record<string, { content?: Record<string, { schema: object }> }>;
 }
 
@@ -42,6 +45,9 @@ function closed(schema: unknown): unknown {
 
 const ajv = new Ajv({ strict: false, allErrors: true });
 ajv.addFormat('date-time', (value: string) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(value));
+// Loosely: what an address and a URL look like; the server's own checks are the strict ones.
+ajv.addFormat('email', /^[^@\s]+@[^@\s]+$/);
+ajv.addFormat('uri', (value: string) => URL.canParse(value));
 const components = closed(document.components) as object;
 const validators = new Map<string, ValidateFunction>();
 
@@ -54,20 +60,73 @@ function validator(key: string, schema: object): ValidateFunction {
   return validate;
 }
 
-/** What is wrong with the answer, by the document; undefined when nothing is. */
-export function undocumented(method: string, path: string, status: number, contentType: string | null, body: unknown): string | undefined {
-  const match = templates.find(({ pattern }) => pattern.test(path));
+/** A request as the server reads it: strings trimmed, a field given as `null` left out (docs/api.md, Errors). */
+function asRead(value: unknown): unknown {
+  if (typeof value === 'string') return value.trim();
+  if (Array.isArray(value)) return value.map(asRead);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== null).map(([key, field]) => [key, asRead(field)]));
+}
+
+/** Query and path parameters arrive as text: read as the types their schemas name. */
+const parameterAjv = new Ajv({ strict: false, allErrors: true, coerceTypes: true });
+
+/** The operation's path or query parameters as one object: no other, each as its schema says. */
+function parametersValidator(operation: Operation, place: 'path' | 'query'): ValidateFunction {
+  const key = `${operation.operationId} ${place}`;
+  let validate = validators.get(key);
+  if (!validate) {
+    const declared = (operation.parameters ?? []).filter((parameter) => parameter.in === place);
+    const properties = Object.fromEntries(declared.map(({ name, schema }) => [name, schema]));
+    validate = parameterAjv.compile({ type: 'object', properties, required: declared.filter(({ required }) => required).map(({ name }) => name), additionalProperties: false });
+    validators.set(key, validate);
+  }
+  return validate;
+}
+
+/**
+ * What the document would refuse of a request the server took: its path and query parameters and
+ * its body, each against its schema (a body with no field the schema does not name, as the
+ * server refuses unknown fields too).
+ */
+function refusedByDocument(operation: Operation, template: string, url: URL, body: unknown): string | undefined {
+  const values = { path: {} as Record<string, string>, query: Object.fromEntries(url.searchParams) };
+  const templateParts = template.split('/');
+  url.pathname.split('/').forEach((part, i) => {
+    const name = /^\{(.+)\}$/.exec(templateParts[i]!)?.[1];
+    if (name) values.path[name] = decodeURIComponent(part);
+  });
+  for (const place of ['path', 'query'] as const) {
+    const validate = parametersValidator(operation, place);
+    if (!validate({ ...values[place] })) return `the ${place} parameters are not as documented: ${parameterAjv.errorsText(validate.errors, { dataVar: place })}`;
+  }
+  const bodySchema = operation.requestBody?.content['application/json']?.schema;
+  if (body === undefined || !bodySchema) return undefined;
+  const validate = validator(`${operation.operationId} request`, bodySchema);
+  return validate(asRead(body)) ? undefined : `the body is not as documented: ${ajv.errorsText(validate.errors, { dataVar: 'body' })}`;
+}
+
+/**
+ * What is wrong with an exchange, by the document; undefined when nothing is. The answer is
+ * checked always; the request, when the server took it (2xx), so that the document refuses
+ * nothing the server takes.
+ */
+export function undocumented(method: string, url: URL, answer: { status: number; contentType: string | null; body: unknown }, requestBody: unknown): string | undefined {
+  const match = templates.find(({ pattern }) => pattern.test(url.pathname));
   const operation = match && document.paths[match.template]![method.toLowerCase()];
+  const { status, contentType, body } = answer;
   if (!match || !operation || BEFORE_ROUTING.has(status)) return undefined;
-  const name = `${method} ${path} (${match.template}) ${status}`;
+  const name = `${method} ${url.pathname} (${match.template}) ${status}`;
   const response = operation.responses[String(status)];
   if (!response) return `${name}: the status is not documented`;
+  const refused = status < 300 ? refusedByDocument(operation, match.template, url, requestBody) : undefined;
+  if (refused) return `${name}: the server took a request the document refuses: ${refused}\n${url.search} ${JSON.stringify(requestBody)?.slice(0, 2000)}`;
   if (body === undefined || body === '' || method === 'HEAD') return undefined;
   const mediaType = (contentType ?? '').split(';')[0]!.trim();
   const content = response.content?.[mediaType];
   if (!content) return `${name}: ${mediaType} is not documented (${Object.keys(response.content ?? {}).join(', ') || 'no body'})`;
   if (mediaType === 'text/event-stream') return undefined;
-  const validate = validator(`${name} ${mediaType}`, content.schema);
+  const validate = validator(`${method} ${match.template} ${status} ${mediaType}`, content.schema);
   if (validate(body)) return undefined;
   return `${name}: the body is not as documented: ${ajv.errorsText(validate.errors, { dataVar: 'body' })}\n${JSON.stringify(body).slice(0, 2000)}`;
 }

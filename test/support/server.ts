@@ -128,8 +128,8 @@ export function client(url: string) {
     } catch {
       // not JSON: keep the text
     }
-    // The path as sent: fetch resolves `.` and `..` segments first.
-    const problem = undocumented(method, new URL(response.url).pathname, response.status, response.headers.get('content-type'), parsed);
+    // The URL as sent: fetch resolves `.` and `..` segments first.
+    const problem = undocumented(method, new URL(response.url), { status: response.status, contentType: response.headers.get('content-type'), body: parsed }, options.body);
     if (problem) throw new Error(`The answer is not as docs/openapi.json says: ${problem}`);
     return { status: response.status, headers: response.headers, body: parsed as T };
   };

@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { withConventions } from './conventions';
+import { withInputRules } from './input-rules';
 
 /** The OpenAPI 3 document, built from the controllers and DTOs themselves. */
 export function openApiDocument(app: INestApplication): OpenAPIObject {
@@ -10,7 +11,7 @@ export function openApiDocument(app: INestApplication): OpenAPIObject {
     .setVersion('1')
     .addSecurity('bearer', { type: 'http', scheme: 'bearer', description: 'A staff token (`rcl_…`) or a requester\'s token for their ticket (`rqt_…`); both opaque.' })
     .build();
-  return withConventions(SwaggerModule.createDocument(app, config));
+  return withInputRules(withConventions(SwaggerModule.createDocument(app, config)), app);
 }
 
 export function serveOpenApi(app: INestApplication): void {

@@ -1,17 +1,21 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ID, TOTP_CODE, USERNAME } from '../http/patterns';
 import { renderOpenApi } from './write-openapi';
 
 const committed = readFileSync(join(__dirname, '..', '..', '..', '..', 'docs', 'openapi.json'), 'utf8');
 
 interface Operation {
-  parameters?: Array<{ name: string; in: string; required?: boolean }>;
+  parameters?: Array<{ name: string; in: string; required?: boolean; schema?: object }>;
   responses: Record<string, { content?: Record<string, { schema?: unknown }> }>;
   security?: unknown[];
 }
 
-const document = JSON.parse(committed) as { paths: Record<string, Record<string, Operation>> };
+const document = JSON.parse(committed) as {
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, { properties: Record<string, Record<string, unknown>> }> };
+};
 const operations = Object.entries(document.paths).flatMap(([path, item]) =>
   Object.entries(item).map(([method, operation]) => ({ name: `${method.toUpperCase()} ${path}`, path, method, operation })),
 );
@@ -67,5 +71,19 @@ describe('docs/openapi.json', () => {
       ...(method === 'post' && path.startsWith('/v1/tickets/{id}/') && !(takes(operation, 'header', 'If-Match') && operation.responses['412']) ? [`${name}: If-Match`] : []),
     ]);
     expect(missing).toEqual([]);
+  });
+
+  // Taken from the class-validator decorators, so a generated client checks what the server will.
+  it('says the rules the server checks input by: patterns, lengths, sizes and ranges', () => {
+    const { SubmitTicketDto, AccountDto, ImportCodesDto } = document.components.schemas;
+    expect(SubmitTicketDto!.properties.username).toMatchObject({ pattern: USERNAME.source });
+    expect(SubmitTicketDto!.properties.totpCode).toMatchObject({ pattern: TOTP_CODE.source });
+    expect(SubmitTicketDto!.properties.explanation).toMatchObject({ minLength: 1, maxLength: 5000 });
+    expect(SubmitTicketDto!.properties.previousEmails).toMatchObject({ maxItems: 10, items: { format: 'email' } });
+    expect(AccountDto!.properties.emails).toMatchObject({ uniqueItems: true, items: { format: 'email' } });
+    expect(ImportCodesDto!.properties.hashes).toMatchObject({ minItems: 1 });
+    const history = document.paths['/v1/tickets/{id}/history']!.get!.parameters!;
+    expect(history.find(({ name }) => name === 'id')).toMatchObject({ schema: { pattern: ID.source } });
+    expect(history.find(({ name }) => name === 'limit')).toMatchObject({ schema: { type: 'integer', minimum: 1, maximum: 1000 } });
   });
 });
