@@ -14,7 +14,7 @@ interface Operation {
   operationId: string;
   parameters?: Array<{ name: string; in: string; required?: boolean; schema: object }>;
   requestBody?: { content: Record<string, { schema: object }> };
-  responses: Record<string, { content?: Record<string, { schema: object }> }>;
+  responses: Record<string, { content?: Record<string, { schema: object }>; headers?: Record<string, { required?: boolean }> }>;
 }
 
 const document = JSON.parse(readFileSync(join(__dirname, '..', '..', 'docs', 'openapi.json'), 'utf8')) as {
@@ -111,18 +111,20 @@ function refusedByDocument(operation: Operation, template: string, url: URL, bod
  * checked always; the request, when the server took it (2xx), so that the document refuses
  * nothing the server takes.
  */
-export function undocumented(method: string, url: URL, answer: { status: number; contentType: string | null; body: unknown }, requestBody: unknown): string | undefined {
+export function undocumented(method: string, url: URL, answer: { status: number; headers: Headers; body: unknown }, requestBody: unknown): string | undefined {
   const match = templates.find(({ pattern }) => pattern.test(url.pathname));
   const operation = match && document.paths[match.template]![method.toLowerCase()];
-  const { status, contentType, body } = answer;
+  const { status, headers, body } = answer;
   if (!match || !operation || BEFORE_ROUTING.has(status)) return undefined;
   const name = `${method} ${url.pathname} (${match.template}) ${status}`;
   const response = operation.responses[String(status)];
   if (!response) return `${name}: the status is not documented`;
+  const missing = Object.entries(response.headers ?? {}).filter(([header, { required }]) => required && !headers.has(header));
+  if (missing.length) return `${name}: the documented header ${missing.map(([header]) => header).join(', ')} is missing`;
   const refused = status < 300 ? refusedByDocument(operation, match.template, url, requestBody) : undefined;
   if (refused) return `${name}: the server took a request the document refuses: ${refused}\n${url.search} ${JSON.stringify(requestBody)?.slice(0, 2000)}`;
   if (body === undefined || body === '' || method === 'HEAD') return undefined;
-  const mediaType = (contentType ?? '').split(';')[0]!.trim();
+  const mediaType = (headers.get('content-type') ?? '').split(';')[0]!.trim();
   const content = response.content?.[mediaType];
   if (!content) return `${name}: ${mediaType} is not documented (${Object.keys(response.content ?? {}).join(', ') || 'no body'})`;
   if (mediaType === 'text/event-stream') return undefined;

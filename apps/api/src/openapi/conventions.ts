@@ -1,6 +1,6 @@
-import type { OpenAPIObject, OperationObject, ParameterObject, ResponsesObject } from '@nestjs/swagger';
+import type { OpenAPIObject, OperationObject, ParameterObject, ResponseObject, ResponsesObject } from '@nestjs/swagger';
 import { ANSWER_SCHEMAS } from './answer-schemas';
-import { problemAnswer, REFUSALS, type Refusal } from './documented';
+import { HEADERS, problemAnswer, type Refusal } from './documented';
 import { EVENT_SCHEMAS } from './event-schemas';
 
 /** `Idempotency-Key`, which every POST takes (see `http/idempotency.ts`). */
@@ -25,8 +25,9 @@ const MIN_POSITION: ParameterObject = {
  * What the app's hooks do for whole classes of routes, said on each operation they apply to: every
  * route refuses bad input (400), a body too large (413) or not JSON (415), answers a fault (500),
  * and 503 while the store cannot; any write may be overtaken (409); every POST takes an
- * Idempotency-Key; every GET takes `minPosition`. The schemas of the answers and of the events
- * integrators receive are added to the document's components.
+ * Idempotency-Key; every GET takes `minPosition`; every answer carries `X-Request-Id`. The
+ * schemas of the answers and of the events integrators receive are added to the document's
+ * components.
  */
 export function withConventions(document: OpenAPIObject): OpenAPIObject {
   document.components = { ...document.components, schemas: { ...document.components?.schemas, ...ANSWER_SCHEMAS, ...EVENT_SCHEMAS } };
@@ -39,7 +40,8 @@ export function withConventions(document: OpenAPIObject): OpenAPIObject {
       if (method === 'post') refusals.push(422);
       const parameter = method === 'get' ? MIN_POSITION : method === 'post' ? IDEMPOTENCY_KEY : undefined;
       if (parameter) operation.parameters = [...(operation.parameters ?? []), parameter];
-      for (const status of refusals) operation.responses[status] ??= problemAnswer(REFUSALS[status]);
+      for (const status of refusals) operation.responses[status] ??= problemAnswer(status);
+      for (const answer of Object.values(operation.responses) as ResponseObject[]) answer.headers = { 'X-Request-Id': HEADERS['X-Request-Id'], ...answer.headers };
       operation.responses = inStatusOrder(operation.responses);
     }
   }

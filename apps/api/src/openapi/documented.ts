@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiResponse } from '@nestjs/swagger';
+import { ApiResponse, type HeadersObject } from '@nestjs/swagger';
 import { schemaRef, type AnswerSchema } from './answer-schemas';
 
 /** What each refusal means, as the document says it on every route that can answer it. */
@@ -20,12 +20,40 @@ export const REFUSALS = {
 
 export type Refusal = keyof typeof REFUSALS;
 
-/** A refusal's answer: a problem (RFC 9457). */
-export const problemAnswer = (description: string) => ({ description, content: { 'application/problem+json': { schema: schemaRef('Problem') } } });
+const header = (description: string, required = true) => ({ description, required, schema: { type: 'string' as const } });
 
-/** The route's answer when it succeeds: one of `schemas` when it depends on who asks. */
-export const Answers = (status: 200 | 201 | 202, ...schemas: AnswerSchema[]) =>
-  ApiResponse({ status, description: '', content: { 'application/json': { schema: schemas.length > 1 ? { oneOf: schemas.map(schemaRef) } : schemaRef(schemas[0]!) } } });
+/** Headers that answers carry, by name. */
+export const HEADERS = {
+  'X-Request-Id': header('The request\'s id, as the log names it: the caller\'s own when it sent a safe one.'),
+  ETag: header('The revision the view shows, for `If-None-Match`, and for `If-Match` on a command.'),
+  Location: header('Where what was made is read.'),
+  'Retry-After': header('Seconds to wait before trying again.'),
+  'WWW-Authenticate': header('`Bearer`.'),
+};
+
+/** The headers of a refusal, beyond those of every answer. */
+const REFUSAL_HEADERS: Partial<Record<Refusal, HeadersObject>> = {
+  401: { 'WWW-Authenticate': HEADERS['WWW-Authenticate'] },
+  429: { 'Retry-After': HEADERS['Retry-After'] },
+  // Not when the store does not answer /health: a load balancer asks again anyway.
+  503: { 'Retry-After': { ...HEADERS['Retry-After'], required: false } },
+};
+
+/** A refusal's answer: a problem (RFC 9457). */
+export const problemAnswer = (status: Refusal, description: string = REFUSALS[status]) => ({
+  description,
+  content: { 'application/problem+json': { schema: schemaRef('Problem') } },
+  ...(REFUSAL_HEADERS[status] && { headers: REFUSAL_HEADERS[status] }),
+});
+
+/** The route's answer when it succeeds: one of several schemas when it depends on who asks. */
+export const Answers = (status: 200 | 201 | 202, schema: AnswerSchema | AnswerSchema[], headers?: HeadersObject) =>
+  ApiResponse({
+    status,
+    description: '',
+    content: { 'application/json': { schema: Array.isArray(schema) ? { oneOf: schema.map(schemaRef) } : schemaRef(schema) } },
+    ...(headers && { headers }),
+  });
 
 /**
  * The refusals particular to the route. Those every route can give (bad input, a fault, an
@@ -36,4 +64,4 @@ export const Answers = (status: 200 | 201 | 202, ...schemas: AnswerSchema[]) =>
 export const Refuses = (...statuses: Refusal[]) => applyDecorators(...statuses.map((status) => Refusing(status)));
 
 /** One refusal, said as the route has it when its general meaning says too little. */
-export const Refusing = (status: Refusal, description: string = REFUSALS[status]) => ApiResponse({ status, ...problemAnswer(description) });
+export const Refusing = (status: Refusal, description?: string) => ApiResponse({ status, ...problemAnswer(status, description) });

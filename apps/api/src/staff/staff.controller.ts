@@ -11,7 +11,7 @@ import { CursorPageQuery, requestedPage } from '../http/cursor-page';
 import { problem, ProblemError } from '../http/problem';
 import { IsStaffId, IsText } from '../http/patterns';
 import { APPLIED_WITHIN_MS, onceApplied } from '../http/once-applied';
-import { Answers, Refuses } from '../openapi/documented';
+import { Answers, HEADERS, Refuses } from '../openapi/documented';
 
 class CreateStaffDto {
   @ApiProperty({ maxLength: 200 })
@@ -45,7 +45,7 @@ export class StaffController {
   @HttpCode(201)
   @Access({ roles: ADMINISTERS })
   @ApiOperation({ summary: 'Create a staff member; the token is shown once and stored hashed' })
-  @Answers(201, 'StaffToken')
+  @Answers(201, 'StaffToken', { Location: HEADERS.Location })
   create(@Body() body: CreateStaffDto, @Meta() meta: CommandMeta) {
     return this.commands.execute(new CreateStaffCommand(body.name, body.role, meta));
   }

@@ -21,7 +21,7 @@ import { fieldProblem, problem, ProblemError } from '../http/problem';
 import { notModified } from '../http/not-modified';
 import { HistoryPageQuery, requestedPage, requestedRange } from '../http/cursor-page';
 import { AssignDto, FindTicketsDto, NoteDto, RejectDto, ReleaseDto, ReplyDto, RequestInfoDto, SubmitTicketDto, TicketIdParam, TicketQueryDto, VerifyDto } from './ticket.dto';
-import { Answers, Refuses } from '../openapi/documented';
+import { Answers, HEADERS, Refuses } from '../openapi/documented';
 
 @ApiTags('tickets')
 @Controller('v1/tickets')
@@ -37,7 +37,7 @@ export class TicketsController {
   @HttpCode(201)
   @Access({ public: true })
   @ApiOperation({ summary: 'File a recovery request (public, rate-limited per client address)' })
-  @Answers(201, 'SubmitAnswer')
+  @Answers(201, 'SubmitAnswer', { Location: HEADERS.Location })
   @Refuses(429)
   async submit(@Body() body: SubmitTicketDto, @Ip() ip: string, @Meta() meta: CommandMeta) {
     this.limits.submission(ip);
@@ -71,7 +71,7 @@ export class TicketsController {
   @Get(':id')
   @Access({ requester: true, roles: READS_TICKETS })
   @ApiOperation({ summary: 'A ticket: the requester view for its requester, the staff view for staff; ?at= for the past' })
-  @Answers(200, 'StaffTicketView', 'RequesterTicketView')
+  @Answers(200, ['StaffTicketView', 'RequesterTicketView'], { ETag: HEADERS.ETag })
   @ApiResponse({ status: 304, description: 'Not modified since the `If-None-Match` ETag (staff views without `duplicates`).' })
   @Refuses(404)
   @ApiHeader({ name: 'If-None-Match', required: false, description: 'The ETag of a view already held: 304 while it is current.' })

@@ -13,7 +13,7 @@ import { ID, POSITION } from '../http/patterns';
 import { onceApplied } from '../http/once-applied';
 import { fieldProblem, problem, ProblemError } from '../http/problem';
 import { PublicEventTypes } from '../http/public-event-types';
-import { Answers, Refuses } from '../openapi/documented';
+import { Answers, HEADERS, Refuses } from '../openapi/documented';
 
 class CreateWebhookDto {
   @ApiProperty({ example: 'https://platform.example.org/hooks/reclaim' })
@@ -76,7 +76,7 @@ export class WebhooksController {
     summary: 'Subscribe a URL to the events recorded from now on; the secret is shown once',
     description: 'Each delivery POSTs one `CloudEvent` (components.schemas) as JSON, signed as Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`).',
   })
-  @Answers(201, 'WebhookCreated')
+  @Answers(201, 'WebhookCreated', { Location: HEADERS.Location })
   async create(@Body() body: CreateWebhookDto, @Meta() meta: CommandMeta) {
     const { id, secret, url, types, position } = await this.commands.execute(new CreateWebhookCommand(body.url, body.types ?? [], meta));
     return { id, secret, url, types: shownTypes(types), position };
