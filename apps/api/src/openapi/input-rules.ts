@@ -33,29 +33,32 @@ const KEYWORDS: Record<string, (constraints: Constraints) => SchemaObject | unde
  */
 export function withInputRules(document: OpenAPIObject, app: INestApplication): OpenAPIObject {
   const schemas = (document.components?.schemas ?? {}) as Record<string, SchemaObject>;
-  const operations = new Map<string, OperationObject>();
-  for (const item of Object.values(document.paths)) {
-    for (const operation of Object.values(item) as OperationObject[]) if (operation?.operationId) operations.set(operation.operationId, operation);
-  }
-  for (const module of app.get(ModulesContainer).values()) {
-    for (const { metatype } of module.controllers.values()) {
-      const prototype = (metatype as { prototype: object }).prototype;
-      for (const method of Object.getOwnPropertyNames(prototype)) {
-        const inputs = ((Reflect.getMetadata('design:paramtypes', prototype, method) ?? []) as unknown[]).filter((type): type is Function => typeof type === 'function');
-        const operation = operations.get(`${(metatype as Function).name}_${method}`);
-        for (const input of inputs) {
-          const rules = rulesOf(input);
-          const body = schemas[input.name];
-          for (const [field, keywords] of rules) {
-            if (body?.properties?.[field]) body.properties[field] = withKeywords(body.properties[field] as SchemaObject, keywords);
-            const parameter = operation?.parameters?.find((candidate) => (candidate as ParameterObject).name === field) as ParameterObject | undefined;
-            if (parameter?.schema) parameter.schema = withKeywords(parameter.schema as SchemaObject, keywords);
-          }
-        }
+  const operations = new Map(Object.values(document.paths).flatMap((item) => (Object.values(item) as OperationObject[]).map((operation) => [operation.operationId, operation] as const)));
+  for (const { operationId, inputs } of controllerMethods(app)) {
+    const parameters = (operations.get(operationId)?.parameters ?? []) as ParameterObject[];
+    for (const input of inputs) {
+      const body = schemas[input.name]?.properties;
+      for (const [field, keywords] of rulesOf(input)) {
+        if (body?.[field]) body[field] = withKeywords(body[field] as SchemaObject, keywords);
+        const parameter = parameters.find(({ name }) => name === field);
+        if (parameter?.schema) parameter.schema = withKeywords(parameter.schema as SchemaObject, keywords);
       }
     }
   }
   return document;
+}
+
+/** Each route method, by the operationId the document gives it, with the classes it takes. */
+function controllerMethods(app: INestApplication): Array<{ operationId: string; inputs: Function[] }> {
+  return [...app.get(ModulesContainer).values()].flatMap((module) =>
+    [...module.controllers.values()].flatMap(({ metatype }) => {
+      const prototype = (metatype as Function).prototype as object;
+      return Object.getOwnPropertyNames(prototype).map((method) => ({
+        operationId: `${(metatype as Function).name}_${method}`,
+        inputs: ((Reflect.getMetadata('design:paramtypes', prototype, method) ?? []) as unknown[]).filter((type): type is Function => typeof type === 'function'),
+      }));
+    }),
+  );
 }
 
 interface FieldKeywords {
