@@ -901,10 +901,10 @@ describe('operations', () => {
     });
   }, 30000);
 
-  it('serves the OpenAPI document and its UI', async () => {
+  // The committed copy is the one every answer of these tests is checked against (see `client`).
+  it('serves the OpenAPI document, the committed one, and its UI', async () => {
     const document = await call('GET', '/docs/openapi.json');
-    expect(document.body.openapi).toMatch(/^3\./);
-    expect(Object.keys(document.body.paths)).toEqual(expect.arrayContaining(['/v1/tickets', '/v1/tickets/{id}/verify', '/v1/accounts/{username}/totp']));
+    expect(document.body).toEqual(JSON.parse(readFileSync(join(__dirname, '..', '..', 'docs', 'openapi.json'), 'utf8')));
     const ui = await fetch(`${server.url}/docs`);
     expect(ui.status).toBe(200);
     expect(await ui.text()).toContain('swagger');
