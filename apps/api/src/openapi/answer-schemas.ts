@@ -6,8 +6,10 @@ import type { ReferenceObject, SchemaObject } from '@nestjs/swagger';
  * they get against these, fields and all, so that the two cannot drift apart.
  */
 
-const text: SchemaObject = { type: 'string' };
-const time: SchemaObject = { type: 'string', format: 'date-time' };
+export const text: SchemaObject = { type: 'string' };
+export const time: SchemaObject = { type: 'string', format: 'date-time' };
+/** A string that is one of `values`. */
+export const valueIn = (values: readonly string[]): SchemaObject => ({ type: 'string', enum: [...values] });
 /** Positions and revisions are 64-bit, so decimal strings. */
 const decimal: SchemaObject = { type: 'string', pattern: '^\\d+$' };
 const texts: SchemaObject = { type: 'array', items: text };
@@ -16,22 +18,22 @@ export const schemaRef = (name: string): ReferenceObject => ({ $ref: `#/componen
 const nullable = (schema: SchemaObject): SchemaObject => ({ ...schema, nullable: true });
 
 /** An object whose listed fields are always there, and `optional` ones sometimes. */
-function object(fields: Record<string, SchemaObject>, optional: Record<string, SchemaObject> = {}, description?: string): SchemaObject {
+export function object(fields: Record<string, SchemaObject>, optional: Record<string, SchemaObject> = {}, description?: string): SchemaObject {
   return { type: 'object', ...(description && { description }), required: Object.keys(fields), properties: { ...fields, ...optional } };
 }
 
 const page = (items: string, key = 'items'): SchemaObject =>
   object({ [key]: { type: 'array', items: schemaRef(items) } }, { next: { type: 'string', description: 'The cursor of the next page (`after`), while more follow.' } });
 
-const ticketState: SchemaObject = { type: 'string', enum: ['submitted', 'awaiting-info', 'verified', 'rejected'] };
+const ticketState: SchemaObject = valueIn(['submitted', 'awaiting-info', 'verified', 'rejected']);
 const ticketClocks = {
   overdueAt: { ...time, description: 'While the SLA clock runs: when the ticket becomes overdue.' },
   noResponseAt: { ...time, description: 'While a question waits: when the ticket is rejected for no response.' },
 };
 const message = object({
   id: text,
-  from: { type: 'string', enum: ['requester', 'staff', 'system'] },
-  kind: { type: 'string', enum: ['question', 'answer', 'follow-up', 'reminder'] },
+  from: valueIn(['requester', 'staff', 'system']),
+  kind: valueIn(['question', 'answer', 'follow-up', 'reminder']),
   body: text,
   at: time,
 });
@@ -75,15 +77,15 @@ export const ANSWER_SCHEMAS = {
         type: 'array',
         items: {
           oneOf: [
-            object({ source: { type: 'string', enum: ['engine'] }, kind: { type: 'string', enum: ['recovery-code', 'totp'] }, outcome: text, via: text, at: time }),
-            object({ source: { type: 'string', enum: ['staff'] }, items: texts, by: text, note: text, at: time }),
+            object({ source: valueIn(['engine']), kind: valueIn(['recovery-code', 'totp']), outcome: text, via: text, at: time }),
+            object({ source: valueIn(['staff']), items: texts, by: text, note: text, at: time }),
           ],
         },
       },
       notes: { type: 'array', items: object({ author: text, body: text, at: time }) },
       duplicates: { ...texts, description: 'Later tickets for the same username, linked to this one.' },
       overdue: { type: 'boolean' },
-      priority: { type: 'string', enum: ['normal', 'high'] },
+      priority: valueIn(['normal', 'high']),
       approvals: { type: 'array', items: object({ approver: text, role: text, at: time }) },
     },
     {
@@ -91,7 +93,7 @@ export const ANSWER_SCHEMAS = {
       assignee: text,
       duplicateOf: text,
       decision: object(
-        { state: { type: 'string', enum: ['verified', 'rejected'] }, by: actor, note: text, at: time },
+        { state: valueIn(['verified', 'rejected']), by: actor, note: text, at: time },
         { reason: text },
       ),
       ...ticketClocks,
@@ -111,7 +113,7 @@ export const ANSWER_SCHEMAS = {
       submittedAt: time,
       assignee: nullable(text),
       overdue: { type: 'boolean' },
-      priority: { type: 'string', enum: ['normal', 'high'] },
+      priority: valueIn(['normal', 'high']),
     },
     ticketClocks,
   ),
@@ -129,7 +131,7 @@ export const ANSWER_SCHEMAS = {
   History: page('HistoryEntry', 'events'),
   ActivityEntry: object(
     {
-      about: object({ kind: { type: 'string', enum: ['ticket', 'account', 'staff'] }, id: text }),
+      about: object({ kind: valueIn(['ticket', 'account', 'staff']), id: text }),
       position: decimal,
       revision: decimal,
       type: text,
@@ -206,7 +208,7 @@ export const ANSWER_SCHEMAS = {
     },
   }),
   Health: object(
-    { status: text, store: { type: 'string', enum: ['sqlite', 'eventstoredb'] }, head: decimal, projections: { type: 'object', additionalProperties: decimal } },
+    { status: text, store: valueIn(['sqlite', 'eventstoredb']), head: decimal, projections: { type: 'object', additionalProperties: decimal } },
     { lastProjectionError: { ...text, description: 'While a read model cannot apply an event: why.' } },
   ),
 } satisfies Record<string, SchemaObject>;
