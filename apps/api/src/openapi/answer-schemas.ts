@@ -1,4 +1,6 @@
 import type { ReferenceObject, SchemaObject } from '@nestjs/swagger';
+import { RECOVERY_REASONS } from '@reclaim/recovery';
+import { REJECTION_REASONS, TICKET_STATES } from '@reclaim/state-machines';
 
 /**
  * What the routes answer, as OpenAPI schemas (`components.schemas`), so that a client generated
@@ -25,7 +27,8 @@ export function object(fields: Record<string, SchemaObject>, optional: Record<st
 const page = (items: string, key = 'items'): SchemaObject =>
   object({ [key]: { type: 'array', items: schemaRef(items) } }, { next: { type: 'string', description: 'The cursor of the next page (`after`), while more follow.' } });
 
-const ticketState: SchemaObject = valueIn(['submitted', 'awaiting-info', 'verified', 'rejected']);
+const ticketState = valueIn(TICKET_STATES);
+const reason = valueIn(RECOVERY_REASONS);
 const ticketClocks = {
   overdueAt: { ...time, description: 'While the SLA clock runs: when the ticket becomes overdue.' },
   noResponseAt: { ...time, description: 'While a question waits: when the ticket is rejected for no response.' },
@@ -61,7 +64,7 @@ export const ANSWER_SCHEMAS = {
       ticketId: text,
       ticketNumber: { type: 'integer' },
       state: ticketState,
-      reason: text,
+      reason,
       submittedAt: time,
       updatedAt: time,
       revision: decimal,
@@ -94,13 +97,13 @@ export const ANSWER_SCHEMAS = {
       duplicateOf: text,
       decision: object(
         { state: valueIn(['verified', 'rejected']), by: actor, note: text, at: time },
-        { reason: text },
+        { reason: valueIn(REJECTION_REASONS) },
       ),
       ...ticketClocks,
     },
   ),
   RequesterTicketView: object(
-    { ticketId: text, ticketNumber: { type: 'integer' }, state: ticketState, reason: text, submittedAt: time, updatedAt: time, messages: { type: 'array', items: message }, revision: decimal },
+    { ticketId: text, ticketNumber: { type: 'integer' }, state: ticketState, reason, submittedAt: time, updatedAt: time, messages: { type: 'array', items: message }, revision: decimal },
     { openQuestion, queuePosition: { type: 'integer', description: 'While submitted: 1 is next.' } },
   ),
   TicketItem: object(
@@ -109,7 +112,7 @@ export const ANSWER_SCHEMAS = {
       ticketNumber: { type: 'integer' },
       state: ticketState,
       username: text,
-      reason: text,
+      reason,
       submittedAt: time,
       assignee: nullable(text),
       overdue: { type: 'boolean' },
