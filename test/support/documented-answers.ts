@@ -51,14 +51,14 @@ ajv.addFormat('uri', (value: string) => URL.canParse(value));
 const components = closed(document.components) as object;
 const validators = new Map<string, ValidateFunction>();
 
-function validator(key: string, schema: object): ValidateFunction {
+/** The validator compiled once for `key`. */
+function cached(key: string, compile: () => ValidateFunction): ValidateFunction {
   let validate = validators.get(key);
-  if (!validate) {
-    validate = ajv.compile({ ...(closed(schema) as object), components });
-    validators.set(key, validate);
-  }
+  if (!validate) validators.set(key, (validate = compile()));
   return validate;
 }
+
+const validator = (key: string, schema: object) => cached(key, () => ajv.compile({ ...(closed(schema) as object), components }));
 
 /** A request as the server reads it: strings trimmed, a field given as `null` left out (docs/api.md, Errors). */
 function asRead(value: unknown): unknown {
@@ -73,15 +73,11 @@ const parameterAjv = new Ajv({ strict: false, allErrors: true, coerceTypes: true
 
 /** The operation's path or query parameters as one object: no other, each as its schema says. */
 function parametersValidator(operation: Operation, place: 'path' | 'query'): ValidateFunction {
-  const key = `${operation.operationId} ${place}`;
-  let validate = validators.get(key);
-  if (!validate) {
+  return cached(`${operation.operationId} ${place}`, () => {
     const declared = (operation.parameters ?? []).filter((parameter) => parameter.in === place);
     const properties = Object.fromEntries(declared.map(({ name, schema }) => [name, schema]));
-    validate = parameterAjv.compile({ type: 'object', properties, required: declared.filter(({ required }) => required).map(({ name }) => name), additionalProperties: false });
-    validators.set(key, validate);
-  }
-  return validate;
+    return parameterAjv.compile({ type: 'object', properties, required: declared.filter(({ required }) => required).map(({ name }) => name), additionalProperties: false });
+  });
 }
 
 /**
