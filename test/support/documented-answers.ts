@@ -60,6 +60,12 @@ function cached(key: string, compile: () => ValidateFunction): ValidateFunction 
 
 const validator = (key: string, schema: object) => cached(key, () => ajv.compile({ ...(closed(schema) as object), components }));
 
+/** What the test sent beside the method and URL. */
+interface Request {
+  headers?: Record<string, string>;
+  body?: unknown;
+}
+
 /** A request as the server reads it: strings trimmed, a field given as `null` left out (docs/api.md, Errors). */
 function asRead(value: unknown): unknown {
   if (typeof value === 'string') return value.trim();
@@ -71,12 +77,21 @@ function asRead(value: unknown): unknown {
 /** Query and path parameters arrive as text: read as the types their schemas name. */
 const parameterAjv = new Ajv({ strict: false, allErrors: true, coerceTypes: true });
 
-/** The operation's path or query parameters as one object: no other, each as its schema says. */
-function parametersValidator(operation: Operation, place: 'path' | 'query'): ValidateFunction {
+type Place = 'path' | 'query' | 'header';
+
+/**
+ * The operation's parameters of one place as one object, each as its schema says: no other path
+ * or query parameter (the server refuses unknown ones); headers beside those declared are the
+ * HTTP's own (Authorization, Content-Type), not parameters.
+ */
+function parametersValidator(operation: Operation, place: Place): ValidateFunction {
   return cached(`${operation.operationId} ${place}`, () => {
+    // Header names are read without case, so as the test client's fetch sends them: lower case.
+    const named = (name: string) => (place === 'header' ? name.toLowerCase() : name);
     const declared = (operation.parameters ?? []).filter((parameter) => parameter.in === place);
-    const properties = Object.fromEntries(declared.map(({ name, schema }) => [name, schema]));
-    return parameterAjv.compile({ type: 'object', properties, required: declared.filter(({ required }) => required).map(({ name }) => name), additionalProperties: false });
+    const properties = Object.fromEntries(declared.map(({ name, schema }) => [named(name), schema]));
+    const required = declared.filter((parameter) => parameter.required).map(({ name }) => named(name));
+    return parameterAjv.compile({ type: 'object', properties, required, additionalProperties: place === 'header' });
   });
 }
 
@@ -85,21 +100,25 @@ function parametersValidator(operation: Operation, place: 'path' | 'query'): Val
  * its body, each against its schema (a body with no field the schema does not name, as the
  * server refuses unknown fields too).
  */
-function refusedByDocument(operation: Operation, template: string, url: URL, body: unknown): string | undefined {
-  const values = { path: {} as Record<string, string>, query: Object.fromEntries(url.searchParams) };
+function refusedByDocument(operation: Operation, template: string, url: URL, request: Request): string | undefined {
+  const values: Record<Place, Record<string, string>> = {
+    path: {},
+    query: Object.fromEntries(url.searchParams),
+    header: Object.fromEntries(Object.entries(request.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value])),
+  };
   const templateParts = template.split('/');
   url.pathname.split('/').forEach((part, i) => {
     const name = /^\{(.+)\}$/.exec(templateParts[i]!)?.[1];
     if (name) values.path[name] = decodeURIComponent(part);
   });
-  for (const place of ['path', 'query'] as const) {
+  for (const place of ['path', 'query', 'header'] as const) {
     const validate = parametersValidator(operation, place);
     if (!validate({ ...values[place] })) return `the ${place} parameters are not as documented: ${parameterAjv.errorsText(validate.errors, { dataVar: place })}`;
   }
   const bodySchema = operation.requestBody?.content['application/json']?.schema;
-  if (body === undefined || !bodySchema) return undefined;
+  if (request.body === undefined || !bodySchema) return undefined;
   const validate = validator(`${operation.operationId} request`, bodySchema);
-  return validate(asRead(body)) ? undefined : `the body is not as documented: ${ajv.errorsText(validate.errors, { dataVar: 'body' })}`;
+  return validate(asRead(request.body)) ? undefined : `the body is not as documented: ${ajv.errorsText(validate.errors, { dataVar: 'body' })}`;
 }
 
 /**
@@ -107,7 +126,7 @@ function refusedByDocument(operation: Operation, template: string, url: URL, bod
  * checked always; the request, when the server took it (2xx), so that the document refuses
  * nothing the server takes.
  */
-export function undocumented(method: string, url: URL, answer: { status: number; headers: Headers; body: unknown }, requestBody: unknown): string | undefined {
+export function undocumented(method: string, url: URL, answer: { status: number; headers: Headers; body: unknown }, request: Request): string | undefined {
   const match = templates.find(({ pattern }) => pattern.test(url.pathname));
   const operation = match && document.paths[match.template]![method.toLowerCase()];
   const { status, headers, body } = answer;
@@ -117,8 +136,8 @@ export function undocumented(method: string, url: URL, answer: { status: number;
   if (!response) return `${name}: the status is not documented`;
   const missing = Object.entries(response.headers ?? {}).filter(([header, { required }]) => required && !headers.has(header));
   if (missing.length) return `${name}: the documented header ${missing.map(([header]) => header).join(', ')} is missing`;
-  const refused = status < 300 ? refusedByDocument(operation, match.template, url, requestBody) : undefined;
-  if (refused) return `${name}: the server took a request the document refuses: ${refused}\n${url.search} ${JSON.stringify(requestBody)?.slice(0, 2000)}`;
+  const refused = status < 300 ? refusedByDocument(operation, match.template, url, request) : undefined;
+  if (refused) return `${name}: the server took a request the document refuses: ${refused}\n${url.search} ${JSON.stringify(request.body)?.slice(0, 2000)}`;
   if (body === undefined || body === '' || method === 'HEAD') return undefined;
   const mediaType = (headers.get('content-type') ?? '').split(';')[0]!.trim();
   const content = response.content?.[mediaType];

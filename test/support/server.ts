@@ -129,7 +129,7 @@ export function client(url: string) {
       // not JSON: keep the text
     }
     // The URL as sent: fetch resolves `.` and `..` segments first.
-    const problem = undocumented(method, new URL(response.url), { status: response.status, headers: response.headers, body: parsed }, options.body);
+    const problem = undocumented(method, new URL(response.url), { status: response.status, headers: response.headers, body: parsed }, { headers: options.headers, body: options.body });
     if (problem) throw new Error(`The answer is not as docs/openapi.json says: ${problem}`);
     return { status: response.status, headers: response.headers, body: parsed as T };
   };

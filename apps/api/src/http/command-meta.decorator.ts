@@ -17,24 +17,32 @@ export const Meta = createParamDecorator((_: unknown, context: ExecutionContext)
   };
 });
 
+/** `*`, `3`, `"3"` or `W/"3"`: a quote left open (`"3`) is no entity tag. */
+const IF_MATCH = /^(?:\*|(\d{1,18})|(?:W\/)?"(\d{1,18})")$/;
+
 /**
  * `If-Match: 3` or `If-Match: "3"`: the revision the client last saw. `If-Match: *` asks only
  * that the ticket exists (RFC 9110), which every command on a ticket requires anyway.
  */
 export const IfMatch = createParamDecorator((_: unknown, context: ExecutionContext): bigint | undefined => {
   const header = context.switchToHttp().getRequest<FastifyRequest>().headers['if-match'];
-  if (header === undefined || String(header).trim() === '*') return undefined;
-  // `3`, `"3"` or `W/"3"`: a quote left open (`"3`) is no entity tag, and is refused.
-  const match = /^(?:(\d{1,18})|(?:W\/)?"(\d{1,18})")$/.exec(String(header).trim());
+  if (header === undefined) return undefined;
+  const match = IF_MATCH.exec(String(header).trim());
   if (!match) {
     throw new ProblemError(fieldProblem(400, 'If-Match must be a ticket revision, e.g. If-Match: 3.', 'If-Match', 'must be a revision number'));
   }
-  return BigInt(match[1] ?? match[2]!);
+  const revision = match[1] ?? match[2];
+  return revision === undefined ? undefined : BigInt(revision);
 }, [documentIfMatch]);
 
 /** Says in the OpenAPI document that the route takes If-Match, and what a stale one gets. */
 function documentIfMatch(target: object, key: string | symbol | undefined): void {
   const descriptor = Object.getOwnPropertyDescriptor(target, key!)!;
-  ApiHeader({ name: 'If-Match', required: false, description: 'The ticket revision the client last saw (`3` or `"3"`): a command on a ticket changed since is refused (412).' })(target, key!, descriptor);
+  ApiHeader({
+    name: 'If-Match',
+    required: false,
+    description: 'The ticket revision the client last saw (`3` or `"3"`): a command on a ticket changed since is refused (412).',
+    schema: { type: 'string', pattern: IF_MATCH.source },
+  })(target, key!, descriptor);
   Refusing(412)(target, key!, descriptor);
 }

@@ -26,7 +26,7 @@ export const IsText = (max: number) =>
  * comma before the fraction, which JavaScript takes for invalid dates (a look into the past then
  * showed the present), and a time without an offset, which means whatever zone its writer was in.
  */
-const INSTANT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
+export const INSTANT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
 export const IsInstant = () =>
   ValidateBy({
     name: 'isInstant',

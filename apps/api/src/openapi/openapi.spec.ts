@@ -1,7 +1,7 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ID, TOTP_CODE, USERNAME } from '../http/patterns';
+import { ID, INSTANT, TOTP_CODE, USERNAME } from '../http/patterns';
 import { renderOpenApi } from './write-openapi';
 
 const committed = readFileSync(join(__dirname, '..', '..', '..', '..', 'docs', 'openapi.json'), 'utf8');
@@ -85,5 +85,7 @@ describe('docs/openapi.json', () => {
     const history = document.paths['/v1/tickets/{id}/history']!.get!.parameters!;
     expect(history.find(({ name }) => name === 'id')).toMatchObject({ schema: { pattern: ID.source } });
     expect(history.find(({ name }) => name === 'limit')).toMatchObject({ schema: { type: 'integer', minimum: 1, maximum: 1000 } });
+    const at = document.paths['/v1/tickets/{id}']!.get!.parameters!.find(({ name }) => name === 'at');
+    expect(at).toMatchObject({ schema: { pattern: INSTANT.source } });
   });
 });
