@@ -1,6 +1,6 @@
 import type { SchemaObject } from '@nestjs/swagger';
 import { CLOUD_EVENT_SOURCE, type PublicEventType } from '@reclaim/integrations';
-import { RECOVERY_REASONS } from '@reclaim/recovery';
+import { EVIDENCE_OUTCOMES, RECOVERY_REASONS, RELEASE_REASONS } from '@reclaim/recovery';
 import { REJECTION_REASONS } from '@reclaim/state-machines';
 import { object, schemaRef, text, time, valueIn } from './answer-schemas';
 
@@ -10,16 +10,15 @@ import { object, schemaRef, text, time, valueIn } from './answer-schemas';
  * end-to-end tests check every event they receive against `CloudEvent`.
  */
 
-const outcome = valueIn(['accepted', 'rejected', 'already-used', 'replayed', 'not-enrolled', 'rate-limited']);
 
 /** The `data` of each public type: only these fields, picked one by one (libs/integrations/src/cloud-events.ts). */
 const DATA: Record<PublicEventType, SchemaObject> = {
   'recovery.ticket.submitted.v1': object({ ticketId: text, ticketNumber: { type: 'integer' }, username: text, reason: valueIn(RECOVERY_REASONS) }),
   'recovery.ticket.assigned.v1': object({ ticketId: text, assignee: { ...text, description: 'A staff id.' } }),
-  'recovery.ticket.released.v1': object({ ticketId: text, previousAssignee: text, because: valueIn(['handed-back', 'assignee-deactivated']) }),
+  'recovery.ticket.released.v1': object({ ticketId: text, previousAssignee: text, because: valueIn(RELEASE_REASONS) }),
   'recovery.ticket.info-requested.v1': object({ ticketId: text }),
   'recovery.ticket.info-provided.v1': object({ ticketId: text }),
-  'recovery.ticket.evidence-recorded.v1': object({ ticketId: text, kind: valueIn(['recovery-code', 'totp']), outcome, via: valueIn(['submission', 'reply']) }),
+  'recovery.ticket.evidence-recorded.v1': object({ ticketId: text, kind: valueIn(['recovery-code', 'totp']), outcome: valueIn(EVIDENCE_OUTCOMES), via: valueIn(['submission', 'reply']) }),
   'recovery.ticket.verified.v1': object({ ticketId: text, username: text, contactEmail: { ...text, description: 'Where the platform tells the person their access is back.' }, verifiedBy: valueIn(['staff', 'system']) }),
   'recovery.ticket.rejected.v1': object({ ticketId: text, reason: valueIn(REJECTION_REASONS) }),
   'recovery.account.recovery-code-used.v1': object({ username: text, ticketId: text }),

@@ -5,13 +5,8 @@ export const RECOVERY_REASONS = ['lost-email', 'forgotten-password', 'account-co
 export type RecoveryReason = (typeof RECOVERY_REASONS)[number];
 
 /** How an engine-checked piece of evidence went. Never the code itself. */
-export type EvidenceOutcome =
-  | 'accepted'
-  | 'rejected'
-  | 'already-used'
-  | 'replayed'
-  | 'not-enrolled'
-  | 'rate-limited';
+export const EVIDENCE_OUTCOMES = ['accepted', 'rejected', 'already-used', 'replayed', 'not-enrolled', 'rate-limited'] as const;
+export type EvidenceOutcome = (typeof EVIDENCE_OUTCOMES)[number];
 
 export interface EvidenceCheck {
   kind: 'recovery-code' | 'totp';
@@ -32,7 +27,8 @@ export interface RecoveryRequest {
  * Why a ticket went back to the queue: its holder was deactivated (the actor is the admin who
  * did it), or a person who works tickets gave it back (the actor is that person).
  */
-export type ReleaseReason = 'assignee-deactivated' | 'handed-back';
+export const RELEASE_REASONS = ['assignee-deactivated', 'handed-back'] as const;
+export type ReleaseReason = (typeof RELEASE_REASONS)[number];
 
 /** What the platform says of an account that changes how a ticket for it is decided. */
 export interface AccountStatus {
