@@ -33,6 +33,12 @@ describe('recovery codes', () => {
       compare.mockClear();
       expect(await matchRecoveryCode(` ${codes[2]!.toUpperCase()} `, stored)).toBe('c3');
       compare.mockClear();
+      // Written down in groups and read back: the same code.
+      const grouped = codes[4]!.toUpperCase().replace(/(.{4})(?!$)/g, '$1-');
+      expect(await matchRecoveryCode(grouped, stored)).toBe('c5');
+      expect(await matchRecoveryCode(codes[6]!.replace(/(.{4})(?!$)/g, '$1 '), stored)).toBe('c7');
+      expect(compare.mock.calls.length).toBeLessThanOrEqual(2);
+      compare.mockClear();
       expect(await matchRecoveryCode('0123456789abcdef', stored)).toBeUndefined();
       expect(compare.mock.calls.length).toBeLessThanOrEqual(1);
       compare.mockClear();

@@ -49,14 +49,18 @@ export function importedRecoveryCodes(hashes: string[]): StoredRecoveryCode[] {
 
 /**
  * Finds which unused code, if any, `code` is. A code made here is 16 hex digits, hashed in lower
- * case (one typed in capitals is the same code), and its tag finds its one candidate: at most one
- * bcrypt comparison runs, whatever the number of codes. An imported code is in whatever form the
- * platform that issued it chose, so it is compared as typed, and with no tag each imported hash
- * costs one comparison. All comparisons run on the thread pool, never on the event loop.
+ * case, and its tag finds its one candidate: at most one bcrypt comparison runs, whatever the
+ * number of codes. People copy such a code down in groups and read it back in capitals
+ * (`9D95-D086 AF19-AFCF`), so spaces, hyphens and case are left out of it: a code typed so is the
+ * same code, not a failed attempt that counts against the account's limit. An imported code is in
+ * whatever form the platform that issued it chose, so it is compared as typed, and with no tag
+ * each imported hash costs one comparison. All comparisons run on the thread pool, never on the
+ * event loop.
  */
 export async function matchRecoveryCode(code: string, unused: StoredRecoveryCode[]): Promise<string | undefined> {
   const typed = code.trim();
-  const generated = RECOVERY_CODE_PATTERN.test(typed.toLowerCase()) ? typed.toLowerCase() : undefined;
+  const ungrouped = typed.replace(/[\s-]/g, '').toLowerCase();
+  const generated = RECOVERY_CODE_PATTERN.test(ungrouped) ? ungrouped : undefined;
   const tag = generated === undefined ? undefined : codeTag(generated);
   for (const stored of unused) {
     const candidate = stored.tag === undefined ? typed : stored.tag === tag ? generated : undefined;
