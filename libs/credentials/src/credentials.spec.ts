@@ -97,6 +97,11 @@ describe('TOTP', () => {
     expect(checkTotp(secret, 'abcdef', now)).toEqual({ ok: false, why: 'invalid' });
     // Spaces around it are not part of the code, as for recovery codes.
     expect(checkTotp(secret, ` ${codeAt(0)} `, now)).toMatchObject({ ok: true });
+    // As authenticator apps show it, in two groups of three.
+    const shown = codeAt(0).replace(/^(\d{3})/, '$1 ');
+    expect(checkTotp(secret, shown, now)).toMatchObject({ ok: true });
+    expect(checkTotp(secret, shown.replace(' ', '-'), now)).toMatchObject({ ok: true });
+    expect(checkTotp(secret, codeAt(0).replace(/^(\d{2})/, '$1 '), now)).toEqual({ ok: false, why: 'invalid' });
   });
 
   it('refuses a step already accepted (no replay)', () => {

@@ -15,7 +15,8 @@ export function totpUri(username: string, secret: string): string {
 
 /**
  * Checks a 6-digit code against the current 30 s step ±1. `afterStep` refuses a step that was
- * already accepted (no replay). Returns the matched step, or why not.
+ * already accepted (no replay). Returns the matched step, or why not. Authenticator apps show a
+ * code in two groups of three (`123 456`), so one space or hyphen between them is left out.
  */
 export function checkTotp(
   secret: string,
@@ -23,7 +24,7 @@ export function checkTotp(
   now: Date,
   afterStep?: number,
 ): { ok: true; step: number } | { ok: false; why: 'invalid' | 'replayed' } {
-  const token = code.trim();
+  const token = code.trim().replace(/^(\d{3})[ -](\d{3})$/, '$1$2');
   if (!/^\d{6}$/.test(token)) return { ok: false, why: 'invalid' };
   const epoch = Math.floor(now.getTime() / 1000);
   const result = verifySync({ secret, token, epoch, epochTolerance: TOTP_PERIOD_SECONDS });

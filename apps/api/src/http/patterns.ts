@@ -6,7 +6,8 @@ export const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 export const IsUsername = () => Matches(USERNAME, { message: 'username must be 1-100 letters, digits, ".", "_" or "-", starting with a letter or digit' });
 /** npm-style package names, scoped or not. */
 export const PACKAGE = /^(@[a-z0-9~-][a-z0-9._~-]*\/)?[a-z0-9~-][a-z0-9._~-]{0,213}$/;
-export const TOTP_CODE = /^\d{6}$/;
+/** Six digits, also as authenticator apps show them, in two groups of three (`123 456`). */
+export const TOTP_CODE = /^\d{3}[ -]?\d{3}$/;
 export const ID = /^[A-Za-z0-9-]{1,64}$/;
 /** A field naming a staff member (an assignee, a holder, a path's id), with the one message. */
 export const IsStaffId = () => Matches(ID, { message: '$property must be a staff id' });

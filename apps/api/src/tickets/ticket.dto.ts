@@ -15,10 +15,10 @@ class EvidenceCodes {
   @Length(1, 64, { message: 'recoveryCode must be 1 to 64 characters' })
   recoveryCode?: string;
 
-  @ApiPropertyOptional({ description: 'A current TOTP code of the account: 6 digits.', example: '123456' })
+  @ApiPropertyOptional({ description: 'A current TOTP code of the account: 6 digits, together or in two groups of three (`123 456`).', example: '123456' })
   @IsOptional()
   @IsString()
-  @Matches(TOTP_CODE, { message: 'totpCode must be 6 digits' })
+  @Matches(TOTP_CODE, { message: 'totpCode must be 6 digits, together or in two groups of three' })
   totpCode?: string;
 }
 
