@@ -1,7 +1,9 @@
 import Database from 'better-sqlite3';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { generateSync } from 'otplib';
 import { settlesWithin } from '@reclaim/recovery/testing';
-import { ADMIN_TOKEN, client, startServer } from '../support/server';
+import { ADMIN_TOKEN, client, createStaff, startServer } from '../support/server';
 
 describe('graceful shutdown', () => {
   it('finishes in-flight requests on SIGTERM, then closes the store cleanly', async () => {
@@ -76,4 +78,41 @@ describe('a server that cannot start', () => {
   it('stops with a message naming the data folder it cannot make, rather than hanging (as Node\'s own mkdir does under /proc)', async () => {
     await expect(startServer({}, '/proc/reclaim-data')).rejects.toThrow(/server exited with 1:[\s\S]*ENOENT: no such file or directory, mkdir '\/proc\/reclaim-data'/);
   }, 60000);
+
+  it('refuses a secret key other than the one its store\'s secrets are sealed with, rather than fail every TOTP check', async () => {
+    const first = await startServer();
+    const keyFile = join(first.dataDir, 'secret.key');
+    const call = client(first.url);
+    let secret: string;
+    try {
+      const integrator = await createStaff(call, 'integrator');
+      await call('PUT', '/v1/accounts/keyed', { token: integrator, body: { primaryEmail: 'k@example.org', emails: [], packages: [] } });
+      secret = (await call('POST', '/v1/accounts/keyed/totp', { token: integrator })).body.secret;
+    } finally {
+      await first.stop();
+    }
+    const key = readFileSync(keyFile, 'utf8');
+    try {
+      // The store restored without its key file: a start makes a new key, and must not run with it.
+      rmSync(keyFile);
+      await expect(startServer({}, first.dataDir)).rejects.toThrow(/server exited with 1:[\s\S]*The secret key \(\S+secret\.key\) is not the one this store's secrets are sealed with/);
+      await expect(startServer({ RECLAIM_SECRET_KEY: 'ab'.repeat(32) }, first.dataDir)).rejects.toThrow(/The secret key \(RECLAIM_SECRET_KEY\) is not the one/);
+      // With the key it had, the server starts, and opens the secret it sealed.
+      writeFileSync(keyFile, key);
+      const again = await startServer({}, first.dataDir);
+      try {
+        const submitted = await client(again.url)('POST', '/v1/tickets', { body: { username: 'keyed', contactEmail: 'k@example.org', reason: 'lost-2fa', explanation: 'x', totpCode: generateSync({ secret }) } });
+        expect(submitted.status).toBe(201);
+        const view = await client(again.url)('GET', `/v1/tickets/${submitted.body.ticketId}?minPosition=${submitted.body.position}`, { token: ADMIN_TOKEN });
+        expect(view.body.evidence).toEqual([expect.objectContaining({ kind: 'totp', outcome: 'accepted' })]);
+      } finally {
+        await again.stop();
+      }
+      // The same key given as RECLAIM_SECRET_KEY, as a cluster's instances are given it.
+      const fromEnv = await startServer({ RECLAIM_SECRET_KEY: key.trim() }, first.dataDir);
+      await fromEnv.stop();
+    } finally {
+      first.cleanUp();
+    }
+  }, 90000);
 });

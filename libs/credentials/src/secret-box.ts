@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 
 /**
  * Encrypts secrets the engine must read back (TOTP secrets) with AES-256-GCM, so that events and
@@ -23,5 +23,23 @@ export class SecretBox {
     const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64url'), { authTagLength: 16 });
     decipher.setAuthTag(Buffer.from(tag, 'base64url'));
     return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
+  }
+
+  /** Whether this key opened `sealed`: a secret sealed with another key does not open. */
+  opens(sealed: string): boolean {
+    try {
+      this.open(sealed);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Names the key without telling anything of it (an HMAC of a fixed text under the key), so that
+   * the log can record which key its secrets are sealed with.
+   */
+  fingerprint(): string {
+    return createHmac('sha256', this.key).update('reclaim secret key fingerprint').digest('hex');
   }
 }

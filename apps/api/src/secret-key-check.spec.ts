@@ -1,0 +1,57 @@
+import { SecretBox } from '@reclaim/credentials';
+import { SqliteEventStore } from '@reclaim/event-store';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { checkSecretKey, SECRET_KEY_STREAM } from './secret-key-check';
+
+describe('checkSecretKey', () => {
+  let dir: string;
+  let store: SqliteEventStore;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'reclaim-key-check-'));
+    store = new SqliteEventStore(join(dir, 'reclaim.sqlite'));
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const key = () => new SecretBox(randomBytes(32));
+  const refused = /The secret key \(the key file\) is not the one this store's secrets are sealed with/;
+  const metadata = { occurredAt: new Date().toISOString(), schemaVersion: 1 };
+
+  it('names the first key in the log by its fingerprint, and refuses any other', async () => {
+    const first = key();
+    await checkSecretKey(store, first, 'the key file');
+    const named = await store.readStream(SECRET_KEY_STREAM);
+    expect(named.map((event) => event.data)).toEqual([{ fingerprint: first.fingerprint() }]);
+    expect(first.fingerprint()).not.toEqual(key().fingerprint());
+    await expect(checkSecretKey(store, key(), 'the key file')).rejects.toThrow(refused);
+    await checkSecretKey(store, first, 'the key file');
+    expect(await store.readStream(SECRET_KEY_STREAM)).toHaveLength(1);
+  });
+
+  it('checks a log from before keys were named against its first sealed secret', async () => {
+    const used = key();
+    await store.appendToStream('account-old', [{ id: randomUUID(), type: 'TotpEnrolled', data: { sealedSecret: used.seal('JBSWY3DPEHPK3PXP') }, metadata }]);
+    await expect(checkSecretKey(store, key(), 'the key file')).rejects.toThrow(refused);
+    expect(await store.readStream(SECRET_KEY_STREAM)).toEqual([]);
+    await checkSecretKey(store, used, 'the key file');
+    expect((await store.readStream(SECRET_KEY_STREAM)).map((event) => event.data)).toEqual([{ fingerprint: used.fingerprint() }]);
+  });
+
+  it('gives processes starting together on one log one key: the first named wins, the others are compared with it', async () => {
+    const same = key();
+    await Promise.all([checkSecretKey(store, same, 'the key file'), checkSecretKey(store, same, 'the key file'), checkSecretKey(store, same, 'the key file')]);
+    expect(await store.readStream(SECRET_KEY_STREAM)).toHaveLength(1);
+    const other = new SqliteEventStore(join(dir, 'reclaim.sqlite'));
+    try {
+      const results = await Promise.allSettled([checkSecretKey(other, key(), 'the key file'), checkSecretKey(store, same, 'the key file')]);
+      expect(results.map((result) => result.status)).toEqual(['rejected', 'fulfilled']);
+    } finally {
+      await other.close();
+    }
+  });
+});
