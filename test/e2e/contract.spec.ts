@@ -436,6 +436,54 @@ describe('headers', () => {
   });
 });
 
+describe('calls from web pages on other origins (CORS)', () => {
+  const page = 'https://help.example.com';
+  const preflight = (url: string, origin: string, method = 'POST') =>
+    fetch(url, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': method, 'access-control-request-headers': 'authorization,content-type,idempotency-key,if-match' } });
+
+  it('are let in only from the origins RECLAIM_CORS_ORIGINS names, for every request a client of the API sends, refusals included', async () => {
+    await withServer({ RECLAIM_CORS_ORIGINS: `${page},http://localhost:8080` }, async (own) => {
+      const asked = await preflight(`${own.url}/v1/tickets`, page);
+      expect(asked.status).toBe(204);
+      expect(asked.headers.get('access-control-allow-origin')).toBe(page);
+      expect(asked.headers.get('access-control-allow-methods')).toBe('GET, HEAD, POST, PUT, DELETE');
+      expect(asked.headers.get('access-control-allow-headers')?.toLowerCase().split(', ')).toEqual(expect.arrayContaining(['authorization', 'content-type', 'idempotency-key', 'if-match']));
+      expect(asked.headers.get('access-control-allow-credentials')).toBeNull();
+      expect((await preflight(`${own.url}/v1/tickets/x/notes`, 'http://localhost:8080')).headers.get('access-control-allow-origin')).toBe('http://localhost:8080');
+      // Another origin is told nothing that lets its page in.
+      expect((await preflight(`${own.url}/v1/tickets`, 'https://elsewhere.example')).headers.get('access-control-allow-origin')).toBeNull();
+
+      // The requests that follow: what the page may read of the answer, a refusal's problem included.
+      const ownCall = client(own.url);
+      const submitted = await ownCall('POST', '/v1/tickets', { body: ticket('cors'), headers: { origin: page } });
+      expect(submitted.status).toBe(201);
+      expect(submitted.headers.get('access-control-allow-origin')).toBe(page);
+      expect(submitted.headers.get('access-control-expose-headers')?.split(', ')).toEqual(expect.arrayContaining(['Location', 'Retry-After', 'ETag', 'X-Request-Id']));
+      const refused = await ownCall('POST', '/v1/tickets', { body: {}, headers: { origin: page } });
+      expect([refused.status, refused.headers.get('access-control-allow-origin')]).toEqual([400, page]);
+      const unknownToken = await ownCall('GET', `/v1/tickets/${submitted.body.ticketId}`, { token: 'rqt_unknown', headers: { origin: page } });
+      expect([unknownToken.status, unknownToken.headers.get('access-control-allow-origin')]).toEqual([401, page]);
+      const fromElsewhere = await ownCall('GET', `/v1/tickets/${submitted.body.ticketId}`, { token: submitted.body.accessToken, headers: { origin: 'https://elsewhere.example' } });
+      expect(fromElsewhere.headers.get('access-control-allow-origin')).toBeNull();
+    });
+  }, 60000);
+
+  it('are not let in without RECLAIM_CORS_ORIGINS: a preflight is refused as any method a path lacks', async () => {
+    const asked = await preflight(`${server.url}/v1/tickets`, page);
+    expect(asked.status).toBe(405);
+    expect(asked.headers.get('access-control-allow-origin')).toBeNull();
+    const submitted = await call('POST', '/v1/tickets', { body: ticket('nocors'), headers: { origin: page } });
+    expect([submitted.status, submitted.headers.get('access-control-allow-origin')]).toEqual([201, null]);
+  });
+
+  it('with RECLAIM_CORS_ORIGINS=*, from any origin', async () => {
+    await withServer({ RECLAIM_CORS_ORIGINS: '*' }, async (own) => {
+      const asked = await preflight(`${own.url}/v1/queues/submitted`, 'https://anywhere.example', 'GET');
+      expect([asked.status, asked.headers.get('access-control-allow-origin')]).toEqual([204, '*']);
+    });
+  }, 60000);
+});
+
 describe('Location', () => {
   it('a 201 says where what it made is read, also when an Idempotency-Key sends the answer again', async () => {
     const key = { 'idempotency-key': `located-${Date.now()}` };

@@ -16,6 +16,7 @@ describe('loadConfig', () => {
       clientCodeAttemptLimit: { limit: 10, windowMs: 300_000 },
       requestTimeoutMs: 30_000,
       trustedProxies: [],
+      corsOrigins: [],
       webhooks: { enabled: true, allowLocal: false, timeoutMs: 10_000, retryBaseMs: 1000, retryMaxMs: 600_000, disableAfterMs: 86_400_000, pollMs: 250 },
     });
   });
@@ -49,6 +50,16 @@ describe('loadConfig', () => {
     for (const bad of ['proxy.example.org', '10.0.0.0/33', '::1/129', '10.0.0.1/8/8', '10.0.0/8', '*', '10.0.0.0/']) {
       expect(() => loadConfig({ RECLAIM_TRUSTED_PROXIES: `loopback,${bad}` })).toThrow(`RECLAIM_TRUSTED_PROXIES="loopback,${bad}": "${bad}" is not an address, a CIDR range or one of loopback, linklocal, uniquelocal`);
     }
+  });
+
+  it('reads the CORS origins as a browser sends them, or * alone, and refuses anything else by name', () => {
+    expect(loadConfig({ RECLAIM_CORS_ORIGINS: ' https://help.example.com, http://localhost:8080 ' }).corsOrigins).toEqual(['https://help.example.com', 'http://localhost:8080']);
+    expect(loadConfig({ RECLAIM_CORS_ORIGINS: '*' }).corsOrigins).toEqual(['*']);
+    // What a browser would never send in Origin: a path, a default port, capitals, no scheme, another scheme.
+    for (const [bad, as] of [['https://help.example.com/', ' (https://help.example.com)'], ['https://help.example.com:443', ' (https://help.example.com)'], ['https://Help.example.com', ' (https://help.example.com)'], ['help.example.com', ''], ['ftp://files.example.com', '']]) {
+      expect(() => loadConfig({ RECLAIM_CORS_ORIGINS: bad })).toThrow(`RECLAIM_CORS_ORIGINS="${bad}": "${bad}" is not an origin as a browser sends it, such as https://help.example.com${as}`);
+    }
+    expect(() => loadConfig({ RECLAIM_CORS_ORIGINS: '*,https://help.example.com' })).toThrow('RECLAIM_CORS_ORIGINS="*,https://help.example.com": * stands alone');
   });
 
   it('refuses a port or a bcrypt cost out of range, at either end', () => {

@@ -25,6 +25,12 @@ export interface AppConfig {
    * `linklocal`, `uniquelocal`), whose `X-Forwarded-For` names the client; none by default.
    */
   trustedProxies: string[];
+  /**
+   * Web origins whose pages may call the API from a browser (CORS): a help page that files
+   * tickets, a support console; `*` for any. None by default: a browser then lets only pages of
+   * the API's own origin call it.
+   */
+  corsOrigins: string[];
   webhooks: WebhookSettings;
   /** How long a client may take to send a whole request (headers and body). */
   requestTimeoutMs: number;
@@ -83,6 +89,30 @@ function trustedProxies(raw: string): string[] {
   return entries;
 }
 
+/**
+ * Origins as a browser sends them in `Origin` (scheme, host, and a port other than the scheme's
+ * own; no path, host in lower case), or `*` alone: one written otherwise would never match, and
+ * its pages would be refused without a word.
+ */
+function corsOrigins(raw: string): string[] {
+  const entries = raw.split(',').map((entry) => entry.trim()).filter(Boolean);
+  if (entries.includes('*')) {
+    if (entries.length > 1) throw new Error('* stands alone: it already lets every origin in');
+    return entries;
+  }
+  for (const entry of entries) {
+    let origin: string | undefined;
+    try {
+      const url = new URL(entry);
+      if (url.protocol === 'https:' || url.protocol === 'http:') origin = url.origin;
+    } catch {
+      // not a URL at all
+    }
+    if (origin !== entry) throw new Error(`${JSON.stringify(entry)} is not an origin as a browser sends it, such as https://help.example.com${origin ? ` (${origin})` : ''}`);
+  }
+  return entries;
+}
+
 /** Reads the contract's variables; throws one error naming every variable that is wrong. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const problems: string[] = [];
@@ -119,6 +149,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     submissionLimit: read('RECLAIM_SUBMISSION_LIMIT', '10/h', parseRate),
     clientCodeAttemptLimit: read('RECLAIM_CLIENT_CODE_ATTEMPT_LIMIT', '10/5m', parseRate),
     trustedProxies: read('RECLAIM_TRUSTED_PROXIES', '', trustedProxies),
+    corsOrigins: read('RECLAIM_CORS_ORIGINS', '', corsOrigins),
     requestTimeoutMs: read('RECLAIM_REQUEST_TIMEOUT', '30s', durationUpTo('10m')),
     webhooks: {
       ...defaultWebhookSettings,

@@ -10,6 +10,7 @@ import type { Socket } from 'node:net';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config';
 import { CredentialsService } from './auth/credentials.service';
+import { corsOptions } from './http/cors';
 import { registerCreatedLocation } from './http/created-location';
 import { registerIdempotency } from './http/idempotency';
 import { answerClientError } from './http/client-error';
@@ -139,6 +140,8 @@ export async function createApp(config: AppConfig, logger: LoggerService = new C
   app.useGlobalPipes(validationPipe());
   app.useGlobalInterceptors(new UndeclaredInputInterceptor());
   app.enableShutdownHooks();
+  // Pages on another origin call the API from a browser only where the operator named it.
+  if (config.corsOrigins.length) app.enableCors(corsOptions(config.corsOrigins));
   serveOpenApi(app);
   await app.init();
   if (!config.adminToken && !app.get(CredentialsService).hasStaff()) {
