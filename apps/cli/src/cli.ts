@@ -112,15 +112,20 @@ async function verify(store: EventStore, through: bigint | undefined, io: CliIo)
   return report.ok ? 0 : 1;
 }
 
-/** The read models, and a word for each one found at an older version: it is emptied, to be built again from the whole log. */
-function projectionRunner(store: EventStore, dataDir: string, io: CliIo): ProjectionRunner {
-  const runner = new ProjectionRunner(store, openReadModelDb(store, dataDir), everyProjector());
+/**
+ * The read models, and a word for each one found at an older version: it is emptied, to be built
+ * again from the whole log. Read models built from another log are refused, as the server does.
+ */
+async function projectionRunner(store: EventStore, dataDir: string, io: CliIo): Promise<ProjectionRunner> {
+  const db = openReadModelDb(store, dataDir);
+  const runner = new ProjectionRunner(store, db, everyProjector());
+  await runner.checkLog(db.name);
   for (const name of runner.builtAgain) io.err(`read model ${name} is of a new version: emptied, to be built again from the whole log`);
   return runner;
 }
 
 async function rebuild(store: EventStore, dataDir: string, names: string[], io: CliIo): Promise<number> {
-  const runner = projectionRunner(store, dataDir, io);
+  const runner = await projectionRunner(store, dataDir, io);
   const chosen = names.length ? names : runner.names();
   const unknown = chosen.filter((name) => !runner.names().includes(name));
   if (unknown.length) throw new UsageError(`unknown projector: ${unknown.join(', ')} (known: ${runner.names().join(', ')})`);
@@ -132,14 +137,14 @@ async function rebuild(store: EventStore, dataDir: string, names: string[], io: 
 }
 
 async function catchUp(store: EventStore, dataDir: string, io: CliIo): Promise<number> {
-  const runner = projectionRunner(store, dataDir, io);
+  const runner = await projectionRunner(store, dataDir, io);
   await runner.catchUp((position, head) => io.err(`read models: ${position}/${head} (${percent(position, head)})`));
   io.out(JSON.stringify({ positions: Object.fromEntries(Object.entries(runner.checkpoints()).map(([k, v]) => [k, v.toString()])) }));
   return 0;
 }
 
 async function positions(store: EventStore, dataDir: string, io: CliIo): Promise<number> {
-  const runner = projectionRunner(store, dataDir, io);
+  const runner = await projectionRunner(store, dataDir, io);
   const head = await store.headPosition();
   const rows = Object.entries(runner.checkpoints()).map(([name, position]) => ({
     name,

@@ -41,6 +41,9 @@ export class ProjectionRunner {
     db.transaction(() => {
       db.exec(`CREATE TABLE IF NOT EXISTS projection_checkpoints (
         name TEXT PRIMARY KEY, position INTEGER NOT NULL, version INTEGER NOT NULL, updated_at TEXT NOT NULL)`);
+      // The last event a page applied, by position and id: which log the read models come from.
+      db.exec(`CREATE TABLE IF NOT EXISTS projection_last_event (
+        one INTEGER PRIMARY KEY CHECK (one = 1), position INTEGER NOT NULL, event_id TEXT NOT NULL)`);
       for (const projector of projectors) {
         projector.setup(db);
         const stored = this.storedCheckpoint(projector.name);
@@ -51,6 +54,26 @@ export class ProjectionRunner {
         } else this.checkpointsByName.set(projector.name, stored?.position ?? 0n);
       }
     }).immediate();
+  }
+
+  /**
+   * Refuses read models built from a log other than the store's: with EventStoreDB they live in a
+   * file of the instance's own, which outlives a cluster restored from an older backup, or an
+   * EVENTSTORE_CONNECTION_STRING changed to name another cluster. Going on, the loop would skip
+   * every new event up to the old checkpoint (new tickets missing from every queue) and serve
+   * tickets the log does not hold. They come from this log if it holds, at the position of the
+   * last event they applied, that very event.
+   */
+  async checkLog(where: string): Promise<void> {
+    const last = prepared(this.db, 'SELECT position, event_id AS eventId FROM projection_last_event').get() as { position: number; eventId: string } | undefined;
+    if (!last) return;
+    const event = await this.store.eventAt(BigInt(last.position));
+    if (event?.id === last.eventId) return;
+    throw new Error(
+      `The read models in ${where} were built from another log than this store's: it has ${event ? 'another event' : 'no event'} at position ${last.position}, ` +
+        `where they applied event ${last.eventId}. The store was restored from an older backup, or points at another cluster. ` +
+        'Move the file away to build them again from this log (webhook subscriptions then start again from their creation, and the answers kept for Idempotency-Keys go with it).',
+    );
   }
 
   start(): void {
@@ -175,6 +198,7 @@ export class ProjectionRunner {
     // (the next durable commit on the file carries it), sparing the appends an fsync.
     try {
       withoutFsync(this.db, () => this.db.transaction(() => {
+        prepared(this.db, 'INSERT OR REPLACE INTO projection_last_event (one, position, event_id) VALUES (1, ?, ?)').run(last, events[events.length - 1]!.id);
         for (const projector of this.projectors) {
           const from = this.storedCheckpoint(projector.name)?.position ?? 0n;
           // Below `after`, the page misses events this read model needs: the loop reads again.

@@ -41,8 +41,9 @@ export class ProjectionsModule implements OnApplicationBootstrap, BeforeApplicat
         {
           provide: ProjectionRunner,
           inject: [EVENT_STORE, READ_MODEL_DB],
-          useFactory: (store: EventStore, db: ReadModelDb) => {
+          useFactory: async (store: EventStore, db: ReadModelDb) => {
             const runner = new ProjectionRunner(store, db, (options.projectors ?? allProjectors)(), (error) => logger.error(`projection failed: ${(error as Error).message}`));
+            await runner.checkLog(db.name);
             // Until it is built, reads of it show less than the log holds: the operator should know why.
             for (const name of runner.builtAgain) logger.log(`read model ${name} is of a new version: it is built again from the whole log (see /health for how far)`);
             return runner;

@@ -1005,3 +1005,49 @@ describe('staff read model from before deactivation', () => {
     db.close();
   });
 });
+
+describe('read models kept apart from the log (as with EventStoreDB, in a file of their own)', () => {
+  it('are refused when the log is another one, or one restored to before what they applied, and taken from their own log', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'reclaim-other-log-'));
+    const log = new SqliteEventStore(join(dir, 'log.sqlite'));
+    const other = new SqliteEventStore(join(dir, 'other.sqlite'));
+    const file = join(dir, 'read-models.sqlite');
+    const counting: Projector = { name: 'counting', version: 1, setup: () => undefined, reset: () => undefined, apply: () => undefined };
+    const runnerOn = (store: SqliteEventStore) => {
+      const db = new Database(file);
+      return { runner: new ProjectionRunner(store, db, [counting]), db };
+    };
+    try {
+      for (let i = 1; i <= 3; i++) await appendFine(log, `ours-${i}`);
+      const built = runnerOn(log);
+      await built.runner.checkLog(file); // nothing applied yet: no log to tell
+      await built.runner.catchUp();
+      expect(built.runner.position()).toBe(3n);
+      await built.runner.checkLog(file);
+      built.db.close();
+
+      // Another log, shorter than what was applied: no event there.
+      await appendFine(other, 'theirs-1');
+      const shorter = runnerOn(other);
+      await expect(shorter.runner.checkLog(file)).rejects.toThrow(`The read models in ${file} were built from another log than this store's: it has no event at position 3, where they applied event ours-3.`);
+      shorter.db.close();
+      // As long: another event there.
+      for (let i = 2; i <= 3; i++) await appendFine(other, `theirs-${i}`);
+      const asLong = runnerOn(other);
+      await expect(asLong.runner.checkLog(file)).rejects.toThrow('it has another event at position 3, where they applied event ours-3');
+      asLong.db.close();
+
+      // Their own log, grown since: taken, and the mark follows the pages applied.
+      await appendFine(log, 'ours-4');
+      const again = runnerOn(log);
+      await again.runner.checkLog(file);
+      await again.runner.catchUp();
+      expect(again.db.prepare('SELECT position, event_id AS eventId FROM projection_last_event').get()).toEqual({ position: 4, eventId: 'ours-4' });
+      again.db.close();
+    } finally {
+      await log.close();
+      await other.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
