@@ -452,6 +452,9 @@ describe('calls from web pages on other origins (CORS)', () => {
       expect((await preflight(`${own.url}/v1/tickets/x/notes`, 'http://localhost:8080')).headers.get('access-control-allow-origin')).toBe('http://localhost:8080');
       // Another origin is told nothing that lets its page in.
       expect((await preflight(`${own.url}/v1/tickets`, 'https://elsewhere.example')).headers.get('access-control-allow-origin')).toBeNull();
+      // An OPTIONS without a preflight's headers is answered as one too, not refused in plain text.
+      const bare = await fetch(`${own.url}/v1/tickets`, { method: 'OPTIONS' });
+      expect([bare.status, bare.headers.get('content-type')]).toEqual([204, null]);
 
       // The requests that follow: what the page may read of the answer, a refusal's problem included.
       const ownCall = client(own.url);
