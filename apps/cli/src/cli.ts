@@ -1,9 +1,10 @@
-import { createEventStore, parseEventStoreKind, POSITION, sqliteFile, type EventStore, type EventStoreKind } from '@reclaim/event-store';
+import { createEventStore, makeDirectory, parseEventStoreKind, POSITION, SqliteEventStore, sqliteFile, type EventStore, type EventStoreKind } from '@reclaim/event-store';
 import { everyProjector } from '@reclaim/integrations';
 import { openReadModelDb, ProjectionRunner, readHistory, toHistoryEntry, verifyAudit } from '@reclaim/projections';
 import { streams } from '@reclaim/recovery';
 import { lifecycleDocument, recoveryTicketMachine } from '@reclaim/state-machines';
-import { existsSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 export const USAGE = `reclaim operator commands (npm run cli -- <command>)
@@ -13,6 +14,9 @@ export const USAGE = `reclaim operator commands (npm run cli -- <command>)
   rebuild [name ...]           empty read models (all, or the named) and replay the log into them
   catch-up                     apply to the read models what they have not processed yet
   positions                    each projector's checkpoint and its lag behind the log
+  backup <folder>              copy the embedded store, as it stands at one moment, and its key
+                               file into a new folder, while servers run; prints the copy's
+                               log digest
   export --ticket <id>         one ticket's history as JSON Lines
   export --all                 every event of the log as JSON Lines
   diagram [--write <file>]     the lifecycle diagram (Mermaid), generated from the machine
@@ -85,6 +89,11 @@ function commandFor(command: string, args: string[], dataDir: string, io: CliIo)
       if (!ticket && !all) throw new UsageError('export needs --ticket <id> or --all');
       return (store) => (ticket ? exportTicket(store, ticket, io) : exportAll(store, io));
     }
+    case 'backup': {
+      const { positionals } = argumentsOf(args, {}, true);
+      if (positionals.length !== 1) throw new UsageError('backup needs the one folder to write the copy to');
+      return (store) => backup(store, dataDir, positionals[0]!, io);
+    }
     default:
       throw new UsageError(`unknown command: ${command}`);
   }
@@ -153,6 +162,54 @@ async function positions(store: EventStore, dataDir: string, io: CliIo): Promise
   }));
   io.out(JSON.stringify({ head: head.toString(), projectors: rows }));
   return 0;
+}
+
+/**
+ * A copy of the embedded store as it stood at one moment (`VACUUM INTO` reads it in one
+ * transaction, while servers go on writing), with the key file that seals its secrets: restored
+ * without its key, a store's TOTP and webhook secrets cannot be opened, and a server refuses it.
+ * The copy's hash chains are checked, and its log digest printed: noted down elsewhere, it lets a
+ * reviewer check the log up to that position later.
+ */
+async function backup(store: EventStore, dataDir: string, folder: string, io: CliIo): Promise<number> {
+  if (!(store instanceof SqliteEventStore)) throw new UsageError('backup copies the embedded store; back an EventStoreDB cluster up with its own tools');
+  const copy = sqliteFile(folder);
+  if (existsSync(copy)) throw new UsageError(`${copy} exists already: back up into a new folder`);
+  const keyFromEnv = Boolean(io.env.RECLAIM_SECRET_KEY?.trim());
+  const keyFile = join(dataDir, 'secret.key');
+  if (!keyFromEnv && !existsSync(keyFile)) {
+    io.err(`no ${keyFile}, and RECLAIM_SECRET_KEY is not set: without the key that sealed them, the store's secrets are lost`);
+    return 1;
+  }
+  makeDirectory(folder);
+  io.err(`copying ${sqliteFile(dataDir)} to ${copy}…`);
+  store.database.prepare('VACUUM INTO ?').run(copy);
+  syncFile(copy);
+  if (!keyFromEnv) {
+    writeFileSync(join(folder, 'secret.key'), readFileSync(keyFile), { mode: 0o600 });
+    syncFile(join(folder, 'secret.key'));
+  }
+  syncFile(folder); // the new files' names, too, must survive a power cut
+  const copied = new SqliteEventStore(copy);
+  let report;
+  try {
+    report = await verifyAudit(copied, { onProgress: (events) => io.err(`verified ${events} events of the copy…`) });
+  } finally {
+    await copied.close();
+  }
+  const { ok, events, position, digest } = report;
+  io.out(JSON.stringify({ backup: folder, key: keyFromEnv ? 'RECLAIM_SECRET_KEY: not written, keep it with the copy' : 'secret.key', ok, events, position, digest }));
+  if (!ok) io.err(`BROKEN: stream ${report.firstBroken!.stream} at revision ${report.firstBroken!.revision}`);
+  return ok ? 0 : 1;
+}
+
+function syncFile(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 async function exportTicket(store: EventStore, ticketId: string, io: CliIo): Promise<number> {
