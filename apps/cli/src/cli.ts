@@ -3,7 +3,7 @@ import { everyProjector } from '@reclaim/integrations';
 import { openReadModelDb, ProjectionRunner, readHistory, toHistoryEntry, verifyAudit } from '@reclaim/projections';
 import { streams } from '@reclaim/recovery';
 import { lifecycleDocument, recoveryTicketMachine } from '@reclaim/state-machines';
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
@@ -183,12 +183,16 @@ async function backup(store: EventStore, dataDir: string, folder: string, io: Cl
   }
   makeDirectory(folder);
   io.err(`copying ${sqliteFile(dataDir)} to ${copy}…`);
-  store.database.prepare('VACUUM INTO ?').run(copy);
-  syncFile(copy);
   if (!keyFromEnv) {
     writeFileSync(join(folder, 'secret.key'), readFileSync(keyFile), { mode: 0o600 });
     syncFile(join(folder, 'secret.key'));
   }
+  // Written under another name and renamed once whole: a copy cut short is never taken for one.
+  const partial = `${copy}.partial`;
+  rmSync(partial, { force: true });
+  store.database.prepare('VACUUM INTO ?').run(partial);
+  syncFile(partial);
+  renameSync(partial, copy);
   syncFile(folder); // the new files' names, too, must survive a power cut
   const copied = new SqliteEventStore(copy);
   let report;
