@@ -1,4 +1,4 @@
-import { makeDirectory } from '@reclaim/event-store';
+import { makeDirectory, syncToDisk } from '@reclaim/event-store';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, linkSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -41,19 +41,10 @@ function createKeyFile(dataDir: string, file: string): void {
   }
   try {
     linkSync(own, file);
-    syncDirectory(dataDir); // the key's name, too, must survive a power cut
+    syncToDisk(dataDir); // the key's name, too, must survive a power cut
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   } finally {
     rmSync(own, { force: true });
-  }
-}
-
-function syncDirectory(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
 }

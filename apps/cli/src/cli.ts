@@ -1,9 +1,9 @@
-import { createEventStore, makeDirectory, parseEventStoreKind, POSITION, SqliteEventStore, sqliteFile, type EventStore, type EventStoreKind } from '@reclaim/event-store';
+import { createEventStore, makeDirectory, parseEventStoreKind, POSITION, SqliteEventStore, sqliteFile, syncToDisk, type EventStore, type EventStoreKind } from '@reclaim/event-store';
 import { everyProjector } from '@reclaim/integrations';
 import { openReadModelDb, ProjectionRunner, readHistory, toHistoryEntry, verifyAudit } from '@reclaim/projections';
 import { streams } from '@reclaim/recovery';
 import { lifecycleDocument, recoveryTicketMachine } from '@reclaim/state-machines';
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
@@ -185,15 +185,15 @@ async function backup(store: EventStore, dataDir: string, folder: string, io: Cl
   io.err(`copying ${sqliteFile(dataDir)} to ${copy}…`);
   if (!keyFromEnv) {
     writeFileSync(join(folder, 'secret.key'), readFileSync(keyFile), { mode: 0o600 });
-    syncFile(join(folder, 'secret.key'));
+    syncToDisk(join(folder, 'secret.key'));
   }
   // Written under another name and renamed once whole: a copy cut short is never taken for one.
   const partial = `${copy}.partial`;
   rmSync(partial, { force: true });
   store.database.prepare('VACUUM INTO ?').run(partial);
-  syncFile(partial);
+  syncToDisk(partial);
   renameSync(partial, copy);
-  syncFile(folder); // the new files' names, too, must survive a power cut
+  syncToDisk(folder); // the new files' names, too, must survive a power cut
   const copied = new SqliteEventStore(copy);
   let report;
   try {
@@ -205,15 +205,6 @@ async function backup(store: EventStore, dataDir: string, folder: string, io: Cl
   io.out(JSON.stringify({ backup: folder, key: keyFromEnv ? 'RECLAIM_SECRET_KEY: not written, keep it with the copy' : 'secret.key', ok, events, position, digest }));
   if (!ok) io.err(`BROKEN: stream ${report.firstBroken!.stream} at revision ${report.firstBroken!.revision}`);
   return ok ? 0 : 1;
-}
-
-function syncFile(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 async function exportTicket(store: EventStore, ticketId: string, io: CliIo): Promise<number> {

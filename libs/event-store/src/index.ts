@@ -4,6 +4,7 @@ export { canonicalJson, EMPTY_CHAIN, eventHash, linksTo, type ChainEnd } from '.
 export { SqliteEventStore } from './sqlite/sqlite-event-store';
 export { openDatabase, withoutFsync } from './sqlite/open-database';
 export { makeDirectory } from './sqlite/make-directory';
+export { syncToDisk } from './sqlite/sync-to-disk';
 export { processAlive } from './sqlite/process-alive';
 export { EventStoreDbEventStore } from './eventstoredb/esdb-event-store';
 export { createEventStore, parseEventStoreKind, sqliteFile, type EventStoreConfig } from './create-event-store';
