@@ -468,6 +468,11 @@ describe('calls from web pages on other origins (CORS)', () => {
       expect([unknownToken.status, unknownToken.headers.get('access-control-allow-origin')]).toEqual([401, page]);
       const fromElsewhere = await ownCall('GET', `/v1/tickets/${submitted.body.ticketId}`, { token: submitted.body.accessToken, headers: { origin: 'https://elsewhere.example' } });
       expect(fromElsewhere.headers.get('access-control-allow-origin')).toBeNull();
+      // The preflight's route answers OPTIONS on every path; a path no route has is still unknown.
+      const unknownPath = await ownCall('GET', '/v1/nothing-here', { headers: { origin: page } });
+      expect([unknownPath.status, unknownPath.headers.get('access-control-allow-origin')]).toEqual([404, page]);
+      const wrongMethod = await ownCall('PATCH', '/v1/tickets', { headers: { origin: page } });
+      expect([wrongMethod.status, wrongMethod.headers.get('allow')]).toEqual([405, 'GET, HEAD, POST, OPTIONS']);
     });
   }, 60000);
 

@@ -25,12 +25,13 @@ const METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH',
 /**
  * Fastify finds no route for a path asked with a method it does not answer to, and so answers 404
  * as if the path did not exist. When another method would have matched, the answer is 405 with
- * `Allow`, so the caller knows the path is right and the method wrong.
+ * `Allow`, so the caller knows the path is right and the method wrong. With CORS on, `OPTIONS`
+ * answers every path (a browser's preflight), so it alone does not make a path known.
  */
 function methodNotAllowed(request: FastifyRequest): { body: Problem; headers: Record<string, string> } | undefined {
   const url = request.url.split('?')[0]!;
   const allowed = METHODS.filter((method) => request.server.findRoute({ method, url }));
-  if (!allowed.length) return undefined;
+  if (!allowed.some((method) => method !== 'OPTIONS')) return undefined;
   return {
     body: fieldProblem(405, `${request.method} is not allowed on this path; it answers ${allowed.join(', ')}.`, 'method', `must be one of ${allowed.join(', ')}`),
     headers: { allow: allowed.join(', ') },
