@@ -14,6 +14,7 @@ export function openApiDocument(app: INestApplication): OpenAPIObject {
   return withInputRules(withConventions(SwaggerModule.createDocument(app, config)), app);
 }
 
+/** Serves the document and its UI; built when first asked for, not at every start. */
 export function serveOpenApi(app: INestApplication): void {
-  SwaggerModule.setup('docs', app, openApiDocument(app), { jsonDocumentUrl: 'docs/openapi.json', yamlDocumentUrl: undefined });
+  SwaggerModule.setup('docs', app, () => openApiDocument(app), { jsonDocumentUrl: 'docs/openapi.json', yamlDocumentUrl: undefined });
 }
