@@ -6,7 +6,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { createHash, randomUUID } from 'node:crypto';
 import { fieldProblem, sendProblem } from './problem';
 
-const KEY = /^[\x21-\x7e]{1,200}$/;
+/** An `Idempotency-Key`: 1 to 200 printable ASCII characters (the check and the OpenAPI document). */
+export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 const logger = new Logger('Idempotency');
 
 /** A request with a key, from its claim until its answer is kept. */
@@ -112,7 +113,7 @@ export function registerIdempotency(app: FastifyInstance, db: ReadModelDb, secre
       request.commandId = randomUUID();
       return;
     }
-    if (typeof key !== 'string' || !KEY.test(key)) {
+    if (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)) {
       return sendProblem(reply, fieldProblem(400, 'Idempotency-Key must be 1 to 200 printable characters.', 'Idempotency-Key', 'must be 1 to 200 printable ASCII characters'));
     }
     // The public has no credential of its own; its keys are scoped by the client's address, so

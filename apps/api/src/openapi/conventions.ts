@@ -1,15 +1,17 @@
 import type { OpenAPIObject, OperationObject, ParameterObject, ResponseObject, ResponsesObject } from '@nestjs/swagger';
+import { IDEMPOTENCY_KEY } from '../http/idempotency';
+import { POSITION } from '../http/patterns';
 import { ANSWER_SCHEMAS } from './answer-schemas';
 import { HEADERS, problemAnswer, type Refusal } from './documented';
 import { EVENT_SCHEMAS } from './event-schemas';
 
 /** `Idempotency-Key`, which every POST takes (see `http/idempotency.ts`). */
-const IDEMPOTENCY_KEY: ParameterObject = {
+const IDEMPOTENCY_KEY_HEADER: ParameterObject = {
   name: 'Idempotency-Key',
   in: 'header',
   required: false,
   description: '1 to 200 printable characters. The same key and body again answers the first answer again and applies nothing twice; the same key with another body is refused (422).',
-  schema: { type: 'string', minLength: 1, maxLength: 200, pattern: '^[\\x21-\\x7e]+$' },
+  schema: { type: 'string', pattern: IDEMPOTENCY_KEY.source },
 };
 
 /** `minPosition`, which every GET takes (see `http/read-your-writes.ts`). */
@@ -18,7 +20,7 @@ const MIN_POSITION: ParameterObject = {
   in: 'query',
   required: false,
   description: 'A `position` from a command\'s answer: the read answers once the read models hold it (or 503 after a few seconds), so a client reads its own writes.',
-  schema: { type: 'string', pattern: '^\\d{1,20}$' },
+  schema: { type: 'string', pattern: POSITION.source },
 };
 
 /**
@@ -38,7 +40,7 @@ export function withConventions(document: OpenAPIObject): OpenAPIObject {
       // Any command can be overtaken by others too many times while it is decided (409 concurrent-change).
       if (method !== 'get') refusals.push(409);
       if (method === 'post') refusals.push(422);
-      const parameter = method === 'get' ? MIN_POSITION : method === 'post' ? IDEMPOTENCY_KEY : undefined;
+      const parameter = method === 'get' ? MIN_POSITION : method === 'post' ? IDEMPOTENCY_KEY_HEADER : undefined;
       if (parameter) operation.parameters = [...(operation.parameters ?? []), parameter];
       for (const status of refusals) operation.responses[status] ??= problemAnswer(status);
       for (const answer of Object.values(operation.responses) as ResponseObject[]) answer.headers = { 'X-Request-Id': HEADERS['X-Request-Id'], ...answer.headers };
