@@ -1,10 +1,10 @@
 import { createEventStore, makeDirectory, parseEventStoreKind, POSITION, SqliteEventStore, sqliteFile, syncToDisk, type EventStore, type EventStoreKind } from '@reclaim/event-store';
+import { secretKeyFile } from '@reclaim/credentials';
 import { everyProjector } from '@reclaim/integrations';
 import { openReadModelDb, ProjectionRunner, readHistory, toHistoryEntry, verifyAudit } from '@reclaim/projections';
 import { streams } from '@reclaim/recovery';
 import { lifecycleDocument, recoveryTicketMachine } from '@reclaim/state-machines';
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 export const USAGE = `reclaim operator commands (npm run cli -- <command>)
@@ -176,7 +176,7 @@ async function backup(store: EventStore, dataDir: string, folder: string, io: Cl
   const copy = sqliteFile(folder);
   if (existsSync(copy)) throw new UsageError(`${copy} exists already: back up into a new folder`);
   const keyFromEnv = Boolean(io.env.RECLAIM_SECRET_KEY?.trim());
-  const keyFile = join(dataDir, 'secret.key');
+  const keyFile = secretKeyFile(dataDir);
   if (!keyFromEnv && !existsSync(keyFile)) {
     io.err(`no ${keyFile}, and RECLAIM_SECRET_KEY is not set: without the key that sealed them, the store's secrets are lost`);
     return 1;
@@ -184,8 +184,8 @@ async function backup(store: EventStore, dataDir: string, folder: string, io: Cl
   makeDirectory(folder);
   io.err(`copying ${sqliteFile(dataDir)} to ${copy}…`);
   if (!keyFromEnv) {
-    writeFileSync(join(folder, 'secret.key'), readFileSync(keyFile), { mode: 0o600 });
-    syncToDisk(join(folder, 'secret.key'));
+    writeFileSync(secretKeyFile(folder), readFileSync(keyFile), { mode: 0o600 });
+    syncToDisk(secretKeyFile(folder));
   }
   // Written under another name and renamed once whole: a copy cut short is never taken for one.
   const partial = `${copy}.partial`;

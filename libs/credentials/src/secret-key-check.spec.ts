@@ -1,9 +1,9 @@
-import { SecretBox } from '@reclaim/credentials';
 import { SqliteEventStore } from '@reclaim/event-store';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SecretBox } from './secret-box';
 import { checkSecretKey, SECRET_KEY_STREAM } from './secret-key-check';
 
 describe('checkSecretKey', () => {

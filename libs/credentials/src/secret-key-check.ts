@@ -1,6 +1,6 @@
-import type { SecretBox } from '@reclaim/credentials';
 import { WrongExpectedRevision, type EventStore } from '@reclaim/event-store';
 import { randomUUID } from 'node:crypto';
+import type { SecretBox } from './secret-box';
 
 /** The stream that names the key the log's secrets are sealed with. */
 export const SECRET_KEY_STREAM = 'secret-key';

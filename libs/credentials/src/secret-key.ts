@@ -5,6 +5,11 @@ import { join } from 'node:path';
 
 const KEY = /^[0-9a-fA-F]{64}$/;
 
+/** The key file in a data folder, when the key is not given as RECLAIM_SECRET_KEY. */
+export function secretKeyFile(dataDir: string): string {
+  return join(dataDir, 'secret.key');
+}
+
 /**
  * The key that seals secrets the engine must read back (TOTP secrets, stored idempotent
  * responses). From RECLAIM_SECRET_KEY (64 hex characters) when set: every instance of a cluster
@@ -15,7 +20,7 @@ export function loadSecretKey(dataDir: string, fromEnv?: string): Buffer {
     if (!KEY.test(fromEnv)) throw new Error('RECLAIM_SECRET_KEY must be 64 hex characters (32 bytes)');
     return Buffer.from(fromEnv, 'hex');
   }
-  const file = join(dataDir, 'secret.key');
+  const file = secretKeyFile(dataDir);
   if (!existsSync(file)) createKeyFile(dataDir, file);
   const key = readFileSync(file, 'utf8').trim();
   // A wrong key would seal new secrets that no later start could open.
