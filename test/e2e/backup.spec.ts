@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateSync } from 'otplib';
@@ -76,6 +76,16 @@ describe('npm run cli -- backup', () => {
       const keyless = await cli({ RECLAIM_DATA_DIR: server.dataDir }, 'backup', join(backups, 'keyless'));
       expect([keyless.status, keyless.err]).toEqual([1, expect.stringContaining('secret.key, and RECLAIM_SECRET_KEY is not set')]);
       expect(existsSync(join(backups, 'keyless'))).toBe(false);
+
+      // A key file left beside a store whose servers take RECLAIM_SECRET_KEY is not its key: a copy
+      // kept with it could never be restored, so none is made.
+      writeFileSync(join(server.dataDir, 'secret.key'), 'ef'.repeat(32));
+      const stale = await cli({ RECLAIM_DATA_DIR: server.dataDir }, 'backup', join(backups, 'stale'));
+      expect([stale.status, stale.err]).toEqual([1, expect.stringMatching(/^nothing copied: The secret key \(\S+secret\.key\) is not the one this store's secrets are sealed with/)]);
+      expect(existsSync(join(backups, 'stale'))).toBe(false);
+      const wrongEnv = await cli({ RECLAIM_DATA_DIR: server.dataDir, RECLAIM_SECRET_KEY: 'ab'.repeat(32) }, 'backup', join(backups, 'wrong-env'));
+      expect([wrongEnv.status, wrongEnv.err]).toEqual([1, expect.stringContaining('The secret key (RECLAIM_SECRET_KEY) is not the one')]);
+      expect(existsSync(join(backups, 'wrong-env'))).toBe(false);
 
       // A cluster is backed up with EventStoreDB's own tools.
       const cluster = await cli({ RECLAIM_EVENT_STORE: 'eventstoredb', EVENTSTORE_CONNECTION_STRING: 'esdb://127.0.0.1:1?tls=false' }, 'backup', join(backups, 'cluster'));

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateSync } from 'otplib';
 import { settlesWithin } from '@reclaim/recovery/testing';
@@ -93,9 +93,13 @@ describe('a server that cannot start', () => {
     }
     const key = readFileSync(keyFile, 'utf8');
     try {
-      // The store restored without its key file: a start makes a new key, and must not run with it.
+      // The store restored without its key file: a new key must not be made, nor run with.
       rmSync(keyFile);
-      await expect(startServer({}, first.dataDir)).rejects.toThrow(/server exited with 1:[\s\S]*The secret key \(\S+secret\.key\) is not the one this store's secrets are sealed with/);
+      await expect(startServer({}, first.dataDir)).rejects.toThrow(/server exited with 1:[\s\S]*\S+secret\.key is missing\. Restore secret\.key from the backup/);
+      expect(existsSync(keyFile)).toBe(false);
+      // A key file of another store, or made by an older release's start, is refused just as well.
+      writeFileSync(keyFile, 'ef'.repeat(32));
+      await expect(startServer({}, first.dataDir)).rejects.toThrow(/The secret key \(\S+secret\.key\) is not the one this store's secrets are sealed with/);
       await expect(startServer({ RECLAIM_SECRET_KEY: 'ab'.repeat(32) }, first.dataDir)).rejects.toThrow(/The secret key \(RECLAIM_SECRET_KEY\) is not the one/);
       // With the key it had, the server starts, and opens the secret it sealed.
       writeFileSync(keyFile, key);

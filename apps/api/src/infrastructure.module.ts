@@ -1,5 +1,5 @@
 import { Global, Module } from '@nestjs/common';
-import { checkSecretKey, loadSecretKey, SecretBox, secretKeyFile } from '@reclaim/credentials';
+import { openSecretBox } from '@reclaim/credentials';
 import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
 import { CLOCK, RECOVERY_CONFIG, SECRET_BOX, systemClock, type RecoveryConfig } from '@reclaim/recovery';
 import { APP_CONFIG, type AppConfig } from './config';
@@ -12,11 +12,7 @@ import { APP_CONFIG, type AppConfig } from './config';
     {
       provide: SECRET_BOX,
       inject: [APP_CONFIG, EVENT_STORE],
-      useFactory: async (c: AppConfig, store: EventStore) => {
-        const box = new SecretBox(loadSecretKey(c.dataDir, c.secretKey));
-        await checkSecretKey(store, box, c.secretKey ? 'RECLAIM_SECRET_KEY' : secretKeyFile(c.dataDir));
-        return box;
-      },
+      useFactory: (c: AppConfig, store: EventStore) => openSecretBox(store, c.dataDir, c.secretKey, { name: true }),
     },
     {
       provide: RECOVERY_CONFIG,

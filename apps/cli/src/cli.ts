@@ -1,5 +1,5 @@
 import { createEventStore, makeDirectory, parseEventStoreKind, POSITION, SqliteEventStore, sqliteFile, syncToDisk, type EventStore, type EventStoreKind } from '@reclaim/event-store';
-import { secretKeyFile } from '@reclaim/credentials';
+import { openSecretBox, secretKeyFile } from '@reclaim/credentials';
 import { everyProjector } from '@reclaim/integrations';
 import { openReadModelDb, ProjectionRunner, readHistory, toHistoryEntry, verifyAudit } from '@reclaim/projections';
 import { streams } from '@reclaim/recovery';
@@ -175,10 +175,18 @@ async function backup(store: EventStore, dataDir: string, folder: string, io: Cl
   if (!(store instanceof SqliteEventStore)) throw new UsageError('backup copies the embedded store; back an EventStoreDB cluster up with its own tools');
   const copy = sqliteFile(folder);
   if (existsSync(copy)) throw new UsageError(`${copy} exists already: back up into a new folder`);
-  const keyFromEnv = Boolean(io.env.RECLAIM_SECRET_KEY?.trim());
+  const keyFromEnv = io.env.RECLAIM_SECRET_KEY?.trim() || undefined;
   const keyFile = secretKeyFile(dataDir);
   if (!keyFromEnv && !existsSync(keyFile)) {
     io.err(`no ${keyFile}, and RECLAIM_SECRET_KEY is not set: without the key that sealed them, the store's secrets are lost`);
+    return 1;
+  }
+  // A copy kept with another key (a stale key file beside a store whose servers use
+  // RECLAIM_SECRET_KEY, say) could never be restored: found now, not on the day it is needed.
+  try {
+    await openSecretBox(store, dataDir, keyFromEnv, { name: false });
+  } catch (error) {
+    io.err(`nothing copied: ${(error as Error).message}`);
     return 1;
   }
   makeDirectory(folder);

@@ -1,10 +1,11 @@
 import { SqliteEventStore } from '@reclaim/event-store';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SecretBox } from './secret-box';
-import { checkSecretKey, SECRET_KEY_STREAM } from './secret-key-check';
+import { secretKeyFile } from './secret-key';
+import { checkSecretKey, openSecretBox, SECRET_KEY_STREAM } from './secret-key-check';
 
 describe('checkSecretKey', () => {
   let dir: string;
@@ -21,37 +22,57 @@ describe('checkSecretKey', () => {
   const key = () => new SecretBox(randomBytes(32));
   const refused = /The secret key \(the key file\) is not the one this store's secrets are sealed with/;
   const metadata = { occurredAt: new Date().toISOString(), schemaVersion: 1 };
+  const naming = { name: true };
 
   it('names the first key in the log by its fingerprint, and refuses any other', async () => {
     const first = key();
-    await checkSecretKey(store, first, 'the key file');
+    await checkSecretKey(store, first, 'the key file', naming);
     const named = await store.readStream(SECRET_KEY_STREAM);
     expect(named.map((event) => event.data)).toEqual([{ fingerprint: first.fingerprint() }]);
     expect(first.fingerprint()).not.toEqual(key().fingerprint());
-    await expect(checkSecretKey(store, key(), 'the key file')).rejects.toThrow(refused);
-    await checkSecretKey(store, first, 'the key file');
+    await expect(checkSecretKey(store, key(), 'the key file', naming)).rejects.toThrow(refused);
+    await checkSecretKey(store, first, 'the key file', naming);
     expect(await store.readStream(SECRET_KEY_STREAM)).toHaveLength(1);
   });
 
   it('checks a log from before keys were named against its first sealed secret', async () => {
     const used = key();
     await store.appendToStream('account-old', [{ id: randomUUID(), type: 'TotpEnrolled', data: { sealedSecret: used.seal('JBSWY3DPEHPK3PXP') }, metadata }]);
-    await expect(checkSecretKey(store, key(), 'the key file')).rejects.toThrow(refused);
+    await expect(checkSecretKey(store, key(), 'the key file', naming)).rejects.toThrow(refused);
     expect(await store.readStream(SECRET_KEY_STREAM)).toEqual([]);
-    await checkSecretKey(store, used, 'the key file');
+    await checkSecretKey(store, used, 'the key file', naming);
     expect((await store.readStream(SECRET_KEY_STREAM)).map((event) => event.data)).toEqual([{ fingerprint: used.fingerprint() }]);
   });
 
   it('gives processes starting together on one log one key: the first named wins, the others are compared with it', async () => {
     const same = key();
-    await Promise.all([checkSecretKey(store, same, 'the key file'), checkSecretKey(store, same, 'the key file'), checkSecretKey(store, same, 'the key file')]);
+    await Promise.all([checkSecretKey(store, same, 'the key file', naming), checkSecretKey(store, same, 'the key file', naming), checkSecretKey(store, same, 'the key file', naming)]);
     expect(await store.readStream(SECRET_KEY_STREAM)).toHaveLength(1);
     const other = new SqliteEventStore(join(dir, 'reclaim.sqlite'));
     try {
-      const results = await Promise.allSettled([checkSecretKey(other, key(), 'the key file'), checkSecretKey(store, same, 'the key file')]);
+      const results = await Promise.allSettled([checkSecretKey(other, key(), 'the key file', naming), checkSecretKey(store, same, 'the key file', naming)]);
       expect(results.map((result) => result.status)).toEqual(['rejected', 'fulfilled']);
     } finally {
       await other.close();
     }
+  });
+
+  it('refuses to make a new key file for a log whose secrets are sealed, and makes none', async () => {
+    const first = await openSecretBox(store, dir, undefined, naming);
+    const kept = readFileSync(secretKeyFile(dir), 'utf8');
+    rmSync(secretKeyFile(dir));
+    await expect(openSecretBox(store, dir, undefined, naming)).rejects.toThrow(/secret\.key is missing\. Restore secret\.key from the backup/);
+    expect(existsSync(secretKeyFile(dir))).toBe(false);
+    // Given as RECLAIM_SECRET_KEY instead, the key is compared as a key file's is.
+    await expect(openSecretBox(store, dir, 'ab'.repeat(32), naming)).rejects.toThrow(/The secret key \(RECLAIM_SECRET_KEY\) is not the one/);
+    expect((await openSecretBox(store, dir, kept, naming)).fingerprint()).toEqual(first.fingerprint());
+  });
+
+  it('compares without naming for an operator command, which leaves the log as it is', async () => {
+    const used = key();
+    await store.appendToStream('account-old', [{ id: randomUUID(), type: 'TotpEnrolled', data: { sealedSecret: used.seal('JBSWY3DPEHPK3PXP') }, metadata }]);
+    await expect(checkSecretKey(store, key(), 'the key file', { name: false })).rejects.toThrow(refused);
+    await checkSecretKey(store, used, 'the key file', { name: false });
+    expect(await store.readStream(SECRET_KEY_STREAM)).toEqual([]);
   });
 });

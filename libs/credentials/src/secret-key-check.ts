@@ -1,6 +1,8 @@
 import { WrongExpectedRevision, type EventStore } from '@reclaim/event-store';
 import { randomUUID } from 'node:crypto';
-import type { SecretBox } from './secret-box';
+import { existsSync } from 'node:fs';
+import { SecretBox } from './secret-box';
+import { loadSecretKey, secretKeyFile } from './secret-key';
 
 /** The stream that names the key the log's secrets are sealed with. */
 export const SECRET_KEY_STREAM = 'secret-key';
@@ -9,22 +11,31 @@ export const SECRET_KEY_STREAM = 'secret-key';
 const SEALING_EVENTS = ['TotpEnrolled', 'WebhookCreated', 'WebhookSecretRotated'];
 
 /**
- * Refuses to go on with a key other than the one the log's secrets are sealed with: a key file
- * lost in a restore and made anew, or a RECLAIM_SECRET_KEY other than the key file used before or
- * than another instance's. A server with such a key could open none of the TOTP secrets, webhook
- * secrets or kept answers (every TOTP check would fail), and would seal new ones that no start
- * with the right key could open. The first start names its key in the log, by fingerprint; a log
- * from before that is checked against its first sealed secret, if it has one.
+ * The secret box of a server or an operator command on this log, with the key it was given
+ * (RECLAIM_SECRET_KEY, else the data folder's key file, made on the first start). Refuses a key
+ * other than the one the log's secrets are sealed with: a key file lost in a restore, or a
+ * RECLAIM_SECRET_KEY other than the key file used before or than another instance's. A server with
+ * such a key could open none of the TOTP secrets, webhook secrets or kept answers (every TOTP check
+ * would fail), and would seal new ones that no start with the right key could open. A server
+ * (`name`) names its key in the log when the log names none, so that later starts are compared
+ * with it; an operator command leaves the log as it is.
  */
-export async function checkSecretKey(store: EventStore, box: SecretBox, keySource: string): Promise<void> {
+export async function openSecretBox(store: EventStore, dataDir: string, fromEnv: string | undefined, { name }: { name: boolean }): Promise<SecretBox> {
+  const source = fromEnv ? 'RECLAIM_SECRET_KEY' : secretKeyFile(dataDir);
+  // A key file made now would be a new key: a log that sealed secrets needs the one it had.
+  if (!fromEnv && !existsSync(source) && (await sealingMark(store))) throw keyRefused(`${source} is missing`);
+  const box = new SecretBox(loadSecretKey(dataDir, fromEnv));
+  await checkSecretKey(store, box, source, { name });
+  return box;
+}
+
+/** Compares the box's key with the one the log's secrets are sealed with, and names it when asked and the log names none. */
+export async function checkSecretKey(store: EventStore, box: SecretBox, keySource: string, { name }: { name: boolean }): Promise<void> {
   for (;;) {
-    const [named] = await store.readStream(SECRET_KEY_STREAM, { maxCount: 1 });
-    if (named) {
-      if ((named.data as { fingerprint: string }).fingerprint !== box.fingerprint()) throw wrongKey(keySource);
-      return;
-    }
-    const [sealing] = await store.readAll({ maxCount: 1, filter: { eventTypes: SEALING_EVENTS } });
-    if (sealing && !box.opens((sealing.data as { sealedSecret: string }).sealedSecret)) throw wrongKey(keySource);
+    const mark = await sealingMark(store);
+    const isLogs = !mark || ('fingerprint' in mark ? mark.fingerprint === box.fingerprint() : box.opens(mark.sealedSecret));
+    if (!isLogs) throw keyRefused(`The secret key (${keySource}) is not the one this store's secrets are sealed with`);
+    if (!name || (mark && 'fingerprint' in mark)) return;
     try {
       await store.appendToStream(
         SECRET_KEY_STREAM,
@@ -39,10 +50,17 @@ export async function checkSecretKey(store: EventStore, box: SecretBox, keySourc
   }
 }
 
-function wrongKey(keySource: string): Error {
+/** What tells the log's key: the fingerprint it names, else (a log from before) its first sealed secret. */
+async function sealingMark(store: EventStore): Promise<{ fingerprint: string } | { sealedSecret: string } | undefined> {
+  const [named] = await store.readStream(SECRET_KEY_STREAM, { maxCount: 1 });
+  if (named) return { fingerprint: (named.data as { fingerprint: string }).fingerprint };
+  const [sealing] = await store.readAll({ maxCount: 1, filter: { eventTypes: SEALING_EVENTS } });
+  return sealing ? { sealedSecret: (sealing.data as { sealedSecret: string }).sealedSecret } : undefined;
+}
+
+function keyRefused(what: string): Error {
   return new Error(
-    `The secret key (${keySource}) is not the one this store's secrets are sealed with. ` +
-      'Restore secret.key from the backup kept with the store, or set RECLAIM_SECRET_KEY to the key used before: ' +
-      'with another key, no TOTP secret, webhook secret or kept answer could be opened.',
+    `${what}. Restore secret.key from the backup kept with the store, or set RECLAIM_SECRET_KEY to the key used before ` +
+      '(every instance sharing a log needs the same one): with another key, no TOTP secret, webhook secret or kept answer could be opened.',
   );
 }
