@@ -1,3 +1,6 @@
+import { SecretBox, SECRET_KEY_STREAM } from '@reclaim/credentials';
+import { SqliteEventStore } from '@reclaim/event-store';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,4 +98,25 @@ describe('npm run cli -- backup', () => {
       rmSync(backups, { recursive: true, force: true });
     }
   }, 60000);
+
+  it('leaves the log as it is: a log from before keys were named is checked against its first sealed secret, and not named', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'reclaim-old-store-'));
+    const backups = mkdtempSync(join(tmpdir(), 'reclaim-backups-'));
+    try {
+      const key = randomBytes(32);
+      writeFileSync(join(dataDir, 'secret.key'), key.toString('hex'));
+      const store = new SqliteEventStore(join(dataDir, 'reclaim.sqlite'));
+      const metadata = { occurredAt: new Date().toISOString(), schemaVersion: 1 };
+      await store.appendToStream('account-old', [{ id: randomUUID(), type: 'TotpEnrolled', data: { sealedSecret: new SecretBox(key).seal('JBSWY3DPEHPK3PXP') }, metadata }]);
+      await store.close();
+      const taken = await cli({ RECLAIM_DATA_DIR: dataDir }, 'backup', join(backups, 'old'));
+      expect(JSON.parse(taken.out[0]!)).toMatchObject({ ok: true, events: 1 });
+      const after = new SqliteEventStore(join(dataDir, 'reclaim.sqlite'));
+      expect(await after.readStream(SECRET_KEY_STREAM)).toEqual([]);
+      await after.close();
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+      rmSync(backups, { recursive: true, force: true });
+    }
+  });
 });

@@ -1,5 +1,5 @@
 import { createEventStore, makeDirectory, parseEventStoreKind, POSITION, SqliteEventStore, sqliteFile, syncToDisk, type EventStore, type EventStoreKind } from '@reclaim/event-store';
-import { openSecretBox, secretKeyFile } from '@reclaim/credentials';
+import { openSecretBox, replaceLostKey, secretKeyFile } from '@reclaim/credentials';
 import { everyProjector } from '@reclaim/integrations';
 import { openReadModelDb, ProjectionRunner, readHistory, toHistoryEntry, verifyAudit } from '@reclaim/projections';
 import { streams } from '@reclaim/recovery';
@@ -17,6 +17,9 @@ export const USAGE = `reclaim operator commands (npm run cli -- <command>)
   backup <folder>              copy the embedded store, as it stands at one moment, and its key
                                file into a new folder, while servers run; prints the copy's
                                log digest
+  replace-key --secrets-lost   when the store's secret key is lost, with no copy left: names a
+                               new one (RECLAIM_SECRET_KEY, else a new key file) so that servers
+                               start again; the secrets sealed with the lost key are lost
   export --ticket <id>         one ticket's history as JSON Lines
   export --all                 every event of the log as JSON Lines
   diagram [--write <file>]     the lifecycle diagram (Mermaid), generated from the machine
@@ -93,6 +96,11 @@ function commandFor(command: string, args: string[], dataDir: string, io: CliIo)
       const { positionals } = argumentsOf(args, {}, true);
       if (positionals.length !== 1) throw new UsageError('backup needs the one folder to write the copy to');
       return (store) => backup(store, dataDir, positionals[0]!, io);
+    }
+    case 'replace-key': {
+      const { values } = argumentsOf(args, { 'secrets-lost': { type: 'boolean' } });
+      if (!values['secrets-lost']) throw new UsageError('replace-key gives up every secret sealed with the lost key: say so with --secrets-lost');
+      return (store) => replaceKey(store, dataDir, io);
     }
     default:
       throw new UsageError(`unknown command: ${command}`);
@@ -213,6 +221,23 @@ async function backup(store: EventStore, dataDir: string, folder: string, io: Cl
   io.out(JSON.stringify({ backup: folder, key: keyFromEnv ? 'RECLAIM_SECRET_KEY: not written, keep it with the copy' : 'secret.key', ok, events, position, digest }));
   if (!ok) io.err(`BROKEN: stream ${report.firstBroken!.stream} at revision ${report.firstBroken!.revision}`);
   return ok ? 0 : 1;
+}
+
+async function replaceKey(store: EventStore, dataDir: string, io: CliIo): Promise<number> {
+  let replaced;
+  try {
+    replaced = await replaceLostKey(store, dataDir, io.env.RECLAIM_SECRET_KEY?.trim() || undefined);
+  } catch (error) {
+    io.err((error as Error).message);
+    return 1;
+  }
+  io.out(JSON.stringify({ key: replaced.keySource, position: replaced.position.toString() }));
+  io.err(
+    'The store now takes this key. Lost with the old one: TOTP secrets (enrol each account again: POST /v1/accounts/{username}/totp; ' +
+      'until then its codes are recorded as not-enrolled), webhook secrets (give each webhook a new one: POST /v1/webhooks/{id}/secret; ' +
+      'until then it sends nothing) and kept answers (a retry runs again, and applies nothing twice).',
+  );
+  return 0;
 }
 
 async function exportTicket(store: EventStore, ticketId: string, io: CliIo): Promise<number> {

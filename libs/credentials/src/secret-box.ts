@@ -25,13 +25,15 @@ export class SecretBox {
     return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
   }
 
-  /** Whether this key opened `sealed`: a secret sealed with another key does not open. */
-  opens(sealed: string): boolean {
+  /**
+   * The secret, or undefined when `sealed` was sealed with another key: one that was lost and
+   * replaced (`replace-key`), whose secrets are lost with it.
+   */
+  tryOpen(sealed: string): string | undefined {
     try {
-      this.open(sealed);
-      return true;
+      return this.open(sealed);
     } catch {
-      return false;
+      return undefined;
     }
   }
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SecretBox } from './secret-box';
 import { secretKeyFile } from './secret-key';
-import { checkSecretKey, openSecretBox, SECRET_KEY_STREAM } from './secret-key-check';
+import { checkSecretKey, openSecretBox, replaceLostKey, SECRET_KEY_STREAM } from './secret-key-check';
 
 describe('checkSecretKey', () => {
   let dir: string;
@@ -74,5 +74,26 @@ describe('checkSecretKey', () => {
     await expect(checkSecretKey(store, key(), 'the key file', { name: false })).rejects.toThrow(refused);
     await checkSecretKey(store, used, 'the key file', { name: false });
     expect(await store.readStream(SECRET_KEY_STREAM)).toEqual([]);
+  });
+
+  it('replaces a lost key only when told the key given is not the log\'s: the new one is then the only key a start takes', async () => {
+    await expect(replaceLostKey(store, dir, undefined)).rejects.toThrow(/seals no secret yet/);
+    expect(existsSync(secretKeyFile(dir))).toBe(false);
+    const lost = await openSecretBox(store, dir, undefined, naming);
+    await expect(replaceLostKey(store, dir, undefined)).rejects.toThrow(/is this store's own: nothing is lost/);
+    rmSync(secretKeyFile(dir));
+    const { keySource } = await replaceLostKey(store, dir, undefined);
+    expect(keySource).toBe(secretKeyFile(dir));
+    const now = await openSecretBox(store, dir, undefined, naming);
+    expect(now.fingerprint()).not.toEqual(lost.fingerprint());
+    expect((await store.readStream(SECRET_KEY_STREAM)).map((event) => event.data)).toEqual([
+      { fingerprint: lost.fingerprint() },
+      { fingerprint: now.fingerprint(), replaces: lost.fingerprint() },
+    ]);
+    await expect(checkSecretKey(store, lost, 'the key file', naming)).rejects.toThrow(refused);
+    // Replaced again, by a key given as RECLAIM_SECRET_KEY.
+    await replaceLostKey(store, dir, 'ab'.repeat(32));
+    await expect(openSecretBox(store, dir, undefined, naming)).rejects.toThrow(/is not the one/);
+    await openSecretBox(store, dir, 'ab'.repeat(32), naming);
   });
 });

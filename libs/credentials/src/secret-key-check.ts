@@ -33,8 +33,7 @@ export async function openSecretBox(store: EventStore, dataDir: string, fromEnv:
 export async function checkSecretKey(store: EventStore, box: SecretBox, keySource: string, { name }: { name: boolean }): Promise<void> {
   for (;;) {
     const mark = await sealingMark(store);
-    const isLogs = !mark || ('fingerprint' in mark ? mark.fingerprint === box.fingerprint() : box.opens(mark.sealedSecret));
-    if (!isLogs) throw keyRefused(`The secret key (${keySource}) is not the one this store's secrets are sealed with`);
+    if (mark && !isMarkedKey(mark, box)) throw keyRefused(`The secret key (${keySource}) is not the one this store's secrets are sealed with`);
     if (!name || (mark && 'fingerprint' in mark)) return;
     try {
       await store.appendToStream(
@@ -50,12 +49,43 @@ export async function checkSecretKey(store: EventStore, box: SecretBox, keySourc
   }
 }
 
-/** What tells the log's key: the fingerprint it names, else (a log from before) its first sealed secret. */
+/**
+ * Gives the log a new key in place of a lost one, when no copy of it is left: the log names the
+ * new key (RECLAIM_SECRET_KEY, else the key file, made now), so that servers start again. The
+ * secrets sealed with the lost key are lost with it: a TOTP secret opens no more (codes for its
+ * account are recorded as `not-enrolled` until the platform enrols it again), a webhook signs
+ * nothing until it is given a new secret, and a kept answer is gone (its retry runs again, which
+ * applies nothing twice). Refused while the key given is the log's: then nothing is lost.
+ */
+export async function replaceLostKey(store: EventStore, dataDir: string, fromEnv: string | undefined): Promise<{ keySource: string; position: bigint }> {
+  const keySource = fromEnv ? 'RECLAIM_SECRET_KEY' : secretKeyFile(dataDir);
+  const mark = await sealingMark(store);
+  if (!mark) throw new Error('This store seals no secret yet: there is no key to replace. Start the server, which names its key.');
+  const box = new SecretBox(loadSecretKey(dataDir, fromEnv));
+  if (isMarkedKey(mark, box)) throw new Error(`The secret key (${keySource}) is this store's own: nothing is lost, and nothing is replaced.`);
+  const named = await store.readStream(SECRET_KEY_STREAM);
+  const { position } = await store.appendToStream(
+    SECRET_KEY_STREAM,
+    [{ id: randomUUID(), type: 'SecretKeyNamed', data: { fingerprint: box.fingerprint(), replaces: 'fingerprint' in mark ? mark.fingerprint : null }, metadata: { actor: { kind: 'system', id: 'replace-key' }, occurredAt: new Date().toISOString(), schemaVersion: 1 } }],
+    { expectedRevision: named.length ? BigInt(named.length - 1) : 'no_stream' },
+  );
+  return { keySource, position };
+}
+
+/**
+ * What tells the log's key: the fingerprint it names last (a key replaced since is not the log's
+ * any more), else (a log from before keys were named) its first sealed secret.
+ */
 async function sealingMark(store: EventStore): Promise<{ fingerprint: string } | { sealedSecret: string } | undefined> {
-  const [named] = await store.readStream(SECRET_KEY_STREAM, { maxCount: 1 });
-  if (named) return { fingerprint: (named.data as { fingerprint: string }).fingerprint };
+  const named = await store.readStream(SECRET_KEY_STREAM);
+  const last = named[named.length - 1];
+  if (last) return { fingerprint: (last.data as { fingerprint: string }).fingerprint };
   const [sealing] = await store.readAll({ maxCount: 1, filter: { eventTypes: SEALING_EVENTS } });
   return sealing ? { sealedSecret: (sealing.data as { sealedSecret: string }).sealedSecret } : undefined;
+}
+
+function isMarkedKey(mark: { fingerprint: string } | { sealedSecret: string }, box: SecretBox): boolean {
+  return 'fingerprint' in mark ? mark.fingerprint === box.fingerprint() : box.tryOpen(mark.sealedSecret) !== undefined;
 }
 
 function keyRefused(what: string): Error {

@@ -63,6 +63,7 @@ export function registerIdempotency(app: FastifyInstance, db: ReadModelDb, secre
   const keep = db.prepare(`INSERT INTO idempotency_keys (scope, request_hash, status, body, created_at) VALUES (?, ?, ?, ?, ?)
     ON CONFLICT (scope) DO UPDATE SET status = excluded.status, body = excluded.body, claimed_by = NULL WHERE idempotency_keys.status = ${CLAIMED}`);
   const release = db.prepare(`DELETE FROM idempotency_keys WHERE scope = ? AND status = ${CLAIMED}`);
+  const forget = db.prepare(`DELETE FROM idempotency_keys WHERE scope = ? AND status <> ${CLAIMED}`);
   const writeOrWarn = <T>(statement: () => T, failure: string): T | undefined => {
     try {
       return withoutFsync(db, statement);
@@ -131,6 +132,12 @@ export function registerIdempotency(app: FastifyInstance, db: ReadModelDb, secre
     let stored: Stored;
     try {
       stored = await answerOrClaim(scope, requestHash);
+      // An answer sealed with a secret key lost and replaced since opens no more: it is a lost
+      // answer, and the retry runs again, as after any other (which applies nothing twice).
+      if (stored && stored.requestHash === requestHash && stored.status !== CLAIMED && secrets.tryOpen(stored.body) === undefined) {
+        writeOrWarn(() => forget.run(scope), 'A kept answer that opens no more could not be dropped');
+        stored = await answerOrClaim(scope, requestHash);
+      }
     } catch (error) {
       done();
       throw error;

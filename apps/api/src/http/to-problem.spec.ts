@@ -17,6 +17,12 @@ describe('toProblem', () => {
     const answer = toProblem(new SecretReplaced('TOTP secret'));
     expect(answer).toMatchObject({ body: { status: 409, type: 'https://reclaim.dev/problems/secret-replaced' }, unexpected: false });
     expect(answer.body.detail).toContain('TOTP secret');
+    expect(answer.body.detail).toContain('has been replaced since by another request');
+    const sealedWithLostKey = toProblem(new SecretReplaced('webhook secret', 'key'));
+    expect(sealedWithLostKey).toMatchObject({ body: { status: 409, type: 'https://reclaim.dev/problems/secret-replaced' }, unexpected: false });
+    expect(sealedWithLostKey.body.detail).toBe(
+      'The first answer to this request was lost, and the webhook secret it issued was sealed with a secret key that was lost and replaced since; it cannot be shown again.',
+    );
   });
 
   it('answers a command the lifecycle refuses with 409 transition-not-allowed, naming the current state (the contract\'s promise)', () => {

@@ -25,7 +25,8 @@ export function toProblem(error: unknown): { body: Problem; headers: Record<stri
   }
   if (error instanceof NotFound) return plain(problem(404, `The ${error.what} was not found.`));
   if (error instanceof SecretReplaced) {
-    return plain(problem(409, `The first answer to this request was lost, and the ${error.what} it issued has been replaced since by another request; it cannot be shown again.`, { type: 'secret-replaced' }));
+    const since = error.by === 'key' ? 'was sealed with a secret key that was lost and replaced since' : 'has been replaced since by another request';
+    return plain(problem(409, `The first answer to this request was lost, and the ${error.what} it issued ${since}; it cannot be shown again.`, { type: 'secret-replaced' }));
   }
   if (error instanceof StaleRevision) {
     return plain(problem(412, `If-Match ${error.expected} is stale: the ticket is at revision ${error.actual}.`, { type: 'stale-revision' }));

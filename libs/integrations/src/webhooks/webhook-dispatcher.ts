@@ -166,9 +166,17 @@ export class WebhookDispatcher {
     };
   }
 
-  /** The secret in force, and the one before it while it still signs. */
+  /**
+   * The secret in force, and the one before it while it still signs. One sealed with a secret key
+   * lost and replaced since opens no more: the webhook then sends nothing until given a new secret.
+   */
   private signingSecrets(webhook: WebhookRow): string[] {
-    return [webhook.sealedSecret, ...(previousSecretSigns(webhook) ? [webhook.previousSealedSecret!] : [])].map((sealed) => this.secrets.open(sealed));
+    const current = this.secrets.tryOpen(webhook.sealedSecret);
+    if (current === undefined) {
+      throw new Error(`the webhook's secret was sealed with a secret key replaced since: give it a new one (POST /v1/webhooks/${webhook.webhookId}/secret)`);
+    }
+    const previous = previousSecretSigns(webhook) ? this.secrets.tryOpen(webhook.previousSealedSecret!) : undefined;
+    return previous === undefined ? [current] : [current, previous];
   }
 
   /**

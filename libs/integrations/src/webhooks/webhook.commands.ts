@@ -1,7 +1,7 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { Inject } from '@nestjs/common';
 import type { SecretBox } from '@reclaim/credentials';
-import { CLOCK, eventIdFor, InvalidCommand, NotFound, requireIssuedBy, SECRET_BOX, StreamRunner, type Clock, type CommandMeta } from '@reclaim/recovery';
+import { CLOCK, eventIdFor, InvalidCommand, NotFound, requireIssuedBy, SECRET_BOX, showAgain, StreamRunner, type Clock, type CommandMeta } from '@reclaim/recovery';
 import { newWebhookSecret } from './standard-webhooks';
 import { ownerOf, WEBHOOK_STREAM_PREFIX, webhookFold } from './webhook.events';
 import { WEBHOOK_SETTINGS, type WebhookSettings } from './webhook-settings';
@@ -55,7 +55,7 @@ export class CreateWebhookHandler implements ICommandHandler<CreateWebhookComman
     ]);
     // A retry whose first answer was lost shows the secret that was kept (sealed) then, as the
     // one made now was never stored (see `lost-answer.ts` in @reclaim/recovery).
-    return { id, secret: repeat ? this.secrets.open(state.sealedSecret!) : secret, url, types, position: position.toString() };
+    return { id, secret: repeat ? showAgain(this.secrets, state.sealedSecret!, 'webhook secret') : secret, url, types, position: position.toString() };
   }
 }
 
@@ -93,7 +93,7 @@ export class RotateWebhookSecretHandler implements ICommandHandler<RotateWebhook
       // The first answer was lost; the secret it issued is kept sealed, so it is shown again,
       // unless a later rotation has replaced it (its caller holds that one).
       requireIssuedBy(meta, state.secretIssuedBy, 'webhook secret');
-      return { id: webhookId, secret: this.secrets.open(state.sealedSecret!), previousSecretValidUntil: state.previousValidUntil!, position: position.toString() };
+      return { id: webhookId, secret: showAgain(this.secrets, state.sealedSecret!, 'webhook secret'), previousSecretValidUntil: state.previousValidUntil!, position: position.toString() };
     }
     return { id: webhookId, secret, previousSecretValidUntil: previousValidUntil, position: position.toString() };
   }

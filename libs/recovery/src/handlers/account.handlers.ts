@@ -3,7 +3,7 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { generateRecoveryCodes, hashRecoveryCodes, importedRecoveryCodes, newTotpSecret, totpUri, type SecretBox } from '@reclaim/credentials';
 import { decideAccount } from '../account/account.decider';
 import type { CommandMeta } from '../shared/decided-event';
-import { reissueOf, requireIssuedBy } from '../shared/lost-answer';
+import { reissueOf, requireIssuedBy, showAgain } from '../shared/lost-answer';
 import { StreamRunner } from '../shared/stream-runner';
 import { streams } from '../shared/streams';
 import { EnrolTotpCommand, IssueRecoveryCodesCommand, UpsertAccountCommand } from './commands';
@@ -64,7 +64,7 @@ export class EnrolTotpHandler implements ICommandHandler<EnrolTotpCommand> {
     if (repeat) {
       // The first answer was lost; the secret it issued is kept sealed, so it is shown again.
       requireIssuedBy(meta, state.totpEnrolledBy, 'TOTP secret');
-      const stored = this.secrets.open(state.sealedTotpSecret!);
+      const stored = showAgain(this.secrets, state.sealedTotpSecret!, 'TOTP secret');
       return { secret: stored, otpauthUri: totpUri(username, stored), position: position.toString() };
     }
     return { secret, otpauthUri, position: position.toString() };

@@ -65,7 +65,10 @@ export class EvidenceChecker {
   private async checkTotpCode(username: string, ticketId: string, code: string, meta: CommandMeta): Promise<EvidenceCheck['outcome']> {
     const { state } = await this.runner.load(streams.account(username), accountFold);
     if (!state.sealedTotpSecret) return 'not-enrolled';
-    const result = checkTotp(this.secrets.open(state.sealedTotpSecret), code, this.clock.now(), state.lastTotpStep);
+    // A secret sealed with a key lost and replaced since opens no more: enrolled as good as never.
+    const secret = this.secrets.tryOpen(state.sealedTotpSecret);
+    if (secret === undefined) return 'not-enrolled';
+    const result = checkTotp(secret, code, this.clock.now(), state.lastTotpStep);
     if (!result.ok) return result.why === 'replayed' ? 'replayed' : 'rejected';
     try {
       await this.runner.run(streams.account(username), accountFold, subCommand(meta, 'totp'), (account) =>

@@ -70,11 +70,15 @@ export class CodeRefused extends InvalidCommand {
 
 /**
  * A retry asks again for a secret whose first answer was lost, but a later command has replaced
- * that secret since (409): it is not this command's to show or to replace any more.
+ * that secret since (409): it is not this command's to show or to replace any more. Or (`key`)
+ * the secret was sealed with a secret key that was lost and replaced since, and opens no more.
  */
 export class SecretReplaced extends Error {
-  constructor(readonly what: string) {
-    super(`the ${what} this request issued has been replaced since by another request`);
+  constructor(
+    readonly what: string,
+    readonly by: 'request' | 'key' = 'request',
+  ) {
+    super(by === 'key' ? `the ${what} this request issued was sealed with a secret key replaced since` : `the ${what} this request issued has been replaced since by another request`);
     this.name = 'SecretReplaced';
   }
 }

@@ -8,6 +8,7 @@
  * retried one. A client asks again only when it did not get the answer, so the secret replaced is
  * one that nobody holds.
  */
+import type { SecretBox } from '@reclaim/credentials';
 import { randomUUID } from 'node:crypto';
 import type { CommandMeta } from './decided-event';
 import { SecretReplaced } from './errors';
@@ -26,4 +27,14 @@ export function reissueOf(meta: CommandMeta): CommandMeta {
  */
 export function requireIssuedBy(meta: CommandMeta, issuer: string | undefined, what: string): void {
   if (issuer !== meta.commandId && !issuer?.startsWith(`${meta.commandId}${REISSUE}`)) throw new SecretReplaced(what);
+}
+
+/**
+ * A secret kept sealed, shown again to the retry of the command that issued it; refused (409)
+ * when it was sealed with a secret key since lost and replaced, which cannot open it.
+ */
+export function showAgain(secrets: SecretBox, sealed: string, what: string): string {
+  const secret = secrets.tryOpen(sealed);
+  if (secret === undefined) throw new SecretReplaced(what, 'key');
+  return secret;
 }
