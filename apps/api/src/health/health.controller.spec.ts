@@ -16,5 +16,7 @@ describe('GET /health', () => {
     const answer = await new HealthController(store, projections).health().catch((error: unknown) => error);
     expect(answer).toBeInstanceOf(ProblemError);
     expect((answer as ProblemError).problem).toMatchObject({ status: 503, detail: 'The event store does not answer.' });
+    // Said when to ask again, as every other 503 says it (a client polling for readiness waits that long).
+    expect((answer as ProblemError).headers).toEqual({ 'retry-after': '5' });
   });
 });

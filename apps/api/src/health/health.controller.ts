@@ -19,7 +19,7 @@ export class HealthController {
     try {
       head = await this.store.headPosition();
     } catch {
-      throw new ProblemError(problem(503, 'The event store does not answer.'));
+      throw new ProblemError(problem(503, 'The event store does not answer.'), { 'retry-after': '5' });
     }
     const failure = this.projections.lastError();
     return {

@@ -35,8 +35,7 @@ export const HEADERS = {
 const REFUSAL_HEADERS: Partial<Record<Refusal, HeadersObject>> = {
   401: { 'WWW-Authenticate': HEADERS['WWW-Authenticate'] },
   429: { 'Retry-After': HEADERS['Retry-After'] },
-  // Not when the store does not answer /health: a load balancer asks again anyway.
-  503: { 'Retry-After': { ...HEADERS['Retry-After'], required: false } },
+  503: { 'Retry-After': HEADERS['Retry-After'] },
 };
 
 /** A refusal's answer: a problem (RFC 9457). */
