@@ -183,7 +183,7 @@ async function backup(store: EventStore, dataDir: string, folder: string, io: Cl
   if (!(store instanceof SqliteEventStore)) throw new UsageError('backup copies the embedded store; back an EventStoreDB cluster up with its own tools');
   const copy = sqliteFile(folder);
   if (existsSync(copy)) throw new UsageError(`${copy} exists already: back up into a new folder`);
-  const keyFromEnv = io.env.RECLAIM_SECRET_KEY?.trim() || undefined;
+  const keyFromEnv = secretKeyFromEnv(io.env);
   const keyFile = secretKeyFile(dataDir);
   if (!keyFromEnv && !existsSync(keyFile)) {
     io.err(`no ${keyFile}, and RECLAIM_SECRET_KEY is not set: without the key that sealed them, the store's secrets are lost`);
@@ -223,10 +223,15 @@ async function backup(store: EventStore, dataDir: string, folder: string, io: Cl
   return ok ? 0 : 1;
 }
 
+/** RECLAIM_SECRET_KEY, read as the server reads it. */
+function secretKeyFromEnv(env: NodeJS.ProcessEnv): string | undefined {
+  return env.RECLAIM_SECRET_KEY?.trim() || undefined;
+}
+
 async function replaceKey(store: EventStore, dataDir: string, io: CliIo): Promise<number> {
   let replaced;
   try {
-    replaced = await replaceLostKey(store, dataDir, io.env.RECLAIM_SECRET_KEY?.trim() || undefined);
+    replaced = await replaceLostKey(store, dataDir, secretKeyFromEnv(io.env));
   } catch (error) {
     io.err((error as Error).message);
     return 1;

@@ -91,6 +91,7 @@ function isMarkedKey(mark: { fingerprint: string } | { sealedSecret: string }, b
 function keyRefused(what: string): Error {
   return new Error(
     `${what}. Restore secret.key from the backup kept with the store, or set RECLAIM_SECRET_KEY to the key used before ` +
-      '(every instance sharing a log needs the same one): with another key, no TOTP secret, webhook secret or kept answer could be opened.',
+      '(every instance sharing a log needs the same one): with another key, no TOTP secret, webhook secret or kept answer could be opened. ' +
+      'Only if no copy of the key is left: npm run cli -- replace-key --secrets-lost gives the store a new one, and gives up what the lost one sealed.',
   );
 }
