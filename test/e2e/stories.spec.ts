@@ -512,6 +512,17 @@ describe('stories, end to end over HTTP', () => {
     const twice = await call('POST', `/v1/accounts/${name}/recovery-codes/import`, { token: staff.integrator!.token, body: { hashes: [hash, hash.replace('$2b$', '$2y$')] } });
     expect(twice.status).toBe(400);
     expect(twice.body.errors).toEqual([{ field: 'hashes.1', message: 'hashes.1 repeats hashes.0: each code is imported once' }]);
+    // A cost bcrypt does not take never matches, and a very high one holds the server on every attempt.
+    const costly = await call('POST', `/v1/accounts/${name}/recovery-codes/import`, {
+      token: staff.integrator!.token,
+      body: { hashes: [hash.replace('$04$', '$16$'), hash.replace('$04$', '$03$'), hash.replace('$04$', '$17$'), hash.replace('$04$', '$32$')] },
+    });
+    expect(costly.status).toBe(400);
+    expect(costly.body.errors).toEqual([
+      { field: 'hashes.1', message: 'hashes.1 has cost 3, which bcrypt does not take: its code could never be used; imported hashes must have a cost from 4 to 16' },
+      { field: 'hashes.2', message: 'hashes.2 has cost 17, at which each code attempt would hold the server too long; imported hashes must have a cost from 4 to 16' },
+      { field: 'hashes.3', message: 'hashes.3 has cost 32, which bcrypt does not take: its code could never be used; imported hashes must have a cost from 4 to 16' },
+    ]);
     const none = await call('POST', `/v1/accounts/${name}/recovery-codes/import`, { token: staff.integrator!.token, body: { hashes: [] } });
     expect(none.body.errors).toEqual([{ field: 'hashes', message: 'hashes must list at least one hash' }]);
     expect((await call('GET', `/v1/accounts/${name}`, { token: staff.integrator!.token })).body.recoveryCodesRemaining).toBe(8); // the generated set stands

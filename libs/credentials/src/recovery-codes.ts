@@ -37,6 +37,20 @@ export function isBcryptHash(value: string): boolean {
   return BCRYPT_HASH_PATTERN.test(value);
 }
 
+/**
+ * The costs an imported hash may have. bcrypt takes 4 to 31, and a hash outside them never
+ * matches: its code could never be used. Each step up doubles the time a comparison holds a
+ * thread-pool thread (about 0.7 s at cost 14 here, 3 s at 16), and every code attempt on the
+ * account compares each imported hash: at cost 31 one comparison would take days, and a few
+ * attempts would stall everything else that runs on the pool. Platforms use 10 to 14.
+ */
+export const IMPORTED_HASH_COST = { min: 4, max: 16 } as const;
+
+/** The cost a bcrypt hash was made with (the number after its prefix). */
+export function bcryptCost(hash: string): number {
+  return Number(hash.slice(4, 6));
+}
+
 /** `$2y$` (PHP) is the same algorithm as `$2b$`, which is the name the bcrypt package compares under. */
 export function canonicalBcryptHash(hash: string): string {
   return hash.replace(/^\$2y\$/, '$2b$');

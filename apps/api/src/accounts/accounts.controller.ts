@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { canonicalBcryptHash, isBcryptHash } from '@reclaim/credentials';
+import { bcryptCost, canonicalBcryptHash, IMPORTED_HASH_COST, isBcryptHash } from '@reclaim/credentials';
 import { GetAccountHistoryQuery, GetAccountQuery } from '@reclaim/projections';
 import { EnrolTotpCommand, IssueRecoveryCodesCommand, UpsertAccountCommand, type CommandMeta } from '@reclaim/recovery';
 import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsEmail, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
@@ -56,7 +56,7 @@ class AccountDto {
 }
 
 class ImportCodesDto {
-  @ApiProperty({ type: [String], description: 'bcrypt hashes ($2a$, $2b$ or $2y$) of codes issued elsewhere' })
+  @ApiProperty({ type: [String], description: 'bcrypt hashes ($2a$, $2b$ or $2y$; of cost 4 to 16) of codes issued elsewhere' })
   @IsArray()
   @ArrayMinSize(1, { message: 'hashes must list at least one hash' })
   @ArrayMaxSize(32)
@@ -126,12 +126,17 @@ export class AccountsController {
     const canonical = body.hashes.map(canonicalBcryptHash);
     const errors = body.hashes.flatMap((hash, i) => {
       if (!isBcryptHash(hash)) return [{ field: `hashes.${i}`, message: `hashes.${i} must be a bcrypt hash ($2a$, $2b$ or $2y$)` }];
+      const cost = bcryptCost(hash);
+      if (cost < IMPORTED_HASH_COST.min || cost > IMPORTED_HASH_COST.max) {
+        const why = cost < IMPORTED_HASH_COST.min || cost > 31 ? 'which bcrypt does not take: its code could never be used' : 'at which each code attempt would hold the server too long';
+        return [{ field: `hashes.${i}`, message: `hashes.${i} has cost ${cost}, ${why}; imported hashes must have a cost from ${IMPORTED_HASH_COST.min} to ${IMPORTED_HASH_COST.max}` }];
+      }
       // Two stored copies of one hash would be one code that can be used twice.
       const first = canonical.indexOf(canonical[i]!);
       return first < i ? [{ field: `hashes.${i}`, message: `hashes.${i} repeats hashes.${first}: each code is imported once` }] : [];
     });
     if (errors.length) {
-      throw new ProblemError(problem(400, 'Each hash must be a bcrypt hash ($2a$, $2b$ or $2y$) of a different code.', { errors }));
+      throw new ProblemError(problem(400, `Each hash must be a bcrypt hash ($2a$, $2b$ or $2y$) of cost ${IMPORTED_HASH_COST.min} to ${IMPORTED_HASH_COST.max}, of a different code.`, { errors }));
     }
     const { position } = await this.commands.execute(new IssueRecoveryCodesCommand(username, meta, body.hashes));
     return { imported: body.hashes.length, position };
