@@ -116,6 +116,8 @@ describe('stories, end to end over HTTP', () => {
     const [found] = (await call('GET', `/v1/tickets?username=${name}`, { token: agent })).body.items;
     expect(found).toMatchObject({ noResponseAt: waiting.noResponseAt });
     expect(found).not.toHaveProperty('overdueAt');
+    // The requester is told the same time, as the day to answer by.
+    expect(seen.body.openQuestion).toEqual({ question: 'Which packages do you maintain?', askedAt: waiting.openQuestion.askedAt, replyBy: waiting.noResponseAt });
     expect(JSON.stringify(seen.body)).not.toContain('internal only');
     // Nor do its revision, ETag and time: the claim and the note are not the requester's to see.
     expect([seen.body.revision, seen.headers.get('etag'), seen.body.updatedAt]).toEqual(['1', '"1"', seen.body.openQuestion.askedAt]);

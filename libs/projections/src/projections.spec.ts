@@ -186,11 +186,21 @@ describe('read side', () => {
       ['staff', 'question', 'Which phone?'],
       ['requester', 'answer', 'The old one'],
     ]);
-    const requester = requesterView(view, 1);
+    const requester = requesterView(view, POLICY, 1);
     expect(JSON.stringify(requester)).not.toContain('fishy');
     expect(requester).not.toHaveProperty('username');
     expect(requester).not.toHaveProperty('evidence');
     expect(requester).toMatchObject({ state: 'submitted', queuePosition: 1 });
+  });
+
+  it('tells the requester by when to answer an open question: when the ticket is rejected for no response', async () => {
+    const t = await e.submit('yves');
+    await e.change(t.ticketId, { type: 'RequestInfo', question: 'Which phone?', by: agent });
+    await e.caughtUp();
+    const view = (await e.queries.execute(new GetTicketQuery(t.ticketId)))!;
+    const { noResponseAt } = staffView(view, POLICY);
+    expect(Date.parse(noResponseAt!) - Date.parse(view.openQuestion!.askedAt)).toBe(POLICY.replyTimeoutMs);
+    expect(requesterView(view, POLICY).openQuestion).toEqual({ question: 'Which phone?', askedAt: view.openQuestion!.askedAt, replyBy: noResponseAt });
   });
 
   it('answers ?at= with the ticket as it stood then, from the log', async () => {

@@ -104,7 +104,10 @@ export const ANSWER_SCHEMAS = {
   ),
   RequesterTicketView: object(
     { ticketId: text, ticketNumber: { type: 'integer' }, state: ticketState, reason, submittedAt: time, updatedAt: time, messages: { type: 'array', items: message }, revision: decimal },
-    { openQuestion, queuePosition: { type: 'integer', description: 'While submitted: 1 is next.' } },
+    {
+      openQuestion: object({ question: text, askedAt: time }, { replyBy: { ...time, description: 'When the ticket is rejected for no response, unless answered before.' } }),
+      queuePosition: { type: 'integer', description: 'While submitted: 1 is next.' },
+    },
   ),
   TicketItem: object(
     {

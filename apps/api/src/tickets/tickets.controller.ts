@@ -84,7 +84,7 @@ export class TicketsController {
     if (principal.kind === 'requester') {
       // The requester's revision counts only what their view shows. Their view also shows the
       // place in the queue, which moves without a new revision, so it is always sent whole.
-      const shown = requesterView(view, await this.queries.execute(new GetQueuePositionQuery(id)));
+      const shown = requesterView(view, this.policy, await this.queries.execute(new GetQueuePositionQuery(id)));
       reply.header('etag', `"${shown.revision}"`);
       return shown;
     }

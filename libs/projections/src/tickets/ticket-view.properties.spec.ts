@@ -63,7 +63,7 @@ describe("the requester's view on random histories", () => {
         let seen = 0;
         for (const event of stored) {
           folded = foldTicketView(folded, event);
-          const { revision, updatedAt, ...shown } = requesterView(folded!.view);
+          const { revision, updatedAt, ...shown } = requesterView(folded!.view, { slaResponseMs: 3_600_000, replyTimeoutMs: 7_200_000 });
           if (seenByRequester(event.type)) {
             seen++;
             expect(shown).not.toEqual(before?.shown);

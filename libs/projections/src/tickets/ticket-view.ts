@@ -209,9 +209,12 @@ export function ticketClocks(anchors: TimerAnchors, policy: TicketPolicy): Ticke
 
 /**
  * Only what the requester may see: their messages and the staff's questions, never notes or
- * evidence, and a revision and a time of change that move only with what they see.
+ * evidence, and a revision and a time of change that move only with what they see. An open
+ * question says by when to answer it (`replyBy`: the ticket is rejected for no response then), so
+ * the requester need not wait for the reminder to learn it.
  */
-export function requesterView(view: TicketView, queuePosition?: number) {
+export function requesterView(view: TicketView, policy: TicketPolicy, queuePosition?: number) {
+  const { noResponseAt } = ticketClocks(ticketTimerAnchors(restoreTicketState(view.lifecycle)), policy);
   return {
     ticketId: view.ticketId,
     ticketNumber: view.ticketNumber,
@@ -220,7 +223,7 @@ export function requesterView(view: TicketView, queuePosition?: number) {
     submittedAt: view.submittedAt,
     updatedAt: view.requesterUpdatedAt,
     messages: view.messages,
-    openQuestion: view.openQuestion,
+    ...(view.openQuestion && { openQuestion: { ...view.openQuestion, ...(noResponseAt && { replyBy: noResponseAt }) } }),
     revision: view.requesterRevision,
     ...(view.state === 'submitted' && queuePosition !== undefined ? { queuePosition } : {}),
   };
