@@ -17,9 +17,10 @@ export const USAGE = `reclaim operator commands (npm run cli -- <command>)
   backup <folder>              copy the embedded store, as it stands at one moment, and its key
                                file into a new folder, while servers run; prints the copy's
                                log digest
-  replace-key --secrets-lost   when the store's secret key is lost, with no copy left: names a
-                               new one (RECLAIM_SECRET_KEY, else a new key file) so that servers
-                               start again; the secrets sealed with the lost key are lost
+  replace-key --secrets-lost   when the store's secret key is lost, with no copy left, and no
+                               server runs: names a new one (RECLAIM_SECRET_KEY, else a new key
+                               file) so that servers start again; the secrets sealed with the
+                               lost key are lost
   export --ticket <id>         one ticket's history as JSON Lines
   export --all                 every event of the log as JSON Lines
   diagram [--write <file>]     the lifecycle diagram (Mermaid), generated from the machine
