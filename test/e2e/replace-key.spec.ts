@@ -78,10 +78,13 @@ describe('npm run cli -- replace-key --secrets-lost', () => {
       expect(withLostTotp.status).toBe(201);
       const view = async (id: string, position: string) => (await call('GET', `/v1/tickets/${id}?minPosition=${position}`, { token: ADMIN_TOKEN })).body;
       expect((await view(withLostTotp.body.ticketId, withLostTotp.body.position)).evidence).toEqual([expect.objectContaining({ kind: 'totp', outcome: 'not-enrolled' })]);
-      // Enrolled again, the account's codes are checked.
+      // Its account says so: not enrolled, until enrolled again, when its codes are checked.
+      const account = async () => (await call('GET', '/v1/accounts/keyed', { token: integrator })).body;
+      expect((await account()).totpEnrolled).toBe(false);
       const newTotp = (await call('POST', '/v1/accounts/keyed/totp', { token: integrator })).body.secret;
       const withNewTotp = await call('POST', '/v1/tickets', { body: { username: 'keyed', contactEmail: 'k@example.org', reason: 'lost-2fa', explanation: 'x', totpCode: generateSync({ secret: newTotp }) } });
       expect((await view(withNewTotp.body.ticketId, withNewTotp.body.position)).evidence).toEqual([expect.objectContaining({ kind: 'totp', outcome: 'accepted' })]);
+      expect((await account()).totpEnrolled).toBe(true);
 
       // The kept answer is lost with the key: the retry runs again, and applies nothing twice.
       const retried = await call('POST', `/v1/tickets/${ticketId}/notes`, note);

@@ -29,6 +29,11 @@ export class AccountsProjector implements Projector {
   }
 
   apply(db: Database.Database, stored: RecordedEvent): void {
+    if (stored.type === 'SecretKeyNamed' && (stored.data as { replaces?: string | null }).replaces !== undefined) {
+      // A lost key replaced: every TOTP secret enrolled before is lost with it, until enrolled again.
+      prepared(db, "UPDATE accounts SET view = json_set(view, '$.totpEnrolled', json('false')) WHERE json_extract(view, '$.totpEnrolled')").run();
+      return;
+    }
     if (!stored.streamName.startsWith(ACCOUNT_STREAM_PREFIX)) return;
     const username = stored.streamName.slice(ACCOUNT_STREAM_PREFIX.length);
     const event = stored as unknown as AccountEvent;
