@@ -5,15 +5,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateSync } from 'otplib';
-import { runCli } from '../../apps/cli/src/cli';
+import { cli } from '../support/cli';
 import { ADMIN_TOKEN, client, createStaff, startServer } from '../support/server';
-
-async function cli(env: NodeJS.ProcessEnv, ...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const status = await runCli(args, { out: (text) => out.push(text), err: (text) => err.push(text), env });
-  return { status, out, err: err.join('\n') };
-}
 
 describe('npm run cli -- backup', () => {
   it('copies the store as it stood at one moment while the server writes, with its key: a server started on the copy opens its secrets', async () => {

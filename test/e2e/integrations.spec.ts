@@ -6,6 +6,7 @@ import { Webhook } from 'standardwebhooks';
 import { PUBLIC_EVENT_TYPES } from '@reclaim/integrations';
 import { settlesWithin } from '@reclaim/recovery/testing';
 import { undocumentedEvent } from '../support/documented-answers';
+import { signedBy } from '../support/webhook-signature';
 import { ADMIN_TOKEN, client, createStaff, startServer, waitFor, withServer, type Call, type RunningServer } from '../support/server';
 
 const METRICS_TOKEN = 'metrics-token-0123456789abcdef0123456789';
@@ -52,16 +53,6 @@ class Receiver {
 
   stop(): Promise<void> {
     return new Promise((resolve) => this.server!.close(() => resolve()));
-  }
-}
-
-/** Whether a delivery verifies with this secret, as a receiver checks it with the `standardwebhooks` package. */
-function signedBy(secret: string, { headers, body }: { headers: Record<string, string>; body: string }): boolean {
-  try {
-    new Webhook(secret).verify(body, headers);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -3,26 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateSync } from 'otplib';
-import { Webhook } from 'standardwebhooks';
-import { runCli } from '../../apps/cli/src/cli';
+import { cli } from '../support/cli';
+import { signedBy } from '../support/webhook-signature';
 import { ADMIN_TOKEN, client, createStaff, startServer, waitFor } from '../support/server';
-
-/** Whether a delivery verifies with this secret, as a receiver checks it with the `standardwebhooks` package. */
-function signedBy(secret: string, { headers, body }: { headers: Record<string, string>; body: string }): boolean {
-  try {
-    new Webhook(secret).verify(body, headers);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function cli(env: NodeJS.ProcessEnv, ...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const status = await runCli(args, { out: (text) => out.push(text), err: (text) => err.push(text), env });
-  return { status, out, err: err.join('\n') };
-}
 
 describe('npm run cli -- replace-key --secrets-lost', () => {
   it('lets a store whose key is lost for good start again, giving up only the secrets sealed with it', async () => {
