@@ -40,4 +40,26 @@ describe('timers on the real clock', () => {
       server.cleanUp();
     }
   }, 60000);
+
+  it('send no reminder once the reply time is over: a restart with a shorter RECLAIM_REPLY_TIMEOUT rejects the ticket, with no reminder of a time gone by', async () => {
+    let server = await startServer();
+    try {
+      let call = client(server.url);
+      const agent = await createStaff(call, 'agent', 'Ada');
+      const asked = (await call('POST', '/v1/tickets', { body: { username: 'away', contactEmail: 'a@example.org', reason: 'lost-email', explanation: 'x' } })).body.ticketId as string;
+      await call('POST', `/v1/tickets/${asked}/request-info`, { token: agent, body: { question: 'Still there?' } });
+      await server.stop();
+      // Both the reminder (at half the time) and the end are long past under the new timeout.
+      await new Promise((r) => setTimeout(r, 1200));
+      server = await startServer({ RECLAIM_REPLY_TIMEOUT: '1s' }, server.dataDir);
+      call = client(server.url);
+      const history = async () => (await call('GET', `/v1/tickets/${asked}/history`, { token: agent })).body.events as Array<{ type: string; data: Record<string, string> }>;
+      const until = Date.now() + 10_000;
+      while (Date.now() < until && !(await history()).some((e) => e.type === 'TicketRejected')) await new Promise((r) => setTimeout(r, 250));
+      expect((await history()).map((e) => e.type)).toEqual(['TicketSubmitted', 'InfoRequested', 'TicketRejected']);
+    } finally {
+      await server.stop();
+      server.cleanUp();
+    }
+  }, 60000);
 });

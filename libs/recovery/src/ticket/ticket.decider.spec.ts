@@ -367,6 +367,14 @@ describe('ticket decider: timers', () => {
     expect(then(reminded, expired)).toBe('rejected');
   });
 
+  it('sends no reminder once the reply time is over (a long stop, a shorter timeout): the ticket is rejected instead', () => {
+    const waiting = given([submitted(), 0], [{ type: 'InfoRequested', data: { question: '?', requestedBy: 'a' } }, 1]);
+    expect(types(when(waiting, { type: 'RemindRequester' }, 4.9))).toEqual(['ReplyReminderSent']);
+    expect(when(waiting, { type: 'RemindRequester' }, 5)).toEqual([]);
+    expect(when(waiting, { type: 'RemindRequester' }, 50)).toEqual([]);
+    expect(types(when(waiting, { type: 'ExpireTicket' }, 50))).toEqual(['TicketRejected']);
+  });
+
   it('timers do nothing on a closed ticket or in the wrong state', () => {
     const open = given([submitted(), 0]);
     expect(when(open, { type: 'ExpireTicket' }, 100)).toEqual([]);

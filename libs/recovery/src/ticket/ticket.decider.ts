@@ -427,7 +427,9 @@ export function decideTicket(command: TicketCommand, state: TicketState, { now, 
     }
     case 'RemindRequester': {
       const { remindAt, expireAt } = ticketDeadlines(state, policy);
-      if (!remindAt || !expireAt || now < remindAt || !snapshot.can({ type: 'REMIND' })) return [];
+      // Past the end too (after a long stop, or a shorter RECLAIM_REPLY_TIMEOUT), a reminder would
+      // ask for an answer before a time gone by: the ticket is rejected for no response instead.
+      if (!remindAt || !expireAt || now < remindAt || now >= expireAt || !snapshot.can({ type: 'REMIND' })) return [];
       return [{ type: 'ReplyReminderSent', data: { dueAt: remindAt.toISOString(), expiresAt: expireAt.toISOString() } }];
     }
     case 'ExpireTicket': {
