@@ -46,7 +46,7 @@ describe('timers on the real clock', () => {
     try {
       let call = client(server.url);
       const agent = await createStaff(call, 'agent', 'Ada');
-      const asked = (await call('POST', '/v1/tickets', { body: { username: 'away', contactEmail: 'a@example.org', reason: 'lost-email', explanation: 'x' } })).body.ticketId as string;
+      const { ticketId: asked, accessToken } = (await call('POST', '/v1/tickets', { body: { username: 'away', contactEmail: 'a@example.org', reason: 'lost-email', explanation: 'x' } })).body;
       await call('POST', `/v1/tickets/${asked}/request-info`, { token: agent, body: { question: 'Still there?' } });
       await server.stop();
       // Both the reminder (at half the time) and the end are long past under the new timeout.
@@ -57,6 +57,9 @@ describe('timers on the real clock', () => {
       const until = Date.now() + 10_000;
       while (Date.now() < until && !(await history()).some((e) => e.type === 'TicketRejected')) await new Promise((r) => setTimeout(r, 250));
       expect((await history()).map((e) => e.type)).toEqual(['TicketSubmitted', 'InfoRequested', 'TicketRejected']);
+      // The requester is told why: their question went unanswered.
+      const seen = (await call('GET', `/v1/tickets/${asked}`, { token: accessToken })).body;
+      expect([seen.state, seen.rejectionReason, seen.messages.map((m: { kind: string }) => m.kind)]).toEqual(['rejected', 'no-response', ['question']]);
     } finally {
       await server.stop();
       server.cleanUp();

@@ -193,6 +193,17 @@ describe('read side', () => {
     expect(requester).toMatchObject({ state: 'submitted', queuePosition: 1 });
   });
 
+  it('tells the requester why a ticket was rejected only when it was their own silence, never a reason about others or suspicion', async () => {
+    for (const reason of ['duplicate', 'suspected-fraud', 'insufficient-evidence', 'account-frozen', 'other'] as const) {
+      const t = await e.submit(`rejected-${reason}`);
+      await e.change(t.ticketId, { type: 'RejectTicket', reason, note: 'internal', by: agent });
+      await e.caughtUp();
+      const view = (await e.queries.execute(new GetTicketQuery(t.ticketId)))!;
+      expect(staffView(view, POLICY).decision).toMatchObject({ reason });
+      expect(requesterView(view, POLICY)).not.toHaveProperty('rejectionReason');
+    }
+  });
+
   it('tells the requester by when to answer an open question: when the ticket is rejected for no response', async () => {
     const t = await e.submit('yves');
     await e.change(t.ticketId, { type: 'RequestInfo', question: 'Which phone?', by: agent });

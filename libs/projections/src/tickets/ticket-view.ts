@@ -211,7 +211,10 @@ export function ticketClocks(anchors: TimerAnchors, policy: TicketPolicy): Ticke
  * Only what the requester may see: their messages and the staff's questions, never notes or
  * evidence, and a revision and a time of change that move only with what they see. An open
  * question says by when to answer it (`replyBy`: the ticket is rejected for no response then), so
- * the requester need not wait for the reminder to learn it.
+ * the requester need not wait for the reminder to learn it. A ticket rejected because its question
+ * went unanswered says so (`rejectionReason: no-response`): it is the requester's own silence.
+ * No other reason is shown: `suspected-fraud` would warn the one suspected, and `duplicate` would
+ * tell whoever filed it that someone else has a request open for the username.
  */
 export function requesterView(view: TicketView, policy: TicketPolicy, queuePosition?: number) {
   const { noResponseAt } = ticketClocks(ticketTimerAnchors(restoreTicketState(view.lifecycle)), policy);
@@ -226,5 +229,6 @@ export function requesterView(view: TicketView, policy: TicketPolicy, queuePosit
     ...(view.openQuestion && { openQuestion: { ...view.openQuestion, ...(noResponseAt && { replyBy: noResponseAt }) } }),
     revision: view.requesterRevision,
     ...(view.state === 'submitted' && queuePosition !== undefined ? { queuePosition } : {}),
+    ...(view.decision?.reason === 'no-response' && { rejectionReason: 'no-response' as const }),
   };
 }
