@@ -175,7 +175,7 @@ describe('bad input gets a 4xx problem naming the field, and changes nothing', (
     // Which of a text's two limits is broken is said in words.
     const tooLong = await call('POST', `/v1/tickets/${ticketId}/verify`, { token: agent, body: { evidence: ['call-back', ''], note: 'x'.repeat(5001) } });
     expect(tooLong.body.errors).toEqual([
-      { field: 'evidence', message: 'each evidence entry must be 1 to 200 characters' },
+      { field: 'evidence.1', message: 'evidence.1 must be 1 to 200 characters' },
       { field: 'note', message: 'note must be at most 5000 characters' },
     ]);
     const noName = await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: '  ', role: 'agent' } });
@@ -205,11 +205,11 @@ describe('bad input gets a 4xx problem naming the field, and changes nothing', (
     const many = (count: number, item: (i: number) => string) => Array.from({ length: count }, (_, i) => item(i));
     const hash = '$2b$04$' + 'a'.repeat(53);
     const refusals: Array<[method: string, path: string, token: string | undefined, body: object, field: string]> = [
-      ['POST', '/v1/tickets', undefined, { ...ticket('rules'), previousEmails: ['not-an-email'] }, 'previousEmails'],
+      ['POST', '/v1/tickets', undefined, { ...ticket('rules'), previousEmails: ['r@example.org', 'not-an-email'] }, 'previousEmails.1'],
       ['POST', '/v1/tickets', undefined, { ...ticket('rules'), previousEmails: 'r@example.org' }, 'previousEmails'],
       ['POST', '/v1/tickets', undefined, { ...ticket('rules'), packages: many(101, (i) => `p${i}`) }, 'packages'],
-      ['POST', '/v1/tickets', undefined, { ...ticket('rules'), packages: ['Left-Pad'] }, 'packages'],
-      ['POST', '/v1/tickets', undefined, { ...ticket('rules'), packages: ['@a scope/pkg'] }, 'packages'],
+      ['POST', '/v1/tickets', undefined, { ...ticket('rules'), packages: ['Left-Pad'] }, 'packages.0'],
+      ['POST', '/v1/tickets', undefined, { ...ticket('rules'), packages: ['left-pad', '@a scope/pkg'] }, 'packages.1'],
       ['POST', '/v1/tickets', undefined, { ...ticket('rules'), totpCode: '12345' }, 'totpCode'],
       ['POST', '/v1/tickets', undefined, { ...ticket('rules'), explanation: 'x'.repeat(5001) }, 'explanation'],
       ['POST', '/v1/tickets', undefined, { ...ticket('rules'), username: '.rules' }, 'username'],
@@ -222,9 +222,9 @@ describe('bad input gets a 4xx problem naming the field, and changes nothing', (
       ['POST', `${onTicket}/reject`, agent, { reason: 'bored', note: 'ok' }, 'reason'],
       ['POST', `${onTicket}/assign`, agent, { assignee: 'a'.repeat(65) }, 'assignee'],
       ['PUT', '/v1/accounts/rules', integrator, account({ primaryEmail: 'not-an-email' }), 'primaryEmail'],
-      ['PUT', '/v1/accounts/rules', integrator, account({ emails: ['not-an-email'] }), 'emails'],
+      ['PUT', '/v1/accounts/rules', integrator, account({ emails: ['not-an-email'] }), 'emails.0'],
       ['PUT', '/v1/accounts/rules', integrator, account({ emails: many(21, (i) => `e${i}@example.org`) }), 'emails'],
-      ['PUT', '/v1/accounts/rules', integrator, account({ packages: ['Left-Pad'] }), 'packages'],
+      ['PUT', '/v1/accounts/rules', integrator, account({ packages: ['Left-Pad'] }), 'packages.0'],
       ['PUT', '/v1/accounts/rules', integrator, account({ packages: many(1001, (i) => `p${i}`) }), 'packages'],
       ['PUT', '/v1/accounts/rules', integrator, account({ critical: 'yes' }), 'critical'],
       ['POST', '/v1/accounts/rules/recovery-codes/import', integrator, { hashes: many(33, (i) => hash.slice(0, -2) + String(i).padStart(2, '0')) }, 'hashes'],

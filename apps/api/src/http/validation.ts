@@ -1,4 +1,5 @@
 import { ValidationPipe, type ArgumentMetadata, type ValidationError } from '@nestjs/common';
+import type { ValidationArguments } from 'class-validator';
 import { fieldsProblem, ProblemError, type FieldError } from './problem';
 
 /** Trims every string in a parsed body or query, arrays and nested objects included. */
@@ -38,22 +39,31 @@ export function fieldWithControlCharacter(value: unknown, path = ''): string | u
   return undefined;
 }
 
+/**
+ * The message of a rule on each entry of a list (`{ each: true }`), naming the first entry that
+ * breaks it (`previousEmails.2 must be an email address`), where class-validator's own names
+ * only the list: the error's field is then that entry, so that a form can point at it. `breaks`
+ * tells an entry that breaks the rule, as class-validator's check of it does.
+ */
+export function entryMessage(rule: string, breaks: (entry: unknown) => boolean) {
+  return ({ property, value }: ValidationArguments) => (Array.isArray(value) ? `${property}.${Math.max(0, value.findIndex(breaks))} ${rule}` : `${property} must be an array`);
+}
+
 function fieldErrors(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((error) => {
     const field = parent ? `${parent}.${error.property}` : error.property;
     // One message a field: "required" when it is missing, else the first rule it breaks.
     const messages = Object.entries(error.constraints ?? {});
-    const own = messages.length
-      ? [{
-          field,
-          message: messages.some(([rule]) => rule === 'whitelistValidation')
-            ? `${field} is not a known field`
-            : error.value === undefined || error.value === null
-              ? `${field} is required`
-              : messages[messages.length - 1]![1],
-        }]
-      : [];
-    return [...own, ...fieldErrors(error.children ?? [], field)];
+    if (!messages.length) return fieldErrors(error.children ?? [], field);
+    const message = messages.some(([rule]) => rule === 'whitelistValidation')
+      ? `${field} is not a known field`
+      : error.value === undefined || error.value === null
+        ? `${field} is required`
+        : messages[messages.length - 1]![1];
+    // A rule on each entry names the entry at fault (see entryMessage), and so does the field.
+    const named = message.split(' ', 1)[0]!;
+    const entry = named.startsWith(`${field}.`) && /^\d+$/.test(named.slice(field.length + 1)) ? named : field;
+    return [{ field: entry, message }, ...fieldErrors(error.children ?? [], field)];
   });
 }
 

@@ -2,9 +2,10 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { RECOVERY_REASONS } from '@reclaim/recovery';
 import { REJECTION_REASONS } from '@reclaim/state-machines';
 import { Transform } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsEmail, IsIn, IsInt, IsOptional, IsString, Length, Matches, MaxLength, Min } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsEmail, isEmail, IsIn, IsInt, IsOptional, IsString, isString, Length, length, Matches, matches, MaxLength, Min } from 'class-validator';
 import { ID, IsInstant, IsStaffId, IsText, IsUsername, PACKAGE, TOTP_CODE } from '../http/patterns';
 import { CursorPageQuery } from '../http/cursor-page';
+import { entryMessage } from '../http/validation';
 
 class EvidenceCodes {
   // Codes made here are 16 hex characters; imported ones are in the form their platform issued
@@ -38,7 +39,7 @@ export class SubmitTicketDto extends EvidenceCodes {
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(10)
-  @IsEmail({}, { each: true, message: 'each previousEmails entry must be an email address' })
+  @IsEmail({}, { each: true, message: entryMessage('must be an email address', (entry) => !isEmail(entry as string)) })
   previousEmails?: string[];
 
   @ApiProperty({ enum: RECOVERY_REASONS })
@@ -54,7 +55,7 @@ export class SubmitTicketDto extends EvidenceCodes {
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(100)
-  @Matches(PACKAGE, { each: true, message: 'each packages entry must be a package name' })
+  @Matches(PACKAGE, { each: true, message: entryMessage('must be a package name', (entry) => !matches(entry as string, PACKAGE)) })
   packages?: string[];
 }
 
@@ -94,8 +95,8 @@ export class VerifyDto {
   @IsArray()
   @ArrayMinSize(1, { message: 'evidence must name at least one item the decision rests on' })
   @ArrayMaxSize(20)
-  @IsString({ each: true })
-  @Length(1, 200, { each: true, message: 'each evidence entry must be 1 to 200 characters' })
+  @IsString({ each: true, message: entryMessage('must be a string', (entry) => !isString(entry)) })
+  @Length(1, 200, { each: true, message: entryMessage('must be 1 to 200 characters', (entry) => !length(entry, 1, 200)) })
   evidence!: string[];
 
   @ApiProperty({ minLength: 1, maxLength: 5000 })
