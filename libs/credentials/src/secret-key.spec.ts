@@ -53,6 +53,7 @@ describe('loadSecretKey', () => {
     loadSecretKey(dataDir);
     writeFileSync(join(dataDir, 'secret.key'), '');
     expect(() => loadSecretKey(dataDir)).toThrow(`${join(dataDir, 'secret.key')} must hold 64 hex characters`);
+    expect(() => loadSecretKey(dataDir)).toThrow('if no copy is left, move it away and run npm run cli -- replace-key --secrets-lost');
   });
 
   it('takes the key from RECLAIM_SECRET_KEY when set, and checks it', () => {

@@ -24,7 +24,7 @@ export function loadSecretKey(dataDir: string, fromEnv?: string): Buffer {
   if (!existsSync(file)) createKeyFile(dataDir, file);
   const key = readFileSync(file, 'utf8').trim();
   // A wrong key would seal new secrets that no later start could open.
-  if (!KEY.test(key)) throw new Error(`${file} must hold 64 hex characters (32 bytes); restore it from a backup`);
+  if (!KEY.test(key)) throw new Error(`${file} must hold 64 hex characters (32 bytes); restore it from a backup (if no copy is left, move it away and run npm run cli -- replace-key --secrets-lost)`);
   return Buffer.from(key, 'hex');
 }
 
