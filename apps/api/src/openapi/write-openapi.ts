@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import { ConsoleLogger } from '@nestjs/common';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +9,8 @@ import { openApiDocument } from './document';
 /** The OpenAPI document as committed in docs/openapi.json (stable key order, trailing newline). */
 export async function renderOpenApi(): Promise<string> {
   const dataDir = mkdtempSync(join(tmpdir(), 'reclaim-openapi-'));
-  const app = await createApp(loadConfig({ RECLAIM_DATA_DIR: dataDir }), new Logger());
+  // A server made only to be described: its start-up lines (and its "no staff" advice) are noise.
+  const app = await createApp(loadConfig({ RECLAIM_DATA_DIR: dataDir }), new ConsoleLogger({ logLevels: ['error'] }));
   try {
     return `${JSON.stringify(openApiDocument(app), null, 2)}\n`;
   } finally {
