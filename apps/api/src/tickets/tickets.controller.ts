@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Inject, Ip, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { applyDecorators, Body, Controller, Get, HttpCode, Inject, Ip, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { FindTicketsQuery, GetQueuePositionQuery, GetTicketHistoryQuery, GetTicketQuery, requesterView, staffView } from '@reclaim/projections';
@@ -22,6 +22,11 @@ import { notModified } from '../http/not-modified';
 import { HistoryPageQuery, requestedPage, requestedRange } from '../http/cursor-page';
 import { AssignDto, FindTicketsDto, NoteDto, RejectDto, ReleaseDto, ReplyDto, RequestInfoDto, SubmitTicketDto, TicketIdParam, TicketQueryDto, VerifyDto } from './ticket.dto';
 import { Answers, HEADERS, Refuses } from '../openapi/documented';
+
+/** A command staff who work tickets send to one ticket: `POST /v1/tickets/{id}/<action>`, answered with the command's result. */
+function StaffTicketCommand(action: string, summary: string) {
+  return applyDecorators(Post(`:id/${action}`), HttpCode(200), Access({ roles: WORKS_TICKETS }), ApiOperation({ summary }), Answers(200, 'CommandAnswer'), Refuses(404));
+}
 
 @ApiTags('tickets')
 @Controller('v1/tickets')
@@ -122,12 +127,7 @@ export class TicketsController {
     return this.commands.execute(new ReplyToTicketCommand(id, body, meta, ifMatch));
   }
 
-  @Post(':id/assign')
-  @HttpCode(200)
-  @Access({ roles: WORKS_TICKETS })
-  @ApiOperation({ summary: 'Claim a ticket no one else holds (no body; 409 already-assigned otherwise) or assign it to a staff id' })
-  @Answers(200, 'CommandAnswer')
-  @Refuses(404)
+  @StaffTicketCommand('assign', 'Claim a ticket no one else holds (no body; 409 already-assigned otherwise) or assign it to a staff id')
   assign(@Param() { id }: TicketIdParam, @Body() body: AssignDto, @Req() request: FastifyRequest, @Meta() meta: CommandMeta, @IfMatch() ifMatch?: bigint) {
     const by = staffRef(request);
     if (body.assignee === undefined && by.id === BOOTSTRAP_ADMIN_ID) {
@@ -141,52 +141,27 @@ export class TicketsController {
 
   // A ticket claimed by mistake, or that its holder cannot work after all, goes back to the queue
   // for anyone to claim, rather than to someone named.
-  @Post(':id/release')
-  @HttpCode(200)
-  @Access({ roles: WORKS_TICKETS })
-  @ApiOperation({ summary: 'Give a ticket back to the queue, unclaimed: your own (no body) or the one `from` holds (409 already-assigned when someone else holds it)' })
-  @Answers(200, 'CommandAnswer')
-  @Refuses(404)
+  @StaffTicketCommand('release', 'Give a ticket back to the queue, unclaimed: your own (no body) or the one `from` holds (409 already-assigned when someone else holds it)')
   release(@Param() { id }: TicketIdParam, @Body() body: ReleaseDto, @Req() request: FastifyRequest, @Meta() meta: CommandMeta, @IfMatch() ifMatch?: bigint) {
     return this.change(id, { type: 'ReleaseTicket', from: body.from ?? staffRef(request).id, because: 'handed-back' }, meta, ifMatch);
   }
 
-  @Post(':id/request-info')
-  @HttpCode(200)
-  @Access({ roles: WORKS_TICKETS })
-  @ApiOperation({ summary: 'Ask the requester a question: the ticket awaits info' })
-  @Answers(200, 'CommandAnswer')
-  @Refuses(404)
+  @StaffTicketCommand('request-info', 'Ask the requester a question: the ticket awaits info')
   requestInfo(@Param() { id }: TicketIdParam, @Body() body: RequestInfoDto, @Req() request: FastifyRequest, @Meta() meta: CommandMeta, @IfMatch() ifMatch?: bigint) {
     return this.change(id, { type: 'RequestInfo', question: body.question, by: staffRef(request) }, meta, ifMatch);
   }
 
-  @Post(':id/verify')
-  @HttpCode(200)
-  @Access({ roles: WORKS_TICKETS })
-  @ApiOperation({ summary: 'Verify; a critical account needs a second approval by another supervisor' })
-  @Answers(200, 'CommandAnswer')
-  @Refuses(404)
+  @StaffTicketCommand('verify', 'Verify; a critical account needs a second approval by another supervisor')
   verify(@Param() { id }: TicketIdParam, @Body() body: VerifyDto, @Req() request: FastifyRequest, @Meta() meta: CommandMeta, @IfMatch() ifMatch?: bigint) {
     return this.change(id, { type: 'VerifyTicket', evidence: body.evidence, note: body.note, by: staffRef(request) }, meta, ifMatch);
   }
 
-  @Post(':id/reject')
-  @HttpCode(200)
-  @Access({ roles: WORKS_TICKETS })
-  @ApiOperation({ summary: 'Reject with a reason' })
-  @Answers(200, 'CommandAnswer')
-  @Refuses(404)
+  @StaffTicketCommand('reject', 'Reject with a reason')
   reject(@Param() { id }: TicketIdParam, @Body() body: RejectDto, @Req() request: FastifyRequest, @Meta() meta: CommandMeta, @IfMatch() ifMatch?: bigint) {
     return this.change(id, { type: 'RejectTicket', reason: body.reason, note: body.note, by: staffRef(request) }, meta, ifMatch);
   }
 
-  @Post(':id/notes')
-  @HttpCode(200)
-  @Access({ roles: WORKS_TICKETS })
-  @ApiOperation({ summary: 'Add an internal note, never shown to the requester or integrators' })
-  @Answers(200, 'CommandAnswer')
-  @Refuses(404)
+  @StaffTicketCommand('notes', 'Add an internal note, never shown to the requester or integrators')
   note(@Param() { id }: TicketIdParam, @Body() body: NoteDto, @Req() request: FastifyRequest, @Meta() meta: CommandMeta, @IfMatch() ifMatch?: bigint) {
     return this.change(id, { type: 'AddNote', body: body.body, by: staffRef(request) }, meta, ifMatch);
   }
