@@ -42,7 +42,7 @@ export class AccountsProjector implements Projector {
     switch (event.type) {
       case 'AccountRegistered':
       case 'AccountUpdated':
-        next = { recoveryCodesRemaining: 0, totpEnrolled: false, ...view, ...event.data };
+        next = { ...event.data, recoveryCodesRemaining: view?.recoveryCodesRemaining ?? 0, totpEnrolled: view?.totpEnrolled ?? false };
         break;
       case 'RecoveryCodesIssued':
         next = view && { ...view, recoveryCodesRemaining: event.data.codes.length };
@@ -62,5 +62,8 @@ export class AccountsProjector implements Projector {
 
 export function readAccount(db: Database.Database, username: string): AccountView | undefined {
   const row = prepared(db, 'SELECT view FROM accounts WHERE username = ?').get(username) as { view: string } | undefined;
-  return row ? (JSON.parse(row.view) as AccountView) : undefined;
+  if (!row) return undefined;
+  // In the contract's order, as read models built by earlier releases stored the counts first.
+  const { primaryEmail, emails, packages, critical, frozen, recoveryCodesRemaining, totpEnrolled } = JSON.parse(row.view) as AccountView;
+  return { username, primaryEmail, emails, packages, critical, frozen, recoveryCodesRemaining, totpEnrolled };
 }
