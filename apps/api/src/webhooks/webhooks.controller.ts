@@ -148,7 +148,11 @@ export class WebhooksController {
     if (overlapMs > LONGEST_OVERLAP_MS) {
       throw new ProblemError(fieldProblem(400, 'Invalid previousSecretValidFor.', 'previousSecretValidFor', 'must be at most 7d'));
     }
-    return onceApplied(this.projections, await this.commands.execute(new RotateWebhookSecretCommand(id, overlapMs, meta)));
+    const rotated = await onceApplied(this.projections, await this.commands.execute(new RotateWebhookSecretCommand(id, overlapMs, meta)));
+    // A new secret is often what ends the failures (a receiver that no longer had the old one, a
+    // secret key replaced): the next delivery goes now, not after the wait its failures earned.
+    this.log.clearFailures(id);
+    return rotated;
   }
 
   @Post(':id/enable')

@@ -123,8 +123,9 @@ export class DeliveryLog {
   }
 
   /**
-   * A re-enabled subscription starts again at its checkpoint, without waiting out old retries, and
-   * fails for a whole RECLAIM_WEBHOOK_DISABLE_AFTER again before it is disabled again.
+   * A subscription enabled again, or given a new secret, starts again at its checkpoint, without
+   * waiting out old retries, and fails for a whole RECLAIM_WEBHOOK_DISABLE_AFTER again before it
+   * is disabled again.
    */
   clearFailures(webhookId: string): void {
     prepared(this.db, 'UPDATE webhook_progress SET attempts = 0, next_attempt_at = 0, failing_since = NULL WHERE webhook_id = ?').run(webhookId);
