@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { SqliteEventStore, type Actor, type NewEvent } from '@reclaim/event-store';
 import { everyProjector } from '@reclaim/integrations';
-import { COUNTED_QUEUES, countQueues, ProjectionRunner, TicketQueries, type QueueName } from '@reclaim/projections';
+import { COUNTED_QUEUES, countQueues, ProjectionRunner, QUEUE_WHERE, TicketQueries, type QueueName } from '@reclaim/projections';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,10 +91,15 @@ export async function projectionBench(events: number): Promise<Figure[]> {
     countQueues(store.database);
     const queries = new TicketQueries(store.database, store, { slaResponseMs: 7 * 86_400_000, replyTimeoutMs: 14 * 86_400_000 });
     const latencies: Record<string, number[]> = {};
+    const rawLatencies: number[][] = [];
     for (const queue of ['submitted', 'mine', 'high-priority', 'verified'] as QueueName[]) {
       latencies[queue] = timeEach(500, () => queries.queue(queue, { viewer: 'agent-1', limit: 50, after: Math.floor(Math.random() * total * 5) }));
+      // The raw baseline: the same index range read alone, with no clocks and no answer made of it.
+      const raw = store.database.prepare(`SELECT seq, ticket_id, ticket_number, state, username, reason, submitted_at, assignee, overdue, priority FROM ticket_views WHERE ${QUEUE_WHERE[queue]} AND seq > @after ORDER BY seq LIMIT 51`);
+      rawLatencies.push(timeEach(500, () => raw.all({ viewer: 'agent-1', after: Math.floor(Math.random() * total * 5) })));
     }
     const p99 = Math.max(...Object.values(latencies).map((samples) => percentile(samples, 99)));
+    const rawP99 = Math.max(...rawLatencies.map((samples) => percentile(samples, 99)));
 
     // Every queue's count and the decided queues' medians (GET /v1/queues), against counting
     // each queue's rows, as that answer did before the projector kept the counts. No ticket is
@@ -125,6 +130,8 @@ export async function projectionBench(events: number): Promise<Figure[]> {
       {
         name: `Queue page p99 at ${fmt(total)} tickets (50 items, random cursor; submitted, mine, high-priority, verified)`,
         value: `${p99.toFixed(2)} ms (p50 ${percentile(latencies.submitted!, 50).toFixed(2)} ms)`,
+        baseline: `${rawP99.toFixed(2)} ms reading the same index range alone (p99)`,
+        ratio: rawP99 / p99,
         target: '< 10 ms',
         met: p99 < 10,
       },

@@ -13,7 +13,7 @@ export const QUEUES = ['submitted', 'awaiting-info', 'overdue', 'mine', 'high-pr
 export type QueueName = (typeof QUEUES)[number];
 
 /** Each queue's condition; each has an index that ends in `seq`, so a page is an index range. */
-const QUEUE_WHERE: Record<QueueName, string> = {
+export const QUEUE_WHERE: Record<QueueName, string> = {
   ...(Object.fromEntries(Object.entries(COUNTED_QUEUES).map(([queue, { where }]) => [queue, where])) as Record<CountedQueue, string>),
   mine: 'assignee = @viewer AND open = 1',
 };
