@@ -39,6 +39,7 @@ export async function httpBench(seconds: number): Promise<Figure[]> {
     const call = client(server.url);
     const agent = await createStaff(call, 'agent', 'Bench');
     let n = 0;
+    const submitted: string[] = [];
     const submit = await load(
       server.url,
       {
@@ -48,6 +49,25 @@ export async function httpBench(seconds: number): Promise<Figure[]> {
             path: '/v1/tickets',
             headers: { 'content-type': 'application/json' },
             setupRequest: (request) => ({ ...request, body: JSON.stringify({ username: `load${n++}`, contactEmail: 'l@example.org', reason: 'lost-email', explanation: 'under load' }) }),
+            onResponse: (status, body) => {
+              if (status === 201) submitted.push((JSON.parse(body) as { ticketId: string }).ticketId);
+            },
+          },
+        ],
+      },
+      seconds,
+    );
+    // Then a step of the lifecycle on each ticket just filed, once each (submitted → awaiting-info).
+    let k = 0;
+    const asked = await load(
+      server.url,
+      {
+        amount: submitted.length,
+        requests: [
+          {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${agent}` },
+            setupRequest: (request) => ({ ...request, path: `/v1/tickets/${submitted[k++]}/request-info`, body: JSON.stringify({ question: 'Which phone did you use?' }) }),
           },
         ],
       },
@@ -56,7 +76,7 @@ export async function httpBench(seconds: number): Promise<Figure[]> {
     const tickets: string[] = [];
     for (let i = 0; i < 200; i++) tickets.push((await call('POST', '/v1/tickets', { body: { username: `t${i}`, contactEmail: 't@example.org', reason: 'lost-email', explanation: 'x' } })).body.ticketId);
     let m = 0;
-    const transition = await load(
+    const noted = await load(
       server.url,
       {
         requests: [
@@ -86,7 +106,8 @@ export async function httpBench(seconds: number): Promise<Figure[]> {
     });
     return [
       figure('HTTP POST /v1/tickets', submit),
-      figure('HTTP POST /v1/tickets/{id}/notes', transition),
+      figure('HTTP POST /v1/tickets/{id}/request-info, a transition, once on each ticket just filed', asked),
+      figure('HTTP POST /v1/tickets/{id}/notes', noted),
       {
         name: `HTTP POST /v1/tickets refused by validation, no command (${CONNECTIONS} connections): the framework's ceiling`,
         value: `${fmt(refused.rate)} req/s, p50 ${refused.p50} ms, p99 ${refused.p99} ms`,
