@@ -4,11 +4,11 @@ import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs
 import { bcryptCost, canonicalBcryptHash, IMPORTED_HASH_COST, isBcryptHash } from '@reclaim/credentials';
 import { GetAccountHistoryQuery, GetAccountQuery } from '@reclaim/projections';
 import { EnrolTotpCommand, IssueRecoveryCodesCommand, UpsertAccountCommand, type CommandMeta } from '@reclaim/recovery';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsEmail, isEmail, IsOptional, IsString, isString, Matches, matches, MaxLength } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsEmail, IsOptional, IsString, isString, MaxLength } from 'class-validator';
 import type { FastifyReply } from 'fastify';
 import { Access, FEEDS_ACCOUNTS, READS_ACCOUNTS } from '../auth/access.decorator';
 import { Meta } from '../http/command-meta.decorator';
-import { IsUsername, PACKAGE } from '../http/patterns';
+import { EachEmail, EachPackage, IsUsername } from '../http/patterns';
 import { HistoryPageQuery, requestedRange } from '../http/cursor-page';
 import { problem, ProblemError } from '../http/problem';
 import { entryMessage } from '../http/validation';
@@ -35,14 +35,14 @@ class AccountDto {
   @IsArray()
   @ArrayMaxSize(20)
   @ArrayUnique(lowerCase, { message: 'emails must not list an address twice' })
-  @IsEmail({}, { each: true, message: entryMessage('must be an email address', (entry) => !isEmail(entry as string)) })
+  @EachEmail()
   emails!: string[];
 
   @ApiProperty({ type: [String] })
   @IsArray()
   @ArrayMaxSize(1000)
   @ArrayUnique({ message: 'packages must not list a package twice' })
-  @Matches(PACKAGE, { each: true, message: entryMessage('must be a package name', (entry) => !matches(entry as string, PACKAGE)) })
+  @EachPackage()
   packages!: string[];
 
   @ApiPropertyOptional()

@@ -2,8 +2,8 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { RECOVERY_REASONS } from '@reclaim/recovery';
 import { REJECTION_REASONS } from '@reclaim/state-machines';
 import { Transform } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsEmail, isEmail, IsIn, IsInt, IsOptional, IsString, isString, Length, length, Matches, matches, MaxLength, Min } from 'class-validator';
-import { ID, IsInstant, IsStaffId, IsText, IsUsername, PACKAGE, TOTP_CODE } from '../http/patterns';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsEmail, IsIn, IsInt, IsOptional, IsString, isString, Length, length, Matches, MaxLength, Min } from 'class-validator';
+import { EachEmail, EachPackage, ID, IsInstant, IsStaffId, IsText, IsUsername, TOTP_CODE } from '../http/patterns';
 import { CursorPageQuery } from '../http/cursor-page';
 import { entryMessage } from '../http/validation';
 
@@ -39,7 +39,7 @@ export class SubmitTicketDto extends EvidenceCodes {
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(10)
-  @IsEmail({}, { each: true, message: entryMessage('must be an email address', (entry) => !isEmail(entry as string)) })
+  @EachEmail()
   previousEmails?: string[];
 
   @ApiProperty({ enum: RECOVERY_REASONS })
@@ -55,7 +55,7 @@ export class SubmitTicketDto extends EvidenceCodes {
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(100)
-  @Matches(PACKAGE, { each: true, message: entryMessage('must be a package name', (entry) => !matches(entry as string, PACKAGE)) })
+  @EachPackage()
   packages?: string[];
 }
 
