@@ -1,4 +1,4 @@
-import { WrongExpectedRevision, type EventStore } from '@reclaim/event-store';
+import { WrongExpectedRevision, type EventStore, type RecordedEvent } from '@reclaim/event-store';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { SecretBox } from './secret-box';
@@ -21,7 +21,7 @@ const SEALING_EVENTS = ['TotpEnrolled', 'WebhookCreated', 'WebhookSecretRotated'
  * with it; an operator command leaves the log as it is.
  */
 export async function openSecretBox(store: EventStore, dataDir: string, fromEnv: string | undefined, { name }: { name: boolean }): Promise<SecretBox> {
-  const source = fromEnv ? 'RECLAIM_SECRET_KEY' : secretKeyFile(dataDir);
+  const source = keySourceOf(dataDir, fromEnv);
   // A key file made now would be a new key: a log that sealed secrets needs the one it had.
   if (!fromEnv && !existsSync(source) && (await sealingMark(store))) throw keyRefused(`${source} is missing`);
   const box = new SecretBox(loadSecretKey(dataDir, fromEnv));
@@ -58,12 +58,12 @@ export async function checkSecretKey(store: EventStore, box: SecretBox, keySourc
  * applies nothing twice). Refused while the key given is the log's: then nothing is lost.
  */
 export async function replaceLostKey(store: EventStore, dataDir: string, fromEnv: string | undefined): Promise<{ keySource: string; position: bigint }> {
-  const keySource = fromEnv ? 'RECLAIM_SECRET_KEY' : secretKeyFile(dataDir);
-  const mark = await sealingMark(store);
+  const keySource = keySourceOf(dataDir, fromEnv);
+  const named = await store.readStream(SECRET_KEY_STREAM);
+  const mark = await sealingMark(store, named);
   if (!mark) throw new Error('This store seals no secret yet: there is no key to replace. Start the server, which names its key.');
   const box = new SecretBox(loadSecretKey(dataDir, fromEnv));
   if (isMarkedKey(mark, box)) throw new Error(`The secret key (${keySource}) is this store's own: nothing is lost, and nothing is replaced.`);
-  const named = await store.readStream(SECRET_KEY_STREAM);
   const { position } = await store.appendToStream(
     SECRET_KEY_STREAM,
     [{ id: randomUUID(), type: 'SecretKeyNamed', data: { fingerprint: box.fingerprint(), replaces: 'fingerprint' in mark ? mark.fingerprint : null }, metadata: { actor: { kind: 'system', id: 'replace-key' }, occurredAt: new Date().toISOString(), schemaVersion: 1 } }],
@@ -76,12 +76,17 @@ export async function replaceLostKey(store: EventStore, dataDir: string, fromEnv
  * What tells the log's key: the fingerprint it names last (a key replaced since is not the log's
  * any more), else (a log from before keys were named) its first sealed secret.
  */
-async function sealingMark(store: EventStore): Promise<{ fingerprint: string } | { sealedSecret: string } | undefined> {
-  const named = await store.readStream(SECRET_KEY_STREAM);
+async function sealingMark(store: EventStore, named?: RecordedEvent[]): Promise<{ fingerprint: string } | { sealedSecret: string } | undefined> {
+  named ??= await store.readStream(SECRET_KEY_STREAM);
   const last = named[named.length - 1];
   if (last) return { fingerprint: (last.data as { fingerprint: string }).fingerprint };
   const [sealing] = await store.readAll({ maxCount: 1, filter: { eventTypes: SEALING_EVENTS } });
   return sealing ? { sealedSecret: (sealing.data as { sealedSecret: string }).sealedSecret } : undefined;
+}
+
+/** Where the key comes from, as messages name it. */
+function keySourceOf(dataDir: string, fromEnv: string | undefined): string {
+  return fromEnv ? 'RECLAIM_SECRET_KEY' : secretKeyFile(dataDir);
 }
 
 function isMarkedKey(mark: { fingerprint: string } | { sealedSecret: string }, box: SecretBox): boolean {

@@ -42,7 +42,7 @@ export class AccountsProjector implements Projector {
     switch (event.type) {
       case 'AccountRegistered':
       case 'AccountUpdated':
-        next = { ...event.data, recoveryCodesRemaining: view?.recoveryCodesRemaining ?? 0, totpEnrolled: view?.totpEnrolled ?? false };
+        next = { recoveryCodesRemaining: 0, totpEnrolled: false, ...view, ...event.data };
         break;
       case 'RecoveryCodesIssued':
         next = view && { ...view, recoveryCodesRemaining: event.data.codes.length };
