@@ -159,7 +159,7 @@ describe('bad input gets a 4xx problem naming the field, and changes nothing', (
     expect(utf8.status).toBe(201);
   });
 
-  it('refuses bad staff input with the field named', async () => {
+  it('refuses bad staff input with every field at fault named', async () => {
     const { ticketId } = (await call('POST', '/v1/tickets', { body: ticket('staffinput') })).body;
     const before = await head();
     const bad = await call('POST', `/v1/tickets/${ticketId}/verify`, { token: agent, body: { evidence: 'not a list', note: 'x' } });
@@ -182,6 +182,21 @@ describe('bad input gets a 4xx problem naming the field, and changes nothing', (
     expect(noName.body.errors).toEqual([{ field: 'name', message: 'name must not be empty' }]);
     const escape = await call('POST', `/v1/tickets/${ticketId}/verify`, { token: agent, body: { evidence: ['call-back', 'red\u001b[31m'], note: 'ok' } });
     expect(escape.body.errors).toEqual([{ field: 'evidence.1', message: 'evidence.1 must not contain control characters' }]);
+    // Every field at fault is named, also each entry of a list, so that a form can mark them all at once.
+    const escapes = await call('POST', `/v1/tickets/${ticketId}/verify`, { token: agent, body: { evidence: ['a\u0000', 'ok', 'b\u007f'], note: 'c\u0007' } });
+    expect(escapes.body.errors.map((error: { field: string }) => error.field)).toEqual(['evidence.0', 'evidence.2', 'note']);
+    const entries = await call('POST', `/v1/tickets/${ticketId}/verify`, { token: agent, body: { evidence: [7, 'call-back', '', 'x'.repeat(201)], note: 'ok' } });
+    expect(entries.body.errors).toEqual([
+      { field: 'evidence.0', message: 'evidence.0 must be a string' },
+      { field: 'evidence.2', message: 'evidence.2 must be 1 to 200 characters' },
+      { field: 'evidence.3', message: 'evidence.3 must be 1 to 200 characters' },
+    ]);
+    const emails = await call('POST', '/v1/tickets', { body: { ...ticket('entries'), previousEmails: ['a', 'b@example.org', 'c'] } });
+    expect(emails.body.errors).toEqual([
+      { field: 'previousEmails.0', message: 'previousEmails.0 must be an email address' },
+      { field: 'previousEmails.2', message: 'previousEmails.2 must be an email address' },
+    ]);
+    expect(emails.body.detail).toBe('Invalid previousEmails.0, previousEmails.2.');
     const noReason = await call('POST', `/v1/tickets/${ticketId}/reject`, { token: agent, body: { reason: 'other', note: '' } });
     expect(noReason.status).toBe(400);
     expect(noReason.body.errors).toEqual([{ field: 'note', message: 'note must not be empty' }]);

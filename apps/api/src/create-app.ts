@@ -16,9 +16,9 @@ import { registerIdempotency } from './http/idempotency';
 import { answerClientError } from './http/client-error';
 import { BODY_LIMIT, parseJsonBody } from './http/json-body';
 import { ShutdownFlag } from './http/shutdown-flag';
-import { fieldProblem, PRIVATE_ANSWER, sendProblem } from './http/problem';
+import { fieldProblem, fieldsProblem, PRIVATE_ANSWER, sendProblem } from './http/problem';
 import { registerReadYourWrites } from './http/read-your-writes';
-import { fieldWithControlCharacter, nestedDeeperThan, trimStrings, validationPipe } from './http/validation';
+import { fieldsWithControlCharacters, nestedDeeperThan, trimStrings, validationPipe } from './http/validation';
 import { UndeclaredInputInterceptor } from './http/undeclared-input.interceptor';
 import { serveOpenApi } from './openapi/document';
 import { HttpMetrics } from './metrics/http-metrics';
@@ -109,9 +109,9 @@ export async function createApp(config: AppConfig, logger: LoggerService = new C
     if (nestedDeeperThan(body, MAX_BODY_NESTING)) {
       return sendProblem(reply, fieldProblem(400, `The body nests deeper than ${MAX_BODY_NESTING} levels.`, 'body', `must not nest more than ${MAX_BODY_NESTING} levels deep`));
     }
-    const field = fieldWithControlCharacter(body);
-    if (field !== undefined) {
-      return sendProblem(reply, fieldProblem(400, `Invalid ${field}.`, field, 'must not contain control characters'));
+    const fields = fieldsWithControlCharacters(body);
+    if (fields.length) {
+      return sendProblem(reply, fieldsProblem(fields.map((field) => ({ field, message: `${field} must not contain control characters` }))));
     }
     request.body = trimStrings(body);
   });

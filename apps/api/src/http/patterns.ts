@@ -7,9 +7,9 @@ export const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 export const IsUsername = () => Matches(USERNAME, { message: 'username must be 1-100 letters, digits, ".", "_" or "-", starting with a letter or digit' });
 /** npm-style package names, scoped or not. */
 export const PACKAGE = /^(@[a-z0-9~-][a-z0-9._~-]*\/)?[a-z0-9~-][a-z0-9._~-]{0,213}$/;
-/** Each entry of a list is a package name; the first that is not is named (`packages.2`). */
+/** Each entry of a list is a package name; each that is not is named (`packages.2`). */
 export const EachPackage = () => Matches(PACKAGE, { each: true, message: entryMessage('must be a package name', (entry) => !matches(entry as string, PACKAGE)) });
-/** Each entry of a list is an email address; the first that is not is named (`emails.2`). */
+/** Each entry of a list is an email address; each that is not is named (`emails.2`). */
 export const EachEmail = () => IsEmail({}, { each: true, message: entryMessage('must be an email address', (entry) => !isEmail(entry as string)) });
 /** Six digits, also as authenticator apps show them, in two groups of three (`123 456`). */
 export const TOTP_CODE = /^\d{3}[ -]?\d{3}$/;

@@ -25,45 +25,52 @@ export function nestedDeeperThan(value: unknown, levels: number): boolean {
 const CONTROL_CHARACTER = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
 
 /**
- * The first field (as `evidence.0`) whose string holds a control character. No field of the API
+ * Every field (as `evidence.0`) whose string holds a control character. No field of the API
  * has a use for one, and a NUL or an escape sequence in a name or a note would reach the staff's
  * screens, exports and logs of other tools as it is.
  */
-export function fieldWithControlCharacter(value: unknown, path = ''): string | undefined {
-  if (typeof value === 'string') return CONTROL_CHARACTER.test(value) ? path : undefined;
-  if (!value || typeof value !== 'object') return undefined;
-  for (const [key, item] of Object.entries(value)) {
-    const found = fieldWithControlCharacter(item, path ? `${path}.${key}` : key);
-    if (found !== undefined) return found;
-  }
-  return undefined;
+export function fieldsWithControlCharacters(value: unknown, path = ''): string[] {
+  if (typeof value === 'string') return CONTROL_CHARACTER.test(value) ? [path] : [];
+  if (!value || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([key, item]) => fieldsWithControlCharacters(item, path ? `${path}.${key}` : key));
 }
 
 /**
- * The message of a rule on each entry of a list (`{ each: true }`), naming the first entry that
- * breaks it (`previousEmails.2 must be an email address`), where class-validator's own names
- * only the list: the error's field is then that entry, so that a form can point at it. `breaks`
- * tells an entry that breaks the rule, as class-validator's check of it does.
+ * The message of a rule on each entry of a list (`{ each: true }`), naming each entry that
+ * breaks it, one line each (`previousEmails.0 must be an email address`), where class-validator's
+ * own names only the list: fieldErrors makes each line an error whose field is that entry, so that
+ * a form can point at every one. `breaks` tells an entry that breaks the rule, as class-validator's
+ * check of it does.
  */
 export function entryMessage(rule: string, breaks: (entry: unknown) => boolean) {
-  return ({ property, value }: ValidationArguments) => (Array.isArray(value) ? `${property}.${Math.max(0, value.findIndex(breaks))} ${rule}` : `${property} must be an array`);
+  return ({ property, value }: ValidationArguments) =>
+    Array.isArray(value)
+      ? value
+          .flatMap((entry, index) => (breaks(entry) ? [`${property}.${index} ${rule}`] : []))
+          .join('\n')
+      : `${property} must be an array`;
+}
+
+/** The entry of `field` that a message starts with (`previousEmails.2 must be ...`), else `field`. */
+function fieldNamed(message: string, field: string): string {
+  const named = message.split(' ', 1)[0]!;
+  return named.startsWith(`${field}.`) && /^\d+$/.test(named.slice(field.length + 1)) ? named : field;
 }
 
 function fieldErrors(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((error) => {
     const field = parent ? `${parent}.${error.property}` : error.property;
-    // One message a field: "required" when it is missing, else the first rule it breaks.
     const messages = Object.entries(error.constraints ?? {});
-    if (!messages.length) return fieldErrors(error.children ?? [], field);
-    const message = messages.some(([rule]) => rule === 'whitelistValidation')
-      ? `${field} is not a known field`
-      : error.value === undefined || error.value === null
-        ? `${field} is required`
-        : messages[messages.length - 1]![1];
-    // A rule on each entry names the entry at fault (see entryMessage), and so does the field.
-    const named = message.split(' ', 1)[0]!;
-    const entry = named.startsWith(`${field}.`) && /^\d+$/.test(named.slice(field.length + 1)) ? named : field;
-    return [{ field: entry, message }, ...fieldErrors(error.children ?? [], field)];
+    const children = fieldErrors(error.children ?? [], field);
+    if (!messages.length) return children;
+    if (messages.some(([rule]) => rule === 'whitelistValidation')) return [{ field, message: `${field} is not a known field` }, ...children];
+    if (error.value === undefined || error.value === null) return [{ field, message: `${field} is required` }, ...children];
+    // One message a field, of the first rule it breaks as written (class-validator lists them from
+    // the last). A rule on each entry of a list names the entries at fault, a line each (see
+    // entryMessage): each such entry is a field of its own, again with the first rule it breaks.
+    const byField = new Map<string, string>();
+    for (const [, message] of messages) for (const line of message.split('\n')) byField.set(fieldNamed(line, field), line);
+    return [...[...byField].map(([named, message]) => ({ field: named, message })), ...children];
   });
 }
 
