@@ -47,6 +47,7 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/v1/staff/none/activity', allowed: ['admin', 'supervisor', 'auditor'] },
   { method: 'POST', path: '/v1/staff/none/token', allowed: ['admin'] },
   { method: 'DELETE', path: '/v1/staff/none', allowed: ['admin'] },
+  { method: 'POST', path: '/v1/staff/none/role', body: { role: 'agent' }, allowed: ['admin'] },
   { method: 'GET', path: '/v1/events?types=nope', allowed: ['admin', 'integrator'] },
   { method: 'POST', path: '/v1/webhooks', body: { url: 'ftp://nope' }, allowed: ['admin', 'integrator'] },
   { method: 'GET', path: '/v1/webhooks', allowed: ['admin', 'integrator'] },
@@ -101,7 +102,7 @@ describe('access control: every route against every caller', () => {
     if (outcome === 'ok') {
       expect([401, 403]).not.toContain(answer.status);
       // Allowed callers may still meet a 404 where the thing asked about does not exist.
-      if (answer.status === 404) expect(['/v1/tickets/{id}?at=2026-01-01T00:00:00Z', '/v1/webhooks/none/deliveries', '/v1/webhooks/none', '/v1/webhooks/none/redeliver', '/v1/webhooks/none/enable', '/v1/webhooks/none/disable', '/v1/staff/none/token', '/v1/staff/none']).toContain(route.path);
+      if (answer.status === 404) expect(['/v1/tickets/{id}?at=2026-01-01T00:00:00Z', '/v1/webhooks/none/deliveries', '/v1/webhooks/none', '/v1/webhooks/none/redeliver', '/v1/webhooks/none/enable', '/v1/webhooks/none/disable', '/v1/staff/none/token', '/v1/staff/none', '/v1/staff/none/role']).toContain(route.path);
     } else {
       expect(answer.status).toBe(outcome);
       expect(answer.headers.get('content-type')).toContain('application/problem+json');
@@ -126,7 +127,7 @@ describe('the Authorization header', () => {
   });
 });
 
-describe('staff tokens: replaced, and staff deactivated', () => {
+describe('staff tokens: replaced, staff given another role, and staff deactivated', () => {
   it('lists staff without secrets; a replaced token stops working at once, the new one works', async () => {
     const created = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: 'Rotating', role: 'agent' } })).body;
     expect(created).toEqual({ id: expect.any(String), name: 'Rotating', role: 'agent', active: true, token: expect.stringMatching(/^rcl_/), position: expect.any(String) });
@@ -152,7 +153,7 @@ describe('staff tokens: replaced, and staff deactivated', () => {
     expect((await call('GET', '/v1/queues/submitted', { token: replaced.body.token })).status).toBe(200);
   });
 
-  it('keeps one active admin: the last cannot be deactivated, also when two are deactivated at once', async () => {
+  it('keeps one active admin: the last cannot be deactivated or given another role, also when two are deactivated at once', async () => {
     const admin = async (name: string) => (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name, role: 'admin' } })).body as { id: string; token: string };
     const deactivate = (id: string) => call('DELETE', `/v1/staff/${id}`, { token: ADMIN_TOKEN });
     const admins = [];
@@ -171,6 +172,21 @@ describe('staff tokens: replaced, and staff deactivated', () => {
     expect((await deactivate(last.id)).status).toBe(200);
     expect((await activeAdmins()).map((member: { id: string }) => member.id)).toEqual([third.id]);
     expect((await deactivate(third.id)).status).toBe(409);
+
+    // Nor can the last be given another role; one made an admin by a role change counts, and so
+    // does one made an admin again.
+    const role = (id: string, to: string) => call('POST', `/v1/staff/${id}/role`, { token: ADMIN_TOKEN, body: { role: to } });
+    const demoted = await role(third.id, 'agent');
+    expect([demoted.status, demoted.body.type]).toEqual([409, expect.stringContaining('last-admin')]);
+    const next = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: 'Next admin', role: 'supervisor' } })).body;
+    expect((await role(next.id, 'admin')).status).toBe(200);
+    expect((await role(third.id, 'supervisor')).status).toBe(200);
+    expect((await role(next.id, 'agent')).status).toBe(409);
+    expect((await role(third.id, 'admin')).status).toBe(200);
+    expect((await role(next.id, 'agent')).status).toBe(200);
+    expect((await role(third.id, 'auditor')).status).toBe(409);
+    expect((await deactivate(third.id)).status).toBe(409);
+    expect((await activeAdmins()).map((member: { id: string }) => member.id)).toEqual([third.id]);
   });
 
   it('deactivates a staff member: their token stops at once, their open tickets go back to the queue, nothing is assigned to them, and it cannot be undone by a new token', async () => {
@@ -236,5 +252,49 @@ describe('staff tokens: replaced, and staff deactivated', () => {
     const view = await call('GET', `/v1/tickets/${ticket}?minPosition=${claimed.body.position}`, { token: tokens.agent });
     expect(view.body.assignee).toEqual(expect.any(String));
     expect(view.body.assignee).not.toBe(created.id);
+  });
+
+  it("gives a staff member another role: their token opens what the new role may do at once, a role that works no tickets gives theirs back, and a deactivated member keeps theirs", async () => {
+    const role = (id: string, to: string) => call('POST', `/v1/staff/${id}/role`, { token: ADMIN_TOKEN, body: { role: to } });
+    const moving = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: 'Moving', role: 'agent' } })).body;
+    expect((await call('GET', '/v1/audit/verify', { token: moving.token })).status).toBe(403);
+    const promoted = await role(moving.id, 'supervisor');
+    expect([promoted.status, promoted.body]).toEqual([200, { id: moving.id, name: 'Moving', role: 'supervisor', active: true, position: expect.any(String) }]);
+    // The same token, no new one: what it opens follows the role.
+    expect((await call('GET', '/v1/audit/verify', { token: moving.token })).status).toBe(200);
+    expect((await call('GET', `/v1/staff/${moving.id}`, { token: ADMIN_TOKEN })).body).toMatchObject({ role: 'supervisor', active: true });
+
+    // Moved to auditing: their open ticket goes back to the queue, they read but no longer work tickets.
+    const { ticketId } = (await call('POST', '/v1/tickets', { body: { username: 'moving', contactEmail: 'm@example.org', reason: 'lost-email', explanation: 'x' } })).body;
+    expect((await call('POST', `/v1/tickets/${ticketId}/assign`, { token: moving.token })).status).toBe(200);
+    const audits = await role(moving.id, 'auditor');
+    expect([audits.status, audits.body.role]).toEqual([200, 'auditor']);
+    const view = await call('GET', `/v1/tickets/${ticketId}?minPosition=${audits.body.position}`, { token: moving.token });
+    expect([view.status, view.body.assignee]).toEqual([200, undefined]);
+    const history = (await call('GET', `/v1/tickets/${ticketId}/history`, { token: moving.token })).body.events;
+    expect(history.at(-1)).toMatchObject({ type: 'TicketReleased', data: { previousAssignee: moving.id, because: 'assignee-role-changed' } });
+    expect((await call('POST', `/v1/tickets/${ticketId}/notes`, { token: moving.token, body: { body: 'n' } })).body.detail).toBe('The auditor role may not do this.');
+    const assign = await call('POST', `/v1/tickets/${ticketId}/assign`, { token: ADMIN_TOKEN, body: { assignee: moving.id } });
+    expect([assign.status, assign.body.errors]).toEqual([422, [{ field: 'assignee', message: 'assignee must be the id of an agent, supervisor or admin' }]]);
+    // Who changed it, from what to what, is in the staff member's history of the reviewers.
+    const changes = (await call('GET', `/v1/staff/bootstrap-admin/activity?limit=200&minPosition=${audits.body.position}`, { token: tokens.auditor })).body.events
+      .filter((entry: { type: string; about: { id: string } }) => entry.type === 'StaffRoleChanged' && entry.about.id === moving.id);
+    expect(changes.map((entry: { data: unknown }) => entry.data)).toEqual([
+      { staffId: moving.id, role: 'supervisor', previousRole: 'agent' },
+      { staffId: moving.id, role: 'auditor', previousRole: 'supervisor' },
+    ]);
+
+    // The role held records nothing; a bad role, an unknown or deactivated member change nothing.
+    const head = async () => (await call('GET', '/health')).body.head as string;
+    const before = await head();
+    expect([(await role(moving.id, 'auditor')).status, await head()]).toEqual([200, before]);
+    const bad = await role(moving.id, 'root');
+    expect([bad.status, bad.body.errors]).toEqual([400, [{ field: 'role', message: 'role must be one of admin, supervisor, agent, auditor, integrator' }]]);
+    expect((await role('00000000-0000-0000-0000-000000000000', 'agent')).status).toBe(404);
+    expect((await call('DELETE', `/v1/staff/${moving.id}`, { token: ADMIN_TOKEN })).status).toBe(200);
+    const after = await head();
+    const gone = await role(moving.id, 'agent');
+    expect([gone.status, gone.body.detail]).toEqual([409, expect.stringContaining('deactivated')]);
+    expect(await head()).toBe(after);
   });
 });

@@ -394,7 +394,7 @@ describe('webhooks', () => {
       await sendsNothingMoreAfter(() => call('DELETE', `/v1/staff/${owner.id}`, { token: ADMIN_TOKEN }));
     }), 60000);
 
-  it('stops a webhook once the staff member who owns it is deactivated, resumes under whoever enables it, and is handed over by enabling it', () =>
+  it('stops a webhook once the staff member who owns it is deactivated or given a role that runs no webhooks, resumes under whoever enables it, and is handed over by enabling it', () =>
     withReceiver('none', FAST_RETRIES, async (server, receiver) => {
       const call = client(server.url);
       const integrator = async (name: string) => (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name, role: 'integrator' } })).body as { id: string; token: string };
@@ -432,6 +432,18 @@ describe('webhooks', () => {
       const third = await submit('owned3');
       await waitFor(() => receiver.accepted.some((delivery) => JSON.parse(delivery.body).subject === third.ticketId));
       expect((await call('GET', `/v1/webhooks/${handedOver.id}`, { token: successor.token })).body).toMatchObject({ enabled: true, ownerId: successor.id });
+
+      // Its owner given a role that runs no webhooks (they work tickets now): it stops as for a
+      // deactivation, and runs again under whoever integrates and enables it.
+      expect((await call('POST', `/v1/staff/${successor.id}/role`, { token: ADMIN_TOKEN, body: { role: 'agent' } })).status).toBe(200);
+      const fourth = await submit('owned4');
+      const moved = async () => (await call('GET', `/v1/webhooks/${handedOver.id}`, { token: ADMIN_TOKEN })).body;
+      await waitFor(async () => (await moved()).enabled === false);
+      expect((await moved()).disabledReason).toBe('disabled as its owner was given the agent role, which runs no webhooks');
+      const sentFourth = () => receiver.accepted.filter((delivery) => JSON.parse(delivery.body).subject === fourth.ticketId).length;
+      expect(sentFourth()).toBe(0);
+      expect((await call('POST', `/v1/webhooks/${handedOver.id}/enable`, { token: ADMIN_TOKEN })).status).toBe(200);
+      await waitFor(() => sentFourth() === 1);
     }), 60000);
 
   it('stops sending on SIGTERM: the delivery under way finishes, no other starts', () =>
@@ -607,8 +619,8 @@ describe('SSE feed', () => {
     expect([response.status, response.headers.get('content-type'), await response.text()]).toEqual([200, 'text/event-stream; charset=utf-8', '']);
   });
 
-  it('ends an open stream once its token is replaced or its holder deactivated', async () => {
-    for (const revoke of ['token', 'deactivate'] as const) {
+  it('ends an open stream once its token is replaced, or its holder deactivated or given a role that does not integrate', async () => {
+    for (const revoke of ['token', 'deactivate', 'role'] as const) {
       const created = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: `Revoked by ${revoke}`, role: 'integrator' } })).body;
       const head = (await call('GET', '/health')).body.head as string;
       const response = await fetch(`${server.url}/v1/events?after=${head}`, { headers: { authorization: `Bearer ${created.token}` } });
@@ -618,9 +630,12 @@ describe('SSE feed', () => {
         const decoder = new TextDecoder();
         for await (const chunk of response.body!) received += decoder.decode(chunk as Uint8Array);
       })();
-      const revoked = revoke === 'token'
-        ? await call('POST', `/v1/staff/${created.id}/token`, { token: ADMIN_TOKEN })
-        : await call('DELETE', `/v1/staff/${created.id}`, { token: ADMIN_TOKEN });
+      const revoked =
+        revoke === 'token'
+          ? await call('POST', `/v1/staff/${created.id}/token`, { token: ADMIN_TOKEN })
+          : revoke === 'role'
+            ? await call('POST', `/v1/staff/${created.id}/role`, { token: ADMIN_TOKEN, body: { role: 'auditor' } })
+            : await call('DELETE', `/v1/staff/${created.id}`, { token: ADMIN_TOKEN });
       expect(revoked.status).toBeLessThan(300);
       // The next public event finds the credential revoked: the stream ends without it.
       const { ticketId } = (await call('POST', '/v1/tickets', { body: { username: `revoked-${revoke}`, contactEmail: 'r@example.org', reason: 'lost-email', explanation: 'x' } })).body;

@@ -1,6 +1,6 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
 import { ApiBearerAuth } from '@nestjs/swagger';
-import type { StaffRole } from '@reclaim/recovery';
+import { INTEGRATING_ROLES, TICKET_ROLES, type StaffRole } from '@reclaim/recovery';
 import { Refusing } from '../openapi/documented';
 
 export const ACCESS = 'reclaim:access';
@@ -24,10 +24,10 @@ function callers(rule: AccessRule): string {
 }
 
 /** The roles of the contract's table, by row. */
-export const WORKS_TICKETS: StaffRole[] = ['agent', 'supervisor', 'admin'];
+export const WORKS_TICKETS: StaffRole[] = [...TICKET_ROLES];
 export const READS_TICKETS: StaffRole[] = ['agent', 'supervisor', 'auditor', 'admin'];
 export const AUDITS: StaffRole[] = ['supervisor', 'auditor', 'admin'];
 export const FEEDS_ACCOUNTS: StaffRole[] = ['integrator', 'admin'];
 export const READS_ACCOUNTS: StaffRole[] = ['agent', 'supervisor', 'auditor', 'integrator', 'admin'];
 export const ADMINISTERS: StaffRole[] = ['admin'];
-export const INTEGRATES: StaffRole[] = ['integrator', 'admin'];
+export const INTEGRATES: StaffRole[] = [...INTEGRATING_ROLES];

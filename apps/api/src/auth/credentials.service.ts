@@ -36,13 +36,17 @@ export class CredentialsService {
 
   /**
    * Whether a staff token still opens the door, asked again and again by what it opened earlier
-   * (an event stream): false once it is replaced or its holder deactivated. No waiting for the
-   * read models here: the token was found in them when the stream opened.
+   * (an event stream): false once it is replaced, its holder deactivated, or given a role not
+   * among `roles`. No waiting for the read models here: the token was found in them when the
+   * stream opened.
    */
-  stillValid(token: string): () => boolean {
+  stillValid(token: string, roles: readonly StaffRole[]): () => boolean {
     const hash = tokenHash(token);
     if (this.isAdminToken(hash)) return () => true;
-    return () => this.activeStaff(hash) !== undefined;
+    return () => {
+      const staff = this.activeStaff(hash);
+      return staff !== undefined && roles.includes(staff.role);
+    };
   }
 
   private isAdminToken(hash: string): boolean {

@@ -65,8 +65,8 @@ export class EventsController {
         after,
         types: query.types,
         signal: this.feeds.signal,
-        // A stream ends once its token is replaced or its holder deactivated.
-        allowed: this.credentials.stillValid(bearerToken(request.headers.authorization)!),
+        // A stream ends once its token is replaced, or its holder deactivated or given another role.
+        allowed: this.credentials.stillValid(bearerToken(request.headers.authorization)!, INTEGRATES),
         headers: { 'x-request-id': request.id },
       });
     } finally {

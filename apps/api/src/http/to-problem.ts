@@ -20,7 +20,7 @@ export function toProblem(error: unknown): { body: Problem; headers: Record<stri
   }
   if (error instanceof LastAdmin) {
     return plain(
-      problem(409, `${error.staffId} is the last active admin. Make another admin first (POST /v1/staff with role admin), then deactivate this one.`, { type: 'last-admin' }),
+      problem(409, `${error.staffId} is the last active admin. Make another admin first (POST /v1/staff with role admin, or POST /v1/staff/{id}/role), then deactivate this one or give them another role.`, { type: 'last-admin' }),
     );
   }
   if (error instanceof NotFound) return plain(problem(404, `The ${error.what} was not found.`));

@@ -3,7 +3,7 @@ import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
 import { HeldTicketsQuery, ListStaffQuery, ProjectionRunner, StaffActivityQuery } from '@reclaim/projections';
-import { CreateStaffCommand, DeactivateStaffCommand, ReplaceStaffTokenCommand, STAFF_ROLES, type CommandMeta, type StaffRole } from '@reclaim/recovery';
+import { ChangeStaffRoleCommand, CreateStaffCommand, DeactivateStaffCommand, ReplaceStaffTokenCommand, STAFF_ROLES, type CommandMeta, type KnownStaff, type StaffRole } from '@reclaim/recovery';
 import { IsIn, IsString } from 'class-validator';
 import { Access, ADMINISTERS, AUDITS, READS_TICKETS } from '../auth/access.decorator';
 import { Meta } from '../http/command-meta.decorator';
@@ -19,6 +19,12 @@ class CreateStaffDto {
   @IsText(200)
   name!: string;
 
+  @ApiProperty({ enum: STAFF_ROLES })
+  @IsIn(STAFF_ROLES, { message: `role must be one of ${STAFF_ROLES.join(', ')}` })
+  role!: StaffRole;
+}
+
+class ChangeRoleDto {
   @ApiProperty({ enum: STAFF_ROLES })
   @IsIn(STAFF_ROLES, { message: `role must be one of ${STAFF_ROLES.join(', ')}` })
   role!: StaffRole;
@@ -91,6 +97,16 @@ export class StaffController {
     return onceApplied(this.projections, await this.commands.execute(new ReplaceStaffTokenCommand(id, meta)));
   }
 
+  @Post(':id/role')
+  @HttpCode(200)
+  @Access({ roles: ADMINISTERS })
+  @ApiOperation({ summary: 'Give a staff member another role (addition): their token opens what the new role may do from then on; a role that works no tickets gives their open tickets back to the queue; never the last active admin (409)' })
+  @Answers(200, 'StaffChanged')
+  @Refuses(404, 409)
+  async changeRole(@Param() { id }: StaffIdParam, @Body() { role }: ChangeRoleDto, @Meta() meta: CommandMeta) {
+    return onceApplied(this.projections, await this.commands.execute(new ChangeStaffRoleCommand(id, role, await this.known(id), meta)));
+  }
+
   @Delete(':id')
   @HttpCode(200)
   @Access({ roles: ADMINISTERS })
@@ -102,11 +118,11 @@ export class StaffController {
   }
 
   /**
-   * What a deactivation needs from the read models, read once they hold every event so far (this
+   * What a deactivation or a role change needs from the read models, read once they hold every event so far (this
    * server's and other servers' alike): the active admins, for the last-admin check (an admin
    * created before this request is among them), and the open tickets the staff member holds.
    */
-  private async known(id: string): Promise<{ activeAdmins: string[]; heldTickets: string[] }> {
+  private async known(id: string): Promise<KnownStaff> {
     if (!(await this.projections.waitFor(await this.store.headPosition(), APPLIED_WITHIN_MS))) {
       throw new ProblemError(problem(503, 'The read models are behind the log; try again shortly.'), { 'retry-after': '2' });
     }

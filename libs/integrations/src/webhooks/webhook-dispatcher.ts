@@ -2,7 +2,8 @@ import type Database from 'better-sqlite3';
 import type { CommandBus } from '@nestjs/cqrs';
 import type { SecretBox } from '@reclaim/credentials';
 import type { EventStore, RecordedEvent } from '@reclaim/event-store';
-import { staffDeactivated } from '@reclaim/projections';
+import { staffStanding } from '@reclaim/projections';
+import { INTEGRATING_ROLES } from '@reclaim/recovery';
 import { randomUUID } from 'node:crypto';
 import { internalTypesFor, toCloudEvent } from '../cloud-events';
 import type { DeliveryLog, Sender } from './delivery-log';
@@ -86,7 +87,8 @@ export class WebhookDispatcher {
 
   private async turn(webhook: WebhookRow): Promise<void> {
     if (!this.holdsLease(webhook.webhookId)) return;
-    if (this.ownerDeactivated(webhook)) return this.disable(webhook, 'disabled as its owner was deactivated');
+    const revoked = this.ownerRevoked(webhook);
+    if (revoked) return this.disable(webhook, revoked);
     await this.manualRedelivery(webhook);
     for (let sent = 0; sent < BATCH && !this.stopped; sent++) {
       const progress = this.log.progress(webhook.webhookId, webhook.createdPosition);
@@ -95,9 +97,9 @@ export class WebhookDispatcher {
       // Each send takes the subscription as it stands now, not as the turn began: a secret
       // replaced because it leaked signs nothing more, and a disabled or deleted one sends
       // nothing more, however long the backlog. Not one event more once the owner is
-      // deactivated either: the next turn disables the webhook.
+      // deactivated or given a role that runs no webhooks either: the next turn disables it.
       const current = next && this.holdsLease(webhook.webhookId) ? stillSending(this.db, webhook.webhookId) : undefined;
-      if (!next || !current || this.ownerDeactivated(current)) return;
+      if (!next || !current || this.ownerRevoked(current)) return;
       webhook = current;
       const outcome = await this.send(webhook, next, progress.attempts + 1, false);
       if (outcome.ok) {
@@ -182,10 +184,15 @@ export class WebhookDispatcher {
   /**
    * A webhook runs on its owner's authority (who created it, or last enabled it): a credential
    * deactivated because it leaked must not leave behind a webhook still sending recovery events
-   * to wherever its holder pointed it.
+   * to wherever its holder pointed it, nor may one whose holder now works tickets instead. Says
+   * why the owner's authority is gone, if it is.
    */
-  private ownerDeactivated(webhook: WebhookRow): boolean {
-    return webhook.ownerId !== null && staffDeactivated(this.db, webhook.ownerId);
+  private ownerRevoked(webhook: WebhookRow): string | undefined {
+    const owner = webhook.ownerId === null ? undefined : staffStanding(this.db, webhook.ownerId);
+    if (!owner) return undefined;
+    if (!owner.active) return 'disabled as its owner was deactivated';
+    if (!INTEGRATING_ROLES.includes(owner.role)) return `disabled as its owner was given the ${owner.role} role, which runs no webhooks`;
+    return undefined;
   }
 
   private async disable(webhook: WebhookRow, reason: string): Promise<void> {

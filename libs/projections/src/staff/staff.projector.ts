@@ -45,6 +45,9 @@ export class StaffProjector implements Projector {
       case 'StaffTokenReplaced':
         prepared(db, 'UPDATE staff SET token_hash = ? WHERE staff_id = ?').run(staff.data.tokenHash, staff.data.staffId);
         return;
+      case 'StaffRoleChanged':
+        prepared(db, 'UPDATE staff SET role = ? WHERE staff_id = ?').run(staff.data.role, staff.data.staffId);
+        return;
       case 'StaffDeactivated':
         prepared(db, 'UPDATE staff SET deactivated_at = ? WHERE staff_id = ?').run(event.metadata.occurredAt, staff.data.staffId);
         return;
@@ -52,10 +55,10 @@ export class StaffProjector implements Projector {
   }
 }
 
-/** Whether this staff member has been deactivated (false for an id that names no one). */
-export function staffDeactivated(db: Database.Database, staffId: string): boolean {
-  const row = prepared(db, 'SELECT deactivated_at FROM staff WHERE staff_id = ?').get(staffId) as { deactivated_at: string | null } | undefined;
-  return row?.deactivated_at != null;
+/** A staff member's role and whether they are active, as they stand now (none for an id that names no one). */
+export function staffStanding(db: Database.Database, staffId: string): { role: StaffRole; active: boolean } | undefined {
+  const row = prepared(db, 'SELECT role, deactivated_at FROM staff WHERE staff_id = ?').get(staffId) as { role: StaffRole; deactivated_at: string | null } | undefined;
+  return row && { role: row.role, active: row.deactivated_at === null };
 }
 
 /** Every staff member, oldest first. */

@@ -4,6 +4,7 @@ import { CLOCK, type Clock } from '../shared/clock';
 import { InvalidCommand, NotFound } from '../shared/errors';
 import { StreamRunner } from '../shared/stream-runner';
 import { streams } from '../shared/streams';
+import { TICKET_ROLES } from '../staff/staff.events';
 import type { TicketCommand } from '../ticket/ticket.commands';
 import { decideTicket } from '../ticket/ticket.decider';
 import { currentAccountStatus } from './account-status';
@@ -64,7 +65,7 @@ export class ChangeTicketHandler implements ICommandHandler<ChangeTicketCommand>
   /** Tickets go to people who work them: active agents, supervisors and admins. */
   private async assertAssignable(staffId: string): Promise<void> {
     const { state } = await this.runner.load(streams.staff(staffId), staffFold);
-    if (!state.staff || !['agent', 'supervisor', 'admin'].includes(state.staff.role)) {
+    if (!state.staff || !TICKET_ROLES.includes(state.staff.role)) {
       throw new InvalidCommand('assignee', 'assignee must be the id of an agent, supervisor or admin');
     }
     if (!state.staff.active) throw new InvalidCommand('assignee', 'assignee is deactivated');

@@ -81,14 +81,29 @@ export class ReplaceStaffTokenCommand extends Command<StaffResult & { token: str
   }
 }
 
+/** What a staff command that may take an admin away or tickets from their holder needs from the read models. */
+export interface KnownStaff {
+  /** The active admins, once the read models caught up with the log (see `decideAdminRemoval`). */
+  activeAdmins: readonly string[];
+  /** The open tickets this staff member holds, which go back to the queue when they no longer may hold them. */
+  heldTickets: readonly string[];
+}
+
+export class ChangeStaffRoleCommand extends Command<StaffResult> {
+  constructor(
+    readonly staffId: string,
+    readonly role: StaffRole,
+    readonly known: KnownStaff,
+    readonly meta: CommandMeta,
+  ) {
+    super();
+  }
+}
+
 export class DeactivateStaffCommand extends Command<StaffResult> {
   constructor(
     readonly staffId: string,
-    /**
-     * What the read models knew once caught up with the log: the active admins (see
-     * `decideAdminRemoval`), and the open tickets this staff member holds, which go back to the queue.
-     */
-    readonly known: { activeAdmins: readonly string[]; heldTickets: readonly string[] },
+    readonly known: KnownStaff,
     readonly meta: CommandMeta,
   ) {
     super();

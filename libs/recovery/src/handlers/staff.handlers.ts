@@ -5,10 +5,11 @@ import { TransitionNotAllowed } from '../shared/errors';
 import { reissueOf, requireIssuedBy } from '../shared/lost-answer';
 import { StreamRunner } from '../shared/stream-runner';
 import { streams } from '../shared/streams';
-import { decideAdminRemoval } from '../staff/admin-roster.decider';
+import { decideAdminRemoval, decideAdminRestoral } from '../staff/admin-roster.decider';
 import { decideStaff, type StaffCommand } from '../staff/staff.decider';
-import type { StaffState } from '../staff/staff.events';
-import { ChangeTicketCommand, CreateStaffCommand, DeactivateStaffCommand, ReplaceStaffTokenCommand } from './commands';
+import { TICKET_ROLES, type StaffState } from '../staff/staff.events';
+import type { ReleaseReason } from '../ticket/ticket.events';
+import { ChangeStaffRoleCommand, ChangeTicketCommand, CreateStaffCommand, DeactivateStaffCommand, ReplaceStaffTokenCommand } from './commands';
 import { adminRosterFold, staffFold } from './folds';
 
 /** The staff member as they now stand, as the API answers. */
@@ -54,6 +55,26 @@ export class ReplaceStaffTokenHandler implements ICommandHandler<ReplaceStaffTok
   }
 }
 
+@CommandHandler(ChangeStaffRoleCommand)
+export class ChangeStaffRoleHandler implements ICommandHandler<ChangeStaffRoleCommand> {
+  constructor(
+    private readonly runner: StreamRunner,
+    private readonly commands: CommandBus,
+  ) {}
+
+  async execute({ staffId, role, known, meta }: ChangeStaffRoleCommand) {
+    // The roster first, as for a deactivation: an admin given another role is removed from it
+    // (never the last), and one made an admin again is restored to it.
+    await this.runner.run(streams.adminRoster, adminRosterFold, meta, (roster) =>
+      role === 'admin' ? decideAdminRestoral(staffId, roster) : decideAdminRemoval(staffId, known.activeAdmins, roster),
+    );
+    const { state, position } = await this.runner.run(streams.staff(staffId), staffFold, meta, (current) => decideStaff({ type: 'ChangeStaffRole', role }, current));
+    // A role that does not work tickets holds none.
+    const last = TICKET_ROLES.includes(role) ? position : await releaseHeldTickets(this.commands, staffId, known.heldTickets, 'assignee-role-changed', meta, position);
+    return staffAnswer(staffId, state, last);
+  }
+}
+
 @CommandHandler(DeactivateStaffCommand)
 export class DeactivateStaffHandler implements ICommandHandler<DeactivateStaffCommand> {
   constructor(
@@ -65,20 +86,26 @@ export class DeactivateStaffHandler implements ICommandHandler<DeactivateStaffCo
     // The roster first: once it holds the removal, no other deactivation counts this admin.
     await this.runner.run(streams.adminRoster, adminRosterFold, meta, (roster) => decideAdminRemoval(staffId, known.activeAdmins, roster));
     const { state, position } = await this.runner.run(streams.staff(staffId), staffFold, meta, (current) => decideStaff({ type: 'DeactivateStaff' }, current));
-    // Then their open tickets go back to the queue, each once however often this runs: a
-    // deactivation cut short is finished by sending it again.
-    let last = position;
-    for (const ticketId of known.heldTickets) {
-      const release = { commandId: eventIdFor(meta.commandId, `release ${ticketId}`, 0), correlationId: meta.correlationId ?? meta.commandId, actor: meta.actor };
-      try {
-        const { position: released } = await this.commands.execute(new ChangeTicketCommand(ticketId, { type: 'ReleaseTicket', from: staffId, because: 'assignee-deactivated' }, release));
-        if (BigInt(released) > last) last = BigInt(released);
-      } catch (error) {
-        // Closed meanwhile: nothing to give back.
-        if (!(error instanceof TransitionNotAllowed)) throw error;
-      }
-    }
-    // The answer's position covers the releases, so that a read after it sees them.
-    return staffAnswer(staffId, state, last);
+    return staffAnswer(staffId, state, await releaseHeldTickets(this.commands, staffId, known.heldTickets, 'assignee-deactivated', meta, position));
   }
+}
+
+/**
+ * Gives a staff member's open tickets back to the queue, each once however often this runs: a
+ * command cut short is finished by sending it again. Answers the last position recorded, so that
+ * the command's answer covers the releases and a read after it sees them.
+ */
+async function releaseHeldTickets(commands: CommandBus, staffId: string, heldTickets: readonly string[], because: ReleaseReason, meta: CommandMeta, after: bigint): Promise<bigint> {
+  let last = after;
+  for (const ticketId of heldTickets) {
+    const release = { commandId: eventIdFor(meta.commandId, `release ${ticketId}`, 0), correlationId: meta.correlationId ?? meta.commandId, actor: meta.actor };
+    try {
+      const { position } = await commands.execute(new ChangeTicketCommand(ticketId, { type: 'ReleaseTicket', from: staffId, because }, release));
+      if (BigInt(position) > last) last = BigInt(position);
+    } catch (error) {
+      // Closed meanwhile: nothing to give back.
+      if (!(error instanceof TransitionNotAllowed)) throw error;
+    }
+  }
+  return last;
 }

@@ -16,7 +16,7 @@ export class AlreadyAssigned extends Error {
   }
 }
 
-/** Deactivating this admin would leave no active admin, and so no one to manage staff (409). */
+/** Deactivating this admin, or giving them another role, would leave no active admin, and so no one to manage staff (409). */
 export class LastAdmin extends Error {
   constructor(readonly staffId: string) {
     super(`${staffId} is the last active admin`);

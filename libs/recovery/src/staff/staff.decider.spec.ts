@@ -23,7 +23,18 @@ describe('staff decider', () => {
     expect(() => decideStaff({ type: 'ReplaceStaffToken', tokenHash: 'h3' }, gone)).toThrow('ReplaceStaffToken is not allowed while the staff member is deactivated');
   });
 
+  it('gives another role, records nothing for the role held, and keeps a deactivated member in the role they left with', () => {
+    const promoted = decideStaff({ type: 'ChangeStaffRole', role: 'supervisor' }, given(created));
+    expect(promoted).toEqual([{ type: 'StaffRoleChanged', data: { staffId: 's1', role: 'supervisor', previousRole: 'agent' } }]);
+    expect(given(created, ...promoted).staff).toMatchObject({ role: 'supervisor', active: true, tokenHash: 'h1' });
+    expect(decideStaff({ type: 'ChangeStaffRole', role: 'supervisor' }, given(created, ...promoted))).toEqual([]);
+    const gone = given(created, { type: 'StaffDeactivated', data: { staffId: 's1' } });
+    expect(() => decideStaff({ type: 'ChangeStaffRole', role: 'admin' }, gone)).toThrow('ChangeStaffRole is not allowed while the staff member is deactivated');
+    expect(() => decideStaff({ type: 'ChangeStaffRole', role: 'agent' }, gone)).toThrow(TransitionNotAllowed);
+  });
+
   it('refuses changes to a staff member who does not exist', () => {
+    expect(() => decideStaff({ type: 'ChangeStaffRole', role: 'agent' }, given())).toThrow(NotFound);
     expect(() => decideStaff({ type: 'DeactivateStaff' }, given())).toThrow(NotFound);
     expect(() => decideStaff({ type: 'ReplaceStaffToken', tokenHash: 'h' }, given())).toThrow(NotFound);
   });

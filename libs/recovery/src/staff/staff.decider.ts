@@ -4,6 +4,7 @@ import type { StaffEvent, StaffRole, StaffState } from './staff.events';
 export type StaffCommand =
   | { type: 'CreateStaff'; staffId: string; name: string; role: StaffRole; tokenHash: string }
   | { type: 'ReplaceStaffToken'; tokenHash: string }
+  | { type: 'ChangeStaffRole'; role: StaffRole }
   | { type: 'DeactivateStaff' };
 
 /** What a staff command records, or why it is refused. Pure. */
@@ -17,6 +18,12 @@ export function decideStaff(command: StaffCommand, state: StaffState): StaffEven
   if (command.type === 'DeactivateStaff') {
     // Deactivating twice records nothing: the staff member is as asked.
     return staff.active ? [{ type: 'StaffDeactivated', data: { staffId: staff.staffId } }] : [];
+  }
+  if (command.type === 'ChangeStaffRole') {
+    // A deactivated staff member stays so, in the role they left with.
+    if (!staff.active) throw new TransitionNotAllowed('ChangeStaffRole', 'deactivated', 'a deactivated staff member keeps the role they had', 'the staff member');
+    // The role asked for is the one held: the staff member is as asked, and nothing is recorded.
+    return staff.role === command.role ? [] : [{ type: 'StaffRoleChanged', data: { staffId: staff.staffId, role: command.role, previousRole: staff.role } }];
   }
   // A deactivated staff member stays so: a new token would let them back in.
   if (!staff.active) throw new TransitionNotAllowed('ReplaceStaffToken', 'deactivated', 'a deactivated staff member gets no new token', 'the staff member');

@@ -5,12 +5,18 @@ import type { DecidedEvent, FoldableEvent } from '../shared/decided-event';
 
 export const STAFF_ROLES = ['admin', 'supervisor', 'agent', 'auditor', 'integrator'] as const;
 export type StaffRole = (typeof STAFF_ROLES)[number];
+/** The roles that work tickets: only they may hold one. */
+export const TICKET_ROLES: readonly StaffRole[] = ['agent', 'supervisor', 'admin'];
+/** The roles that integrate (the event feed, webhooks): only they may own a webhook. */
+export const INTEGRATING_ROLES: readonly StaffRole[] = ['integrator', 'admin'];
 
 /** Stream `staff-<id>`. A token is never stored: only its SHA-256. */
 export type StaffEvent =
   | DecidedEvent<'StaffCreated', { staffId: string; name: string; role: StaffRole; tokenHash: string }>
   /** A new token replaces the old one, which stops working (a token lost or leaked). */
   | DecidedEvent<'StaffTokenReplaced', { staffId: string; tokenHash: string }>
+  /** The staff member does other work now: their token opens what the new role may do, and no more. */
+  | DecidedEvent<'StaffRoleChanged', { staffId: string; role: StaffRole; previousRole: StaffRole }>
   /** The staff member no longer works here: their token stops working, no ticket is assigned to them. */
   | DecidedEvent<'StaffDeactivated', { staffId: string }>;
 
@@ -38,6 +44,8 @@ export function evolveStaff(state: StaffState, stored: FoldableEvent): StaffStat
       return { ...next, staff: { ...event.data, tokenIssuedBy: stored.metadata?.causationId, active: true } };
     case 'StaffTokenReplaced':
       return { ...next, staff: state.staff && { ...state.staff, tokenHash: event.data.tokenHash, tokenIssuedBy: stored.metadata?.causationId } };
+    case 'StaffRoleChanged':
+      return { ...next, staff: state.staff && { ...state.staff, role: event.data.role } };
     case 'StaffDeactivated':
       return { ...next, staff: state.staff && { ...state.staff, active: false } };
   }

@@ -4,7 +4,7 @@ import { REJECTION_REASONS } from '@reclaim/state-machines';
 import { AlreadyAssigned, TransitionNotAllowed } from '../shared/errors';
 import type { TicketCommand, TicketPolicy } from '../ticket/ticket.commands';
 import { decideTicket, evolveTicket, initialTicketState, type TicketState } from '../ticket/ticket.decider';
-import { RECOVERY_REASONS, type EvidenceCheck, type StaffRef, type TicketEvent } from '../ticket/ticket.events';
+import { RECOVERY_REASONS, RELEASE_REASONS, type EvidenceCheck, type StaffRef, type TicketEvent } from '../ticket/ticket.events';
 
 /**
  * Random histories of one ticket for property tests: whatever staff, requesters and timers do,
@@ -35,7 +35,7 @@ const command = fc.oneof(
   fc.record({ by: staff, claim: fc.boolean(), assignee: fc.constantFrom('agent-1', 'agent-2') }).map(({ by, claim, assignee }): TicketCommand =>
     claim ? { type: 'AssignTicket', assignee: by.id, by, claim } : { type: 'AssignTicket', assignee, by },
   ),
-  fc.record({ from: fc.constantFrom('agent-1', 'agent-2'), because: fc.constantFrom('assignee-deactivated' as const, 'handed-back' as const) }).map(
+  fc.record({ from: fc.constantFrom('agent-1', 'agent-2'), because: fc.constantFrom(...RELEASE_REASONS) }).map(
     ({ from, because }): TicketCommand => ({ type: 'ReleaseTicket', from, because }),
   ),
   staff.map((by): TicketCommand => ({ type: 'RequestInfo', question: 'which email?', by })),

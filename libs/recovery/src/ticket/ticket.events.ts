@@ -24,10 +24,11 @@ export interface RecoveryRequest {
 }
 
 /**
- * Why a ticket went back to the queue: its holder was deactivated (the actor is the admin who
- * did it), or a person who works tickets gave it back (the actor is that person).
+ * Why a ticket went back to the queue: its holder was deactivated, or given a role that works
+ * no tickets (the actor is the admin who did it), or a person who works tickets gave it back (the
+ * actor is that person).
  */
-export const RELEASE_REASONS = ['assignee-deactivated', 'handed-back'] as const;
+export const RELEASE_REASONS = ['assignee-deactivated', 'assignee-role-changed', 'handed-back'] as const;
 export type ReleaseReason = (typeof RELEASE_REASONS)[number];
 
 /** What the platform says of an account that changes how a ticket for it is decided. */
