@@ -30,7 +30,7 @@ export class ChangeTicketHandler implements ICommandHandler<ChangeTicketCommand>
       meta,
       async (ticket) => {
         if (!ticket.snapshot) throw new NotFound('ticket');
-        const command = await this.withDeactivatedHolder(change, ticket.assignee);
+        const command = await this.withUnassignableHolder(change, ticket.assignee);
         // An approval is judged by the account as it is now (see `currentAccountStatus`), and by
         // whether the first approver is still active.
         const judged =
@@ -48,11 +48,16 @@ export class ChangeTicketHandler implements ICommandHandler<ChangeTicketCommand>
     return ticketResult(ticketId, state, position);
   }
 
-  /** A claim on a held ticket says whether its holder was deactivated, which lets it take the ticket. */
-  private async withDeactivatedHolder(change: TicketCommand, holder: string | undefined): Promise<TicketCommand> {
+  /**
+   * A claim on a held ticket says whether its holder may no longer hold it (deactivated, or given
+   * a role that works no tickets, at the same moment as it was assigned to them), which lets it
+   * take the ticket.
+   */
+  private async withUnassignableHolder(change: TicketCommand, holder: string | undefined): Promise<TicketCommand> {
     if (change.type !== 'AssignTicket' || !change.claim || !holder || holder === change.assignee) return change;
-    const fromDeactivated = await this.deactivated(holder);
-    return fromDeactivated ? { ...change, fromDeactivated } : change;
+    const { state } = await this.runner.load(streams.staff(holder), staffFold);
+    const assignable = state.staff && state.staff.active && TICKET_ROLES.includes(state.staff.role);
+    return state.staff && !assignable ? { ...change, fromUnassignable: holder } : change;
   }
 
   /** The staff member, where they were deactivated; none for one still active (or no one). */

@@ -10,6 +10,7 @@ import { codeStandsIn } from '../testing/code-in-text';
 import { recoveryHarness, type RecoveryHarness } from '../testing/recovery-harness';
 import {
   ChangeTicketCommand,
+  ChangeStaffRoleCommand,
   CreateStaffCommand,
   DeactivateStaffCommand,
   EnrolTotpCommand,
@@ -474,18 +475,24 @@ describe('command handlers on the SQLite store', () => {
     expect(assigned.map((e) => e.data)).toEqual([{ assignee: holder, assignedBy: holder }]);
   });
 
-  it('lets a claim take a ticket whose holder was deactivated without its tickets given back (a process that had not yet seen the claim)', async () => {
-    const ticket = await submit('zoe');
-    const [gone, bo] = await Promise.all(['Gone', 'Bo'].map((name) => h.bus.execute(new CreateStaffCommand(name, 'agent', h.meta(admin)))));
-    const claim = (staff: { id: string }) =>
-      h.bus.execute(new ChangeTicketCommand(ticket.ticketId, { type: 'AssignTicket', assignee: staff.id, by: { id: staff.id, role: 'agent' }, claim: true }, h.meta()));
-    await claim(gone!);
-    // Deactivated by a process whose read models did not show the claim: nothing was given back.
-    await h.bus.execute(new DeactivateStaffCommand(gone!.id, { activeAdmins: [], heldTickets: [] }, h.meta(admin)));
-    await expect(claim(bo!)).resolves.toMatchObject({ state: 'submitted' });
-    const assigned = (await h.store.readStream(streams.ticket(ticket.ticketId))).filter((e) => e.type === 'TicketAssigned' || e.type === 'TicketReleased');
-    expect(assigned.map((e) => [e.type, (e.data as { assignee?: string }).assignee])).toEqual([['TicketAssigned', gone!.id], ['TicketAssigned', bo!.id]]);
-  });
+  it.each(['deactivated', 'given the auditor role'] as const)(
+    'lets a claim take a ticket whose holder was %s without its tickets given back (a process that had not yet seen the claim)',
+    async (how) => {
+      const ticket = await submit('zoe');
+      const [gone, bo] = await Promise.all(['Gone', 'Bo'].map((name) => h.bus.execute(new CreateStaffCommand(name, 'agent', h.meta(admin)))));
+      const claim = (staff: { id: string }) =>
+        h.bus.execute(new ChangeTicketCommand(ticket.ticketId, { type: 'AssignTicket', assignee: staff.id, by: { id: staff.id, role: 'agent' }, claim: true }, h.meta()));
+      await claim(gone!);
+      // A claim takes nothing from a holder who works tickets.
+      await expect(claim(bo!)).rejects.toEqual(new AlreadyAssigned(gone!.id));
+      // Changed by a process whose read models did not show the claim: nothing was given back.
+      const known = { activeAdmins: [], heldTickets: [] };
+      await h.bus.execute(how === 'deactivated' ? new DeactivateStaffCommand(gone!.id, known, h.meta(admin)) : new ChangeStaffRoleCommand(gone!.id, 'auditor', known, h.meta(admin)));
+      await expect(claim(bo!)).resolves.toMatchObject({ state: 'submitted' });
+      const assigned = (await h.store.readStream(streams.ticket(ticket.ticketId))).filter((e) => e.type === 'TicketAssigned' || e.type === 'TicketReleased');
+      expect(assigned.map((e) => [e.type, (e.data as { assignee?: string }).assignee])).toEqual([['TicketAssigned', gone!.id], ['TicketAssigned', bo!.id]]);
+    },
+  );
 
   it('deactivates a staff member whose ticket was closed meanwhile, giving back only what is still open, under the deactivation\'s correlation id', async () => {
     const [open, closed] = [await submit('zoe'), await submit('yan')];

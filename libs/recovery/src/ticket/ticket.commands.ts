@@ -21,9 +21,10 @@ export type TicketCommand =
   | { type: 'RecordReplyOverLimit'; kinds: Array<EvidenceCheck['kind']> }
   /**
    * `claim`: staff taking the ticket for themselves, which takes only a ticket no one else holds,
-   * or one held by `fromDeactivated` (a holder the handler found deactivated: they cannot work it).
+   * or one held by `fromUnassignable` (a holder the handler found deactivated, or in a role that
+   * works no tickets: they cannot work it).
    */
-  | { type: 'AssignTicket'; assignee: string; by: StaffRef; claim?: boolean; fromDeactivated?: string }
+  | { type: 'AssignTicket'; assignee: string; by: StaffRef; claim?: boolean; fromUnassignable?: string }
   /**
    * Gives back to the queue a ticket that `from` holds (a ticket no one holds stays as it is).
    * A ticket someone else holds is left to them by a deactivation's sweep, and refused to a

@@ -147,11 +147,11 @@ describe('ticket decider: staff and requester commands', () => {
     ]);
     expect(() => when(held, { type: 'AssignTicket', assignee: 'agent-2', by: agent2, claim: true })).toThrow(new AlreadyAssigned('agent-1'));
     expect(when(held, { type: 'AssignTicket', assignee: 'agent-1', by: agent, claim: true })).toEqual([]);
-    // A holder who was deactivated cannot work the ticket: a claim takes it from them, and only them.
-    expect(when(held, { type: 'AssignTicket', assignee: 'agent-2', by: agent2, claim: true, fromDeactivated: 'agent-1' })).toEqual([
+    // A holder who was deactivated, or moved to a role that works no tickets, cannot work the ticket: a claim takes it from them, and only them.
+    expect(when(held, { type: 'AssignTicket', assignee: 'agent-2', by: agent2, claim: true, fromUnassignable: 'agent-1' })).toEqual([
       { type: 'TicketAssigned', data: { assignee: 'agent-2', assignedBy: 'agent-2' } },
     ]);
-    expect(() => when(held, { type: 'AssignTicket', assignee: 'agent-2', by: agent2, claim: true, fromDeactivated: 'agent-9' })).toThrow(new AlreadyAssigned('agent-1'));
+    expect(() => when(held, { type: 'AssignTicket', assignee: 'agent-2', by: agent2, claim: true, fromUnassignable: 'agent-9' })).toThrow(new AlreadyAssigned('agent-1'));
     expect(when(held, { type: 'AssignTicket', assignee: 'agent-2', by: supervisor })).toEqual([
       { type: 'TicketAssigned', data: { assignee: 'agent-2', assignedBy: 'super-1' } },
     ]);

@@ -369,9 +369,9 @@ export function decideTicket(command: TicketCommand, state: TicketState, { now, 
       // "assigned" for the history, the feed and the webhooks.
       if (state.assignee === command.assignee) return [];
       // Two staff who claim one ticket at the same moment must not both believe they hold it:
-      // a claim takes a free ticket only (or a deactivated holder's); taking over another's is an
+      // a claim takes a free ticket only (or that of a holder who may no longer hold it); taking over another's is an
       // assignment by name.
-      if (command.claim && state.assignee && state.assignee !== command.fromDeactivated) throw new AlreadyAssigned(state.assignee);
+      if (command.claim && state.assignee && state.assignee !== command.fromUnassignable) throw new AlreadyAssigned(state.assignee);
       return [{ type: 'TicketAssigned', data: { assignee: command.assignee, assignedBy: command.by.id } }];
     case 'ReleaseTicket':
       // Changing hands is allowed exactly while the ticket is open, as assigning is.
