@@ -118,9 +118,10 @@ export class StaffController {
   }
 
   /**
-   * What a deactivation or a role change needs from the read models, read once they hold every event so far (this
-   * server's and other servers' alike): the active admins, for the last-admin check (an admin
-   * created before this request is among them), and the open tickets the staff member holds.
+   * What a deactivation or a role change needs from the read models, read once they hold every
+   * event so far (this server's and other servers' alike): the active admins, for the last-admin
+   * check (an admin created before this request is among them), and the open tickets the staff
+   * member holds.
    */
   private async known(id: string): Promise<KnownStaff> {
     if (!(await this.projections.waitFor(await this.store.headPosition(), APPLIED_WITHIN_MS))) {
