@@ -528,6 +528,23 @@ describe('command handlers on the SQLite store', () => {
     expect((await h.store.readStream(streams.staff(a2!.id))).map((event) => event.type)).toEqual(['StaffCreated']);
   });
 
+  it("records an admin's role change on the roster first, restores one made an admin again, and records nothing for a change the staff member's stream refuses", async () => {
+    const [a1, a2] = await Promise.all([1, 2].map((n) => h.bus.execute(new CreateStaffCommand(`Admin ${n}`, 'admin', h.meta(admin)))));
+    const roster = async () => (await h.store.readStream(streams.adminRoster)).map((event) => [event.type, event.data]);
+    const change = (id: string, role: 'admin' | 'agent', activeAdmins: string[]) => h.bus.execute(new ChangeStaffRoleCommand(id, role, { activeAdmins, heldTickets: [] }, h.meta(admin)));
+    await expect(change(a1!.id, 'agent', [a1!.id, a2!.id])).resolves.toMatchObject({ role: 'agent' });
+    await expect(change(a2!.id, 'agent', [a2!.id])).rejects.toBeInstanceOf(LastAdmin);
+    await expect(change(a1!.id, 'admin', [a2!.id])).resolves.toMatchObject({ role: 'admin' });
+    expect(await roster()).toEqual([['AdminRemoved', { staffId: a1!.id }], ['AdminRestored', { staffId: a1!.id }]]);
+    // Deactivated: made an admin again, refused by their own stream, and the roster records nothing.
+    await h.bus.execute(new DeactivateStaffCommand(a1!.id, { activeAdmins: [a1!.id, a2!.id], heldTickets: [] }, h.meta(admin)));
+    await expect(change(a1!.id, 'agent', [a2!.id])).rejects.toBeInstanceOf(TransitionNotAllowed);
+    await expect(change(a1!.id, 'admin', [a2!.id])).rejects.toBeInstanceOf(TransitionNotAllowed);
+    await expect(change('nobody', 'admin', [a2!.id])).rejects.toBeInstanceOf(NotFound);
+    expect(await roster()).toEqual([['AdminRemoved', { staffId: a1!.id }], ['AdminRestored', { staffId: a1!.id }], ['AdminRemoved', { staffId: a1!.id }]]);
+    expect((await h.store.readStream(streams.staff(a1!.id))).map((event) => event.type)).toEqual(['StaffCreated', 'StaffRoleChanged', 'StaffRoleChanged', 'StaffDeactivated']);
+  });
+
   it('of six admins deactivated at the same moment, five go and the last stays: the roster decides again for each', async () => {
     const admins = await Promise.all([1, 2, 3, 4, 5, 6].map((n) => h.bus.execute(new CreateStaffCommand(`Admin ${n}`, 'admin', h.meta(admin)))));
     const activeAdmins = admins.map((member) => member.id);

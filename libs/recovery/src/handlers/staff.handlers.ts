@@ -63,12 +63,16 @@ export class ChangeStaffRoleHandler implements ICommandHandler<ChangeStaffRoleCo
   ) {}
 
   async execute({ staffId, role, known, meta }: ChangeStaffRoleCommand) {
+    const change: StaffCommand = { type: 'ChangeStaffRole', role };
+    // A change the staff member's stream refuses (no such member, or deactivated) is refused
+    // before the roster records anything for it.
+    decideStaff(change, (await this.runner.load(streams.staff(staffId), staffFold)).state);
     // The roster first, as for a deactivation: an admin given another role is removed from it
     // (never the last), and one made an admin again is restored to it.
     await this.runner.run(streams.adminRoster, adminRosterFold, meta, (roster) =>
       role === 'admin' ? decideAdminRestoral(staffId, roster) : decideAdminRemoval(staffId, known.activeAdmins, roster),
     );
-    const { state, position } = await this.runner.run(streams.staff(staffId), staffFold, meta, (current) => decideStaff({ type: 'ChangeStaffRole', role }, current));
+    const { state, position } = await this.runner.run(streams.staff(staffId), staffFold, meta, (current) => decideStaff(change, current));
     // A role that does not work tickets holds none.
     const last = TICKET_ROLES.includes(role) ? position : await releaseHeldTickets(this.commands, staffId, known.heldTickets, 'assignee-role-changed', meta, position);
     return staffAnswer(staffId, state, last);
