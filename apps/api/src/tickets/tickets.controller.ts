@@ -7,6 +7,7 @@ import {
   RECOVERY_CONFIG,
   ReplyToTicketCommand,
   SubmitTicketCommand,
+  TICKET_ROLES,
   type CommandMeta,
   type RecoveryConfig,
   type StaffRef,
@@ -173,6 +174,6 @@ export class TicketsController {
 
 function staffRef(request: FastifyRequest): StaffRef {
   const principal = request.principal;
-  if (principal?.kind !== 'staff' || !['admin', 'supervisor', 'agent'].includes(principal.role)) throw new ProblemError(problem(403, 'Only staff who work tickets may do this.'));
+  if (principal?.kind !== 'staff' || !TICKET_ROLES.includes(principal.role)) throw new ProblemError(problem(403, 'Only staff who work tickets may do this.'));
   return { id: principal.id, role: principal.role as StaffRef['role'] };
 }
