@@ -45,6 +45,7 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/v1/staff', allowed: READERS },
   { method: 'GET', path: '/v1/staff/none', allowed: READERS },
   { method: 'GET', path: '/v1/staff/none/activity', allowed: ['admin', 'supervisor', 'auditor'] },
+  { method: 'GET', path: '/v1/staff/none/history', allowed: ['admin', 'supervisor', 'auditor'] },
   { method: 'POST', path: '/v1/staff/none/token', allowed: ['admin'] },
   { method: 'DELETE', path: '/v1/staff/none', allowed: ['admin'] },
   { method: 'POST', path: '/v1/staff/none/role', body: { role: 'agent' }, allowed: ['admin'] },
@@ -102,7 +103,7 @@ describe('access control: every route against every caller', () => {
     if (outcome === 'ok') {
       expect([401, 403]).not.toContain(answer.status);
       // Allowed callers may still meet a 404 where the thing asked about does not exist.
-      if (answer.status === 404) expect(['/v1/tickets/{id}?at=2026-01-01T00:00:00Z', '/v1/webhooks/none/deliveries', '/v1/webhooks/none', '/v1/webhooks/none/redeliver', '/v1/webhooks/none/enable', '/v1/webhooks/none/disable', '/v1/staff/none/token', '/v1/staff/none', '/v1/staff/none/role']).toContain(route.path);
+      if (answer.status === 404) expect(['/v1/tickets/{id}?at=2026-01-01T00:00:00Z', '/v1/webhooks/none/deliveries', '/v1/webhooks/none', '/v1/webhooks/none/redeliver', '/v1/webhooks/none/enable', '/v1/webhooks/none/disable', '/v1/staff/none/token', '/v1/staff/none', '/v1/staff/none/role', '/v1/staff/none/history']).toContain(route.path);
     } else {
       expect(answer.status).toBe(outcome);
       expect(answer.headers.get('content-type')).toContain('application/problem+json');
@@ -296,5 +297,19 @@ describe('staff tokens: replaced, staff given another role, and staff deactivate
     const gone = await role(moving.id, 'agent');
     expect([gone.status, gone.body.detail]).toEqual([409, expect.stringContaining('deactivated')]);
     expect(await head()).toBe(after);
+
+    // The staff member's own record: which roles they held, when, and who gave them; never a token.
+    const record = await call('GET', `/v1/staff/${moving.id}/history`, { token: tokens.auditor });
+    expect(record.body.events.map((entry: { type: string; actor: { id: string }; data: unknown }) => [entry.type, entry.actor.id, entry.data])).toEqual([
+      ['StaffCreated', 'bootstrap-admin', { staffId: moving.id, name: 'Moving', role: 'agent' }],
+      ['StaffRoleChanged', 'bootstrap-admin', { staffId: moving.id, role: 'supervisor', previousRole: 'agent' }],
+      ['StaffRoleChanged', 'bootstrap-admin', { staffId: moving.id, role: 'auditor', previousRole: 'supervisor' }],
+      ['StaffDeactivated', 'bootstrap-admin', { staffId: moving.id }],
+    ]);
+    expect(JSON.stringify(record.body)).not.toMatch(/tokenHash|rcl_/);
+    const page = await call('GET', `/v1/staff/${moving.id}/history?limit=2`, { token: tokens.supervisor });
+    expect([page.body.events.length, page.body.next]).toEqual([2, expect.any(String)]);
+    expect((await call('GET', '/v1/staff/00000000-0000-0000-0000-000000000000/history', { token: tokens.auditor })).status).toBe(404);
+    expect((await call('GET', `/v1/staff/${moving.id}/history`, { token: tokens.agent })).status).toBe(403);
   });
 });

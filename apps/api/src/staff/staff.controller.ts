@@ -2,12 +2,12 @@ import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query } f
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
-import { HeldTicketsQuery, ListStaffQuery, ProjectionRunner, StaffActivityQuery } from '@reclaim/projections';
+import { GetStaffHistoryQuery, HeldTicketsQuery, ListStaffQuery, ProjectionRunner, StaffActivityQuery } from '@reclaim/projections';
 import { ChangeStaffRoleCommand, CreateStaffCommand, DeactivateStaffCommand, ReplaceStaffTokenCommand, STAFF_ROLES, type CommandMeta, type KnownStaff, type StaffRole } from '@reclaim/recovery';
 import { IsIn, IsString } from 'class-validator';
 import { Access, ADMINISTERS, AUDITS, READS_TICKETS } from '../auth/access.decorator';
 import { Meta } from '../http/command-meta.decorator';
-import { CursorPageQuery, requestedPage } from '../http/cursor-page';
+import { CursorPageQuery, HistoryPageQuery, requestedPage, requestedRange } from '../http/cursor-page';
 import { problem, ProblemError } from '../http/problem';
 import { IsStaffId, IsText } from '../http/patterns';
 import { APPLIED_WITHIN_MS, onceApplied } from '../http/once-applied';
@@ -85,6 +85,18 @@ export class StaffController {
   async activity(@Param() { id }: StaffIdParam, @Query() query: CursorPageQuery) {
     const { limit, after } = requestedPage(query);
     return this.queries.execute(new StaffActivityQuery(id, limit, after));
+  }
+
+  // The staff member's own record, to the same reviewers: which roles they held, and when.
+  @Get(':id/history')
+  @Access({ roles: AUDITS })
+  @ApiOperation({ summary: 'Every event of a staff member, in order, with actor and time (addition): created, token replaced, role changed, deactivated; never a token or its hash; `limit` and `after` page it' })
+  @Answers(200, 'History')
+  @Refuses(404)
+  async history(@Param() { id }: StaffIdParam, @Query() query: HistoryPageQuery) {
+    const history = await this.queries.execute(new GetStaffHistoryQuery(id, requestedRange(query)));
+    if (!history) throw new ProblemError(problem(404, 'The staff member was not found.'));
+    return history;
   }
 
   @Post(':id/token')

@@ -62,6 +62,12 @@ export class GetAccountHistoryQuery extends Query<HistoryPage | undefined> {
   }
 }
 
+export class GetStaffHistoryQuery extends Query<HistoryPage | undefined> {
+  constructor(readonly staffId: string, readonly range?: HistoryRange) {
+    super();
+  }
+}
+
 /** `through`: check the log only up to this position (all of it when absent). */
 export class VerifyAuditQuery extends Query<AuditReport> {
   constructor(readonly through?: bigint) {

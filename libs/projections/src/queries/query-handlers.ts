@@ -9,6 +9,7 @@ import { listStaff } from '../staff/staff.projector';
 import {
   FindTicketsQuery,
   GetAccountHistoryQuery,
+  GetStaffHistoryQuery,
   GetAccountQuery,
   GetQueuePositionQuery,
   GetTicketHistoryQuery,
@@ -104,6 +105,15 @@ export class GetAccountHistoryHandler implements IQueryHandler<GetAccountHistory
   }
 }
 
+/** Every event of a staff member, in order: who created them, replaced their token, changed their role, deactivated them. */
+@QueryHandler(GetStaffHistoryQuery)
+export class GetStaffHistoryHandler implements IQueryHandler<GetStaffHistoryQuery> {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+  async execute({ staffId, range }: GetStaffHistoryQuery) {
+    return readHistory(this.store, streams.staff(staffId), range);
+  }
+}
+
 /**
  * A check of a large log takes seconds and holds every stream's chain in memory (a million events:
  * about 20 s). Reviewers who ask for the same check while one is under way share it rather than
@@ -156,6 +166,7 @@ export const QUERY_HANDLERS = [
   QueueStatsHandler,
   GetAccountHandler,
   GetAccountHistoryHandler,
+  GetStaffHistoryHandler,
   VerifyAuditHandler,
   ListStaffHandler,
 ];
