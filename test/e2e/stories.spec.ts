@@ -289,6 +289,9 @@ describe('stories, end to end over HTTP', () => {
     expect((await verify(leaving.token)).body.state).toBe('submitted');
     const gone = await call('DELETE', `/v1/staff/${leaving.id}`, { token: ADMIN_TOKEN });
     expect(gone.status).toBe(200);
+    // Withdrawn at once, by the deactivation: the ticket shows that two approvals are still needed.
+    const waiting = (await call('GET', `/v1/tickets/${ticketId}?minPosition=${gone.body.position}`, { token: staff.auditor!.token })).body;
+    expect([waiting.state, waiting.approvals]).toEqual(['submitted', []]);
     // The supervisor's approval is the first again: the ticket waits for another.
     const first = await verify(staff.supervisor!.token);
     expect([first.status, first.body.state]).toEqual([200, 'submitted']);
@@ -297,7 +300,8 @@ describe('stories, end to end over HTTP', () => {
     expect(view.evidence.map((item: { by: string }) => item.by)).toEqual([leaving.id, staff.supervisor!.id]);
     const history = (await call('GET', `/v1/tickets/${ticketId}/history`, { token: staff.auditor!.token })).body.events;
     expect(history.map((event: { type: string }) => event.type)).toEqual(['TicketSubmitted', 'ApprovalRecorded', 'ApprovalWithdrawn', 'ApprovalRecorded']);
-    expect(history[2]).toMatchObject({ actor: { kind: 'staff', id: staff.supervisor!.id }, data: { approver: leaving.id, because: 'deactivated' } });
+    expect(history[2]).toMatchObject({ actor: { kind: 'staff', id: 'bootstrap-admin' }, data: { approver: leaving.id, because: 'deactivated' } });
+    expect(BigInt(history[2].position)).toBeLessThanOrEqual(BigInt(gone.body.position));
     expect((await verify(staff.agent!.token)).status).toBe(409);
     expect((await verify(ADMIN_TOKEN)).body.state).toBe('verified');
     // Nor can tickets be given to them.

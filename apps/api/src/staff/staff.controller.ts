@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query } f
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
-import { GetStaffHistoryQuery, HeldTicketsQuery, ListStaffQuery, ProjectionRunner, StaffActivityQuery } from '@reclaim/projections';
+import { FirstApprovalsQuery, GetStaffHistoryQuery, HeldTicketsQuery, ListStaffQuery, ProjectionRunner, StaffActivityQuery } from '@reclaim/projections';
 import { ChangeStaffRoleCommand, CreateStaffCommand, DeactivateStaffCommand, ReplaceStaffTokenCommand, STAFF_ROLES, type CommandMeta, type KnownStaff, type StaffRole } from '@reclaim/recovery';
 import { IsIn, IsString } from 'class-validator';
 import { Access, ADMINISTERS, AUDITS, READS_TICKETS } from '../auth/access.decorator';
@@ -122,7 +122,7 @@ export class StaffController {
   @Delete(':id')
   @HttpCode(200)
   @Access({ roles: ADMINISTERS })
-  @ApiOperation({ summary: 'Deactivate a staff member (addition): their token stops working, no ticket can be assigned to them, their open tickets go back to the queue unclaimed; never the last active admin (409)' })
+  @ApiOperation({ summary: 'Deactivate a staff member (addition): their token stops working, no ticket can be assigned to them, their open tickets go back to the queue unclaimed, their first approvals of critical accounts stop counting; never the last active admin (409)' })
   @Answers(200, 'StaffChanged')
   @Refuses(404)
   async deactivate(@Param() { id }: StaffIdParam, @Meta() meta: CommandMeta) {
@@ -132,8 +132,8 @@ export class StaffController {
   /**
    * What a deactivation or a role change needs from the read models, read once they hold every
    * event so far (this server's and other servers' alike): the active admins, for the last-admin
-   * check (an admin created before this request is among them), and the open tickets the staff
-   * member holds.
+   * check (an admin created before this request is among them), the open tickets the staff
+   * member holds, and those whose first approval they gave.
    */
   private async known(id: string): Promise<KnownStaff> {
     if (!(await this.projections.waitFor(await this.store.headPosition(), APPLIED_WITHIN_MS))) {
@@ -141,6 +141,7 @@ export class StaffController {
     }
     const staff = await this.queries.execute(new ListStaffQuery());
     const heldTickets = await this.queries.execute(new HeldTicketsQuery(id));
-    return { activeAdmins: staff.filter((member) => member.role === 'admin' && member.active).map((member) => member.id), heldTickets };
+    const approvedFirst = await this.queries.execute(new FirstApprovalsQuery(id));
+    return { activeAdmins: staff.filter((member) => member.role === 'admin' && member.active).map((member) => member.id), heldTickets, approvedFirst };
   }
 }

@@ -83,3 +83,10 @@ export class HeldTicketsQuery extends Query<string[]> {
     super();
   }
 }
+
+/** The ids of every open ticket whose first approval (of a critical account) a staff member gave, oldest first. */
+export class FirstApprovalsQuery extends Query<string[]> {
+  constructor(readonly staffId: string) {
+    super();
+  }
+}

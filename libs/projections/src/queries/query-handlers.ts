@@ -14,6 +14,7 @@ import {
   GetQueuePositionQuery,
   GetTicketHistoryQuery,
   GetTicketQuery,
+  FirstApprovalsQuery,
   HeldTicketsQuery,
   ListQueueQuery,
   ListStaffQuery,
@@ -61,6 +62,14 @@ export class HeldTicketsHandler implements IQueryHandler<HeldTicketsQuery> {
   constructor(private readonly tickets: TicketQueries) {}
   async execute({ staffId }: HeldTicketsQuery) {
     return this.tickets.heldBy(staffId);
+  }
+}
+
+@QueryHandler(FirstApprovalsQuery)
+export class FirstApprovalsHandler implements IQueryHandler<FirstApprovalsQuery> {
+  constructor(private readonly tickets: TicketQueries) {}
+  async execute({ staffId }: FirstApprovalsQuery) {
+    return this.tickets.approvedFirstBy(staffId);
   }
 }
 
@@ -160,6 +169,7 @@ export const QUERY_HANDLERS = [
   GetQueuePositionHandler,
   GetTicketHistoryHandler,
   ListQueueHandler,
+  FirstApprovalsHandler,
   HeldTicketsHandler,
   FindTicketsHandler,
   StaffActivityHandler,

@@ -118,6 +118,17 @@ export class TicketQueries {
     return rows.map((row) => row.ticket_id);
   }
 
+  /**
+   * The open tickets whose first approval is this staff member's. No index serves this: it reads
+   * the view of every open ticket, which only a deactivation asks for.
+   */
+  approvedFirstBy(staffId: string): string[] {
+    const rows = prepared(this.db, "SELECT ticket_id FROM ticket_views WHERE open = 1 AND json_extract(view, '$.approvals[0].approver') = ? ORDER BY seq").all(staffId) as Array<{
+      ticket_id: string;
+    }>;
+    return rows.map((row) => row.ticket_id);
+  }
+
   /** Every ticket, or those filed under one username, or the one with a number; oldest first. */
   find(filter: TicketFilter, options: { limit: number; after?: number }): TicketPage {
     const conditions = [

@@ -87,6 +87,8 @@ export interface KnownStaff {
   activeAdmins: readonly string[];
   /** The open tickets this staff member holds, which go back to the queue when they no longer may hold them. */
   heldTickets: readonly string[];
+  /** The open tickets whose first approval is theirs, which no longer counts once they are deactivated. */
+  approvedFirst: readonly string[];
 }
 
 export class ChangeStaffRoleCommand extends Command<StaffResult> {

@@ -486,7 +486,7 @@ describe('command handlers on the SQLite store', () => {
       // A claim takes nothing from a holder who works tickets.
       await expect(claim(bo!)).rejects.toEqual(new AlreadyAssigned(gone!.id));
       // Changed by a process whose read models did not show the claim: nothing was given back.
-      const known = { activeAdmins: [], heldTickets: [] };
+      const known = { activeAdmins: [], heldTickets: [], approvedFirst: [] };
       await h.bus.execute(how === 'deactivated' ? new DeactivateStaffCommand(gone!.id, known, h.meta(admin)) : new ChangeStaffRoleCommand(gone!.id, 'auditor', known, h.meta(admin)));
       await expect(claim(bo!)).resolves.toMatchObject({ state: 'submitted' });
       const assigned = (await h.store.readStream(streams.ticket(ticket.ticketId))).filter((e) => e.type === 'TicketAssigned' || e.type === 'TicketReleased');
@@ -504,10 +504,34 @@ describe('command handlers on the SQLite store', () => {
     // Both were held when the read models were asked; one is decided before the release reaches it.
     await h.bus.execute(new ChangeTicketCommand(closed.ticketId, { type: 'RejectTicket', reason: 'other', note: 'done', by }, h.meta()));
     const meta = { ...h.meta(admin), correlationId: 'request-7' };
-    await expect(h.bus.execute(new DeactivateStaffCommand(leaving!.id, { activeAdmins: [], heldTickets: [open.ticketId, closed.ticketId] }, meta))).resolves.toMatchObject({ active: false });
+    await expect(h.bus.execute(new DeactivateStaffCommand(leaving!.id, { activeAdmins: [], heldTickets: [open.ticketId, closed.ticketId], approvedFirst: [] }, meta))).resolves.toMatchObject({ active: false });
     const released = async (ticketId: string) => (await h.store.readStream(streams.ticket(ticketId))).filter((e) => e.type === 'TicketReleased');
     expect((await released(open.ticketId)).map((e) => [e.metadata.correlationId, e.metadata.actor])).toEqual([['request-7', admin]]);
     expect(await released(closed.ticketId)).toEqual([]);
+  });
+
+  it("withdraws a deactivated staff member's first approvals of critical accounts, of the open tickets the read models showed; the next approval withdraws one they missed", async () => {
+    await h.bus.execute(new UpsertAccountCommand('vip', profile({ critical: true }), h.meta(admin)));
+    const [seen, missed, decided] = [await submit('vip'), await submit('vip'), await submit('vip')];
+    const [leaving, sue, sam] = await Promise.all(
+      (['agent', 'supervisor', 'supervisor'] as const).map((role, i) => h.bus.execute(new CreateStaffCommand(`S${i}`, role, h.meta(admin)))),
+    );
+    const approve = (ticketId: string, by: { id: string; role: 'agent' | 'supervisor' }) =>
+      h.bus.execute(new ChangeTicketCommand(ticketId, { type: 'VerifyTicket', evidence: ['call'], note: 'ok', by }, h.meta()));
+    for (const { ticketId } of [seen, missed, decided]) await approve(ticketId, { id: leaving!.id, role: 'agent' });
+    await approve(decided.ticketId, { id: sue!.id, role: 'supervisor' });
+    const meta = { ...h.meta(admin), correlationId: 'request-9' };
+    await h.bus.execute(new DeactivateStaffCommand(leaving!.id, { activeAdmins: [], heldTickets: [], approvedFirst: [seen.ticketId, decided.ticketId] }, meta));
+    const types = async (ticketId: string) => (await h.store.readStream(streams.ticket(ticketId))).map((e) => e.type);
+    const withdrawal = (await h.store.readStream(streams.ticket(seen.ticketId))).find((e) => e.type === 'ApprovalWithdrawn')!;
+    expect([withdrawal.data, withdrawal.metadata.actor, withdrawal.metadata.correlationId]).toEqual([{ approver: leaving!.id, because: 'deactivated' }, admin, 'request-9']);
+    expect(await types(decided.ticketId)).toEqual(['TicketSubmitted', 'ApprovalRecorded', 'TicketVerified']);
+    expect(await types(missed.ticketId)).toEqual(['TicketSubmitted', 'ApprovalRecorded']);
+    // Sue's approval is the first of each now: the one the deactivation missed is withdrawn by it.
+    for (const { ticketId } of [seen, missed]) await expect(approve(ticketId, { id: sue!.id, role: 'supervisor' })).resolves.toMatchObject({ state: 'submitted' });
+    expect(await types(missed.ticketId)).toEqual(['TicketSubmitted', 'ApprovalRecorded', 'ApprovalWithdrawn', 'ApprovalRecorded']);
+    expect(await types(seen.ticketId)).toEqual(['TicketSubmitted', 'ApprovalRecorded', 'ApprovalWithdrawn', 'ApprovalRecorded']);
+    await expect(approve(seen.ticketId, { id: sam!.id, role: 'supervisor' })).resolves.toMatchObject({ state: 'verified' });
   });
 
   it("records an admin's deactivation on the roster first; one cut short before the admin's own stream finishes when sent again", async () => {
@@ -521,9 +545,9 @@ describe('command handlers on the SQLite store', () => {
     await h.store.appendToStream(streams.adminRoster, removal, { expectedRevision: 'no_stream' });
 
     // a1 counts as gone, though the read models still list it: a2 is the last.
-    await expect(h.bus.execute(new DeactivateStaffCommand(a2!.id, { activeAdmins: admins, heldTickets: [] }, h.meta(admin)))).rejects.toBeInstanceOf(LastAdmin);
-    await expect(h.bus.execute(new DeactivateStaffCommand(a1!.id, { activeAdmins: admins, heldTickets: [] }, h.meta(admin)))).resolves.toMatchObject({ id: a1!.id, active: false });
-    await expect(h.bus.execute(new DeactivateStaffCommand(agentMember!.id, { activeAdmins: [a2!.id], heldTickets: [] }, h.meta(admin)))).resolves.toMatchObject({ active: false });
+    await expect(h.bus.execute(new DeactivateStaffCommand(a2!.id, { activeAdmins: admins, heldTickets: [], approvedFirst: [] }, h.meta(admin)))).rejects.toBeInstanceOf(LastAdmin);
+    await expect(h.bus.execute(new DeactivateStaffCommand(a1!.id, { activeAdmins: admins, heldTickets: [], approvedFirst: [] }, h.meta(admin)))).resolves.toMatchObject({ id: a1!.id, active: false });
+    await expect(h.bus.execute(new DeactivateStaffCommand(agentMember!.id, { activeAdmins: [a2!.id], heldTickets: [], approvedFirst: [] }, h.meta(admin)))).resolves.toMatchObject({ active: false });
     expect(await roster()).toEqual([{ staffId: a1!.id }]);
     expect((await h.store.readStream(streams.staff(a2!.id))).map((event) => event.type)).toEqual(['StaffCreated']);
   });
@@ -531,13 +555,13 @@ describe('command handlers on the SQLite store', () => {
   it("records an admin's role change on the roster first, restores one made an admin again, and records nothing for a change the staff member's stream refuses", async () => {
     const [a1, a2] = await Promise.all([1, 2].map((n) => h.bus.execute(new CreateStaffCommand(`Admin ${n}`, 'admin', h.meta(admin)))));
     const roster = async () => (await h.store.readStream(streams.adminRoster)).map((event) => [event.type, event.data]);
-    const change = (id: string, role: 'admin' | 'agent', activeAdmins: string[]) => h.bus.execute(new ChangeStaffRoleCommand(id, role, { activeAdmins, heldTickets: [] }, h.meta(admin)));
+    const change = (id: string, role: 'admin' | 'agent', activeAdmins: string[]) => h.bus.execute(new ChangeStaffRoleCommand(id, role, { activeAdmins, heldTickets: [], approvedFirst: [] }, h.meta(admin)));
     await expect(change(a1!.id, 'agent', [a1!.id, a2!.id])).resolves.toMatchObject({ role: 'agent' });
     await expect(change(a2!.id, 'agent', [a2!.id])).rejects.toBeInstanceOf(LastAdmin);
     await expect(change(a1!.id, 'admin', [a2!.id])).resolves.toMatchObject({ role: 'admin' });
     expect(await roster()).toEqual([['AdminRemoved', { staffId: a1!.id }], ['AdminRestored', { staffId: a1!.id }]]);
     // Deactivated: made an admin again, refused by their own stream, and the roster records nothing.
-    await h.bus.execute(new DeactivateStaffCommand(a1!.id, { activeAdmins: [a1!.id, a2!.id], heldTickets: [] }, h.meta(admin)));
+    await h.bus.execute(new DeactivateStaffCommand(a1!.id, { activeAdmins: [a1!.id, a2!.id], heldTickets: [], approvedFirst: [] }, h.meta(admin)));
     await expect(change(a1!.id, 'agent', [a2!.id])).rejects.toBeInstanceOf(TransitionNotAllowed);
     await expect(change(a1!.id, 'admin', [a2!.id])).rejects.toBeInstanceOf(TransitionNotAllowed);
     await expect(change('nobody', 'admin', [a2!.id])).rejects.toBeInstanceOf(NotFound);
@@ -548,7 +572,7 @@ describe('command handlers on the SQLite store', () => {
   it('of six admins deactivated at the same moment, five go and the last stays: the roster decides again for each', async () => {
     const admins = await Promise.all([1, 2, 3, 4, 5, 6].map((n) => h.bus.execute(new CreateStaffCommand(`Admin ${n}`, 'admin', h.meta(admin)))));
     const activeAdmins = admins.map((member) => member.id);
-    const outcomes = await Promise.allSettled(activeAdmins.map((id) => h.bus.execute(new DeactivateStaffCommand(id, { activeAdmins, heldTickets: [] }, h.meta(admin)))));
+    const outcomes = await Promise.allSettled(activeAdmins.map((id) => h.bus.execute(new DeactivateStaffCommand(id, { activeAdmins, heldTickets: [], approvedFirst: [] }, h.meta(admin)))));
     const refused = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason] : []));
     expect(refused).toHaveLength(1);
     expect(refused[0]).toBeInstanceOf(LastAdmin);

@@ -9,7 +9,7 @@ import { decideAdminRemoval, decideAdminRestoral } from '../staff/admin-roster.d
 import { decideStaff, type StaffCommand } from '../staff/staff.decider';
 import { TICKET_ROLES, type StaffState } from '../staff/staff.events';
 import type { ReleaseReason } from '../ticket/ticket.events';
-import { ChangeStaffRoleCommand, ChangeTicketCommand, CreateStaffCommand, DeactivateStaffCommand, ReplaceStaffTokenCommand } from './commands';
+import { ChangeStaffRoleCommand, ChangeTicketCommand, CreateStaffCommand, DeactivateStaffCommand, ReplaceStaffTokenCommand, type TicketChange } from './commands';
 import { adminRosterFold, staffFold } from './folds';
 
 /** The staff member as they now stand, as the API answers. */
@@ -90,24 +90,35 @@ export class DeactivateStaffHandler implements ICommandHandler<DeactivateStaffCo
     // The roster first: once it holds the removal, no other deactivation counts this admin.
     await this.runner.run(streams.adminRoster, adminRosterFold, meta, (roster) => decideAdminRemoval(staffId, known.activeAdmins, roster));
     const { state, position } = await this.runner.run(streams.staff(staffId), staffFold, meta, (current) => decideStaff({ type: 'DeactivateStaff' }, current));
-    return staffAnswer(staffId, state, await releaseHeldTickets(this.commands, staffId, known.heldTickets, 'assignee-deactivated', meta, position));
+    const released = await releaseHeldTickets(this.commands, staffId, known.heldTickets, 'assignee-deactivated', meta, position);
+    // Their first approvals of critical accounts stop counting now, not at the next approval, so
+    // that the tickets show the approvals still needed. One the read models did not show yet is
+    // withdrawn by that next approval (see the ticket decider).
+    const last = await eachOnce(this.commands, known.approvedFirst, 'withdraw', { type: 'WithdrawApproval', approver: staffId }, meta, released);
+    return staffAnswer(staffId, state, last);
   }
 }
 
+/** Gives a staff member's open tickets back to the queue (see `eachOnce`). */
+function releaseHeldTickets(commands: CommandBus, staffId: string, heldTickets: readonly string[], because: ReleaseReason, meta: CommandMeta, after: bigint): Promise<bigint> {
+  return eachOnce(commands, heldTickets, 'release', { type: 'ReleaseTicket', from: staffId, because }, meta, after);
+}
+
 /**
- * Gives a staff member's open tickets back to the queue, each once however often this runs: a
- * command cut short is finished by sending it again. Answers the last position recorded, so that
- * the command's answer covers the releases and a read after it sees them.
+ * Runs a change on each ticket, each once however often this runs (its command id comes from the
+ * staff command's): a command cut short is finished by sending it again. A ticket closed
+ * meanwhile is passed over. Answers the last position recorded, so that the staff command's
+ * answer covers these and a read after it sees them.
  */
-async function releaseHeldTickets(commands: CommandBus, staffId: string, heldTickets: readonly string[], because: ReleaseReason, meta: CommandMeta, after: bigint): Promise<bigint> {
+async function eachOnce(commands: CommandBus, ticketIds: readonly string[], what: string, change: TicketChange, meta: CommandMeta, after: bigint): Promise<bigint> {
   let last = after;
-  for (const ticketId of heldTickets) {
-    const release = { commandId: eventIdFor(meta.commandId, `release ${ticketId}`, 0), correlationId: meta.correlationId ?? meta.commandId, actor: meta.actor };
+  for (const ticketId of ticketIds) {
+    const each = { commandId: eventIdFor(meta.commandId, `${what} ${ticketId}`, 0), correlationId: meta.correlationId ?? meta.commandId, actor: meta.actor };
     try {
-      const { position } = await commands.execute(new ChangeTicketCommand(ticketId, { type: 'ReleaseTicket', from: staffId, because }, release));
+      const { position } = await commands.execute(new ChangeTicketCommand(ticketId, change, each));
       if (BigInt(position) > last) last = BigInt(position);
     } catch (error) {
-      // Closed meanwhile: nothing to give back.
+      // Closed meanwhile: nothing to change.
       if (!(error instanceof TransitionNotAllowed)) throw error;
     }
   }

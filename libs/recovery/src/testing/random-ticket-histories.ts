@@ -42,6 +42,7 @@ const command = fc.oneof(
   fc.record({ by: staff, account, firstApproverDeactivated: fc.option(fc.constantFrom('agent-1', 'super-1'), { nil: undefined }) }).map(
     ({ by, account, firstApproverDeactivated }): TicketCommand => ({ type: 'VerifyTicket', evidence: ['id card'], note: 'ok', by, account, firstApproverDeactivated }),
   ),
+  fc.constantFrom('agent-1', 'super-1').map((approver): TicketCommand => ({ type: 'WithdrawApproval', approver })),
   fc.record({ by: staff, reason: fc.constantFrom(...REJECTION_REASONS, 'because') }).map(({ by, reason }): TicketCommand => ({ type: 'RejectTicket', reason, note: 'no', by })),
   staff.map((by): TicketCommand => ({ type: 'AddNote', body: 'looked', by })),
   fc.constantFrom<TicketCommand>({ type: 'ReplaceRequesterToken', requesterTokenHash: 'h2' }, { type: 'MarkOverdue' }, { type: 'RemindRequester' }, { type: 'ExpireTicket' }),

@@ -37,6 +37,8 @@ export type TicketCommand =
    * them deactivated: their approval no longer counts, and this one is the first again.
    */
   | { type: 'VerifyTicket'; evidence: string[]; note: string; by: StaffRef; account?: AccountStatus; firstApproverDeactivated?: string }
+  /** The first approval no longer counts, where `approver` gave it: they were deactivated. */
+  | { type: 'WithdrawApproval'; approver: string }
   | { type: 'RejectTicket'; reason: string; note: string; by: StaffRef }
   | { type: 'AddNote'; body: string; by: StaffRef }
   /** A new requester token in place of one that was lost before anyone saw it (see `lost-answer.ts`). */

@@ -258,6 +258,20 @@ describe('ticket decider: staff and requester commands', () => {
     expect(types(when(once, { type: 'VerifyTicket', evidence: [], note: '', by: supervisor, firstApproverDeactivated: 'agent-2' }))).toEqual(['TicketVerified']);
   });
 
+  it("withdraws a first approval when its approver is deactivated, only theirs, and only while the ticket is open", () => {
+    const once = given(submitted({ critical: true }), { type: 'ApprovalRecorded', data: { approver: 'agent-1', role: 'agent', evidence: [], note: '' } });
+    const withdrawn = when(once, { type: 'WithdrawApproval', approver: 'agent-1' });
+    expect(withdrawn).toEqual([{ type: 'ApprovalWithdrawn', data: { approver: 'agent-1', because: 'deactivated' } }]);
+    const after = withdrawn.reduce((s, e) => evolveTicket(s, e), once);
+    expect([lifecycleState(after), after.snapshot!.context.firstApprover]).toEqual(['submitted', undefined]);
+    // Twice, or someone else's: nothing to withdraw. The next approval is the first again.
+    expect(when(after, { type: 'WithdrawApproval', approver: 'agent-1' })).toEqual([]);
+    expect(when(once, { type: 'WithdrawApproval', approver: 'agent-2' })).toEqual([]);
+    expect(types(when(after, { type: 'VerifyTicket', evidence: [], note: '', by: supervisor }))).toEqual(['ApprovalRecorded']);
+    const done = when(once, { type: 'VerifyTicket', evidence: [], note: '', by: supervisor }).reduce((s, e) => evolveTicket(s, e), once);
+    expect([lifecycleState(done), when(done, { type: 'WithdrawApproval', approver: 'agent-1' })]).toEqual(['verified', []]);
+  });
+
   it('judges an approval by the account as it is now: one that became critical since filing takes two approvers', () => {
     const nowCritical = { critical: true, frozen: false };
     const first = when(open, { type: 'VerifyTicket', evidence: ['call'], note: 'n', by: agent, account: nowCritical });

@@ -411,6 +411,10 @@ export function decideTicket(command: TicketCommand, state: TicketState, { now, 
       }
       return [...noted, { type: 'ApprovalRecorded', data: { approver: by.id, role: by.role, evidence, note } }];
     }
+    case 'WithdrawApproval':
+      // A decided ticket has no approval left to withdraw; on an open one, only the first
+      // approver's own counts (a second approval made it the first again meanwhile, say).
+      return snapshot.status === 'active' ? approvalWithdrawn(snapshot, command.approver) : [];
     case 'RejectTicket':
       require({ type: 'REJECT', reason: command.reason });
       return [{ type: 'TicketRejected', data: { reason: command.reason, note: command.note, rejectedBy: { kind: 'staff', id: command.by.id } } }];
