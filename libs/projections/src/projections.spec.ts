@@ -959,6 +959,34 @@ describe('queue counts on a file from before they were kept', () => {
   });
 });
 
+describe('first approvers of open tickets', () => {
+  it('are found by staff member while the second approval waits, also on a file from before they had a column of their own', async () => {
+    const e = await engine();
+    try {
+      await e.bus.execute(new UpsertAccountCommand('vip', { primaryEmail: 'v@x.org', emails: [], packages: [], critical: true, frozen: false }, e.meta()));
+      const [waiting, decided, plain] = [await e.submit('vip'), await e.submit('vip'), await e.submit('someone')];
+      for (const { ticketId } of [waiting, decided]) await e.change(ticketId, { type: 'VerifyTicket', evidence: ['call'], note: 'ok', by: agent });
+      await e.change(decided.ticketId, { type: 'VerifyTicket', evidence: ['call'], note: 'ok', by: { id: 'super-1', role: 'supervisor' } });
+      await e.change(plain.ticketId, { type: 'AddNote', body: 'n', by: agent });
+      await e.caughtUp();
+      expect(e.tickets.approvedFirstBy('agent-1')).toEqual([waiting.ticketId]);
+      expect(e.tickets.approvedFirstBy('super-1')).toEqual([]);
+
+      const db = (e.store as SqliteEventStore).database;
+      db.exec('DROP INDEX ticket_views_first_approver; ALTER TABLE ticket_views DROP COLUMN first_approver');
+      new TicketsProjector().setup(db);
+      expect(e.tickets.approvedFirstBy('agent-1')).toEqual([waiting.ticketId]);
+      new TicketsProjector().setup(db); // and setting up again changes nothing
+      await expectSameAfterRebuild(e.runner, ['tickets']);
+      await e.change(waiting.ticketId, { type: 'WithdrawApproval', approver: 'agent-1' });
+      await e.caughtUp();
+      expect(e.tickets.approvedFirstBy('agent-1')).toEqual([]);
+    } finally {
+      await e.close();
+    }
+  });
+});
+
 describe('staff activity from before accounts and staff were in it', () => {
   it('is built again from the whole log on an old file, and then holds what a staff member did to accounts', async () => {
     const a = await engine();

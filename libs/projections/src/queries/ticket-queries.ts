@@ -118,14 +118,9 @@ export class TicketQueries {
     return rows.map((row) => row.ticket_id);
   }
 
-  /**
-   * The open tickets whose first approval is this staff member's. No index serves this: it reads
-   * the view of every open ticket, which only a deactivation asks for.
-   */
+  /** The open tickets whose first approval is this staff member's, oldest first. */
   approvedFirstBy(staffId: string): string[] {
-    const rows = prepared(this.db, "SELECT ticket_id FROM ticket_views WHERE open = 1 AND json_extract(view, '$.approvals[0].approver') = ? ORDER BY seq").all(staffId) as Array<{
-      ticket_id: string;
-    }>;
+    const rows = prepared(this.db, 'SELECT ticket_id FROM ticket_views WHERE first_approver = ? ORDER BY seq').all(staffId) as Array<{ ticket_id: string }>;
     return rows.map((row) => row.ticket_id);
   }
 

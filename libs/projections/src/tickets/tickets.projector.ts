@@ -18,7 +18,10 @@ interface PendingView extends FoldedTicketView {
  * rewrites no index.
  */
 const rowColumns = (view: TicketView) =>
-  JSON.stringify([view.state, view.assignee ?? null, view.overdue, view.priority, view.decision?.at ?? null, view.lifecycle.requesterTokenHash]);
+  JSON.stringify([view.state, view.assignee ?? null, view.overdue, view.priority, view.decision?.at ?? null, view.lifecycle.requesterTokenHash, firstApprover(view)]);
+
+/** Who gave an open ticket's first approval, where one counts (a critical account's, awaiting the second). */
+const firstApprover = (view: TicketView): string | null => (view.decision ? null : (view.approvals[0]?.approver ?? null));
 
 /**
  * The `ticket_views` read model (staff view, queue columns, requester token hash) and the
@@ -47,7 +50,8 @@ export class TicketsProjector implements Projector {
         duplicate_of TEXT,
         requester_token_hash TEXT NOT NULL,
         decision_ms INTEGER,
-        view TEXT NOT NULL
+        view TEXT NOT NULL,
+        first_approver TEXT
       );
       CREATE UNIQUE INDEX IF NOT EXISTS ticket_views_seq ON ticket_views (seq);
       CREATE INDEX IF NOT EXISTS ticket_views_state ON ticket_views (state, seq);
@@ -69,6 +73,17 @@ export class TicketsProjector implements Projector {
       );
       CREATE INDEX IF NOT EXISTS ticket_timers_due ON ticket_timers (kind, anchor_ms);
     `);
+    // Files from before the column have their first approvers in the views only: they are read
+    // out once, in the write transaction that adds the column.
+    db.transaction(() => {
+      const columns = db.pragma('table_info(ticket_views)') as Array<{ name: string }>;
+      if (columns.some((column) => column.name === 'first_approver')) return;
+      // Only the few rows that have one are written.
+      const approver = "json_extract(view, '$.approvals[0].approver')";
+      db.exec(`ALTER TABLE ticket_views ADD COLUMN first_approver TEXT; UPDATE ticket_views SET first_approver = ${approver} WHERE open = 1 AND ${approver} IS NOT NULL`);
+    }).immediate();
+    // A deactivation asks whose first approvals these are; few tickets have one, so few rows are indexed.
+    db.exec('CREATE INDEX IF NOT EXISTS ticket_views_first_approver ON ticket_views (first_approver) WHERE first_approver IS NOT NULL');
     // Files from before the counts have views and no counts: they are counted once, in the same
     // write transaction as the table is made, so that no page moves the rows meanwhile.
     db.transaction(() => {
@@ -153,6 +168,7 @@ export class TicketsProjector implements Projector {
       tokenHash: state.requesterTokenHash ?? '',
       decisionMs,
       view: JSON.stringify(view),
+      firstApprover: firstApprover(view),
     });
   }
 
@@ -169,12 +185,12 @@ export class TicketsProjector implements Projector {
 }
 
 const UPSERT_VIEW = `INSERT INTO ticket_views (ticket_id, seq, ticket_number, state, open, username, reason, submitted_at, assignee, overdue,
-    priority, duplicate_of, requester_token_hash, decision_ms, view)
+    priority, duplicate_of, requester_token_hash, decision_ms, view, first_approver)
   VALUES (@ticketId, @seq, @ticketNumber, @state, @open, @username, @reason, @submittedAt, @assignee, @overdue,
-    @priority, @duplicateOf, @tokenHash, @decisionMs, @view)
+    @priority, @duplicateOf, @tokenHash, @decisionMs, @view, @firstApprover)
   ON CONFLICT (ticket_id) DO UPDATE SET state = excluded.state, open = excluded.open, assignee = excluded.assignee,
     overdue = excluded.overdue, priority = excluded.priority, requester_token_hash = excluded.requester_token_hash,
-    decision_ms = excluded.decision_ms, view = excluded.view`;
+    decision_ms = excluded.decision_ms, view = excluded.view, first_approver = excluded.first_approver`;
 
 const ADD_TO_COUNT = `INSERT INTO ticket_queue_counts (queue, count) VALUES (?, ?)
   ON CONFLICT (queue) DO UPDATE SET count = count + excluded.count`;
