@@ -49,6 +49,7 @@ const ROUTES: Route[] = [
   { method: 'POST', path: '/v1/staff/none/token', allowed: ['admin'] },
   { method: 'DELETE', path: '/v1/staff/none', allowed: ['admin'] },
   { method: 'POST', path: '/v1/staff/none/role', body: { role: 'agent' }, allowed: ['admin'] },
+  { method: 'POST', path: '/v1/staff/none/name', body: { name: 'n' }, allowed: ['admin'] },
   { method: 'GET', path: '/v1/events?types=nope', allowed: ['admin', 'integrator'] },
   { method: 'POST', path: '/v1/webhooks', body: { url: 'ftp://nope' }, allowed: ['admin', 'integrator'] },
   { method: 'GET', path: '/v1/webhooks', allowed: ['admin', 'integrator'] },
@@ -103,7 +104,7 @@ describe('access control: every route against every caller', () => {
     if (outcome === 'ok') {
       expect([401, 403]).not.toContain(answer.status);
       // Allowed callers may still meet a 404 where the thing asked about does not exist.
-      if (answer.status === 404) expect(['/v1/tickets/{id}?at=2026-01-01T00:00:00Z', '/v1/webhooks/none/deliveries', '/v1/webhooks/none', '/v1/webhooks/none/redeliver', '/v1/webhooks/none/enable', '/v1/webhooks/none/disable', '/v1/staff/none/token', '/v1/staff/none', '/v1/staff/none/role', '/v1/staff/none/history']).toContain(route.path);
+      if (answer.status === 404) expect(['/v1/tickets/{id}?at=2026-01-01T00:00:00Z', '/v1/webhooks/none/deliveries', '/v1/webhooks/none', '/v1/webhooks/none/redeliver', '/v1/webhooks/none/enable', '/v1/webhooks/none/disable', '/v1/staff/none/token', '/v1/staff/none', '/v1/staff/none/role', '/v1/staff/none/name', '/v1/staff/none/history']).toContain(route.path);
     } else {
       expect(answer.status).toBe(outcome);
       expect(answer.headers.get('content-type')).toContain('application/problem+json');
@@ -285,6 +286,13 @@ describe('staff tokens: replaced, staff given another role, and staff deactivate
       { staffId: moving.id, role: 'auditor', previousRole: 'supervisor' },
     ]);
 
+    // A name changed (a typo, a new name): the id, the token and the record stay.
+    const renamed = await call('POST', `/v1/staff/${moving.id}/name`, { token: ADMIN_TOKEN, body: { name: '  Moving Still  ' } });
+    expect([renamed.status, renamed.body]).toEqual([200, { id: moving.id, name: 'Moving Still', role: 'auditor', active: true, position: expect.any(String) }]);
+    expect((await call('GET', `/v1/staff/${moving.id}`, { token: moving.token })).body.name).toBe('Moving Still');
+    const unnamed = await call('POST', `/v1/staff/${moving.id}/name`, { token: ADMIN_TOKEN, body: { name: ' ' } });
+    expect([unnamed.status, unnamed.body.errors]).toEqual([400, [{ field: 'name', message: 'name must not be empty' }]]);
+
     // The role held records nothing; a bad role, an unknown or deactivated member change nothing.
     const head = async () => (await call('GET', '/health')).body.head as string;
     const before = await head();
@@ -296,6 +304,7 @@ describe('staff tokens: replaced, staff given another role, and staff deactivate
     const after = await head();
     const gone = await role(moving.id, 'agent');
     expect([gone.status, gone.body.detail]).toEqual([409, expect.stringContaining('deactivated')]);
+    expect((await call('POST', `/v1/staff/${moving.id}/name`, { token: ADMIN_TOKEN, body: { name: 'Gone' } })).status).toBe(409);
     expect(await head()).toBe(after);
 
     // The staff member's own record: which roles they held, when, and who gave them; never a token.
@@ -304,6 +313,7 @@ describe('staff tokens: replaced, staff given another role, and staff deactivate
       ['StaffCreated', 'bootstrap-admin', { staffId: moving.id, name: 'Moving', role: 'agent' }],
       ['StaffRoleChanged', 'bootstrap-admin', { staffId: moving.id, role: 'supervisor', previousRole: 'agent' }],
       ['StaffRoleChanged', 'bootstrap-admin', { staffId: moving.id, role: 'auditor', previousRole: 'supervisor' }],
+      ['StaffRenamed', 'bootstrap-admin', { staffId: moving.id, name: 'Moving Still', previousName: 'Moving' }],
       ['StaffDeactivated', 'bootstrap-admin', { staffId: moving.id }],
     ]);
     expect(JSON.stringify(record.body)).not.toMatch(/tokenHash|rcl_/);

@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { SecretBox } from '@reclaim/credentials';
 import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
-import { ChangeStaffRoleHandler, CreateStaffHandler, DeactivateStaffHandler, ReplaceStaffTokenHandler } from './handlers/staff.handlers';
+import { ChangeStaffRoleHandler, CreateStaffHandler, DeactivateStaffHandler, RenameStaffHandler, ReplaceStaffTokenHandler } from './handlers/staff.handlers';
 import { EnrolTotpHandler, IssueRecoveryCodesHandler, UpsertAccountHandler } from './handlers/account.handlers';
 import { ChangeTicketHandler } from './handlers/change-ticket.handler';
 import { EvidenceChecker } from './handlers/evidence-checker';
@@ -33,6 +33,7 @@ import { StreamRunner } from './shared/stream-runner';
     CreateStaffHandler,
     ReplaceStaffTokenHandler,
     ChangeStaffRoleHandler,
+    RenameStaffHandler,
     DeactivateStaffHandler,
   ],
   exports: [StreamRunner],

@@ -3,7 +3,7 @@ import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
 import { FirstApprovalsQuery, GetStaffHistoryQuery, HeldTicketsQuery, ListStaffQuery, ProjectionRunner, StaffActivityQuery } from '@reclaim/projections';
-import { ChangeStaffRoleCommand, CreateStaffCommand, DeactivateStaffCommand, ReplaceStaffTokenCommand, STAFF_ROLES, type CommandMeta, type KnownStaff, type StaffRole } from '@reclaim/recovery';
+import { ChangeStaffRoleCommand, CreateStaffCommand, DeactivateStaffCommand, RenameStaffCommand, ReplaceStaffTokenCommand, STAFF_ROLES, type CommandMeta, type KnownStaff, type StaffRole } from '@reclaim/recovery';
 import { IsIn, IsString } from 'class-validator';
 import { Access, ADMINISTERS, AUDITS, READS_TICKETS } from '../auth/access.decorator';
 import { Meta } from '../http/command-meta.decorator';
@@ -22,6 +22,13 @@ class CreateStaffDto {
   @ApiProperty({ enum: STAFF_ROLES })
   @IsIn(STAFF_ROLES, { message: `role must be one of ${STAFF_ROLES.join(', ')}` })
   role!: StaffRole;
+}
+
+class RenameDto {
+  @ApiProperty({ maxLength: 200 })
+  @IsString()
+  @IsText(200)
+  name!: string;
 }
 
 class ChangeRoleDto {
@@ -107,6 +114,16 @@ export class StaffController {
   @Refuses(404)
   async replaceToken(@Param() { id }: StaffIdParam, @Meta() meta: CommandMeta) {
     return onceApplied(this.projections, await this.commands.execute(new ReplaceStaffTokenCommand(id, meta)));
+  }
+
+  @Post(':id/name')
+  @HttpCode(200)
+  @Access({ roles: ADMINISTERS })
+  @ApiOperation({ summary: 'Give a staff member another name (addition): a typo, a name changed; their id, token and history stay' })
+  @Answers(200, 'StaffChanged')
+  @Refuses(404, 409)
+  async rename(@Param() { id }: StaffIdParam, @Body() { name }: RenameDto, @Meta() meta: CommandMeta) {
+    return onceApplied(this.projections, await this.commands.execute(new RenameStaffCommand(id, name, meta)));
   }
 
   @Post(':id/role')

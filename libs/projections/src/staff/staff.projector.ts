@@ -45,6 +45,9 @@ export class StaffProjector implements Projector {
       case 'StaffTokenReplaced':
         prepared(db, 'UPDATE staff SET token_hash = ? WHERE staff_id = ?').run(staff.data.tokenHash, staff.data.staffId);
         return;
+      case 'StaffRenamed':
+        prepared(db, 'UPDATE staff SET name = ? WHERE staff_id = ?').run(staff.data.name, staff.data.staffId);
+        return;
       case 'StaffRoleChanged':
         prepared(db, 'UPDATE staff SET role = ? WHERE staff_id = ?').run(staff.data.role, staff.data.staffId);
         return;

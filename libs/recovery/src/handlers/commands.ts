@@ -102,6 +102,12 @@ export class ChangeStaffRoleCommand extends Command<StaffResult> {
   }
 }
 
+export class RenameStaffCommand extends Command<StaffResult> {
+  constructor(readonly staffId: string, readonly name: string, readonly meta: CommandMeta) {
+    super();
+  }
+}
+
 export class DeactivateStaffCommand extends Command<StaffResult> {
   constructor(
     readonly staffId: string,

@@ -9,7 +9,7 @@ import { decideAdminRemoval, decideAdminRestoral } from '../staff/admin-roster.d
 import { decideStaff, type StaffCommand } from '../staff/staff.decider';
 import { TICKET_ROLES, type StaffState } from '../staff/staff.events';
 import type { ReleaseReason } from '../ticket/ticket.events';
-import { ChangeStaffRoleCommand, ChangeTicketCommand, CreateStaffCommand, DeactivateStaffCommand, ReplaceStaffTokenCommand, type TicketChange } from './commands';
+import { ChangeStaffRoleCommand, ChangeTicketCommand, CreateStaffCommand, DeactivateStaffCommand, RenameStaffCommand, ReplaceStaffTokenCommand, type TicketChange } from './commands';
 import { adminRosterFold, staffFold } from './folds';
 
 /** The staff member as they now stand, as the API answers. */
@@ -52,6 +52,16 @@ export class ReplaceStaffTokenHandler implements ICommandHandler<ReplaceStaffTok
 
   execute({ staffId, meta }: ReplaceStaffTokenCommand) {
     return issueToken(this.runner, staffId, replaceToken, meta);
+  }
+}
+
+@CommandHandler(RenameStaffCommand)
+export class RenameStaffHandler implements ICommandHandler<RenameStaffCommand> {
+  constructor(private readonly runner: StreamRunner) {}
+
+  async execute({ staffId, name, meta }: RenameStaffCommand) {
+    const { state, position } = await this.runner.run(streams.staff(staffId), staffFold, meta, (current) => decideStaff({ type: 'RenameStaff', name }, current));
+    return staffAnswer(staffId, state, position);
   }
 }
 

@@ -33,6 +33,16 @@ describe('staff decider', () => {
     expect(() => decideStaff({ type: 'ChangeStaffRole', role: 'agent' }, gone)).toThrow(TransitionNotAllowed);
   });
 
+  it('renames, records nothing for the name held, and keeps a deactivated member under the name they left with', () => {
+    const renamed = decideStaff({ type: 'RenameStaff', name: 'Ada Lovelace' }, given(created));
+    expect(renamed).toEqual([{ type: 'StaffRenamed', data: { staffId: 's1', name: 'Ada Lovelace', previousName: 'Ada' } }]);
+    expect(given(created, ...renamed).staff).toMatchObject({ name: 'Ada Lovelace', role: 'agent', active: true });
+    expect(decideStaff({ type: 'RenameStaff', name: 'Ada Lovelace' }, given(created, ...renamed))).toEqual([]);
+    const gone = given(created, { type: 'StaffDeactivated', data: { staffId: 's1' } });
+    expect(() => decideStaff({ type: 'RenameStaff', name: 'Ada L.' }, gone)).toThrow('RenameStaff is not allowed while the staff member is deactivated');
+    expect(() => decideStaff({ type: 'RenameStaff', name: 'Ada L.' }, given())).toThrow(NotFound);
+  });
+
   it('refuses changes to a staff member who does not exist', () => {
     expect(() => decideStaff({ type: 'ChangeStaffRole', role: 'agent' }, given())).toThrow(NotFound);
     expect(() => decideStaff({ type: 'DeactivateStaff' }, given())).toThrow(NotFound);

@@ -5,6 +5,7 @@ export type StaffCommand =
   | { type: 'CreateStaff'; staffId: string; name: string; role: StaffRole; tokenHash: string }
   | { type: 'ReplaceStaffToken'; tokenHash: string }
   | { type: 'ChangeStaffRole'; role: StaffRole }
+  | { type: 'RenameStaff'; name: string }
   | { type: 'DeactivateStaff' };
 
 /** What a staff command records, or why it is refused. Pure. */
@@ -18,6 +19,11 @@ export function decideStaff(command: StaffCommand, state: StaffState): StaffEven
   if (command.type === 'DeactivateStaff') {
     // Deactivating twice records nothing: the staff member is as asked.
     return staff.active ? [{ type: 'StaffDeactivated', data: { staffId: staff.staffId } }] : [];
+  }
+  if (command.type === 'RenameStaff') {
+    // A deactivated staff member's record stays as they left it, their name included.
+    if (!staff.active) throw new TransitionNotAllowed('RenameStaff', 'deactivated', 'a deactivated staff member keeps the name they had', 'the staff member');
+    return staff.name === command.name ? [] : [{ type: 'StaffRenamed', data: { staffId: staff.staffId, name: command.name, previousName: staff.name } }];
   }
   if (command.type === 'ChangeStaffRole') {
     // A deactivated staff member stays so, in the role they left with.

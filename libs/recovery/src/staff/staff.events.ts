@@ -15,6 +15,8 @@ export type StaffEvent =
   | DecidedEvent<'StaffCreated', { staffId: string; name: string; role: StaffRole; tokenHash: string }>
   /** A new token replaces the old one, which stops working (a token lost or leaked). */
   | DecidedEvent<'StaffTokenReplaced', { staffId: string; tokenHash: string }>
+  /** The staff member's name as lists and answers show it (a typo, a name changed); their id stays. */
+  | DecidedEvent<'StaffRenamed', { staffId: string; name: string; previousName: string }>
   /** The staff member does other work now: their token opens what the new role may do, and no more. */
   | DecidedEvent<'StaffRoleChanged', { staffId: string; role: StaffRole; previousRole: StaffRole }>
   /** The staff member no longer works here: their token stops working, no ticket is assigned to them. */
@@ -44,6 +46,8 @@ export function evolveStaff(state: StaffState, stored: FoldableEvent): StaffStat
       return { ...next, staff: { ...event.data, tokenIssuedBy: stored.metadata?.causationId, active: true } };
     case 'StaffTokenReplaced':
       return { ...next, staff: state.staff && { ...state.staff, tokenHash: event.data.tokenHash, tokenIssuedBy: stored.metadata?.causationId } };
+    case 'StaffRenamed':
+      return { ...next, staff: state.staff && { ...state.staff, name: event.data.name } };
     case 'StaffRoleChanged':
       return { ...next, staff: state.staff && { ...state.staff, role: event.data.role } };
     case 'StaffDeactivated':
