@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { applyDecorators, Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
@@ -42,6 +42,11 @@ class StaffIdParam {
   @IsString()
   @IsStaffId()
   id!: string;
+}
+
+/** An admin's change to one staff member: `POST /v1/staff/{id}/<what>`, answered with the member as they now stand. */
+function StaffChange(what: string, summary: string) {
+  return applyDecorators(Post(`:id/${what}`), HttpCode(200), Access({ roles: ADMINISTERS }), ApiOperation({ summary }), Answers(200, 'StaffChanged'), Refuses(404, 409));
 }
 
 @ApiTags('staff')
@@ -116,22 +121,12 @@ export class StaffController {
     return onceApplied(this.projections, await this.commands.execute(new ReplaceStaffTokenCommand(id, meta)));
   }
 
-  @Post(':id/name')
-  @HttpCode(200)
-  @Access({ roles: ADMINISTERS })
-  @ApiOperation({ summary: 'Give a staff member another name (addition): a typo, a name changed; their id, token and history stay' })
-  @Answers(200, 'StaffChanged')
-  @Refuses(404, 409)
+  @StaffChange('name', 'Give a staff member another name (addition): a typo, a name changed; their id, token and history stay')
   async rename(@Param() { id }: StaffIdParam, @Body() { name }: RenameDto, @Meta() meta: CommandMeta) {
     return onceApplied(this.projections, await this.commands.execute(new RenameStaffCommand(id, name, meta)));
   }
 
-  @Post(':id/role')
-  @HttpCode(200)
-  @Access({ roles: ADMINISTERS })
-  @ApiOperation({ summary: 'Give a staff member another role (addition): their token opens what the new role may do from then on; a role that works no tickets gives their open tickets back to the queue; never the last active admin (409)' })
-  @Answers(200, 'StaffChanged')
-  @Refuses(404, 409)
+  @StaffChange('role', 'Give a staff member another role (addition): their token opens what the new role may do from then on; a role that works no tickets gives their open tickets back to the queue; never the last active admin (409)')
   async changeRole(@Param() { id }: StaffIdParam, @Body() { role }: ChangeRoleDto, @Meta() meta: CommandMeta) {
     return onceApplied(this.projections, await this.commands.execute(new ChangeStaffRoleCommand(id, role, await this.known(id), meta)));
   }
