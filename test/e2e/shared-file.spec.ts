@@ -72,7 +72,7 @@ describe('two servers on one data folder', () => {
     }
   }, 60000);
 
-  it('keep one active admin when each deactivates one of the last two at the same moment', async () => {
+  it('keep one active admin when each deactivates one of the last two, or gives them another role, at the same moment', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'reclaim-shared-'));
     const servers: RunningServer[] = await Promise.all([startServer({}, dataDir), startServer({}, dataDir)]);
     try {
@@ -88,12 +88,13 @@ describe('two servers on one data folder', () => {
         return made.id as string;
       };
       let survivor = await admin();
-      // Each round leaves one admin; the next adds one, and the two servers each take one away.
-      for (let round = 0; round < 5; round++) {
+      // Each round leaves one admin; the next adds one, and the two servers each take one away:
+      // by deactivation, or (every other round, on the second server) by another role.
+      for (let round = 0; round < 6; round++) {
         const added = await admin();
         const answers = await Promise.all([
           a!('DELETE', `/v1/staff/${survivor}`, { token: ADMIN_TOKEN }),
-          b!('DELETE', `/v1/staff/${added}`, { token: ADMIN_TOKEN }),
+          round % 2 ? b!('POST', `/v1/staff/${added}/role`, { token: ADMIN_TOKEN, body: { role: 'agent' } }) : b!('DELETE', `/v1/staff/${added}`, { token: ADMIN_TOKEN }),
         ]);
         expect(answers.map((answer) => answer.status).sort()).toEqual([200, 409]);
         const refused = answers.find((answer) => answer.status === 409)!;
