@@ -2,14 +2,15 @@ import { Body, Controller, Get, HttpCode, Param, Post, Put, Query, Res } from '@
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { bcryptCost, canonicalBcryptHash, IMPORTED_HASH_COST, isBcryptHash } from '@reclaim/credentials';
-import { GetAccountHistoryQuery, GetAccountQuery } from '@reclaim/projections';
-import { EnrolTotpCommand, IssueRecoveryCodesCommand, UpsertAccountCommand, type CommandMeta } from '@reclaim/recovery';
+import { GetAccountQuery, GetStreamHistoryQuery } from '@reclaim/projections';
+import { EnrolTotpCommand, IssueRecoveryCodesCommand, streams, UpsertAccountCommand, type CommandMeta } from '@reclaim/recovery';
 import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsEmail, IsOptional, IsString, isString, MaxLength } from 'class-validator';
 import type { FastifyReply } from 'fastify';
 import { Access, FEEDS_ACCOUNTS, READS_ACCOUNTS } from '../auth/access.decorator';
 import { Meta } from '../http/command-meta.decorator';
 import { EachEmail, EachPackage, IsUsername } from '../http/patterns';
 import { HistoryPageQuery, requestedRange } from '../http/cursor-page';
+import { historyOrNotFound, HistoryRoute } from '../http/history-route';
 import { problem, ProblemError } from '../http/problem';
 import { entryMessage } from '../http/validation';
 import { Answers, Refuses } from '../openapi/documented';
@@ -95,15 +96,9 @@ export class AccountsController {
 
   // Those who may read the account may read how it came to be so: an agent about to accept a
   // recovery code sees when the set was issued, and by whom.
-  @Get(':username/history')
-  @Access({ roles: READS_ACCOUNTS })
-  @ApiOperation({ summary: 'Every event of an account, in order, with actor and time (addition): code sets as their count, never a hash or a secret; `limit` and `after` page it' })
-  @Answers(200, 'History')
-  @Refuses(404)
+  @HistoryRoute(':username/history', READS_ACCOUNTS, 'Every event of an account, in order, with actor and time (addition): code sets as their count, never a hash or a secret; `limit` and `after` page it')
   async history(@Param() { username }: UsernameParam, @Query() query: HistoryPageQuery) {
-    const history = await this.queries.execute(new GetAccountHistoryQuery(username, requestedRange(query)));
-    if (!history) throw new ProblemError(problem(404, 'The account was not found.'));
-    return history;
+    return historyOrNotFound(this.queries, new GetStreamHistoryQuery(streams.account(username), requestedRange(query)), 'account');
   }
 
   @Post(':username/recovery-codes')

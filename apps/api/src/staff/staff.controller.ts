@@ -2,38 +2,37 @@ import { applyDecorators, Body, Controller, Delete, Get, HttpCode, Inject, Param
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
-import { FirstApprovalsQuery, GetStaffHistoryQuery, HeldTicketsQuery, ListStaffQuery, ProjectionRunner, StaffActivityQuery } from '@reclaim/projections';
-import { ChangeStaffRoleCommand, CreateStaffCommand, DeactivateStaffCommand, RenameStaffCommand, ReplaceStaffTokenCommand, STAFF_ROLES, type CommandMeta, type KnownStaff, type StaffRole } from '@reclaim/recovery';
+import { FirstApprovalsQuery, GetStreamHistoryQuery, HeldTicketsQuery, ListStaffQuery, ProjectionRunner, StaffActivityQuery } from '@reclaim/projections';
+import { ChangeStaffRoleCommand, CreateStaffCommand, DeactivateStaffCommand, RenameStaffCommand, ReplaceStaffTokenCommand, STAFF_ROLES, streams, type CommandMeta, type KnownStaff, type StaffRole } from '@reclaim/recovery';
 import { IsIn, IsString } from 'class-validator';
 import { Access, ADMINISTERS, AUDITS, READS_TICKETS } from '../auth/access.decorator';
 import { Meta } from '../http/command-meta.decorator';
 import { CursorPageQuery, HistoryPageQuery, requestedPage, requestedRange } from '../http/cursor-page';
+import { historyOrNotFound, HistoryRoute } from '../http/history-route';
 import { problem, ProblemError } from '../http/problem';
 import { IsStaffId, IsText } from '../http/patterns';
 import { APPLIED_WITHIN_MS, onceApplied } from '../http/once-applied';
 import { Answers, HEADERS, Refuses } from '../openapi/documented';
 
+/** A staff member's name and role, as created and as changed later, each with the one rule. */
+const StaffName = () => applyDecorators(ApiProperty({ maxLength: 200 }), IsString(), IsText(200));
+const StaffRoleField = () => applyDecorators(ApiProperty({ enum: STAFF_ROLES }), IsIn(STAFF_ROLES, { message: `role must be one of ${STAFF_ROLES.join(', ')}` }));
+
 class CreateStaffDto {
-  @ApiProperty({ maxLength: 200 })
-  @IsString()
-  @IsText(200)
+  @StaffName()
   name!: string;
 
-  @ApiProperty({ enum: STAFF_ROLES })
-  @IsIn(STAFF_ROLES, { message: `role must be one of ${STAFF_ROLES.join(', ')}` })
+  @StaffRoleField()
   role!: StaffRole;
 }
 
 class RenameDto {
-  @ApiProperty({ maxLength: 200 })
-  @IsString()
-  @IsText(200)
+  @StaffName()
   name!: string;
 }
 
 class ChangeRoleDto {
-  @ApiProperty({ enum: STAFF_ROLES })
-  @IsIn(STAFF_ROLES, { message: `role must be one of ${STAFF_ROLES.join(', ')}` })
+  @StaffRoleField()
   role!: StaffRole;
 }
 
@@ -100,15 +99,9 @@ export class StaffController {
   }
 
   // The staff member's own record, to the same reviewers: which roles they held, and when.
-  @Get(':id/history')
-  @Access({ roles: AUDITS })
-  @ApiOperation({ summary: 'Every event of a staff member, in order, with actor and time (addition): created, token replaced, role changed, deactivated; never a token or its hash; `limit` and `after` page it' })
-  @Answers(200, 'History')
-  @Refuses(404)
+  @HistoryRoute(':id/history', AUDITS, 'Every event of a staff member, in order, with actor and time (addition): created, token replaced, role changed, deactivated; never a token or its hash; `limit` and `after` page it')
   async history(@Param() { id }: StaffIdParam, @Query() query: HistoryPageQuery) {
-    const history = await this.queries.execute(new GetStaffHistoryQuery(id, requestedRange(query)));
-    if (!history) throw new ProblemError(problem(404, 'The staff member was not found.'));
-    return history;
+    return historyOrNotFound(this.queries, new GetStreamHistoryQuery(streams.staff(id), requestedRange(query)), 'staff member');
   }
 
   @Post(':id/token')

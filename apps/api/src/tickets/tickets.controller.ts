@@ -21,6 +21,7 @@ import { IfMatch, Meta } from '../http/command-meta.decorator';
 import { fieldProblem, problem, ProblemError } from '../http/problem';
 import { notModified } from '../http/not-modified';
 import { HistoryPageQuery, requestedPage, requestedRange } from '../http/cursor-page';
+import { historyOrNotFound, HistoryRoute } from '../http/history-route';
 import { AssignDto, FindTicketsDto, NoteDto, RejectDto, ReleaseDto, ReplyDto, RequestInfoDto, SubmitTicketDto, TicketIdParam, TicketQueryDto, VerifyDto } from './ticket.dto';
 import { Answers, HEADERS, Refuses } from '../openapi/documented';
 
@@ -106,15 +107,9 @@ export class TicketsController {
     return staffView(view, this.policy);
   }
 
-  @Get(':id/history')
-  @Access({ roles: READS_TICKETS })
-  @ApiOperation({ summary: 'Every event of a ticket, in order, with actor and time; secrets never appear; `limit` and `after` (addition) page it' })
-  @Answers(200, 'History')
-  @Refuses(404)
+  @HistoryRoute(':id/history', READS_TICKETS, 'Every event of a ticket, in order, with actor and time; secrets never appear; `limit` and `after` (addition) page it')
   async history(@Param() { id }: TicketIdParam, @Query() query: HistoryPageQuery) {
-    const history = await this.queries.execute(new GetTicketHistoryQuery(id, requestedRange(query)));
-    if (!history) throw new ProblemError(problem(404, 'The ticket was not found.'));
-    return history;
+    return historyOrNotFound(this.queries, new GetTicketHistoryQuery(id, requestedRange(query)), 'ticket');
   }
 
   @Post(':id/replies')

@@ -56,14 +56,9 @@ export class GetAccountQuery extends Query<AccountView | undefined> {
   }
 }
 
-export class GetAccountHistoryQuery extends Query<HistoryPage | undefined> {
-  constructor(readonly username: string, readonly range?: HistoryRange) {
-    super();
-  }
-}
-
-export class GetStaffHistoryQuery extends Query<HistoryPage | undefined> {
-  constructor(readonly staffId: string, readonly range?: HistoryRange) {
+/** Every event of one stream, in order: an account's (who fed it, who issued its codes, which tickets used them), a staff member's. */
+export class GetStreamHistoryQuery extends Query<HistoryPage | undefined> {
+  constructor(readonly stream: string, readonly range?: HistoryRange) {
     super();
   }
 }

@@ -1,15 +1,13 @@
 import { Inject } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
-import { streams } from '@reclaim/recovery';
 import { readAccount } from '../accounts/accounts.projector';
 import { verifyAudit, type AuditReport } from '../audit/verify-audit';
 import { READ_MODEL_DB, type ReadModelDb } from '../read-model-db';
 import { listStaff } from '../staff/staff.projector';
 import {
   FindTicketsQuery,
-  GetAccountHistoryQuery,
-  GetStaffHistoryQuery,
+  GetStreamHistoryQuery,
   GetAccountQuery,
   GetQueuePositionQuery,
   GetTicketHistoryQuery,
@@ -105,21 +103,11 @@ export class GetAccountHandler implements IQueryHandler<GetAccountQuery> {
   }
 }
 
-/** Every event of an account, in order: who fed it, who issued its codes, which tickets used them. */
-@QueryHandler(GetAccountHistoryQuery)
-export class GetAccountHistoryHandler implements IQueryHandler<GetAccountHistoryQuery> {
+@QueryHandler(GetStreamHistoryQuery)
+export class GetStreamHistoryHandler implements IQueryHandler<GetStreamHistoryQuery> {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
-  async execute({ username, range }: GetAccountHistoryQuery) {
-    return readHistory(this.store, streams.account(username), range);
-  }
-}
-
-/** Every event of a staff member, in order: who created them, replaced their token, changed their role, deactivated them. */
-@QueryHandler(GetStaffHistoryQuery)
-export class GetStaffHistoryHandler implements IQueryHandler<GetStaffHistoryQuery> {
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
-  async execute({ staffId, range }: GetStaffHistoryQuery) {
-    return readHistory(this.store, streams.staff(staffId), range);
+  async execute({ stream, range }: GetStreamHistoryQuery) {
+    return readHistory(this.store, stream, range);
   }
 }
 
@@ -175,8 +163,7 @@ export const QUERY_HANDLERS = [
   StaffActivityHandler,
   QueueStatsHandler,
   GetAccountHandler,
-  GetAccountHistoryHandler,
-  GetStaffHistoryHandler,
+  GetStreamHistoryHandler,
   VerifyAuditHandler,
   ListStaffHandler,
 ];

@@ -20,18 +20,22 @@ export function decideStaff(command: StaffCommand, state: StaffState): StaffEven
     // Deactivating twice records nothing: the staff member is as asked.
     return staff.active ? [{ type: 'StaffDeactivated', data: { staffId: staff.staffId } }] : [];
   }
-  if (command.type === 'RenameStaff') {
-    // A deactivated staff member's record stays as they left it, their name included.
-    if (!staff.active) throw new TransitionNotAllowed('RenameStaff', 'deactivated', 'a deactivated staff member keeps the name they had', 'the staff member');
-    return staff.name === command.name ? [] : [{ type: 'StaffRenamed', data: { staffId: staff.staffId, name: command.name, previousName: staff.name } }];
+  // A deactivated staff member stays as they left: no new token (it would let them back in), and
+  // the name and role they had.
+  if (!staff.active) throw new TransitionNotAllowed(command.type, 'deactivated', `a deactivated staff member ${KEPT_WHEN_DEACTIVATED[command.type]}`, 'the staff member');
+  switch (command.type) {
+    case 'ReplaceStaffToken':
+      return [{ type: 'StaffTokenReplaced', data: { staffId: staff.staffId, tokenHash: command.tokenHash } }];
+    // The name or role asked for is the one held: the staff member is as asked, and nothing is recorded.
+    case 'RenameStaff':
+      return staff.name === command.name ? [] : [{ type: 'StaffRenamed', data: { staffId: staff.staffId, name: command.name, previousName: staff.name } }];
+    case 'ChangeStaffRole':
+      return staff.role === command.role ? [] : [{ type: 'StaffRoleChanged', data: { staffId: staff.staffId, role: command.role, previousRole: staff.role } }];
   }
-  if (command.type === 'ChangeStaffRole') {
-    // A deactivated staff member stays so, in the role they left with.
-    if (!staff.active) throw new TransitionNotAllowed('ChangeStaffRole', 'deactivated', 'a deactivated staff member keeps the role they had', 'the staff member');
-    // The role asked for is the one held: the staff member is as asked, and nothing is recorded.
-    return staff.role === command.role ? [] : [{ type: 'StaffRoleChanged', data: { staffId: staff.staffId, role: command.role, previousRole: staff.role } }];
-  }
-  // A deactivated staff member stays so: a new token would let them back in.
-  if (!staff.active) throw new TransitionNotAllowed('ReplaceStaffToken', 'deactivated', 'a deactivated staff member gets no new token', 'the staff member');
-  return [{ type: 'StaffTokenReplaced', data: { staffId: staff.staffId, tokenHash: command.tokenHash } }];
 }
+
+const KEPT_WHEN_DEACTIVATED = {
+  ReplaceStaffToken: 'gets no new token',
+  RenameStaff: 'keeps the name they had',
+  ChangeStaffRole: 'keeps the role they had',
+} as const;
