@@ -183,8 +183,9 @@ describe('bad input gets a 4xx problem naming the field, and changes nothing', (
     const escape = await call('POST', `/v1/tickets/${ticketId}/verify`, { token: agent, body: { evidence: ['call-back', 'red\u001b[31m'], note: 'ok' } });
     expect(escape.body.errors).toEqual([{ field: 'evidence.1', message: 'evidence.1 must not contain control characters' }]);
     // Every field at fault is named, also each entry of a list, so that a form can mark them all at once.
-    const escapes = await call('POST', `/v1/tickets/${ticketId}/verify`, { token: agent, body: { evidence: ['a\u0000', 'ok', 'b\u007f'], note: 'c\u0007' } });
-    expect(escapes.body.errors.map((error: { field: string }) => error.field)).toEqual(['evidence.0', 'evidence.2', 'note']);
+    const escapes = await call('POST', `/v1/tickets/${ticketId}/verify`, { token: agent, body: { evidence: ['a\u0000', 'ok', 'b\u007f', 'c\u009b31m', 'd\u00a0e'], note: 'c\u0007' } });
+    // C1 controls too (U+009B starts an escape sequence on terminals that read C1); U+00A0 after them is text.
+    expect(escapes.body.errors.map((error: { field: string }) => error.field)).toEqual(['evidence.0', 'evidence.2', 'evidence.3', 'note']);
     const entries = await call('POST', `/v1/tickets/${ticketId}/verify`, { token: agent, body: { evidence: [7, 'call-back', '', 'x'.repeat(201)], note: 'ok' } });
     expect(entries.body.errors).toEqual([
       { field: 'evidence.0', message: 'evidence.0 must be a string' },

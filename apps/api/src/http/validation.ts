@@ -21,8 +21,11 @@ export function nestedDeeperThan(value: unknown, levels: number): boolean {
   return Object.values(value).some((item) => nestedDeeperThan(item, levels - 1));
 }
 
-/** C0 controls and DEL, but tab, line feed and carriage return, which text may hold. */
-const CONTROL_CHARACTER = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
+/**
+ * C0 controls, DEL and C1 controls, but tab, line feed and carriage return, which text may hold.
+ * (U+009B is an escape sequence's start to terminals that read C1, as ESC [ is to all.)
+ */
+const CONTROL_CHARACTER = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
 
 /**
  * Every field (as `evidence.0`) whose string holds a control character. No field of the API
