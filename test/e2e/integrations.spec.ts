@@ -475,6 +475,9 @@ describe('webhooks', () => {
       const noTypes = await call('POST', '/v1/webhooks', { token: ADMIN_TOKEN, body: { url: 'https://example.org/x', types: [] } });
       expect(noTypes.status).toBe(400);
       expect(noTypes.body.errors[0].field).toBe('types');
+      const twice = await call('POST', '/v1/webhooks', { token: ADMIN_TOKEN, body: { url: 'https://example.org/x', types: ['recovery.ticket.verified.v1', 'recovery.ticket.submitted.v1', 'recovery.ticket.verified.v1'] } });
+      expect(twice.status).toBe(400);
+      expect(twice.body.errors).toEqual([{ field: 'types', message: 'types must not name a type twice' }]);
       expect((await call('GET', '/v1/webhooks', { token: ADMIN_TOKEN })).body.webhooks).toEqual([]);
       expect((await call('POST', '/v1/webhooks', { token: ADMIN_TOKEN, body: { url: 'ftp://example.org/x' } })).status).toBe(400);
     });
@@ -576,6 +579,9 @@ describe('SSE feed', () => {
     const noTypes = await call('GET', '/v1/events?types=', { token: integrator });
     expect(noTypes.status).toBe(400);
     expect(noTypes.body.errors[0].field).toBe('types');
+    const twice = await call('GET', '/v1/events?types=recovery.ticket.verified.v1&types=recovery.ticket.verified.v1', { token: integrator });
+    expect(twice.status).toBe(400);
+    expect(twice.body.errors).toEqual([{ field: 'types', message: 'types must not name a type twice' }]);
     expect((await call('GET', '/v1/events', { token: agent })).status).toBe(403);
     expect((await call('GET', '/v1/events?after=x', { token: integrator })).status).toBe(400);
     // A position no event has would start the feed nowhere: past the end it would wait, skipping
