@@ -237,7 +237,7 @@ describe('webhooks', () => {
       // Delivered at last: the subscription no longer shows itself failing.
       const shown = async () => (await call('GET', `/v1/webhooks/${hook.id}`, { token: integrator })).body;
       await waitFor(async () => (await shown()).nextAttemptAt === null);
-      expect(await shown()).toMatchObject({ failingAttempts: 0, nextAttemptAt: null });
+      expect(await shown()).toMatchObject({ failingAttempts: 0, nextAttemptAt: null, secretLost: false });
     }), 60000);
 
   it('rotates a secret: both sign for the overlap asked for, and a leaked one can stop at once', () =>

@@ -81,7 +81,12 @@ describe('npm run cli -- replace-key --secrets-lost', () => {
       const deliveries = async () => (await call('GET', `/v1/webhooks/${webhook.id}/deliveries`, { token: integrator })).body.deliveries as Array<{ error: string | null }>;
       await waitFor(async () => (await deliveries()).some((delivery) => delivery.error?.includes('sealed with a secret key replaced since')));
       expect(received).toHaveLength(1);
+      // The subscription says so itself, in the list too, so that an integrator finds which ones need a new secret.
+      const shown = async () => (await call('GET', `/v1/webhooks/${webhook.id}`, { token: integrator })).body;
+      expect((await shown()).secretLost).toBe(true);
+      expect((await call('GET', '/v1/webhooks', { token: integrator })).body.webhooks.map((w: { id: string; secretLost: boolean }) => [w.id, w.secretLost])).toEqual([[webhook.id, true]]);
       const rotated = (await call('POST', `/v1/webhooks/${webhook.id}/secret`, { token: integrator })).body;
+      expect((await shown()).secretLost).toBe(false);
       await waitFor(() => received.length >= 5);
       expect(received.slice(1).map((delivery) => [JSON.parse(delivery.body).type, JSON.parse(delivery.body).subject, signedBy(rotated.secret, delivery)])).toEqual([
         ['recovery.ticket.submitted.v1', withLostTotp.body.ticketId, true],

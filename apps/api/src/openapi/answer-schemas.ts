@@ -187,6 +187,7 @@ export const ANSWER_SCHEMAS = {
     ownerId: text,
     createdAt: time,
     previousSecretValidUntil: nullable(time),
+    secretLost: { type: 'boolean', description: 'Its secret was sealed with a secret key lost and replaced since (`replace-key --secrets-lost`): it sends nothing until given a new one (`POST /v1/webhooks/{id}/secret`).' },
     deliveredUpTo: decimal,
     failingAttempts: { type: 'integer' },
     nextAttemptAt: nullable(time),

@@ -1,10 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import type { SecretBox } from '@reclaim/credentials';
 import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
 import { CreateWebhookCommand, DeleteWebhookCommand, DeliveryLog, previousSecretSigns, PUBLIC_EVENT_TYPES, readWebhooks, RotateWebhookSecretCommand, SetWebhookEnabledCommand, webhookSends, type WebhookRow } from '@reclaim/integrations';
 import { ProjectionRunner, READ_MODEL_DB, type ReadModelDb } from '@reclaim/projections';
-import { parseDuration, type CommandMeta } from '@reclaim/recovery';
+import { parseDuration, SECRET_BOX, type CommandMeta } from '@reclaim/recovery';
 import { IsOptional, IsString, IsUrl, Matches, MaxLength } from 'class-validator';
 import { Access, INTEGRATES } from '../auth/access.decorator';
 import { Meta } from '../http/command-meta.decorator';
@@ -67,6 +68,7 @@ export class WebhooksController {
     @Inject(READ_MODEL_DB) private readonly db: ReadModelDb,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly projections: ProjectionRunner,
+    @Inject(SECRET_BOX) private readonly secrets: SecretBox,
   ) {}
 
   @Post()
@@ -195,6 +197,8 @@ export class WebhooksController {
       createdAt: row.createdAt,
       // While a rotated secret still signs, when it stops.
       previousSecretValidUntil: previousSecretSigns(row) ? row.previousValidUntil : null,
+      // Sealed with a secret key lost and replaced since: it sends nothing until given a new one.
+      secretLost: this.secrets.tryOpen(row.sealedSecret) === undefined,
       deliveredUpTo: progress.position.toString(),
       failingAttempts: progress.attempts,
       nextAttemptAt: progress.nextAttemptAt ? new Date(progress.nextAttemptAt).toISOString() : null,
