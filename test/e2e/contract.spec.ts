@@ -198,6 +198,16 @@ describe('bad input gets a 4xx problem naming the field, and changes nothing', (
       { field: 'previousEmails.2', message: 'previousEmails.2 must be an email address' },
     ]);
     expect(emails.body.detail).toBe('Invalid previousEmails.0, previousEmails.2.');
+    // The email check lets invisible characters and other spaces through, with which one address
+    // shows as another (U+202E turns the rest around): each is refused, saying which it is.
+    const hidden = await call('POST', '/v1/tickets', {
+      body: { ...ticket('hidden'), contactEmail: 'a\u202Egro.elpmaxe@example.org', previousEmails: ['ok@example.org', 'zoe\u200B@example.org', 'x@exa\u3000mple.org', 'é@example.org'] },
+    });
+    expect(hidden.body.errors).toEqual([
+      { field: 'contactEmail', message: 'contactEmail must not hold an invisible character or a space (it holds U+202E)' },
+      { field: 'previousEmails.1', message: 'previousEmails.1 must not hold an invisible character or a space (it holds U+200B)' },
+      { field: 'previousEmails.2', message: 'previousEmails.2 must not hold an invisible character or a space (it holds U+3000)' },
+    ]);
     const noReason = await call('POST', `/v1/tickets/${ticketId}/reject`, { token: agent, body: { reason: 'other', note: '' } });
     expect(noReason.status).toBe(400);
     expect(noReason.body.errors).toEqual([{ field: 'note', message: 'note must not be empty' }]);
@@ -259,7 +269,7 @@ describe('bad input gets a 4xx problem naming the field, and changes nothing', (
     expect(await head()).toBe(before);
   });
 
-  it('refuses account lists that repeat an entry, and keeps the account as it was', async () => {
+  it('refuses account lists that repeat an entry, and addresses that hide a character, and keeps the account as it was', async () => {
     const put = (body: object) => call('PUT', '/v1/accounts/lists', { token: integrator, body: { primaryEmail: 'l@example.org', emails: ['l@example.org'], packages: ['left-pad'], ...body } });
     expect((await put({})).status).toBe(201);
     const before = await head();
@@ -269,6 +279,12 @@ describe('bad input gets a 4xx problem naming the field, and changes nothing', (
     const packages = await put({ packages: ['left-pad', 'is-odd', 'left-pad'] });
     expect(packages.status).toBe(400);
     expect(packages.body.errors).toEqual([{ field: 'packages', message: 'packages must not list a package twice' }]);
+    // An address with an invisible character would show as one on file while it is another.
+    const hidden = await put({ primaryEmail: 'l\u2060@example.org', emails: ['l@example.org', 'l@example\u00AD.org'] });
+    expect(hidden.body.errors).toEqual([
+      { field: 'primaryEmail', message: 'primaryEmail must not hold an invisible character or a space (it holds U+2060)' },
+      { field: 'emails.1', message: 'emails.1 must not hold an invisible character or a space (it holds U+00AD)' },
+    ]);
     expect(await head()).toBe(before);
     expect((await call('GET', '/v1/accounts/lists', { token: integrator })).body).toMatchObject({ emails: ['l@example.org'], packages: ['left-pad'] });
   });

@@ -4,11 +4,11 @@ import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs
 import { bcryptCost, canonicalBcryptHash, IMPORTED_HASH_COST, isBcryptHash } from '@reclaim/credentials';
 import { GetAccountQuery, GetStreamHistoryQuery } from '@reclaim/projections';
 import { EnrolTotpCommand, IssueRecoveryCodesCommand, streams, UpsertAccountCommand, type CommandMeta } from '@reclaim/recovery';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsEmail, IsOptional, IsString, isString, MaxLength } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsOptional, IsString, isString, MaxLength } from 'class-validator';
 import type { FastifyReply } from 'fastify';
 import { Access, FEEDS_ACCOUNTS, READS_ACCOUNTS } from '../auth/access.decorator';
 import { Meta } from '../http/command-meta.decorator';
-import { EachEmail, EachPackage, IsUsername } from '../http/patterns';
+import { EachEmail, EachPackage, IsEmailAddress, IsUsername } from '../http/patterns';
 import { HistoryPageQuery, requestedRange } from '../http/cursor-page';
 import { historyOrNotFound, HistoryRoute } from '../http/history-route';
 import { problem, ProblemError } from '../http/problem';
@@ -29,7 +29,7 @@ class AccountDto {
   @ApiProperty({ example: 'zoe@example.org' })
   @IsString()
   @MaxLength(254)
-  @IsEmail({}, { message: 'primaryEmail must be an email address' })
+  @IsEmailAddress()
   primaryEmail!: string;
 
   @ApiProperty({ type: [String] })

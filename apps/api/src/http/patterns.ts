@@ -1,4 +1,4 @@
-import { IsEmail, isEmail, isISO8601, Length, Matches, matches, ValidateBy } from 'class-validator';
+import { isEmail, isISO8601, Length, Matches, matches, ValidateBy } from 'class-validator';
 import { entryMessage } from './validation';
 
 /** Shapes of identifiers, in one place. */
@@ -9,8 +9,30 @@ export const IsUsername = () => Matches(USERNAME, { message: 'username must be 1
 export const PACKAGE = /^(@[a-z0-9~-][a-z0-9._~-]*\/)?[a-z0-9~-][a-z0-9._~-]{0,213}$/;
 /** Each entry of a list is a package name; each that is not is named (`packages.2`). */
 export const EachPackage = () => Matches(PACKAGE, { each: true, message: entryMessage('must be a package name', (entry) => !matches(entry as string, PACKAGE)) });
+/**
+ * Characters that class-validator's email check lets through and no address holds: invisible ones
+ * (zero-width, bidirectional controls, the byte order mark, a soft hyphen) and spaces other than
+ * ASCII's. With them one address shows as another on a staff member's screen (U+202E turns the
+ * rest around), where a recovery turns on telling the requester's address from the account's.
+ */
+const INVISIBLE_OR_SPACE = /[\p{Cf}\p{Z}]/u;
+
+/** What keeps `value` from being an email address, in words; undefined when it is one. */
+function notAnAddress(value: unknown): string | undefined {
+  if (typeof value !== 'string' || !isEmail(value)) return 'must be an email address';
+  const hidden = INVISIBLE_OR_SPACE.exec(value)?.[0];
+  return hidden && `must not hold an invisible character or a space (it holds U+${hidden.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')})`;
+}
+
+/** An email address (`contactEmail`, `primaryEmail`). */
+export const IsEmailAddress = () =>
+  ValidateBy({ name: 'isEmailAddress', validator: { validate: (value) => !notAnAddress(value), defaultMessage: (args) => `${args!.property} ${notAnAddress(args!.value)}` } });
 /** Each entry of a list is an email address; each that is not is named (`emails.2`). */
-export const EachEmail = () => IsEmail({}, { each: true, message: entryMessage('must be an email address', (entry) => !isEmail(entry as string)) });
+export const EachEmail = () =>
+  ValidateBy(
+    { name: 'isEmailAddress', validator: { validate: (value) => !notAnAddress(value) } },
+    { each: true, message: entryMessage((entry) => notAnAddress(entry)!, (entry) => notAnAddress(entry) !== undefined) },
+  );
 /** Six digits, also as authenticator apps show them, in two groups of three (`123 456`). */
 export const TOTP_CODE = /^\d{3}[ -]?\d{3}$/;
 export const ID = /^[A-Za-z0-9-]{1,64}$/;

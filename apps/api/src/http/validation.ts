@@ -43,13 +43,13 @@ export function fieldsWithControlCharacters(value: unknown, path = ''): string[]
  * breaks it, one line each (`previousEmails.0 must be an email address`), where class-validator's
  * own names only the list: fieldErrors makes each line an error whose field is that entry, so that
  * a form can point at every one. `breaks` tells an entry that breaks the rule, as class-validator's
- * check of it does.
+ * check of it does; `rule` may say for each entry what is wrong with it.
  */
-export function entryMessage(rule: string, breaks: (entry: unknown) => boolean) {
+export function entryMessage(rule: string | ((entry: unknown) => string), breaks: (entry: unknown) => boolean) {
   return ({ property, value }: ValidationArguments) =>
     Array.isArray(value)
       ? value
-          .flatMap((entry, index) => (breaks(entry) ? [`${property}.${index} ${rule}`] : []))
+          .flatMap((entry, index) => (breaks(entry) ? [`${property}.${index} ${typeof rule === 'string' ? rule : rule(entry)}`] : []))
           .join('\n')
       : `${property} must be an array`;
 }

@@ -15,7 +15,8 @@ const KEYWORDS: Record<string, (constraints: Constraints) => SchemaObject | unde
   isLength: ([min, max]) => ({ minLength: min, ...(max !== undefined && { maxLength: max }) }),
   minLength: ([min]) => ({ minLength: min }),
   maxLength: ([max]) => ({ maxLength: max }),
-  isEmail: () => ({ format: 'email' }),
+  // Ours (`@IsEmailAddress`, `@EachEmail`): an address, with no invisible character or space.
+  isEmailAddress: () => ({ format: 'email' }),
   isUrl: () => ({ format: 'uri' }),
   arrayMinSize: ([min]) => ({ minItems: min }),
   arrayMaxSize: ([max]) => ({ maxItems: max }),

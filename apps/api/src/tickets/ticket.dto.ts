@@ -2,8 +2,8 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { RECOVERY_REASONS } from '@reclaim/recovery';
 import { REJECTION_REASONS } from '@reclaim/state-machines';
 import { Transform } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsEmail, IsIn, IsInt, IsOptional, IsString, isString, Length, length, Matches, MaxLength, Min } from 'class-validator';
-import { EachEmail, EachPackage, ID, IsInstant, IsStaffId, IsText, IsUsername, TOTP_CODE } from '../http/patterns';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsOptional, IsString, isString, Length, length, Matches, MaxLength, Min } from 'class-validator';
+import { EachEmail, EachPackage, ID, IsEmailAddress, IsInstant, IsStaffId, IsText, IsUsername, TOTP_CODE } from '../http/patterns';
 import { CursorPageQuery } from '../http/cursor-page';
 import { entryMessage } from '../http/validation';
 
@@ -32,7 +32,7 @@ export class SubmitTicketDto extends EvidenceCodes {
   @ApiProperty({ description: 'Where the requester can be reached now.', example: 'zoe@example.org' })
   @IsString()
   @MaxLength(254)
-  @IsEmail({}, { message: 'contactEmail must be an email address' })
+  @IsEmailAddress()
   contactEmail!: string;
 
   @ApiPropertyOptional({ type: [String] })
