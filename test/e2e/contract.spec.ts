@@ -454,6 +454,26 @@ describe('submissions', () => {
       'position', 'previousEmails', 'priority', 'reason', 'revision', 'state', 'submittedAt', 'ticketId', 'ticketNumber', 'updatedAt', 'username',
     ]);
   });
+
+  it("show staff which of the request's addresses and packages the account's record holds, entry by entry", async () => {
+    await call('PUT', '/v1/accounts/onfile', { token: integrator, body: { primaryEmail: 'Zoe@Example.org', emails: ['zoe@old.example.org'], packages: ['left-pad', '@zoe/tools'] } });
+    const filed = (
+      await call('POST', '/v1/tickets', {
+        body: { ...ticket('onfile'), contactEmail: 'zoe@example.org', previousEmails: ['ZOE@old.example.org', 'z\u043ee@old.example.org'], packages: ['is-odd', '@zoe/tools'] },
+      })
+    ).body;
+    const view = (await call('GET', `/v1/tickets/${filed.ticketId}?minPosition=${filed.position}`, { token: agent })).body;
+    // The second previous address has a Cyrillic "о": it looks like the record's, and is not.
+    expect(view.onFile).toEqual({ contactEmail: true, previousEmails: [true, false], packages: [false, true] });
+    // As the record stood at filing: a later change of the record changes no ticket.
+    await call('PUT', '/v1/accounts/onfile', { token: integrator, body: { primaryEmail: 'new@example.org', emails: [], packages: [] } });
+    const later = (await call('POST', '/v1/tickets', { body: { ...ticket('onfile'), contactEmail: 'zoe@example.org' } })).body;
+    expect((await call('GET', `/v1/tickets/${later.ticketId}?minPosition=${later.position}`, { token: agent })).body.onFile).toEqual({ contactEmail: false, previousEmails: [], packages: [] });
+    expect((await call('GET', `/v1/tickets/${filed.ticketId}`, { token: agent })).body.onFile.contactEmail).toBe(true);
+    // An account the directory does not hold has no record to compare with.
+    const unknown = (await call('POST', '/v1/tickets', { body: ticket('not-on-file') })).body;
+    expect((await call('GET', `/v1/tickets/${unknown.ticketId}?minPosition=${unknown.position}`, { token: agent })).body).not.toHaveProperty('onFile');
+  });
 });
 
 describe('headers', () => {

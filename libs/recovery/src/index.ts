@@ -10,6 +10,7 @@ export * from './ticket/ticket.events';
 export * from './ticket/ticket.commands';
 export * from './ticket/ticket.decider';
 export * from './ticket/seen-by-requester';
+export * from './ticket/on-file';
 export * from './account/account.events';
 export * from './account/account.decider';
 export * from './requester/requester.events';

@@ -95,6 +95,10 @@ export const ANSWER_SCHEMAS = {
       openQuestion,
       assignee: text,
       duplicateOf: text,
+      onFile: {
+        ...object({ contactEmail: { type: 'boolean' }, previousEmails: { type: 'array', items: { type: 'boolean' } }, packages: { type: 'array', items: { type: 'boolean' } } }),
+        description: "Which of the request's addresses and packages the account's record held when the ticket was filed, entry by entry (`previousEmails`, `packages` in the request's order); addresses compared without case. Only for an account the directory held (`accountKnown`), on tickets filed since this was recorded.",
+      },
       decision: object(
         { state: valueIn(['verified', 'rejected']), by: actor, note: text, at: time },
         { reason: valueIn(REJECTION_REASONS) },

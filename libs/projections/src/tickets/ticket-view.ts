@@ -7,6 +7,7 @@ import {
   serialiseTicketState,
   deadlinesOf,
   ticketTimerAnchors,
+  type OnFile,
   type SerialisedTicketState,
   type TicketEvent,
   type TicketPolicy,
@@ -45,6 +46,8 @@ export interface TicketView {
   explanation: string;
   packages: string[];
   accountKnown: boolean;
+  /** Which of the request's addresses and packages the account's record held at filing; none for an unknown account or a ticket filed before it was recorded. */
+  onFile?: OnFile;
   messages: TicketMessage[];
   openQuestion?: { question: string; askedAt: string };
   evidence: EvidenceItem[];
@@ -101,6 +104,7 @@ export function foldTicketView(current: FoldedTicketView | undefined, stored: Re
       explanation: d.explanation,
       packages: d.packages,
       accountKnown: d.accountKnown,
+      onFile: d.onFile,
       messages: [],
       evidence: [],
       notes: [],

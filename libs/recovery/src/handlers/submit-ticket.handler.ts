@@ -8,6 +8,7 @@ import { reissueOf } from '../shared/lost-answer';
 import { StreamRunner } from '../shared/stream-runner';
 import { streams } from '../shared/streams';
 import { decideTicket, lifecycleState } from '../ticket/ticket.decider';
+import { onFile } from '../ticket/on-file';
 import { accountStatusOf } from './account-status';
 import { SubmitTicketCommand } from './commands';
 import { EvidenceChecker } from './evidence-checker';
@@ -58,7 +59,7 @@ export class SubmitTicketHandler implements ICommandHandler<SubmitTicketCommand>
           username,
           ...fields,
           requesterTokenHash: tokenHash(accessToken),
-          account: { known: !!account.profile, ...accountStatusOf(account) },
+          account: { known: !!account.profile, ...accountStatusOf(account), ...(account.profile && { onFile: onFile(fields, account.profile) }) },
           evidence: checks,
           duplicateOf,
         },

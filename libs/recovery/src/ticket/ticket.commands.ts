@@ -1,3 +1,4 @@
+import type { OnFile } from './on-file';
 import type { AccountStatus, EvidenceCheck, RecoveryRequest, ReleaseReason, StaffRef } from './ticket.events';
 
 /** The commands a ticket decides on, as plain data (the Nest command classes wrap them). */
@@ -7,7 +8,8 @@ export type TicketCommand =
       ticketId: string;
       ticketNumber: number;
       requesterTokenHash: string;
-      account: { known: boolean; critical: boolean; frozen: boolean };
+      /** `onFile` when the account is known: the request compared with its record. */
+      account: { known: boolean; critical: boolean; frozen: boolean; onFile?: OnFile };
       evidence: EvidenceCheck[];
       duplicateOf?: string;
     })

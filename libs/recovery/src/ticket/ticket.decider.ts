@@ -335,7 +335,7 @@ export function decideTicket(command: TicketCommand, state: TicketState, { now, 
     const { type: _type, account, evidence, ...fields } = command;
     const submitted: TicketEventOf<'TicketSubmitted'> = {
       type: 'TicketSubmitted',
-      data: { ...fields, accountKnown: account.known, critical: account.critical, frozen: account.frozen },
+      data: { ...fields, accountKnown: account.known, ...(account.onFile && { onFile: account.onFile }), critical: account.critical, frozen: account.frozen },
     };
     if (!command.duplicateOf) delete submitted.data.duplicateOf;
     return withEvidence(state, [submitted], evidence, 'submission', now);

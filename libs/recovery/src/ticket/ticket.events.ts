@@ -1,3 +1,4 @@
+import type { OnFile } from './on-file';
 import type { DecidedEvent } from '../shared/decided-event';
 
 /** Reasons a requester may give, as in the contract. */
@@ -48,6 +49,8 @@ export type TicketEvent =
       ticketNumber: number;
       /** Whether the username is a known account: for staff, never shown to the requester. */
       accountKnown: boolean;
+      /** Which of the request's addresses and packages the account's record held (a known account; tickets filed since it was recorded). */
+      onFile?: OnFile;
       critical: boolean;
       frozen: boolean;
       /** SHA-256 of the requester's access token; the token itself is shown once and never stored. */
