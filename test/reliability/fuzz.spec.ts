@@ -39,9 +39,22 @@ const PATHS = [
   '/v1/webhooks/{id}/secret', '/v1/webhooks/{id}/enable', '/v1/webhooks/{id}/disable', '/health', '/metrics', '/docs/openapi.json',
 ];
 
+/**
+ * Text of every kind: ASCII, any code point (controls, invisible and bidirectional ones, astral),
+ * whole graphemes, and what look like addresses but hide a character. (`fc.string()` alone is
+ * ASCII.) Halves of surrogate pairs come too, which JSON carries and UTF-8 cannot.
+ */
+const text = (constraints: { maxLength?: number } = {}) =>
+  fc.oneof(
+    fc.string(constraints),
+    fc.string({ ...constraints, unit: 'binary' }),
+    fc.string({ ...constraints, unit: 'grapheme' }),
+    fc.constantFrom('\ud800', 'a\udc00b', 'x\u202egro.elpmaxe@example.org', 'zoe\u200b@example.org', '\u009b31m', 'f\u0301@example.org'),
+  );
 const segment = fc.oneof(
   fc.constant('{real}'),
-  fc.string({ maxLength: 40 }),
+  // (A path is percent-encoded UTF-8, which has no halves of surrogate pairs.)
+  text({ maxLength: 40 }).filter((value) => !/[\ud800-\udfff]/u.test(value)),
   fc.constantFrom('..', '%00', '%2e%2e', 'ticket-x', "' OR 1=1 --", '😀', 'a'.repeat(300), 'submitted', 'overdue', 'mine'),
   // Sent as it is, not percent-encoded: a broken escape.
   fc.constant({ raw: '%E0%A4%A' }),
@@ -49,23 +62,23 @@ const segment = fc.oneof(
 const json = fc.oneof(
   fc.anything({ maxDepth: 3 }),
   fc.record({
-    username: fc.oneof(fc.string(), fc.constant('fuzzed'), fc.integer()),
-    contactEmail: fc.oneof(fc.emailAddress(), fc.string()),
-    reason: fc.oneof(fc.constantFrom('lost-email', 'other', 'insufficient-evidence'), fc.string()),
-    explanation: fc.oneof(fc.string({ maxLength: 100 }), fc.constant('   ')),
-    message: fc.string(),
-    question: fc.string(),
-    body: fc.string(),
-    evidence: fc.oneof(fc.array(fc.string()), fc.string()),
-    note: fc.string(),
-    recoveryCode: fc.oneof(fc.stringMatching(/^[0-9a-f]{16}$/), fc.string()),
-    totpCode: fc.oneof(fc.stringMatching(/^\d{6}$/), fc.string()),
-    hashes: fc.array(fc.string()),
-    url: fc.oneof(fc.webUrl(), fc.string()),
-    types: fc.array(fc.string()),
-    role: fc.oneof(fc.constantFrom('admin', 'supervisor', 'agent', 'auditor', 'integrator'), fc.string()),
-    name: fc.string(),
-    previousSecretValidFor: fc.oneof(fc.constantFrom('0s', '24h', '7d', '8d', '1000000d', '00h'), fc.string(), fc.integer()),
+    username: fc.oneof(text(), fc.constant('fuzzed'), fc.integer()),
+    contactEmail: fc.oneof(fc.emailAddress(), text()),
+    reason: fc.oneof(fc.constantFrom('lost-email', 'other', 'insufficient-evidence'), text()),
+    explanation: fc.oneof(text({ maxLength: 100 }), fc.constant('   ')),
+    message: text(),
+    question: text(),
+    body: text(),
+    evidence: fc.oneof(fc.array(text()), text()),
+    note: text(),
+    recoveryCode: fc.oneof(fc.stringMatching(/^[0-9a-f]{16}$/), text()),
+    totpCode: fc.oneof(fc.stringMatching(/^\d{6}$/), text()),
+    hashes: fc.array(text()),
+    url: fc.oneof(fc.webUrl(), text()),
+    types: fc.array(text()),
+    role: fc.oneof(fc.constantFrom('admin', 'supervisor', 'agent', 'auditor', 'integrator'), text()),
+    name: text(),
+    previousSecretValidFor: fc.oneof(fc.constantFrom('0s', '24h', '7d', '8d', '1000000d', '00h'), text(), fc.integer()),
   }, { requiredKeys: [] }),
 );
 const request = fc.record({
@@ -94,6 +107,28 @@ const request = fc.record({
 });
 
 const head = async () => (await call('GET', '/health')).body.head as string;
+
+describe('text in any script', () => {
+  it('is kept as it was sent, trimmed, or refused naming the field when it holds a control character', async () => {
+    const agent = tokens[0];
+    await fc.assert(
+      fc.asyncProperty(text({ maxLength: 60 }), async (body) => {
+        const answer = await call('POST', `/v1/tickets/${ticketId}/notes`, { token: agent, body: { body } });
+        const trimmed = body.trim();
+        if (/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/.test(body)) {
+          expect([answer.status, answer.body.errors]).toEqual([400, [{ field: 'body', message: 'body must not contain control characters' }]]);
+        } else if (trimmed === '') {
+          expect([answer.status, answer.body.errors]).toEqual([400, [{ field: 'body', message: 'body must not be empty' }]]);
+        } else {
+          expect(answer.status).toBe(200);
+          const view = (await call('GET', `/v1/tickets/${ticketId}?minPosition=${answer.body.position}`, { token: agent })).body;
+          expect(view.notes.at(-1).body).toBe(trimmed);
+        }
+      }),
+      { numRuns: 300, seed: Number(process.env.FUZZ_SEED ?? 20261126) },
+    );
+  }, 120000);
+});
 
 describe('fuzzing every route', () => {
   it('answers thousands of random requests with no 5xx and no stored change when refusing', async () => {
