@@ -3,7 +3,7 @@ import { EventSource } from 'eventsource';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
-import { PUBLIC_EVENT_TYPES } from '@reclaim/integrations';
+import { MOST_WEBHOOKS, PUBLIC_EVENT_TYPES } from '@reclaim/integrations';
 import { settlesWithin } from '@reclaim/recovery/testing';
 import { undocumentedEvent } from '../support/documented-answers';
 import { signedBy } from '../support/webhook-signature';
@@ -461,6 +461,24 @@ describe('webhooks', () => {
       expect(receiver.accepted.length - sentBefore).toBeLessThanOrEqual(1);
       expect(receiver.accepted.length).toBeLessThan(10);
     }), 60000);
+
+  it(`holds at most ${MOST_WEBHOOKS} subscriptions at once, and takes a new one once one is deleted`, async () => {
+    await withServer({ RECLAIM_WEBHOOK_ALLOW_LOCAL: 'true' }, async (server) => {
+      const call = client(server.url);
+      const create = (n: number) => call('POST', '/v1/webhooks', { token: ADMIN_TOKEN, body: { url: `http://127.0.0.1:9/hook/${n}` }, headers: { 'idempotency-key': `create-${n}` } });
+      const created = [];
+      for (let n = 0; n < MOST_WEBHOOKS; n++) created.push(await create(n));
+      expect(created.filter((answer) => answer.status !== 201).slice(0, 1).map((answer) => [answer.status, answer.body])).toEqual([]);
+      const refused = await create(MOST_WEBHOOKS);
+      expect([refused.status, refused.body.type]).toEqual([409, expect.stringMatching(/webhook-limit$/)]);
+      expect(refused.body.detail).toContain(`At most ${MOST_WEBHOOKS} webhook subscriptions`);
+      // A retry of one that went through answers as before, at the limit too.
+      expect((await create(0)).body.id).toBe(created[0]!.body.id);
+      expect((await call('GET', '/v1/webhooks', { token: ADMIN_TOKEN })).body.webhooks).toHaveLength(MOST_WEBHOOKS);
+      await call('DELETE', `/v1/webhooks/${created[5]!.body.id}`, { token: ADMIN_TOKEN });
+      expect((await create(MOST_WEBHOOKS + 1)).status).toBe(201);
+    });
+  }, 60000);
 
   it('refuses a target on this machine unless allowed, naming the field', async () => {
     await withServer({}, async (server) => {

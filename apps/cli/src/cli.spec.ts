@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { ChangeTicketCommand, CreateStaffCommand, EnrolTotpCommand, IssueRecoveryCodesCommand, SubmitTicketCommand, UpsertAccountCommand } from '@reclaim/recovery';
 import { recoveryHarness } from '@reclaim/recovery/testing';
-import { CreateWebhookCommand, defaultWebhookSettings, IntegrationsModule, RotateWebhookSecretCommand } from '@reclaim/integrations';
+import { CreateWebhookCommand, defaultWebhookSettings, everyProjector, IntegrationsModule, RotateWebhookSecretCommand } from '@reclaim/integrations';
 import { ProjectionsModule } from '@reclaim/projections';
 import { lifecycleDocument, recoveryTicketMachine } from '@reclaim/state-machines';
 import { spawn } from 'node:child_process';
@@ -35,7 +35,8 @@ function cliProcess(dir: string, args: string[], stdout: 'pipe' | 'ignore') {
  */
 async function dataDirWithTickets(count: number): Promise<{ dir: string; ticketIds: string[] }> {
   const h = await recoveryHarness({}, {
-    imports: (dir) => [ProjectionsModule.forRoot({ dataDir: dir, timers: false }), IntegrationsModule.forRoot({ ...defaultWebhookSettings, enabled: false })],
+    // As the server has them: the webhooks' read model with the others (a create counts the subscriptions in it).
+    imports: (dir) => [ProjectionsModule.forRoot({ dataDir: dir, timers: false, projectors: everyProjector }), IntegrationsModule.forRoot({ ...defaultWebhookSettings, enabled: false })],
   });
   const admin = { kind: 'staff', id: 'admin' } as const;
   await h.bus.execute(new UpsertAccountCommand('u0', { primaryEmail: 'x@example.org', emails: [], packages: [], critical: false, frozen: false }, h.meta(admin)));

@@ -1,5 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import { EventStoreUnavailable, WrongExpectedRevision } from '@reclaim/event-store';
+import { MOST_WEBHOOKS, WebhookLimitReached } from '@reclaim/integrations';
 import { AlreadyAssigned, InvalidCommand, LastAdmin, NotFound, SecretReplaced, StaleRevision, TooManyAttempts, TransitionNotAllowed } from '@reclaim/recovery';
 import { BODY_LIMIT } from './json-body';
 import { problem, ProblemError, type Problem } from './problem';
@@ -22,6 +23,9 @@ export function toProblem(error: unknown): { body: Problem; headers: Record<stri
     return plain(
       problem(409, `${error.staffId} is the last active admin. Make another admin first (POST /v1/staff with role admin, or POST /v1/staff/{id}/role), then deactivate this one or give them another role.`, { type: 'last-admin' }),
     );
+  }
+  if (error instanceof WebhookLimitReached) {
+    return plain(problem(409, `At most ${MOST_WEBHOOKS} webhook subscriptions may exist at once. Delete one no longer used (DELETE /v1/webhooks/{id}), or subscribe one URL to more types.`, { type: 'webhook-limit' }));
   }
   if (error instanceof NotFound) return plain(problem(404, `The ${error.what} was not found.`));
   if (error instanceof SecretReplaced) {

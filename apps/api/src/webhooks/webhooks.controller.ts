@@ -3,7 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import type { SecretBox } from '@reclaim/credentials';
 import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
-import { CreateWebhookCommand, DeleteWebhookCommand, DeliveryLog, previousSecretSigns, PUBLIC_EVENT_TYPES, readWebhooks, RotateWebhookSecretCommand, SetWebhookEnabledCommand, webhookSends, type WebhookRow } from '@reclaim/integrations';
+import { CreateWebhookCommand, DeleteWebhookCommand, DeliveryLog, MOST_WEBHOOKS, previousSecretSigns, PUBLIC_EVENT_TYPES, readWebhooks, RotateWebhookSecretCommand, SetWebhookEnabledCommand, webhookSends, type WebhookRow } from '@reclaim/integrations';
 import { ProjectionRunner, READ_MODEL_DB, type ReadModelDb } from '@reclaim/projections';
 import { parseDuration, SECRET_BOX, type CommandMeta } from '@reclaim/recovery';
 import { IsOptional, IsString, IsUrl, Matches, MaxLength } from 'class-validator';
@@ -14,7 +14,7 @@ import { ID, POSITION } from '../http/patterns';
 import { onceApplied } from '../http/once-applied';
 import { fieldProblem, problem, ProblemError } from '../http/problem';
 import { PublicEventTypes } from '../http/public-event-types';
-import { Answers, HEADERS, Refuses } from '../openapi/documented';
+import { Answers, HEADERS, Refuses, Refusing } from '../openapi/documented';
 
 class CreateWebhookDto {
   @ApiProperty({ example: 'https://platform.example.org/hooks/reclaim' })
@@ -79,8 +79,10 @@ export class WebhooksController {
     description: 'Each delivery POSTs one `CloudEvent` (components.schemas) as JSON, signed as Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`).',
   })
   @Answers(201, 'WebhookCreated', { Location: HEADERS.Location })
+  @Refusing(409, `\`webhook-limit\`: ${MOST_WEBHOOKS} subscriptions exist already; delete one no longer used. Or a conflict named by \`type\` (such as \`concurrent-change\`: send it again).`)
   async create(@Body() body: CreateWebhookDto, @Meta() meta: CommandMeta) {
-    const { id, secret, url, types, position } = await this.commands.execute(new CreateWebhookCommand(body.url, body.types ?? [], meta));
+    // Answered once this server's read models hold it: the next create counts it.
+    const { id, secret, url, types, position } = await onceApplied(this.projections, await this.commands.execute(new CreateWebhookCommand(body.url, body.types ?? [], meta)));
     return { id, secret, url, types: shownTypes(types), position };
   }
 

@@ -1,11 +1,27 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { Inject } from '@nestjs/common';
 import type { SecretBox } from '@reclaim/credentials';
+import { READ_MODEL_DB, type ReadModelDb } from '@reclaim/projections';
 import { CLOCK, eventIdFor, InvalidCommand, NotFound, requireIssuedBy, SECRET_BOX, showAgain, StreamRunner, type Clock, type CommandMeta } from '@reclaim/recovery';
 import { newWebhookSecret } from './standard-webhooks';
 import { ownerOf, WEBHOOK_STREAM_PREFIX, webhookFold } from './webhook.events';
 import { WEBHOOK_SETTINGS, type WebhookSettings } from './webhook-settings';
 import { checkWebhookTarget } from './webhook-target';
+import { webhookCount } from './webhooks.projector';
+
+/**
+ * Subscriptions that may exist at once. The dispatcher looks at each several times a second, so
+ * their number bounds its work; a platform needs a handful.
+ */
+export const MOST_WEBHOOKS = 100;
+
+/** A new subscription would make more than `MOST_WEBHOOKS` (409). */
+export class WebhookLimitReached extends Error {
+  constructor() {
+    super(`at most ${MOST_WEBHOOKS} webhook subscriptions may exist at once`);
+    this.name = 'WebhookLimitReached';
+  }
+}
 
 export class CreateWebhookCommand extends Command<{ id: string; secret: string; url: string; types: string[]; position: string }> {
   constructor(readonly url: string, readonly types: string[], readonly meta: CommandMeta) {
@@ -43,6 +59,7 @@ export class CreateWebhookHandler implements ICommandHandler<CreateWebhookComman
     private readonly runner: StreamRunner,
     @Inject(SECRET_BOX) private readonly secrets: SecretBox,
     @Inject(WEBHOOK_SETTINGS) private readonly settings: WebhookSettings,
+    @Inject(READ_MODEL_DB) private readonly db: ReadModelDb,
   ) {}
 
   async execute({ url, types, meta }: CreateWebhookCommand) {
@@ -50,9 +67,12 @@ export class CreateWebhookHandler implements ICommandHandler<CreateWebhookComman
     if (refused) throw new InvalidCommand('url', refused);
     const id = eventIdFor(meta.commandId, 'webhook', 0);
     const secret = newWebhookSecret();
-    const { state, position, repeat } = await this.runner.run(`${WEBHOOK_STREAM_PREFIX}${id}`, webhookFold, meta, () => [
-      { type: 'WebhookCreated', data: { webhookId: id, url, types, sealedSecret: this.secrets.seal(secret) } },
-    ]);
+    // Counted in the read models, which hold every subscription this server answered for (its
+    // answer waits for them); a retry of a create that went through is not counted again.
+    const { state, position, repeat } = await this.runner.run(`${WEBHOOK_STREAM_PREFIX}${id}`, webhookFold, meta, () => {
+      if (webhookCount(this.db) >= MOST_WEBHOOKS) throw new WebhookLimitReached();
+      return [{ type: 'WebhookCreated', data: { webhookId: id, url, types, sealedSecret: this.secrets.seal(secret) } }];
+    });
     // A retry whose first answer was lost shows the secret that was kept (sealed) then, as the
     // one made now was never stored (see `lost-answer.ts` in @reclaim/recovery).
     return { id, secret: repeat ? showAgain(this.secrets, state.sealedSecret!, 'webhook secret') : secret, url, types, position: position.toString() };

@@ -79,6 +79,11 @@ export class WebhooksProjector implements Projector {
   }
 }
 
+/** How many subscriptions exist (deleted ones are gone from the read model). */
+export function webhookCount(db: Database.Database): number {
+  return prepared(db, 'SELECT COUNT(*) FROM webhooks').pluck().get() as number;
+}
+
 export function readWebhooks(db: Database.Database, id?: string): WebhookRow[] {
   const rows = (id
     ? prepared(db, 'SELECT * FROM webhooks WHERE webhook_id = ?').all(id)
