@@ -914,6 +914,13 @@ describe('finding tickets', () => {
     expect((await call('GET', `/v1/tickets?ticketNumber=${other.ticketNumber}&username=finder`, { token: agent })).body).toEqual({ items: [] });
     expect((await call('GET', '/v1/tickets?ticketNumber=987654321', { token: agent })).body).toEqual({ items: [] });
     expect((await call('GET', '/v1/tickets?username=nobody-filed', { token: agent })).body).toEqual({ items: [] });
+    // By the address a requester writes from: compared without case, so "Finder"'s ticket
+    // (Finder@example.org) is among them, where its username is another account's.
+    const byAddress = (await call('GET', '/v1/tickets?contactEmail=FINDER@Example.org', { token: agent })).body.items.map((item: { ticketId: string }) => item.ticketId);
+    expect(byAddress).toEqual(filed.filter((t) => t.username.toLowerCase() === 'finder').map((t) => t.ticketId));
+    expect((await call('GET', '/v1/tickets?contactEmail=finder@example.org&username=Finder', { token: agent })).body.items).toEqual([
+      expect.objectContaining({ ticketId: filed[3]!.ticketId, username: 'Finder' }),
+    ]);
     // No filter: every ticket, in the order they came.
     const every: string[] = [];
     for (let after = ''; ; ) {
@@ -925,7 +932,7 @@ describe('finding tickets', () => {
     expect(every.filter((id) => filed.some((t) => t.ticketId === id))).toEqual(filed.map((t) => t.ticketId));
   });
 
-  it('refuses a filter that names no username or ticket number, with the field named, and changes nothing', async () => {
+  it('refuses a filter that names no username, ticket number or address, with the field named, and changes nothing', async () => {
     const before = await head();
     const refusals: Array<[string, string, string]> = [
       ['/v1/tickets?username=../finder', 'username', 'username must be 1-100 letters, digits, ".", "_" or "-", starting with a letter or digit'],
@@ -935,6 +942,7 @@ describe('finding tickets', () => {
       ['/v1/tickets?ticketNumber=1&ticketNumber=2', 'ticketNumber', 'ticketNumber must be given once'],
       ['/v1/tickets?after=garbage', 'after', 'after must be the next cursor of a previous page'],
       ['/v1/tickets?state=submitted', 'state', 'state is not a known field'],
+      ['/v1/tickets?contactEmail=finder', 'contactEmail', 'contactEmail must be an email address'],
     ];
     await expectQueryRefusals(refusals);
     expect(await head()).toBe(before);

@@ -148,6 +148,13 @@ export class FindTicketsDto extends CursorPageQuery {
   @Min(1, { message: 'ticketNumber must be a ticket number: a whole number from 1' })
   @IsInt({ message: 'ticketNumber must be a ticket number: a whole number from 1' })
   ticketNumber?: number;
+
+  @ApiPropertyOptional({ description: 'Only the tickets whose requester gave this contact address (compared without case), as when a requester writes to support from it.', example: 'zoe@example.org' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(254)
+  @IsEmailAddress()
+  contactEmail?: string;
 }
 
 export class TicketIdParam {

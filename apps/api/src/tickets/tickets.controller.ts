@@ -63,16 +63,16 @@ export class TicketsController {
     };
   }
 
-  // Support is told a ticket number or a username by the person who lost access; a reviewer
-  // looks at every request made under one account.
+  // Support is told a ticket number or a username by the person who lost access, or hears from
+  // them at their contact address; a reviewer looks at every request made under one account.
   @Get()
   @Access({ roles: READS_TICKETS })
-  @ApiOperation({ summary: 'Find tickets, oldest first: those filed under a username, the one with a number, or every ticket' })
+  @ApiOperation({ summary: 'Find tickets, oldest first: those filed under a username or from a contact address, the one with a number, or every ticket' })
   @Answers(200, 'TicketPage')
   async find(@Query() query: FindTicketsDto) {
-    const { username, ticketNumber } = query;
+    const { username, ticketNumber, contactEmail } = query;
     const { limit, after } = requestedPage(query);
-    return this.queries.execute(new FindTicketsQuery({ username, ticketNumber }, limit, after));
+    return this.queries.execute(new FindTicketsQuery({ username, ticketNumber, contactEmail }, limit, after));
   }
 
   @Get(':id')

@@ -41,6 +41,8 @@ export interface TicketPage {
 export interface TicketFilter {
   username?: string;
   ticketNumber?: number;
+  /** Compared without case. */
+  contactEmail?: string;
 }
 
 /**
@@ -129,8 +131,9 @@ export class TicketQueries {
     const conditions = [
       ...(filter.username === undefined ? [] : ['username = @username']),
       ...(filter.ticketNumber === undefined ? [] : ['ticket_number = @ticketNumber']),
+      ...(filter.contactEmail === undefined ? [] : ['contact_email = @contactEmail']),
     ];
-    return this.page(conditions.join(' AND ') || 'TRUE', { ...filter }, options);
+    return this.page(conditions.join(' AND ') || 'TRUE', { ...filter, contactEmail: filter.contactEmail?.toLowerCase() }, options);
   }
 
   /** A page of the tickets that meet `where`, in arrival order after the cursor's. */

@@ -51,7 +51,8 @@ export class TicketsProjector implements Projector {
         requester_token_hash TEXT NOT NULL,
         decision_ms INTEGER,
         view TEXT NOT NULL,
-        first_approver TEXT
+        first_approver TEXT,
+        contact_email TEXT                  -- the requester's address, in lower case: staff find tickets by it
       );
       CREATE UNIQUE INDEX IF NOT EXISTS ticket_views_seq ON ticket_views (seq);
       CREATE INDEX IF NOT EXISTS ticket_views_state ON ticket_views (state, seq);
@@ -82,6 +83,15 @@ export class TicketsProjector implements Projector {
       const approver = "json_extract(view, '$.approvals[0].approver')";
       db.exec(`ALTER TABLE ticket_views ADD COLUMN first_approver TEXT; UPDATE ticket_views SET first_approver = ${approver} WHERE open = 1 AND ${approver} IS NOT NULL`);
     }).immediate();
+    // Files from before the column have the requester's address in the views only: it is read out
+    // once, lower-cased as JavaScript does (SQLite's lower() leaves letters beyond ASCII as they are).
+    db.transaction(() => {
+      const columns = db.pragma('table_info(ticket_views)') as Array<{ name: string }>;
+      if (columns.some((column) => column.name === 'contact_email')) return;
+      db.function('js_lower_case', { deterministic: true }, (text: unknown) => (typeof text === 'string' ? text.toLowerCase() : null));
+      db.exec("ALTER TABLE ticket_views ADD COLUMN contact_email TEXT; UPDATE ticket_views SET contact_email = js_lower_case(json_extract(view, '$.contactEmail'))");
+    }).immediate();
+    db.exec('CREATE INDEX IF NOT EXISTS ticket_views_contact_email ON ticket_views (contact_email, seq)');
     // A deactivation asks whose first approvals these are; few tickets have one, so few rows are indexed.
     db.exec('CREATE INDEX IF NOT EXISTS ticket_views_first_approver ON ticket_views (first_approver) WHERE first_approver IS NOT NULL');
     // Files from before the counts have views and no counts: they are counted once, in the same
@@ -169,6 +179,7 @@ export class TicketsProjector implements Projector {
       decisionMs,
       view: JSON.stringify(view),
       firstApprover: firstApprover(view),
+      contactEmail: view.contactEmail.toLowerCase(),
     });
   }
 
@@ -185,9 +196,9 @@ export class TicketsProjector implements Projector {
 }
 
 const UPSERT_VIEW = `INSERT INTO ticket_views (ticket_id, seq, ticket_number, state, open, username, reason, submitted_at, assignee, overdue,
-    priority, duplicate_of, requester_token_hash, decision_ms, view, first_approver)
+    priority, duplicate_of, requester_token_hash, decision_ms, view, first_approver, contact_email)
   VALUES (@ticketId, @seq, @ticketNumber, @state, @open, @username, @reason, @submittedAt, @assignee, @overdue,
-    @priority, @duplicateOf, @tokenHash, @decisionMs, @view, @firstApprover)
+    @priority, @duplicateOf, @tokenHash, @decisionMs, @view, @firstApprover, @contactEmail)
   ON CONFLICT (ticket_id) DO UPDATE SET state = excluded.state, open = excluded.open, assignee = excluded.assignee,
     overdue = excluded.overdue, priority = excluded.priority, requester_token_hash = excluded.requester_token_hash,
     decision_ms = excluded.decision_ms, view = excluded.view, first_approver = excluded.first_approver`;
