@@ -5,6 +5,7 @@ export * from './shared/errors';
 export * from './shared/streams';
 export * from './shared/stream-runner';
 export * from './shared/command-ids';
+export * from './shared/address-key';
 export * from './shared/lost-answer';
 export * from './ticket/ticket.events';
 export * from './ticket/ticket.commands';

@@ -3,7 +3,7 @@ import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { bcryptCost, canonicalBcryptHash, IMPORTED_HASH_COST, isBcryptHash } from '@reclaim/credentials';
 import { GetAccountQuery, GetStreamHistoryQuery } from '@reclaim/projections';
-import { EnrolTotpCommand, IssueRecoveryCodesCommand, streams, UpsertAccountCommand, type CommandMeta } from '@reclaim/recovery';
+import { addressKey, EnrolTotpCommand, IssueRecoveryCodesCommand, streams, UpsertAccountCommand, type CommandMeta } from '@reclaim/recovery';
 import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsOptional, IsString, isString, MaxLength } from 'class-validator';
 import type { FastifyReply } from 'fastify';
 import { Access, FEEDS_ACCOUNTS, READS_ACCOUNTS } from '../auth/access.decorator';
@@ -22,8 +22,8 @@ class UsernameParam {
   username!: string;
 }
 
-/** Addresses are compared without case, as mail systems do. */
-const lowerCase = (value: unknown) => (typeof value === 'string' ? value.toLowerCase() : value);
+/** Addresses are compared by `addressKey`. */
+const byAddressKey = (value: unknown) => (typeof value === 'string' ? addressKey(value) : value);
 
 class AccountDto {
   @ApiProperty({ example: 'zoe@example.org' })
@@ -35,7 +35,7 @@ class AccountDto {
   @ApiProperty({ type: [String] })
   @IsArray()
   @ArrayMaxSize(20)
-  @ArrayUnique(lowerCase, { message: 'emails must not list an address twice' })
+  @ArrayUnique(byAddressKey, { message: 'emails must not list an address twice' })
   @EachEmail()
   emails!: string[];
 

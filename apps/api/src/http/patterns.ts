@@ -24,15 +24,12 @@ function notAnAddress(value: unknown): string | undefined {
   return hidden && `must not hold an invisible character or a space (it holds U+${hidden.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')})`;
 }
 
+const isEmailAddress = { name: 'isEmailAddress', validator: { validate: (value: unknown) => !notAnAddress(value) } };
 /** An email address (`contactEmail`, `primaryEmail`). */
-export const IsEmailAddress = () =>
-  ValidateBy({ name: 'isEmailAddress', validator: { validate: (value) => !notAnAddress(value), defaultMessage: (args) => `${args!.property} ${notAnAddress(args!.value)}` } });
+export const IsEmailAddress = () => ValidateBy(isEmailAddress, { message: ({ property, value }) => `${property} ${notAnAddress(value)}` });
 /** Each entry of a list is an email address; each that is not is named (`emails.2`). */
 export const EachEmail = () =>
-  ValidateBy(
-    { name: 'isEmailAddress', validator: { validate: (value) => !notAnAddress(value) } },
-    { each: true, message: entryMessage((entry) => notAnAddress(entry)!, (entry) => notAnAddress(entry) !== undefined) },
-  );
+  ValidateBy(isEmailAddress, { each: true, message: entryMessage((entry) => notAnAddress(entry)!, (entry) => notAnAddress(entry) !== undefined) });
 /** Six digits, also as authenticator apps show them, in two groups of three (`123 456`). */
 export const TOTP_CODE = /^\d{3}[ -]?\d{3}$/;
 export const ID = /^[A-Za-z0-9-]{1,64}$/;

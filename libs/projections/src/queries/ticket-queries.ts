@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { EventStore } from '@reclaim/event-store';
-import { streams, type TicketPolicy, type TicketTimer } from '@reclaim/recovery';
+import { addressKey, streams, type TicketPolicy, type TicketTimer } from '@reclaim/recovery';
 import { activitySubject, staffActivity, type ActivitySubject } from '../activity/staff-activity.projector';
 import { evolveTicketView, ticketClocks, type TicketClocks, type TicketView } from '../tickets/ticket-view';
 import { COUNTED_QUEUES, type CountedQueue } from '../tickets/counted-queues';
@@ -41,7 +41,7 @@ export interface TicketPage {
 export interface TicketFilter {
   username?: string;
   ticketNumber?: number;
-  /** Compared without case. */
+  /** Compared by `addressKey`. */
   contactEmail?: string;
 }
 
@@ -133,7 +133,7 @@ export class TicketQueries {
       ...(filter.ticketNumber === undefined ? [] : ['ticket_number = @ticketNumber']),
       ...(filter.contactEmail === undefined ? [] : ['contact_email = @contactEmail']),
     ];
-    return this.page(conditions.join(' AND ') || 'TRUE', { ...filter, contactEmail: filter.contactEmail?.toLowerCase() }, options);
+    return this.page(conditions.join(' AND ') || 'TRUE', { ...filter, contactEmail: filter.contactEmail && addressKey(filter.contactEmail) }, options);
   }
 
   /** A page of the tickets that meet `where`, in arrival order after the cursor's. */

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { RecordedEvent } from '@reclaim/event-store';
-import { restoreTicketState, serialiseTicketState, TICKET_STREAM_PREFIX, TICKET_TIMERS, ticketTimerAnchors, type TicketEvent, type TimerAnchors } from '@reclaim/recovery';
+import { addressKey, restoreTicketState, serialiseTicketState, TICKET_STREAM_PREFIX, TICKET_TIMERS, ticketTimerAnchors, type TicketEvent, type TimerAnchors } from '@reclaim/recovery';
 import type { Projector } from '../projector';
 import { foldTicketView, type FoldedTicketView, type TicketView } from './ticket-view';
 import { prepared } from '../prepared';
@@ -74,23 +74,12 @@ export class TicketsProjector implements Projector {
       );
       CREATE INDEX IF NOT EXISTS ticket_timers_due ON ticket_timers (kind, anchor_ms);
     `);
-    // Files from before the column have their first approvers in the views only: they are read
-    // out once, in the write transaction that adds the column.
-    db.transaction(() => {
-      const columns = db.pragma('table_info(ticket_views)') as Array<{ name: string }>;
-      if (columns.some((column) => column.name === 'first_approver')) return;
-      // Only the few rows that have one are written.
-      const approver = "json_extract(view, '$.approvals[0].approver')";
-      db.exec(`ALTER TABLE ticket_views ADD COLUMN first_approver TEXT; UPDATE ticket_views SET first_approver = ${approver} WHERE open = 1 AND ${approver} IS NOT NULL`);
-    }).immediate();
-    // Files from before the column have the requester's address in the views only: it is read out
-    // once, lower-cased as JavaScript does (SQLite's lower() leaves letters beyond ASCII as they are).
-    db.transaction(() => {
-      const columns = db.pragma('table_info(ticket_views)') as Array<{ name: string }>;
-      if (columns.some((column) => column.name === 'contact_email')) return;
-      db.function('js_lower_case', { deterministic: true }, (text: unknown) => (typeof text === 'string' ? text.toLowerCase() : null));
-      db.exec("ALTER TABLE ticket_views ADD COLUMN contact_email TEXT; UPDATE ticket_views SET contact_email = js_lower_case(json_extract(view, '$.contactEmail'))");
-    }).immediate();
+    // Only the few rows that have one are written.
+    const approver = "json_extract(view, '$.approvals[0].approver')";
+    addViewColumn(db, 'first_approver', `UPDATE ticket_views SET first_approver = ${approver} WHERE open = 1 AND ${approver} IS NOT NULL`);
+    // Keyed as the queries key it (SQLite's lower() would leave letters beyond ASCII as they are).
+    db.function('address_key', { deterministic: true }, (text: unknown) => (typeof text === 'string' ? addressKey(text) : null));
+    addViewColumn(db, 'contact_email', "UPDATE ticket_views SET contact_email = address_key(json_extract(view, '$.contactEmail'))");
     db.exec('CREATE INDEX IF NOT EXISTS ticket_views_contact_email ON ticket_views (contact_email, seq)');
     // A deactivation asks whose first approvals these are; few tickets have one, so few rows are indexed.
     db.exec('CREATE INDEX IF NOT EXISTS ticket_views_first_approver ON ticket_views (first_approver) WHERE first_approver IS NOT NULL');
@@ -179,7 +168,7 @@ export class TicketsProjector implements Projector {
       decisionMs,
       view: JSON.stringify(view),
       firstApprover: firstApprover(view),
-      contactEmail: view.contactEmail.toLowerCase(),
+      contactEmail: addressKey(view.contactEmail),
     });
   }
 
@@ -219,6 +208,19 @@ export function queueCounts(db: Database.Database): Record<CountedQueue, number>
   const counts = Object.fromEntries(Object.keys(COUNTED_QUEUES).map((queue) => [queue, 0])) as Record<CountedQueue, number>;
   for (const { queue, count } of rows) counts[queue] = count;
   return counts;
+}
+
+/**
+ * Adds a column to `ticket_views` on a file from before it, filled from the stored views by
+ * `fill`, once: in the write transaction that finds it missing, so that processes starting
+ * together on the file add it once and no page moves the rows meanwhile.
+ */
+function addViewColumn(db: Database.Database, column: string, fill: string): void {
+  db.transaction(() => {
+    const columns = db.pragma('table_info(ticket_views)') as Array<{ name: string }>;
+    if (columns.some(({ name }) => name === column)) return;
+    db.exec(`ALTER TABLE ticket_views ADD COLUMN ${column} TEXT; ${fill}`);
+  }).immediate();
 }
 
 function writeTimers(db: Database.Database, ticketId: string, anchors: TimerAnchors): void {

@@ -1,4 +1,5 @@
 import type { AccountProfile } from '../account/account.events';
+import { addressKey } from '../shared/address-key';
 import type { RecoveryRequest } from './ticket.events';
 
 /**
@@ -16,13 +17,13 @@ export interface OnFile {
   packages: boolean[];
 }
 
-/** The comparison of a request with an account's record. Addresses are compared without case, as mail systems and the record's own list do. */
+/** The comparison of a request with an account's record (addresses by `addressKey`). */
 export function onFile(request: Pick<RecoveryRequest, 'contactEmail' | 'previousEmails' | 'packages'>, account: Pick<AccountProfile, 'primaryEmail' | 'emails' | 'packages'>): OnFile {
-  const addresses = new Set([account.primaryEmail, ...account.emails].map((address) => address.toLowerCase()));
+  const addresses = new Set([account.primaryEmail, ...account.emails].map(addressKey));
   const packages = new Set(account.packages);
   return {
-    contactEmail: addresses.has(request.contactEmail.toLowerCase()),
-    previousEmails: request.previousEmails.map((address) => addresses.has(address.toLowerCase())),
+    contactEmail: addresses.has(addressKey(request.contactEmail)),
+    previousEmails: request.previousEmails.map((address) => addresses.has(addressKey(address))),
     packages: request.packages.map((name) => packages.has(name)),
   };
 }
