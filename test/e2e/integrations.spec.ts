@@ -3,7 +3,7 @@ import { EventSource } from 'eventsource';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
-import { MOST_WEBHOOKS, PUBLIC_EVENT_TYPES } from '@reclaim/integrations';
+import { MOST_HELD_TICKETS, MOST_WEBHOOKS, PUBLIC_EVENT_TYPES } from '@reclaim/integrations';
 import { settlesWithin } from '@reclaim/recovery/testing';
 import { undocumentedEvent } from '../support/documented-answers';
 import { signedBy } from '../support/webhook-signature';
@@ -31,6 +31,8 @@ class Receiver {
   readonly arrivals: number[] = [];
   /** How long each answer takes: a receiver that is slow but answers 2xx. */
   delayMs = 0;
+  /** Events it refuses whatever `failing` says, as a receiver with a bug about some tickets does. */
+  refuses: (event: { subject: string; data: Record<string, unknown> }) => boolean = () => false;
   private server?: Server;
   url = '';
 
@@ -41,8 +43,9 @@ class Receiver {
       request.on('end', () => setTimeout(() => {
         this.requests++;
         this.arrivals.push(Date.now());
-        checkDocumented(JSON.parse(body));
-        const fail = this.failing === 'all' || (this.failing === 'half' && this.requests % 2 === 1);
+        const event = JSON.parse(body);
+        checkDocumented(event);
+        const fail = this.failing === 'all' || (this.failing === 'half' && this.requests % 2 === 1) || this.refuses(event);
         if (!fail) this.accepted.push({ headers: request.headers as Record<string, string>, body, path: request.url ?? '' });
         response.writeHead(fail ? this.failStatus : 204).end();
       }, this.delayMs));
@@ -124,7 +127,7 @@ describe('webhooks', () => {
         const types = firstSeen.map((id) => events.find((e) => e.id === id)!.type);
         expect(types).toEqual(EXPECTED_PER_TICKET);
       }
-      const verified = events.find((e) => e.type === 'recovery.ticket.verified.v1')!;
+      const verified = events.find((e) => e.type === 'recovery.ticket.verified.v1' && e.subject === tickets[0])!;
       expect(verified.data).toMatchObject({ username: 'first', contactEmail: 'first@example.org' });
       const log = await call('GET', `/v1/webhooks/${created.body.id}/deliveries?limit=500`, { token: integrator });
       // Unasked, the latest 100 attempts.
@@ -142,6 +145,73 @@ describe('webhooks', () => {
       await receiver.stop();
     }
   }, 90000);
+
+  it("holds back a ticket whose event its receiver keeps refusing, sends the other tickets' events meanwhile, and then the held ones in order", () =>
+    withReceiver('none', FAST_RETRIES, async (server, receiver) => {
+      const call = client(server.url);
+      const agent = await createStaff(call, 'agent', 'Ada');
+      const integrator = await createStaff(call, 'integrator', 'P');
+      const hook = (await call('POST', '/v1/webhooks', { token: integrator, body: { url: receiver.url } })).body;
+      // The receiver has a bug about one user's tickets: it refuses each of their events.
+      const poisoned = new Set<string>();
+      let mended = false;
+      receiver.refuses = (event) => {
+        if (event.data.username === 'poison') poisoned.add(event.subject);
+        return !mended && poisoned.has(event.subject);
+      };
+      const submit = async (username: string) => (await call('POST', '/v1/tickets', { body: { username, contactEmail: `${username}@example.org`, reason: 'lost-email', explanation: 'x' } })).body;
+      const poison = await submit('poison');
+      await call('POST', `/v1/tickets/${poison.ticketId}/assign`, { token: agent });
+      await call('POST', `/v1/tickets/${poison.ticketId}/request-info`, { token: agent, body: { question: 'Which package?' } });
+      const others = [await submit('other1'), await submit('other2'), await submit('other3')];
+      const typesOf = (ticketId: string) => receiver.accepted.map(({ body }) => JSON.parse(body)).filter((event) => event.subject === ticketId).map((event) => event.type);
+      await waitFor(() => others.every(({ ticketId }) => typesOf(ticketId).length === 1));
+      const shown = async () => (await call('GET', `/v1/webhooks/${hook.id}`, { token: integrator })).body;
+      const held = (await shown()).heldTickets;
+      expect(held).toEqual([{ ticketId: poison.ticketId, heldSince: expect.any(String), failingAttempts: expect.any(Number), nextAttemptAt: expect.any(String) }]);
+      expect(held[0].failingAttempts).toBeGreaterThanOrEqual(1);
+      expect(typesOf(poison.ticketId)).toEqual([]);
+      // Only the first of the held ticket's events was tried: the later ones wait behind it.
+      const tried = (await call('GET', `/v1/webhooks/${hook.id}/deliveries?limit=500`, { token: integrator })).body.deliveries;
+      expect(new Set(tried.filter((d: { statusCode: number }) => d.statusCode === 500).map((d: { type: string }) => d.type))).toEqual(new Set(['recovery.ticket.submitted.v1']));
+
+      mended = true;
+      await waitFor(() => typesOf(poison.ticketId).length === 3);
+      expect(typesOf(poison.ticketId)).toEqual(['recovery.ticket.submitted.v1', 'recovery.ticket.assigned.v1', 'recovery.ticket.info-requested.v1']);
+      await waitFor(async () => (await shown()).heldTickets.length === 0);
+      expect(await shown()).toMatchObject({ failingAttempts: 0, nextAttemptAt: null });
+      // Back in log order: its next event follows.
+      await call('POST', `/v1/tickets/${poison.ticketId}/replies`, { token: poison.accessToken, body: { message: 'left-pad' } });
+      await waitFor(() => typesOf(poison.ticketId).length === 4);
+      expect(typesOf(poison.ticketId)[3]).toBe('recovery.ticket.info-provided.v1');
+      expect(receiver.accepted).toHaveLength(3 + 4);
+    }), 60000);
+
+  it(`holds at most ${MOST_HELD_TICKETS} tickets: a receiver that refuses everything makes the subscription wait at the next, and it catches up once the receiver takes them`, () =>
+    withReceiver('all', { ...FAST_RETRIES, RECLAIM_METRICS_TOKEN: METRICS_TOKEN }, async (server, receiver) => {
+      const call = client(server.url);
+      const integrator = await createStaff(call, 'integrator', 'P');
+      const hook = (await call('POST', '/v1/webhooks', { token: integrator, body: { url: receiver.url, types: ['recovery.ticket.submitted.v1'] } })).body;
+      const tickets = [];
+      for (let i = 0; i < MOST_HELD_TICKETS + 2; i++) {
+        tickets.push((await call('POST', '/v1/tickets', { body: { username: `down${i}`, contactEmail: 'd@example.org', reason: 'lost-email', explanation: 'x' } })).body);
+      }
+      const attempts = async () => (await call('GET', `/v1/webhooks/${hook.id}/deliveries?limit=500`, { token: integrator })).body.deliveries as Array<{ position: string }>;
+      const waiting = tickets[MOST_HELD_TICKETS]!;
+      // The first after the held ones is tried again where it is, and the one after it not at all.
+      await waitFor(async () => (await attempts()).filter(({ position }) => position === waiting.position).length >= 3);
+      const shown = (await call('GET', `/v1/webhooks/${hook.id}`, { token: integrator })).body;
+      expect(shown.heldTickets.map(({ ticketId }: { ticketId: string }) => ticketId)).toEqual(tickets.slice(0, MOST_HELD_TICKETS).map(({ ticketId }) => ticketId));
+      expect(BigInt(shown.deliveredUpTo)).toBeLessThan(BigInt(waiting.position));
+      expect(new Set((await attempts()).map(({ position }) => position))).toEqual(new Set(tickets.slice(0, MOST_HELD_TICKETS + 1).map(({ position }) => position)));
+      const metrics = await (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
+      expect(metrics).toContain(`reclaim_webhook_held_tickets{webhook="${hook.id}"} ${MOST_HELD_TICKETS}\n`);
+
+      receiver.failing = 'none';
+      await waitFor(() => receiver.accepted.length === tickets.length);
+      expect(new Set(receiver.accepted.map(({ body }) => JSON.parse(body).subject))).toEqual(new Set(tickets.map(({ ticketId }) => ticketId)));
+      await waitFor(async () => (await call('GET', `/v1/webhooks/${hook.id}`, { token: integrator })).body.heldTickets.length === 0);
+    }), 60000);
 
   it('disables a subscription that keeps failing, resumes when enabled, and redelivers on request', () =>
     withReceiver('all', { ...FAST_RETRIES, RECLAIM_WEBHOOK_DISABLE_AFTER: '1s', RECLAIM_METRICS_TOKEN: METRICS_TOKEN }, async (server, receiver) => {

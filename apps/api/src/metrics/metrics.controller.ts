@@ -43,6 +43,7 @@ export class MetricsController {
     const head = await this.store.headPosition();
     const checkpoints = Object.entries(this.projections.checkpoints());
     const webhooks = readWebhooks(this.db);
+    const standings = webhooks.map(({ webhookId, createdPosition }) => ({ webhookId, standing: this.deliveries.standing(webhookId, createdPosition) }));
     // The histogram holds the time between samples; the delay is what exceeds their interval.
     const delay = (nanos: number) => Math.max(0, nanos / 1e6 - LOOP_SAMPLE_MS) / 1000;
     const loop = { p99: delay(this.loopDelay.percentile(99)), max: delay(this.loopDelay.max) };
@@ -56,8 +57,10 @@ export class MetricsController {
         Object.entries(queueCounts(this.db)).map(([queue, count]) => ({ labels: { queue }, value: count }))),
       metric('reclaim_webhook_enabled', 'gauge', '1 while a webhook sends, 0 once it is disabled.',
         webhooks.map((webhook) => ({ labels: { webhook: webhook.webhookId }, value: webhook.enabled ? 1 : 0 }))),
-      metric('reclaim_webhook_failing_attempts', 'gauge', 'Failed attempts in a row at the event a webhook is delivering.',
-        webhooks.map((webhook) => ({ labels: { webhook: webhook.webhookId }, value: this.deliveries.progress(webhook.webhookId, webhook.createdPosition).attempts }))),
+      metric('reclaim_webhook_failing_attempts', 'gauge', 'Failed attempts in a row at the event a webhook has tried most often.',
+        standings.map(({ webhookId, standing }) => ({ labels: { webhook: webhookId }, value: standing.failingAttempts }))),
+      metric('reclaim_webhook_held_tickets', 'gauge', 'Tickets a webhook holds back as their receiver refused an event of theirs, while the others go on.',
+        standings.map(({ webhookId, standing }) => ({ labels: { webhook: webhookId }, value: standing.held.length }))),
       metric('reclaim_http_requests_total', 'counter', 'Answered requests since the server started, by method, route and status.', this.http.requestCounts()),
       metric('reclaim_http_request_duration_seconds', 'histogram', 'How long requests took to answer.', this.http.durations()),
       metric('reclaim_event_loop_delay_seconds', 'gauge', 'Delay of the event loop since the previous scrape.', [

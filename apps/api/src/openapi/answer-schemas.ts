@@ -1,6 +1,7 @@
 import type { ReferenceObject, SchemaObject } from '@nestjs/swagger';
 import { RECOVERY_REASONS } from '@reclaim/recovery';
 import { REJECTION_REASONS, TICKET_STATES } from '@reclaim/state-machines';
+import { MOST_HELD_TICKETS } from '@reclaim/integrations';
 
 /**
  * What the routes answer, as OpenAPI schemas (`components.schemas`), so that a client generated
@@ -192,9 +193,14 @@ export const ANSWER_SCHEMAS = {
     createdAt: time,
     previousSecretValidUntil: nullable(time),
     secretLost: { type: 'boolean', description: 'Its secret was sealed with a secret key lost and replaced since (`replace-key --secrets-lost`): it sends nothing until given a new one (`POST /v1/webhooks/{id}/secret`).' },
-    deliveredUpTo: decimal,
-    failingAttempts: { type: 'integer' },
+    deliveredUpTo: { ...decimal, description: 'Every event up to this position is delivered, but those of the tickets held.' },
+    failingAttempts: { type: 'integer', description: 'Failed attempts in a row at the event tried most often.' },
     nextAttemptAt: nullable(time),
+    heldTickets: {
+      type: 'array',
+      description: `Tickets held back as the receiver refused an event of theirs: each ticket's events are retried in order on its own schedule, while the other tickets' go on; at most ${MOST_HELD_TICKETS} at once.`,
+      items: object({ ticketId: text, heldSince: time, failingAttempts: { type: 'integer' }, nextAttemptAt: nullable(time) }),
+    },
   }),
   WebhookList: object({ webhooks: { type: 'array', items: schemaRef('Webhook') } }),
   WebhookCreated: object({ id: text, secret: { ...text, description: 'Starts `whsec_`; shown once.' }, url: text, types: webhookTypes, position: decimal }),

@@ -188,7 +188,7 @@ export class WebhooksController {
   }
 
   private describe(row: WebhookRow) {
-    const progress = this.log.progress(row.webhookId, row.createdPosition);
+    const standing = this.log.standing(row.webhookId, row.createdPosition);
     return {
       id: row.webhookId,
       url: row.url,
@@ -201,9 +201,15 @@ export class WebhooksController {
       previousSecretValidUntil: previousSecretSigns(row) ? row.previousValidUntil : null,
       // Sealed with a secret key lost and replaced since: it sends nothing until given a new one.
       secretLost: this.secrets.tryOpen(row.sealedSecret) === undefined,
-      deliveredUpTo: progress.position.toString(),
-      failingAttempts: progress.attempts,
-      nextAttemptAt: progress.nextAttemptAt ? new Date(progress.nextAttemptAt).toISOString() : null,
+      deliveredUpTo: standing.deliveredUpTo.toString(),
+      failingAttempts: standing.failingAttempts,
+      nextAttemptAt: shownTime(standing.nextAttemptAt),
+      heldTickets: standing.held.map(({ ticketId, attempts, nextAttemptAt, heldAt }) => ({
+        ticketId,
+        heldSince: shownTime(heldAt),
+        failingAttempts: attempts,
+        nextAttemptAt: shownTime(nextAttemptAt),
+      })),
     };
   }
 }
@@ -213,3 +219,6 @@ export class WebhooksController {
  * create also reads as every type; an empty list is what a create refuses.
  */
 const shownTypes = (types: string[]) => (types.length ? types : null);
+
+/** A time kept as milliseconds since the epoch, where 0 or none means none. */
+const shownTime = (ms: number | null) => (ms ? new Date(ms).toISOString() : null);

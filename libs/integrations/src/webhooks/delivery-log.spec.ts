@@ -58,8 +58,8 @@ describe('delivery log', () => {
     const attempt = (webhookId: string, position: number) => ({
       webhookId, position: BigInt(position), eventId: `e${position}`, type: 'recovery.ticket.submitted.v1', attempt: 1, statusCode: 500, error: 'HTTP 500', durationMs: 1, manual: false,
     });
-    for (let i = 1; i <= ATTEMPTS_KEPT + 25; i++) log.record(attempt('busy', i), undefined);
-    log.record(attempt('quiet', 1), undefined);
+    for (let i = 1; i <= ATTEMPTS_KEPT + 25; i++) log.record(attempt('busy', i));
+    log.record(attempt('quiet', 1));
     const kept = log.deliveries('busy', 5000);
     expect(kept).toHaveLength(ATTEMPTS_KEPT);
     expect([kept[0]!.position, kept.at(-1)!.position]).toEqual([String(ATTEMPTS_KEPT + 25), '26']);
@@ -78,6 +78,34 @@ describe('delivery log', () => {
     }
     expect(handedOut).toEqual([3n, 5n, 9n]);
     expect(log.pendingRedelivery('other-hook')).toBe(1n);
+    close();
+  });
+
+  it('tells how a subscription stands: the most attempts at any one event and the soonest retry, of the checkpoint and the tickets held; enabling again starts them all afresh', () => {
+    const { a: log, close } = twoProcesses('standing');
+    expect(log.standing('hook', 7n)).toEqual({ deliveredUpTo: 7n, held: [], failingAttempts: 0, nextAttemptAt: null });
+    log.saveProgress('hook', { position: 20n, attempts: 2, nextAttemptAt: 5_000, failingSince: 1 });
+    log.saveHeld('hook', { ticketId: 't1', after: 8n, attempts: 4, nextAttemptAt: 9_000, heldAt: 2 });
+    log.saveHeld('hook', { ticketId: 't2', after: 12n, attempts: 1, nextAttemptAt: 3_000, heldAt: 3 });
+    // How far a held ticket came is saved; it stays held since it was first.
+    log.saveHeld('hook', { ticketId: 't1', after: 10n, attempts: 5, nextAttemptAt: 11_000, heldAt: 99 });
+    log.saveHeld('other-hook', { ticketId: 't3', after: 1n, attempts: 9, nextAttemptAt: 1, heldAt: 1 });
+    expect(log.standing('hook', 7n)).toEqual({
+      deliveredUpTo: 20n,
+      held: [
+        { ticketId: 't1', after: 10n, attempts: 5, nextAttemptAt: 11_000, heldAt: 2 },
+        { ticketId: 't2', after: 12n, attempts: 1, nextAttemptAt: 3_000, heldAt: 3 },
+      ],
+      failingAttempts: 5,
+      nextAttemptAt: 3_000,
+    });
+    log.clearFailures('hook');
+    expect(log.standing('hook', 7n)).toMatchObject({ failingAttempts: 0, nextAttemptAt: null });
+    expect(log.heldTickets('hook').map(({ attempts, nextAttemptAt }) => [attempts, nextAttemptAt])).toEqual([[0, 0], [0, 0]]);
+    expect(log.progress('hook', 7n)).toEqual({ position: 20n, attempts: 0, nextAttemptAt: 0, failingSince: null });
+    log.release('hook', 't1');
+    expect(log.heldTickets('hook').map(({ ticketId }) => ticketId)).toEqual(['t2']);
+    expect(log.standing('other-hook', 0n)).toMatchObject({ failingAttempts: 9 });
     close();
   });
 });

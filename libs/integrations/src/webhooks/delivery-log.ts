@@ -26,7 +26,42 @@ export interface Sender {
  */
 export const ATTEMPTS_KEPT = 1000;
 
-const DELIVERY_TABLES = ['webhook_progress', 'webhook_deliveries', 'webhook_redeliveries', 'webhook_senders'];
+/**
+ * At most this many tickets of one subscription are held back at once (see `HeldTicket`). A
+ * receiver that refuses everything (it is down) holds this many and no more; its subscription
+ * then waits at the next event, as the retries of these tickets say when it is back.
+ */
+export const MOST_HELD_TICKETS = 10;
+
+/** The checkpoint in log order, and the retries of the event after it once every place to hold a ticket is taken. */
+export interface Progress {
+  /** Every event up to here is delivered, but those of the tickets held. */
+  position: bigint;
+  /** Failed attempts at the event after `position`, which waits there (every place to hold a ticket was taken). */
+  attempts: number;
+  nextAttemptAt: number;
+  /** Since when every attempt has failed: none has succeeded since then, in log order or of a ticket held. */
+  failingSince: number | null;
+}
+
+/**
+ * A ticket whose event the receiver refused, held back so that the other tickets' events go on
+ * meanwhile (the contract promises order per ticket, not across tickets). Its events are sent in
+ * order, from the one refused, on its own retry schedule; once they have caught up with the
+ * checkpoint, the ticket goes back to log order.
+ */
+export interface HeldTicket {
+  ticketId: string;
+  /** Every event of this ticket up to here is delivered. */
+  after: bigint;
+  /** Failed attempts at its next event. */
+  attempts: number;
+  nextAttemptAt: number;
+  /** When it was held (ms since the epoch). */
+  heldAt: number;
+}
+
+const DELIVERY_TABLES = ['webhook_progress', 'webhook_deliveries', 'webhook_redeliveries', 'webhook_senders', 'webhook_held'];
 
 /** The delivery tables; the webhooks projector sets them up as well, as it clears them of a deleted subscription. */
 export function setUpDeliveryTables(db: Database.Database): void {
@@ -42,6 +77,9 @@ export function setUpDeliveryTables(db: Database.Database): void {
     CREATE TABLE IF NOT EXISTS webhook_redeliveries (webhook_id TEXT NOT NULL, position INTEGER NOT NULL, PRIMARY KEY (webhook_id, position));
     CREATE TABLE IF NOT EXISTS webhook_senders (
       webhook_id TEXT PRIMARY KEY, sender TEXT NOT NULL, pid INTEGER NOT NULL, expires_at INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS webhook_held (
+      webhook_id TEXT NOT NULL, ticket_id TEXT NOT NULL, after INTEGER NOT NULL, attempts INTEGER NOT NULL,
+      next_attempt_at INTEGER NOT NULL, held_at INTEGER NOT NULL, PRIMARY KEY (webhook_id, ticket_id));
   `);
 }
 
@@ -88,7 +126,7 @@ export class DeliveryLog {
     prepared(this.db, 'DELETE FROM webhook_senders WHERE webhook_id = ? AND sender = ?').run(webhookId, sender.id);
   }
 
-  progress(webhookId: string, startAfter: bigint): { position: bigint; attempts: number; nextAttemptAt: number; failingSince: number | null } {
+  progress(webhookId: string, startAfter: bigint): Progress {
     const row = prepared(this.db, 'SELECT position, attempts, next_attempt_at, failing_since FROM webhook_progress WHERE webhook_id = ?').get(webhookId) as
       | { position: number; attempts: number; next_attempt_at: number; failing_since: number | null }
       | undefined;
@@ -96,8 +134,8 @@ export class DeliveryLog {
     return { position: BigInt(row.position), attempts: row.attempts, nextAttemptAt: row.next_attempt_at, failingSince: row.failing_since };
   }
 
-  /** Records an attempt and the new progress together. */
-  record(attempt: DeliveryAttempt, progress: { position: bigint; attempts: number; nextAttemptAt: number; failingSince: number | null } | undefined): void {
+  /** Records an attempt, and what it changes (progress, a ticket held), together. */
+  record(attempt: DeliveryAttempt, changes: () => void = () => undefined): void {
     this.db.transaction(() => {
       prepared(
         this.db,
@@ -109,11 +147,11 @@ export class DeliveryLog {
         `DELETE FROM webhook_deliveries WHERE webhook_id = @hook AND id <= (
            SELECT id FROM webhook_deliveries WHERE webhook_id = @hook ORDER BY id DESC LIMIT 1 OFFSET @kept)`,
       ).run({ hook: attempt.webhookId, kept: ATTEMPTS_KEPT });
-      if (progress) this.saveProgress(attempt.webhookId, progress);
+      changes();
     })();
   }
 
-  saveProgress(webhookId: string, progress: { position: bigint; attempts: number; nextAttemptAt: number; failingSince: number | null }): void {
+  saveProgress(webhookId: string, progress: Progress): void {
     prepared(
       this.db,
       `INSERT INTO webhook_progress (webhook_id, position, attempts, next_attempt_at, failing_since) VALUES (?, ?, ?, ?, ?)
@@ -122,13 +160,54 @@ export class DeliveryLog {
     ).run(webhookId, progress.position, progress.attempts, progress.nextAttemptAt, progress.failingSince);
   }
 
+  /** The tickets held, the longest held first. */
+  heldTickets(webhookId: string): HeldTicket[] {
+    const rows = prepared(this.db, 'SELECT ticket_id, after, attempts, next_attempt_at, held_at FROM webhook_held WHERE webhook_id = ? ORDER BY held_at, ticket_id')
+      .all(webhookId) as Array<{ ticket_id: string; after: number; attempts: number; next_attempt_at: number; held_at: number }>;
+    return rows.map((row) => ({ ticketId: row.ticket_id, after: BigInt(row.after), attempts: row.attempts, nextAttemptAt: row.next_attempt_at, heldAt: row.held_at }));
+  }
+
+  /** Holds a ticket, or saves how far a held one has come. */
+  saveHeld(webhookId: string, held: HeldTicket): void {
+    prepared(
+      this.db,
+      `INSERT INTO webhook_held (webhook_id, ticket_id, after, attempts, next_attempt_at, held_at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (webhook_id, ticket_id) DO UPDATE SET after = excluded.after, attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at`,
+    ).run(webhookId, held.ticketId, held.after, held.attempts, held.nextAttemptAt, held.heldAt);
+  }
+
+  /** A held ticket whose events have caught up with the checkpoint goes back to log order. */
+  release(webhookId: string, ticketId: string): void {
+    prepared(this.db, 'DELETE FROM webhook_held WHERE webhook_id = ? AND ticket_id = ?').run(webhookId, ticketId);
+  }
+
+  /**
+   * How a subscription stands, as the API and the metrics show it: how far it has delivered in
+   * log order, the tickets it holds, the most failed attempts in a row at any one event, and when
+   * it tries again.
+   */
+  standing(webhookId: string, startAfter: bigint) {
+    const progress = this.progress(webhookId, startAfter);
+    const held = this.heldTickets(webhookId);
+    const retries = [progress, ...held].filter((retry) => retry.attempts > 0);
+    return {
+      deliveredUpTo: progress.position,
+      held,
+      failingAttempts: Math.max(0, ...retries.map((retry) => retry.attempts)),
+      nextAttemptAt: retries.length ? Math.min(...retries.map((retry) => retry.nextAttemptAt)) : null,
+    };
+  }
+
   /**
    * A subscription enabled again, or given a new secret, starts again at its checkpoint, without
    * waiting out old retries, and fails for a whole RECLAIM_WEBHOOK_DISABLE_AFTER again before it
    * is disabled again.
    */
   clearFailures(webhookId: string): void {
-    prepared(this.db, 'UPDATE webhook_progress SET attempts = 0, next_attempt_at = 0, failing_since = NULL WHERE webhook_id = ?').run(webhookId);
+    this.db.transaction(() => {
+      prepared(this.db, 'UPDATE webhook_progress SET attempts = 0, next_attempt_at = 0, failing_since = NULL WHERE webhook_id = ?').run(webhookId);
+      prepared(this.db, 'UPDATE webhook_held SET attempts = 0, next_attempt_at = 0 WHERE webhook_id = ?').run(webhookId);
+    })();
   }
 
   /** A redelivery asked for by hand: one attempt (the dispatcher drops it after), the oldest position first. */

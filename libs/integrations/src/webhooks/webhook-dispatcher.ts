@@ -6,7 +6,7 @@ import { staffStanding } from '@reclaim/projections';
 import { INTEGRATING_ROLES } from '@reclaim/recovery';
 import { randomUUID } from 'node:crypto';
 import { internalTypesFor, toCloudEvent } from '../cloud-events';
-import type { DeliveryLog, Sender } from './delivery-log';
+import { MOST_HELD_TICKETS, type DeliveryLog, type HeldTicket, type Progress, type Sender } from './delivery-log';
 import { signDelivery } from './standard-webhooks';
 import { SetWebhookEnabledCommand } from './webhook.commands';
 import { retryDelay, type WebhookSettings } from './webhook-settings';
@@ -19,12 +19,24 @@ import { previousSecretSigns, readWebhooks, type WebhookRow } from './webhooks.p
  */
 const BATCH = 100;
 
+/** Pages of the log a held ticket's turn reads through for its next event, at most, before it gives way. */
+const HELD_SCAN_PAGES = 20;
+const PAGE = 50;
+
+/** One turn of one subscription: the subscription as it stood at its latest send, and how many sends are left. */
+interface Turn {
+  webhook: WebhookRow;
+  sendsLeft: number;
+}
+
 /**
- * Sends each subscription the public events recorded after its creation, one at a time and in
- * log order (so in order per ticket), at least once: the checkpoint moves only after a 2xx. A
- * failed delivery is retried after an exponential, jittered delay; the schedule is stored, so a
- * restart resumes it. A subscription that keeps failing for `disableAfterMs` is disabled.
- * Processes sharing the file take turns per subscription: each send happens under a lease.
+ * Sends each subscription the public events recorded after its creation, in log order, at least
+ * once: the checkpoint moves only after a 2xx. An event the receiver refuses holds its ticket back
+ * (`HeldTicket`): that ticket's events are retried in order after an exponential, jittered delay,
+ * while the other tickets' go on; so one event a receiver keeps refusing does not stop every other
+ * ticket's. The schedule is stored, so a restart resumes it. A subscription failing for
+ * `disableAfterMs` with no delivery in between is disabled. Processes sharing the file take turns
+ * per subscription: each send happens under a lease.
  */
 export class WebhookDispatcher {
   private timer?: NodeJS.Timeout;
@@ -90,42 +102,132 @@ export class WebhookDispatcher {
     const revoked = this.ownerRevoked(webhook);
     if (revoked) return this.disable(webhook, revoked);
     await this.manualRedelivery(webhook);
-    for (let sent = 0; sent < BATCH && !this.stopped; sent++) {
-      const progress = this.log.progress(webhook.webhookId, webhook.createdPosition);
+    const turn: Turn = { webhook, sendsLeft: BATCH };
+    for (const held of this.log.heldTickets(webhook.webhookId)) {
+      if (Date.now() >= held.nextAttemptAt && !(await this.sendHeld(turn, held))) return;
+    }
+    await this.sendInLogOrder(turn);
+  }
+
+  /**
+   * Whether the turn may send once more, taking the subscription as it stands now, not as the
+   * turn began: a secret replaced because it leaked signs nothing more, and a disabled or deleted
+   * one sends nothing more, however long the backlog. Not one event more once the owner is
+   * deactivated or given a role that runs no webhooks either: the next turn disables it.
+   */
+  private maySend(turn: Turn): boolean {
+    if (turn.sendsLeft === 0 || this.stopped || !this.holdsLease(turn.webhook.webhookId)) return false;
+    const current = stillSending(this.db, turn.webhook.webhookId);
+    if (!current || this.ownerRevoked(current)) return false;
+    turn.webhook = current;
+    turn.sendsLeft--;
+    return true;
+  }
+
+  /**
+   * The events after the checkpoint, in log order, but those of the tickets held, which their own
+   * turns send. A refused event holds its ticket while a place is free; else it waits where it is,
+   * retried on the subscription's own schedule.
+   */
+  private async sendInLogOrder(turn: Turn): Promise<void> {
+    const { webhookId, createdPosition } = turn.webhook;
+    for (;;) {
+      const progress = this.log.progress(webhookId, createdPosition);
       if (Date.now() < progress.nextAttemptAt) return;
-      const next = await this.nextEvent(webhook, progress.position);
-      // Each send takes the subscription as it stands now, not as the turn began: a secret
-      // replaced because it leaked signs nothing more, and a disabled or deleted one sends
-      // nothing more, however long the backlog. Not one event more once the owner is
-      // deactivated or given a role that runs no webhooks either: the next turn disables it.
-      const current = next && this.holdsLease(webhook.webhookId) ? stillSending(this.db, webhook.webhookId) : undefined;
-      if (!next || !current || this.ownerRevoked(current)) return;
-      webhook = current;
-      const outcome = await this.send(webhook, next, progress.attempts + 1, false);
+      const held = this.log.heldTickets(webhookId);
+      const next = await this.nextEvent(turn.webhook, progress, new Set(held.map(({ ticketId }) => ticketId)));
+      if (!next || !this.maySend(turn)) return;
+      const attempts = progress.attempts + 1;
+      const outcome = await this.send(turn.webhook, next, attempts, false);
       if (outcome.ok) {
-        this.log.record(outcome.attempt, { position: next.position, attempts: 0, nextAttemptAt: 0, failingSince: null });
+        this.log.record(outcome.attempt, () => this.log.saveProgress(webhookId, { position: next.position, attempts: 0, nextAttemptAt: 0, failingSince: null }));
         continue;
       }
-      const failingSince = progress.failingSince ?? Date.now();
-      const attempts = progress.attempts + 1;
-      this.log.record(outcome.attempt, { position: progress.position, attempts, nextAttemptAt: Date.now() + retryDelay(attempts, this.settings), failingSince });
-      if (Date.now() - failingSince >= this.settings.disableAfterMs) {
-        const hours = Math.round(this.settings.disableAfterMs / 360_000) / 10;
-        await this.disable(webhook, `disabled after failing for ${hours} h (${attempts} attempts)`);
-      }
-      return;
+      const now = Date.now();
+      const failingSince = progress.failingSince ?? now;
+      const holds = held.length < MOST_HELD_TICKETS;
+      this.log.record(outcome.attempt, () => {
+        if (!holds) return this.log.saveProgress(webhookId, { ...progress, attempts, nextAttemptAt: now + retryDelay(attempts, this.settings), failingSince });
+        const ticketId = toCloudEvent(next)!.subject;
+        this.log.saveHeld(webhookId, { ticketId, after: progress.position, attempts, nextAttemptAt: now + retryDelay(attempts, this.settings), heldAt: now });
+        this.log.saveProgress(webhookId, { position: next.position, attempts: 0, nextAttemptAt: 0, failingSince });
+      });
+      if ((await this.disabledForFailing(turn.webhook, failingSince, attempts)) || !holds) return;
     }
   }
 
-  /** The next event after `after` that this subscription wants; skipped events move the checkpoint. */
-  private async nextEvent(webhook: WebhookRow, after: bigint): Promise<RecordedEvent | undefined> {
-    const page = await this.store.readAll({ after, maxCount: 50, filter: { eventTypes: internalTypesFor(webhook.types) } });
-    const wanted = page.find((event) => webhookSends(webhook, event));
-    if (!wanted && page.length) {
-      const progress = this.log.progress(webhook.webhookId, webhook.createdPosition);
-      this.log.saveProgress(webhook.webhookId, { ...progress, position: page[page.length - 1]!.position });
+  /**
+   * A held ticket's events up to the checkpoint, in order, from the one refused; once they are
+   * all delivered, the ticket goes back to log order. False when the turn ends here.
+   */
+  private async sendHeld(turn: Turn, held: HeldTicket): Promise<boolean> {
+    const { webhookId, createdPosition } = turn.webhook;
+    for (;;) {
+      const next = await this.nextOfTicket(turn.webhook, held, this.log.progress(webhookId, createdPosition).position);
+      if (next === 'caught-up') {
+        this.log.release(webhookId, held.ticketId);
+        return true;
+      }
+      if (!next || !this.maySend(turn)) return false;
+      const attempts = held.attempts + 1;
+      const outcome = await this.send(turn.webhook, next, attempts, false);
+      const progress = this.log.progress(webhookId, createdPosition);
+      if (outcome.ok) {
+        held = { ...held, after: next.position, attempts: 0, nextAttemptAt: 0 };
+        this.log.record(outcome.attempt, () => {
+          this.log.saveHeld(webhookId, held);
+          this.log.saveProgress(webhookId, { ...progress, failingSince: null });
+        });
+        continue;
+      }
+      const now = Date.now();
+      const failingSince = progress.failingSince ?? now;
+      held = { ...held, attempts, nextAttemptAt: now + retryDelay(attempts, this.settings) };
+      this.log.record(outcome.attempt, () => {
+        this.log.saveHeld(webhookId, held);
+        this.log.saveProgress(webhookId, { ...progress, failingSince });
+      });
+      return !(await this.disabledForFailing(turn.webhook, failingSince, attempts));
     }
+  }
+
+  /** Disables a subscription that has delivered nothing for `disableAfterMs`; says whether it did. */
+  private async disabledForFailing(webhook: WebhookRow, failingSince: number, attempts: number): Promise<boolean> {
+    if (Date.now() - failingSince < this.settings.disableAfterMs) return false;
+    const hours = Math.round(this.settings.disableAfterMs / 360_000) / 10;
+    await this.disable(webhook, `disabled after failing for ${hours} h (${attempts} attempts)`);
+    return true;
+  }
+
+  /** The next event after the checkpoint that this subscription sends in log order; one skipped moves the checkpoint. */
+  private async nextEvent(webhook: WebhookRow, progress: Progress, held: Set<string>): Promise<RecordedEvent | undefined> {
+    const page = await this.pageAfter(webhook, progress.position);
+    const wanted = page.find((event) => webhookSends(webhook, event) && !held.has(toCloudEvent(event)!.subject));
+    if (!wanted && page.length) this.log.saveProgress(webhook.webhookId, { ...progress, position: page[page.length - 1]!.position });
     return wanted;
+  }
+
+  /**
+   * A held ticket's next event up to the checkpoint; `caught-up` when it has none left there, and
+   * undefined when the pages one turn reads ran out first (how far they came is kept).
+   */
+  private async nextOfTicket(webhook: WebhookRow, held: HeldTicket, upTo: bigint): Promise<RecordedEvent | 'caught-up' | undefined> {
+    let after = held.after;
+    for (let pages = 0; pages < HELD_SCAN_PAGES; pages++) {
+      const page = await this.pageAfter(webhook, after);
+      const within = page.filter((event) => event.position <= upTo);
+      const wanted = within.find((event) => webhookSends(webhook, event) && toCloudEvent(event)!.subject === held.ticketId);
+      if (wanted) return wanted;
+      if (within.length < PAGE) return 'caught-up';
+      after = within[within.length - 1]!.position;
+    }
+    this.log.saveHeld(webhook.webhookId, { ...held, after });
+    return undefined;
+  }
+
+  /** A page of the log after `after`, of the types this subscription sends. */
+  private pageAfter(webhook: WebhookRow, after: bigint): Promise<RecordedEvent[]> {
+    return this.store.readAll({ after, maxCount: PAGE, filter: { eventTypes: internalTypesFor(webhook.types) } });
   }
 
   private async manualRedelivery(webhook: WebhookRow): Promise<void> {
@@ -137,7 +239,7 @@ export class WebhookDispatcher {
       return;
     }
     const outcome = await this.send(webhook, event, 1, true);
-    this.log.record(outcome.attempt, undefined);
+    this.log.record(outcome.attempt);
     this.log.dropRedelivery(webhook.webhookId, position);
   }
 

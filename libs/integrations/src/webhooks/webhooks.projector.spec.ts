@@ -94,20 +94,23 @@ describe('a deleted subscription', () => {
         await append(webhookId, 'WebhookCreated', { webhookId, url: 'https://example.org/hook', types: [], sealedSecret: 's' });
         log.record(
           { webhookId, position: 1n, eventId: 'e1', type: 'recovery.ticket.submitted.v1', attempt: 1, statusCode: 500, error: 'HTTP 500', durationMs: 1, manual: false },
-          { position: 0n, attempts: 1, nextAttemptAt: 1, failingSince: 1 },
+          () => {
+            log.saveProgress(webhookId, { position: 1n, attempts: 0, nextAttemptAt: 0, failingSince: 1 });
+            log.saveHeld(webhookId, { ticketId: 't1', after: 0n, attempts: 1, nextAttemptAt: 1, heldAt: 1 });
+          },
         );
         log.requestRedelivery(webhookId, 1n);
         log.claimSender(webhookId, { id: 'sender', pid: process.pid }, 0, 30_000);
       }
       const rowsOf = (webhookId: string) =>
-        ['webhook_progress', 'webhook_deliveries', 'webhook_redeliveries', 'webhook_senders'].map(
+        ['webhook_progress', 'webhook_deliveries', 'webhook_redeliveries', 'webhook_senders', 'webhook_held'].map(
           (table) => [table, (store.database.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE webhook_id = ?`).get(webhookId) as { n: number }).n],
         );
       const { position } = await append('gone', 'WebhookDeleted', {});
       runner.start();
       expect(await runner.waitFor(position, 5000)).toBe(true);
-      expect(rowsOf('gone')).toEqual([['webhook_progress', 0], ['webhook_deliveries', 0], ['webhook_redeliveries', 0], ['webhook_senders', 0]]);
-      expect(rowsOf('kept')).toEqual([['webhook_progress', 1], ['webhook_deliveries', 1], ['webhook_redeliveries', 1], ['webhook_senders', 1]]);
+      expect(rowsOf('gone')).toEqual([['webhook_progress', 0], ['webhook_deliveries', 0], ['webhook_redeliveries', 0], ['webhook_senders', 0], ['webhook_held', 0]]);
+      expect(rowsOf('kept')).toEqual([['webhook_progress', 1], ['webhook_deliveries', 1], ['webhook_redeliveries', 1], ['webhook_senders', 1], ['webhook_held', 1]]);
     } finally {
       await runner.stop();
       await store.close();
