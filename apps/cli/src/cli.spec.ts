@@ -1,14 +1,18 @@
 import Database from 'better-sqlite3';
 import { ChangeTicketCommand, CreateStaffCommand, EnrolTotpCommand, IssueRecoveryCodesCommand, SubmitTicketCommand, UpsertAccountCommand } from '@reclaim/recovery';
 import { recoveryHarness } from '@reclaim/recovery/testing';
-import { CreateWebhookCommand, defaultWebhookSettings, everyProjector, IntegrationsModule, RotateWebhookSecretCommand } from '@reclaim/integrations';
+import { CreateWebhookCommand, defaultWebhookSettings, DeliveryLog, everyProjector, IntegrationsModule, RotateWebhookSecretCommand } from '@reclaim/integrations';
 import { ProjectionsModule } from '@reclaim/projections';
 import { lifecycleDocument, recoveryTicketMachine } from '@reclaim/state-machines';
 import { spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { EventStoreDbEventStore, SqliteEventStore, sqliteFile, type EventStore, type RecordedEvent } from '@reclaim/event-store';
+import { standInEventStoreDb } from '@reclaim/event-store/testing';
+import { randomUUID } from 'node:crypto';
 import { runCli } from './cli';
+import { copyToEventStoreDb } from './copy-to-eventstoredb';
 
 async function cli(dataDir: string, ...args: string[]) {
   return cliWith({ RECLAIM_DATA_DIR: dataDir }, ...args);
@@ -195,6 +199,98 @@ describe('operator CLI', () => {
     expect(unreachable).toMatchObject({ status: 2, out: [] });
     expect(unreachable.err).toContain('RECLAIM_EVENT_STORE=eventstoredb needs EVENTSTORE_CONNECTION_STRING');
     expect((await cliWith({ RECLAIM_DATA_DIR: dir, RECLAIM_EVENT_STORE: ' sqlite ' }, 'verify')).status).toBe(0);
+  });
+});
+
+describe('copy-to-eventstoredb', () => {
+  const collect = () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    return { io: { out: (t: string) => out.push(t), err: (t: string) => err.push(t), env: {} }, out, err };
+  };
+  /** Where the copy holds the same event as the embedded store. */
+  const inCopy = async (target: EventStore, event: RecordedEvent) => (await target.readStream(event.streamName, { fromRevision: event.revision, maxCount: 1 }))[0]!.position;
+
+  it("copies the log into the cluster with the same digest, carries the webhooks' checkpoints into the read models beside it, and goes on where it stopped", async () => {
+    const { dir, ticketIds } = await dataDirWithTickets(3);
+    const source = new SqliteEventStore(sqliteFile(dir));
+    const target = new EventStoreDbEventStore('esdb://unused', standInEventStoreDb().client);
+    try {
+      // The dispatcher had got somewhere: a checkpoint, a ticket held, a redelivery asked for.
+      const events = await source.readAll();
+      const created = events.find((event) => event.type === 'WebhookCreated')!;
+      const webhookId = (created.data as { webhookId: string }).webhookId;
+      const submitted = events.filter((event) => event.type === 'TicketSubmitted');
+      const deliveries = new DeliveryLog(source.database);
+      deliveries.saveProgress(webhookId, { position: submitted[1]!.position, attempts: 0, nextAttemptAt: 0, failingSince: null });
+      deliveries.saveHeld(webhookId, { ticketId: ticketIds[0]!, after: created.position, attempts: 2, nextAttemptAt: 5, heldAt: 1 });
+      deliveries.requestRedelivery(webhookId, submitted[0]!.position);
+
+      const { io, out } = collect();
+      expect(await copyToEventStoreDb(source, target, dir, io)).toBe(0);
+      const verified = JSON.parse((await cli(dir, 'verify')).out[0]!);
+      expect(JSON.parse(out[0]!)).toEqual({
+        copied: events.length,
+        events: verified.events,
+        digest: verified.digest,
+        embeddedDigest: verified.digest,
+        position: (await target.headPosition()).toString(),
+        webhookCheckpoints: 1,
+      });
+      const readModels = new Database(join(dir, 'read-models.sqlite'));
+      try {
+        const carried = new DeliveryLog(readModels);
+        expect(carried.progress(webhookId, 0n).position).toBe(await inCopy(target, submitted[1]!));
+        expect(carried.heldTickets(webhookId)).toEqual([{ ticketId: ticketIds[0], after: await inCopy(target, created), attempts: 2, nextAttemptAt: 5, heldAt: 1 }]);
+        expect(carried.pendingRedelivery(webhookId)).toBe(await inCopy(target, submitted[0]!));
+      } finally {
+        readModels.close();
+      }
+
+      // The embedded store gained an event since (a server still ran): run again, and it is copied too.
+      await source.appendToStream(`ticket-${ticketIds[2]}`, [{ id: randomUUID(), type: 'NoteAdded', data: { body: 'late' }, metadata: { occurredAt: new Date().toISOString(), schemaVersion: 1 } }]);
+      const again = collect();
+      expect(await copyToEventStoreDb(source, target, dir, again.io)).toBe(0);
+      expect(JSON.parse(again.out[0]!)).toMatchObject({ copied: 1, resumedAfter: events[events.length - 1]!.position.toString(), events: verified.events + 1 });
+      expect(JSON.parse(again.out[0]!).digest).toBe(JSON.parse((await cli(dir, 'verify')).out[0]!).digest);
+    } finally {
+      await source.close();
+      await target.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('exits 1 when the copy is not the embedded log: a tampered event is copied as it reads, and its digest differs', async () => {
+    const { dir, ticketIds } = await dataDirWithTickets(2);
+    const db = new Database(sqliteFile(dir));
+    db.prepare("UPDATE events SET data = json_set(data, '$.body', 'rewritten') WHERE type = 'NoteAdded' AND stream_name = ?").run(`ticket-${ticketIds[1]}`);
+    db.close();
+    const source = new SqliteEventStore(sqliteFile(dir));
+    const target = new EventStoreDbEventStore('esdb://unused', standInEventStoreDb().client);
+    try {
+      const { io, out, err } = collect();
+      expect(await copyToEventStoreDb(source, target, dir, io)).toBe(1);
+      expect(JSON.parse(out[0]!)).toMatchObject({ webhookCheckpoints: 0 });
+      expect(err.join('\n')).toMatch(/the copy is not the embedded store's log: .* against .* \(broken\)/);
+    } finally {
+      await source.close();
+      await target.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('needs the cluster named, and copies from the embedded store only', async () => {
+    const { dir } = await dataDirWithTickets(0);
+    try {
+      const unnamed = await cli(dir, 'copy-to-eventstoredb');
+      expect([unnamed.status, unnamed.out]).toEqual([2, []]);
+      expect(unnamed.err).toContain('copy-to-eventstoredb needs EVENTSTORE_CONNECTION_STRING');
+      const fromCluster = await cliWith({ RECLAIM_DATA_DIR: dir, RECLAIM_EVENT_STORE: 'eventstoredb', EVENTSTORE_CONNECTION_STRING: 'esdb://localhost:1' }, 'copy-to-eventstoredb');
+      expect([fromCluster.status, fromCluster.err]).toEqual([2, expect.stringContaining('copies the embedded store in RECLAIM_DATA_DIR')]);
+      expect((await cliWith({ RECLAIM_DATA_DIR: dir, EVENTSTORE_CONNECTION_STRING: 'esdb://localhost:1' }, 'copy-to-eventstoredb', 'extra')).status).toBe(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

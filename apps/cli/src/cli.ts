@@ -1,4 +1,4 @@
-import { createEventStore, makeDirectory, parseEventStoreKind, POSITION, SqliteEventStore, sqliteFile, syncToDisk, type EventStore, type EventStoreKind } from '@reclaim/event-store';
+import { createEventStore, EventStoreDbEventStore, makeDirectory, parseEventStoreKind, POSITION, SqliteEventStore, sqliteFile, syncToDisk, type EventStore, type EventStoreKind } from '@reclaim/event-store';
 import { openSecretBox, replaceLostKey, secretKeyFile } from '@reclaim/credentials';
 import { everyProjector } from '@reclaim/integrations';
 import { openReadModelDb, ProjectionRunner, readHistory, toHistoryEntry, verifyAudit } from '@reclaim/projections';
@@ -6,6 +6,7 @@ import { streams } from '@reclaim/recovery';
 import { lifecycleDocument, recoveryTicketMachine } from '@reclaim/state-machines';
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { copyToEventStoreDb } from './copy-to-eventstoredb';
 
 export const USAGE = `reclaim operator commands (npm run cli -- <command>)
 
@@ -21,6 +22,10 @@ export const USAGE = `reclaim operator commands (npm run cli -- <command>)
                                server runs: names a new one (RECLAIM_SECRET_KEY, else a new key
                                file) so that servers start again; the secrets sealed with the
                                lost key are lost
+  copy-to-eventstoredb         copy the embedded store's log into the EventStoreDB cluster named
+                               by EVENTSTORE_CONNECTION_STRING, and the webhooks' checkpoints
+                               beside it; goes on where a run stopped; prints the log digest,
+                               the same on both, or exits 1
   export --ticket <id>         one ticket's history as JSON Lines
   export --all                 every event of the log as JSON Lines
   diagram [--write <file>]     the lifecycle diagram (Mermaid), generated from the machine
@@ -97,6 +102,20 @@ function commandFor(command: string, args: string[], dataDir: string, io: CliIo)
       const { positionals } = argumentsOf(args, {}, true);
       if (positionals.length !== 1) throw new UsageError('backup needs the one folder to write the copy to');
       return (store) => backup(store, dataDir, positionals[0]!, io);
+    }
+    case 'copy-to-eventstoredb': {
+      argumentsOf(args, {});
+      const connectionString = io.env.EVENTSTORE_CONNECTION_STRING?.trim();
+      if (!connectionString) throw new UsageError('copy-to-eventstoredb needs EVENTSTORE_CONNECTION_STRING: the cluster to copy the log into');
+      if (storeKind(io.env) !== 'sqlite') throw new UsageError('copy-to-eventstoredb copies the embedded store in RECLAIM_DATA_DIR: leave RECLAIM_EVENT_STORE unset');
+      return async (store) => {
+        const target = new EventStoreDbEventStore(connectionString);
+        try {
+          return await copyToEventStoreDb(store as SqliteEventStore, target, dataDir, io);
+        } finally {
+          await target.close();
+        }
+      };
     }
     case 'replace-key': {
       const { values } = argumentsOf(args, { 'secrets-lost': { type: 'boolean' } });

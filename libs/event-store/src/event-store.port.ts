@@ -33,6 +33,11 @@ export interface NewEvent<T = unknown> {
   type: string;
   data: T;
   metadata: Omit<EventMetadata, 'prevHash' | 'hash'>;
+  /**
+   * When another store recorded it first: set by a copy of a log (`copyLog`) only, so that the
+   * copy keeps the times `?at=` reads. Left out, the store records the time of its commit.
+   */
+  recordedAt?: string;
 }
 
 /** A global position written as text (by the API, the CLI): a decimal number, as positions fit 64 bits. */

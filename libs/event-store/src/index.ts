@@ -8,3 +8,4 @@ export { syncToDisk } from './sqlite/sync-to-disk';
 export { processAlive } from './sqlite/process-alive';
 export { EventStoreDbEventStore } from './eventstoredb/esdb-event-store';
 export { createEventStore, parseEventStoreKind, sqliteFile, type EventStoreConfig } from './create-event-store';
+export { copyLog, type CopyReport } from './copy-log';

@@ -1,65 +1,19 @@
-import { ANY, NO_STREAM, StreamNotFoundError, WrongExpectedVersionError, type AppendExpectedRevision, type EventStoreDBClient } from '@eventstore/db-client';
 import { randomUUID } from 'node:crypto';
 import { DuplicateEventIds, EventStoreUnavailable, WrongExpectedRevision } from '../errors';
 import type { NewEvent } from '../event-store.port';
 import { EMPTY_CHAIN, linksTo } from '../hash-chain';
+import { standInEventStoreDb } from '../testing/esdb-stand-in';
 import { EventStoreDbEventStore } from './esdb-event-store';
-
-/**
- * How the adapter appends, against a stand-in for the server's streams (the adapter against a
- * real server is the contract suite, run when EVENTSTORE_CONNECTION_STRING is set). What the
- * stand-in keeps of the server: an append names the exact revision it expects (or no stream, or
- * any) and is refused with WrongExpectedVersionError otherwise; reading a stream that does not
- * exist fails with StreamNotFoundError; every event gets a larger `$all` position. `meanwhile`
- * runs another writer's work just before the adapter's next append reaches the server: the
- * moment between its read and its write.
- */
-function serverStreams() {
-  const streams = new Map<string, Array<{ event: Record<string, unknown> & { id: string; revision: bigint; position: { commit: bigint; prepare: bigint } } }>>();
-  let commit = 0n;
-  const meanwhile: Array<() => Promise<unknown>> = [];
-  let interjecting = false;
-  const client = {
-    readStream(stream: string, { direction, maxCount }: { direction: string; maxCount: number }) {
-      return (async function* () {
-        const stored = streams.get(stream);
-        if (!stored) throw new StreamNotFoundError(undefined, stream);
-        yield* (direction === 'backwards' ? [...stored].reverse() : stored).slice(0, maxCount);
-      })();
-    },
-    async appendToStream(stream: string, events: Array<{ id: string; type: string; data: unknown; metadata: unknown }>, { expectedRevision }: { expectedRevision: AppendExpectedRevision }) {
-      // The other writer's own appends do not wait on yet another writer.
-      if (!interjecting && meanwhile.length) {
-        interjecting = true;
-        try {
-          await meanwhile.shift()!();
-        } finally {
-          interjecting = false;
-        }
-      }
-      const stored = streams.get(stream) ?? [];
-      const current = stored.length ? BigInt(stored.length - 1) : undefined;
-      const ok = expectedRevision === ANY || (expectedRevision === NO_STREAM ? current === undefined : expectedRevision === current);
-      if (!ok) throw new WrongExpectedVersionError(undefined, { streamName: stream, expected: expectedRevision, current: current ?? NO_STREAM });
-      for (const { id, type, data, metadata } of events) {
-        commit += 100n;
-        stored.push({ event: { streamId: stream, id, type, data, metadata, isJson: true, created: new Date(), revision: BigInt(stored.length), position: { commit, prepare: commit } } });
-      }
-      streams.set(stream, stored);
-      return { success: true, nextExpectedRevision: BigInt(stored.length - 1), position: { commit, prepare: commit } };
-    },
-  } as unknown as EventStoreDBClient;
-  return { client, streams, meanwhile };
-}
 
 const happened = (id = randomUUID()): NewEvent => ({ id, type: 'Happened', data: { id }, metadata: { occurredAt: '2026-11-28T00:00:00.000Z', schemaVersion: 1 } });
 
+/** How the adapter appends, against a stand-in for the server's streams (see `standInEventStoreDb`). */
 describe('EventStoreDB adapter: appending', () => {
-  let server: ReturnType<typeof serverStreams>;
+  let server: ReturnType<typeof standInEventStoreDb>;
   let store: EventStoreDbEventStore;
   let other: EventStoreDbEventStore;
   beforeEach(() => {
-    server = serverStreams();
+    server = standInEventStoreDb();
     store = new EventStoreDbEventStore('esdb://unused', server.client);
     other = new EventStoreDbEventStore('esdb://unused', server.client);
   });

@@ -83,12 +83,14 @@ export class EventStoreDbEventStore implements EventStore {
       try {
         const result = await this.client.appendToStream(
           stream,
-          chained.map((event) => ({
+          chained.map((event, i) => ({
             id: event.id,
             contentType: 'application/json' as const,
             type: event.type,
             data: event.data as Record<string, unknown>,
-            metadata: event.metadata as unknown as Record<string, unknown>,
+            // The server records the time of its own commit; a copy's first time goes with the
+            // metadata, after the hash, which it is not part of (on the embedded store neither).
+            metadata: (events[i]!.recordedAt ? { ...event.metadata, [COPIED_RECORDED_AT]: events[i]!.recordedAt } : event.metadata) as unknown as Record<string, unknown>,
           })),
           { expectedRevision: last ? current : NO_STREAM },
         );
@@ -252,18 +254,22 @@ function at(position: bigint | undefined): ReadPosition {
   return position ? { commit: position, prepare: position } : START;
 }
 
+/** The metadata key of the time another store recorded an event first, on an event copied from it. */
+const COPIED_RECORDED_AT = 'recordedAt';
+
 export function toRecordedEvent(resolved: ResolvedEvent | AllStreamResolvedEvent): RecordedEvent | undefined {
   const event = resolved.event;
   if (!event || event.type.startsWith('$') || event.streamId.startsWith('$') || !event.isJson) return undefined;
+  const { [COPIED_RECORDED_AT]: copiedRecordedAt, ...metadata } = event.metadata as unknown as EventMetadata & { [COPIED_RECORDED_AT]?: string };
   return {
     id: event.id,
     type: event.type,
     data: event.data,
-    metadata: event.metadata as unknown as EventMetadata,
+    metadata,
     streamName: event.streamId,
     revision: event.revision,
     position: event.position?.commit ?? resolved.commitPosition ?? 0n,
-    recordedAt: event.created.toISOString(),
+    recordedAt: copiedRecordedAt ?? event.created.toISOString(),
   };
 }
 

@@ -161,7 +161,7 @@ export class SqliteEventStore implements EventStore {
     const recordedAt = new Date().toISOString();
     let position = 0n;
     const chained = chainEvents(stream, { revision: current, hash: head?.hash ?? '' }, events);
-    for (const event of chained) {
+    for (const [i, event] of chained.entries()) {
       const info = this.statements.insert.run(
         stream,
         event.revision,
@@ -169,7 +169,7 @@ export class SqliteEventStore implements EventStore {
         event.type,
         JSON.stringify(event.data),
         JSON.stringify(event.metadata),
-        recordedAt,
+        events[i]!.recordedAt ?? recordedAt,
       );
       position = BigInt(info.lastInsertRowid);
     }

@@ -315,6 +315,23 @@ export function eventStoreContract(name: string, factory: StoreFactory): void {
       });
     });
 
+    describe('a copy of a log', () => {
+      it('keeps the time another store recorded an event first, where given, on every read, and records its own time otherwise', async () => {
+        const first = '2025-02-03T04:05:06.789Z';
+        const before = Date.now();
+        const { position } = await store.appendToStream(stream('c'), [{ ...newEvent(), recordedAt: first }, newEvent()]);
+        const [copied, own] = await store.readStream(stream('c'));
+        expect(copied!.recordedAt).toBe(first);
+        expect(Date.parse(own!.recordedAt)).toBeGreaterThanOrEqual(before - 1000);
+        expect((await store.readAll({ fromPosition: copied!.position, maxCount: 1 }))[0]).toEqual(copied);
+        expect((await store.eventAt(copied!.position))!.recordedAt).toBe(first);
+        expect(own!.position).toBe(position);
+        // The time is no part of the event itself: its metadata and hash are as without it.
+        expect(Object.keys(copied!.metadata).sort()).toEqual(Object.keys(own!.metadata).sort());
+        expect(firstBrokenLink([copied!, own!])).toBeUndefined();
+      });
+    });
+
     describe('subscribeToAll', () => {
       const onlyMine = () => ({ streamPrefixes: [prefix] });
 

@@ -89,6 +89,39 @@ export function forgetDeliveries(db: Database.Database, webhookId: string): void
 }
 
 /**
+ * The subscriptions' checkpoints, the tickets they hold and the redeliveries asked for, from the
+ * read models beside one log into those beside a copy of it (`copy-to-eventstoredb`), each
+ * position as the copy has it: so that the subscriptions go on where they were, rather than send
+ * every event again from their creation. The log of attempts stays behind. Answers how many
+ * subscriptions' checkpoints were carried.
+ */
+export async function carryDeliveryProgress(from: Database.Database, to: Database.Database, positionInCopy: (position: bigint) => Promise<bigint>): Promise<number> {
+  setUpDeliveryTables(from);
+  setUpDeliveryTables(to);
+  const read = <T>(sql: string) => from.prepare(sql).safeIntegers(true).all() as T[];
+  const progress = read<{ webhook_id: string; position: bigint; attempts: bigint; next_attempt_at: bigint; failing_since: bigint | null }>('SELECT * FROM webhook_progress');
+  const held = read<{ webhook_id: string; ticket_id: string; after: bigint; attempts: bigint; next_attempt_at: bigint; held_at: bigint }>('SELECT * FROM webhook_held');
+  const redeliveries = read<{ webhook_id: string; position: bigint }>('SELECT * FROM webhook_redeliveries');
+  const copied = new Map<bigint, bigint>();
+  for (const position of [...progress.map((row) => row.position), ...held.map((row) => row.after), ...redeliveries.map((row) => row.position)]) {
+    if (!copied.has(position)) copied.set(position, await positionInCopy(position));
+  }
+  const at = (position: bigint) => copied.get(position)!;
+  to.transaction(() => {
+    for (const row of progress) {
+      to.prepare('INSERT OR REPLACE INTO webhook_progress (webhook_id, position, attempts, next_attempt_at, failing_since) VALUES (?, ?, ?, ?, ?)')
+        .run(row.webhook_id, at(row.position), row.attempts, row.next_attempt_at, row.failing_since);
+    }
+    for (const row of held) {
+      to.prepare('INSERT OR REPLACE INTO webhook_held (webhook_id, ticket_id, after, attempts, next_attempt_at, held_at) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(row.webhook_id, row.ticket_id, at(row.after), row.attempts, row.next_attempt_at, row.held_at);
+    }
+    for (const row of redeliveries) to.prepare('INSERT OR IGNORE INTO webhook_redeliveries (webhook_id, position) VALUES (?, ?)').run(row.webhook_id, at(row.position));
+  })();
+  return progress.length;
+}
+
+/**
  * A subscription's progress (its checkpoint and retry schedule) and its delivery log, in
  * SQLite, so that deliveries resume where they were after a restart.
  */

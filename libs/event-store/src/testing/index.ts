@@ -1,0 +1,1 @@
+export { standInEventStoreDb } from './esdb-stand-in';
