@@ -260,10 +260,13 @@ describe('copy-to-eventstoredb', () => {
     }
   });
 
-  it('exits 1 when the copy is not the embedded log: a tampered event is copied as it reads, and its digest differs', async () => {
+  it.each([
+    ['an event was altered: it is copied as it reads, and the digests differ', "UPDATE events SET data = json_set(data, '$.body', 'rewritten') WHERE type = 'NoteAdded' AND stream_name = ?"],
+    ["a stream's last event was removed: the stream's head says so", "DELETE FROM events WHERE position = (SELECT MAX(position) FROM events WHERE stream_name = ?)"],
+  ])('exits 1 when the embedded log is not sound: %s', async (_, tampering) => {
     const { dir, ticketIds } = await dataDirWithTickets(2);
     const db = new Database(sqliteFile(dir));
-    db.prepare("UPDATE events SET data = json_set(data, '$.body', 'rewritten') WHERE type = 'NoteAdded' AND stream_name = ?").run(`ticket-${ticketIds[1]}`);
+    db.prepare(tampering).run(`ticket-${ticketIds[1]}`);
     db.close();
     const source = new SqliteEventStore(sqliteFile(dir));
     const target = new EventStoreDbEventStore('esdb://unused', standInEventStoreDb().client);
