@@ -579,7 +579,8 @@ describe('SSE feed', () => {
   let agent: string;
   let integrator: string;
   beforeAll(async () => {
-    server = await startServer();
+    // A question left unanswered is reminded of after 8 s (the stories answer theirs at once).
+    server = await startServer({ RECLAIM_REPLY_TIMEOUT: '16s' });
     call = client(server.url);
     agent = await createStaff(call, 'agent', 'Ada');
     integrator = await createStaff(call, 'integrator', 'P');
@@ -645,12 +646,23 @@ describe('SSE feed', () => {
     await call('POST', `/v1/tickets/${released}/assign`, { token: agent });
     await call('POST', `/v1/tickets/${released}/release`, { token: agent });
     await story(call, agent, 'documented-story');
+    const unanswered = await submit();
+    await call('POST', `/v1/tickets/${unanswered}/request-info`, { token: agent, body: { question: 'Which phone?' } });
     const feed = listen(undefined, '?after=0');
     const types = () => new Set(feed.received.map(({ event }) => event.type));
     await waitFor(() => PUBLIC_EVENT_TYPES.every((type) => types().has(type)));
     feed.source.close();
     expect([...types()].sort()).toEqual([...PUBLIC_EVENT_TYPES].sort());
-  });
+    // The platform learns where to tell the requester of a question, a reminder or a decision.
+    const told = feed.received.filter(({ event }) => event.subject === unanswered).map(({ event }) => [event.type, (event.data as unknown as { contactEmail?: string }).contactEmail]);
+    expect(told).toEqual([
+      ['recovery.ticket.submitted.v1', 'd@example.org'],
+      ['recovery.ticket.info-requested.v1', 'd@example.org'],
+      ['recovery.ticket.reminded.v1', 'd@example.org'],
+    ]);
+    const rejection = feed.received.find(({ event }) => event.subject === rejected && event.type === 'recovery.ticket.rejected.v1')!;
+    expect(rejection.event.data).toEqual({ ticketId: rejected, reason: 'duplicate', contactEmail: 'd@example.org' });
+  }, 60000);
 
   it('filters by type, resumes after a position, and refuses what it cannot serve', async () => {
     const ticketId = await story(call, agent, 'sse4');

@@ -28,19 +28,31 @@ describe('toCloudEvent', () => {
           explanation: 'new phone', packages: ['left-pad'], accountKnown: true, critical: false, frozen: false, requesterTokenHash: 'ab'.repeat(32),
         }),
         'recovery.ticket.submitted.v1',
-        { ticketId: TICKET, ticketNumber: 7, username: 'zoe', reason: 'lost-2fa' },
+        { ticketId: TICKET, ticketNumber: 7, username: 'zoe', reason: 'lost-2fa', contactEmail: 'z@example.org' },
       ],
       [stored('EvidenceRecorded', { kind: 'recovery-code', outcome: 'accepted', via: 'reply' }), 'recovery.ticket.evidence-recorded.v1', { ticketId: TICKET, kind: 'recovery-code', outcome: 'accepted', via: 'reply' }],
       [stored('TicketAssigned', { assignee: 's-2', assignedBy: 's-1' }), 'recovery.ticket.assigned.v1', { ticketId: TICKET, assignee: 's-2' }],
       [stored('TicketReleased', { previousAssignee: 's-2', because: 'handed-back' }), 'recovery.ticket.released.v1', { ticketId: TICKET, previousAssignee: 's-2', because: 'handed-back' }],
+      [stored('InfoRequested', { question: 'Which phone?', requestedBy: 's-1', contactEmail: 'z@example.org' }), 'recovery.ticket.info-requested.v1', { ticketId: TICKET, contactEmail: 'z@example.org' }],
+      // Recorded before events carried the contact address.
       [stored('InfoRequested', { question: 'Which phone?', requestedBy: 's-1' }), 'recovery.ticket.info-requested.v1', { ticketId: TICKET }],
+      [
+        stored('ReplyReminderSent', { dueAt: '2026-03-08T10:00:00.000Z', expiresAt: '2026-03-15T10:00:00.000Z', contactEmail: 'z@example.org' }),
+        'recovery.ticket.reminded.v1',
+        { ticketId: TICKET, replyBy: '2026-03-15T10:00:00.000Z', contactEmail: 'z@example.org' },
+      ],
       [stored('InfoProvided', { message: 'A Pixel.' }), 'recovery.ticket.info-provided.v1', { ticketId: TICKET }],
       [
         stored('TicketVerified', { verifiedBy: { kind: 'system', id: 'engine' }, evidence: ['recovery code'], note: 'code matched', username: 'zoe', contactEmail: 'z@example.org' }),
         'recovery.ticket.verified.v1',
         { ticketId: TICKET, username: 'zoe', contactEmail: 'z@example.org', verifiedBy: 'system' },
       ],
-      [stored('TicketRejected', { reason: 'suspected-fraud', note: 'internal reasoning', rejectedBy: { kind: 'staff', id: 's-1' } }), 'recovery.ticket.rejected.v1', { ticketId: TICKET, reason: 'suspected-fraud' }],
+      [
+        stored('TicketRejected', { reason: 'suspected-fraud', note: 'internal reasoning', rejectedBy: { kind: 'staff', id: 's-1' }, contactEmail: 'z@example.org' }),
+        'recovery.ticket.rejected.v1',
+        { ticketId: TICKET, reason: 'suspected-fraud', contactEmail: 'z@example.org' },
+      ],
+      [stored('TicketRejected', { reason: 'no-response', note: 'n', rejectedBy: { kind: 'system', id: 'reply-timeout' } }), 'recovery.ticket.rejected.v1', { ticketId: TICKET, reason: 'no-response' }],
       [stored('RecoveryCodeUsed', { codeId: 'c-3', ticketId: TICKET }, 'account-zoe'), 'recovery.account.recovery-code-used.v1', { username: 'zoe', ticketId: TICKET }],
     ];
     for (const [event, type, data] of cases) {
@@ -65,7 +77,6 @@ describe('toCloudEvent', () => {
       stored('AccountStatusNoted', { critical: true, frozen: false }),
       stored('FollowUpReceived', { message: 'm' }),
       stored('TicketMarkedOverdue', { dueAt: 'd' }),
-      stored('ReplyReminderSent', { dueAt: 'd', expiresAt: 'e' }),
       stored('RequesterTokenReplaced', { requesterTokenHash: 'ab' }),
       stored('RecoveryCodesIssued', { source: 'generated', codes: [] }, 'account-zoe'),
       stored('TotpEnrolled', { sealedSecret: 's' }, 'account-zoe'),
@@ -83,7 +94,7 @@ describe('internalTypesFor', () => {
     expect(internalTypesFor(['recovery.ticket.verified.v1', 'recovery.account.recovery-code-used.v1']).sort()).toEqual(['RecoveryCodeUsed', 'TicketVerified']);
     expect(internalTypesFor([]).sort()).toEqual(internalTypesFor().sort());
     expect(internalTypesFor().sort()).toEqual(
-      ['EvidenceRecorded', 'InfoProvided', 'InfoRequested', 'RecoveryCodeUsed', 'TicketAssigned', 'TicketRejected', 'TicketReleased', 'TicketSubmitted', 'TicketVerified'],
+      ['EvidenceRecorded', 'InfoProvided', 'InfoRequested', 'RecoveryCodeUsed', 'ReplyReminderSent', 'TicketAssigned', 'TicketRejected', 'TicketReleased', 'TicketSubmitted', 'TicketVerified'],
     );
   });
 });

@@ -22,8 +22,10 @@ export const PUBLIC_EVENT_TYPES = [
   'recovery.ticket.verified.v1',
   'recovery.ticket.rejected.v1',
   'recovery.account.recovery-code-used.v1',
-  // Addition: a ticket whose holder was deactivated is no one's again.
+  // Additions: a ticket whose holder was deactivated is no one's again; a question waits for its
+  // answer, which is due soon.
   'recovery.ticket.released.v1',
+  'recovery.ticket.reminded.v1',
 ] as const;
 export type PublicEventType = (typeof PUBLIC_EVENT_TYPES)[number];
 
@@ -31,21 +33,24 @@ export const CLOUD_EVENT_SOURCE = '/reclaim';
 
 type Mapping = { type: PublicEventType; subject: (data: any, stream: string) => string; data: (data: any, stream: string) => Record<string, unknown> };
 const ticketId = (_: unknown, stream: string) => stream.slice(TICKET_STREAM_PREFIX.length);
+/** The requester's contact address, which events recorded before 2026-11-29 leave out but for the submission and the verification. */
+const contactOf = (data: { contactEmail?: string }) => (data.contactEmail === undefined ? {} : { contactEmail: data.contactEmail });
 
 /**
  * Which internal events are published, and as what. Anything not listed (internal notes,
- * approvals, priorities, reminders, requester messages, accounts' secrets) is never published,
+ * approvals, priorities, requester messages, accounts' secrets) is never published,
  * and each mapping picks its fields one by one: nothing reaches integrators by accident.
  */
 const MAPPINGS: Partial<Record<TicketEvent['type'] | AccountEvent['type'], Mapping>> = {
   TicketSubmitted: {
     type: 'recovery.ticket.submitted.v1',
     subject: ticketId,
-    data: (d) => ({ ticketId: d.ticketId, ticketNumber: d.ticketNumber, username: d.username, reason: d.reason }),
+    data: (d) => ({ ticketId: d.ticketId, ticketNumber: d.ticketNumber, username: d.username, reason: d.reason, contactEmail: d.contactEmail }),
   },
   TicketAssigned: { type: 'recovery.ticket.assigned.v1', subject: ticketId, data: (d, s) => ({ ticketId: ticketId(d, s), assignee: d.assignee }) },
   TicketReleased: { type: 'recovery.ticket.released.v1', subject: ticketId, data: (d, s) => ({ ticketId: ticketId(d, s), previousAssignee: d.previousAssignee, because: d.because }) },
-  InfoRequested: { type: 'recovery.ticket.info-requested.v1', subject: ticketId, data: (d, s) => ({ ticketId: ticketId(d, s) }) },
+  InfoRequested: { type: 'recovery.ticket.info-requested.v1', subject: ticketId, data: (d, s) => ({ ticketId: ticketId(d, s), ...contactOf(d) }) },
+  ReplyReminderSent: { type: 'recovery.ticket.reminded.v1', subject: ticketId, data: (d, s) => ({ ticketId: ticketId(d, s), replyBy: d.expiresAt, ...contactOf(d) }) },
   InfoProvided: { type: 'recovery.ticket.info-provided.v1', subject: ticketId, data: (d, s) => ({ ticketId: ticketId(d, s) }) },
   EvidenceRecorded: {
     type: 'recovery.ticket.evidence-recorded.v1',
@@ -57,7 +62,7 @@ const MAPPINGS: Partial<Record<TicketEvent['type'] | AccountEvent['type'], Mappi
     subject: ticketId,
     data: (d, s) => ({ ticketId: ticketId(d, s), username: d.username, contactEmail: d.contactEmail, verifiedBy: d.verifiedBy.kind }),
   },
-  TicketRejected: { type: 'recovery.ticket.rejected.v1', subject: ticketId, data: (d, s) => ({ ticketId: ticketId(d, s), reason: d.reason }) },
+  TicketRejected: { type: 'recovery.ticket.rejected.v1', subject: ticketId, data: (d, s) => ({ ticketId: ticketId(d, s), reason: d.reason, ...contactOf(d) }) },
   RecoveryCodeUsed: {
     type: 'recovery.account.recovery-code-used.v1',
     subject: (d) => d.ticketId,

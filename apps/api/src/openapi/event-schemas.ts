@@ -11,16 +11,24 @@ import { object, schemaRef, text, time, valueIn } from './answer-schemas';
  */
 
 
+/** The requester's contact address, where the platform tells them … */
+const contact = (what: string): SchemaObject => ({ ...text, description: `The contact address the requester gave, where the platform tells them ${what}.` });
+const contactSince = (what: string): SchemaObject => ({ ...contact(what), description: `${contact(what).description} Left out on events recorded before 2026-11-29.` });
+
 /** The `data` of each public type: only these fields, picked one by one (libs/integrations/src/cloud-events.ts). */
 const DATA: Record<PublicEventType, SchemaObject> = {
-  'recovery.ticket.submitted.v1': object({ ticketId: text, ticketNumber: { type: 'integer' }, username: text, reason: valueIn(RECOVERY_REASONS) }),
+  'recovery.ticket.submitted.v1': object({ ticketId: text, ticketNumber: { type: 'integer' }, username: text, reason: valueIn(RECOVERY_REASONS), contactEmail: contact('that the request was received, and its number') }),
   'recovery.ticket.assigned.v1': object({ ticketId: text, assignee: { ...text, description: 'A staff id.' } }),
   'recovery.ticket.released.v1': object({ ticketId: text, previousAssignee: text, because: valueIn(RELEASE_REASONS) }),
-  'recovery.ticket.info-requested.v1': object({ ticketId: text }),
+  'recovery.ticket.info-requested.v1': object({ ticketId: text }, { contactEmail: contactSince('that a question waits for their answer') }),
+  'recovery.ticket.reminded.v1': object(
+    { ticketId: text, replyBy: { ...time, description: 'When the ticket is rejected for no response unless the question is answered.' } },
+    { contactEmail: contactSince('that the question still waits, and by when to answer') },
+  ),
   'recovery.ticket.info-provided.v1': object({ ticketId: text }),
   'recovery.ticket.evidence-recorded.v1': object({ ticketId: text, kind: valueIn(['recovery-code', 'totp']), outcome: valueIn(EVIDENCE_OUTCOMES), via: valueIn(['submission', 'reply']) }),
-  'recovery.ticket.verified.v1': object({ ticketId: text, username: text, contactEmail: { ...text, description: 'Where the platform tells the person their access is back.' }, verifiedBy: valueIn(['staff', 'system']) }),
-  'recovery.ticket.rejected.v1': object({ ticketId: text, reason: valueIn(REJECTION_REASONS) }),
+  'recovery.ticket.verified.v1': object({ ticketId: text, username: text, contactEmail: contact('that their access is back'), verifiedBy: valueIn(['staff', 'system']) }),
+  'recovery.ticket.rejected.v1': object({ ticketId: text, reason: valueIn(REJECTION_REASONS) }, { contactEmail: contactSince('that the request was not granted (the reason is for the platform: tell them only `no-response`)') }),
   'recovery.account.recovery-code-used.v1': object({ username: text, ticketId: text }),
 };
 

@@ -185,6 +185,7 @@ describe('ticket decider: staff and requester commands', () => {
 
   it('asks a question: submitted → awaiting-info, one question at a time', () => {
     const events = when(open, { type: 'RequestInfo', question: 'which phone?', by: agent });
+    expect(events).toEqual([{ type: 'InfoRequested', data: { question: 'which phone?', requestedBy: 'agent-1', contactEmail: 'zoe@example.org' } }]);
     expect(then(open, events)).toBe('awaiting-info');
     expect(refused(waiting, { type: 'RequestInfo', question: 'again?', by: agent }).message).toMatch(/awaiting-info/);
     refused(rejected, { type: 'RequestInfo', question: '?', by: agent });
@@ -304,7 +305,7 @@ describe('ticket decider: staff and requester commands', () => {
 
   it('rejects with a contract reason only', () => {
     expect(when(open, { type: 'RejectTicket', reason: 'suspected-fraud', note: 'n', by: agent })).toEqual([
-      { type: 'TicketRejected', data: { reason: 'suspected-fraud', note: 'n', rejectedBy: { kind: 'staff', id: 'agent-1' } } },
+      { type: 'TicketRejected', data: { reason: 'suspected-fraud', note: 'n', rejectedBy: { kind: 'staff', id: 'agent-1' }, contactEmail: 'zoe@example.org' } },
     ]);
     refused(open, { type: 'RejectTicket', reason: 'bored', note: '', by: agent });
     refused(rejected, { type: 'RejectTicket', reason: 'other', note: '', by: agent });
@@ -370,13 +371,14 @@ describe('ticket decider: timers', () => {
     const waiting = given([submitted(), 0], [{ type: 'InfoRequested', data: { question: '?', requestedBy: 'a' } }, 1]);
     expect(when(waiting, { type: 'RemindRequester' }, 2.9)).toEqual([]);
     const reminder = when(waiting, { type: 'RemindRequester' }, 3);
-    expect(types(reminder)).toEqual(['ReplyReminderSent']);
+    // The question, the reminder and the decision say where to tell the requester (the platform does).
+    expect(reminder).toEqual([{ type: 'ReplyReminderSent', data: { dueAt: expect.any(String), expiresAt: expect.any(String), contactEmail: 'zoe@example.org' } }]);
     const reminded = given([submitted(), 0], [{ type: 'InfoRequested', data: { question: '?', requestedBy: 'a' } }, 1], [reminder[0]!, 3]);
     expect(when(reminded, { type: 'RemindRequester' }, 4)).toEqual([]);
     expect(when(reminded, { type: 'ExpireTicket' }, 4.9)).toEqual([]);
     const expired = when(reminded, { type: 'ExpireTicket' }, 5);
     expect(expired).toEqual([
-      { type: 'TicketRejected', data: { reason: 'no-response', note: expect.any(String), rejectedBy: { kind: 'system', id: 'reply-timeout' } } },
+      { type: 'TicketRejected', data: { reason: 'no-response', note: expect.any(String), rejectedBy: { kind: 'system', id: 'reply-timeout' }, contactEmail: 'zoe@example.org' } },
     ]);
     expect(then(reminded, expired)).toBe('rejected');
   });

@@ -386,7 +386,7 @@ export function decideTicket(command: TicketCommand, state: TicketState, { now, 
       return [{ type: 'TicketReleased', data: { previousAssignee: command.from, because: command.because } }];
     case 'RequestInfo':
       require({ type: 'REQUEST_INFO' }, current === 'awaiting-info' ? 'a question is already open' : undefined);
-      return [{ type: 'InfoRequested', data: { question: command.question, requestedBy: command.by.id } }];
+      return [{ type: 'InfoRequested', data: { question: command.question, requestedBy: command.by.id, contactEmail: state.contactEmail! } }];
     case 'VerifyTicket': {
       const approve = { type: 'APPROVE', approver: command.by.id, role: machineRole(command.by.role) } as const;
       // Judged by the account as it is now: one that became critical since needs two approvers;
@@ -417,7 +417,7 @@ export function decideTicket(command: TicketCommand, state: TicketState, { now, 
       return snapshot.status === 'active' ? approvalWithdrawn(snapshot, command.approver) : [];
     case 'RejectTicket':
       require({ type: 'REJECT', reason: command.reason });
-      return [{ type: 'TicketRejected', data: { reason: command.reason, note: command.note, rejectedBy: { kind: 'staff', id: command.by.id } } }];
+      return [{ type: 'TicketRejected', data: { reason: command.reason, note: command.note, rejectedBy: { kind: 'staff', id: command.by.id }, contactEmail: state.contactEmail! } }];
     case 'AddNote':
       require({ type: 'NOTE' });
       return [{ type: 'NoteAdded', data: { body: command.body, author: command.by.id } }];
@@ -434,7 +434,7 @@ export function decideTicket(command: TicketCommand, state: TicketState, { now, 
       // Past the end too (after a long stop, or a shorter RECLAIM_REPLY_TIMEOUT), a reminder would
       // ask for an answer before a time gone by: the ticket is rejected for no response instead.
       if (!remindAt || !expireAt || now < remindAt || now >= expireAt || !snapshot.can({ type: 'REMIND' })) return [];
-      return [{ type: 'ReplyReminderSent', data: { dueAt: remindAt.toISOString(), expiresAt: expireAt.toISOString() } }];
+      return [{ type: 'ReplyReminderSent', data: { dueAt: remindAt.toISOString(), expiresAt: expireAt.toISOString(), contactEmail: state.contactEmail! } }];
     }
     case 'ExpireTicket': {
       const { expireAt } = ticketDeadlines(state, policy);
@@ -442,7 +442,7 @@ export function decideTicket(command: TicketCommand, state: TicketState, { now, 
       return [
         {
           type: 'TicketRejected',
-          data: { reason: 'no-response', note: 'No reply from the requester in time.', rejectedBy: { kind: 'system', id: 'reply-timeout' } },
+          data: { reason: 'no-response', note: 'No reply from the requester in time.', rejectedBy: { kind: 'system', id: 'reply-timeout' }, contactEmail: state.contactEmail! },
         },
       ];
     }

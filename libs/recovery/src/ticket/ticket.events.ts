@@ -67,7 +67,7 @@ export type TicketEvent =
   | DecidedEvent<'TicketAssigned', { assignee: string; assignedBy: string }>
   /** The ticket is no one's again, and goes back to the queue unclaimed. */
   | DecidedEvent<'TicketReleased', { previousAssignee: string; because: ReleaseReason }>
-  | DecidedEvent<'InfoRequested', { question: string; requestedBy: string }>
+  | DecidedEvent<'InfoRequested', { question: string; requestedBy: string } & TellsRequester>
   | DecidedEvent<'InfoProvided', { message: string }>
   | DecidedEvent<'FollowUpReceived', { message: string }>
   | DecidedEvent<'NoteAdded', { body: string; author: string }>
@@ -84,9 +84,18 @@ export type TicketEvent =
       username: string;
       contactEmail: string;
     }>
-  | DecidedEvent<'TicketRejected', { reason: string; note: string; rejectedBy: { kind: 'staff' | 'system'; id: string } }>
+  | DecidedEvent<'TicketRejected', { reason: string; note: string; rejectedBy: { kind: 'staff' | 'system'; id: string } } & TellsRequester>
   | DecidedEvent<'TicketMarkedOverdue', { dueAt: string }>
-  | DecidedEvent<'ReplyReminderSent', { dueAt: string; expiresAt: string }>;
+  | DecidedEvent<'ReplyReminderSent', { dueAt: string; expiresAt: string } & TellsRequester>;
+
+/**
+ * On the events the requester should hear of (a question, a reminder, a decision): the contact
+ * address they gave, for the platform, which tells them (`TicketSubmitted` and `TicketVerified`
+ * hold it too). Absent on such events recorded before 2026-11-29.
+ */
+interface TellsRequester {
+  contactEmail?: string;
+}
 
 export type TicketEventType = TicketEvent['type'];
 export type TicketEventOf<T extends TicketEventType> = Extract<TicketEvent, { type: T }>;
