@@ -44,11 +44,16 @@ function closed(schema: unknown): unknown {
   return 'properties' in copy && !('additionalProperties' in copy) ? { ...copy, additionalProperties: false } : copy;
 }
 
-const ajv = new Ajv({ strict: false, allErrors: true });
-ajv.addFormat('date-time', (value: string) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(value));
-// Loosely: what an address and a URL look like; the server's own checks are the strict ones.
-ajv.addFormat('email', /^[^@\s]+@[^@\s]+$/);
-ajv.addFormat('uri', (value: string) => URL.canParse(value));
+/** The formats the document names, for bodies and parameters alike. */
+function withFormats(validating: Ajv): Ajv {
+  validating.addFormat('date-time', (value: string) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(value));
+  // Loosely: what an address and a URL look like; the server's own checks are the strict ones.
+  validating.addFormat('email', /^[^@\s]+@[^@\s]+$/);
+  validating.addFormat('uri', (value: string) => URL.canParse(value));
+  return validating;
+}
+
+const ajv = withFormats(new Ajv({ strict: false, allErrors: true }));
 const components = closed(document.components) as object;
 const validators = new Map<string, ValidateFunction>();
 
@@ -76,7 +81,7 @@ function asRead(value: unknown): unknown {
 }
 
 /** Query and path parameters arrive as text: read as the types their schemas name. */
-const parameterAjv = new Ajv({ strict: false, allErrors: true, coerceTypes: true });
+const parameterAjv = withFormats(new Ajv({ strict: false, allErrors: true, coerceTypes: true }));
 
 type Place = 'path' | 'query' | 'header';
 
