@@ -20,7 +20,7 @@ function story(t: number): NewEvent[] {
     },
     { id: id(1), type: 'TicketAssigned', metadata: meta(at), data: { assignee: 'agent-1', assignedBy: 'agent-1' } },
     { id: id(2), type: 'NoteAdded', metadata: meta(at), data: { body: 'Checked the package list against the registry.', author: 'agent-1' } },
-    { id: id(3), type: 'InfoRequested', metadata: meta(at), data: { question: 'Which email address did you use before?', requestedBy: 'agent-1' } },
+    { id: id(3), type: 'InfoRequested', metadata: meta(at), data: { question: 'Which email address did you use before?', requestedBy: 'agent-1', contactEmail: `user${t}@example.org` } },
     { id: id(4), type: 'InfoProvided', metadata: meta(at, { kind: 'requester', id: `k${t}` }), data: { message: 'The one at my old employer.' } },
   ];
 }
