@@ -96,29 +96,33 @@ export function forgetDeliveries(db: Database.Database, webhookId: string): void
  * subscriptions' checkpoints were carried.
  */
 export async function carryDeliveryProgress(from: Database.Database, to: Database.Database, positionInCopy: (position: bigint) => Promise<bigint>): Promise<number> {
-  setUpDeliveryTables(from);
-  setUpDeliveryTables(to);
-  const read = <T>(sql: string) => from.prepare(sql).safeIntegers(true).all() as T[];
-  const progress = read<{ webhook_id: string; position: bigint; attempts: bigint; next_attempt_at: bigint; failing_since: bigint | null }>('SELECT * FROM webhook_progress');
-  const held = read<{ webhook_id: string; ticket_id: string; after: bigint; attempts: bigint; next_attempt_at: bigint; held_at: bigint }>('SELECT * FROM webhook_held');
-  const redeliveries = read<{ webhook_id: string; position: bigint }>('SELECT * FROM webhook_redeliveries');
+  const [source, target] = [new DeliveryLog(from), new DeliveryLog(to)];
   const copied = new Map<bigint, bigint>();
-  for (const position of [...progress.map((row) => row.position), ...held.map((row) => row.after), ...redeliveries.map((row) => row.position)]) {
+  const inCopy = async (position: bigint) => {
     if (!copied.has(position)) copied.set(position, await positionInCopy(position));
+    return copied.get(position)!;
+  };
+  const rowsOf = (table: string) => from.prepare(`SELECT * FROM ${table}`).all() as Array<{ webhook_id: string; position: number }>;
+  // Looked up first (each a read of both logs), then written in one transaction.
+  const writes: Array<() => void> = [];
+  const checkpoints = rowsOf('webhook_progress');
+  for (const { webhook_id: webhookId } of checkpoints) {
+    const progress = source.progress(webhookId, 0n);
+    const position = await inCopy(progress.position);
+    writes.push(() => target.saveProgress(webhookId, { ...progress, position }));
   }
-  const at = (position: bigint) => copied.get(position)!;
-  to.transaction(() => {
-    for (const row of progress) {
-      to.prepare('INSERT OR REPLACE INTO webhook_progress (webhook_id, position, attempts, next_attempt_at, failing_since) VALUES (?, ?, ?, ?, ?)')
-        .run(row.webhook_id, at(row.position), row.attempts, row.next_attempt_at, row.failing_since);
+  for (const webhookId of new Set(rowsOf('webhook_held').map((row) => row.webhook_id))) {
+    for (const held of source.heldTickets(webhookId)) {
+      const after = await inCopy(held.after);
+      writes.push(() => target.saveHeld(webhookId, { ...held, after }));
     }
-    for (const row of held) {
-      to.prepare('INSERT OR REPLACE INTO webhook_held (webhook_id, ticket_id, after, attempts, next_attempt_at, held_at) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(row.webhook_id, row.ticket_id, at(row.after), row.attempts, row.next_attempt_at, row.held_at);
-    }
-    for (const row of redeliveries) to.prepare('INSERT OR IGNORE INTO webhook_redeliveries (webhook_id, position) VALUES (?, ?)').run(row.webhook_id, at(row.position));
-  })();
-  return progress.length;
+  }
+  for (const row of rowsOf('webhook_redeliveries')) {
+    const position = await inCopy(BigInt(row.position));
+    writes.push(() => target.requestRedelivery(row.webhook_id, position));
+  }
+  to.transaction(() => writes.forEach((write) => write()))();
+  return checkpoints.length;
 }
 
 /**
