@@ -260,7 +260,7 @@ const COPIED_RECORDED_AT = 'recordedAt';
 export function toRecordedEvent(resolved: ResolvedEvent | AllStreamResolvedEvent): RecordedEvent | undefined {
   const event = resolved.event;
   if (!event || event.type.startsWith('$') || event.streamId.startsWith('$') || !event.isJson) return undefined;
-  const { [COPIED_RECORDED_AT]: copiedRecordedAt, ...metadata } = event.metadata as unknown as EventMetadata & { [COPIED_RECORDED_AT]?: string };
+  const { [COPIED_RECORDED_AT]: copiedRecordedAt, ...metadata } = (event.metadata ?? {}) as unknown as EventMetadata & { [COPIED_RECORDED_AT]?: string };
   return {
     id: event.id,
     type: event.type,
