@@ -168,12 +168,15 @@ describe('webhooks', () => {
       await waitFor(() => others.every(({ ticketId }) => typesOf(ticketId).length === 1));
       const shown = async () => (await call('GET', `/v1/webhooks/${hook.id}`, { token: integrator })).body;
       const held = (await shown()).heldTickets;
-      expect(held).toEqual([{ ticketId: poison.ticketId, heldSince: expect.any(String), failingAttempts: expect.any(Number), nextAttemptAt: expect.any(String) }]);
+      expect(held).toEqual([{ ticketId: poison.ticketId, heldSince: expect.any(String), failingAttempts: expect.any(Number), nextAttemptAt: expect.any(String), lastError: 'HTTP 500' }]);
       expect(held[0].failingAttempts).toBeGreaterThanOrEqual(1);
       expect(typesOf(poison.ticketId)).toEqual([]);
-      // Only the first of the held ticket's events was tried: the later ones wait behind it.
-      const tried = (await call('GET', `/v1/webhooks/${hook.id}/deliveries?limit=500`, { token: integrator })).body.deliveries;
-      expect(new Set(tried.filter((d: { statusCode: number }) => d.statusCode === 500).map((d: { type: string }) => d.type))).toEqual(new Set(['recovery.ticket.submitted.v1']));
+      // Only the first of the held ticket's events was tried: the later ones wait behind it. Each
+      // attempt names its ticket.
+      const tried = (await call('GET', `/v1/webhooks/${hook.id}/deliveries?limit=500`, { token: integrator })).body.deliveries as Array<{ statusCode: number; type: string; ticketId: string }>;
+      const failed = tried.filter(({ statusCode }) => statusCode === 500);
+      expect(new Set(failed.map(({ type, ticketId }) => `${type} ${ticketId}`))).toEqual(new Set([`recovery.ticket.submitted.v1 ${poison.ticketId}`]));
+      expect(new Set(tried.filter(({ statusCode }) => statusCode === 204).map(({ ticketId }) => ticketId))).toEqual(new Set(others.map(({ ticketId }) => ticketId)));
 
       mended = true;
       await waitFor(() => typesOf(poison.ticketId).length === 3);

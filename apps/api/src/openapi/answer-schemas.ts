@@ -199,7 +199,7 @@ export const ANSWER_SCHEMAS = {
     heldTickets: {
       type: 'array',
       description: `Tickets held back as the receiver refused an event of theirs: each ticket's events are retried in order on its own schedule, while the other tickets' go on; at most ${MOST_HELD_TICKETS} at once.`,
-      items: object({ ticketId: text, heldSince: time, failingAttempts: { type: 'integer' }, nextAttemptAt: nullable(time) }),
+      items: object({ ticketId: text, heldSince: time, failingAttempts: { type: 'integer' }, nextAttemptAt: nullable(time), lastError: { ...nullable(text), description: 'Why it is held: the error of the latest attempt at it (`HTTP 400`, a timeout, …).' } }),
     },
   }),
   WebhookList: object({ webhooks: { type: 'array', items: schemaRef('Webhook') } }),
@@ -216,6 +216,7 @@ export const ANSWER_SCHEMAS = {
         position: decimal,
         eventId: text,
         type: text,
+        ticketId: { ...nullable(text), description: 'The ticket the event is of; null on attempts recorded before 2026-11-29.' },
         attempt: { type: 'integer' },
         statusCode: nullable({ type: 'integer' }),
         error: nullable(text),

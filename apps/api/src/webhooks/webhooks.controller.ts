@@ -209,6 +209,7 @@ export class WebhooksController {
         heldSince: shownTime(heldAt),
         failingAttempts: attempts,
         nextAttemptAt: shownTime(nextAttemptAt),
+        lastError: this.log.lastErrorOf(row.webhookId, ticketId),
       })),
     };
   }

@@ -56,7 +56,7 @@ describe('delivery log', () => {
   it(`keeps the newest ${ATTEMPTS_KEPT} attempts of each subscription`, () => {
     const { a: log, close } = twoProcesses('kept');
     const attempt = (webhookId: string, position: number) => ({
-      webhookId, position: BigInt(position), eventId: `e${position}`, type: 'recovery.ticket.submitted.v1', attempt: 1, statusCode: 500, error: 'HTTP 500', durationMs: 1, manual: false,
+      webhookId, position: BigInt(position), eventId: `e${position}`, type: 'recovery.ticket.submitted.v1', ticketId: 't-1', attempt: 1, statusCode: 500, error: 'HTTP 500', durationMs: 1, manual: false,
     });
     for (let i = 1; i <= ATTEMPTS_KEPT + 25; i++) log.record(attempt('busy', i));
     log.record(attempt('quiet', 1));
@@ -106,6 +106,29 @@ describe('delivery log', () => {
     log.release('hook', 't1');
     expect(log.heldTickets('hook').map(({ ticketId }) => ticketId)).toEqual(['t2']);
     expect(log.standing('other-hook', 0n)).toMatchObject({ failingAttempts: 9 });
+    close();
+  });
+
+  it('names the ticket of each attempt, also in a log from before it did, and tells why a held ticket is held', () => {
+    const file = join(dir, 'before.sqlite');
+    const old = openDatabase(file);
+    old.exec(`CREATE TABLE webhook_deliveries (
+      id INTEGER PRIMARY KEY AUTOINCREMENT, webhook_id TEXT NOT NULL, position INTEGER NOT NULL, event_id TEXT NOT NULL,
+      type TEXT NOT NULL, attempt INTEGER NOT NULL, status_code INTEGER, error TEXT, duration_ms INTEGER NOT NULL,
+      manual INTEGER NOT NULL, at TEXT NOT NULL)`);
+    old.prepare(`INSERT INTO webhook_deliveries (webhook_id, position, event_id, type, attempt, status_code, error, duration_ms, manual, at)
+      VALUES ('hook', 1, 'e1', 'recovery.ticket.submitted.v1', 1, 204, NULL, 1, 0, '2026-11-28T00:00:00.000Z')`).run();
+    old.close();
+    const { a: log, b: again, close } = twoProcesses('before');
+    const attempt = (position: number, ticketId: string, error: string | null, manual = false) => ({
+      webhookId: 'hook', position: BigInt(position), eventId: `e${position}`, type: 'recovery.ticket.submitted.v1', ticketId, attempt: 1, statusCode: error ? 400 : 204, error, durationMs: 1, manual,
+    });
+    log.record(attempt(2, 't-1', 'HTTP 400'));
+    again.record(attempt(3, 't-2', null));
+    log.record(attempt(4, 't-1', 'timed out after 10000 ms'));
+    log.record(attempt(5, 't-1', null, true)); // a redelivery by hand is no answer to the retries
+    expect(log.deliveries('hook', 10).map(({ position, ticketId }) => [position, ticketId])).toEqual([['5', 't-1'], ['4', 't-1'], ['3', 't-2'], ['2', 't-1'], ['1', null]]);
+    expect([log.lastErrorOf('hook', 't-1'), log.lastErrorOf('hook', 't-2'), log.lastErrorOf('hook', 't-3')]).toEqual(['timed out after 10000 ms', null, null]);
     close();
   });
 });

@@ -7,6 +7,8 @@ export interface DeliveryAttempt {
   position: bigint;
   eventId: string;
   type: string;
+  /** The event's subject: so that the attempts at a ticket held back can be told apart. */
+  ticketId: string;
   attempt: number;
   statusCode: number | null;
   error: string | null;
@@ -72,7 +74,7 @@ export function setUpDeliveryTables(db: Database.Database): void {
     CREATE TABLE IF NOT EXISTS webhook_deliveries (
       id INTEGER PRIMARY KEY AUTOINCREMENT, webhook_id TEXT NOT NULL, position INTEGER NOT NULL, event_id TEXT NOT NULL,
       type TEXT NOT NULL, attempt INTEGER NOT NULL, status_code INTEGER, error TEXT, duration_ms INTEGER NOT NULL,
-      manual INTEGER NOT NULL, at TEXT NOT NULL);
+      manual INTEGER NOT NULL, at TEXT NOT NULL, ticket_id TEXT);
     CREATE INDEX IF NOT EXISTS webhook_deliveries_by_hook ON webhook_deliveries (webhook_id, id);
     CREATE TABLE IF NOT EXISTS webhook_redeliveries (webhook_id TEXT NOT NULL, position INTEGER NOT NULL, PRIMARY KEY (webhook_id, position));
     CREATE TABLE IF NOT EXISTS webhook_senders (
@@ -81,6 +83,12 @@ export function setUpDeliveryTables(db: Database.Database): void {
       webhook_id TEXT NOT NULL, ticket_id TEXT NOT NULL, after INTEGER NOT NULL, attempts INTEGER NOT NULL,
       next_attempt_at INTEGER NOT NULL, held_at INTEGER NOT NULL, PRIMARY KEY (webhook_id, ticket_id));
   `);
+  // Attempts recorded before 2026-11-29 name no ticket. Added under the write lock, so that
+  // processes starting together add it once.
+  db.transaction(() => {
+    const columns = db.prepare('PRAGMA table_info(webhook_deliveries)').all() as Array<{ name: string }>;
+    if (!columns.some(({ name }) => name === 'ticket_id')) db.exec('ALTER TABLE webhook_deliveries ADD COLUMN ticket_id TEXT');
+  }).immediate();
 }
 
 /** A deleted subscription's progress, retries, lease and attempts, which no route shows any more. */
@@ -176,9 +184,9 @@ export class DeliveryLog {
     this.db.transaction(() => {
       prepared(
         this.db,
-        `INSERT INTO webhook_deliveries (webhook_id, position, event_id, type, attempt, status_code, error, duration_ms, manual, at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(attempt.webhookId, attempt.position, attempt.eventId, attempt.type, attempt.attempt, attempt.statusCode, attempt.error, attempt.durationMs, attempt.manual ? 1 : 0, new Date().toISOString());
+        `INSERT INTO webhook_deliveries (webhook_id, position, event_id, type, ticket_id, attempt, status_code, error, duration_ms, manual, at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(attempt.webhookId, attempt.position, attempt.eventId, attempt.type, attempt.ticketId, attempt.attempt, attempt.statusCode, attempt.error, attempt.durationMs, attempt.manual ? 1 : 0, new Date().toISOString());
       prepared(
         this.db,
         `DELETE FROM webhook_deliveries WHERE webhook_id = @hook AND id <= (
@@ -211,6 +219,14 @@ export class DeliveryLog {
       `INSERT INTO webhook_held (webhook_id, ticket_id, after, attempts, next_attempt_at, held_at) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (webhook_id, ticket_id) DO UPDATE SET after = excluded.after, attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at`,
     ).run(webhookId, held.ticketId, held.after, held.attempts, held.nextAttemptAt, held.heldAt);
+  }
+
+  /** Why a held ticket is held: the error of the latest attempt at it. */
+  lastErrorOf(webhookId: string, ticketId: string): string | null {
+    const row = prepared(this.db, 'SELECT error FROM webhook_deliveries WHERE webhook_id = ? AND ticket_id = ? AND NOT manual ORDER BY id DESC LIMIT 1').get(webhookId, ticketId) as
+      | { error: string | null }
+      | undefined;
+    return row?.error ?? null;
   }
 
   /** A held ticket whose events have caught up with the checkpoint goes back to log order. */
@@ -269,6 +285,7 @@ export class DeliveryLog {
       position: String(row.position),
       eventId: row.event_id,
       type: row.type,
+      ticketId: row.ticket_id,
       attempt: row.attempt,
       statusCode: row.status_code,
       error: row.error,

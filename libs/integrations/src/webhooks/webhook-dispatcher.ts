@@ -266,7 +266,7 @@ export class WebhookDispatcher {
     }
     return {
       ok: error === null,
-      attempt: { webhookId: webhook.webhookId, position: event.position, eventId: cloudEvent.id, type: cloudEvent.type, attempt, statusCode, error, durationMs: Date.now() - started, manual },
+      attempt: { webhookId: webhook.webhookId, position: event.position, eventId: cloudEvent.id, type: cloudEvent.type, ticketId: cloudEvent.subject, attempt, statusCode, error, durationMs: Date.now() - started, manual },
     };
   }
 
