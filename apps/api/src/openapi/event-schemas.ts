@@ -22,7 +22,7 @@ const DATA: Record<PublicEventType, SchemaObject> = {
   'recovery.ticket.released.v1': object({ ticketId: text, previousAssignee: text, because: valueIn(RELEASE_REASONS) }),
   'recovery.ticket.info-requested.v1': object({ ticketId: text }, { contactEmail: contactSince('that a question waits for their answer') }),
   'recovery.ticket.reminded.v1': object(
-    { ticketId: text, replyBy: { ...time, description: 'When the ticket is rejected for no response unless the question is answered.' } },
+    { ticketId: text, replyBy: { ...time, description: 'When the ticket is rejected for no response unless the question is answered (by `RECLAIM_REPLY_TIMEOUT` as it was when the reminder was sent).' } },
     { contactEmail: contactSince('that the question still waits, and by when to answer') },
   ),
   'recovery.ticket.info-provided.v1': object({ ticketId: text }),
