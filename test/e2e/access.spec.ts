@@ -41,6 +41,7 @@ const ROUTES: Route[] = [
   { method: 'POST', path: '/v1/accounts/probe/recovery-codes', allowed: ['admin', 'integrator'] },
   { method: 'POST', path: '/v1/accounts/probe/recovery-codes/import', body: { hashes: ['x'] }, allowed: ['admin', 'integrator'] },
   { method: 'POST', path: '/v1/accounts/probe/totp', allowed: ['admin', 'integrator'] },
+  { method: 'DELETE', path: '/v1/accounts/never-fed', allowed: ['admin', 'integrator'] },
   { method: 'POST', path: '/v1/staff', body: { name: 'n', role: 'nope' }, allowed: ['admin'] },
   { method: 'GET', path: '/v1/staff', allowed: READERS },
   { method: 'GET', path: '/v1/staff/none', allowed: READERS },
@@ -104,7 +105,7 @@ describe('access control: every route against every caller', () => {
     if (outcome === 'ok') {
       expect([401, 403]).not.toContain(answer.status);
       // Allowed callers may still meet a 404 where the thing asked about does not exist.
-      if (answer.status === 404) expect(['/v1/tickets/{id}?at=2026-01-01T00:00:00Z', '/v1/webhooks/none/deliveries', '/v1/webhooks/none', '/v1/webhooks/none/redeliver', '/v1/webhooks/none/enable', '/v1/webhooks/none/disable', '/v1/staff/none/token', '/v1/staff/none', '/v1/staff/none/role', '/v1/staff/none/name', '/v1/staff/none/history']).toContain(route.path);
+      if (answer.status === 404) expect(['/v1/tickets/{id}?at=2026-01-01T00:00:00Z', '/v1/webhooks/none/deliveries', '/v1/webhooks/none', '/v1/webhooks/none/redeliver', '/v1/webhooks/none/enable', '/v1/webhooks/none/disable', '/v1/staff/none/token', '/v1/staff/none', '/v1/staff/none/role', '/v1/staff/none/name', '/v1/staff/none/history', '/v1/accounts/never-fed']).toContain(route.path);
     } else {
       expect(answer.status).toBe(outcome);
       expect(answer.headers.get('content-type')).toContain('application/problem+json');

@@ -396,7 +396,7 @@ describe('bad input gets a 4xx problem naming the field, and changes nothing', (
     const cases: Array<[string, string, string]> = [
       ['DELETE', `/v1/tickets/${ticketId}`, 'GET, HEAD'],
       ['GET', `/v1/tickets/${ticketId}/notes`, 'POST'],
-      ['PATCH', '/v1/accounts/zoe?x=1', 'GET, HEAD, PUT'],
+      ['PATCH', '/v1/accounts/zoe?x=1', 'GET, HEAD, PUT, DELETE'],
       ['PUT', '/v1/tickets', 'GET, HEAD, POST'],
     ];
     for (const [method, path, allow] of cases) {
@@ -473,6 +473,33 @@ describe('submissions', () => {
     // An account the directory does not hold has no record to compare with.
     const unknown = (await call('POST', '/v1/tickets', { body: ticket('not-on-file') })).body;
     expect((await call('GET', `/v1/tickets/${unknown.ticketId}?minPosition=${unknown.position}`, { token: agent })).body).not.toHaveProperty('onFile');
+  });
+});
+
+describe('removing an account', () => {
+  it('takes it out of the directory: its codes and TOTP secret stop working, its history stays, and the username registers afresh', async () => {
+    await call('PUT', '/v1/accounts/leaving', { token: integrator, body: { primaryEmail: 'l@example.org', emails: [], packages: [] } });
+    const [code] = (await call('POST', '/v1/accounts/leaving/recovery-codes', { token: integrator })).body.codes;
+    await call('POST', '/v1/accounts/leaving/totp', { token: integrator });
+    expect((await call('DELETE', '/v1/accounts/leaving', { token: agent })).status).toBe(403);
+    const removed = await call('DELETE', '/v1/accounts/leaving', { token: integrator });
+    expect([removed.status, removed.body]).toEqual([200, { username: 'leaving', removed: true, position: expect.stringMatching(/^\d+$/) }]);
+    expect((await call('GET', `/v1/accounts/leaving?minPosition=${removed.body.position}`, { token: agent })).status).toBe(404);
+    expect((await call('DELETE', '/v1/accounts/leaving', { token: integrator })).status).toBe(404);
+    expect((await call('DELETE', '/v1/accounts/never-there', { token: integrator })).status).toBe(404);
+    // Its history stays, with who removed it.
+    const history = (await call('GET', '/v1/accounts/leaving/history', { token: agent })).body.events;
+    expect(history.at(-1)).toMatchObject({ type: 'AccountRemoved', actor: { kind: 'integrator' }, data: { username: 'leaving' } });
+    // A ticket filed meanwhile is for an account the directory does not hold; the code opens nothing.
+    const meanwhile = (await call('POST', '/v1/tickets', { body: { ...ticket('leaving'), recoveryCode: code } })).body;
+    const view = (await call('GET', `/v1/tickets/${meanwhile.ticketId}?minPosition=${meanwhile.position}`, { token: agent })).body;
+    expect(view).toMatchObject({ state: 'submitted', accountKnown: false, evidence: [expect.objectContaining({ kind: 'recovery-code', outcome: 'rejected' })] });
+    // The username given to someone else: a new account, and the code of the one before still opens nothing.
+    const again = await call('PUT', '/v1/accounts/leaving', { token: integrator, body: { primaryEmail: 'new@example.org', emails: [], packages: [] } });
+    expect(again.status).toBe(201);
+    expect((await call('GET', `/v1/accounts/leaving?minPosition=${again.body.position}`, { token: agent })).body).toMatchObject({ recoveryCodesRemaining: 0, totpEnrolled: false });
+    const later = (await call('POST', '/v1/tickets', { body: { ...ticket('leaving'), recoveryCode: code } })).body;
+    expect((await call('GET', `/v1/tickets/${later.ticketId}?minPosition=${later.position}`, { token: agent })).body).toMatchObject({ state: 'submitted', accountKnown: true });
   });
 });
 

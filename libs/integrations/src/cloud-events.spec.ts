@@ -81,6 +81,7 @@ describe('toCloudEvent', () => {
       stored('RecoveryCodesIssued', { source: 'generated', codes: [] }, 'account-zoe'),
       stored('TotpEnrolled', { sealedSecret: 's' }, 'account-zoe'),
       stored('TotpStepAccepted', { step: 1, ticketId: TICKET }, 'account-zoe'),
+      stored('AccountRemoved', { username: 'zoe' }, 'account-zoe'),
     ];
     for (const event of internal) expect([event.type, toCloudEvent(event)]).toEqual([event.type, undefined]);
     // Types are names anyone may give an event of another stream: only their own stream's are published.

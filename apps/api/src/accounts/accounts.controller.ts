@@ -1,9 +1,9 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { bcryptCost, canonicalBcryptHash, IMPORTED_HASH_COST, isBcryptHash } from '@reclaim/credentials';
 import { GetAccountQuery, GetStreamHistoryQuery } from '@reclaim/projections';
-import { addressKey, EnrolTotpCommand, IssueRecoveryCodesCommand, streams, UpsertAccountCommand, type CommandMeta } from '@reclaim/recovery';
+import { addressKey, EnrolTotpCommand, IssueRecoveryCodesCommand, RemoveAccountCommand, streams, UpsertAccountCommand, type CommandMeta } from '@reclaim/recovery';
 import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsOptional, IsString, isString, MaxLength } from 'class-validator';
 import type { FastifyReply } from 'fastify';
 import { Access, FEEDS_ACCOUNTS, READS_ACCOUNTS } from '../auth/access.decorator';
@@ -81,6 +81,20 @@ export class AccountsController {
     const { created, position } = await this.commands.execute(new UpsertAccountCommand(username, profile, meta));
     reply.status(created ? 201 : 200);
     return { username, ...profile, position };
+  }
+
+  @Delete(':username')
+  @HttpCode(200)
+  @Access({ roles: FEEDS_ACCOUNTS })
+  @ApiOperation({
+    summary: 'Remove an account deleted on the platform (addition): it leaves the directory, and its recovery codes and TOTP secret stop working',
+    description: 'Its history stays (`GET /v1/accounts/{username}/history`), as do the tickets filed for it. A `PUT` of the same username later registers a new account, with no codes and no TOTP.',
+  })
+  @Answers(200, 'AccountRemoved')
+  @Refuses(404)
+  async remove(@Param() { username }: UsernameParam, @Meta() meta: CommandMeta) {
+    const { position } = await this.commands.execute(new RemoveAccountCommand(username, meta));
+    return { username, removed: true, position };
   }
 
   @Get(':username')

@@ -53,6 +53,9 @@ export class AccountsProjector implements Projector {
       case 'TotpEnrolled':
         next = view && { ...view, totpEnrolled: true };
         break;
+      case 'AccountRemoved':
+        prepared(db, 'DELETE FROM accounts WHERE username = ?').run(username);
+        return;
       default:
         return;
     }

@@ -63,4 +63,22 @@ describe('account decider', () => {
     expect(() => decideAccount({ type: 'AcceptTotpStep', step: 100, sealedSecret: 's', ticketId: 't' }, reenrolled)).toThrow(new CodeRefused('totpCode', 'rejected'));
     expect(decideAccount({ type: 'AcceptTotpStep', step: 100, sealedSecret: 'n', ticketId: 't' }, reenrolled)).toHaveLength(1);
   });
+
+  it('removes an account: its codes and TOTP secret stop working, and the username registers afresh', () => {
+    const enrolled: AccountEvent = { type: 'TotpEnrolled', data: { sealedSecret: 's' } };
+    const live = given(registered, issued, enrolled);
+    expect(decideAccount({ type: 'RemoveAccount' }, live)).toEqual([{ type: 'AccountRemoved', data: { username: 'zoe' } }]);
+    const removed = given(registered, issued, enrolled, { type: 'AccountRemoved', data: { username: 'zoe' } });
+    expect(removed).toMatchObject({ revision: 3n, username: 'zoe', profile: undefined, codes: [], sealedTotpSecret: undefined });
+    // A code or a TOTP code of the account as it was opens nothing; nor can it be removed twice.
+    expect(() => decideAccount({ type: 'UseRecoveryCode', codeId: 'c1', codeHash: 'h1', ticketId: 't1' }, removed)).toThrow(NotFound);
+    expect(() => decideAccount({ type: 'AcceptTotpStep', step: 1, sealedSecret: 's', ticketId: 't1' }, removed)).toThrow(NotFound);
+    expect(() => decideAccount({ type: 'RemoveAccount' }, removed)).toThrow(NotFound);
+    expect(() => decideAccount({ type: 'RemoveAccount' }, given())).toThrow(NotFound);
+    // Registered again (the username given to someone else): a new account, with no codes of the one before.
+    const again = given(registered, issued, enrolled, { type: 'AccountRemoved', data: { username: 'zoe' } }, registered);
+    expect(decideAccount({ type: 'UpsertAccount', username: 'zoe', ...profile }, removed)).toEqual([registered]);
+    expect(again).toMatchObject({ codes: [], sealedTotpSecret: undefined, usedCodes: new Map() });
+    expect(() => decideAccount({ type: 'UseRecoveryCode', codeId: 'c1', codeHash: 'h1', ticketId: 't1' }, again)).toThrow(new CodeRefused('recoveryCode', 'rejected'));
+  });
 });

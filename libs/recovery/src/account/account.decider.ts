@@ -56,6 +56,9 @@ export function evolveAccount(state: AccountState, stored: FoldableEvent): Accou
       return { ...next, sealedTotpSecret: event.data.sealedSecret, totpEnrolledBy: stored.metadata?.causationId, lastTotpStep: undefined };
     case 'TotpStepAccepted':
       return { ...next, lastTotpStep: Math.max(event.data.step, state.lastTotpStep ?? -1) };
+    case 'AccountRemoved':
+      // As if it had never been registered, but for the stream's bookkeeping.
+      return { ...initialAccountState(), revision: next.revision, commandIds: next.commandIds, username: state.username };
   }
 }
 
@@ -85,5 +88,7 @@ export function decideAccount(command: AccountCommand, state: AccountState): Acc
       if (state.sealedTotpSecret !== command.sealedSecret) throw new CodeRefused('totpCode', 'rejected');
       if (state.lastTotpStep !== undefined && command.step <= state.lastTotpStep) throw new CodeRefused('totpCode', 'replayed');
       return [{ type: 'TotpStepAccepted', data: { step: command.step, ticketId: command.ticketId } }];
+    case 'RemoveAccount':
+      return [{ type: 'AccountRemoved', data: { username: state.username! } }];
   }
 }

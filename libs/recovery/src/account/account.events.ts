@@ -17,7 +17,13 @@ export type AccountEvent =
   | DecidedEvent<'RecoveryCodesIssued', { source: 'generated' | 'imported'; codes: StoredRecoveryCode[] }>
   | DecidedEvent<'RecoveryCodeUsed', { codeId: string; ticketId: string }>
   | DecidedEvent<'TotpEnrolled', { sealedSecret: string }>
-  | DecidedEvent<'TotpStepAccepted', { step: number; ticketId: string }>;
+  | DecidedEvent<'TotpStepAccepted', { step: number; ticketId: string }>
+  /**
+   * The platform removed the account (it was deleted there): it leaves the directory, and its
+   * codes and TOTP secret stop working, so that a username given to someone else later is not
+   * recovered with the codes of the one before.
+   */
+  | DecidedEvent<'AccountRemoved', { username: string }>;
 
 export type AccountCommand =
   | ({ type: 'UpsertAccount'; username: string } & AccountProfile)
@@ -26,4 +32,5 @@ export type AccountCommand =
   | { type: 'UseRecoveryCode'; codeId: string; codeHash: string; ticketId: string }
   | { type: 'EnrolTotp'; sealedSecret: string }
   // `sealedSecret`: the secret the code was checked against.
-  | { type: 'AcceptTotpStep'; step: number; sealedSecret: string; ticketId: string };
+  | { type: 'AcceptTotpStep'; step: number; sealedSecret: string; ticketId: string }
+  | { type: 'RemoveAccount' };

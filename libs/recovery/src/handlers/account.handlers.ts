@@ -6,7 +6,7 @@ import type { CommandMeta } from '../shared/decided-event';
 import { reissueOf, requireIssuedBy, showAgain } from '../shared/lost-answer';
 import { StreamRunner } from '../shared/stream-runner';
 import { streams } from '../shared/streams';
-import { EnrolTotpCommand, IssueRecoveryCodesCommand, UpsertAccountCommand } from './commands';
+import { EnrolTotpCommand, IssueRecoveryCodesCommand, RemoveAccountCommand, UpsertAccountCommand } from './commands';
 import { accountFold } from './folds';
 import { RECOVERY_CONFIG, SECRET_BOX, type RecoveryConfig } from './recovery-config';
 
@@ -21,6 +21,16 @@ export class UpsertAccountHandler implements ICommandHandler<UpsertAccountComman
       return decideAccount({ type: 'UpsertAccount', username, ...profile }, account);
     });
     return { created, position: position.toString() };
+  }
+}
+
+@CommandHandler(RemoveAccountCommand)
+export class RemoveAccountHandler implements ICommandHandler<RemoveAccountCommand> {
+  constructor(private readonly runner: StreamRunner) {}
+
+  async execute({ username, meta }: RemoveAccountCommand) {
+    const { position } = await this.runner.run(streams.account(username), accountFold, meta, (account) => decideAccount({ type: 'RemoveAccount' }, account));
+    return { position: position.toString() };
   }
 }
 

@@ -47,6 +47,12 @@ export class UpsertAccountCommand extends Command<{ created: boolean; position: 
   }
 }
 
+export class RemoveAccountCommand extends Command<{ position: string }> {
+  constructor(readonly username: string, readonly meta: CommandMeta) {
+    super();
+  }
+}
+
 /** `hashes` given: import them; otherwise generate a new set and answer the codes once. */
 export class IssueRecoveryCodesCommand extends Command<{ codes?: string[]; position: string }> {
   constructor(readonly username: string, readonly meta: CommandMeta, readonly hashes?: string[]) {
