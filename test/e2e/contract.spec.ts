@@ -477,19 +477,30 @@ describe('submissions', () => {
 });
 
 describe('removing an account', () => {
-  it('takes it out of the directory: its codes and TOTP secret stop working, its history stays, and the username registers afresh', async () => {
+  it('takes it out of the directory: its codes and TOTP secret stop working, its open tickets are rejected, its history stays, and the username registers afresh', async () => {
     await call('PUT', '/v1/accounts/leaving', { token: integrator, body: { primaryEmail: 'l@example.org', emails: [], packages: [] } });
     const [code] = (await call('POST', '/v1/accounts/leaving/recovery-codes', { token: integrator })).body.codes;
     await call('POST', '/v1/accounts/leaving/totp', { token: integrator });
+    // Two tickets filed before: one still open, one decided already.
+    const open = (await call('POST', '/v1/tickets', { body: ticket('leaving') })).body;
+    await call('POST', `/v1/tickets/${open.ticketId}/request-info`, { token: agent, body: { question: 'Which phone?' } });
+    const decided = (await call('POST', '/v1/tickets', { body: ticket('leaving') })).body;
+    const rejection = await call('POST', `/v1/tickets/${decided.ticketId}/reject`, { token: agent, body: { reason: 'duplicate', note: 'filed twice' } });
+    await call('GET', `/v1/tickets/${decided.ticketId}?minPosition=${rejection.body.position}`, { token: agent });
+
     expect((await call('DELETE', '/v1/accounts/leaving', { token: agent })).status).toBe(403);
     const removed = await call('DELETE', '/v1/accounts/leaving', { token: integrator });
-    expect([removed.status, removed.body]).toEqual([200, { username: 'leaving', removed: true, position: expect.stringMatching(/^\d+$/) }]);
+    expect([removed.status, removed.body]).toEqual([200, { username: 'leaving', removed: true, ticketsRejected: 1, position: expect.stringMatching(/^\d+$/) }]);
     expect((await call('GET', `/v1/accounts/leaving?minPosition=${removed.body.position}`, { token: agent })).status).toBe(404);
-    expect((await call('DELETE', '/v1/accounts/leaving', { token: integrator })).status).toBe(404);
+    const closed = (await call('GET', `/v1/tickets/${open.ticketId}`, { token: agent })).body;
+    expect(closed).toMatchObject({ state: 'rejected', decision: expect.objectContaining({ reason: 'other' }) });
+    expect((await call('GET', `/v1/tickets/${decided.ticketId}`, { token: agent })).body.decision).toMatchObject({ reason: 'duplicate' });
+    // Asked again (an answer that was lost): nothing more to record; an account never fed is not found.
+    expect((await call('DELETE', '/v1/accounts/leaving', { token: integrator })).body).toMatchObject({ removed: true, ticketsRejected: 0 });
     expect((await call('DELETE', '/v1/accounts/never-there', { token: integrator })).status).toBe(404);
     // Its history stays, with who removed it.
     const history = (await call('GET', '/v1/accounts/leaving/history', { token: agent })).body.events;
-    expect(history.at(-1)).toMatchObject({ type: 'AccountRemoved', actor: { kind: 'integrator' }, data: { username: 'leaving' } });
+    expect(history.filter((event: { type: string }) => event.type === 'AccountRemoved')).toEqual([expect.objectContaining({ actor: expect.objectContaining({ kind: 'integrator' }), data: { username: 'leaving' } })]);
     // A ticket filed meanwhile is for an account the directory does not hold; the code opens nothing.
     const meanwhile = (await call('POST', '/v1/tickets', { body: { ...ticket('leaving'), recoveryCode: code } })).body;
     const view = (await call('GET', `/v1/tickets/${meanwhile.ticketId}?minPosition=${meanwhile.position}`, { token: agent })).body;

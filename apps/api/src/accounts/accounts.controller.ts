@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Res }
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { bcryptCost, canonicalBcryptHash, IMPORTED_HASH_COST, isBcryptHash } from '@reclaim/credentials';
-import { GetAccountQuery, GetStreamHistoryQuery } from '@reclaim/projections';
+import { GetAccountQuery, GetStreamHistoryQuery, OpenTicketsForQuery } from '@reclaim/projections';
 import { addressKey, EnrolTotpCommand, IssueRecoveryCodesCommand, RemoveAccountCommand, streams, UpsertAccountCommand, type CommandMeta } from '@reclaim/recovery';
 import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsOptional, IsString, isString, MaxLength } from 'class-validator';
 import type { FastifyReply } from 'fastify';
@@ -88,13 +88,15 @@ export class AccountsController {
   @Access({ roles: FEEDS_ACCOUNTS })
   @ApiOperation({
     summary: 'Remove an account deleted on the platform (addition): it leaves the directory, and its recovery codes and TOTP secret stop working',
-    description: 'Its history stays (`GET /v1/accounts/{username}/history`), as do the tickets filed for it. A `PUT` of the same username later registers a new account, with no codes and no TOTP.',
+    description:
+      'Its tickets still open are rejected (reason `other`, by the system: nothing is left to recover), so that none verified later sends `verified.v1` for a username the platform may have given someone else. Its history stays (`GET /v1/accounts/{username}/history`). A `PUT` of the same username later registers a new account, with no codes and no TOTP.',
   })
   @Answers(200, 'AccountRemoved')
   @Refuses(404)
   async remove(@Param() { username }: UsernameParam, @Meta() meta: CommandMeta) {
-    const { position } = await this.commands.execute(new RemoveAccountCommand(username, meta));
-    return { username, removed: true, position };
+    const openTickets = await this.queries.execute(new OpenTicketsForQuery(username));
+    const { position, rejected } = await this.commands.execute(new RemoveAccountCommand(username, openTickets, meta));
+    return { username, removed: true, ticketsRejected: rejected, position };
   }
 
   @Get(':username')

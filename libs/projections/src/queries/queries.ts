@@ -72,6 +72,13 @@ export class VerifyAuditQuery extends Query<AuditReport> {
 
 export class ListStaffQuery extends Query<StaffMember[]> {}
 
+/** The ids of every open ticket filed under a username, oldest first. */
+export class OpenTicketsForQuery extends Query<string[]> {
+  constructor(readonly username: string) {
+    super();
+  }
+}
+
 /** The ids of every open ticket a staff member holds, oldest first. */
 export class HeldTicketsQuery extends Query<string[]> {
   constructor(readonly staffId: string) {

@@ -14,6 +14,7 @@ import {
   GetTicketQuery,
   FirstApprovalsQuery,
   HeldTicketsQuery,
+  OpenTicketsForQuery,
   ListQueueQuery,
   ListStaffQuery,
   QueueStatsQuery,
@@ -60,6 +61,14 @@ export class HeldTicketsHandler implements IQueryHandler<HeldTicketsQuery> {
   constructor(private readonly tickets: TicketQueries) {}
   async execute({ staffId }: HeldTicketsQuery) {
     return this.tickets.heldBy(staffId);
+  }
+}
+
+@QueryHandler(OpenTicketsForQuery)
+export class OpenTicketsForHandler implements IQueryHandler<OpenTicketsForQuery> {
+  constructor(private readonly tickets: TicketQueries) {}
+  async execute({ username }: OpenTicketsForQuery) {
+    return this.tickets.openFor(username);
   }
 }
 
@@ -163,6 +172,7 @@ export const QUERY_HANDLERS = [
   StaffActivityHandler,
   QueueStatsHandler,
   GetAccountHandler,
+  OpenTicketsForHandler,
   GetStreamHistoryHandler,
   VerifyAuditHandler,
   ListStaffHandler,

@@ -120,6 +120,12 @@ export class TicketQueries {
     return rows.map((row) => row.ticket_id);
   }
 
+  /** Every open ticket filed under a username, oldest first (what the account's removal rejects). */
+  openFor(username: string): string[] {
+    const rows = prepared(this.db, 'SELECT ticket_id FROM ticket_views WHERE username = ? AND open = 1 ORDER BY seq').all(username) as Array<{ ticket_id: string }>;
+    return rows.map((row) => row.ticket_id);
+  }
+
   /** The open tickets whose first approval is this staff member's, oldest first. */
   approvedFirstBy(staffId: string): string[] {
     const rows = prepared(this.db, 'SELECT ticket_id FROM ticket_views WHERE first_approver = ? ORDER BY seq').all(staffId) as Array<{ ticket_id: string }>;

@@ -70,6 +70,11 @@ export function decideAccount(command: AccountCommand, state: AccountState): Acc
     if (unchanged) return [];
     return [{ type: state.profile ? 'AccountUpdated' : 'AccountRegistered', data }];
   }
+  if (command.type === 'RemoveAccount') {
+    if (state.username === undefined) throw new NotFound('account');
+    // Removed already: nothing more to record, and a removal cut short goes on to its tickets.
+    return state.profile ? [{ type: 'AccountRemoved', data: { username: state.username } }] : [];
+  }
   if (!state.profile) throw new NotFound(`account`);
   switch (command.type) {
     case 'IssueRecoveryCodes':
@@ -88,7 +93,5 @@ export function decideAccount(command: AccountCommand, state: AccountState): Acc
       if (state.sealedTotpSecret !== command.sealedSecret) throw new CodeRefused('totpCode', 'rejected');
       if (state.lastTotpStep !== undefined && command.step <= state.lastTotpStep) throw new CodeRefused('totpCode', 'replayed');
       return [{ type: 'TotpStepAccepted', data: { step: command.step, ticketId: command.ticketId } }];
-    case 'RemoveAccount':
-      return [{ type: 'AccountRemoved', data: { username: state.username! } }];
   }
 }

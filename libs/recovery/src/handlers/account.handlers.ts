@@ -1,5 +1,5 @@
 import { Inject } from '@nestjs/common';
-import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { CommandBus, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { generateRecoveryCodes, hashRecoveryCodes, importedRecoveryCodes, newTotpSecret, totpUri, type SecretBox } from '@reclaim/credentials';
 import { decideAccount } from '../account/account.decider';
 import type { CommandMeta } from '../shared/decided-event';
@@ -7,6 +7,7 @@ import { reissueOf, requireIssuedBy, showAgain } from '../shared/lost-answer';
 import { StreamRunner } from '../shared/stream-runner';
 import { streams } from '../shared/streams';
 import { EnrolTotpCommand, IssueRecoveryCodesCommand, RemoveAccountCommand, UpsertAccountCommand } from './commands';
+import { eachTicketOnce } from './each-ticket-once';
 import { accountFold } from './folds';
 import { RECOVERY_CONFIG, SECRET_BOX, type RecoveryConfig } from './recovery-config';
 
@@ -24,13 +25,19 @@ export class UpsertAccountHandler implements ICommandHandler<UpsertAccountComman
   }
 }
 
+/**
+ * The account leaves the directory, then its open tickets are rejected: there is nothing left to
+ * recover, and one verified later would tell the platform to give the username, which it may have
+ * given someone else by then, to whoever filed it.
+ */
 @CommandHandler(RemoveAccountCommand)
 export class RemoveAccountHandler implements ICommandHandler<RemoveAccountCommand> {
-  constructor(private readonly runner: StreamRunner) {}
+  constructor(private readonly runner: StreamRunner, private readonly commands: CommandBus) {}
 
-  async execute({ username, meta }: RemoveAccountCommand) {
+  async execute({ username, openTickets, meta }: RemoveAccountCommand) {
     const { position } = await this.runner.run(streams.account(username), accountFold, meta, (account) => decideAccount({ type: 'RemoveAccount' }, account));
-    return { position: position.toString() };
+    const last = await eachTicketOnce(this.commands, openTickets, 'reject', { type: 'RejectForRemovedAccount' }, meta, position);
+    return { position: last.toString(), rejected: openTickets.length };
   }
 }
 

@@ -47,8 +47,9 @@ export class UpsertAccountCommand extends Command<{ created: boolean; position: 
   }
 }
 
-export class RemoveAccountCommand extends Command<{ position: string }> {
-  constructor(readonly username: string, readonly meta: CommandMeta) {
+/** `openTickets`: the tickets filed under the username still open, as the read models hold them; they are rejected. */
+export class RemoveAccountCommand extends Command<{ position: string; rejected: number }> {
+  constructor(readonly username: string, readonly openTickets: readonly string[], readonly meta: CommandMeta) {
     super();
   }
 }

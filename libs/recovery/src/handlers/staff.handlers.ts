@@ -1,7 +1,6 @@
 import { CommandBus, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { newToken, tokenHash } from '@reclaim/credentials';
 import { eventIdFor, type CommandMeta } from '../shared/decided-event';
-import { TransitionNotAllowed } from '../shared/errors';
 import { reissueOf, requireIssuedBy } from '../shared/lost-answer';
 import { StreamRunner } from '../shared/stream-runner';
 import { streams } from '../shared/streams';
@@ -9,7 +8,8 @@ import { decideAdminRemoval, decideAdminRestoral } from '../staff/admin-roster.d
 import { decideStaff, type StaffCommand } from '../staff/staff.decider';
 import { TICKET_ROLES, type StaffState } from '../staff/staff.events';
 import type { ReleaseReason } from '../ticket/ticket.events';
-import { ChangeStaffRoleCommand, ChangeTicketCommand, CreateStaffCommand, DeactivateStaffCommand, RenameStaffCommand, ReplaceStaffTokenCommand, type TicketChange } from './commands';
+import { ChangeStaffRoleCommand, CreateStaffCommand, DeactivateStaffCommand, RenameStaffCommand, ReplaceStaffTokenCommand } from './commands';
+import { eachTicketOnce } from './each-ticket-once';
 import { adminRosterFold, staffFold } from './folds';
 
 /** The staff member as they now stand, as the API answers. */
@@ -104,33 +104,12 @@ export class DeactivateStaffHandler implements ICommandHandler<DeactivateStaffCo
     // Their first approvals of critical accounts stop counting now, not at the next approval, so
     // that the tickets show the approvals still needed. One the read models did not show yet is
     // withdrawn by that next approval (see the ticket decider).
-    const last = await eachOnce(this.commands, known.approvedFirst, 'withdraw', { type: 'WithdrawApproval', approver: staffId }, meta, released);
+    const last = await eachTicketOnce(this.commands, known.approvedFirst, 'withdraw', { type: 'WithdrawApproval', approver: staffId }, meta, released);
     return staffAnswer(staffId, state, last);
   }
 }
 
-/** Gives a staff member's open tickets back to the queue (see `eachOnce`). */
+/** Gives a staff member's open tickets back to the queue (see `eachTicketOnce`). */
 function releaseHeldTickets(commands: CommandBus, staffId: string, heldTickets: readonly string[], because: ReleaseReason, meta: CommandMeta, after: bigint): Promise<bigint> {
-  return eachOnce(commands, heldTickets, 'release', { type: 'ReleaseTicket', from: staffId, because }, meta, after);
-}
-
-/**
- * Runs a change on each ticket, each once however often this runs (its command id comes from the
- * staff command's): a command cut short is finished by sending it again. A ticket closed
- * meanwhile is passed over. Answers the last position recorded, so that the staff command's
- * answer covers these and a read after it sees them.
- */
-async function eachOnce(commands: CommandBus, ticketIds: readonly string[], what: string, change: TicketChange, meta: CommandMeta, after: bigint): Promise<bigint> {
-  let last = after;
-  for (const ticketId of ticketIds) {
-    const each = { commandId: eventIdFor(meta.commandId, `${what} ${ticketId}`, 0), correlationId: meta.correlationId ?? meta.commandId, actor: meta.actor };
-    try {
-      const { position } = await commands.execute(new ChangeTicketCommand(ticketId, change, each));
-      if (BigInt(position) > last) last = BigInt(position);
-    } catch (error) {
-      // Closed meanwhile: nothing to change.
-      if (!(error instanceof TransitionNotAllowed)) throw error;
-    }
-  }
-  return last;
+  return eachTicketOnce(commands, heldTickets, 'release', { type: 'ReleaseTicket', from: staffId, because }, meta, after);
 }

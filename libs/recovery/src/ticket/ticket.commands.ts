@@ -42,6 +42,8 @@ export type TicketCommand =
   /** The first approval no longer counts, where `approver` gave it: they were deactivated. */
   | { type: 'WithdrawApproval'; approver: string }
   | { type: 'RejectTicket'; reason: string; note: string; by: StaffRef }
+  /** The platform removed the account: there is nothing left to recover. */
+  | { type: 'RejectForRemovedAccount' }
   | { type: 'AddNote'; body: string; by: StaffRef }
   /** A new requester token in place of one that was lost before anyone saw it (see `lost-answer.ts`). */
   | { type: 'ReplaceRequesterToken'; requesterTokenHash: string }

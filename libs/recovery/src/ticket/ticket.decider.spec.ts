@@ -308,6 +308,13 @@ describe('ticket decider: staff and requester commands', () => {
       { type: 'TicketRejected', data: { reason: 'suspected-fraud', note: 'n', rejectedBy: { kind: 'staff', id: 'agent-1' }, contactEmail: 'zoe@example.org' } },
     ]);
     refused(open, { type: 'RejectTicket', reason: 'bored', note: '', by: agent });
+    // The account removed by the platform: the system rejects what is still open, and nothing decided.
+    for (const still of [open, waiting]) {
+      expect(when(still, { type: 'RejectForRemovedAccount' })).toEqual([
+        { type: 'TicketRejected', data: { reason: 'other', note: expect.stringContaining('removed the account'), rejectedBy: { kind: 'system', id: 'account-removed' }, contactEmail: 'zoe@example.org' } },
+      ]);
+    }
+    refused(rejected, { type: 'RejectForRemovedAccount' });
     refused(rejected, { type: 'RejectTicket', reason: 'other', note: '', by: agent });
   });
 

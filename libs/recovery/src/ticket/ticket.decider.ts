@@ -418,6 +418,14 @@ export function decideTicket(command: TicketCommand, state: TicketState, { now, 
     case 'RejectTicket':
       require({ type: 'REJECT', reason: command.reason });
       return [{ type: 'TicketRejected', data: { reason: command.reason, note: command.note, rejectedBy: { kind: 'staff', id: command.by.id }, contactEmail: state.contactEmail! } }];
+    case 'RejectForRemovedAccount':
+      require({ type: 'REJECT', reason: 'other' });
+      return [
+        {
+          type: 'TicketRejected',
+          data: { reason: 'other', note: 'The platform removed the account: there is nothing left to recover.', rejectedBy: { kind: 'system', id: 'account-removed' }, contactEmail: state.contactEmail! },
+        },
+      ];
     case 'AddNote':
       require({ type: 'NOTE' });
       return [{ type: 'NoteAdded', data: { body: command.body, author: command.by.id } }];

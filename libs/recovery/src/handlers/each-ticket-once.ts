@@ -1,0 +1,26 @@
+import type { CommandBus } from '@nestjs/cqrs';
+import { eventIdFor, type CommandMeta } from '../shared/decided-event';
+import { TransitionNotAllowed } from '../shared/errors';
+import { ChangeTicketCommand, type TicketChange } from './commands';
+
+/**
+ * Runs a change on each ticket, each once however often this runs (its command id comes from the
+ * command that asks for it: a staff member's deactivation, an account's removal): a command cut
+ * short is finished by sending it again. A ticket closed meanwhile is passed over. Answers the
+ * last position recorded, so that the asking command's answer covers these and a read after it
+ * sees them.
+ */
+export async function eachTicketOnce(commands: CommandBus, ticketIds: readonly string[], what: string, change: TicketChange, meta: CommandMeta, after: bigint): Promise<bigint> {
+  let last = after;
+  for (const ticketId of ticketIds) {
+    const each = { commandId: eventIdFor(meta.commandId, `${what} ${ticketId}`, 0), correlationId: meta.correlationId ?? meta.commandId, actor: meta.actor };
+    try {
+      const { position } = await commands.execute(new ChangeTicketCommand(ticketId, change, each));
+      if (BigInt(position) > last) last = BigInt(position);
+    } catch (error) {
+      // Closed meanwhile: nothing to change.
+      if (!(error instanceof TransitionNotAllowed)) throw error;
+    }
+  }
+  return last;
+}
