@@ -514,6 +514,21 @@ describe('removing an account', () => {
   });
 });
 
+describe('notes on decided tickets', () => {
+  it('are taken: the ticket stays decided, the requester sees nothing of them', async () => {
+    const filed = (await call('POST', '/v1/tickets', { body: ticket('decided-notes') })).body;
+    const rejected = (await call('POST', `/v1/tickets/${filed.ticketId}/reject`, { token: agent, body: { reason: 'suspected-fraud', note: 'address not on file' } })).body;
+    const requesterBefore = (await call('GET', `/v1/tickets/${filed.ticketId}?minPosition=${rejected.position}`, { token: filed.accessToken })).body;
+    const noted = await call('POST', `/v1/tickets/${filed.ticketId}/notes`, { token: agent, body: { body: 'The account holder called: it was not them.' } });
+    expect([noted.status, noted.body.state]).toEqual([200, 'rejected']);
+    const view = (await call('GET', `/v1/tickets/${filed.ticketId}?minPosition=${noted.body.position}`, { token: agent })).body;
+    expect(view).toMatchObject({ state: 'rejected', decision: expect.objectContaining({ reason: 'suspected-fraud' }), notes: [expect.objectContaining({ body: 'The account holder called: it was not them.' })] });
+    expect((await call('GET', `/v1/tickets/${filed.ticketId}`, { token: filed.accessToken })).body).toEqual(requesterBefore);
+    // Still final: nothing else is taken.
+    expect((await call('POST', `/v1/tickets/${filed.ticketId}/request-info`, { token: agent, body: { question: '?' } })).status).toBe(409);
+  });
+});
+
 describe('headers', () => {
   it('forbids caching answers, which hold personal data and secrets shown once, and content sniffing', async () => {
     const submitted = await call('POST', '/v1/tickets', { body: ticket('nocache') });

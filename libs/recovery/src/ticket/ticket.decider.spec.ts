@@ -318,11 +318,16 @@ describe('ticket decider: staff and requester commands', () => {
     refused(rejected, { type: 'RejectTicket', reason: 'other', note: '', by: agent });
   });
 
-  it('adds internal notes to open tickets', () => {
+  it('adds internal notes to open tickets, and to decided ones, whose state they leave as it is', () => {
     expect(when(waiting, { type: 'AddNote', body: 'called them', by: agent })).toEqual([
       { type: 'NoteAdded', data: { body: 'called them', author: 'agent-1' } },
     ]);
-    refused(verified, { type: 'AddNote', body: 'x', by: agent });
+    for (const decided of [verified, rejected]) {
+      const events = when(decided, { type: 'AddNote', body: 'they called back', by: agent });
+      expect(events).toEqual([{ type: 'NoteAdded', data: { body: 'they called back', author: 'agent-1' } }]);
+      const next = events.reduce((s, e) => evolveTicket(s, e), decided);
+      expect([next.snapshot, next.revision]).toEqual([decided.snapshot, decided.revision + 1n]);
+    }
   });
 
   it('replaces the requester token in every state, closed too, and keeps the state', () => {

@@ -196,7 +196,9 @@ export function evolveTicket(state: TicketState, stored: FoldableEvent): TicketS
   }
   if (!state.snapshot) return next;
   const machineEvent = machineEventFor(event);
-  if (machineEvent) next.snapshot = machineStep(state.snapshot, machineEvent);
+  // A decided ticket's machine is done: what is still recorded on it (a note, a new requester
+  // token) moves nothing.
+  if (machineEvent && state.snapshot.status === 'active') next.snapshot = machineStep(state.snapshot, machineEvent);
   if (event.type === 'TicketPrioritised') next.priority = event.data.priority;
   if (event.type === 'TicketAssigned') next.assignee = event.data.assignee;
   if (event.type === 'TicketReleased') next.assignee = undefined;
@@ -427,7 +429,9 @@ export function decideTicket(command: TicketCommand, state: TicketState, { now, 
         },
       ];
     case 'AddNote':
-      require({ type: 'NOTE' });
+      // A note records what staff learn, also once the ticket is decided (a call that confirms a
+      // fraud, say): not a step of the lifecycle, which a decided ticket has no more of.
+      if (snapshot.status === 'active') require({ type: 'NOTE' });
       return [{ type: 'NoteAdded', data: { body: command.body, author: command.by.id } }];
     case 'ReplaceRequesterToken':
       // Not a step of the lifecycle: a requester follows their ticket in every state, closed too.
