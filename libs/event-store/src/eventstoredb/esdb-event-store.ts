@@ -260,7 +260,10 @@ const COPIED_RECORDED_AT = 'recordedAt';
 export function toRecordedEvent(resolved: ResolvedEvent | AllStreamResolvedEvent): RecordedEvent | undefined {
   const event = resolved.event;
   if (!event || event.type.startsWith('$') || event.streamId.startsWith('$') || !event.isJson) return undefined;
-  const { [COPIED_RECORDED_AT]: copiedRecordedAt, ...metadata } = (event.metadata ?? {}) as unknown as EventMetadata & { [COPIED_RECORDED_AT]?: string };
+  const stored = (event.metadata ?? {}) as unknown as EventMetadata & { [COPIED_RECORDED_AT]?: string };
+  const copiedRecordedAt = stored[COPIED_RECORDED_AT];
+  // Copied only where there is a time to take out: every read of the log comes through here.
+  const metadata = copiedRecordedAt === undefined ? stored : withoutCopiedTime(stored);
   return {
     id: event.id,
     type: event.type,
@@ -271,6 +274,10 @@ export function toRecordedEvent(resolved: ResolvedEvent | AllStreamResolvedEvent
     position: event.position?.commit ?? resolved.commitPosition ?? 0n,
     recordedAt: copiedRecordedAt ?? event.created.toISOString(),
   };
+}
+
+function withoutCopiedTime({ [COPIED_RECORDED_AT]: _time, ...metadata }: EventMetadata & { [COPIED_RECORDED_AT]?: string }): EventMetadata {
+  return metadata;
 }
 
 export function matches(filter: AllFilter = {}): (event: RecordedEvent) => boolean {

@@ -148,8 +148,7 @@ export class WebhookDispatcher {
       const holds = held.length < MOST_HELD_TICKETS;
       this.log.record(outcome.attempt, () => {
         if (!holds) return this.log.saveProgress(webhookId, { ...progress, attempts, nextAttemptAt: now + retryDelay(attempts, this.settings), failingSince });
-        const ticketId = toCloudEvent(next)!.subject;
-        this.log.saveHeld(webhookId, { ticketId, after: progress.position, attempts, nextAttemptAt: now + retryDelay(attempts, this.settings), heldAt: now });
+        this.log.saveHeld(webhookId, { ticketId: outcome.attempt.ticketId, after: progress.position, attempts, nextAttemptAt: now + retryDelay(attempts, this.settings), heldAt: now });
         this.log.saveProgress(webhookId, { position: next.position, attempts: 0, nextAttemptAt: 0, failingSince });
       });
       if ((await this.disabledForFailing(turn.webhook, failingSince, attempts)) || !holds) return;
@@ -202,7 +201,10 @@ export class WebhookDispatcher {
   /** The next event after the checkpoint that this subscription sends in log order; one skipped moves the checkpoint. */
   private async nextEvent(webhook: WebhookRow, progress: Progress, held: Set<string>): Promise<RecordedEvent | undefined> {
     const page = await this.pageAfter(webhook, progress.position);
-    const wanted = page.find((event) => webhookSends(webhook, event) && !held.has(toCloudEvent(event)!.subject));
+    const wanted = page.find((event) => {
+      const ticketId = ticketSent(webhook, event);
+      return ticketId !== undefined && !held.has(ticketId);
+    });
     if (!wanted && page.length) this.log.saveProgress(webhook.webhookId, { ...progress, position: page[page.length - 1]!.position });
     return wanted;
   }
@@ -216,7 +218,7 @@ export class WebhookDispatcher {
     for (let pages = 0; pages < HELD_SCAN_PAGES; pages++) {
       const page = await this.pageAfter(webhook, after);
       const within = page.filter((event) => event.position <= upTo);
-      const wanted = within.find((event) => webhookSends(webhook, event) && toCloudEvent(event)!.subject === held.ticketId);
+      const wanted = within.find((event) => ticketSent(webhook, event) === held.ticketId);
       if (wanted) return wanted;
       if (within.length < PAGE) return 'caught-up';
       after = within[within.length - 1]!.position;
@@ -312,6 +314,11 @@ function stillSending(db: Database.Database, webhookId: string): WebhookRow | un
 
 /** Whether this subscription sends this event: a public one, of a type it asked for. */
 export function webhookSends(webhook: WebhookRow, event: RecordedEvent): boolean {
+  return ticketSent(webhook, event) !== undefined;
+}
+
+/** The ticket of an event this subscription sends (its subject); none for an event it does not send. */
+function ticketSent(webhook: WebhookRow, event: RecordedEvent): string | undefined {
   const cloudEvent = toCloudEvent(event);
-  return cloudEvent !== undefined && (webhook.types.length === 0 || webhook.types.includes(cloudEvent.type));
+  return cloudEvent !== undefined && (webhook.types.length === 0 || webhook.types.includes(cloudEvent.type)) ? cloudEvent.subject : undefined;
 }

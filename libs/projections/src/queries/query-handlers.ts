@@ -60,7 +60,7 @@ export class ListQueueHandler implements IQueryHandler<ListQueueQuery> {
 export class HeldTicketsHandler implements IQueryHandler<HeldTicketsQuery> {
   constructor(private readonly tickets: TicketQueries) {}
   async execute({ staffId }: HeldTicketsQuery) {
-    return this.tickets.heldBy(staffId);
+    return this.tickets.openTickets({ assignee: staffId });
   }
 }
 
@@ -68,7 +68,7 @@ export class HeldTicketsHandler implements IQueryHandler<HeldTicketsQuery> {
 export class OpenTicketsForHandler implements IQueryHandler<OpenTicketsForQuery> {
   constructor(private readonly tickets: TicketQueries) {}
   async execute({ username }: OpenTicketsForQuery) {
-    return this.tickets.openFor(username);
+    return this.tickets.openTickets({ username });
   }
 }
 

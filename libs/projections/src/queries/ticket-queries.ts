@@ -114,15 +114,13 @@ export class TicketQueries {
     return this.page(QUEUE_WHERE[name], { viewer: options.viewer }, options);
   }
 
-  /** Every open ticket a staff member holds, oldest first (what their deactivation releases), whatever their number. */
-  heldBy(staffId: string): string[] {
-    const rows = prepared(this.db, 'SELECT ticket_id FROM ticket_views WHERE assignee = ? AND open = 1 ORDER BY seq').all(staffId) as Array<{ ticket_id: string }>;
-    return rows.map((row) => row.ticket_id);
-  }
-
-  /** Every open ticket filed under a username, oldest first (what the account's removal rejects). */
-  openFor(username: string): string[] {
-    const rows = prepared(this.db, 'SELECT ticket_id FROM ticket_views WHERE username = ? AND open = 1 ORDER BY seq').all(username) as Array<{ ticket_id: string }>;
+  /**
+   * Every open ticket a staff member holds (what their deactivation releases), or filed under a
+   * username (what the account's removal rejects), oldest first, whatever their number.
+   */
+  openTickets(by: { assignee: string } | { username: string }): string[] {
+    const [column, value] = 'assignee' in by ? ['assignee', by.assignee] : ['username', by.username];
+    const rows = prepared(this.db, `SELECT ticket_id FROM ticket_views WHERE ${column} = ? AND open = 1 ORDER BY seq`).all(value) as Array<{ ticket_id: string }>;
     return rows.map((row) => row.ticket_id);
   }
 
