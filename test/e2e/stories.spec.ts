@@ -1,7 +1,7 @@
 import { codeStandsIn } from '@reclaim/recovery/testing';
 import bcrypt from 'bcrypt';
 import { generateSync } from 'otplib';
-import { ADMIN_TOKEN, client, startServer, type Call, type RunningServer } from '../support/server';
+import { ADMIN_TOKEN, client, eventually, startServer, type Call, type RunningServer } from '../support/server';
 
 let server: RunningServer;
 let call: Call;
@@ -407,6 +407,25 @@ describe('stories, end to end over HTTP', () => {
     expect(original.body.duplicates).toEqual([second.ticketId]);
     const requesterView = await call('GET', `/v1/tickets/${second.ticketId}`, { token: second.accessToken });
     expect(requesterView.body).not.toHaveProperty('duplicateOf');
+  });
+
+  it('once access is restored through one request, the others filed before it close as duplicates; one filed later stays open', async () => {
+    const name = unique('restored');
+    const mine = (await call('POST', '/v1/tickets', { body: request(name) })).body;
+    const another = (await call('POST', '/v1/tickets', { body: request(name, { contactEmail: 'not-the-owner@example.net' }) })).body;
+    const verified = await approve(mine.ticketId, staff.agent!.token);
+    expect(verified.body.state).toBe('verified');
+    const later = (await call('POST', '/v1/tickets', { body: request(name) })).body;
+    const staffView = (id: string) => call('GET', `/v1/tickets/${id}`, { token: staff.agent!.token });
+    expect(await eventually(async () => (await staffView(another.ticketId)).body.state === 'rejected', 10000)).toBe(true);
+    const number = (await staffView(mine.ticketId)).body.ticketNumber;
+    expect((await staffView(another.ticketId)).body.decision).toMatchObject({ reason: 'duplicate', by: { kind: 'system', id: 'account-recovered' }, note: expect.stringContaining(`ticket ${number}`) });
+    // The other requester hears that it was rejected, not why.
+    const theirs = (await call('GET', `/v1/tickets/${another.ticketId}`, { token: another.accessToken })).body;
+    expect([theirs.state, theirs.rejectionReason]).toEqual(['rejected', undefined]);
+    // Nothing more can verify it, and the request filed after the recovery is one of its own.
+    expect((await approve(another.ticketId, staff.agent2!.token)).status).toBe(409);
+    expect((await staffView(later.ticketId)).body.state).toBe('submitted');
   });
 
   it('an attempt flood hits 429 with Retry-After, and is recorded on the ticket', async () => {

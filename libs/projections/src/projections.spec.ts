@@ -7,6 +7,7 @@ import {
   CreateStaffCommand,
   EnrolTotpCommand,
   IssueRecoveryCodesCommand,
+  RemoveAccountCommand,
   ReplyToTicketCommand,
   SubmitTicketCommand,
   UpsertAccountCommand,
@@ -278,6 +279,52 @@ describe('read side', () => {
     expect(await e.timers.tick()).toBe(0);
     const overdue = await e.queries.execute(new ListQueueQuery('overdue', 'x', 50));
     expect(overdue.items.map((i) => i.ticketId)).toEqual([slow.ticketId]);
+  });
+
+  it('closes the tickets filed under a username before one of them was verified, as duplicates, by the system, once', async () => {
+    const [first, waiting, decided] = [await e.submit('twice'), await e.submit('twice'), await e.submit('twice')];
+    await e.submit('someone-else');
+    await e.change(waiting.ticketId, { type: 'RequestInfo', question: 'Which phone?', by: agent });
+    await e.change(decided.ticketId, { type: 'RejectTicket', reason: 'insufficient-evidence', note: 'x', by: agent });
+    const recovered = await e.change(first.ticketId, { type: 'VerifyTicket', evidence: ['passport'], note: 'ok', by: agent });
+    const after = await e.submit('twice'); // someone who lost access again: a request of its own
+    await e.caughtUp();
+    const toClose = () => e.runner.db.prepare('SELECT ticket_id AS ticketId, because, through_ticket_number AS number FROM tickets_to_close').all();
+    expect(toClose()).toEqual([{ ticketId: waiting.ticketId, because: 'account-recovered', number: e.tickets.view(first.ticketId)!.ticketNumber }]);
+    // A rebuild reads the whole log as one page, where the ticket has no row yet when the verification comes.
+    await expectSameAfterRebuild(e.runner);
+    expect(await e.timers.tick()).toBe(1);
+    await e.caughtUp();
+    expect(toClose()).toEqual([]);
+    expect(e.tickets.view(waiting.ticketId)).toMatchObject({
+      state: 'rejected',
+      decision: { state: 'rejected', reason: 'duplicate', by: { kind: 'system', id: 'account-recovered' }, note: expect.stringContaining(`through ticket ${e.tickets.view(first.ticketId)!.ticketNumber}`) },
+    });
+    const history = (await e.tickets.history(waiting.ticketId))!.events;
+    expect(history.at(-1)).toMatchObject({ type: 'TicketRejected', actor: { kind: 'system', id: 'account-recovered' } });
+    expect(BigInt(history.at(-1)!.position)).toBeGreaterThan(BigInt(recovered.position));
+    expect([e.tickets.view(decided.ticketId)!.decision!.reason, e.tickets.view(after.ticketId)!.state]).toEqual(['insufficient-evidence', 'submitted']);
+    expect(await e.timers.tick()).toBe(0);
+  });
+
+  it('closes an older ticket when a recovery code verifies a later one, and those a removal of the account left open', async () => {
+    await e.bus.execute(new UpsertAccountCommand('coded', { primaryEmail: 'c@x.org', emails: [], packages: [], critical: false, frozen: false }, e.meta()));
+    const { codes } = await e.bus.execute(new IssueRecoveryCodesCommand('coded', e.meta()));
+    const older = await e.submit('coded');
+    const withCode = await e.submit('coded', { recoveryCode: codes![0] });
+    await e.caughtUp();
+    expect(e.tickets.view(withCode.ticketId)!.state).toBe('verified');
+    expect(await e.timers.tick()).toBe(1);
+    await e.caughtUp();
+    expect(e.tickets.view(older.ticketId)!.decision).toMatchObject({ reason: 'duplicate', by: { id: 'account-recovered' } });
+    // The removal's own sweep missed a ticket (filed at that moment, or the server killed halfway): the list has it.
+    const missed = await e.submit('coded');
+    await e.bus.execute(new RemoveAccountCommand('coded', [], e.meta()));
+    await e.caughtUp();
+    expect(await e.timers.tick()).toBe(1);
+    await e.caughtUp();
+    expect(e.tickets.view(missed.ticketId)!.decision).toMatchObject({ reason: 'other', by: { kind: 'system', id: 'account-removed' } });
+    expect(await e.timers.tick()).toBe(0);
   });
 
   it('fires every due timer in one tick, and goes on past one whose command fails, which is tried again on the next', async () => {

@@ -1,10 +1,11 @@
 import type Database from 'better-sqlite3';
 import type { RecordedEvent } from '@reclaim/event-store';
-import { addressKey, restoreTicketState, serialiseTicketState, TICKET_STREAM_PREFIX, TICKET_TIMERS, ticketTimerAnchors, type TicketEvent, type TimerAnchors } from '@reclaim/recovery';
+import { ACCOUNT_STREAM_PREFIX, addressKey, restoreTicketState, serialiseTicketState, TICKET_STREAM_PREFIX, TICKET_TIMERS, ticketTimerAnchors, type TicketEvent, type TimerAnchors } from '@reclaim/recovery';
 import type { Projector } from '../projector';
 import { foldTicketView, type FoldedTicketView, type TicketView } from './ticket-view';
 import { prepared } from '../prepared';
 import { COUNTED_QUEUES, countedQueuesOf, type CountedQueue } from './counted-queues';
+import { ticketsToClose, type CloseReason } from './tickets-to-close';
 
 interface PendingView extends FoldedTicketView {
   /** Arrival sequence (position of TicketSubmitted); only used when the row is new. */
@@ -25,13 +26,14 @@ const firstApprover = (view: TicketView): string | null => (view.decision ? null
 
 /**
  * The `ticket_views` read model (staff view, queue columns, requester token hash) and the
- * `ticket_timers` due-work list, kept in one transaction with the checkpoint.
+ * `ticket_timers` and `tickets_to_close` due-work lists, kept in one transaction with the checkpoint.
  */
 export class TicketsProjector implements Projector {
   readonly name = 'tickets';
   // 2: views keep what the requester's view shows of revision and time (`requesterRevision`).
   // 3: the machine's context counts the follow-ups that wait for staff.
-  readonly version = 3;
+  // 4: tickets to close (`tickets_to_close`), also those left open by a verification before it.
+  readonly version = 4;
 
   setup(db: Database.Database): void {
     db.exec(`
@@ -74,6 +76,7 @@ export class TicketsProjector implements Projector {
       );
       CREATE INDEX IF NOT EXISTS ticket_timers_due ON ticket_timers (kind, anchor_ms);
     `);
+    ticketsToClose.setup(db);
     // Only the few rows that have one are written.
     const approver = "json_extract(view, '$.approvals[0].approver')";
     addViewColumn(db, 'first_approver', `UPDATE ticket_views SET first_approver = ${approver} WHERE open = 1 AND ${approver} IS NOT NULL`);
@@ -93,15 +96,20 @@ export class TicketsProjector implements Projector {
   }
 
   reset(db: Database.Database): void {
-    db.exec('DELETE FROM ticket_views; DELETE FROM ticket_timers; DELETE FROM ticket_queue_counts;');
+    db.exec('DELETE FROM ticket_views; DELETE FROM ticket_timers; DELETE FROM ticket_queue_counts; DELETE FROM tickets_to_close;');
   }
 
   /** Views folded during the current page, written once each at its end. */
   private readonly pending = new Map<string, PendingView>();
   /** How the page's writes change each counted queue's size. */
   private readonly countChanges = new Map<CountedQueue, number>();
+  /** The tickets filed during the current page, by username: they have no row to find them by yet. */
+  private readonly filedInPage = new Map<string, string[]>();
 
   apply(db: Database.Database, event: RecordedEvent): void {
+    if (event.type === 'AccountRemoved' && event.streamName.startsWith(ACCOUNT_STREAM_PREFIX)) {
+      return this.closeOpen(db, (event.data as { username: string }).username, 'account-removed');
+    }
     if (!event.streamName.startsWith(TICKET_STREAM_PREFIX)) return;
     const ticketId = event.streamName.slice(TICKET_STREAM_PREFIX.length);
     const submitted = event.type === 'TicketSubmitted' ? (event as unknown as Extract<TicketEvent, { type: 'TicketSubmitted' }>).data : undefined;
@@ -117,6 +125,22 @@ export class TicketsProjector implements Projector {
       stored: current?.stored,
     });
     if (submitted?.duplicateOf) this.addDuplicate(db, submitted.duplicateOf, ticketId);
+    if (submitted) {
+      const filed = this.filedInPage.get(submitted.username);
+      if (filed) filed.push(ticketId);
+      else this.filedInPage.set(submitted.username, [ticketId]);
+    }
+    if (event.type === 'TicketVerified') this.closeOpen(db, folded.view.username, 'account-recovered', folded.view.ticketNumber);
+  }
+
+  /**
+   * Puts the username's tickets still open at this point of the log on the list of those to close:
+   * those stored open, and those filed during this page. The verified one itself, and one decided
+   * earlier in this page, are stored open still: they leave the list when their decisions are written.
+   */
+  private closeOpen(db: Database.Database, username: string, because: CloseReason, throughTicketNumber?: number): void {
+    const stored = (prepared(db, 'SELECT ticket_id AS id FROM ticket_views WHERE username = ? AND open = 1').all(username) as Array<{ id: string }>).map(({ id }) => id);
+    for (const ticketId of new Set([...stored, ...(this.filedInPage.get(username) ?? [])])) ticketsToClose.add(db, ticketId, because, throughTicketNumber);
   }
 
   flush(db: Database.Database): void {
@@ -130,6 +154,7 @@ export class TicketsProjector implements Projector {
   discard(): void {
     this.pending.clear();
     this.countChanges.clear();
+    this.filedInPage.clear();
   }
 
   private load(db: Database.Database, ticketId: string): PendingView | undefined {
@@ -151,6 +176,7 @@ export class TicketsProjector implements Projector {
       return;
     }
     const decisionMs = view.decision ? Date.parse(view.decision.at) - Date.parse(view.submittedAt) : null;
+    if (view.decision) ticketsToClose.decided(db, ticketId);
     prepared(db, UPSERT_VIEW).run({
       ticketId,
       seq,

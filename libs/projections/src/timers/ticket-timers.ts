@@ -1,7 +1,8 @@
 import type Database from 'better-sqlite3';
 import type { CommandBus } from '@nestjs/cqrs';
-import { ChangeTicketCommand, TICKET_TIMERS, timerDelays, type Clock, type TicketPolicy, type TicketTimer } from '@reclaim/recovery';
+import { ChangeTicketCommand, TICKET_TIMERS, timerDelays, type Clock, type TicketChange, type TicketPolicy, type TicketTimer } from '@reclaim/recovery';
 import { prepared } from '../prepared';
+import { closingChange, ticketsToClose } from '../tickets/tickets-to-close';
 
 const COMMAND_FOR: Record<TicketTimer, 'MarkOverdue' | 'RemindRequester' | 'ExpireTicket'> = {
   overdue: 'MarkOverdue',
@@ -10,10 +11,10 @@ const COMMAND_FOR: Record<TicketTimer, 'MarkOverdue' | 'RemindRequester' | 'Expi
 };
 
 /**
- * Fires due timers: every tick it reads the due-work list (kept by the tickets projector from the
- * log, so it survives restarts) and sends each ticket its timer command. The command id is made
- * from the timer itself, so a timer that fires twice (two instances, a restart, a slow
- * projection) is applied once; the decider checks again that it is really due.
+ * Fires due timers: every tick it reads the due-work lists (kept by the tickets projector from the
+ * log, so they survive restarts) and sends each ticket its timer command, and each ticket to close
+ * its rejection. The command id is made from the work itself, so work done twice (two instances, a
+ * restart, a slow projection) is applied once; the decider checks again that it is really due.
  */
 export class TicketTimers {
   private timer?: NodeJS.Timeout;
@@ -51,19 +52,23 @@ export class TicketTimers {
       const due = prepared(this.db, 'SELECT ticket_id AS ticketId, anchor_ms AS anchor FROM ticket_timers WHERE kind = ? AND anchor_ms <= ? ORDER BY anchor_ms LIMIT 500')
         .all(kind, now - delays[kind]) as Array<{ ticketId: string; anchor: number }>;
       for (const { ticketId, anchor } of due) {
-        try {
-          await this.commands.execute(
-            new ChangeTicketCommand(ticketId, { type: COMMAND_FOR[kind] }, {
-              commandId: `timer-${kind}-${ticketId}-${anchor}`,
-              actor: { kind: 'system', id: `timer:${kind}` },
-            }),
-          );
-          sent++;
-        } catch (error) {
-          this.onError(error);
-        }
+        if (await this.send(ticketId, { type: COMMAND_FOR[kind] }, `timer-${kind}-${ticketId}-${anchor}`, `timer:${kind}`)) sent++;
       }
     }
+    for (const toClose of ticketsToClose.due(this.db)) {
+      if (await this.send(toClose.ticketId, closingChange(toClose), `close-${toClose.because}-${toClose.ticketId}`, toClose.because)) sent++;
+    }
     return sent;
+  }
+
+  /** Sends one piece of due work as the system; a failure is reported, and the work is tried again next tick. */
+  private async send(ticketId: string, change: TicketChange, commandId: string, actorId: string): Promise<boolean> {
+    try {
+      await this.commands.execute(new ChangeTicketCommand(ticketId, change, { commandId, actor: { kind: 'system', id: actorId } }));
+      return true;
+    } catch (error) {
+      this.onError(error);
+      return false;
+    }
   }
 }

@@ -44,6 +44,12 @@ export type TicketCommand =
   | { type: 'RejectTicket'; reason: string; note: string; by: StaffRef }
   /** The platform removed the account: there is nothing left to recover. */
   | { type: 'RejectForRemovedAccount' }
+  /**
+   * Access to the account was restored through another ticket, filed under the same username:
+   * this one, filed before that, has nothing left to recover, and verifying it as well would hand
+   * the account to a second contact address.
+   */
+  | { type: 'RejectAsRecoveredElsewhere'; throughTicketNumber: number }
   | { type: 'AddNote'; body: string; by: StaffRef }
   /** A new requester token in place of one that was lost before anyone saw it (see `lost-answer.ts`). */
   | { type: 'ReplaceRequesterToken'; requesterTokenHash: string }

@@ -314,7 +314,17 @@ describe('ticket decider: staff and requester commands', () => {
         { type: 'TicketRejected', data: { reason: 'other', note: expect.stringContaining('removed the account'), rejectedBy: { kind: 'system', id: 'account-removed' }, contactEmail: 'zoe@example.org' } },
       ]);
     }
-    refused(rejected, { type: 'RejectForRemovedAccount' });
+    // Access restored through another ticket under the username: the system closes this one as its duplicate.
+    for (const still of [open, waiting]) {
+      expect(when(still, { type: 'RejectAsRecoveredElsewhere', throughTicketNumber: 7 })).toEqual([
+        { type: 'TicketRejected', data: { reason: 'duplicate', note: expect.stringContaining('through ticket 7'), rejectedBy: { kind: 'system', id: 'account-recovered' }, contactEmail: 'zoe@example.org' } },
+      ]);
+    }
+    // The system's closings come after the fact, maybe twice: a decided ticket stays as it is.
+    for (const decided of [verified, rejected]) {
+      expect(when(decided, { type: 'RejectForRemovedAccount' })).toEqual([]);
+      expect(when(decided, { type: 'RejectAsRecoveredElsewhere', throughTicketNumber: 7 })).toEqual([]);
+    }
     refused(rejected, { type: 'RejectTicket', reason: 'other', note: '', by: agent });
   });
 

@@ -420,14 +420,12 @@ export function decideTicket(command: TicketCommand, state: TicketState, { now, 
     case 'RejectTicket':
       require({ type: 'REJECT', reason: command.reason });
       return [{ type: 'TicketRejected', data: { reason: command.reason, note: command.note, rejectedBy: { kind: 'staff', id: command.by.id }, contactEmail: state.contactEmail! } }];
+    // The system closes what is left open once its account is gone, or recovered through another
+    // ticket. Sent after the fact, maybe more than once: a ticket closed meanwhile stays as it is.
     case 'RejectForRemovedAccount':
-      require({ type: 'REJECT', reason: 'other' });
-      return [
-        {
-          type: 'TicketRejected',
-          data: { reason: 'other', note: 'The platform removed the account: there is nothing left to recover.', rejectedBy: { kind: 'system', id: 'account-removed' }, contactEmail: state.contactEmail! },
-        },
-      ];
+      return closedBySystem(state, 'other', 'The platform removed the account: there is nothing left to recover.', 'account-removed');
+    case 'RejectAsRecoveredElsewhere':
+      return closedBySystem(state, 'duplicate', `Access to the account was restored through ticket ${command.throughTicketNumber}, filed under the same username.`, 'account-recovered');
     case 'AddNote':
       // A note records what staff learn, also once the ticket is decided (a call that confirms a
       // fraud, say): not a step of the lifecycle, which a decided ticket has no more of.
@@ -459,6 +457,12 @@ export function decideTicket(command: TicketCommand, state: TicketState, { now, 
       ];
     }
   }
+}
+
+/** The system's rejection of a ticket still open; none for one decided already. */
+function closedBySystem(state: TicketState, reason: string, note: string, by: string): TicketEvent[] {
+  if (!state.snapshot!.can({ type: 'REJECT', reason })) return [];
+  return [{ type: 'TicketRejected', data: { reason, note, rejectedBy: { kind: 'system', id: by }, contactEmail: state.contactEmail! } }];
 }
 
 /** The withdrawal of the first approval, where its approver is the one found deactivated; none otherwise. */
