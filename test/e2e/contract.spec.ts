@@ -514,6 +514,37 @@ describe('removing an account', () => {
   });
 });
 
+describe('the list of accounts', () => {
+  it('pages through the directory in username order, for those who feed it, without the accounts removed', async () => {
+    for (const name of ['list-c', 'list-a', 'list-b', 'list-d']) {
+      await call('PUT', `/v1/accounts/${name}`, { token: integrator, body: { primaryEmail: `${name}@example.org`, emails: [], packages: [] } });
+    }
+    await call('POST', '/v1/accounts/list-a/recovery-codes', { token: integrator });
+    const removed = await call('DELETE', '/v1/accounts/list-c', { token: integrator });
+    await call('GET', `/v1/accounts/list-a?minPosition=${removed.body.position}`, { token: integrator });
+    const seen: Array<{ username: string; recoveryCodesRemaining: number }> = [];
+    let after = '';
+    do {
+      const page = await call('GET', `/v1/accounts?limit=2${after && `&after=${after}`}`, { token: integrator });
+      expect([page.status, page.body.items.length <= 2]).toEqual([200, true]);
+      seen.push(...page.body.items);
+      after = page.body.next ?? '';
+    } while (after);
+    const names = seen.map(({ username }) => username);
+    expect(names).toEqual([...names].sort());
+    // Other tests' accounts are listed too.
+    const listed = seen.filter(({ username }) => username.startsWith('list-'));
+    expect(listed.map(({ username }) => username)).toEqual(['list-a', 'list-b', 'list-d']);
+    expect(listed[0]).toEqual((await call('GET', '/v1/accounts/list-a', { token: agent })).body);
+    expect(listed[0]!.recoveryCodesRemaining).toBe(8);
+    // A cursor that no page gave, and a page size out of range, are refused, naming the parameter.
+    for (const [query, field] of [['after=bm90IGEgY3Vyc29y', 'after'], ['after=czEy', 'after'], ['limit=0', 'limit'], ['limit=201', 'limit']]) {
+      const refused = await call('GET', `/v1/accounts?${query}`, { token: integrator });
+      expect([refused.status, refused.body.errors?.[0]?.field]).toEqual([400, field]);
+    }
+  });
+});
+
 describe('notes on decided tickets', () => {
   it('are taken: the ticket stays decided, the requester sees nothing of them', async () => {
     const filed = (await call('POST', '/v1/tickets', { body: ticket('decided-notes') })).body;

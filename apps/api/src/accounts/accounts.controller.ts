@@ -2,14 +2,14 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Res }
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { bcryptCost, canonicalBcryptHash, IMPORTED_HASH_COST, isBcryptHash } from '@reclaim/credentials';
-import { GetAccountQuery, GetStreamHistoryQuery, OpenTicketsForQuery } from '@reclaim/projections';
+import { GetAccountQuery, GetStreamHistoryQuery, ListAccountsQuery, OpenTicketsForQuery } from '@reclaim/projections';
 import { addressKey, EnrolTotpCommand, IssueRecoveryCodesCommand, RemoveAccountCommand, streams, UpsertAccountCommand, type CommandMeta } from '@reclaim/recovery';
 import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsOptional, IsString, isString, MaxLength } from 'class-validator';
 import type { FastifyReply } from 'fastify';
 import { Access, FEEDS_ACCOUNTS, READS_ACCOUNTS } from '../auth/access.decorator';
 import { Meta } from '../http/command-meta.decorator';
 import { EachEmail, EachPackage, IsEmailAddress, IsUsername } from '../http/patterns';
-import { HistoryPageQuery, requestedRange } from '../http/cursor-page';
+import { CursorPageQuery, HistoryPageQuery, requestedNamePage, requestedRange } from '../http/cursor-page';
 import { historyOrNotFound, HistoryRoute } from '../http/history-route';
 import { problem, ProblemError } from '../http/problem';
 import { entryMessage } from '../http/validation';
@@ -97,6 +97,18 @@ export class AccountsController {
     const openTickets = await this.queries.execute(new OpenTicketsForQuery(username));
     const { position, rejected } = await this.commands.execute(new RemoveAccountCommand(username, openTickets, meta));
     return { username, removed: true, ticketsRejected: rejected, position };
+  }
+
+  // Those who feed the directory compare it with their own, to find an account deleted on the
+  // platform and never removed here (a lost DELETE), or one never fed. Staff look accounts up by
+  // username; they are not given every account's addresses at once.
+  @Get()
+  @Access({ roles: FEEDS_ACCOUNTS })
+  @ApiOperation({ summary: 'The accounts in the directory, in username order (addition): `limit` and `after` page it' })
+  @Answers(200, 'AccountPage')
+  async list(@Query() query: CursorPageQuery) {
+    const { limit, after } = requestedNamePage(query);
+    return this.queries.execute(new ListAccountsQuery(limit, after));
   }
 
   @Get(':username')

@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { decodeCursor, type HistoryRange } from '@reclaim/projections';
+import { decodeCursor, decodeNameCursor, type HistoryRange } from '@reclaim/projections';
 import { IsOptional, IsString } from 'class-validator';
 import { PageLimit } from './page-limit';
 import { fieldProblem, ProblemError } from './problem';
@@ -33,19 +33,24 @@ export class HistoryPageQuery {
 }
 
 /** A cursor read back (none for the first page); a cursor that is not one is refused. */
-function readCursor(after: string | undefined): number | undefined {
+function readCursor<T>(after: string | undefined, decode: (cursor: string) => T | undefined): T | undefined {
   if (after === undefined) return undefined;
-  const cursor = decodeCursor(after);
+  const cursor = decode(after);
   if (cursor === undefined) throw new ProblemError(fieldProblem(400, 'Invalid after.', 'after', 'must be the next cursor of a previous page'));
   return cursor;
 }
 
 /** The page asked for: its size (the default when not given) and its cursor read back. */
 export function requestedPage({ limit = DEFAULT_LIMIT, after }: CursorPageQuery): { limit: number; after?: number } {
-  return { limit, after: readCursor(after) };
+  return { limit, after: readCursor(after, decodeCursor) };
+}
+
+/** The page asked for of a list in name order. */
+export function requestedNamePage({ limit = DEFAULT_LIMIT, after }: CursorPageQuery): { limit: number; after?: string } {
+  return { limit, after: readCursor(after, decodeNameCursor) };
 }
 
 /** The part of a history asked for: all of it unless `limit` or `after` say otherwise. */
 export function requestedRange({ limit, after }: HistoryPageQuery): HistoryRange {
-  return { limit, after: readCursor(after) };
+  return { limit, after: readCursor(after, decodeCursor) };
 }

@@ -175,6 +175,7 @@ export const ANSWER_SCHEMAS = {
     recoveryCodesRemaining: { type: 'integer' },
     totpEnrolled: { type: 'boolean' },
   }),
+  AccountPage: page('Account'),
   AccountRemoved: object({ username: text, removed: { type: 'boolean' }, ticketsRejected: { type: 'integer', description: 'Its tickets that were still open, now rejected.' }, position: decimal }),
   AccountWritten: object({ username: text, primaryEmail: text, emails: texts, packages: texts, critical: { type: 'boolean' }, frozen: { type: 'boolean' }, position: decimal }),
   RecoveryCodes: object({ codes: { ...texts, description: 'Shown once; stored only as bcrypt hashes.' }, position: decimal }),

@@ -65,8 +65,17 @@ export class AccountsProjector implements Projector {
 
 export function readAccount(db: Database.Database, username: string): AccountView | undefined {
   const row = prepared(db, 'SELECT view FROM accounts WHERE username = ?').get(username) as { view: string } | undefined;
-  if (!row) return undefined;
+  return row && accountOf(username, row.view);
+}
+
+/** Up to `limit` accounts in the directory, in username order (ASCII's: capitals first), after `after`. */
+export function listAccounts(db: Database.Database, limit: number, after = ''): AccountView[] {
+  const rows = prepared(db, 'SELECT username, view FROM accounts WHERE username > ? ORDER BY username LIMIT ?').all(after, limit) as Array<{ username: string; view: string }>;
+  return rows.map(({ username, view }) => accountOf(username, view));
+}
+
+function accountOf(username: string, stored: string): AccountView {
   // In the contract's order, as read models built by earlier releases stored the counts first.
-  const { primaryEmail, emails, packages, critical, frozen, recoveryCodesRemaining, totpEnrolled } = JSON.parse(row.view) as AccountView;
+  const { primaryEmail, emails, packages, critical, frozen, recoveryCodesRemaining, totpEnrolled } = JSON.parse(stored) as AccountView;
   return { username, primaryEmail, emails, packages, critical, frozen, recoveryCodesRemaining, totpEnrolled };
 }

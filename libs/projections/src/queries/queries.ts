@@ -56,6 +56,13 @@ export class GetAccountQuery extends Query<AccountView | undefined> {
   }
 }
 
+/** A page of the accounts in the directory, in username order, after the one named `after`. */
+export class ListAccountsQuery extends Query<{ items: AccountView[]; next?: string }> {
+  constructor(readonly limit: number, readonly after?: string) {
+    super();
+  }
+}
+
 /** Every event of one stream, in order: an account's (who fed it, who issued its codes, which tickets used them), a staff member's. */
 export class GetStreamHistoryQuery extends Query<HistoryPage | undefined> {
   constructor(readonly stream: string, readonly range?: HistoryRange) {

@@ -1,7 +1,8 @@
 import { Inject } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
-import { readAccount } from '../accounts/accounts.projector';
+import { listAccounts, readAccount } from '../accounts/accounts.projector';
+import { pageOf } from './cursor';
 import { verifyAudit, type AuditReport } from '../audit/verify-audit';
 import { READ_MODEL_DB, type ReadModelDb } from '../read-model-db';
 import { listStaff } from '../staff/staff.projector';
@@ -9,6 +10,7 @@ import {
   FindTicketsQuery,
   GetStreamHistoryQuery,
   GetAccountQuery,
+  ListAccountsQuery,
   GetQueuePositionQuery,
   GetTicketHistoryQuery,
   GetTicketQuery,
@@ -112,6 +114,15 @@ export class GetAccountHandler implements IQueryHandler<GetAccountQuery> {
   }
 }
 
+@QueryHandler(ListAccountsQuery)
+export class ListAccountsHandler implements IQueryHandler<ListAccountsQuery> {
+  constructor(@Inject(READ_MODEL_DB) private readonly db: ReadModelDb) {}
+  async execute({ limit, after }: ListAccountsQuery) {
+    const { page, next } = pageOf(listAccounts(this.db, limit + 1, after), limit, (account) => account.username);
+    return { items: page, ...(next && { next }) };
+  }
+}
+
 @QueryHandler(GetStreamHistoryQuery)
 export class GetStreamHistoryHandler implements IQueryHandler<GetStreamHistoryQuery> {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
@@ -172,6 +183,7 @@ export const QUERY_HANDLERS = [
   StaffActivityHandler,
   QueueStatsHandler,
   GetAccountHandler,
+  ListAccountsHandler,
   OpenTicketsForHandler,
   GetStreamHistoryHandler,
   VerifyAuditHandler,
