@@ -11,6 +11,7 @@ import {
   ReplyToTicketCommand,
   SubmitTicketCommand,
   UpsertAccountCommand,
+  type RecoveryReason,
   type TicketChange,
 } from '@reclaim/recovery';
 import { recoveryHarness, settlesWithin, type RecoveryHarness } from '@reclaim/recovery/testing';
@@ -50,7 +51,7 @@ async function engine(options: { dataDir?: string; keep?: RecoveryHarness['clock
     queries: h.moduleRef.get(QueryBus),
     tickets: h.moduleRef.get(TicketQueries),
     timers: h.moduleRef.get(TicketTimers),
-    submit: (username: string, given: { recoveryCode?: string; contactEmail?: string } = {}, meta = h.meta()) =>
+    submit: (username: string, given: { recoveryCode?: string; contactEmail?: string; reason?: RecoveryReason } = {}, meta = h.meta()) =>
       h.bus.execute(
         new SubmitTicketCommand(
           { username, contactEmail: `${username}@example.org`, previousEmails: [], reason: 'lost-email', explanation: 'help', packages: [], ...given },
@@ -283,6 +284,7 @@ describe('read side', () => {
 
   it('closes the tickets filed under a username before one of them was verified, as duplicates, by the system, once', async () => {
     const [first, waiting, decided] = [await e.submit('twice'), await e.submit('twice'), await e.submit('twice')];
+    const compromise = await e.submit('twice', { reason: 'account-compromise' });
     await e.submit('someone-else');
     await e.change(waiting.ticketId, { type: 'RequestInfo', question: 'Which phone?', by: agent });
     await e.change(decided.ticketId, { type: 'RejectTicket', reason: 'insufficient-evidence', note: 'x', by: agent });
@@ -304,6 +306,8 @@ describe('read side', () => {
     expect(history.at(-1)).toMatchObject({ type: 'TicketRejected', actor: { kind: 'system', id: 'account-recovered' } });
     expect(BigInt(history.at(-1)!.position)).toBeGreaterThan(BigInt(recovered.position));
     expect([e.tickets.view(decided.ticketId)!.decision!.reason, e.tickets.view(after.ticketId)!.state]).toEqual(['insufficient-evidence', 'submitted']);
+    // A report of a compromise is for a person to read: it may be about the very recovery.
+    expect(e.tickets.view(compromise.ticketId)!.state).toBe('submitted');
     expect(await e.timers.tick()).toBe(0);
   });
 

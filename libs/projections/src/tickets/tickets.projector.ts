@@ -137,10 +137,14 @@ export class TicketsProjector implements Projector {
    * Puts the username's tickets still open at this point of the log on the list of those to close:
    * those stored open, and those filed during this page. The verified one itself, and one decided
    * earlier in this page, are stored open still: they leave the list when their decisions are written.
+   * A report of a compromise stays open after a recovery, for a person to read: it may tell of that
+   * very recovery.
    */
   private closeOpen(db: Database.Database, username: string, because: CloseReason, throughTicketNumber?: number): void {
-    const stored = (prepared(db, 'SELECT ticket_id AS id FROM ticket_views WHERE username = ? AND open = 1').all(username) as Array<{ id: string }>).map(({ id }) => id);
-    for (const ticketId of new Set([...stored, ...(this.filedInPage.get(username) ?? [])])) ticketsToClose.add(db, ticketId, because, throughTicketNumber);
+    const spared = because === 'account-recovered' ? 'account-compromise' : '';
+    const stored = prepared(db, 'SELECT ticket_id AS id FROM ticket_views WHERE username = ? AND open = 1 AND reason <> ?').all(username, spared) as Array<{ id: string }>;
+    const filed = (this.filedInPage.get(username) ?? []).filter((id) => this.pending.get(id)!.view.reason !== spared);
+    for (const ticketId of new Set([...stored.map(({ id }) => id), ...filed])) ticketsToClose.add(db, ticketId, because, throughTicketNumber);
   }
 
   flush(db: Database.Database): void {
