@@ -24,6 +24,8 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/v1/tickets?username=probe', allowed: READERS },
   { method: 'GET', path: '/v1/tickets/{id}', allowed: [...READERS, 'requester'] },
   { method: 'POST', path: '/v1/tickets/{id}/replies', body: { message: 'hello' }, allowed: ['requester'] },
+  // Last among the ticket's routes: it closes the ticket (a later command on it is refused, 409, which is no matter here).
+  { method: 'POST', path: '/v1/tickets/{id}/withdraw', body: { message: 'got back in' }, allowed: ['requester'] },
   { method: 'POST', path: '/v1/tickets/{id}/assign', allowed: STAFF_WORK },
   { method: 'POST', path: '/v1/tickets/{id}/release', allowed: STAFF_WORK },
   { method: 'POST', path: '/v1/tickets/{id}/request-info', body: { question: 'q?' }, allowed: STAFF_WORK },

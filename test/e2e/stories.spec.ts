@@ -340,6 +340,28 @@ describe('stories, end to end over HTTP', () => {
     expect((await call('GET', `/v1/accounts/${name}/history`, { token: staff.agent!.token })).body.events.map((e: { type: string }) => e.type)).not.toContain('RecoveryCodeUsed');
   });
 
+  it('a requester who got back in on their own withdraws the request; nobody else may', async () => {
+    const name = unique('withdrawn');
+    const mine = (await call('POST', '/v1/tickets', { body: request(name) })).body;
+    const other = (await call('POST', '/v1/tickets', { body: request(unique('other')) })).body;
+    const withdraw = (token: string, headers: Record<string, string> = {}) =>
+      call('POST', `/v1/tickets/${mine.ticketId}/withdraw`, { token, headers, body: { message: 'I found my old phone.' } });
+    expect((await withdraw(staff.agent!.token)).status).toBe(403);
+    expect((await withdraw(other.accessToken)).status).toBe(404);
+    // A note staff add does not make the requester's If-Match stale; a revision they never saw is.
+    await call('POST', `/v1/tickets/${mine.ticketId}/notes`, { token: staff.agent!.token, body: { body: 'called them' } });
+    expect((await withdraw(mine.accessToken, { 'if-match': '"1"' })).status).toBe(412);
+    const withdrawn = await withdraw(mine.accessToken, { 'if-match': '"0"' });
+    expect([withdrawn.status, withdrawn.body]).toEqual([200, { ticketId: mine.ticketId, state: 'rejected', revision: '1', position: expect.any(String) }]);
+    const staffView = (await call('GET', `/v1/tickets/${mine.ticketId}?minPosition=${withdrawn.body.position}`, { token: staff.agent!.token })).body;
+    expect(staffView.decision).toMatchObject({ state: 'rejected', reason: 'other', by: { kind: 'requester', id: mine.ticketId }, note: 'I found my old phone.' });
+    const theirs = (await call('GET', `/v1/tickets/${mine.ticketId}`, { token: mine.accessToken })).body;
+    expect([theirs.state, theirs.rejectionReason, theirs.revision]).toEqual(['rejected', 'withdrawn', '1']);
+    // Decided: nothing more to withdraw or answer.
+    expect((await withdraw(mine.accessToken)).status).toBe(409);
+    expect((await call('POST', `/v1/tickets/${mine.ticketId}/replies`, { token: mine.accessToken, body: { message: 'oops' } })).status).toBe(409);
+  });
+
   it("a requester's reply takes If-Match of the revision they see: a stale one is refused before its code is checked", async () => {
     const name = unique('ifmatch');
     const codes = await account(name, { critical: true });

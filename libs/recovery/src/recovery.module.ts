@@ -8,6 +8,7 @@ import { ChangeTicketHandler } from './handlers/change-ticket.handler';
 import { EvidenceChecker } from './handlers/evidence-checker';
 import { SECRET_BOX } from './handlers/recovery-config';
 import { ReplyToTicketHandler } from './handlers/reply-to-ticket.handler';
+import { WithdrawTicketHandler } from './handlers/withdraw-ticket.handler';
 import { SubmitTicketHandler } from './handlers/submit-ticket.handler';
 import { CLOCK, type Clock } from './shared/clock';
 import { StreamRunner } from './shared/stream-runner';
@@ -26,6 +27,7 @@ import { StreamRunner } from './shared/stream-runner';
     },
     SubmitTicketHandler,
     ReplyToTicketHandler,
+    WithdrawTicketHandler,
     ChangeTicketHandler,
     UpsertAccountHandler,
     RemoveAccountHandler,

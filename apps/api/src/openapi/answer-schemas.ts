@@ -112,7 +112,7 @@ export const ANSWER_SCHEMAS = {
     {
       openQuestion: object({ question: text, askedAt: time }, { replyBy: { ...time, description: 'When the ticket is rejected for no response, unless answered before.' } }),
       queuePosition: { type: 'integer', description: 'While submitted: 1 is next.' },
-      rejectionReason: { ...valueIn(['no-response']), description: 'Rejected because the open question was not answered in time; no other reason is shown to the requester.' },
+      rejectionReason: { ...valueIn(['no-response', 'withdrawn']), description: 'Rejected because the open question was not answered in time, or withdrawn by the requester; no other reason is shown to the requester.' },
     },
   ),
   TicketItem: object(

@@ -66,6 +66,14 @@ export class ReplyDto extends EvidenceCodes {
   message!: string;
 }
 
+export class WithdrawDto {
+  @ApiPropertyOptional({ maxLength: 5000, description: 'Why, for staff (got back in, filed by mistake).' })
+  @IsOptional()
+  @IsString()
+  @IsText(5000)
+  message?: string;
+}
+
 export class AssignDto {
   @ApiPropertyOptional({ description: 'Staff id; omit to claim the ticket yourself.' })
   @IsOptional()

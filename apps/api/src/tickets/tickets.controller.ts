@@ -12,6 +12,7 @@ import {
   type RecoveryConfig,
   type StaffRef,
   type TicketChange,
+  WithdrawTicketCommand,
 } from '@reclaim/recovery';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Access, READS_TICKETS, WORKS_TICKETS } from '../auth/access.decorator';
@@ -22,7 +23,7 @@ import { fieldProblem, problem, ProblemError } from '../http/problem';
 import { notModified } from '../http/not-modified';
 import { HistoryPageQuery, requestedPage, requestedRange } from '../http/cursor-page';
 import { historyOrNotFound, HistoryRoute } from '../http/history-route';
-import { AssignDto, FindTicketsDto, NoteDto, RejectDto, ReleaseDto, ReplyDto, RequestInfoDto, SubmitTicketDto, TicketIdParam, TicketQueryDto, VerifyDto } from './ticket.dto';
+import { AssignDto, FindTicketsDto, NoteDto, RejectDto, ReleaseDto, ReplyDto, RequestInfoDto, SubmitTicketDto, TicketIdParam, TicketQueryDto, VerifyDto, WithdrawDto } from './ticket.dto';
 import { Answers, HEADERS, Refuses } from '../openapi/documented';
 
 /** A command staff who work tickets send to one ticket: `POST /v1/tickets/{id}/<action>`, answered with the command's result. */
@@ -121,6 +122,18 @@ export class TicketsController {
   async reply(@Param() { id }: TicketIdParam, @Body() body: ReplyDto, @Ip() ip: string, @Meta() meta: CommandMeta, @IfMatch() ifMatch?: bigint) {
     this.limits.codeAttempt(ip, body);
     return this.commands.execute(new ReplyToTicketCommand(id, body, meta, ifMatch));
+  }
+
+  // Someone who got back in on their own, or filed by mistake, takes their request out of the
+  // queue rather than leave staff to work it.
+  @Post(':id/withdraw')
+  @HttpCode(200)
+  @Access({ requester: true })
+  @ApiOperation({ summary: 'The requester withdraws their open ticket (addition): it is rejected, reason `other`, by the requester' })
+  @Answers(200, 'CommandAnswer')
+  @Refuses(404)
+  withdraw(@Param() { id }: TicketIdParam, @Body() body: WithdrawDto, @Meta() meta: CommandMeta, @IfMatch() ifMatch?: bigint) {
+    return this.commands.execute(new WithdrawTicketCommand(id, body.message, meta, ifMatch));
   }
 
   @StaffTicketCommand('assign', 'Claim a ticket no one else holds (no body; 409 already-assigned otherwise) or assign it to a staff id')

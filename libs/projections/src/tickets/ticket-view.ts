@@ -216,7 +216,8 @@ export function ticketClocks(anchors: TimerAnchors, policy: TicketPolicy): Ticke
  * evidence, and a revision and a time of change that move only with what they see. An open
  * question says by when to answer it (`replyBy`: the ticket is rejected for no response then), so
  * the requester need not wait for the reminder to learn it. A ticket rejected because its question
- * went unanswered says so (`rejectionReason: no-response`): it is the requester's own silence.
+ * went unanswered says so (`rejectionReason: no-response`): it is the requester's own silence; one
+ * they withdrew says that (`withdrawn`).
  * No other reason is shown: `suspected-fraud` would warn the one suspected, and `duplicate` would
  * tell whoever filed it that someone else has a request open for the username.
  */
@@ -234,5 +235,6 @@ export function requesterView(view: TicketView, policy: TicketPolicy, queuePosit
     revision: view.requesterRevision,
     ...(view.state === 'submitted' && queuePosition !== undefined ? { queuePosition } : {}),
     ...(view.decision?.reason === 'no-response' && { rejectionReason: 'no-response' as const }),
+    ...(view.decision?.by.kind === 'requester' && { rejectionReason: 'withdrawn' as const }),
   };
 }

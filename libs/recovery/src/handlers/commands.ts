@@ -26,8 +26,15 @@ export class ReplyToTicketCommand extends Command<TicketCommandResult> {
   }
 }
 
+/** The requester withdraws their ticket; `ifMatch` is of the revision they see. */
+export class WithdrawTicketCommand extends Command<TicketCommandResult> {
+  constructor(readonly ticketId: string, readonly message: string | undefined, readonly meta: CommandMeta, readonly ifMatch?: bigint) {
+    super();
+  }
+}
+
 /** What staff and timers do to an existing ticket: assign, request-info, verify, reject, note, and the timers. */
-export type TicketChange = Exclude<TicketCommand, { type: 'SubmitTicket' | 'ReplyToTicket' | 'ReplaceRequesterToken' }>;
+export type TicketChange = Exclude<TicketCommand, { type: 'SubmitTicket' | 'ReplyToTicket' | 'WithdrawTicket' | 'ReplaceRequesterToken' }>;
 
 /** Staff commands and timers on an existing ticket. */
 export class ChangeTicketCommand extends Command<TicketCommandResult> {

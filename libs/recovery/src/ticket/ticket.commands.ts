@@ -21,6 +21,8 @@ export type TicketCommand =
   | { type: 'ReplyToTicket'; message: string; evidence: EvidenceCheck[]; account?: AccountStatus }
   /** A reply whose codes were over the attempt limit: the codes are recorded as refused, unchecked; the reply is not. */
   | { type: 'RecordReplyOverLimit'; kinds: Array<EvidenceCheck['kind']> }
+  /** The requester no longer needs the ticket (they got back in, or filed it by mistake); `message` says why, for staff. */
+  | { type: 'WithdrawTicket'; message?: string }
   /**
    * `claim`: staff taking the ticket for themselves, which takes only a ticket no one else holds,
    * or one held by `fromUnassignable` (a holder the handler found deactivated, or in a role that

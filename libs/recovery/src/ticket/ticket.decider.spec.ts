@@ -328,6 +328,17 @@ describe('ticket decider: staff and requester commands', () => {
     refused(rejected, { type: 'RejectTicket', reason: 'other', note: '', by: agent });
   });
 
+  it('lets the requester withdraw an open ticket, with or without a word for staff, and nothing decided', () => {
+    const by = { kind: 'requester', id: open.ticketId };
+    expect(when(open, { type: 'WithdrawTicket', message: 'I got back in.' })).toEqual([
+      { type: 'TicketRejected', data: { reason: 'other', note: 'I got back in.', rejectedBy: by, contactEmail: 'zoe@example.org' } },
+    ]);
+    expect(when(waiting, { type: 'WithdrawTicket' })).toEqual([
+      { type: 'TicketRejected', data: { reason: 'other', note: 'Withdrawn by the requester.', rejectedBy: { kind: 'requester', id: waiting.ticketId }, contactEmail: 'zoe@example.org' } },
+    ]);
+    for (const decided of [verified, rejected]) refused(decided, { type: 'WithdrawTicket' });
+  });
+
   it('adds internal notes to open tickets, and to decided ones, whose state they leave as it is', () => {
     expect(when(waiting, { type: 'AddNote', body: 'called them', by: agent })).toEqual([
       { type: 'NoteAdded', data: { body: 'called them', author: 'agent-1' } },

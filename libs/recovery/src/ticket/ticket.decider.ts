@@ -360,6 +360,14 @@ export function decideTicket(command: TicketCommand, state: TicketState, { now, 
           : { type: 'FollowUpReceived', data: { message: command.message } };
       return withEvidence(state, [...accountStatusNoted(snapshot, command.account), reply], command.evidence, 'reply', now);
     }
+    case 'WithdrawTicket':
+      require({ type: 'REJECT', reason: 'other' });
+      return [
+        {
+          type: 'TicketRejected',
+          data: { reason: 'other', note: command.message ?? 'Withdrawn by the requester.', rejectedBy: { kind: 'requester', id: state.ticketId! }, contactEmail: state.contactEmail! },
+        },
+      ];
     case 'RecordReplyOverLimit':
       // Past what may wait for staff (the reply handler asked `assertMayReply` before the limit,
       // so only while a question waits for its answer), the attempt is refused and not recorded again.

@@ -84,7 +84,8 @@ export type TicketEvent =
       username: string;
       contactEmail: string;
     }>
-  | DecidedEvent<'TicketRejected', { reason: string; note: string; rejectedBy: { kind: 'staff' | 'system'; id: string } } & TellsRequester>
+  /** `rejectedBy.kind` `requester`: the requester withdrew the ticket (reason `other`), `id` the ticket's. */
+  | DecidedEvent<'TicketRejected', { reason: string; note: string; rejectedBy: { kind: 'staff' | 'system' | 'requester'; id: string } } & TellsRequester>
   | DecidedEvent<'TicketMarkedOverdue', { dueAt: string }>
   | DecidedEvent<'ReplyReminderSent', { dueAt: string; expiresAt: string } & TellsRequester>;
 
