@@ -24,8 +24,6 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/v1/tickets?username=probe', allowed: READERS },
   { method: 'GET', path: '/v1/tickets/{id}', allowed: [...READERS, 'requester'] },
   { method: 'POST', path: '/v1/tickets/{id}/replies', body: { message: 'hello' }, allowed: ['requester'] },
-  // Last among the ticket's routes: it closes the ticket (a later command on it is refused, 409, which is no matter here).
-  { method: 'POST', path: '/v1/tickets/{id}/withdraw', body: { message: 'got back in' }, allowed: ['requester'] },
   { method: 'POST', path: '/v1/tickets/{id}/assign', allowed: STAFF_WORK },
   { method: 'POST', path: '/v1/tickets/{id}/release', allowed: STAFF_WORK },
   { method: 'POST', path: '/v1/tickets/{id}/request-info', body: { question: 'q?' }, allowed: STAFF_WORK },
@@ -67,12 +65,17 @@ const ROUTES: Route[] = [
   // Routes with no rule are open to every caller, with or without a token.
   { method: 'GET', path: '/health', allowed: CALLERS },
   { method: 'GET', path: '/docs/openapi.json', allowed: CALLERS },
+  // Last: it closes the ticket (a later command on it is refused, 409, which is no matter here).
+  { method: 'POST', path: '/v1/tickets/{id}/withdraw', body: { message: 'got back in' }, allowed: ['requester'] },
+  // On a ticket of its own, whose requester's token it replaces: to every requester here it is another's.
+  { method: 'POST', path: '/v1/tickets/{spare}/access-token', allowed: ['admin', 'integrator'] },
 ];
 
 let server: RunningServer;
 let call: Call;
 const tokens: Partial<Record<Caller, string>> = { unknown: 'rcl_' + 'x'.repeat(43), unknownRequester: 'rqt_' + 'x'.repeat(43), admin: ADMIN_TOKEN };
 let ticketId: string;
+let spareTicketId: string;
 
 beforeAll(async () => {
   server = await startServer();
@@ -84,6 +87,7 @@ beforeAll(async () => {
   const mine = (await call('POST', '/v1/tickets', { body: { username: 'probe', contactEmail: 'p@example.org', reason: 'lost-email', explanation: 'x' } })).body;
   const other = (await call('POST', '/v1/tickets', { body: { username: 'other', contactEmail: 'o@example.org', reason: 'lost-email', explanation: 'y' } })).body;
   ticketId = mine.ticketId;
+  spareTicketId = (await call('POST', '/v1/tickets', { body: { username: 'spare', contactEmail: 's@example.org', reason: 'lost-email', explanation: 'z' } })).body.ticketId;
   tokens.requester = mine.accessToken;
   tokens.otherRequester = other.accessToken;
 }, 60000);
@@ -97,13 +101,14 @@ function expected(route: Route, caller: Caller): Outcome {
   if (caller === 'none' || caller === 'unknown' || caller === 'unknownRequester') return 401;
   // Only a route on another ticket hides it; a route of no ticket has nothing to hide.
   if (caller === 'otherRequester' && route.path.includes('{id}')) return 404;
+  if ((caller === 'requester' || caller === 'otherRequester') && route.path.includes('{spare}')) return 404;
   return 403;
 }
 
 describe('access control: every route against every caller', () => {
   const cases = ROUTES.flatMap((route) => CALLERS.map((caller) => [`${route.method} ${route.path}`, caller, route] as const));
   it.each(cases)('%s as %s', async (_name, caller, route) => {
-    const answer = await call(route.method, route.path.replace('{id}', ticketId), { token: tokens[caller], body: route.body });
+    const answer = await call(route.method, route.path.replace('{id}', ticketId).replace('{spare}', spareTicketId), { token: tokens[caller], body: route.body });
     const outcome = expected(route, caller);
     if (outcome === 'ok') {
       expect([401, 403]).not.toContain(answer.status);

@@ -664,7 +664,7 @@ describe('SSE feed', () => {
       ['recovery.ticket.reminded.v1', 'd@example.org'],
     ]);
     const rejection = feed.received.find(({ event }) => event.subject === rejected && event.type === 'recovery.ticket.rejected.v1')!;
-    expect(rejection.event.data).toEqual({ ticketId: rejected, reason: 'duplicate', contactEmail: 'd@example.org' });
+    expect(rejection.event.data).toEqual({ ticketId: rejected, reason: 'duplicate', rejectedBy: 'staff', contactEmail: 'd@example.org' });
   }, 60000);
 
   it('filters by type, resumes after a position, and refuses what it cannot serve', async () => {

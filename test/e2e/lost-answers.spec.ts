@@ -65,6 +65,14 @@ describe('a retry whose first answer was lost (HTTP)', () => {
     expect(history[1]!.data).toEqual({});
   });
 
+  it('a requester token the platform asked for opens the ticket; the lost one does not', async () => {
+    const filed = (await call('POST', '/v1/tickets', { body: { username: 'yan', contactEmail: 'yan@example.org', reason: 'lost-email', explanation: 'Lost my link.' } })).body;
+    const [first, retried] = await sentTwice(`/v1/tickets/${filed.ticketId}/access-token`, integrator);
+    expect(retried.ticketId).toBe(filed.ticketId);
+    expect(await status(`/v1/tickets/${filed.ticketId}`, retried.accessToken)).toBe(200);
+    expect(await status(`/v1/tickets/${filed.ticketId}`, first.accessToken)).toBe(401);
+  });
+
   it('recovery codes that work, and the TOTP secret that was kept', async () => {
     await call('PUT', '/v1/accounts/amy', { token: integrator, body: { primaryEmail: 'amy@example.org', emails: [], packages: [] } });
     const [firstCodes, codes] = await sentTwice('/v1/accounts/amy/recovery-codes', integrator);

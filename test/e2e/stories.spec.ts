@@ -362,6 +362,27 @@ describe('stories, end to end over HTTP', () => {
     expect((await call('POST', `/v1/tickets/${mine.ticketId}/replies`, { token: mine.accessToken, body: { message: 'oops' } })).status).toBe(409);
   });
 
+  it('a requester who lost their token gets a new one through the platform; the old one stops working', async () => {
+    const filed = (await call('POST', '/v1/tickets', { body: request(unique('lost-token')) })).body;
+    const asked = (token: string, ticketId = filed.ticketId, headers: Record<string, string> = {}) => call('POST', `/v1/tickets/${ticketId}/access-token`, { token, headers });
+    expect((await asked(staff.agent!.token)).status).toBe(403);
+    // As every command on a ticket, it takes If-Match of the ticket's revision.
+    expect((await asked(staff.integrator!.token, filed.ticketId, { 'if-match': '"9"' })).status).toBe(412);
+    expect((await asked(staff.integrator!.token, '00000000-0000-4000-8000-000000000000')).status).toBe(404);
+    const given = await asked(staff.integrator!.token);
+    expect([given.status, given.body]).toEqual([201, { ticketId: filed.ticketId, accessToken: expect.stringMatching(/^rqt_/), position: expect.any(String) }]);
+    // At once, as answered: the new token opens the ticket, the old one nothing.
+    expect((await call('GET', `/v1/tickets/${filed.ticketId}`, { token: filed.accessToken })).status).toBe(401);
+    const theirs = await call('GET', `/v1/tickets/${filed.ticketId}`, { token: given.body.accessToken });
+    expect([theirs.status, theirs.body.revision]).toEqual([200, '0']);
+    expect((await call('POST', `/v1/tickets/${filed.ticketId}/replies`, { token: given.body.accessToken, body: { message: 'found it' } })).status).toBe(200);
+    // The history says that it was replaced and by whom, never the token or its hash.
+    const history = (await call('GET', `/v1/tickets/${filed.ticketId}/history`, { token: staff.auditor!.token })).body.events;
+    const replaced = history.find((event: { type: string }) => event.type === 'RequesterTokenReplaced');
+    expect(replaced).toMatchObject({ actor: { kind: 'integrator', id: staff.integrator!.id } });
+    expect(JSON.stringify(history)).not.toContain(given.body.accessToken);
+  });
+
   it("a requester's reply takes If-Match of the revision they see: a stale one is refused before its code is checked", async () => {
     const name = unique('ifmatch');
     const codes = await account(name, { critical: true });

@@ -50,9 +50,15 @@ describe('toCloudEvent', () => {
       [
         stored('TicketRejected', { reason: 'suspected-fraud', note: 'internal reasoning', rejectedBy: { kind: 'staff', id: 's-1' }, contactEmail: 'z@example.org' }),
         'recovery.ticket.rejected.v1',
-        { ticketId: TICKET, reason: 'suspected-fraud', contactEmail: 'z@example.org' },
+        { ticketId: TICKET, reason: 'suspected-fraud', rejectedBy: 'staff', contactEmail: 'z@example.org' },
       ],
-      [stored('TicketRejected', { reason: 'no-response', note: 'n', rejectedBy: { kind: 'system', id: 'reply-timeout' } }), 'recovery.ticket.rejected.v1', { ticketId: TICKET, reason: 'no-response' }],
+      [stored('TicketRejected', { reason: 'no-response', note: 'n', rejectedBy: { kind: 'system', id: 'reply-timeout' } }), 'recovery.ticket.rejected.v1', { ticketId: TICKET, reason: 'no-response', rejectedBy: 'system' }],
+      // Withdrawn: the platform tells the requester that, not that the request was turned down.
+      [
+        stored('TicketRejected', { reason: 'other', note: 'I got back in', rejectedBy: { kind: 'requester', id: TICKET }, contactEmail: 'z@example.org' }),
+        'recovery.ticket.rejected.v1',
+        { ticketId: TICKET, reason: 'other', rejectedBy: 'requester', contactEmail: 'z@example.org' },
+      ],
       [stored('RecoveryCodeUsed', { codeId: 'c-3', ticketId: TICKET }, 'account-zoe'), 'recovery.account.recovery-code-used.v1', { username: 'zoe', ticketId: TICKET }],
     ];
     for (const [event, type, data] of cases) {

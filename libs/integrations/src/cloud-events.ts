@@ -62,7 +62,11 @@ const MAPPINGS: Partial<Record<TicketEvent['type'] | AccountEvent['type'], Mappi
     subject: ticketId,
     data: (d, s) => ({ ticketId: ticketId(d, s), username: d.username, contactEmail: d.contactEmail, verifiedBy: d.verifiedBy.kind }),
   },
-  TicketRejected: { type: 'recovery.ticket.rejected.v1', subject: ticketId, data: (d, s) => ({ ticketId: ticketId(d, s), reason: d.reason, ...contactOf(d) }) },
+  TicketRejected: {
+    type: 'recovery.ticket.rejected.v1',
+    subject: ticketId,
+    data: (d, s) => ({ ticketId: ticketId(d, s), reason: d.reason, rejectedBy: d.rejectedBy.kind, ...contactOf(d) }),
+  },
   RecoveryCodeUsed: {
     type: 'recovery.account.recovery-code-used.v1',
     subject: (d) => d.ticketId,

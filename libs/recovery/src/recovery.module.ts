@@ -9,6 +9,7 @@ import { EvidenceChecker } from './handlers/evidence-checker';
 import { SECRET_BOX } from './handlers/recovery-config';
 import { ReplyToTicketHandler } from './handlers/reply-to-ticket.handler';
 import { WithdrawTicketHandler } from './handlers/withdraw-ticket.handler';
+import { ReplaceRequesterTokenHandler } from './handlers/replace-requester-token.handler';
 import { SubmitTicketHandler } from './handlers/submit-ticket.handler';
 import { CLOCK, type Clock } from './shared/clock';
 import { StreamRunner } from './shared/stream-runner';
@@ -28,6 +29,7 @@ import { StreamRunner } from './shared/stream-runner';
     SubmitTicketHandler,
     ReplyToTicketHandler,
     WithdrawTicketHandler,
+    ReplaceRequesterTokenHandler,
     ChangeTicketHandler,
     UpsertAccountHandler,
     RemoveAccountHandler,

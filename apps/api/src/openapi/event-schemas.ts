@@ -28,7 +28,10 @@ const DATA: Record<PublicEventType, SchemaObject> = {
   'recovery.ticket.info-provided.v1': object({ ticketId: text }),
   'recovery.ticket.evidence-recorded.v1': object({ ticketId: text, kind: valueIn(['recovery-code', 'totp']), outcome: valueIn(EVIDENCE_OUTCOMES), via: valueIn(['submission', 'reply']) }),
   'recovery.ticket.verified.v1': object({ ticketId: text, username: text, contactEmail: contact('that their access is back'), verifiedBy: valueIn(['staff', 'system']) }),
-  'recovery.ticket.rejected.v1': object({ ticketId: text, reason: valueIn(REJECTION_REASONS) }, { contactEmail: contactSince('that the request was not granted (the reason is for the platform: tell them only `no-response`)') }),
+  'recovery.ticket.rejected.v1': object(
+    { ticketId: text, reason: valueIn(REJECTION_REASONS), rejectedBy: { ...valueIn(['staff', 'system', 'requester']), description: '`requester`: they withdrew it themselves.' } },
+    { contactEmail: contactSince('that the request was not granted (the reason is for the platform: tell them only `no-response`), or, rejected by the requester, that it was withdrawn') },
+  ),
   'recovery.account.recovery-code-used.v1': object({ username: text, ticketId: text }),
 };
 

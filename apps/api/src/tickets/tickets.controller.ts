@@ -1,7 +1,7 @@
 import { applyDecorators, Body, Controller, Get, HttpCode, Inject, Ip, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { FindTicketsQuery, GetQueuePositionQuery, GetTicketHistoryQuery, GetTicketQuery, requesterView, staffView } from '@reclaim/projections';
+import { FindTicketsQuery, GetQueuePositionQuery, GetTicketHistoryQuery, GetTicketQuery, ProjectionRunner, requesterView, staffView } from '@reclaim/projections';
 import {
   ChangeTicketCommand,
   RECOVERY_CONFIG,
@@ -12,10 +12,11 @@ import {
   type RecoveryConfig,
   type StaffRef,
   type TicketChange,
+  ReplaceRequesterTokenCommand,
   WithdrawTicketCommand,
 } from '@reclaim/recovery';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Access, READS_TICKETS, WORKS_TICKETS } from '../auth/access.decorator';
+import { Access, INTEGRATES, READS_TICKETS, WORKS_TICKETS } from '../auth/access.decorator';
 import { BOOTSTRAP_ADMIN_ID, type Principal } from '../auth/principal';
 import { ClientLimits } from '../http/client-limits';
 import { IfMatch, Meta } from '../http/command-meta.decorator';
@@ -23,6 +24,7 @@ import { fieldProblem, problem, ProblemError } from '../http/problem';
 import { notModified } from '../http/not-modified';
 import { HistoryPageQuery, requestedPage, requestedRange } from '../http/cursor-page';
 import { historyOrNotFound, HistoryRoute } from '../http/history-route';
+import { onceApplied } from '../http/once-applied';
 import { AssignDto, FindTicketsDto, NoteDto, RejectDto, ReleaseDto, ReplyDto, RequestInfoDto, SubmitTicketDto, TicketIdParam, TicketQueryDto, VerifyDto, WithdrawDto } from './ticket.dto';
 import { Answers, HEADERS, Refuses } from '../openapi/documented';
 
@@ -39,6 +41,7 @@ export class TicketsController {
     private readonly queries: QueryBus,
     @Inject(ClientLimits) private readonly limits: ClientLimits,
     @Inject(RECOVERY_CONFIG) private readonly policy: RecoveryConfig,
+    private readonly projections: ProjectionRunner,
   ) {}
 
   @Post()
@@ -134,6 +137,18 @@ export class TicketsController {
   @Refuses(404)
   withdraw(@Param() { id }: TicketIdParam, @Body() body: WithdrawDto, @Meta() meta: CommandMeta, @IfMatch() ifMatch?: bigint) {
     return this.commands.execute(new WithdrawTicketCommand(id, body.message, meta, ifMatch));
+  }
+
+  // A requester who lost their token (the page that showed it closed) cannot answer a question or
+  // withdraw; the platform, which knows their contact address from the events, sends them a new one.
+  @Post(':id/access-token')
+  @HttpCode(201)
+  @Access({ roles: INTEGRATES })
+  @ApiOperation({ summary: "A new requester token for the ticket (addition), for the platform to send to the requester's contact address: shown once; the old one stops working" })
+  @Answers(201, 'RequesterToken')
+  @Refuses(404)
+  async replaceAccessToken(@Param() { id }: TicketIdParam, @Meta() meta: CommandMeta, @IfMatch() ifMatch?: bigint) {
+    return onceApplied(this.projections, await this.commands.execute(new ReplaceRequesterTokenCommand(id, meta, ifMatch)));
   }
 
   @StaffTicketCommand('assign', 'Claim a ticket no one else holds (no body; 409 already-assigned otherwise) or assign it to a staff id')

@@ -16,7 +16,7 @@ async function withLargeFeed(test: (reader: Socket, answer: () => ServerResponse
   const store = new SqliteEventStore(join(dir, 'reclaim.sqlite'));
   const metadata = { occurredAt: '2026-01-01T00:00:00.000Z', schemaVersion: 1, actor: { kind: 'staff' as const, id: 's' } };
   for (let batch = 0; batch < 30; batch++) {
-    const events = Array.from({ length: 1000 }, (_, i) => ({ id: `e-${batch}-${i}`, type: 'TicketRejected', data: { reason: 'other'.padEnd(200, '.'), note: 'n' }, metadata }));
+    const events = Array.from({ length: 1000 }, (_, i) => ({ id: `e-${batch}-${i}`, type: 'TicketRejected', data: { reason: 'other'.padEnd(200, '.'), note: 'n', rejectedBy: { kind: 'staff', id: 's-1' } }, metadata }));
     await store.appendToStream(`ticket-t${batch}`, events);
   }
   let response: ServerResponse | undefined;

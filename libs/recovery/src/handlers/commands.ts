@@ -33,6 +33,13 @@ export class WithdrawTicketCommand extends Command<TicketCommandResult> {
   }
 }
 
+/** A new requester token for a ticket whose requester lost theirs, for the platform to send them. */
+export class ReplaceRequesterTokenCommand extends Command<{ ticketId: string; accessToken: string; position: string }> {
+  constructor(readonly ticketId: string, readonly meta: CommandMeta, readonly ifMatch?: bigint) {
+    super();
+  }
+}
+
 /** What staff and timers do to an existing ticket: assign, request-info, verify, reject, note, and the timers. */
 export type TicketChange = Exclude<TicketCommand, { type: 'SubmitTicket' | 'ReplyToTicket' | 'WithdrawTicket' | 'ReplaceRequesterToken' }>;
 

@@ -9,6 +9,7 @@ import {
   CreateStaffCommand,
   EnrolTotpCommand,
   IssueRecoveryCodesCommand,
+  ReplaceRequesterTokenCommand,
   ReplaceStaffTokenCommand,
   SubmitTicketCommand,
   UpsertAccountCommand,
@@ -117,5 +118,22 @@ describe('a retry whose first answer was lost', () => {
     expect(retried.accessToken).not.toBe(first.accessToken);
     expect((await runner.load(streams.ticket(first.ticketId), ticketFold)).state.requesterTokenHash).toBe(sha256(retried.accessToken));
     expect(await types(streams.ticket(first.ticketId))).toEqual(['TicketSubmitted', 'RequesterTokenReplaced']);
+    // Again, after the platform gave the requester a new token: the retry does not take it from them.
+    const given = await h.bus.execute(new ReplaceRequesterTokenCommand(first.ticketId, h.meta(admin)));
+    await expect(submit('zoe', {}, meta)).rejects.toBeInstanceOf(SecretReplaced);
+    expect((await runner.load(streams.ticket(first.ticketId), ticketFold)).state.requesterTokenHash).toBe(sha256(given.accessToken));
+  });
+
+  it('a requester token the platform asked for answers a stored token, and does not undo a later one', async () => {
+    const { ticketId } = await submit('zoe');
+    const change = new ReplaceRequesterTokenCommand(ticketId, h.meta(admin));
+    const first = await h.bus.execute(change);
+    const retried = await h.bus.execute(change);
+    expect([retried.ticketId, retried.accessToken === first.accessToken]).toEqual([ticketId, false]);
+    const stored = async () => (await runner.load(streams.ticket(ticketId), ticketFold)).state.requesterTokenHash;
+    expect(await stored()).toBe(sha256(retried.accessToken));
+    const later = await h.bus.execute(new ReplaceRequesterTokenCommand(ticketId, h.meta(admin)));
+    await expect(h.bus.execute(change)).rejects.toBeInstanceOf(SecretReplaced);
+    expect(await stored()).toBe(sha256(later.accessToken));
   });
 });

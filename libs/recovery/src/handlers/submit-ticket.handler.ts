@@ -3,8 +3,8 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { newToken, tokenHash } from '@reclaim/credentials';
 import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
 import { CLOCK, type Clock } from '../shared/clock';
-import { eventIdFor, subCommand, toNewEvents, type CommandMeta } from '../shared/decided-event';
-import { reissueOf } from '../shared/lost-answer';
+import { eventIdFor, subCommand, toNewEvents } from '../shared/decided-event';
+import { reissueOf, requireIssuedBy } from '../shared/lost-answer';
 import { StreamRunner } from '../shared/stream-runner';
 import { streams } from '../shared/streams';
 import { decideTicket, lifecycleState } from '../ticket/ticket.decider';
@@ -14,6 +14,7 @@ import { SubmitTicketCommand } from './commands';
 import { EvidenceChecker } from './evidence-checker';
 import { accountFold, requesterFold, ticketFold } from './folds';
 import { RECOVERY_CONFIG, type RecoveryConfig } from './recovery-config';
+import { replaceRequesterToken } from './requester-token';
 import { requesterTicketResult } from './ticket-results';
 
 /**
@@ -67,20 +68,12 @@ export class SubmitTicketHandler implements ICommandHandler<SubmitTicketCommand>
         { now: this.clock.now(), policy: this.config },
       ),
     );
-    if (repeat) return { ...(await this.replaceLostToken(ticketId, ticketMeta)), ticketNumber };
-    return { ...requesterTicketResult(ticketId, state, position), ticketNumber, accessToken };
-  }
-
-  /**
-   * A repeat of a submission whose first answer was lost cannot show that answer's token again,
-   * as only its hash was kept: a new token takes its place (see `lost-answer.ts`).
-   */
-  private async replaceLostToken(ticketId: string, meta: CommandMeta) {
-    const accessToken = newToken('rqt');
-    const { state, position } = await this.runner.run(streams.ticket(ticketId), ticketFold, reissueOf(meta), (ticket) =>
-      decideTicket({ type: 'ReplaceRequesterToken', requesterTokenHash: tokenHash(accessToken) }, ticket, { now: this.clock.now(), policy: this.config }),
-    );
-    return { ...requesterTicketResult(ticketId, state, position), accessToken };
+    if (!repeat) return { ...requesterTicketResult(ticketId, state, position), ticketNumber, accessToken };
+    // A repeat whose first answer was lost cannot show that answer's token again, as only its
+    // hash was kept: a new token takes its place, unless one was issued since (see `lost-answer.ts`).
+    requireIssuedBy(ticketMeta, state.requesterTokenIssuedBy, 'access token');
+    const replaced = await replaceRequesterToken(this.runner, ticketId, reissueOf(ticketMeta), () => ({ now: this.clock.now(), policy: this.config }));
+    return { ...requesterTicketResult(ticketId, replaced.state, replaced.position), ticketNumber, accessToken: replaced.accessToken };
   }
 
   /** The oldest of these tickets that is still open. */

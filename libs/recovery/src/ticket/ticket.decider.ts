@@ -30,6 +30,11 @@ export interface TicketState {
   username?: string;
   contactEmail?: string;
   requesterTokenHash?: string;
+  /**
+   * The command that issued the requester token in force (its causation id), so that a retry of
+   * one whose answer was lost replaces only the token it issued, not one issued since.
+   */
+  requesterTokenIssuedBy?: string;
   priority: 'normal' | 'high';
   /** The staff id the ticket is assigned to, if any. */
   assignee?: string;
@@ -50,6 +55,7 @@ export const initialTicketState = (): TicketState => ({
   username: undefined,
   contactEmail: undefined,
   requesterTokenHash: undefined,
+  requesterTokenIssuedBy: undefined,
   priority: 'normal',
   assignee: undefined,
   sla: { usedMs: 0 },
@@ -192,7 +198,7 @@ export function evolveTicket(state: TicketState, stored: FoldableEvent): TicketS
   if (event.type === 'TicketSubmitted') {
     const { ticketId, username, contactEmail, requesterTokenHash, reason, critical, frozen } = event.data;
     const snapshot = initialSnapshot({ reason, critical, frozen });
-    return { ...next, snapshot, ticketId, username, contactEmail, requesterTokenHash, sla: { usedMs: 0, runningSince: at } };
+    return { ...next, snapshot, ticketId, username, contactEmail, requesterTokenHash, requesterTokenIssuedBy: stored.metadata?.causationId, sla: { usedMs: 0, runningSince: at } };
   }
   if (!state.snapshot) return next;
   const machineEvent = machineEventFor(event);
@@ -202,7 +208,10 @@ export function evolveTicket(state: TicketState, stored: FoldableEvent): TicketS
   if (event.type === 'TicketPrioritised') next.priority = event.data.priority;
   if (event.type === 'TicketAssigned') next.assignee = event.data.assignee;
   if (event.type === 'TicketReleased') next.assignee = undefined;
-  if (event.type === 'RequesterTokenReplaced') next.requesterTokenHash = event.data.requesterTokenHash;
+  if (event.type === 'RequesterTokenReplaced') {
+    next.requesterTokenHash = event.data.requesterTokenHash;
+    next.requesterTokenIssuedBy = stored.metadata?.causationId;
+  }
 
   // The SLA clock runs exactly while the ticket is submitted.
   const wasRunning = state.snapshot.value === 'submitted';
@@ -264,7 +273,7 @@ export function deadlinesOf(anchors: TimerAnchors, policy: TicketPolicy): { over
 }
 
 /** A ticket state as plain JSON, for read models that keep it between events. */
-export interface SerialisedTicketState extends Omit<TicketState, 'snapshot' | 'revision' | 'requesterRevision' | 'commandIds'> {
+export interface SerialisedTicketState extends Omit<TicketState, 'snapshot' | 'revision' | 'requesterRevision' | 'commandIds' | 'requesterTokenIssuedBy'> {
   revision: string;
   requesterRevision: string;
   lifecycle?: { value: string; context: TicketSnapshot['context'] };
@@ -291,7 +300,7 @@ export function serialiseTicketState(state: TicketState): SerialisedTicketState 
   } satisfies Every<SerialisedTicketState>;
 }
 
-/** Read models skip command ids: they never decide, so they never need to spot a repeat. */
+/** Read models skip command ids and who issued the token: they never decide, so they never need to spot a repeat. */
 export function restoreTicketState(serialised: SerialisedTicketState): TicketState {
   const { lifecycle } = serialised;
   return {
@@ -302,6 +311,7 @@ export function restoreTicketState(serialised: SerialisedTicketState): TicketSta
     username: serialised.username,
     contactEmail: serialised.contactEmail,
     requesterTokenHash: serialised.requesterTokenHash,
+    requesterTokenIssuedBy: undefined,
     priority: serialised.priority,
     assignee: serialised.assignee,
     sla: serialised.sla,
