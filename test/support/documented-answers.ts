@@ -110,7 +110,8 @@ function refusedByDocument(operation: Operation, template: string, url: URL, req
   const values: Record<Place, Record<string, string>> = {
     path: {},
     query: Object.fromEntries(url.searchParams),
-    header: Object.fromEntries(Object.entries(request.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value])),
+    // As sent: fetch takes spaces and tabs off both ends of a header's value (the Fetch standard's normalising).
+    header: Object.fromEntries(Object.entries(request.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value.replace(/^[ \t]+|[ \t]+$/g, '')])),
   };
   const templateParts = template.split('/');
   url.pathname.split('/').forEach((part, i) => {
