@@ -42,6 +42,7 @@ const ROUTES: Route[] = [
   { method: 'POST', path: '/v1/accounts/probe/recovery-codes', allowed: ['admin', 'integrator'] },
   { method: 'POST', path: '/v1/accounts/probe/recovery-codes/import', body: { hashes: ['x'] }, allowed: ['admin', 'integrator'] },
   { method: 'POST', path: '/v1/accounts/probe/totp', allowed: ['admin', 'integrator'] },
+  { method: 'POST', path: '/v1/accounts/probe/totp/import', body: { secret: 'RQQWJWK5D6XNNB3GTZQ7OCV2TGN7NKUI' }, allowed: ['admin', 'integrator'] },
   { method: 'DELETE', path: '/v1/accounts/never-fed', allowed: ['admin', 'integrator'] },
   { method: 'POST', path: '/v1/staff', body: { name: 'n', role: 'nope' }, allowed: ['admin'] },
   { method: 'GET', path: '/v1/staff', allowed: READERS },

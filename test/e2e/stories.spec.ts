@@ -249,7 +249,7 @@ describe('stories, end to end over HTTP', () => {
     expect(fed.map(({ about, ticketId, type, data }) => ({ about, ticketId, type, data }))).toEqual([
       { about: account, ticketId: undefined, type: 'AccountRegistered', data: expect.objectContaining({ username: name, primaryEmail: `${name}@example.org` }) },
       { about: account, ticketId: undefined, type: 'RecoveryCodesIssued', data: { source: 'generated', count: 8 } },
-      { about: account, ticketId: undefined, type: 'TotpEnrolled', data: {} },
+      { about: account, ticketId: undefined, type: 'TotpEnrolled', data: { source: 'generated' } },
     ]);
     const administered = await activity(admin.id);
     const member = { kind: 'staff', id: feeder.id };
@@ -520,7 +520,7 @@ describe('stories, end to end over HTTP', () => {
       { type: 'RecoveryCodesIssued', actor: integrator, data: { source: 'generated', count: 8 } },
       { type: 'AccountUpdated', actor: expect.objectContaining({ kind: 'staff' }), data: { username: name, primaryEmail: `${name}@example.net`, emails: [], packages: [], critical: true, frozen: false } },
       { type: 'RecoveryCodesIssued', actor: integrator, data: { source: 'imported', count: 1 } },
-      { type: 'TotpEnrolled', actor: integrator, data: {} },
+      { type: 'TotpEnrolled', actor: integrator, data: { source: 'generated' } },
       { type: 'RecoveryCodeUsed', actor: { kind: 'public', id: expect.any(String) }, data: { codeId: expect.any(String), ticketId: submitted.ticketId } },
     ]);
     for (const entry of history.body.events) expect(entry).toMatchObject({ position: expect.stringMatching(/^\d+$/), occurredAt: expect.any(String), recordedAt: expect.any(String) });
@@ -550,6 +550,30 @@ describe('stories, end to end over HTTP', () => {
     expect(view.body.evidence).toEqual([expect.objectContaining({ source: 'engine', kind: 'totp', outcome: 'accepted' })]);
     expect(codeStandsIn(JSON.stringify(view.body), code)).toBe(false);
     expect(JSON.stringify(view.body)).not.toContain(shown);
+  });
+
+  it('takes the TOTP secret the platform enrolled its user with, and checks the codes of the app they already use against it', async () => {
+    const name = unique('totpimport');
+    await account(name);
+    const importing = (secret: unknown) => call('POST', `/v1/accounts/${name}/totp/import`, { token: staff.integrator!.token, body: { secret } });
+    // Not base32 as otplib reads it, or under RFC 4226's 128 bits: refused, naming the field and never echoing the value.
+    for (const bad of ['JBSWY3DPEHPK3PXP', 'RQQWJWK5D6XNNB3GTZQ7OCV2TGN7NKU1', 'RQQWJWK5D6XNNB3GTZQ7OCV2TG', 'RQQW JWK5 D6XN NB3G TZQ7 OCV2 TGN7 NKUI', 42]) {
+      const refused = await importing(bad);
+      expect([bad, refused.status, refused.body.errors.map((e: { field: string }) => e.field)]).toEqual([bad, 400, ['secret']]);
+      expect(JSON.stringify(refused.body)).not.toContain(String(bad));
+    }
+    const secret = 'RQQWJWK5D6XNNB3GTZQ7OCV2TGN7NKUI';
+    const imported = await importing(secret);
+    expect([imported.status, imported.body]).toEqual([201, { imported: true, position: expect.any(String) }]);
+    expect((await call('GET', `/v1/accounts/${name}?minPosition=${imported.body.position}`, { token: staff.agent!.token })).body.totpEnrolled).toBe(true);
+    const { ticketId, position } = (await call('POST', '/v1/tickets', { body: request(name, { totpCode: generateSync({ secret }) }) })).body;
+    const view = await call('GET', `/v1/tickets/${ticketId}?minPosition=${position}`, { token: staff.agent!.token });
+    expect(view.body.evidence).toEqual([expect.objectContaining({ source: 'engine', kind: 'totp', outcome: 'accepted' })]);
+    // The account's history says it was imported, and by whom; never the secret, sealed or not.
+    const history = (await call('GET', `/v1/accounts/${name}/history`, { token: staff.auditor!.token })).body.events;
+    expect(history.find((event: { type: string }) => event.type === 'TotpEnrolled')).toMatchObject({ data: { source: 'imported' }, actor: { kind: 'integrator' } });
+    expect(JSON.stringify(history)).not.toContain(secret);
+    expect((await call('POST', '/v1/accounts/never-fed-totp/totp/import', { token: staff.integrator!.token, body: { secret } })).status).toBe(404);
   });
 
   it('a new set of recovery codes replaces the old one: an old code no longer verifies, a new one does', async () => {

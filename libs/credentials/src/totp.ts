@@ -1,4 +1,4 @@
-import { generateSecret, generateURI, verifySync } from 'otplib';
+import { generateSecret, generateSync, generateURI, verifySync } from 'otplib';
 
 export const TOTP_PERIOD_SECONDS = 30;
 
@@ -6,6 +6,19 @@ export const TOTP_PERIOD_SECONDS = 30;
 export function newTotpSecret(username: string): { secret: string; otpauthUri: string } {
   const secret = generateSecret();
   return { secret, otpauthUri: totpUri(username, secret) };
+}
+
+/**
+ * Whether codes can be checked against this base32 secret: as otplib decodes it (RFC 4648, either
+ * case, no padding bits set) and of at least 128 bits, as RFC 4226 requires of a shared secret.
+ */
+export function isTotpSecret(secret: string): boolean {
+  try {
+    generateSync({ secret });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The otpauth:// URI of a secret. */

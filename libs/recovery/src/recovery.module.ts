@@ -3,7 +3,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import type { SecretBox } from '@reclaim/credentials';
 import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
 import { ChangeStaffRoleHandler, CreateStaffHandler, DeactivateStaffHandler, RenameStaffHandler, ReplaceStaffTokenHandler } from './handlers/staff.handlers';
-import { EnrolTotpHandler, IssueRecoveryCodesHandler, RemoveAccountHandler, UpsertAccountHandler } from './handlers/account.handlers';
+import { EnrolTotpHandler, ImportTotpSecretHandler, IssueRecoveryCodesHandler, RemoveAccountHandler, UpsertAccountHandler } from './handlers/account.handlers';
 import { ChangeTicketHandler } from './handlers/change-ticket.handler';
 import { EvidenceChecker } from './handlers/evidence-checker';
 import { SECRET_BOX } from './handlers/recovery-config';
@@ -35,6 +35,7 @@ import { StreamRunner } from './shared/stream-runner';
     RemoveAccountHandler,
     IssueRecoveryCodesHandler,
     EnrolTotpHandler,
+    ImportTotpSecretHandler,
     CreateStaffHandler,
     ReplaceStaffTokenHandler,
     ChangeStaffRoleHandler,

@@ -1,10 +1,10 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { bcryptCost, canonicalBcryptHash, IMPORTED_HASH_COST, isBcryptHash } from '@reclaim/credentials';
+import { bcryptCost, canonicalBcryptHash, IMPORTED_HASH_COST, isBcryptHash, isTotpSecret } from '@reclaim/credentials';
 import { GetAccountQuery, GetStreamHistoryQuery, ListAccountsQuery, OpenTicketsForQuery } from '@reclaim/projections';
-import { addressKey, EnrolTotpCommand, IssueRecoveryCodesCommand, RemoveAccountCommand, streams, UpsertAccountCommand, type CommandMeta } from '@reclaim/recovery';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsOptional, IsString, isString, MaxLength } from 'class-validator';
+import { addressKey, EnrolTotpCommand, ImportTotpSecretCommand, IssueRecoveryCodesCommand, RemoveAccountCommand, streams, UpsertAccountCommand, type CommandMeta } from '@reclaim/recovery';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsOptional, IsString, isString, MaxLength, ValidateBy } from 'class-validator';
 import type { FastifyReply } from 'fastify';
 import { Access, FEEDS_ACCOUNTS, READS_ACCOUNTS } from '../auth/access.decorator';
 import { Meta } from '../http/command-meta.decorator';
@@ -64,6 +64,14 @@ class ImportCodesDto {
   @ArrayMaxSize(32)
   @IsString({ each: true, message: entryMessage('must be a string', (entry) => !isString(entry)) })
   hashes!: string[];
+}
+
+class ImportTotpDto {
+  @ApiProperty({ description: 'The base32 secret (RFC 4648, no spaces) the platform enrolled its user with: RFC 6238, SHA-1, 6 digits, 30 s; at least 128 bits (26 characters)' })
+  @IsString()
+  @MaxLength(128)
+  @ValidateBy({ name: 'isTotpSecret', validator: { validate: (value) => typeof value === 'string' && isTotpSecret(value), defaultMessage: () => 'secret must be a base32 TOTP secret (letters and the digits 2 to 7, no spaces) of at least 128 bits (26 characters)' } })
+  secret!: string;
 }
 
 @ApiTags('accounts')
@@ -175,5 +183,18 @@ export class AccountsController {
   async totp(@Param() { username }: UsernameParam, @Meta() meta: CommandMeta) {
     const { secret, otpauthUri, position } = await this.commands.execute(new EnrolTotpCommand(username, meta));
     return { secret, otpauthUri, position };
+  }
+
+  // A platform that enrolled its users in TOTP itself (most have) gives Reclaim the same secrets,
+  // so that a code from the app they already use counts, as imported recovery codes do.
+  @Post(':username/totp/import')
+  @HttpCode(201)
+  @Access({ roles: FEEDS_ACCOUNTS })
+  @ApiOperation({ summary: 'Import the TOTP secret the platform enrolled its user with (addition): kept sealed, never shown again; replaces the one before' })
+  @Answers(201, 'TotpImported')
+  @Refuses(404)
+  async importTotp(@Param() { username }: UsernameParam, @Body() { secret }: ImportTotpDto, @Meta() meta: CommandMeta) {
+    const { position } = await this.commands.execute(new ImportTotpSecretCommand(username, secret, meta));
+    return { imported: true, position };
   }
 }

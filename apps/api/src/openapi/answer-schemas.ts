@@ -181,6 +181,7 @@ export const ANSWER_SCHEMAS = {
   AccountWritten: object({ username: text, primaryEmail: text, emails: texts, packages: texts, critical: { type: 'boolean' }, frozen: { type: 'boolean' }, position: decimal }),
   RecoveryCodes: object({ codes: { ...texts, description: 'Shown once; stored only as bcrypt hashes.' }, position: decimal }),
   CodesImported: object({ imported: { type: 'integer' }, position: decimal }),
+  TotpImported: object({ imported: { type: 'boolean' }, position: decimal }),
   TotpEnrolment: object({ secret: { ...text, description: 'Base32, shown once.' }, otpauthUri: text, position: decimal }),
   Staff: object({ id: text, name: text, role: text, active: { type: 'boolean' }, createdAt: time }, { deactivatedAt: time }),
   StaffList: object({ staff: { type: 'array', items: schemaRef('Staff') } }),

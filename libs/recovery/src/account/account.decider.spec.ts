@@ -20,7 +20,7 @@ describe('account decider', () => {
   });
 
   it('refuses credentials for an unknown account', () => {
-    expect(() => decideAccount({ type: 'EnrolTotp', sealedSecret: 's' }, given())).toThrow(NotFound);
+    expect(() => decideAccount({ type: 'EnrolTotp', sealedSecret: 's', source: 'generated' }, given())).toThrow(NotFound);
   });
 
   it('burns a code once; the same code cannot be used again', () => {

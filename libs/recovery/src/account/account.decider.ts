@@ -87,7 +87,7 @@ export function decideAccount(command: AccountCommand, state: AccountState): Acc
       if (state.usedCodes.has(command.codeId)) throw new CodeRefused('recoveryCode', 'already-used');
       return [{ type: 'RecoveryCodeUsed', data: { codeId: command.codeId, ticketId: command.ticketId } }];
     case 'EnrolTotp':
-      return [{ type: 'TotpEnrolled', data: { sealedSecret: command.sealedSecret } }];
+      return [{ type: 'TotpEnrolled', data: { sealedSecret: command.sealedSecret, source: command.source } }];
     case 'AcceptTotpStep':
       // As for codes: the secret the code was checked against must still be the account's.
       if (state.sealedTotpSecret !== command.sealedSecret) throw new CodeRefused('totpCode', 'rejected');

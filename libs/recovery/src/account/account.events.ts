@@ -16,7 +16,8 @@ export type AccountEvent =
   /** A new set replaces the old one. */
   | DecidedEvent<'RecoveryCodesIssued', { source: 'generated' | 'imported'; codes: StoredRecoveryCode[] }>
   | DecidedEvent<'RecoveryCodeUsed', { codeId: string; ticketId: string }>
-  | DecidedEvent<'TotpEnrolled', { sealedSecret: string }>
+  /** `source`: made here, or imported from the platform, which enrolled its users itself (absent before 2026-11-29: made here). */
+  | DecidedEvent<'TotpEnrolled', { sealedSecret: string; source?: 'generated' | 'imported' }>
   | DecidedEvent<'TotpStepAccepted', { step: number; ticketId: string }>
   /**
    * The platform removed the account (it was deleted there): it leaves the directory, and its
@@ -30,7 +31,7 @@ export type AccountCommand =
   | { type: 'IssueRecoveryCodes'; source: 'generated' | 'imported'; codes: StoredRecoveryCode[] }
   // `codeHash` names the very code that matched: ids repeat from set to set (c1 to c8).
   | { type: 'UseRecoveryCode'; codeId: string; codeHash: string; ticketId: string }
-  | { type: 'EnrolTotp'; sealedSecret: string }
+  | { type: 'EnrolTotp'; sealedSecret: string; source: 'generated' | 'imported' }
   // `sealedSecret`: the secret the code was checked against.
   | { type: 'AcceptTotpStep'; step: number; sealedSecret: string; ticketId: string }
   | { type: 'RemoveAccount' };

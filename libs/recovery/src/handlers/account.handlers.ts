@@ -6,7 +6,7 @@ import type { CommandMeta } from '../shared/decided-event';
 import { reissueOf, requireIssuedBy, showAgain } from '../shared/lost-answer';
 import { StreamRunner } from '../shared/stream-runner';
 import { streams } from '../shared/streams';
-import { EnrolTotpCommand, IssueRecoveryCodesCommand, RemoveAccountCommand, UpsertAccountCommand } from './commands';
+import { EnrolTotpCommand, ImportTotpSecretCommand, IssueRecoveryCodesCommand, RemoveAccountCommand, UpsertAccountCommand } from './commands';
 import { eachTicketOnce } from './each-ticket-once';
 import { accountFold } from './folds';
 import { RECOVERY_CONFIG, SECRET_BOX, type RecoveryConfig } from './recovery-config';
@@ -76,7 +76,7 @@ export class EnrolTotpHandler implements ICommandHandler<EnrolTotpCommand> {
   async execute({ username, meta }: EnrolTotpCommand) {
     const { secret, otpauthUri } = newTotpSecret(username);
     const { state, position, repeat } = await this.runner.run(streams.account(username), accountFold, meta, (account) =>
-      decideAccount({ type: 'EnrolTotp', sealedSecret: this.secrets.seal(secret) }, account),
+      decideAccount({ type: 'EnrolTotp', sealedSecret: this.secrets.seal(secret), source: 'generated' }, account),
     );
     if (repeat) {
       // The first answer was lost; the secret it issued is kept sealed, so it is shown again.
@@ -85,5 +85,21 @@ export class EnrolTotpHandler implements ICommandHandler<EnrolTotpCommand> {
       return { secret: stored, otpauthUri: totpUri(username, stored), position: position.toString() };
     }
     return { secret, otpauthUri, position: position.toString() };
+  }
+}
+
+/**
+ * A secret the platform enrolled its user with, kept sealed as one made here. Nothing secret is
+ * answered, so a retry whose first answer was lost is answered as the first was, whatever came since.
+ */
+@CommandHandler(ImportTotpSecretCommand)
+export class ImportTotpSecretHandler implements ICommandHandler<ImportTotpSecretCommand> {
+  constructor(private readonly runner: StreamRunner, @Inject(SECRET_BOX) private readonly secrets: SecretBox) {}
+
+  async execute({ username, secret, meta }: ImportTotpSecretCommand) {
+    const { position } = await this.runner.run(streams.account(username), accountFold, meta, (account) =>
+      decideAccount({ type: 'EnrolTotp', sealedSecret: this.secrets.seal(secret), source: 'imported' }, account),
+    );
+    return { position: position.toString() };
   }
 }

@@ -81,6 +81,13 @@ export class EnrolTotpCommand extends Command<{ secret: string; otpauthUri: stri
   }
 }
 
+/** `secret`: base32, as the platform enrolled its user with it (checked by `isTotpSecret`). */
+export class ImportTotpSecretCommand extends Command<{ position: string }> {
+  constructor(readonly username: string, readonly secret: string, readonly meta: CommandMeta) {
+    super();
+  }
+}
+
 export class CreateStaffCommand extends Command<StaffResult & { token: string }> {
   constructor(readonly name: string, readonly role: StaffRole, readonly meta: CommandMeta) {
     super();

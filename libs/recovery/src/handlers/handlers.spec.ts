@@ -14,6 +14,7 @@ import {
   CreateStaffCommand,
   DeactivateStaffCommand,
   EnrolTotpCommand,
+  ImportTotpSecretCommand,
   IssueRecoveryCodesCommand,
   ReplyToTicketCommand,
   SubmitTicketCommand,
@@ -231,6 +232,17 @@ describe('command handlers on the SQLite store', () => {
     const second = await submit('zoe', { totpCode: code });
     expect(await evidenceOf(first.ticketId)).toMatchObject({ kind: 'totp', outcome: 'accepted' });
     expect(await evidenceOf(second.ticketId)).toMatchObject({ kind: 'totp', outcome: 'replayed' });
+  });
+
+  it('checks TOTP codes against a secret the platform imported, kept sealed, as against one made here', async () => {
+    await account('zoe');
+    const secret = 'RQQWJWK5D6XNNB3GTZQ7OCV2TGN7NKUI';
+    await h.bus.execute(new ImportTotpSecretCommand('zoe', secret, h.meta(admin)));
+    const ticket = await submit('zoe', { totpCode: generateSync({ secret, epoch: Math.floor(h.clock.now().getTime() / 1000) }) });
+    expect(await evidenceOf(ticket.ticketId)).toMatchObject({ kind: 'totp', outcome: 'accepted' });
+    const [enrolled] = await accountEvents('zoe', 'TotpEnrolled');
+    expect(enrolled!.data).toEqual({ sealedSecret: expect.any(String), source: 'imported' });
+    expect(JSON.stringify((await h.store.readStream(streams.account('zoe'))).map(({ data }) => data))).not.toContain(secret);
   });
 
   it('accepts a TOTP code once when replies to two tickets present it at the same moment, and the other says it was replayed', async () => {
