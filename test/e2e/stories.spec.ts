@@ -452,10 +452,11 @@ describe('stories, end to end over HTTP', () => {
     expect(requesterView.body).not.toHaveProperty('duplicateOf');
   });
 
-  it('once access is restored through one request, the others filed before it close as duplicates; one filed later stays open', async () => {
+  it('once access is restored through one request, the others filed before it close as duplicates, a report of a compromise is raised, and one filed later stays open', async () => {
     const name = unique('restored');
     const mine = (await call('POST', '/v1/tickets', { body: request(name) })).body;
     const another = (await call('POST', '/v1/tickets', { body: request(name, { contactEmail: 'not-the-owner@example.net' }) })).body;
+    const report = (await call('POST', '/v1/tickets', { body: request(name, { reason: 'account-compromise' }) })).body;
     const verified = await approve(mine.ticketId, staff.agent!.token);
     expect(verified.body.state).toBe('verified');
     const later = (await call('POST', '/v1/tickets', { body: request(name) })).body;
@@ -466,6 +467,9 @@ describe('stories, end to end over HTTP', () => {
     // The other requester hears that it was rejected, not why.
     const theirs = (await call('GET', `/v1/tickets/${another.ticketId}`, { token: another.accessToken })).body;
     expect([theirs.state, theirs.rejectionReason]).toEqual(['rejected', undefined]);
+    // A report of a compromise stays open, raised for a person to read: it may be about that very recovery.
+    expect(await eventually(async () => (await staffView(report.ticketId)).body.priority === 'high', 10000)).toBe(true);
+    expect((await staffView(report.ticketId)).body.state).toBe('submitted');
     // Nothing more can verify it, and the request filed after the recovery is one of its own.
     expect((await approve(another.ticketId, staff.agent2!.token)).status).toBe(409);
     expect((await staffView(later.ticketId)).body.state).toBe('submitted');

@@ -282,7 +282,7 @@ describe('read side', () => {
     expect(overdue.items.map((i) => i.ticketId)).toEqual([slow.ticketId]);
   });
 
-  it('closes the tickets filed under a username before one of them was verified, as duplicates, by the system, once', async () => {
+  it('closes the tickets filed under a username before one of them was verified, as duplicates, by the system, once; raises a report of a compromise instead', async () => {
     const [first, waiting, decided] = [await e.submit('twice'), await e.submit('twice'), await e.submit('twice')];
     const compromise = await e.submit('twice', { reason: 'account-compromise' });
     await e.submit('someone-else');
@@ -291,23 +291,32 @@ describe('read side', () => {
     const recovered = await e.change(first.ticketId, { type: 'VerifyTicket', evidence: ['passport'], note: 'ok', by: agent });
     const after = await e.submit('twice'); // someone who lost access again: a request of its own
     await e.caughtUp();
-    const toClose = () => e.runner.db.prepare('SELECT ticket_id AS ticketId, because, through_ticket_number AS number FROM tickets_to_close').all();
-    expect(toClose()).toEqual([{ ticketId: waiting.ticketId, because: 'account-recovered', number: e.tickets.view(first.ticketId)!.ticketNumber }]);
+    const followUps = () => e.runner.db.prepare('SELECT ticket_id AS ticketId, because, through_ticket_number AS number FROM ticket_follow_ups ORDER BY rowid').all();
+    const number = e.tickets.view(first.ticketId)!.ticketNumber;
+    expect(followUps()).toEqual([
+      { ticketId: waiting.ticketId, because: 'account-recovered', number },
+      { ticketId: compromise.ticketId, because: 'recovered-while-reported', number },
+    ]);
     // A rebuild reads the whole log as one page, where the ticket has no row yet when the verification comes.
     await expectSameAfterRebuild(e.runner);
-    expect(await e.timers.tick()).toBe(1);
+    expect(await e.timers.tick()).toBe(2);
     await e.caughtUp();
-    expect(toClose()).toEqual([]);
+    expect(followUps()).toEqual([]);
     expect(e.tickets.view(waiting.ticketId)).toMatchObject({
       state: 'rejected',
-      decision: { state: 'rejected', reason: 'duplicate', by: { kind: 'system', id: 'account-recovered' }, note: expect.stringContaining(`through ticket ${e.tickets.view(first.ticketId)!.ticketNumber}`) },
+      decision: { state: 'rejected', reason: 'duplicate', by: { kind: 'system', id: 'account-recovered' }, note: expect.stringContaining(`through ticket ${number}`) },
     });
     const history = (await e.tickets.history(waiting.ticketId))!.events;
     expect(history.at(-1)).toMatchObject({ type: 'TicketRejected', actor: { kind: 'system', id: 'account-recovered' } });
     expect(BigInt(history.at(-1)!.position)).toBeGreaterThan(BigInt(recovered.position));
     expect([e.tickets.view(decided.ticketId)!.decision!.reason, e.tickets.view(after.ticketId)!.state]).toEqual(['insufficient-evidence', 'submitted']);
-    // A report of a compromise is for a person to read: it may be about the very recovery.
-    expect(e.tickets.view(compromise.ticketId)!.state).toBe('submitted');
+    // A report of a compromise is for a person to read, at once: it may be about the very recovery.
+    expect(e.tickets.view(compromise.ticketId)).toMatchObject({ state: 'submitted', priority: 'high' });
+    expect((await e.tickets.history(compromise.ticketId))!.events.at(-1)).toMatchObject({
+      type: 'TicketPrioritised',
+      actor: { kind: 'system', id: 'recovered-while-reported' },
+      data: { priority: 'high', because: expect.stringContaining(`through ticket ${number}`) },
+    });
     expect(await e.timers.tick()).toBe(0);
   });
 
@@ -315,9 +324,11 @@ describe('read side', () => {
     await e.bus.execute(new UpsertAccountCommand('coded', { primaryEmail: 'c@x.org', emails: [], packages: [], critical: false, frozen: false }, e.meta()));
     const { codes } = await e.bus.execute(new IssueRecoveryCodesCommand('coded', e.meta()));
     const older = await e.submit('coded');
+    // A report of a compromise with a valid code is high priority already: nothing to raise.
+    const reported = await e.submit('coded', { reason: 'account-compromise', recoveryCode: codes![1] });
     const withCode = await e.submit('coded', { recoveryCode: codes![0] });
     await e.caughtUp();
-    expect(e.tickets.view(withCode.ticketId)!.state).toBe('verified');
+    expect([e.tickets.view(withCode.ticketId)!.state, e.tickets.view(reported.ticketId)!.priority]).toEqual(['verified', 'high']);
     expect(await e.timers.tick()).toBe(1);
     await e.caughtUp();
     expect(e.tickets.view(older.ticketId)!.decision).toMatchObject({ reason: 'duplicate', by: { id: 'account-recovered' } });
@@ -325,9 +336,9 @@ describe('read side', () => {
     const missed = await e.submit('coded');
     await e.bus.execute(new RemoveAccountCommand('coded', [], e.meta()));
     await e.caughtUp();
-    expect(await e.timers.tick()).toBe(1);
+    expect(await e.timers.tick()).toBe(2);
     await e.caughtUp();
-    expect(e.tickets.view(missed.ticketId)!.decision).toMatchObject({ reason: 'other', by: { kind: 'system', id: 'account-removed' } });
+    for (const ticket of [missed, reported]) expect(e.tickets.view(ticket.ticketId)!.decision).toMatchObject({ reason: 'other', by: { kind: 'system', id: 'account-removed' } });
     expect(await e.timers.tick()).toBe(0);
   });
 

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 
 /** The read models every process keeps beside the log (the webhooks' only where integrations run). */
-const READ_MODEL_TABLES = ['ticket_views', 'ticket_timers', 'tickets_to_close', 'staff', 'accounts', 'staff_activity'];
+const READ_MODEL_TABLES = ['ticket_views', 'ticket_timers', 'ticket_follow_ups', 'staff', 'accounts', 'staff_activity'];
 
 /**
  * Every read model's rows, in a fixed order, to compare incremental processing with a rebuild. A

@@ -5,7 +5,7 @@ import type { Projector } from '../projector';
 import { foldTicketView, type FoldedTicketView, type TicketView } from './ticket-view';
 import { prepared } from '../prepared';
 import { COUNTED_QUEUES, countedQueuesOf, type CountedQueue } from './counted-queues';
-import { ticketsToClose, type CloseReason } from './tickets-to-close';
+import { ticketFollowUps, type FollowUpReason } from './ticket-follow-ups';
 
 interface PendingView extends FoldedTicketView {
   /** Arrival sequence (position of TicketSubmitted); only used when the row is new. */
@@ -26,13 +26,13 @@ const firstApprover = (view: TicketView): string | null => (view.decision ? null
 
 /**
  * The `ticket_views` read model (staff view, queue columns, requester token hash) and the
- * `ticket_timers` and `tickets_to_close` due-work lists, kept in one transaction with the checkpoint.
+ * `ticket_timers` and `ticket_follow_ups` due-work lists, kept in one transaction with the checkpoint.
  */
 export class TicketsProjector implements Projector {
   readonly name = 'tickets';
   // 2: views keep what the requester's view shows of revision and time (`requesterRevision`).
   // 3: the machine's context counts the follow-ups that wait for staff.
-  // 4: tickets to close (`tickets_to_close`), also those left open by a verification before it.
+  // 4: the system's follow-ups (`ticket_follow_ups`), also of verifications made before it.
   readonly version = 4;
 
   setup(db: Database.Database): void {
@@ -76,7 +76,7 @@ export class TicketsProjector implements Projector {
       );
       CREATE INDEX IF NOT EXISTS ticket_timers_due ON ticket_timers (kind, anchor_ms);
     `);
-    ticketsToClose.setup(db);
+    ticketFollowUps.setup(db);
     // Only the few rows that have one are written.
     const approver = "json_extract(view, '$.approvals[0].approver')";
     addViewColumn(db, 'first_approver', `UPDATE ticket_views SET first_approver = ${approver} WHERE open = 1 AND ${approver} IS NOT NULL`);
@@ -96,7 +96,7 @@ export class TicketsProjector implements Projector {
   }
 
   reset(db: Database.Database): void {
-    db.exec('DELETE FROM ticket_views; DELETE FROM ticket_timers; DELETE FROM ticket_queue_counts; DELETE FROM tickets_to_close;');
+    db.exec('DELETE FROM ticket_views; DELETE FROM ticket_timers; DELETE FROM ticket_queue_counts; DELETE FROM ticket_follow_ups;');
   }
 
   /** Views folded during the current page, written once each at its end. */
@@ -108,7 +108,7 @@ export class TicketsProjector implements Projector {
 
   apply(db: Database.Database, event: RecordedEvent): void {
     if (event.type === 'AccountRemoved' && event.streamName.startsWith(ACCOUNT_STREAM_PREFIX)) {
-      return this.closeOpen(db, (event.data as { username: string }).username, 'account-removed');
+      return this.followUpOpen(db, (event.data as { username: string }).username, () => 'account-removed');
     }
     if (!event.streamName.startsWith(TICKET_STREAM_PREFIX)) return;
     const ticketId = event.streamName.slice(TICKET_STREAM_PREFIX.length);
@@ -130,21 +130,21 @@ export class TicketsProjector implements Projector {
       if (filed) filed.push(ticketId);
       else this.filedInPage.set(submitted.username, [ticketId]);
     }
-    if (event.type === 'TicketVerified') this.closeOpen(db, folded.view.username, 'account-recovered', folded.view.ticketNumber);
+    if (event.type === 'TicketVerified') this.followUpOpen(db, folded.view.username, afterRecovery, folded.view.ticketNumber);
   }
 
   /**
-   * Puts the username's tickets still open at this point of the log on the list of those to close:
-   * those stored open, and those filed during this page. The verified one itself, and one decided
-   * earlier in this page, are stored open still: they leave the list when their decisions are written.
-   * A report of a compromise stays open after a recovery, for a person to read: it may tell of that
-   * very recovery.
+   * Lists a follow-up for each of the username's tickets still open at this point of the log,
+   * those stored open and those filed during this page, as `what` says of each (none: nothing to
+   * do). One decided earlier in this page (the verified one itself, say) is stored open still: its
+   * follow-ups leave the list when its decision is written.
    */
-  private closeOpen(db: Database.Database, username: string, because: CloseReason, throughTicketNumber?: number): void {
-    const spared = because === 'account-recovered' ? 'account-compromise' : '';
-    const stored = prepared(db, 'SELECT ticket_id AS id FROM ticket_views WHERE username = ? AND open = 1 AND reason <> ?').all(username, spared) as Array<{ id: string }>;
-    const filed = (this.filedInPage.get(username) ?? []).filter((id) => this.pending.get(id)!.view.reason !== spared);
-    for (const ticketId of new Set([...stored.map(({ id }) => id), ...filed])) ticketsToClose.add(db, ticketId, because, throughTicketNumber);
+  private followUpOpen(db: Database.Database, username: string, what: (ticket: TicketView) => FollowUpReason | undefined, throughTicketNumber?: number): void {
+    const stored = prepared(db, 'SELECT ticket_id AS id FROM ticket_views WHERE username = ? AND open = 1').all(username) as Array<{ id: string }>;
+    for (const ticketId of new Set([...stored.map(({ id }) => id), ...(this.filedInPage.get(username) ?? [])])) {
+      const because = what((this.pending.get(ticketId) ?? this.load(db, ticketId)!).view);
+      if (because) ticketFollowUps.add(db, ticketId, because, throughTicketNumber);
+    }
   }
 
   flush(db: Database.Database): void {
@@ -180,7 +180,7 @@ export class TicketsProjector implements Projector {
       return;
     }
     const decisionMs = view.decision ? Date.parse(view.decision.at) - Date.parse(view.submittedAt) : null;
-    if (view.decision) ticketsToClose.decided(db, ticketId);
+    ticketFollowUps.done(db, ticketId, view);
     prepared(db, UPSERT_VIEW).run({
       ticketId,
       seq,
@@ -212,6 +212,16 @@ export class TicketsProjector implements Projector {
     original.view = { ...original.view, duplicates: [...original.view.duplicates, duplicateId] };
     this.pending.set(originalId, original);
   }
+}
+
+/**
+ * Once access is restored through one ticket, the other open tickets of its username are closed as
+ * duplicates, but for a report of a compromise: it may be about that very recovery, so it is
+ * raised to high priority for a person to read.
+ */
+function afterRecovery(ticket: TicketView): FollowUpReason | undefined {
+  if (ticket.reason !== 'account-compromise') return 'account-recovered';
+  return ticket.priority === 'high' ? undefined : 'recovered-while-reported';
 }
 
 const UPSERT_VIEW = `INSERT INTO ticket_views (ticket_id, seq, ticket_number, state, open, username, reason, submitted_at, assignee, overdue,

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import type { CommandBus } from '@nestjs/cqrs';
 import { ChangeTicketCommand, TICKET_TIMERS, timerDelays, type Clock, type TicketChange, type TicketPolicy, type TicketTimer } from '@reclaim/recovery';
 import { prepared } from '../prepared';
-import { closingChange, ticketsToClose } from '../tickets/tickets-to-close';
+import { followUpChange, ticketFollowUps } from '../tickets/ticket-follow-ups';
 
 const COMMAND_FOR: Record<TicketTimer, 'MarkOverdue' | 'RemindRequester' | 'ExpireTicket'> = {
   overdue: 'MarkOverdue',
@@ -12,8 +12,8 @@ const COMMAND_FOR: Record<TicketTimer, 'MarkOverdue' | 'RemindRequester' | 'Expi
 
 /**
  * Fires due timers: every tick it reads the due-work lists (kept by the tickets projector from the
- * log, so they survive restarts) and sends each ticket its timer command, and each ticket to close
- * its rejection. The command id is made from the work itself, so work done twice (two instances, a
+ * log, so they survive restarts) and sends each ticket its timer command, and each follow-up its
+ * command. The command id is made from the work itself, so work done twice (two instances, a
  * restart, a slow projection) is applied once; the decider checks again that it is really due.
  */
 export class TicketTimers {
@@ -55,8 +55,8 @@ export class TicketTimers {
         if (await this.send(ticketId, { type: COMMAND_FOR[kind] }, `timer-${kind}-${ticketId}-${anchor}`, `timer:${kind}`)) sent++;
       }
     }
-    for (const toClose of ticketsToClose.due(this.db)) {
-      if (await this.send(toClose.ticketId, closingChange(toClose), `close-${toClose.because}-${toClose.ticketId}`, toClose.because)) sent++;
+    for (const followUp of ticketFollowUps.due(this.db)) {
+      if (await this.send(followUp.ticketId, followUpChange(followUp), `follow-up-${followUp.because}-${followUp.ticketId}`, followUp.because)) sent++;
     }
     return sent;
   }

@@ -52,6 +52,8 @@ export type TicketCommand =
    * the account to a second contact address.
    */
   | { type: 'RejectAsRecoveredElsewhere'; throughTicketNumber: number }
+  /** The same, of a report of a compromise: not closed, as it may be about that very recovery, but raised for a person to read. */
+  | { type: 'PrioritiseRecoveredWhileReported'; throughTicketNumber: number }
   | { type: 'AddNote'; body: string; by: StaffRef }
   /** A new requester token in place of one that was lost before anyone saw it (see `lost-answer.ts`). */
   | { type: 'ReplaceRequesterToken'; requesterTokenHash: string }

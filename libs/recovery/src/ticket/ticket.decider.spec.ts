@@ -320,10 +320,17 @@ describe('ticket decider: staff and requester commands', () => {
         { type: 'TicketRejected', data: { reason: 'duplicate', note: expect.stringContaining('through ticket 7'), rejectedBy: { kind: 'system', id: 'account-recovered' }, contactEmail: 'zoe@example.org' } },
       ]);
     }
-    // The system's closings come after the fact, maybe twice: a decided ticket stays as it is.
+    // A report of a compromise that such a recovery left open is raised to high priority, once.
+    const reported = given(submitted({ reason: 'account-compromise' }));
+    const raise = { type: 'PrioritiseRecoveredWhileReported', throughTicketNumber: 7 } as const;
+    const raised = when(reported, raise);
+    expect(raised).toEqual([{ type: 'TicketPrioritised', data: { priority: 'high', because: expect.stringContaining('through ticket 7') } }]);
+    expect(when(raised.reduce((s, e) => evolveTicket(s, e), reported), raise)).toEqual([]);
+    // The system's follow-ups come after the fact, maybe twice: a decided ticket stays as it is.
     for (const decided of [verified, rejected]) {
       expect(when(decided, { type: 'RejectForRemovedAccount' })).toEqual([]);
       expect(when(decided, { type: 'RejectAsRecoveredElsewhere', throughTicketNumber: 7 })).toEqual([]);
+      expect(when(decided, { type: 'PrioritiseRecoveredWhileReported', throughTicketNumber: 7 })).toEqual([]);
     }
     refused(rejected, { type: 'RejectTicket', reason: 'other', note: '', by: agent });
   });

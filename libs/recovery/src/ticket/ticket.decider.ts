@@ -444,6 +444,14 @@ export function decideTicket(command: TicketCommand, state: TicketState, { now, 
       return closedBySystem(state, 'other', 'The platform removed the account: there is nothing left to recover.', 'account-removed');
     case 'RejectAsRecoveredElsewhere':
       return closedBySystem(state, 'duplicate', `Access to the account was restored through ticket ${command.throughTicketNumber}, filed under the same username.`, 'account-recovered');
+    case 'PrioritiseRecoveredWhileReported':
+      if (state.priority === 'high' || !snapshot.can({ type: 'RECORD_EVIDENCE' })) return [];
+      return [
+        {
+          type: 'TicketPrioritised',
+          data: { priority: 'high', because: `access to the account was restored through ticket ${command.throughTicketNumber} while this report of a compromise was open` },
+        },
+      ];
     case 'AddNote':
       // A note records what staff learn, also once the ticket is decided (a call that confirms a
       // fraud, say): not a step of the lifecycle, which a decided ticket has no more of.
