@@ -7,6 +7,9 @@ import { prepared } from '../prepared';
 import { COUNTED_QUEUES, countedQueuesOf, type CountedQueue } from './counted-queues';
 import { ticketFollowUps, type FollowUpReason } from './ticket-follow-ups';
 
+/** What the follow-ups ask of an open ticket. */
+type OpenTicket = Pick<TicketView, 'reason' | 'priority'>;
+
 interface PendingView extends FoldedTicketView {
   /** Arrival sequence (position of TicketSubmitted); only used when the row is new. */
   seq: bigint;
@@ -136,14 +139,16 @@ export class TicketsProjector implements Projector {
   /**
    * Lists a follow-up for each of the username's tickets still open at this point of the log,
    * those stored open and those filed during this page, as `what` says of each (none: nothing to
-   * do). One decided earlier in this page (the verified one itself, say) is stored open still: its
-   * follow-ups leave the list when its decision is written.
+   * do), judged by the row's columns. One decided or raised earlier in this page (the verified one
+   * itself, say) is stored as it was: its follow-ups leave the list when its write comes, at the
+   * page's end (`ticketFollowUps.done`).
    */
-  private followUpOpen(db: Database.Database, username: string, what: (ticket: TicketView) => FollowUpReason | undefined, throughTicketNumber?: number): void {
-    const stored = prepared(db, 'SELECT ticket_id AS id FROM ticket_views WHERE username = ? AND open = 1').all(username) as Array<{ id: string }>;
-    for (const ticketId of new Set([...stored.map(({ id }) => id), ...(this.filedInPage.get(username) ?? [])])) {
-      const because = what((this.pending.get(ticketId) ?? this.load(db, ticketId)!).view);
-      if (because) ticketFollowUps.add(db, ticketId, because, throughTicketNumber);
+  private followUpOpen(db: Database.Database, username: string, what: (ticket: OpenTicket) => FollowUpReason | undefined, throughTicketNumber?: number): void {
+    const stored = prepared(db, 'SELECT ticket_id AS ticketId, reason, priority FROM ticket_views WHERE username = ? AND open = 1').all(username) as Array<OpenTicket & { ticketId: string }>;
+    const filed = (this.filedInPage.get(username) ?? []).map((ticketId) => this.pending.get(ticketId)!.view);
+    for (const ticket of [...stored, ...filed]) {
+      const because = what(ticket);
+      if (because) ticketFollowUps.add(db, ticket.ticketId, because, throughTicketNumber);
     }
   }
 
@@ -219,7 +224,7 @@ export class TicketsProjector implements Projector {
  * duplicates, but for a report of a compromise: it may be about that very recovery, so it is
  * raised to high priority for a person to read.
  */
-function afterRecovery(ticket: TicketView): FollowUpReason | undefined {
+function afterRecovery(ticket: OpenTicket): FollowUpReason | undefined {
   if (ticket.reason !== 'account-compromise') return 'account-recovered';
   return ticket.priority === 'high' ? undefined : 'recovered-while-reported';
 }

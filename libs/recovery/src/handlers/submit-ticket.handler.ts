@@ -4,7 +4,6 @@ import { newToken, tokenHash } from '@reclaim/credentials';
 import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
 import { CLOCK, type Clock } from '../shared/clock';
 import { eventIdFor, subCommand, toNewEvents } from '../shared/decided-event';
-import { reissueOf, requireIssuedBy } from '../shared/lost-answer';
 import { StreamRunner } from '../shared/stream-runner';
 import { streams } from '../shared/streams';
 import { decideTicket, lifecycleState } from '../ticket/ticket.decider';
@@ -70,9 +69,9 @@ export class SubmitTicketHandler implements ICommandHandler<SubmitTicketCommand>
     );
     if (!repeat) return { ...requesterTicketResult(ticketId, state, position), ticketNumber, accessToken };
     // A repeat whose first answer was lost cannot show that answer's token again, as only its
-    // hash was kept: a new token takes its place, unless one was issued since (see `lost-answer.ts`).
-    requireIssuedBy(ticketMeta, state.requesterTokenIssuedBy, 'access token');
-    const replaced = await replaceRequesterToken(this.runner, ticketId, reissueOf(ticketMeta), () => ({ now: this.clock.now(), policy: this.config }));
+    // hash was kept: the submission's command, sent again as a replacement, finds itself applied
+    // and issues a new token in its place, unless one was issued since (see `replaceRequesterToken`).
+    const replaced = await replaceRequesterToken(this.runner, ticketId, ticketMeta, () => ({ now: this.clock.now(), policy: this.config }));
     return { ...requesterTicketResult(ticketId, replaced.state, replaced.position), ticketNumber, accessToken: replaced.accessToken };
   }
 
