@@ -459,10 +459,17 @@ describe('stories, end to end over HTTP', () => {
     const report = (await call('POST', '/v1/tickets', { body: request(name, { reason: 'account-compromise' }) })).body;
     const verified = await approve(mine.ticketId, staff.agent!.token);
     expect(verified.body.state).toBe('verified');
-    const later = (await call('POST', '/v1/tickets', { body: request(name) })).body;
     const staffView = (id: string) => call('GET', `/v1/tickets/${id}`, { token: staff.agent!.token });
-    expect(await eventually(async () => (await staffView(another.ticketId)).body.state === 'rejected', 10000)).toBe(true);
     const number = (await staffView(mine.ticketId)).body.ticketNumber;
+    // In the moment before the system closes it, the other request is still open, but verifying
+    // it is refused, naming the ticket through which access was restored (or, once it has closed,
+    // refused as rejected).
+    const meanwhile = await approve(another.ticketId, staff.agent2!.token);
+    expect(meanwhile.status).toBe(409);
+    if (meanwhile.body.type.endsWith('/recovered-elsewhere')) expect(meanwhile.body.detail).toContain(`restored through ticket ${number},`);
+    else expect(meanwhile.body.detail).toContain('Current state: rejected.');
+    const later = (await call('POST', '/v1/tickets', { body: request(name) })).body;
+    expect(await eventually(async () => (await staffView(another.ticketId)).body.state === 'rejected', 10000)).toBe(true);
     expect((await staffView(another.ticketId)).body.decision).toMatchObject({ reason: 'duplicate', by: { kind: 'system', id: 'account-recovered' }, note: expect.stringContaining(`ticket ${number}`) });
     // The other requester hears that it was rejected, not why.
     const theirs = (await call('GET', `/v1/tickets/${another.ticketId}`, { token: another.accessToken })).body;

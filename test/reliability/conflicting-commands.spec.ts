@@ -5,34 +5,47 @@ import { join } from 'node:path';
 
 const register = join(__dirname, '..', '..', 'scripts', 'ts-register.js');
 
+type Outcome = { commandId: string; ticketId: string; type: string; outcome: string; why?: string };
+
+/** Files a ticket under each username, on a new data folder that the writers then share. */
+async function fileTickets(usernames: string[]) {
+  const setup = await recoveryHarness({ bcryptCost: 4 });
+  const tickets: string[] = [];
+  for (const username of usernames) {
+    const { ticketId } = await setup.bus.execute(
+      new SubmitTicketCommand({ username, contactEmail: 'r@example.org', previousEmails: [], reason: 'lost-email', explanation: 'x', packages: [] }, setup.meta()),
+    );
+    tickets.push(ticketId);
+  }
+  await setup.close(true);
+  return { dir: setup.dir, tickets };
+}
+
+/** Runs one writer process per seed on the same tickets at once; their outcomes, one per command. */
+async function runWriters(dir: string, tickets: string[], seeds: number[], only?: 'verify'): Promise<Outcome[]> {
+  const outputs = await Promise.all(
+    seeds.map(
+      (seed) =>
+        new Promise<string>((resolve, reject) => {
+          const args = [join(__dirname, 'conflicting-writer.child.ts'), dir, tickets.join(','), String(seed), ...(only ? [only] : [])];
+          const child = spawn(process.execPath, ['-r', register, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+          let out = '';
+          child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+          // 'close': after the process and its output, all of which counts.
+          child.once('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`writer exited ${code}`))));
+        }),
+    ),
+  );
+  return outputs.flatMap((out) => out.trim().split('\n').map((line) => JSON.parse(line) as Outcome));
+}
+
 describe('conflicting commands from several processes', () => {
   it('applies every command once or refuses it; nothing is lost, nothing applied twice', async () => {
-    const setup = await recoveryHarness({ bcryptCost: 4 });
-    const tickets: string[] = [];
-    for (let i = 0; i < 4; i++) {
-      const { ticketId } = await setup.bus.execute(
-        new SubmitTicketCommand({ username: `race${i}`, contactEmail: 'r@example.org', previousEmails: [], reason: 'lost-email', explanation: 'x', packages: [] }, setup.meta()),
-      );
-      tickets.push(ticketId);
-    }
-    await setup.close(true);
-
-    const outputs = await Promise.all(
-      [11, 22, 33].map(
-        (seed) =>
-          new Promise<string>((resolve, reject) => {
-            const child = spawn(process.execPath, ['-r', register, join(__dirname, 'conflicting-writer.child.ts'), setup.dir, tickets.join(','), String(seed)], { stdio: ['ignore', 'pipe', 'inherit'] });
-            let out = '';
-            child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-            // 'close': after the process and its output, all of which counts.
-            child.once('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`writer exited ${code}`))));
-          }),
-      ),
-    );
-    const results = outputs.flatMap((out) => out.trim().split('\n').map((line) => JSON.parse(line) as { commandId: string; ticketId: string; type: string; outcome: string; why?: string }));
+    const { dir, tickets } = await fileTickets(['race0', 'race1', 'race2', 'race3']);
+    const results = await runWriters(dir, tickets, [11, 22, 33]);
     expect(results).toHaveLength(180);
 
-    const check = await recoveryHarness({ bcryptCost: 4 }, { dataDir: setup.dir });
+    const check = await recoveryHarness({ bcryptCost: 4 }, { dataDir: dir });
     try {
       const applied = results.filter((r) => r.outcome === 'applied');
       const refused = results.filter((r) => r.outcome === 'refused');
@@ -49,6 +62,23 @@ describe('conflicting commands from several processes', () => {
         expect(events.filter((e) => e.type === 'TicketVerified' || e.type === 'TicketRejected').length).toBeLessThanOrEqual(1);
         expect(events.length).toBe(1 + applied.filter((a) => a.ticketId === ticketId).length);
       }
+    } finally {
+      await check.close();
+    }
+  }, 120000);
+
+  it('verifies one of the tickets of a username that several processes verify at the same moment, and refuses the others', async () => {
+    const { dir, tickets } = await fileTickets(['same', 'same', 'same']);
+    const results = await runWriters(dir, tickets, [44, 55, 66], 'verify');
+    expect(results).toHaveLength(9);
+    const applied = results.filter((r) => r.outcome === 'applied');
+    expect(applied).toHaveLength(1);
+    // The others: the same ticket verified already, or another ticket of the username verified (or being) since.
+    for (const r of results.filter((r) => r.outcome === 'refused')) expect(['TransitionNotAllowed', 'RecoveredElsewhere']).toContain(r.why);
+    const check = await recoveryHarness({ bcryptCost: 4 }, { dataDir: dir });
+    try {
+      const verified = await Promise.all(tickets.map(async (ticketId) => (await check.store.readStream(`ticket-${ticketId}`)).filter((e) => e.type === 'TicketVerified').length));
+      expect(verified.sort()).toEqual([0, 0, 1]);
     } finally {
       await check.close();
     }

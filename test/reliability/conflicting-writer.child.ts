@@ -4,7 +4,7 @@ import { ChangeTicketCommand, type TicketChange } from '@reclaim/recovery';
 import { recoveryHarness } from '@reclaim/recovery/testing';
 
 async function main(): Promise<void> {
-  const [dataDir, ticketList, seedText] = process.argv.slice(2);
+  const [dataDir, ticketList, seedText, only] = process.argv.slice(2);
   const tickets = ticketList!.split(',');
   let seed = Number(seedText);
   const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
@@ -17,10 +17,13 @@ async function main(): Promise<void> {
     () => ({ type: 'VerifyTicket', evidence: ['race'], note: `${process.pid}`, by }),
     () => ({ type: 'RejectTicket', reason: 'other', note: `${process.pid}`, by }),
   ];
-  for (let i = 0; i < 60; i++) {
+  // `verify`: one verification of each ticket, in a random order, instead of 60 random commands.
+  const rounds = only === 'verify' ? tickets.length : 60;
+  const order = [...tickets].sort(() => random() - 0.5);
+  for (let i = 0; i < rounds; i++) {
     const meta = h.meta({ kind: 'staff', id: by.id });
-    const change = changes[Math.floor(random() * changes.length)]!();
-    const ticketId = tickets[Math.floor(random() * tickets.length)]!;
+    const change = only === 'verify' ? changes[3]!() : changes[Math.floor(random() * changes.length)]!();
+    const ticketId = only === 'verify' ? order[i]! : tickets[Math.floor(random() * tickets.length)]!;
     try {
       await h.bus.execute(new ChangeTicketCommand(ticketId, change, meta));
       process.stdout.write(`${JSON.stringify({ commandId: meta.commandId, ticketId, type: change.type, outcome: 'applied' })}\n`);

@@ -791,7 +791,7 @@ async function randomHistory(e: Engine, steps: number): Promise<void> {
       else if (roll < 0.93) await e.change(ticket, { type: 'RejectTicket', reason: 'insufficient-evidence', note: 'x', by: agent });
       else await e.timers.tick();
     } catch (error) {
-      if (!['TransitionNotAllowed'].includes((error as Error).name)) throw error;
+      if (!['TransitionNotAllowed', 'RecoveredElsewhere'].includes((error as Error).name)) throw error;
     }
   }
 }

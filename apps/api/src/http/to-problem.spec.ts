@@ -1,5 +1,5 @@
 import { EventStoreUnavailable, WrongExpectedRevision } from '@reclaim/event-store';
-import { SecretReplaced, StaleRevision, TransitionNotAllowed } from '@reclaim/recovery';
+import { RecoveredElsewhere, SecretReplaced, StaleRevision, TransitionNotAllowed } from '@reclaim/recovery';
 import { toProblem } from './to-problem';
 
 describe('toProblem', () => {
@@ -32,6 +32,17 @@ describe('toProblem', () => {
       headers: {},
       unexpected: false,
     });
+  });
+
+  it('answers a verification of a ticket whose account was recovered through another with 409 recovered-elsewhere, naming that ticket and what follows', () => {
+    const recovered = toProblem(new RecoveredElsewhere({ ticketNumber: 12, verified: true }));
+    expect(recovered).toMatchObject({ body: { status: 409, type: 'https://reclaim.dev/problems/recovered-elsewhere' }, unexpected: false });
+    expect(recovered.body.detail).toBe(
+      'Access to the account was restored through ticket 12, filed under the same username, since this ticket was filed. Verifying this ticket as well would hand the account to a second contact address: the system closes it as a duplicate. A requester who still cannot get in files a new request.',
+    );
+    expect(toProblem(new RecoveredElsewhere({ ticketNumber: 12, verified: false })).body.detail).toBe(
+      'A verification of ticket 12, filed under the same username, is being recorded. Look at this ticket again in a moment: once that ticket is verified, the system closes this one as a duplicate.',
+    );
   });
 
   it('answers a stale If-Match with 412 stale-revision, and a command that lost every race with 409 concurrent-change', () => {

@@ -1,7 +1,7 @@
 import { HttpException } from '@nestjs/common';
 import { EventStoreUnavailable, WrongExpectedRevision } from '@reclaim/event-store';
 import { MOST_WEBHOOKS, WebhookLimitReached } from '@reclaim/integrations';
-import { AlreadyAssigned, InvalidCommand, LastAdmin, NotFound, SecretReplaced, StaleRevision, TooManyAttempts, TransitionNotAllowed } from '@reclaim/recovery';
+import { AlreadyAssigned, InvalidCommand, LastAdmin, NotFound, RecoveredElsewhere, SecretReplaced, StaleRevision, TooManyAttempts, TransitionNotAllowed } from '@reclaim/recovery';
 import { BODY_LIMIT } from './json-body';
 import { problem, ProblemError, type Problem } from './problem';
 
@@ -11,6 +11,12 @@ export function toProblem(error: unknown): { body: Problem; headers: Record<stri
   if (error instanceof ProblemError) return plain(error.problem, error.headers);
   if (error instanceof TransitionNotAllowed) {
     return plain(problem(409, `${error.message}. Current state: ${error.state}.`, { type: 'transition-not-allowed' }));
+  }
+  if (error instanceof RecoveredElsewhere) {
+    const then = error.through.verified
+      ? 'Verifying this ticket as well would hand the account to a second contact address: the system closes it as a duplicate. A requester who still cannot get in files a new request.'
+      : 'Look at this ticket again in a moment: once that ticket is verified, the system closes this one as a duplicate.';
+    return plain(problem(409, `${error.message[0]!.toUpperCase()}${error.message.slice(1)}. ${then}`, { type: 'recovered-elsewhere' }));
   }
   if (error instanceof AlreadyAssigned) {
     return plain(

@@ -8,6 +8,7 @@ import { TICKET_ROLES } from '../staff/staff.events';
 import type { TicketCommand } from '../ticket/ticket.commands';
 import { decideTicket } from '../ticket/ticket.decider';
 import { currentAccountStatus } from './account-status';
+import { decideClaimingRecovery } from './claiming-recovery';
 import { ChangeTicketCommand } from './commands';
 import { staffFold, ticketFold } from './folds';
 import { RECOVERY_CONFIG, type RecoveryConfig } from './recovery-config';
@@ -31,17 +32,19 @@ export class ChangeTicketHandler implements ICommandHandler<ChangeTicketCommand>
       async (ticket) => {
         if (!ticket.snapshot) throw new NotFound('ticket');
         const command = await this.withUnassignableHolder(change, ticket.assignee);
-        // An approval is judged by the account as it is now (see `currentAccountStatus`), and by
-        // whether the first approver is still active.
-        const judged =
-          command.type === 'VerifyTicket'
-            ? {
-                ...command,
-                account: await currentAccountStatus(this.runner, ticket.username!),
-                firstApproverDeactivated: await this.deactivated(ticket.snapshot.context.firstApprover),
-              }
-            : command;
-        return decideTicket(judged, ticket, { now: this.clock.now(), policy: this.config });
+        const context = { now: this.clock.now(), policy: this.config };
+        if (command.type !== 'VerifyTicket') return decideTicket(command, ticket, context);
+        // An approval is judged by the account as it is now (see `currentAccountStatus`), by
+        // whether the first approver is still active, and by whether the account was recovered
+        // through another ticket since this one was filed.
+        const judged = {
+          ...command,
+          account: await currentAccountStatus(this.runner, ticket.username!),
+          firstApproverDeactivated: await this.deactivated(ticket.snapshot.context.firstApprover),
+        };
+        return decideClaimingRecovery(this.runner, context.now, { ticketId, username: ticket.username! }, meta, (recoveredThrough) =>
+          decideTicket({ ...judged, recoveredThrough }, ticket, context),
+        );
       },
       { ifMatch },
     );

@@ -4,7 +4,8 @@ import { generateSync } from 'otplib';
 import { WrongExpectedRevision } from '@reclaim/event-store';
 import { MAX_FOLLOW_UPS } from '@reclaim/state-machines';
 import { toNewEvents } from '../shared/decided-event';
-import { AlreadyAssigned, LastAdmin, NotFound, StaleRevision, TooManyAttempts, TransitionNotAllowed } from '../shared/errors';
+import { AlreadyAssigned, LastAdmin, NotFound, RecoveredElsewhere, StaleRevision, TooManyAttempts, TransitionNotAllowed } from '../shared/errors';
+import { CLAIM_LAPSES_AFTER_MS } from '../requester/recovery-claim';
 import { streams } from '../shared/streams';
 import { codeStandsIn } from '../testing/code-in-text';
 import { recoveryHarness, type RecoveryHarness } from '../testing/recovery-harness';
@@ -354,6 +355,89 @@ describe('command handlers on the SQLite store', () => {
     expect(await duplicateOf(later.ticketId)).toBe(waiting.ticketId);
   });
 
+  describe('one recovery of a username at a time', () => {
+    const verify = (ticketId: string, meta = h.meta()) => h.bus.execute(new ChangeTicketCommand(ticketId, { type: 'VerifyTicket', evidence: ['id'], note: '', by: agent }, meta));
+    const requests = async (username: string) => (await h.store.readStream(streams.requests(username))).map((e) => [e.type, (e.data as { ticketId: string }).ticketId]);
+
+    it('refuses to verify a ticket filed before another of the username was verified, and takes one filed after it', async () => {
+      const [first, second] = [await submit('zoe'), await submit('zoe')];
+      await verify(second.ticketId);
+      await expect(verify(first.ticketId)).rejects.toEqual(new RecoveredElsewhere({ ticketNumber: second.ticketNumber, verified: true }));
+      expect(await types(first.ticketId)).toEqual(['TicketSubmitted']);
+      // Another username's tickets are their own.
+      await expect(verify((await submit('yan')).ticketId)).resolves.toMatchObject({ state: 'verified' });
+      // A request filed after the recovery is one of its own (the requester lost access again).
+      const later = await submit('zoe');
+      await expect(verify(later.ticketId)).resolves.toMatchObject({ state: 'verified' });
+      expect(await requests('zoe')).toEqual([
+        ['TicketFiled', first.ticketId],
+        ['TicketFiled', second.ticketId],
+        ['RecoveryClaimed', second.ticketId],
+        ['TicketFiled', later.ticketId],
+        ['RecoveryClaimed', later.ticketId],
+      ]);
+    });
+
+    it('of two tickets of a username verified at the same moment, one is verified and the other refused', async () => {
+      const [first, second] = [await submit('zoe'), await submit('zoe')];
+      const outcomes = await Promise.allSettled([verify(first.ticketId), verify(second.ticketId)]);
+      expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
+      const won = outcomes.findIndex((o) => o.status === 'fulfilled');
+      const [winner, loser] = won === 0 ? [first, second] : [second, first];
+      expect((outcomes[1 - won] as PromiseRejectedResult).reason).toBeInstanceOf(RecoveredElsewhere);
+      expect([await types(winner.ticketId), await types(loser.ticketId)]).toEqual([['TicketSubmitted', 'TicketVerified'], ['TicketSubmitted']]);
+    });
+
+    it('lets a valid code verify nothing on a ticket filed before another was verified: it raises the ticket for a person', async () => {
+      const codes = await account('zoe');
+      const [first, second] = [await submit('zoe'), await submit('zoe')];
+      await verify(second.ticketId);
+      await expect(h.bus.execute(new ReplyToTicketCommand(first.ticketId, { message: 'my code', recoveryCode: codes[0] }, h.meta()))).resolves.toMatchObject({ state: 'submitted' });
+      expect(await types(first.ticketId)).toEqual(['TicketSubmitted', 'FollowUpReceived', 'EvidenceRecorded', 'TicketPrioritised']);
+      // A new request with a code verifies, as one filed after the recovery.
+      await expect(submit('zoe', { recoveryCode: codes[1] })).resolves.toMatchObject({ state: 'verified' });
+    });
+
+    it('holds others back while a claim whose ticket is still open is recent, and not once it lapsed or its ticket was decided otherwise', async () => {
+      const [first, second] = [await submit('zoe'), await submit('zoe')];
+      // The claim of a verification whose server stopped before it recorded it.
+      const [claimed] = toNewEvents(streams.requests('zoe'), [{ type: 'RecoveryClaimed', data: { ticketId: second.ticketId } }], h.meta(), h.clock.now());
+      await h.store.appendToStream(streams.requests('zoe'), [claimed!]);
+      await expect(verify(first.ticketId)).rejects.toEqual(new RecoveredElsewhere({ ticketNumber: second.ticketNumber, verified: false }));
+      h.clock.advance(CLAIM_LAPSES_AFTER_MS);
+      await expect(verify(first.ticketId)).resolves.toMatchObject({ state: 'verified' });
+      // A claim whose ticket was then rejected (decided otherwise meanwhile) holds nothing back.
+      const [fourth, fifth] = [await submit('zoe'), await submit('zoe')];
+      const [again] = toNewEvents(streams.requests('zoe'), [{ type: 'RecoveryClaimed', data: { ticketId: fifth.ticketId } }], h.meta(), h.clock.now());
+      await h.store.appendToStream(streams.requests('zoe'), [again!]);
+      await h.bus.execute(new ChangeTicketCommand(fifth.ticketId, { type: 'RejectTicket', reason: 'other', note: '', by: agent }, h.meta()));
+      await expect(verify(fourth.ticketId)).resolves.toMatchObject({ state: 'verified' });
+    });
+
+    it('verifies a ticket whose claim was recorded before its server stopped, when the verification is sent again', async () => {
+      const [first, second] = [await submit('zoe'), await submit('zoe')];
+      const meta = h.meta();
+      // The claim made under the command's own id, then the server stopped.
+      const [claimed] = toNewEvents(streams.requests('zoe'), [{ type: 'RecoveryClaimed', data: { ticketId: second.ticketId } }], { ...meta, commandId: `${meta.commandId}:recovery-claim` }, h.clock.now());
+      await h.store.appendToStream(streams.requests('zoe'), [claimed!]);
+      await expect(verify(second.ticketId, meta)).resolves.toMatchObject({ state: 'verified' });
+      expect((await requests('zoe')).filter(([type]) => type === 'RecoveryClaimed')).toHaveLength(1);
+      await expect(verify(first.ticketId)).rejects.toBeInstanceOf(RecoveredElsewhere);
+    });
+
+    it('lets staff verify a report of a compromise filed before the recovery: it may be the owner answering it', async () => {
+      const report = await h.bus.execute(new SubmitTicketCommand({ ...request('zoe'), reason: 'account-compromise' }, h.meta()));
+      const other = await submit('zoe');
+      await verify(other.ticketId);
+      await expect(verify(report.ticketId)).resolves.toMatchObject({ state: 'verified' });
+      // It claims the recovery too, which holds back what was filed before it from then on.
+      expect((await requests('zoe')).filter(([type]) => type === 'RecoveryClaimed')).toEqual([
+        ['RecoveryClaimed', other.ticketId],
+        ['RecoveryClaimed', report.ticketId],
+      ]);
+    });
+  });
+
   it('applies a retried command once', async () => {
     const ticket = await submit('zoe');
     const meta = h.meta({ kind: 'staff', id: 'agent-1' });
@@ -523,8 +607,9 @@ describe('command handlers on the SQLite store', () => {
   });
 
   it("withdraws a deactivated staff member's first approvals of critical accounts, of the open tickets the read models showed; the next approval withdraws one they missed", async () => {
-    await h.bus.execute(new UpsertAccountCommand('vip', profile({ critical: true }), h.meta(admin)));
-    const [seen, missed, decided] = [await submit('vip'), await submit('vip'), await submit('vip')];
+    for (const name of ['vip', 'vip2']) await h.bus.execute(new UpsertAccountCommand(name, profile({ critical: true }), h.meta(admin)));
+    // The one decided is of another account: its verification would hold back the others of its own.
+    const [seen, missed, decided] = [await submit('vip'), await submit('vip'), await submit('vip2')];
     const [leaving, sue, sam] = await Promise.all(
       (['agent', 'supervisor', 'supervisor'] as const).map((role, i) => h.bus.execute(new CreateStaffCommand(`S${i}`, role, h.meta(admin)))),
     );

@@ -7,6 +7,7 @@ import { StreamRunner } from '../shared/stream-runner';
 import { streams } from '../shared/streams';
 import { assertMayReply, decideTicket } from '../ticket/ticket.decider';
 import { currentAccountStatus } from './account-status';
+import { decideClaimingRecovery } from './claiming-recovery';
 import { ReplyToTicketCommand } from './commands';
 import { EvidenceChecker } from './evidence-checker';
 import { ticketFold } from './folds';
@@ -53,7 +54,12 @@ export class ReplyToTicketHandler implements ICommandHandler<ReplyToTicketComman
       stream,
       ticketFold,
       recorded,
-      (ticket) => decideTicket({ type: 'ReplyToTicket', message, evidence: checks, account }, ticket, context()),
+      (ticket) => {
+        const { now, policy } = context();
+        return decideClaimingRecovery(this.runner, now, { ticketId, username: before.username! }, recorded, (recoveredThrough) =>
+          decideTicket({ type: 'ReplyToTicket', message, evidence: checks, account, recoveredThrough }, ticket, { now, policy }),
+        );
+      },
       { ifMatch, revisionOf: (ticket) => ticket.requesterRevision },
     );
     return requesterTicketResult(ticketId, state, position);

@@ -6,9 +6,11 @@ import { CLOCK, type Clock } from '../shared/clock';
 import { eventIdFor, subCommand, toNewEvents } from '../shared/decided-event';
 import { StreamRunner } from '../shared/stream-runner';
 import { streams } from '../shared/streams';
+import type { TicketCommand } from '../ticket/ticket.commands';
 import { decideTicket, lifecycleState } from '../ticket/ticket.decider';
 import { onFile } from '../ticket/on-file';
 import { accountStatusOf } from './account-status';
+import { decideClaimingRecovery } from './claiming-recovery';
 import { SubmitTicketCommand } from './commands';
 import { EvidenceChecker } from './evidence-checker';
 import { accountFold, requesterFold, ticketFold } from './folds';
@@ -50,22 +52,20 @@ export class SubmitTicketHandler implements ICommandHandler<SubmitTicketCommand>
     const { state: account } = await this.runner.load(streams.account(username), accountFold);
     const accessToken = newToken('rqt');
     const ticketMeta = subCommand(meta, 'ticket');
+    const command: TicketCommand = {
+      type: 'SubmitTicket',
+      ticketId,
+      ticketNumber,
+      username,
+      ...fields,
+      requesterTokenHash: tokenHash(accessToken),
+      account: { known: !!account.profile, ...accountStatusOf(account), ...(account.profile && { onFile: onFile(fields, account.profile) }) },
+      evidence: checks,
+      duplicateOf,
+    };
+    const context = { now: this.clock.now(), policy: this.config };
     const { state, position, repeat } = await this.runner.run(streams.ticket(ticketId), ticketFold, ticketMeta, (ticket) =>
-      decideTicket(
-        {
-          type: 'SubmitTicket',
-          ticketId,
-          ticketNumber,
-          username,
-          ...fields,
-          requesterTokenHash: tokenHash(accessToken),
-          account: { known: !!account.profile, ...accountStatusOf(account), ...(account.profile && { onFile: onFile(fields, account.profile) }) },
-          evidence: checks,
-          duplicateOf,
-        },
-        ticket,
-        { now: this.clock.now(), policy: this.config },
-      ),
+      decideClaimingRecovery(this.runner, context.now, { ticketId, username }, ticketMeta, (recoveredThrough) => decideTicket({ ...command, recoveredThrough }, ticket, context)),
     );
     if (!repeat) return { ...requesterTicketResult(ticketId, state, position), ticketNumber, accessToken };
     // A repeat whose first answer was lost cannot show that answer's token again, as only its

@@ -9,17 +9,27 @@ import type { DecidedEvent, FoldableEvent } from '../shared/decided-event';
  */
 export type RequesterEvent =
   | DecidedEvent<'TicketFiled', { ticketId: string }>
-  | DecidedEvent<'CodeAttemptFailed', { kind: 'recovery-code' | 'totp'; ticketId: string; outcome: string }>;
+  | DecidedEvent<'CodeAttemptFailed', { kind: 'recovery-code' | 'totp'; ticketId: string; outcome: string }>
+  /** A verification of the ticket is about to be recorded (see `recovery-claim.ts`). */
+  | DecidedEvent<'RecoveryClaimed', { ticketId: string }>;
+
+/** A verification claimed: `filedBefore` counts the tickets filed under the username until then. */
+export interface RecoveryClaim {
+  ticketId: string;
+  filedBefore: number;
+  at: number;
+}
 
 export interface RequesterState {
   revision: bigint;
   ticketIds: string[];
   failures: Date[];
+  claims: RecoveryClaim[];
   commandIds: CommandIds;
 }
 
 export const initialRequesterState = (): RequesterState =>
-  ({ revision: -1n, ticketIds: [], failures: [], commandIds: CommandIds.empty() }) satisfies Every<RequesterState>;
+  ({ revision: -1n, ticketIds: [], failures: [], claims: [], commandIds: CommandIds.empty() }) satisfies Every<RequesterState>;
 
 export function evolveRequester(state: RequesterState, stored: FoldableEvent): RequesterState {
   const event = stored as RequesterEvent;
@@ -27,9 +37,18 @@ export function evolveRequester(state: RequesterState, stored: FoldableEvent): R
     ...state,
     ...foldBookkeeping(state, stored),
   };
-  if (event.type === 'TicketFiled') return { ...next, ticketIds: [...state.ticketIds, event.data.ticketId] };
-  // Only the last hour matters to any limit; older failures are dropped from the state.
   const at = new Date(stored.metadata?.occurredAt ?? 0);
-  const recent = state.failures.filter((failure) => at.getTime() - failure.getTime() < 3_600_000);
-  return { ...next, failures: [...recent, at] };
+  switch (event.type) {
+    case 'TicketFiled':
+      return { ...next, ticketIds: [...state.ticketIds, event.data.ticketId] };
+    case 'RecoveryClaimed':
+      return { ...next, claims: [...state.claims, { ticketId: event.data.ticketId, filedBefore: state.ticketIds.length, at: at.getTime() }] };
+    case 'CodeAttemptFailed': {
+      // Only the last hour matters to any limit; older failures are dropped from the state.
+      const recent = state.failures.filter((failure) => at.getTime() - failure.getTime() < 3_600_000);
+      return { ...next, failures: [...recent, at] };
+    }
+    default:
+      return next;
+  }
 }

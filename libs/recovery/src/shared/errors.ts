@@ -8,6 +8,21 @@ export class TransitionNotAllowed extends Error {
   }
 }
 
+/**
+ * A verification refused (409): access to the account was restored through another ticket of
+ * the same username since this one was filed, or is being restored (`verified` false).
+ */
+export class RecoveredElsewhere extends Error {
+  constructor(readonly through: { ticketNumber: number; verified: boolean }) {
+    super(
+      through.verified
+        ? `access to the account was restored through ticket ${through.ticketNumber}, filed under the same username, since this ticket was filed`
+        : `a verification of ticket ${through.ticketNumber}, filed under the same username, is being recorded`,
+    );
+    this.name = 'RecoveredElsewhere';
+  }
+}
+
 /** A claim on a ticket that another staff member holds (409): taking it over is an assignment by name. */
 export class AlreadyAssigned extends Error {
   constructor(readonly holder: string) {

@@ -1,3 +1,4 @@
+import type { RecoveredThrough } from '../requester/recovery-claim';
 import type { OnFile } from './on-file';
 import type { AccountStatus, EvidenceCheck, RecoveryRequest, ReleaseReason, StaffRef } from './ticket.events';
 
@@ -12,13 +13,17 @@ export type TicketCommand =
       account: { known: boolean; critical: boolean; frozen: boolean; onFile?: OnFile };
       evidence: EvidenceCheck[];
       duplicateOf?: string;
+      recoveredThrough?: RecoveredThrough;
     })
   /**
    * `account`, on a reply and a verification: the account's status as the handler read it just
    * now. Where it changed since the ticket last knew, the change is noted first, and the code or
-   * approval is judged by it.
+   * approval is judged by it. `recoveredThrough`, on those and a submission: the ticket through
+   * which the account was recovered, or is being, since this one was filed (see `recovery-claim.ts`),
+   * where the handler found one when the command would verify the ticket: a code then verifies
+   * nothing, and staff are refused.
    */
-  | { type: 'ReplyToTicket'; message: string; evidence: EvidenceCheck[]; account?: AccountStatus }
+  | { type: 'ReplyToTicket'; message: string; evidence: EvidenceCheck[]; account?: AccountStatus; recoveredThrough?: RecoveredThrough }
   /** A reply whose codes were over the attempt limit: the codes are recorded as refused, unchecked; the reply is not. */
   | { type: 'RecordReplyOverLimit'; kinds: Array<EvidenceCheck['kind']> }
   /** The requester no longer needs the ticket (they got back in, or filed it by mistake); `message` says why, for staff. */
@@ -40,7 +45,7 @@ export type TicketCommand =
    * `firstApproverDeactivated`: the first approver of a critical account, where the handler found
    * them deactivated: their approval no longer counts, and this one is the first again.
    */
-  | { type: 'VerifyTicket'; evidence: string[]; note: string; by: StaffRef; account?: AccountStatus; firstApproverDeactivated?: string }
+  | { type: 'VerifyTicket'; evidence: string[]; note: string; by: StaffRef; account?: AccountStatus; firstApproverDeactivated?: string; recoveredThrough?: RecoveredThrough }
   /** The first approval no longer counts, where `approver` gave it: they were deactivated. */
   | { type: 'WithdrawApproval'; approver: string }
   | { type: 'RejectTicket'; reason: string; note: string; by: StaffRef }

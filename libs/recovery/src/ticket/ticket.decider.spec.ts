@@ -1,4 +1,4 @@
-import { AlreadyAssigned, TransitionNotAllowed } from '../shared/errors';
+import { AlreadyAssigned, RecoveredElsewhere, TransitionNotAllowed } from '../shared/errors';
 import type { TicketCommand } from './ticket.commands';
 import { decideTicket, evolveTicket, machineStep, initialTicketState, lifecycleState, restoreTicketState, serialiseTicketState, ticketDeadlines, type TicketState } from './ticket.decider';
 import type { EvidenceCheck, TicketEvent } from './ticket.events';
@@ -333,6 +333,30 @@ describe('ticket decider: staff and requester commands', () => {
       expect(when(decided, { type: 'PrioritiseRecoveredWhileReported', throughTicketNumber: 7 })).toEqual([]);
     }
     refused(rejected, { type: 'RejectTicket', reason: 'other', note: '', by: agent });
+  });
+
+  it('refuses a verification once the account was recovered through another ticket since this one was filed, but for a report of a compromise', () => {
+    const recoveredThrough = { ticketNumber: 7, verified: true };
+    const verify = { type: 'VerifyTicket' as const, evidence: ['id card'], note: 'ok', by: agent };
+    for (const still of [open, waiting]) {
+      expect(types(when(still, verify))).toEqual(['TicketVerified']);
+      expect(() => when(still, { ...verify, recoveredThrough })).toThrow(new RecoveredElsewhere(recoveredThrough));
+    }
+    // A report of a compromise may be the owner's answer to that very recovery: a person may decide it for them.
+    expect(types(when(given(submitted({ reason: 'account-compromise' })), { ...verify, recoveredThrough }))).toEqual(['TicketVerified']);
+    // A first approval of a critical account verifies nothing yet, so nothing stands against it.
+    expect(types(when(given(submitted({ critical: true })), { ...verify, by: supervisor, recoveredThrough }))).toEqual(['ApprovalRecorded']);
+  });
+
+  it('lets a valid code verify nothing once the account was recovered through another ticket since this one was filed: a person decides', () => {
+    const recoveredThrough = { ticketNumber: 7, verified: false };
+    const reply: TicketCommand = { type: 'ReplyToTicket', message: 'my code', evidence: [code('accepted')], recoveredThrough };
+    const events = when(open, reply);
+    expect(types(events)).toEqual(['FollowUpReceived', 'EvidenceRecorded', 'TicketPrioritised']);
+    expect(events[2]!.data).toEqual({ priority: 'high', because: expect.stringContaining('restored through ticket 7 since this ticket was filed') });
+    const filed = when(given(), { ...submit([code('accepted')]), recoveredThrough } as TicketCommand);
+    expect(types(filed)).toEqual(['TicketSubmitted', 'EvidenceRecorded', 'TicketPrioritised']);
+    expect(filed[0]!.data).not.toHaveProperty('recoveredThrough');
   });
 
   it('lets the requester withdraw an open ticket, with or without a word for staff, and nothing decided', () => {

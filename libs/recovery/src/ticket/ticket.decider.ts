@@ -9,7 +9,8 @@ import {
 } from '@reclaim/state-machines';
 import { createActor, initialTransition, type AnyActorScope, type SnapshotFrom } from 'xstate';
 import type { FoldableEvent } from '../shared/decided-event';
-import { AlreadyAssigned, TransitionNotAllowed } from '../shared/errors';
+import { AlreadyAssigned, RecoveredElsewhere, TransitionNotAllowed } from '../shared/errors';
+import type { RecoveredThrough } from '../requester/recovery-claim';
 import type { TicketCommand, TicketPolicy } from './ticket.commands';
 import { seenByRequester } from './seen-by-requester';
 import type { AccountStatus, EvidenceCheck, TicketEvent, TicketEventOf } from './ticket.events';
@@ -27,6 +28,7 @@ export interface TicketState {
   requesterRevision: bigint;
   snapshot?: TicketSnapshot;
   ticketId?: string;
+  ticketNumber?: number;
   username?: string;
   contactEmail?: string;
   requesterTokenHash?: string;
@@ -52,6 +54,7 @@ export const initialTicketState = (): TicketState => ({
   requesterRevision: -1n,
   snapshot: undefined,
   ticketId: undefined,
+  ticketNumber: undefined,
   username: undefined,
   contactEmail: undefined,
   requesterTokenHash: undefined,
@@ -196,9 +199,9 @@ export function evolveTicket(state: TicketState, stored: FoldableEvent): TicketS
     requesterRevision: seenByRequester(event.type) ? state.requesterRevision + 1n : state.requesterRevision,
   };
   if (event.type === 'TicketSubmitted') {
-    const { ticketId, username, contactEmail, requesterTokenHash, reason, critical, frozen } = event.data;
+    const { ticketId, ticketNumber, username, contactEmail, requesterTokenHash, reason, critical, frozen } = event.data;
     const snapshot = initialSnapshot({ reason, critical, frozen });
-    return { ...next, snapshot, ticketId, username, contactEmail, requesterTokenHash, requesterTokenIssuedBy: stored.metadata?.causationId, sla: { usedMs: 0, runningSince: at } };
+    return { ...next, snapshot, ticketId, ticketNumber, username, contactEmail, requesterTokenHash, requesterTokenIssuedBy: stored.metadata?.causationId, sla: { usedMs: 0, runningSince: at } };
   }
   if (!state.snapshot) return next;
   const machineEvent = machineEventFor(event);
@@ -273,7 +276,7 @@ export function deadlinesOf(anchors: TimerAnchors, policy: TicketPolicy): { over
 }
 
 /** A ticket state as plain JSON, for read models that keep it between events. */
-export interface SerialisedTicketState extends Omit<TicketState, 'snapshot' | 'revision' | 'requesterRevision' | 'commandIds' | 'requesterTokenIssuedBy'> {
+export interface SerialisedTicketState extends Omit<TicketState, 'snapshot' | 'revision' | 'requesterRevision' | 'commandIds' | 'requesterTokenIssuedBy' | 'ticketNumber'> {
   revision: string;
   requesterRevision: string;
   lifecycle?: { value: string; context: TicketSnapshot['context'] };
@@ -300,7 +303,10 @@ export function serialiseTicketState(state: TicketState): SerialisedTicketState 
   } satisfies Every<SerialisedTicketState>;
 }
 
-/** Read models skip command ids and who issued the token: they never decide, so they never need to spot a repeat. */
+/**
+ * Read models skip command ids and who issued the token: they never decide, so they never need to
+ * spot a repeat. Nor the number, which their views hold.
+ */
 export function restoreTicketState(serialised: SerialisedTicketState): TicketState {
   const { lifecycle } = serialised;
   return {
@@ -308,6 +314,7 @@ export function restoreTicketState(serialised: SerialisedTicketState): TicketSta
     requesterRevision: BigInt(serialised.requesterRevision),
     snapshot: lifecycle && recoveryTicketMachine.resolveState({ value: lifecycle.value, context: lifecycle.context }),
     ticketId: serialised.ticketId,
+    ticketNumber: undefined,
     username: serialised.username,
     contactEmail: serialised.contactEmail,
     requesterTokenHash: serialised.requesterTokenHash,
@@ -344,13 +351,13 @@ export function assertMayReply(state: TicketState): void {
 export function decideTicket(command: TicketCommand, state: TicketState, { now, policy }: DecideContext): TicketEvent[] {
   if (command.type === 'SubmitTicket') {
     if (state.snapshot) throw new TransitionNotAllowed(command.type, lifecycleState(state)!, 'the ticket exists already');
-    const { type: _type, account, evidence, ...fields } = command;
+    const { type: _type, account, evidence, recoveredThrough, ...fields } = command;
     const submitted: TicketEventOf<'TicketSubmitted'> = {
       type: 'TicketSubmitted',
       data: { ...fields, accountKnown: account.known, ...(account.onFile && { onFile: account.onFile }), critical: account.critical, frozen: account.frozen },
     };
     if (!command.duplicateOf) delete submitted.data.duplicateOf;
-    return withEvidence(state, [submitted], evidence, 'submission', now);
+    return withEvidence(state, [submitted], evidence, 'submission', now, recoveredThrough);
   }
 
   const snapshot = state.snapshot;
@@ -368,7 +375,7 @@ export function decideTicket(command: TicketCommand, state: TicketState, { now, 
         current === 'awaiting-info'
           ? { type: 'InfoProvided', data: { message: command.message } }
           : { type: 'FollowUpReceived', data: { message: command.message } };
-      return withEvidence(state, [...accountStatusNoted(snapshot, command.account), reply], command.evidence, 'reply', now);
+      return withEvidence(state, [...accountStatusNoted(snapshot, command.account), reply], command.evidence, 'reply', now, command.recoveredThrough);
     }
     case 'WithdrawTicket':
       require({ type: 'REJECT', reason: 'other' });
@@ -421,6 +428,9 @@ export function decideTicket(command: TicketCommand, state: TicketState, { now, 
       const next = machineStep(judged, approve);
       const { evidence, note, by } = command;
       if (next.value === 'verified') {
+        // A report of a compromise may be the owner's answer to that very recovery: a person
+        // reads it (the system raised it), and may decide it for the reporter.
+        if (command.recoveredThrough && snapshot.context.reason !== 'account-compromise') throw new RecoveredElsewhere(command.recoveredThrough);
         return [
           ...noted,
           {
@@ -505,7 +515,8 @@ function accountStatusNoted(snapshot: TicketSnapshot, account: AccountStatus | u
 
 /**
  * Appends the evidence facts, then what an accepted recovery code means: the engine verifies the
- * ticket when the machine lets a code verify alone, and otherwise marks it for a person.
+ * ticket when the machine lets a code verify alone, and otherwise marks it for a person; so too
+ * when the account was recovered through another ticket since this one was filed.
  */
 function withEvidence(
   state: TicketState,
@@ -513,12 +524,13 @@ function withEvidence(
   evidence: EvidenceCheck[],
   via: 'submission' | 'reply',
   now: Date,
+  recoveredThrough: RecoveredThrough | undefined,
 ): TicketEvent[] {
   const recorded: TicketEvent[] = [...events, ...evidence.map((check): TicketEvent => ({ type: 'EvidenceRecorded', data: { ...check, via } }))];
   if (!evidence.some((check) => check.kind === 'recovery-code' && check.outcome === 'accepted')) return recorded;
   const at = { occurredAt: now.toISOString() };
   const after = recorded.reduce((s, event) => evolveTicket(s, { ...event, metadata: at }), state);
-  if (after.snapshot!.can({ type: 'CODE_VERIFY' })) {
+  if (after.snapshot!.can({ type: 'CODE_VERIFY' }) && !recoveredThrough) {
     return [
       ...recorded,
       {
@@ -534,5 +546,8 @@ function withEvidence(
     ];
   }
   if (after.priority === 'high') return recorded;
-  return [...recorded, { type: 'TicketPrioritised', data: { priority: 'high', because: 'a valid recovery code needs a person to decide' } }];
+  const because = recoveredThrough
+    ? `a valid recovery code was presented, but access to the account was restored through ticket ${recoveredThrough.ticketNumber} since this ticket was filed`
+    : 'a valid recovery code needs a person to decide';
+  return [...recorded, { type: 'TicketPrioritised', data: { priority: 'high', because } }];
 }
