@@ -34,6 +34,8 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/v1/tickets/{id}?at=2026-01-01T00:00:00Z', allowed: READERS },
   { method: 'GET', path: '/v1/queues/submitted', allowed: READERS },
   { method: 'GET', path: '/v1/queues', allowed: READERS },
+  // The overdue queue is empty here: nothing is claimed.
+  { method: 'POST', path: '/v1/queues/overdue/claim-next', allowed: STAFF_WORK },
   { method: 'GET', path: '/v1/audit/verify', allowed: ['admin', 'supervisor', 'auditor'] },
   { method: 'PUT', path: '/v1/accounts/probe', body: { primaryEmail: 'p@example.org', emails: [], packages: [] }, allowed: ['admin', 'integrator'] },
   { method: 'GET', path: '/v1/accounts', allowed: ['admin', 'integrator'] },

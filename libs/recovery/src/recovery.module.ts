@@ -5,6 +5,7 @@ import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
 import { ChangeStaffRoleHandler, CreateStaffHandler, DeactivateStaffHandler, RenameStaffHandler, ReplaceStaffTokenHandler } from './handlers/staff.handlers';
 import { EnrolTotpHandler, ImportTotpSecretHandler, IssueRecoveryCodesHandler, RemoveAccountHandler, UpsertAccountHandler } from './handlers/account.handlers';
 import { ChangeTicketHandler } from './handlers/change-ticket.handler';
+import { ClaimNextTicketHandler } from './handlers/claim-next-ticket.handler';
 import { EvidenceChecker } from './handlers/evidence-checker';
 import { SECRET_BOX } from './handlers/recovery-config';
 import { ReplyToTicketHandler } from './handlers/reply-to-ticket.handler';
@@ -31,6 +32,7 @@ import { StreamRunner } from './shared/stream-runner';
     WithdrawTicketHandler,
     ReplaceRequesterTokenHandler,
     ChangeTicketHandler,
+    ClaimNextTicketHandler,
     UpsertAccountHandler,
     RemoveAccountHandler,
     IssueRecoveryCodesHandler,

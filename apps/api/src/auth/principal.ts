@@ -1,5 +1,7 @@
 import type { Actor } from '@reclaim/event-store';
-import type { StaffRole } from '@reclaim/recovery';
+import { TICKET_ROLES, type StaffRef, type StaffRole } from '@reclaim/recovery';
+import type { FastifyRequest } from 'fastify';
+import { problem, ProblemError } from '../http/problem';
 
 /** Who is calling. A requester holds a token for exactly one ticket. */
 export type Principal =
@@ -19,6 +21,13 @@ export function actorOf(principal: Principal): Actor {
     case 'public':
       return { kind: 'public', id: 'anonymous' };
   }
+}
+
+/** The staff member who works tickets making the request, as ticket commands name them. */
+export function staffRef(request: FastifyRequest): StaffRef {
+  const principal = request.principal;
+  if (principal?.kind !== 'staff' || !TICKET_ROLES.includes(principal.role)) throw new ProblemError(problem(403, 'Only staff who work tickets may do this.'));
+  return { id: principal.id, role: principal.role as StaffRef['role'] };
 }
 
 declare module 'fastify' {

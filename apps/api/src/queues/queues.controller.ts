@@ -1,12 +1,15 @@
-import { Controller, Get, Param, Query, Req } from '@nestjs/common';
-import { QueryBus } from '@nestjs/cqrs';
-import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { ListQueueQuery, QUEUES, QueueStatsQuery, type QueueName } from '@reclaim/projections';
+import { Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ListQueueQuery, QUEUES, QueueStatsQuery, UnclaimedTicketsQuery, type QueueName } from '@reclaim/projections';
+import { ClaimNextTicketCommand, type CommandMeta } from '@reclaim/recovery';
 import { IsIn, IsOptional, IsString } from 'class-validator';
-import type { FastifyRequest } from 'fastify';
-import { Access, READS_TICKETS } from '../auth/access.decorator';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Access, READS_TICKETS, WORKS_TICKETS } from '../auth/access.decorator';
+import { BOOTSTRAP_ADMIN_ID, staffRef } from '../auth/principal';
+import { Meta } from '../http/command-meta.decorator';
 import { IsStaffId } from '../http/patterns';
-import { fieldProblem, ProblemError } from '../http/problem';
+import { fieldProblem, problem, ProblemError } from '../http/problem';
 import { CursorPageQuery, requestedPage } from '../http/cursor-page';
 import { Answers } from '../openapi/documented';
 
@@ -14,6 +17,17 @@ class QueueParam {
   @ApiProperty({ enum: QUEUES })
   @IsIn(QUEUES, { message: `queue must be one of ${QUEUES.join(', ')}` })
   queue!: QueueName;
+}
+
+/** The queues whose tickets wait for staff, oldest first: where the next ticket to work comes from. */
+const CLAIMABLE_QUEUES = ['submitted', 'overdue', 'high-priority'] as const;
+/** How many of the oldest waiting tickets a claim tries, passing over those others take first. */
+const CLAIM_CANDIDATES = 20;
+
+class ClaimableQueueParam {
+  @ApiProperty({ enum: CLAIMABLE_QUEUES })
+  @IsIn(CLAIMABLE_QUEUES, { message: `queue must be one of ${CLAIMABLE_QUEUES.join(', ')}` })
+  queue!: (typeof CLAIMABLE_QUEUES)[number];
 }
 
 class QueuePageQuery extends CursorPageQuery {
@@ -28,7 +42,10 @@ class QueuePageQuery extends CursorPageQuery {
 @ApiTags('queues')
 @Controller('v1/queues')
 export class QueuesController {
-  constructor(private readonly queries: QueryBus) {}
+  constructor(
+    private readonly queries: QueryBus,
+    private readonly commands: CommandBus,
+  ) {}
 
   @Get()
   @Access({ roles: READS_TICKETS })
@@ -49,6 +66,27 @@ export class QueuesController {
       throw new ProblemError(fieldProblem(400, 'Invalid assignee.', 'assignee', 'is taken only by the mine queue'));
     }
     return this.queries.execute(new ListQueueQuery(queue, assignee ?? viewer(request), limit, after));
+  }
+
+  // Work taken in the order it arrived, without picking from a list and losing the race for it
+  // to a colleague who picked the same.
+  @Post(':queue/claim-next')
+  @HttpCode(200)
+  @Access({ roles: WORKS_TICKETS })
+  @ApiOperation({ summary: 'Claim the oldest ticket of the queue that waits for staff and that no one holds (addition); 204 when none waits' })
+  @Answers(200, 'CommandAnswer')
+  @ApiResponse({ status: 204, description: 'No ticket of the queue waits unclaimed.' })
+  async claimNext(@Param() { queue }: ClaimableQueueParam, @Req() request: FastifyRequest, @Meta() meta: CommandMeta, @Res({ passthrough: true }) reply: FastifyReply) {
+    const by = staffRef(request);
+    if (by.id === BOOTSTRAP_ADMIN_ID) {
+      throw new ProblemError(problem(422, 'The bootstrap admin token cannot hold tickets: create a staff member (POST /v1/staff) and claim with their token.'));
+    }
+    const candidates = await this.queries.execute(new UnclaimedTicketsQuery(queue, CLAIM_CANDIDATES));
+    const claimed = await this.commands.execute(new ClaimNextTicketCommand(candidates, by, meta));
+    if (claimed) return claimed;
+    if (candidates.length) throw new ProblemError(problem(409, 'Others claimed the waiting tickets first; send it again.', { type: 'concurrent-change' }));
+    reply.status(204);
+    return undefined;
   }
 }
 

@@ -7,17 +7,15 @@ import {
   RECOVERY_CONFIG,
   ReplyToTicketCommand,
   SubmitTicketCommand,
-  TICKET_ROLES,
   type CommandMeta,
   type RecoveryConfig,
-  type StaffRef,
   type TicketChange,
   ReplaceRequesterTokenCommand,
   WithdrawTicketCommand,
 } from '@reclaim/recovery';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Access, INTEGRATES, READS_TICKETS, WORKS_TICKETS } from '../auth/access.decorator';
-import { BOOTSTRAP_ADMIN_ID, type Principal } from '../auth/principal';
+import { BOOTSTRAP_ADMIN_ID, staffRef, type Principal } from '../auth/principal';
 import { ClientLimits } from '../http/client-limits';
 import { IfMatch, Meta } from '../http/command-meta.decorator';
 import { fieldProblem, problem, ProblemError } from '../http/problem';
@@ -193,10 +191,4 @@ export class TicketsController {
   private change(id: string, change: TicketChange, meta: CommandMeta, ifMatch?: bigint) {
     return this.commands.execute(new ChangeTicketCommand(id, change, meta, ifMatch));
   }
-}
-
-function staffRef(request: FastifyRequest): StaffRef {
-  const principal = request.principal;
-  if (principal?.kind !== 'staff' || !TICKET_ROLES.includes(principal.role)) throw new ProblemError(problem(403, 'Only staff who work tickets may do this.'));
-  return { id: principal.id, role: principal.role as StaffRef['role'] };
 }

@@ -32,6 +32,13 @@ export class ListQueueQuery extends Query<TicketPage> {
   }
 }
 
+/** The oldest tickets of a queue waiting unclaimed for staff, at most `limit`. */
+export class UnclaimedTicketsQuery extends Query<string[]> {
+  constructor(readonly queue: QueueName, readonly limit: number) {
+    super();
+  }
+}
+
 export class FindTicketsQuery extends Query<TicketPage> {
   constructor(readonly filter: TicketFilter, readonly limit: number, readonly after?: number) {
     super();

@@ -18,6 +18,7 @@ import {
   HeldTicketsQuery,
   OpenTicketsForQuery,
   ListQueueQuery,
+  UnclaimedTicketsQuery,
   ListStaffQuery,
   QueueStatsQuery,
   StaffActivityQuery,
@@ -55,6 +56,14 @@ export class ListQueueHandler implements IQueryHandler<ListQueueQuery> {
   constructor(private readonly tickets: TicketQueries) {}
   async execute({ queue, viewer, limit, after }: ListQueueQuery) {
     return this.tickets.queue(queue, { viewer, limit, after });
+  }
+}
+
+@QueryHandler(UnclaimedTicketsQuery)
+export class UnclaimedTicketsHandler implements IQueryHandler<UnclaimedTicketsQuery> {
+  constructor(private readonly tickets: TicketQueries) {}
+  async execute({ queue, limit }: UnclaimedTicketsQuery) {
+    return this.tickets.unclaimed(queue, limit);
   }
 }
 
@@ -177,6 +186,7 @@ export const QUERY_HANDLERS = [
   GetQueuePositionHandler,
   GetTicketHistoryHandler,
   ListQueueHandler,
+  UnclaimedTicketsHandler,
   FirstApprovalsHandler,
   HeldTicketsHandler,
   FindTicketsHandler,

@@ -114,6 +114,14 @@ export class TicketQueries {
     return this.page(QUEUE_WHERE[name], { viewer: options.viewer }, options);
   }
 
+  /** The oldest tickets of a queue that wait for staff and that no one holds, to claim the first still free. */
+  unclaimed(queue: QueueName, limit: number): string[] {
+    const rows = prepared(this.db, `SELECT ticket_id FROM ticket_views WHERE ${QUEUE_WHERE[queue]} AND state = 'submitted' AND assignee IS NULL ORDER BY seq LIMIT ?`).all(limit) as Array<{
+      ticket_id: string;
+    }>;
+    return rows.map((row) => row.ticket_id);
+  }
+
   /**
    * Every open ticket a staff member holds (what their deactivation releases), or filed under a
    * username (what the account's removal rejects), oldest first, whatever their number.

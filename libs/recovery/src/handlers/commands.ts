@@ -3,7 +3,7 @@ import type { AccountProfile } from '../account/account.events';
 import type { CommandMeta } from '../shared/decided-event';
 import type { StaffRole } from '../staff/staff.events';
 import type { TicketCommand } from '../ticket/ticket.commands';
-import type { RecoveryRequest } from '../ticket/ticket.events';
+import type { RecoveryRequest, StaffRef } from '../ticket/ticket.events';
 import type { PresentedEvidence } from './evidence-checker';
 
 /** What every successful ticket command answers (the contract's command result). */
@@ -51,6 +51,13 @@ export class ChangeTicketCommand extends Command<TicketCommandResult> {
     readonly meta: CommandMeta,
     readonly ifMatch?: bigint,
   ) {
+    super();
+  }
+}
+
+/** Claims for `by` the first of these tickets still free to claim; none when each was taken or decided meanwhile. */
+export class ClaimNextTicketCommand extends Command<TicketCommandResult | undefined> {
+  constructor(readonly candidates: readonly string[], readonly by: StaffRef, readonly meta: CommandMeta) {
     super();
   }
 }

@@ -1,0 +1,26 @@
+import { CommandBus, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { subCommand } from '../shared/decided-event';
+import { AlreadyAssigned, TransitionNotAllowed } from '../shared/errors';
+import { ChangeTicketCommand, ClaimNextTicketCommand } from './commands';
+
+/**
+ * Claims the first of the candidates (the oldest tickets waiting unclaimed, as the read models
+ * listed them) that is still free: one someone else claimed meanwhile, or that was decided, is
+ * passed over. Each try is a claim of its own, its command id made from this command's and the
+ * ticket, so that two staff asking at once each get a ticket of their own.
+ */
+@CommandHandler(ClaimNextTicketCommand)
+export class ClaimNextTicketHandler implements ICommandHandler<ClaimNextTicketCommand> {
+  constructor(private readonly commands: CommandBus) {}
+
+  async execute({ candidates, by, meta }: ClaimNextTicketCommand) {
+    for (const ticketId of candidates) {
+      try {
+        return await this.commands.execute(new ChangeTicketCommand(ticketId, { type: 'AssignTicket', assignee: by.id, by, claim: true }, subCommand(meta, `claim ${ticketId}`)));
+      } catch (error) {
+        if (!(error instanceof AlreadyAssigned || error instanceof TransitionNotAllowed)) throw error;
+      }
+    }
+    return undefined;
+  }
+}
