@@ -353,7 +353,7 @@ describe('ticket decider: staff and requester commands', () => {
     const reply: TicketCommand = { type: 'ReplyToTicket', message: 'my code', evidence: [code('accepted')], recoveredThrough };
     const events = when(open, reply);
     expect(types(events)).toEqual(['FollowUpReceived', 'EvidenceRecorded', 'TicketPrioritised']);
-    expect(events[2]!.data).toEqual({ priority: 'high', because: expect.stringContaining('restored through ticket 7 since this ticket was filed') });
+    expect(events[2]!.data).toEqual({ priority: 'high', because: expect.stringContaining('is being restored through ticket 7 since this ticket was filed') });
     const filed = when(given(), { ...submit([code('accepted')]), recoveredThrough } as TicketCommand);
     expect(types(filed)).toEqual(['TicketSubmitted', 'EvidenceRecorded', 'TicketPrioritised']);
     expect(filed[0]!.data).not.toHaveProperty('recoveredThrough');

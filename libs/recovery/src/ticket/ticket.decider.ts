@@ -547,7 +547,7 @@ function withEvidence(
   }
   if (after.priority === 'high') return recorded;
   const because = recoveredThrough
-    ? `a valid recovery code was presented, but access to the account was restored through ticket ${recoveredThrough.ticketNumber} since this ticket was filed`
+    ? `a valid recovery code was presented, but access to the account ${recoveredThrough.verified ? 'was' : 'is being'} restored through ticket ${recoveredThrough.ticketNumber} since this ticket was filed`
     : 'a valid recovery code needs a person to decide';
   return [...recorded, { type: 'TicketPrioritised', data: { priority: 'high', because } }];
 }
