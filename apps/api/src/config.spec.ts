@@ -109,6 +109,13 @@ describe('loadConfig', () => {
     expect(loadConfig({ RECLAIM_SLA_RESPONSE: '250ms', RECLAIM_REPLY_TIMEOUT: ' 7d ' })).toMatchObject({ slaResponseMs: 250, replyTimeoutMs: 7 * 86_400_000 });
   });
 
+  it('gives tickets of high priority the SLA of every ticket unless told a shorter one, and refuses a longer one', () => {
+    expect(loadConfig({}).slaHighPriorityMs).toBeUndefined();
+    expect(loadConfig({ RECLAIM_SLA_RESPONSE_HIGH: '1d' })).toMatchObject({ slaResponseMs: 7 * 86_400_000, slaHighPriorityMs: 86_400_000 });
+    expect(() => loadConfig({ RECLAIM_SLA_RESPONSE: '1d', RECLAIM_SLA_RESPONSE_HIGH: '2d' })).toThrow(/RECLAIM_SLA_RESPONSE_HIGH="2d": at most RECLAIM_SLA_RESPONSE/);
+    expect(() => loadConfig({ RECLAIM_SLA_RESPONSE_HIGH: 'soon' })).toThrow(/RECLAIM_SLA_RESPONSE_HIGH="soon": a duration such as 30s/);
+  });
+
   it('takes a variable set empty, or to spaces, as left out: an empty PORT is not port 0 (any free port)', () => {
     expect(loadConfig({ PORT: '', RECLAIM_SLA_RESPONSE: '  ', RECLAIM_SUBMISSION_LIMIT: '' })).toMatchObject({ port: 3000, slaResponseMs: 7 * 86_400_000, submissionLimit: { limit: 10, windowMs: 3_600_000 } });
   });

@@ -15,6 +15,8 @@ export interface AppConfig {
   /** 64 hex characters; without it a key file in dataDir is used. */
   secretKey?: string;
   slaResponseMs: number;
+  /** The SLA of a ticket of high priority (a report of a compromise, a valid code that needs a person); unset, the same. */
+  slaHighPriorityMs?: number;
   replyTimeoutMs: number;
   bcryptCost: number;
   submissionLimit: Rate;
@@ -140,6 +142,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     metricsToken: read('RECLAIM_METRICS_TOKEN', '', optionalToken, true),
     secretKey: env.RECLAIM_SECRET_KEY?.trim() || undefined,
     slaResponseMs: read('RECLAIM_SLA_RESPONSE', '7d', longDuration),
+    slaHighPriorityMs: read('RECLAIM_SLA_RESPONSE_HIGH', '', (raw) => (raw ? longDuration(raw) : undefined)),
     replyTimeoutMs: read('RECLAIM_REPLY_TIMEOUT', '14d', longDuration),
     bcryptCost: read('RECLAIM_BCRYPT_COST', '12', (raw) => {
       const cost = Number(raw);
@@ -161,6 +164,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       disableAfterMs: read('RECLAIM_WEBHOOK_DISABLE_AFTER', '1d', longDuration),
     },
   };
+  // Urgent work is answered sooner, never later: a longer one is a slip.
+  if (config.slaHighPriorityMs !== undefined && config.slaResponseMs !== undefined && config.slaHighPriorityMs > config.slaResponseMs) {
+    problems.push(`RECLAIM_SLA_RESPONSE_HIGH=${JSON.stringify(env.RECLAIM_SLA_RESPONSE_HIGH!.trim())}: at most RECLAIM_SLA_RESPONSE`);
+  }
   if (config.eventStore === 'eventstoredb' && !config.eventStoreConnectionString) {
     problems.push('EVENTSTORE_CONNECTION_STRING: required when RECLAIM_EVENT_STORE=eventstoredb');
   }

@@ -17,7 +17,7 @@ import { APP_CONFIG, type AppConfig } from './config';
     {
       provide: RECOVERY_CONFIG,
       inject: [APP_CONFIG],
-      useFactory: (c: AppConfig): RecoveryConfig => ({ slaResponseMs: c.slaResponseMs, replyTimeoutMs: c.replyTimeoutMs, bcryptCost: c.bcryptCost }),
+      useFactory: (c: AppConfig): RecoveryConfig => ({ slaResponseMs: c.slaResponseMs, slaHighPriorityMs: c.slaHighPriorityMs, replyTimeoutMs: c.replyTimeoutMs, bcryptCost: c.bcryptCost }),
     },
   ],
   exports: [CLOCK, SECRET_BOX, RECOVERY_CONFIG],

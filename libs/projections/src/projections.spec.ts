@@ -11,6 +11,7 @@ import {
   ReplyToTicketCommand,
   SubmitTicketCommand,
   UpsertAccountCommand,
+  streams,
   type RecoveryReason,
   type TicketChange,
 } from '@reclaim/recovery';
@@ -37,9 +38,9 @@ const HOUR = 3_600_000;
 const agent = { id: 'agent-1', role: 'agent' } as const;
 const POLICY = { slaResponseMs: 10 * HOUR, replyTimeoutMs: 4 * HOUR };
 
-async function engine(options: { dataDir?: string; keep?: RecoveryHarness['clock'] } = {}) {
+async function engine(options: { dataDir?: string; keep?: RecoveryHarness['clock']; slaHighPriorityMs?: number } = {}) {
   const h = await recoveryHarness(
-    POLICY,
+    { ...POLICY, slaHighPriorityMs: options.slaHighPriorityMs },
     { imports: (dir) => [ProjectionsModule.forRoot({ dataDir: dir, timers: false })], dataDir: options.dataDir, clock: options.keep },
   );
   const runner = h.moduleRef.get(ProjectionRunner);
@@ -280,6 +281,32 @@ describe('read side', () => {
     expect(await e.timers.tick()).toBe(0);
     const overdue = await e.queries.execute(new ListQueueQuery('overdue', 'x', 50));
     expect(overdue.items.map((i) => i.ticketId)).toEqual([slow.ticketId]);
+  });
+
+  it('marks a ticket of high priority overdue at its own, shorter SLA, and shows when in its view and in the queues', async () => {
+    const urgent = await engine({ slaHighPriorityMs: 2 * HOUR });
+    try {
+      const [ordinary, raised] = [await urgent.submit('calm'), await urgent.submit('stolen', { reason: 'account-compromise' })];
+      urgent.clock.advance(HOUR);
+      await urgent.bus.execute(new ChangeTicketCommand(raised.ticketId, { type: 'PrioritiseRecoveredWhileReported', throughTicketNumber: 1 }, urgent.meta({ kind: 'system', id: 'test' })));
+      await urgent.caughtUp();
+      const submittedAt = Date.parse(urgent.tickets.view(raised.ticketId)!.submittedAt);
+      const queued = await urgent.queries.execute(new ListQueueQuery('submitted', 'x', 50));
+      expect(queued.items.map((item) => [item.ticketId, item.overdueAt])).toEqual([
+        [ordinary.ticketId, new Date(submittedAt + 10 * HOUR).toISOString()],
+        [raised.ticketId, new Date(submittedAt + 2 * HOUR).toISOString()],
+      ]);
+      urgent.clock.advance(HOUR - 1);
+      expect(await urgent.timers.tick()).toBe(0);
+      urgent.clock.advance(1);
+      expect(await urgent.timers.tick()).toBe(1);
+      await urgent.caughtUp();
+      expect([urgent.tickets.view(raised.ticketId)!.overdue, urgent.tickets.view(ordinary.ticketId)!.overdue]).toEqual([true, false]);
+      const marked = (await urgent.store.readStream(streams.ticket(raised.ticketId))).find((event) => event.type === 'TicketMarkedOverdue')!;
+      expect(marked.metadata.actor).toEqual({ kind: 'system', id: 'timer:overdue-high' });
+    } finally {
+      await urgent.close();
+    }
   });
 
   it('closes the tickets filed under a username before one of them was verified, as duplicates, by the system, once; raises a report of a compromise instead', async () => {

@@ -156,7 +156,7 @@ export class TicketQueries {
     const rows = prepared(
       this.db,
       `SELECT seq, ticket_id, ticket_number, state, username, reason, submitted_at, assignee, overdue, priority,
-         ${anchor('overdue')} AS overdue_anchor, ${anchor('expire')} AS expire_anchor
+         ${anchor('overdue')} AS overdue_anchor, ${anchor('overdue-high')} AS overdue_high_anchor, ${anchor('expire')} AS expire_anchor
        FROM ticket_views WHERE ${where} AND seq > @after ORDER BY seq LIMIT @limit`,
     ).all({ ...parameters, after: options.after ?? -1, limit: options.limit + 1 }) as Array<Record<string, never>>;
     const { page, next } = pageOf(rows, options.limit, (row) => row.seq);
@@ -170,7 +170,7 @@ export class TicketQueries {
       assignee: row.assignee,
       overdue: row.overdue === 1,
       priority: row.priority,
-      ...ticketClocks({ overdue: row.overdue_anchor ?? undefined, expire: row.expire_anchor ?? undefined }, this.policy),
+      ...ticketClocks({ overdue: row.overdue_anchor ?? undefined, 'overdue-high': row.overdue_high_anchor ?? undefined, expire: row.expire_anchor ?? undefined }, this.policy),
     }));
     return { items, ...(next && { next }) };
   }

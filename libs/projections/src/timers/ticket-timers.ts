@@ -6,6 +6,7 @@ import { followUpChange, ticketFollowUps } from '../tickets/ticket-follow-ups';
 
 const COMMAND_FOR: Record<TicketTimer, 'MarkOverdue' | 'RemindRequester' | 'ExpireTicket'> = {
   overdue: 'MarkOverdue',
+  'overdue-high': 'MarkOverdue',
   remind: 'RemindRequester',
   expire: 'ExpireTicket',
 };

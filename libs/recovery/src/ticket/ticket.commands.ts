@@ -72,5 +72,7 @@ export type TicketCommandType = TicketCommand['type'];
 /** Durations the timers are measured against. */
 export interface TicketPolicy {
   slaResponseMs: number;
+  /** The SLA of a ticket of high priority; unset, the same as any other's. */
+  slaHighPriorityMs?: number;
   replyTimeoutMs: number;
 }

@@ -1,6 +1,6 @@
 import { AlreadyAssigned, RecoveredElsewhere, TransitionNotAllowed } from '../shared/errors';
 import type { TicketCommand } from './ticket.commands';
-import { decideTicket, evolveTicket, machineStep, initialTicketState, lifecycleState, restoreTicketState, serialiseTicketState, ticketDeadlines, type TicketState } from './ticket.decider';
+import { decideTicket, evolveTicket, machineStep, initialTicketState, lifecycleState, restoreTicketState, serialiseTicketState, ticketDeadlines, ticketTimerAnchors, type TicketState } from './ticket.decider';
 import type { EvidenceCheck, TicketEvent } from './ticket.events';
 
 const HOUR = 3_600_000;
@@ -429,6 +429,20 @@ describe('ticket decider: timers', () => {
     );
     expect(ticketDeadlines(state, policy).overdueAt).toEqual(at(10));
     expect(types(when(state, { type: 'MarkOverdue' }, 10))).toEqual(['TicketMarkedOverdue']);
+  });
+
+  it('holds a ticket of high priority to its own, shorter SLA, counted from the same start, once it is raised', () => {
+    const urgent = { ...policy, slaHighPriorityMs: 2 * HOUR };
+    const state = given([submitted(), 0], [{ type: 'TicketPrioritised', data: { priority: 'high', because: 'a valid recovery code needs a person to decide' } }, 1]);
+    expect(ticketTimerAnchors(state)).toEqual({ 'overdue-high': T0 });
+    expect(ticketDeadlines(state, urgent).overdueAt).toEqual(at(2));
+    expect(when(state, { type: 'MarkOverdue' }, 1.9)).toEqual([]);
+    expect(decideTicket({ type: 'MarkOverdue' }, state, { now: at(2), policy: urgent })).toEqual([{ type: 'TicketMarkedOverdue', data: { dueAt: at(2).toISOString() } }]);
+    // Unset, it is the SLA of every ticket; an ordinary ticket keeps that one.
+    expect(ticketDeadlines(state, policy).overdueAt).toEqual(at(10));
+    const ordinary = given([submitted(), 0]);
+    expect(ticketTimerAnchors(ordinary)).toEqual({ overdue: T0 });
+    expect(ticketDeadlines(ordinary, urgent).overdueAt).toEqual(at(10));
   });
 
   it('reminds at half the reply timeout, then rejects with no-response at the end', () => {

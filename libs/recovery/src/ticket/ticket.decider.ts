@@ -233,8 +233,11 @@ function elapsed(since: string | undefined, until: string): number {
   return since ? Math.max(0, Date.parse(until) - Date.parse(since)) : 0;
 }
 
-/** The timers of an open ticket: the SLA running out, the reminder, the expiry of a question. */
-export const TICKET_TIMERS = ['overdue', 'remind', 'expire'] as const;
+/**
+ * The timers of an open ticket: the SLA running out (`overdue`, or `overdue-high` for a ticket of
+ * high priority, whose SLA may be shorter), the reminder, the expiry of a question.
+ */
+export const TICKET_TIMERS = ['overdue', 'overdue-high', 'remind', 'expire'] as const;
 export type TicketTimer = (typeof TICKET_TIMERS)[number];
 export type TimerAnchors = Partial<Record<TicketTimer, number>>;
 
@@ -248,7 +251,8 @@ export function ticketTimerAnchors(state: TicketState): TimerAnchors {
   if (!snapshot || snapshot.status === 'done') return {};
   if (snapshot.value === 'submitted') {
     if (snapshot.context.overdue || !state.sla.runningSince) return {};
-    return { overdue: Date.parse(state.sla.runningSince) - state.sla.usedMs };
+    const started = Date.parse(state.sla.runningSince) - state.sla.usedMs;
+    return state.priority === 'high' ? { 'overdue-high': started } : { overdue: started };
   }
   const askedAt = Date.parse(state.questionAskedAt ?? '');
   if (Number.isNaN(askedAt)) return {};
@@ -265,14 +269,14 @@ export function ticketDeadlines(state: TicketState, policy: TicketPolicy): { ove
  * fire by it and the views show it, so the two cannot drift apart.
  */
 export function timerDelays(policy: TicketPolicy): Record<TicketTimer, number> {
-  return { overdue: policy.slaResponseMs, remind: policy.replyTimeoutMs / 2, expire: policy.replyTimeoutMs };
+  return { overdue: policy.slaResponseMs, 'overdue-high': policy.slaHighPriorityMs ?? policy.slaResponseMs, remind: policy.replyTimeoutMs / 2, expire: policy.replyTimeoutMs };
 }
 
 /** When timers with these anchors fall due under a policy (for anchors read back from the timers' rows). */
 export function deadlinesOf(anchors: TimerAnchors, policy: TicketPolicy): { overdueAt?: Date; remindAt?: Date; expireAt?: Date } {
   const delays = timerDelays(policy);
   const at = (kind: TicketTimer) => (anchors[kind] === undefined ? undefined : new Date(anchors[kind] + delays[kind]));
-  return { overdueAt: at('overdue'), remindAt: at('remind'), expireAt: at('expire') };
+  return { overdueAt: at('overdue') ?? at('overdue-high'), remindAt: at('remind'), expireAt: at('expire') };
 }
 
 /** A ticket state as plain JSON, for read models that keep it between events. */
