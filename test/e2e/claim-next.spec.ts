@@ -56,7 +56,7 @@ describe('claiming the next ticket of a queue', () => {
 
   it('takes only the queues whose tickets wait for staff, and refuses the bootstrap admin, who holds no tickets', async () => {
     const refused = await claimNext(agent, 'verified');
-    expect([refused.status, refused.body.errors]).toEqual([400, [{ field: 'queue', message: 'queue must be one of submitted, overdue, high-priority' }]]);
+    expect([refused.status, refused.body.errors]).toEqual([400, [{ field: 'queue', message: 'queue must be one of submitted, unclaimed, overdue, high-priority' }]]);
     expect((await claimNext(agent, 'high-priority')).status).toBe(204);
     expect((await claimNext(ADMIN_TOKEN)).status).toBe(422);
   });

@@ -262,6 +262,21 @@ describe('read side', () => {
     expect(await e.queries.execute(new GetTicketHistoryQuery('no-such-ticket', { after: 4 }))).toBeUndefined();
   });
 
+  it('lists the tickets that wait for staff and that no one holds as the unclaimed queue, oldest first, and counts them', async () => {
+    const [taken, free, asked, later] = [await e.submit('a'), await e.submit('b'), await e.submit('c'), await e.submit('d')];
+    const staff = await e.bus.execute(new CreateStaffCommand('Ada', 'agent', e.meta()));
+    await e.change(taken.ticketId, { type: 'AssignTicket', assignee: staff.id, by: agent });
+    await e.change(asked.ticketId, { type: 'RequestInfo', question: 'Which phone?', by: agent });
+    await e.caughtUp();
+    const unclaimed = async () => (await e.queries.execute(new ListQueueQuery('unclaimed', 'x', 50))).items.map((item) => item.ticketId);
+    const count = async () => (await e.queries.execute(new QueueStatsQuery('x'))).find((stat) => stat.queue === 'unclaimed')!.count;
+    expect([await unclaimed(), await count()]).toEqual([[free.ticketId, later.ticketId], 2]);
+    // Given back, it waits unclaimed again.
+    await e.change(taken.ticketId, { type: 'ReleaseTicket', from: staff.id, because: 'handed-back' });
+    await e.caughtUp();
+    expect([await unclaimed(), await count()]).toEqual([[taken.ticketId, free.ticketId, later.ticketId], 3]);
+  });
+
   it('fires SLA, reminder and no-response timers from the due-work list, once each', async () => {
     const slow = await e.submit('slow');
     const quiet = await e.submit('quiet');
@@ -1037,7 +1052,7 @@ describe('queue counts on a file from before they were kept', () => {
       db.exec('DROP TABLE ticket_queue_counts');
       new TicketsProjector().setup(db);
       expect(await e.queries.execute(new QueueStatsQuery('nobody'))).toEqual(before);
-      expect(before.filter((stat) => stat.count > 0).map((stat) => [stat.queue, stat.count])).toEqual([['submitted', 1], ['rejected', 1]]);
+      expect(before.filter((stat) => stat.count > 0).map((stat) => [stat.queue, stat.count])).toEqual([['submitted', 1], ['unclaimed', 1], ['rejected', 1]]);
       new TicketsProjector().setup(db); // and setting up again changes nothing
       await e.submit('c');
       await e.caughtUp();

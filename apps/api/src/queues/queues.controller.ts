@@ -20,7 +20,7 @@ class QueueParam {
 }
 
 /** The queues whose tickets wait for staff, oldest first: where the next ticket to work comes from. */
-const CLAIMABLE_QUEUES = ['submitted', 'overdue', 'high-priority'] as const;
+const CLAIMABLE_QUEUES = ['submitted', 'unclaimed', 'overdue', 'high-priority'] as const;
 /** How many of the oldest waiting tickets a claim tries, passing over those others take first. */
 const CLAIM_CANDIDATES = 20;
 

@@ -9,10 +9,14 @@ import { prepared } from '../prepared';
 import { pageOf } from './cursor';
 import { readHistory, toHistoryEntry, type HistoryEntry, type HistoryPage, type HistoryRange } from './history-entry';
 
-export const QUEUES = ['submitted', 'awaiting-info', 'overdue', 'mine', 'high-priority', 'verified', 'rejected'] as const;
+export const QUEUES = ['submitted', 'unclaimed', 'awaiting-info', 'overdue', 'mine', 'high-priority', 'verified', 'rejected'] as const;
 export type QueueName = (typeof QUEUES)[number];
 
-/** Each queue's condition; each has an index that ends in `seq`, so a page is an index range. */
+/**
+ * Each queue's condition; each has an index that ends in `seq`, so a page is an index range (of
+ * the submitted tickets, for `unclaimed`, passing over those held, which are few next to those
+ * waiting in a backlog).
+ */
 export const QUEUE_WHERE: Record<QueueName, string> = {
   ...(Object.fromEntries(Object.entries(COUNTED_QUEUES).map(([queue, { where }]) => [queue, where])) as Record<CountedQueue, string>),
   mine: 'assignee = @viewer AND open = 1',

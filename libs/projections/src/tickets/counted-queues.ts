@@ -7,6 +7,8 @@ import type { TicketView } from './ticket-view';
  */
 export const COUNTED_QUEUES = {
   submitted: { where: "state = 'submitted'", holds: (view: TicketView) => view.state === 'submitted' },
+  // What waits for staff and no one has taken: the work to pick from.
+  unclaimed: { where: "state = 'submitted' AND assignee IS NULL", holds: (view: TicketView) => view.state === 'submitted' && !view.assignee },
   'awaiting-info': { where: "state = 'awaiting-info'", holds: (view: TicketView) => view.state === 'awaiting-info' },
   overdue: { where: "state = 'submitted' AND overdue = 1", holds: (view: TicketView) => view.state === 'submitted' && view.overdue },
   'high-priority': { where: "open = 1 AND priority = 'high'", holds: (view: TicketView) => !view.decision && view.priority === 'high' },

@@ -36,7 +36,7 @@ export class TicketsProjector implements Projector {
   // 2: views keep what the requester's view shows of revision and time (`requesterRevision`).
   // 3: the machine's context counts the follow-ups that wait for staff.
   // 4: the system's follow-ups (`ticket_follow_ups`), also of verifications made before it.
-  // 5: a ticket of high priority has its own SLA timer (`overdue-high`).
+  // 5: a ticket of high priority has its own SLA timer (`overdue-high`); the unclaimed queue is counted.
   readonly version = 5;
 
   setup(db: Database.Database): void {
