@@ -58,6 +58,14 @@ describe('claiming the next ticket of a queue', () => {
     const refused = await claimNext(agent, 'verified');
     expect([refused.status, refused.body.errors]).toEqual([400, [{ field: 'queue', message: 'queue must be one of submitted, unclaimed, overdue, high-priority' }]]);
     expect((await claimNext(agent, 'high-priority')).status).toBe(204);
+    // Nothing waited (once the one left by the test before is taken): a retry with the same key
+    // is told so again, as it was, though a ticket waits by then.
+    expect((await claimNext(agent, 'unclaimed')).status).toBe(200);
+    const nothing = await claimNext(agent, 'unclaimed', { 'idempotency-key': 'claim-next-2' });
+    await file('ivy');
+    const replayed = await claimNext(agent, 'unclaimed', { 'idempotency-key': 'claim-next-2' });
+    expect([nothing.status, replayed.status, replayed.headers.get('idempotent-replayed')]).toEqual([204, 204, 'true']);
+    expect((await claimNext(agent, 'unclaimed')).status).toBe(200);
     expect((await claimNext(ADMIN_TOKEN)).status).toBe(422);
   });
 });

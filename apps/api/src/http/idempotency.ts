@@ -151,17 +151,20 @@ export function registerIdempotency(app: FastifyInstance, db: ReadModelDb, secre
     }
     if (stored && stored.status !== CLAIMED) {
       done();
-      return reply.code(stored.status).header('idempotent-replayed', 'true').type('application/json').send(secrets.open(stored.body));
+      reply.code(stored.status).header('idempotent-replayed', 'true');
+      // A 204 (nothing to claim, say) has no body, nor a type.
+      return stored.status === 204 ? reply.send() : reply.type('application/json').send(secrets.open(stored.body));
     }
     pending.set(request, { scope, requestHash, done });
   });
 
   app.addHook('onSend', async (request, reply, payload) => {
     const entry = pending.get(request);
-    if (entry && reply.statusCode >= 200 && reply.statusCode < 300 && typeof payload === 'string') {
+    const answered = typeof payload === 'string' || (reply.statusCode === 204 && payload == null);
+    if (entry && reply.statusCode >= 200 && reply.statusCode < 300 && answered) {
       // The command is applied: its answer goes out even when it cannot be kept (a full disk).
       // A retry with the key then runs again under the same command id, which applies nothing.
-      const sealed = secrets.seal(payload);
+      const sealed = secrets.seal(typeof payload === 'string' ? payload : '');
       writeOrWarn(() => keep.run(entry.scope, entry.requestHash, reply.statusCode, sealed, new Date().toISOString()), 'The answer for an Idempotency-Key could not be kept');
     } else if (entry) {
       // Refused: no answer is kept for a refusal, so the key is free again, as before it was sent.
