@@ -1,7 +1,7 @@
 import { Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { ListQueueQuery, QUEUES, QueueStatsQuery, UnclaimedTicketsQuery, type QueueName } from '@reclaim/projections';
+import { ClaimableTicketsQuery, ListQueueQuery, QUEUES, QueueStatsQuery, type QueueName } from '@reclaim/projections';
 import { ClaimNextTicketCommand, type CommandMeta } from '@reclaim/recovery';
 import { IsIn, IsOptional, IsString } from 'class-validator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -81,7 +81,7 @@ export class QueuesController {
     if (by.id === BOOTSTRAP_ADMIN_ID) {
       throw new ProblemError(problem(422, 'The bootstrap admin token cannot hold tickets: create a staff member (POST /v1/staff) and claim with their token.'));
     }
-    const candidates = await this.queries.execute(new UnclaimedTicketsQuery(queue, CLAIM_CANDIDATES));
+    const candidates = await this.queries.execute(new ClaimableTicketsQuery(queue, CLAIM_CANDIDATES));
     const claimed = await this.commands.execute(new ClaimNextTicketCommand(candidates, by, meta));
     if (claimed) return claimed;
     if (candidates.length) throw new ProblemError(problem(409, 'Others claimed the waiting tickets first; send it again.', { type: 'concurrent-change' }));

@@ -33,7 +33,7 @@ export class ListQueueQuery extends Query<TicketPage> {
 }
 
 /** The oldest tickets of a queue waiting unclaimed for staff, at most `limit`. */
-export class UnclaimedTicketsQuery extends Query<string[]> {
+export class ClaimableTicketsQuery extends Query<string[]> {
   constructor(readonly queue: QueueName, readonly limit: number) {
     super();
   }

@@ -18,7 +18,7 @@ import {
   HeldTicketsQuery,
   OpenTicketsForQuery,
   ListQueueQuery,
-  UnclaimedTicketsQuery,
+  ClaimableTicketsQuery,
   ListStaffQuery,
   QueueStatsQuery,
   StaffActivityQuery,
@@ -59,11 +59,11 @@ export class ListQueueHandler implements IQueryHandler<ListQueueQuery> {
   }
 }
 
-@QueryHandler(UnclaimedTicketsQuery)
-export class UnclaimedTicketsHandler implements IQueryHandler<UnclaimedTicketsQuery> {
+@QueryHandler(ClaimableTicketsQuery)
+export class ClaimableTicketsHandler implements IQueryHandler<ClaimableTicketsQuery> {
   constructor(private readonly tickets: TicketQueries) {}
-  async execute({ queue, limit }: UnclaimedTicketsQuery) {
-    return this.tickets.unclaimed(queue, limit);
+  async execute({ queue, limit }: ClaimableTicketsQuery) {
+    return this.tickets.claimable(queue, limit);
   }
 }
 
@@ -186,7 +186,7 @@ export const QUERY_HANDLERS = [
   GetQueuePositionHandler,
   GetTicketHistoryHandler,
   ListQueueHandler,
-  UnclaimedTicketsHandler,
+  ClaimableTicketsHandler,
   FirstApprovalsHandler,
   HeldTicketsHandler,
   FindTicketsHandler,

@@ -119,7 +119,7 @@ export class TicketQueries {
   }
 
   /** The oldest tickets of a queue that wait for staff and that no one holds, to claim the first still free. */
-  unclaimed(queue: QueueName, limit: number): string[] {
+  claimable(queue: QueueName, limit: number): string[] {
     const rows = prepared(this.db, `SELECT ticket_id FROM ticket_views WHERE ${QUEUE_WHERE[queue]} AND state = 'submitted' AND assignee IS NULL ORDER BY seq LIMIT ?`).all(limit) as Array<{
       ticket_id: string;
     }>;
