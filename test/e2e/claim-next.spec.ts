@@ -16,9 +16,9 @@ afterAll(async () => {
   server.cleanUp();
 });
 
-const file = async (username: string) =>
-  (await call('POST', '/v1/tickets', { body: { username, contactEmail: `${username}@example.org`, reason: 'lost-email', explanation: 'I lost my phone.' } })).body as { ticketId: string; position: string };
-const claimNext = (token: string, queue = 'submitted', headers: Record<string, string> = {}) => call('POST', `/v1/queues/${queue}/claim-next`, { token, headers });
+const file = async (username: string, reason = 'lost-email') =>
+  (await call('POST', '/v1/tickets', { body: { username, contactEmail: `${username}@example.org`, reason, explanation: 'I lost my phone.' } })).body as { ticketId: string; position: string };
+const claimNext = (token: string, queue = 'submitted', headers: Record<string, string> = {}, body?: unknown) => call('POST', `/v1/queues/${queue}/claim-next`, { token, headers, body });
 /** Who holds the ticket, read once the read models hold `position`. */
 const holder = async (ticketId: string, position = '0') => (await call('GET', `/v1/tickets/${ticketId}?minPosition=${position}`, { token: ADMIN_TOKEN })).body.assignee;
 
@@ -67,5 +67,19 @@ describe('claiming the next ticket of a queue', () => {
     expect([nothing.status, replayed.status, replayed.headers.get('idempotent-replayed')]).toEqual([204, 204, 'true']);
     expect((await claimNext(agent, 'unclaimed')).status).toBe(200);
     expect((await claimNext(ADMIN_TOKEN)).status).toBe(422);
+  });
+
+  it('lets a team that works one reason list and claim only its tickets', async () => {
+    // What the tests before left waiting is taken first.
+    while ((await claimNext(colleague, 'unclaimed')).status === 200) continue;
+    const [email, factor, another] = [await file('jay'), await file('kim', 'lost-2fa'), await file('lou', 'lost-2fa')];
+    const listed = await call('GET', `/v1/queues/unclaimed?reason=lost-2fa&minPosition=${another.position}`, { token: agent });
+    expect(listed.body.items.map((item: { ticketId: string }) => item.ticketId)).toEqual([factor.ticketId, another.ticketId]);
+    expect((await claimNext(agent, 'unclaimed', {}, { reason: 'lost-2fa' })).body).toMatchObject({ ticketId: factor.ticketId });
+    expect((await claimNext(agent, 'submitted', {}, { reason: 'username-change' })).status).toBe(204);
+    expect((await claimNext(agent, 'unclaimed')).body).toMatchObject({ ticketId: email.ticketId });
+    const refused = await call('GET', '/v1/queues/submitted?reason=lost', { token: agent });
+    expect([refused.status, refused.body.errors]).toEqual([400, [{ field: 'reason', message: 'reason must be one of lost-email, forgotten-password, account-compromise, username-change, lost-2fa' }]]);
+    expect((await claimNext(agent, 'unclaimed', {}, { reason: 'lost' })).body.errors).toEqual([{ field: 'reason', message: 'reason must be one of lost-email, forgotten-password, account-compromise, username-change, lost-2fa' }]);
   });
 });

@@ -1,8 +1,8 @@
-import { Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { applyDecorators, Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ClaimableTicketsQuery, ListQueueQuery, QUEUES, QueueStatsQuery, type QueueName } from '@reclaim/projections';
-import { ClaimNextTicketCommand, type CommandMeta } from '@reclaim/recovery';
+import { ClaimNextTicketCommand, RECOVERY_REASONS, type CommandMeta, type RecoveryReason } from '@reclaim/recovery';
 import { IsIn, IsOptional, IsString } from 'class-validator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Access, READS_TICKETS, WORKS_TICKETS } from '../auth/access.decorator';
@@ -30,7 +30,23 @@ class ClaimableQueueParam {
   queue!: (typeof CLAIMABLE_QUEUES)[number];
 }
 
+/** `?reason=` of a queue page, or `{reason}` of a claim: the tickets filed for that reason only. */
+const ReasonFilter = () =>
+  applyDecorators(
+    ApiPropertyOptional({ enum: RECOVERY_REASONS, description: 'Only the tickets filed for this reason (addition).' }),
+    IsOptional(),
+    IsIn(RECOVERY_REASONS, { message: `reason must be one of ${RECOVERY_REASONS.join(', ')}` }),
+  );
+
+class ClaimNextDto {
+  @ReasonFilter()
+  reason?: RecoveryReason;
+}
+
 class QueuePageQuery extends CursorPageQuery {
+  @ReasonFilter()
+  reason?: RecoveryReason;
+
   // A team lead's view of one person's work.
   @ApiPropertyOptional({ description: 'Queue `mine` only: the open tickets of this staff member instead of the caller\'s.' })
   @IsOptional()
@@ -65,7 +81,7 @@ export class QueuesController {
     if (assignee !== undefined && queue !== 'mine') {
       throw new ProblemError(fieldProblem(400, 'Invalid assignee.', 'assignee', 'is taken only by the mine queue'));
     }
-    return this.queries.execute(new ListQueueQuery(queue, assignee ?? viewer(request), limit, after));
+    return this.queries.execute(new ListQueueQuery(queue, assignee ?? viewer(request), limit, after, query.reason));
   }
 
   // Work taken in the order it arrived, without picking from a list and losing the race for it
@@ -76,12 +92,18 @@ export class QueuesController {
   @ApiOperation({ summary: 'Claim the oldest ticket of the queue that waits for staff and that no one holds (addition); 204 when none waits' })
   @Answers(200, 'CommandAnswer')
   @ApiResponse({ status: 204, description: 'No ticket of the queue waits unclaimed.' })
-  async claimNext(@Param() { queue }: ClaimableQueueParam, @Req() request: FastifyRequest, @Meta() meta: CommandMeta, @Res({ passthrough: true }) reply: FastifyReply) {
+  async claimNext(
+    @Param() { queue }: ClaimableQueueParam,
+    @Body() body: ClaimNextDto,
+    @Req() request: FastifyRequest,
+    @Meta() meta: CommandMeta,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
     const by = staffRef(request);
     if (by.id === BOOTSTRAP_ADMIN_ID) {
       throw new ProblemError(problem(422, 'The bootstrap admin token cannot hold tickets: create a staff member (POST /v1/staff) and claim with their token.'));
     }
-    const candidates = await this.queries.execute(new ClaimableTicketsQuery(queue, CLAIM_CANDIDATES));
+    const candidates = await this.queries.execute(new ClaimableTicketsQuery(queue, CLAIM_CANDIDATES, body.reason));
     const claimed = await this.commands.execute(new ClaimNextTicketCommand(candidates, by, meta));
     if (claimed) return claimed;
     if (candidates.length) throw new ProblemError(problem(409, 'Others claimed the waiting tickets first; send it again.', { type: 'concurrent-change' }));

@@ -27,14 +27,14 @@ export class GetTicketHistoryQuery extends Query<HistoryPage | undefined> {
 
 /** `viewer`: the staff member whose open tickets `mine` lists. */
 export class ListQueueQuery extends Query<TicketPage> {
-  constructor(readonly queue: QueueName, readonly viewer: string, readonly limit: number, readonly after?: number) {
+  constructor(readonly queue: QueueName, readonly viewer: string, readonly limit: number, readonly after?: number, readonly reason?: string) {
     super();
   }
 }
 
-/** The oldest tickets of a queue waiting unclaimed for staff, at most `limit`. */
+/** The oldest tickets of a queue waiting unclaimed for staff, at most `limit`; with `reason`, of those filed for it. */
 export class ClaimableTicketsQuery extends Query<string[]> {
-  constructor(readonly queue: QueueName, readonly limit: number) {
+  constructor(readonly queue: QueueName, readonly limit: number, readonly reason?: string) {
     super();
   }
 }

@@ -54,16 +54,16 @@ export class GetTicketHistoryHandler implements IQueryHandler<GetTicketHistoryQu
 @QueryHandler(ListQueueQuery)
 export class ListQueueHandler implements IQueryHandler<ListQueueQuery> {
   constructor(private readonly tickets: TicketQueries) {}
-  async execute({ queue, viewer, limit, after }: ListQueueQuery) {
-    return this.tickets.queue(queue, { viewer, limit, after });
+  async execute({ queue, viewer, limit, after, reason }: ListQueueQuery) {
+    return this.tickets.queue(queue, { viewer, limit, after, reason });
   }
 }
 
 @QueryHandler(ClaimableTicketsQuery)
 export class ClaimableTicketsHandler implements IQueryHandler<ClaimableTicketsQuery> {
   constructor(private readonly tickets: TicketQueries) {}
-  async execute({ queue, limit }: ClaimableTicketsQuery) {
-    return this.tickets.claimable(queue, limit);
+  async execute({ queue, limit, reason }: ClaimableTicketsQuery) {
+    return this.tickets.claimable(queue, limit, reason);
   }
 }
 

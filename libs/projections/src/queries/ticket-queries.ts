@@ -22,6 +22,11 @@ export const QUEUE_WHERE: Record<QueueName, string> = {
   mine: 'assignee = @viewer AND open = 1',
 };
 
+/** A queue's condition, narrowed to the tickets filed for a reason (`@reason`) when there is one. */
+function withReason(where: string, reason: string | undefined): string {
+  return reason === undefined ? where : `${where} AND reason = @reason`;
+}
+
 /** A ticket in a list, with its clocks as the staff view shows them. */
 export interface QueueItem extends TicketClocks {
   ticketId: string;
@@ -114,15 +119,17 @@ export class TicketQueries {
     return { events, ...(next && { next }) };
   }
 
-  queue(name: QueueName, options: { viewer: string; limit: number; after?: number }): TicketPage {
-    return this.page(QUEUE_WHERE[name], { viewer: options.viewer }, options);
+  /** A page of a queue; with `reason`, of its tickets filed for that reason only. */
+  queue(name: QueueName, options: { viewer: string; limit: number; after?: number; reason?: string }): TicketPage {
+    return this.page(withReason(QUEUE_WHERE[name], options.reason), { viewer: options.viewer, reason: options.reason }, options);
   }
 
   /** The oldest tickets of a queue that wait for staff and that no one holds, to claim the first still free. */
-  claimable(queue: QueueName, limit: number): string[] {
-    const rows = prepared(this.db, `SELECT ticket_id FROM ticket_views WHERE ${QUEUE_WHERE[queue]} AND state = 'submitted' AND assignee IS NULL ORDER BY seq LIMIT ?`).all(limit) as Array<{
-      ticket_id: string;
-    }>;
+  claimable(queue: QueueName, limit: number, reason?: string): string[] {
+    const rows = prepared(this.db, `SELECT ticket_id FROM ticket_views WHERE ${withReason(QUEUE_WHERE[queue], reason)} AND state = 'submitted' AND assignee IS NULL ORDER BY seq LIMIT @limit`).all({
+      limit,
+      reason,
+    }) as Array<{ ticket_id: string }>;
     return rows.map((row) => row.ticket_id);
   }
 

@@ -62,6 +62,8 @@ export class TicketsProjector implements Projector {
       );
       CREATE UNIQUE INDEX IF NOT EXISTS ticket_views_seq ON ticket_views (seq);
       CREATE INDEX IF NOT EXISTS ticket_views_state ON ticket_views (state, seq);
+      -- A queue of one reason's tickets (a team that works lost second factors, say).
+      CREATE INDEX IF NOT EXISTS ticket_views_reason ON ticket_views (state, reason, seq);
       CREATE INDEX IF NOT EXISTS ticket_views_overdue ON ticket_views (state, overdue, seq);
       CREATE INDEX IF NOT EXISTS ticket_views_priority ON ticket_views (open, priority, seq);
       CREATE INDEX IF NOT EXISTS ticket_views_assignee ON ticket_views (assignee, open, seq);
