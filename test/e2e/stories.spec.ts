@@ -54,9 +54,9 @@ describe('stories, end to end over HTTP', () => {
     const put = await call('PUT', `/v1/accounts/${name}`, { token: staff.integrator!.token, body: { primaryEmail: email, emails: [email], packages: [], critical: true } });
     expect(put.status).toBe(200);
     const acct = await call('GET', `/v1/accounts/${name}?minPosition=${put.body.position}`, { token: staff.agent!.token });
-    expect(acct.body).toEqual({ username: name, primaryEmail: email, emails: [email], packages: [], critical: true, frozen: false, recoveryCodesRemaining: 8, totpEnrolled: true });
-    // In the contract's order, as a person reading the JSON expects it.
-    expect(Object.keys(acct.body)).toEqual(['username', 'primaryEmail', 'emails', 'packages', 'critical', 'frozen', 'recoveryCodesRemaining', 'totpEnrolled']);
+    expect(acct.body).toEqual({ username: name, primaryEmail: email, emails: [email], packages: [], critical: true, frozen: false, recoveryCodesRemaining: 8, totpEnrolled: true, recoveries: 0 });
+    // In the contract's order, as a person reading the JSON expects it, then the additions.
+    expect(Object.keys(acct.body)).toEqual(['username', 'primaryEmail', 'emails', 'packages', 'critical', 'frozen', 'recoveryCodesRemaining', 'totpEnrolled', 'recoveries']);
   });
 
   it('a recovery by code', async () => {

@@ -24,7 +24,7 @@ import { ProjectionRunner } from './projection-runner';
 import type { Projector } from './projector';
 import { ProjectionsModule } from './projections.module';
 import { READ_MODEL_DB } from './read-model-db';
-import { FindTicketsQuery, GetTicketHistoryQuery, GetTicketQuery, HeldTicketsQuery, ListQueueQuery, QueueStatsQuery, VerifyAuditQuery } from './queries/queries';
+import { FindTicketsQuery, GetAccountQuery, GetTicketHistoryQuery, GetTicketQuery, HeldTicketsQuery, ListQueueQuery, QueueStatsQuery, VerifyAuditQuery } from './queries/queries';
 import { VerifyAuditHandler } from './queries/query-handlers';
 import { decodeCursor } from './queries/cursor';
 import { TicketQueries } from './queries/ticket-queries';
@@ -260,6 +260,27 @@ describe('read side', () => {
     expect((await e.queries.execute(new GetTicketHistoryQuery(t.ticketId, { after: 2 })))!.events.map((entry) => entry.revision)).toEqual(['3', '4']);
     expect(await e.queries.execute(new GetTicketHistoryQuery(t.ticketId, { after: 4, limit: 2 }))).toEqual({ events: [] });
     expect(await e.queries.execute(new GetTicketHistoryQuery('no-such-ticket', { after: 4 }))).toBeUndefined();
+  });
+
+  it("counts an account's recoveries and shows the last, as long as the directory holds it; a new account of the name starts with none", async () => {
+    await e.bus.execute(new UpsertAccountCommand('zoe', { primaryEmail: 'zoe@x.org', emails: [], packages: [], critical: false, frozen: false }, e.meta()));
+    const account = async () => e.queries.execute(new GetAccountQuery('zoe'));
+    const first = await e.submit('zoe');
+    await e.change(first.ticketId, { type: 'VerifyTicket', evidence: ['passport'], note: 'ok', by: agent });
+    e.clock.advance(HOUR);
+    const again = await e.submit('zoe');
+    await e.change(again.ticketId, { type: 'VerifyTicket', evidence: ['passport'], note: 'ok', by: agent });
+    // An unknown username's recovery counts for no account.
+    const stranger = await e.submit('nobody');
+    await e.change(stranger.ticketId, { type: 'VerifyTicket', evidence: ['passport'], note: 'ok', by: agent });
+    await e.caughtUp();
+    expect(await account()).toMatchObject({ recoveries: 2, lastRecovery: { ticketId: again.ticketId, at: e.clock.now().toISOString() } });
+    expect(await e.queries.execute(new GetAccountQuery('nobody'))).toBeUndefined();
+    await e.bus.execute(new RemoveAccountCommand('zoe', [], e.meta()));
+    await e.bus.execute(new UpsertAccountCommand('zoe', { primaryEmail: 'zoe@x.org', emails: [], packages: [], critical: false, frozen: false }, e.meta()));
+    await e.caughtUp();
+    expect(await account()).toMatchObject({ recoveries: 0 });
+    expect(await account()).not.toHaveProperty('lastRecovery');
   });
 
   it('lists the tickets that wait for staff and that no one holds as the unclaimed queue, oldest first, and counts them', async () => {

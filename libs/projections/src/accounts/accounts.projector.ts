@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { RecordedEvent } from '@reclaim/event-store';
-import { ACCOUNT_STREAM_PREFIX, type AccountEvent } from '@reclaim/recovery';
+import { ACCOUNT_STREAM_PREFIX, TICKET_STREAM_PREFIX, type AccountEvent } from '@reclaim/recovery';
 import type { Projector } from '../projector';
 import { prepared } from '../prepared';
 
@@ -14,11 +14,18 @@ export interface AccountView {
   frozen: boolean;
   recoveryCodesRemaining: number;
   totpEnrolled: boolean;
+  /**
+   * How often access to the account was restored through a ticket, and the last time: a request
+   * for an account recovered days ago, or often, asks for a closer look.
+   */
+  recoveries: number;
+  lastRecovery?: { ticketId: string; at: string };
 }
 
 export class AccountsProjector implements Projector {
   readonly name = 'accounts';
-  readonly version = 1;
+  // 2: the recoveries of each account, from its tickets' verifications.
+  readonly version = 2;
 
   setup(db: Database.Database): void {
     db.exec('CREATE TABLE IF NOT EXISTS accounts (username TEXT PRIMARY KEY, view TEXT NOT NULL)');
@@ -34,6 +41,7 @@ export class AccountsProjector implements Projector {
       prepared(db, "UPDATE accounts SET view = json_set(view, '$.totpEnrolled', json('false')) WHERE json_extract(view, '$.totpEnrolled')").run();
       return;
     }
+    if (stored.type === 'TicketVerified' && stored.streamName.startsWith(TICKET_STREAM_PREFIX)) return recovered(db, stored);
     if (!stored.streamName.startsWith(ACCOUNT_STREAM_PREFIX)) return;
     const username = stored.streamName.slice(ACCOUNT_STREAM_PREFIX.length);
     const event = stored as unknown as AccountEvent;
@@ -42,7 +50,7 @@ export class AccountsProjector implements Projector {
     switch (event.type) {
       case 'AccountRegistered':
       case 'AccountUpdated':
-        next = { recoveryCodesRemaining: 0, totpEnrolled: false, ...view, ...event.data };
+        next = { recoveryCodesRemaining: 0, totpEnrolled: false, recoveries: 0, ...view, ...event.data };
         break;
       case 'RecoveryCodesIssued':
         next = view && { ...view, recoveryCodesRemaining: event.data.codes.length };
@@ -63,6 +71,15 @@ export class AccountsProjector implements Projector {
   }
 }
 
+/** A verification counts for the account it restores, while the directory holds it. */
+function recovered(db: Database.Database, verified: RecordedEvent): void {
+  const { username } = verified.data as { username: string };
+  const view = readAccount(db, username);
+  if (!view) return;
+  const lastRecovery = { ticketId: verified.streamName.slice(TICKET_STREAM_PREFIX.length), at: verified.metadata.occurredAt ?? verified.recordedAt };
+  prepared(db, 'UPDATE accounts SET view = ? WHERE username = ?').run(JSON.stringify({ ...view, recoveries: view.recoveries + 1, lastRecovery }), username);
+}
+
 export function readAccount(db: Database.Database, username: string): AccountView | undefined {
   const row = prepared(db, 'SELECT view FROM accounts WHERE username = ?').get(username) as { view: string } | undefined;
   return row && accountOf(username, row.view);
@@ -76,6 +93,6 @@ export function listAccounts(db: Database.Database, limit: number, after = ''): 
 
 function accountOf(username: string, stored: string): AccountView {
   // In the contract's order, as read models built by earlier releases stored the counts first.
-  const { primaryEmail, emails, packages, critical, frozen, recoveryCodesRemaining, totpEnrolled } = JSON.parse(stored) as AccountView;
-  return { username, primaryEmail, emails, packages, critical, frozen, recoveryCodesRemaining, totpEnrolled };
+  const { primaryEmail, emails, packages, critical, frozen, recoveryCodesRemaining, totpEnrolled, recoveries, lastRecovery } = JSON.parse(stored) as AccountView;
+  return { username, primaryEmail, emails, packages, critical, frozen, recoveryCodesRemaining, totpEnrolled, recoveries, ...(lastRecovery && { lastRecovery }) };
 }
