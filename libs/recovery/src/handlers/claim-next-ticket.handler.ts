@@ -5,8 +5,8 @@ import { ChangeTicketCommand, ClaimNextTicketCommand } from './commands';
 
 /**
  * Claims the first of the candidates (the oldest tickets waiting unclaimed, as the read models
- * listed them) that is still free: one someone else claimed meanwhile, or that was decided, is
- * passed over. Each try is a claim of its own, its command id made from this command's and the
+ * listed them) that is still free and waiting for staff: one someone else claimed meanwhile,
+ * asked a question of, or decided, is passed over. Each try is a claim of its own, its command id made from this command's and the
  * ticket, so that two staff asking at once each get a ticket of their own.
  */
 @CommandHandler(ClaimNextTicketCommand)
@@ -16,7 +16,7 @@ export class ClaimNextTicketHandler implements ICommandHandler<ClaimNextTicketCo
   async execute({ candidates, by, meta }: ClaimNextTicketCommand) {
     for (const ticketId of candidates) {
       try {
-        return await this.commands.execute(new ChangeTicketCommand(ticketId, { type: 'AssignTicket', assignee: by.id, by, claim: true }, subCommand(meta, `claim ${ticketId}`)));
+        return await this.commands.execute(new ChangeTicketCommand(ticketId, { type: 'AssignTicket', assignee: by.id, by, claim: true, waitingForStaff: true }, subCommand(meta, `claim ${ticketId}`)));
       } catch (error) {
         if (!(error instanceof AlreadyAssigned || error instanceof TransitionNotAllowed)) throw error;
       }

@@ -572,16 +572,18 @@ describe('command handlers on the SQLite store', () => {
     expect(assigned.map((e) => e.data)).toEqual([{ assignee: holder, assignedBy: holder }]);
   });
 
-  it('claims the first of the tickets listed as waiting that is still free: one claimed or decided since is passed over', async () => {
-    const [taken, decided, free] = [await submit('zoe'), await submit('yan'), await submit('xia')];
+  it('claims the first of the tickets listed as waiting that is still free: one claimed, asked a question of, or decided since is passed over', async () => {
+    const [taken, decided, asked, free] = [await submit('zoe'), await submit('yan'), await submit('wu'), await submit('xia')];
     const [ada, bo] = await Promise.all(['Ada', 'Bo'].map(async (name) => ({ id: (await h.bus.execute(new CreateStaffCommand(name, 'agent', h.meta(admin)))).id, role: 'agent' as const })));
     await h.bus.execute(new ChangeTicketCommand(taken.ticketId, { type: 'AssignTicket', assignee: bo!.id, by: bo!, claim: true }, h.meta()));
     await h.bus.execute(new ChangeTicketCommand(decided.ticketId, { type: 'RejectTicket', reason: 'other', note: '', by: bo! }, h.meta()));
-    const listed = [taken.ticketId, decided.ticketId, free.ticketId];
+    await h.bus.execute(new ChangeTicketCommand(asked.ticketId, { type: 'RequestInfo', question: 'Which phone?', by: bo! }, h.meta()));
+    const listed = [taken.ticketId, decided.ticketId, asked.ticketId, free.ticketId];
     await expect(h.bus.execute(new ClaimNextTicketCommand(listed, ada!, h.meta()))).resolves.toMatchObject({ ticketId: free.ticketId });
     expect(await types(free.ticketId)).toEqual(['TicketSubmitted', 'TicketAssigned']);
     expect(await types(taken.ticketId)).toEqual(['TicketSubmitted', 'TicketAssigned']);
-    await expect(h.bus.execute(new ClaimNextTicketCommand(listed.slice(0, 2), ada!, h.meta()))).resolves.toBeUndefined();
+    expect(await types(asked.ticketId)).toEqual(['TicketSubmitted', 'InfoRequested']);
+    await expect(h.bus.execute(new ClaimNextTicketCommand(listed.slice(0, 3), ada!, h.meta()))).resolves.toBeUndefined();
   });
 
   it.each(['deactivated', 'given the auditor role'] as const)(

@@ -31,9 +31,10 @@ export type TicketCommand =
   /**
    * `claim`: staff taking the ticket for themselves, which takes only a ticket no one else holds,
    * or one held by `fromUnassignable` (a holder the handler found deactivated, or in a role that
-   * works no tickets: they cannot work it).
+   * works no tickets: they cannot work it). `waitingForStaff`: the next ticket of a queue, taken
+   * only while it still waits for staff (not once a question went out meanwhile).
    */
-  | { type: 'AssignTicket'; assignee: string; by: StaffRef; claim?: boolean; fromUnassignable?: string }
+  | { type: 'AssignTicket'; assignee: string; by: StaffRef; claim?: boolean; fromUnassignable?: string; waitingForStaff?: boolean }
   /**
    * Gives back to the queue a ticket that `from` holds (a ticket no one holds stays as it is).
    * A ticket someone else holds is left to them by a deactivation's sweep, and refused to a

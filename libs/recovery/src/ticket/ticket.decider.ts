@@ -403,6 +403,7 @@ export function decideTicket(command: TicketCommand, state: TicketState, { now, 
       // a claim takes a free ticket only (or that of a holder who may no longer hold it); taking over another's is an
       // assignment by name.
       if (command.claim && state.assignee && state.assignee !== command.fromUnassignable) throw new AlreadyAssigned(state.assignee);
+      if (command.waitingForStaff && current !== 'submitted') throw new TransitionNotAllowed(command.type, current, 'the ticket no longer waits for staff');
       return [{ type: 'TicketAssigned', data: { assignee: command.assignee, assignedBy: command.by.id } }];
     case 'ReleaseTicket':
       // Changing hands is allowed exactly while the ticket is open, as assigning is.
