@@ -40,9 +40,13 @@ describe('toProblem', () => {
     expect(recovered.body.detail).toBe(
       'Access to the account was restored through ticket 12, filed under the same username, since this ticket was filed. Verifying this ticket as well would hand the account to a second contact address: the system closes it as a duplicate. A requester who still cannot get in files a new request.',
     );
-    expect(toProblem(new RecoveredElsewhere({ ticketNumber: 12, verified: false })).body.detail).toBe(
+    expect(recovered.headers).toEqual({});
+    const beingRecorded = toProblem(new RecoveredElsewhere({ ticketNumber: 12, verified: false }));
+    expect(beingRecorded.body.detail).toBe(
       'A verification of ticket 12, filed under the same username, is being recorded. Look at this ticket again in a moment: once that ticket is verified, the system closes this one as a duplicate.',
     );
+    // Settled in a moment, either way.
+    expect(beingRecorded.headers).toEqual({ 'retry-after': '1' });
   });
 
   it('answers a stale If-Match with 412 stale-revision, and a command that lost every race with 409 concurrent-change', () => {

@@ -16,7 +16,8 @@ export function toProblem(error: unknown): { body: Problem; headers: Record<stri
     const then = error.through.verified
       ? 'Verifying this ticket as well would hand the account to a second contact address: the system closes it as a duplicate. A requester who still cannot get in files a new request.'
       : 'Look at this ticket again in a moment: once that ticket is verified, the system closes this one as a duplicate.';
-    return plain(problem(409, `${error.message[0]!.toUpperCase()}${error.message.slice(1)}. ${then}`, { type: 'recovered-elsewhere' }));
+    // One being recorded is settled in a moment, either way: a client may look again then.
+    return plain(problem(409, `${error.message[0]!.toUpperCase()}${error.message.slice(1)}. ${then}`, { type: 'recovered-elsewhere' }), error.through.verified ? {} : { 'retry-after': '1' });
   }
   if (error instanceof AlreadyAssigned) {
     return plain(

@@ -8,7 +8,7 @@ export const REFUSALS = {
   401: 'No token, or one that is not known (`WWW-Authenticate: Bearer`).',
   403: 'The token\'s role may not do this.',
   404: 'Not found (also a ticket a requester token does not open).',
-  409: 'Not allowed now: in the ticket\'s state (named in `detail`), or for a conflict named by `type` (such as `concurrent-change`: send it again).',
+  409: 'Not allowed now: in the ticket\'s state (named in `detail`), or for a conflict named by `type` (such as `concurrent-change`: send it again); `Retry-After` when it passes by itself in a moment.',
   412: '`If-Match` names a revision that is no longer the current one; nothing changed.',
   413: 'The body is over 64 KiB.',
   415: 'The body is not sent as uncompressed UTF-8 JSON.',
