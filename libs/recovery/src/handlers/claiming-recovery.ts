@@ -22,11 +22,12 @@ export async function decideClaimingRecovery(
   meta: CommandMeta,
   decide: (recoveredThrough?: RecoveredThrough) => TicketEvent[],
 ): Promise<TicketEvent[]> {
-  let decided = decide();
-  if (!verifies(decided)) return decided;
+  const unclaimed = decide();
+  if (!verifies(unclaimed)) return unclaimed;
+  let decided = unclaimed;
   await runner.run(streams.requests(ticket.username), requesterFold, subCommand(meta, 'recovery-claim'), async (requests) => {
     const through = await standingClaim(runner, requests, ticket.ticketId, now);
-    decided = through ? decide(through) : decide();
+    decided = through ? decide(through) : unclaimed;
     return verifies(decided) ? [{ type: 'RecoveryClaimed', data: { ticketId: ticket.ticketId } }] : [];
   });
   return decided;

@@ -13,9 +13,8 @@ import { ChangeTicketCommand, type TicketChange } from './commands';
 export async function eachTicketOnce(commands: CommandBus, ticketIds: readonly string[], what: string, change: TicketChange, meta: CommandMeta, after: bigint): Promise<bigint> {
   let last = after;
   for (const ticketId of ticketIds) {
-    const each = { commandId: eventIdFor(meta.commandId, `${what} ${ticketId}`, 0), correlationId: meta.correlationId ?? meta.commandId, actor: meta.actor };
     try {
-      const { position } = await commands.execute(new ChangeTicketCommand(ticketId, change, each));
+      const { position } = await commands.execute(new ChangeTicketCommand(ticketId, change, onTicket(meta, what, ticketId)));
       if (BigInt(position) > last) last = BigInt(position);
     } catch (error) {
       // Closed meanwhile: nothing to change.
@@ -23,4 +22,13 @@ export async function eachTicketOnce(commands: CommandBus, ticketIds: readonly s
     }
   }
   return last;
+}
+
+/**
+ * The command one command sends to one of several tickets (`what` it does there): its id made
+ * from the asking command's and the ticket, so it applies once however often that runs, and
+ * correlated with it, so a history shows what asked for it.
+ */
+export function onTicket(meta: CommandMeta, what: string, ticketId: string): CommandMeta {
+  return { commandId: eventIdFor(meta.commandId, `${what} ${ticketId}`, 0), correlationId: meta.correlationId ?? meta.commandId, actor: meta.actor };
 }

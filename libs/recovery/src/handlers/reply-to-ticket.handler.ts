@@ -55,9 +55,9 @@ export class ReplyToTicketHandler implements ICommandHandler<ReplyToTicketComman
       ticketFold,
       recorded,
       (ticket) => {
-        const { now, policy } = context();
-        return decideClaimingRecovery(this.runner, now, { ticketId, username: before.username! }, recorded, (recoveredThrough) =>
-          decideTicket({ type: 'ReplyToTicket', message, evidence: checks, account, recoveredThrough }, ticket, { now, policy }),
+        const decideContext = context();
+        return decideClaimingRecovery(this.runner, decideContext.now, { ticketId, username: before.username! }, recorded, (recoveredThrough) =>
+          decideTicket({ type: 'ReplyToTicket', message, evidence: checks, account, recoveredThrough }, ticket, decideContext),
         );
       },
       { ifMatch, revisionOf: (ticket) => ticket.requesterRevision },
