@@ -1016,7 +1016,24 @@ describe('finding tickets', () => {
     expect(every.filter((id) => filed.some((t) => t.ticketId === id))).toEqual(filed.map((t) => t.ticketId));
   });
 
-  it('refuses a filter that names no username, ticket number or address, with the field named, and changes nothing', async () => {
+  it('finds the tickets filed for one reason, or in one state, and those that meet both', async () => {
+    const file = async (reason: string) => (await call('POST', '/v1/tickets', { body: { ...ticket('sorter'), reason } })).body as { ticketId: string; position: string };
+    const [lostEmail, lost2fa, asked] = [await file('lost-email'), await file('lost-2fa'), await file('lost-2fa')];
+    const question = await call('POST', `/v1/tickets/${asked.ticketId}/request-info`, { token: agent, body: { question: 'Which phone?' } });
+    expect(question.status).toBe(200);
+    const found = async (filter: string) =>
+      (await call('GET', `/v1/tickets?username=sorter&${filter}&minPosition=${question.body.position}`, { token: agent })).body.items.map(
+        (item: { ticketId: string }) => item.ticketId,
+      );
+    expect(await found('reason=lost-2fa')).toEqual([lost2fa.ticketId, asked.ticketId]);
+    expect(await found('reason=lost-email')).toEqual([lostEmail.ticketId]);
+    expect(await found('state=submitted')).toEqual([lostEmail.ticketId, lost2fa.ticketId]);
+    expect(await found('state=awaiting-info&reason=lost-2fa')).toEqual([asked.ticketId]);
+    expect(await found('state=awaiting-info&reason=lost-email')).toEqual([]);
+    expect(await found('state=verified')).toEqual([]);
+  });
+
+  it('refuses a filter that names no username, ticket number, address, reason or state, with the field named, and changes nothing', async () => {
     const before = await head();
     const refusals: Array<[string, string, string]> = [
       ['/v1/tickets?username=../finder', 'username', 'username must be 1-100 letters, digits, ".", "_" or "-", starting with a letter or digit'],
@@ -1025,7 +1042,9 @@ describe('finding tickets', () => {
       ['/v1/tickets?ticketNumber=-4', 'ticketNumber', 'ticketNumber must be a ticket number: a whole number from 1'],
       ['/v1/tickets?ticketNumber=1&ticketNumber=2', 'ticketNumber', 'ticketNumber must be given once'],
       ['/v1/tickets?after=garbage', 'after', 'after must be the next cursor of a previous page'],
-      ['/v1/tickets?state=submitted', 'state', 'state is not a known field'],
+      ['/v1/tickets?state=open', 'state', 'state must be one of submitted, awaiting-info, verified, rejected'],
+      ['/v1/tickets?reason=lost-phone', 'reason', 'reason must be one of lost-email, forgotten-password, account-compromise, username-change, lost-2fa'],
+      ['/v1/tickets?assignee=someone', 'assignee', 'assignee is not a known field'],
       ['/v1/tickets?contactEmail=finder', 'contactEmail', 'contactEmail must be an email address'],
     ];
     await expectQueryRefusals(refusals);

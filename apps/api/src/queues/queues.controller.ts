@@ -1,8 +1,8 @@
-import { applyDecorators, Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ClaimableTicketsQuery, ListQueueQuery, QUEUES, QueueStatsQuery, type QueueName } from '@reclaim/projections';
-import { ClaimNextTicketCommand, RECOVERY_REASONS, type CommandMeta, type RecoveryReason } from '@reclaim/recovery';
+import { ClaimNextTicketCommand, type CommandMeta, type RecoveryReason } from '@reclaim/recovery';
 import { IsIn, IsOptional, IsString } from 'class-validator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Access, READS_TICKETS, WORKS_TICKETS } from '../auth/access.decorator';
@@ -11,6 +11,7 @@ import { Meta } from '../http/command-meta.decorator';
 import { IsStaffId } from '../http/patterns';
 import { fieldProblem, problem, ProblemError } from '../http/problem';
 import { CursorPageQuery, requestedPage } from '../http/cursor-page';
+import { ReasonFilter } from '../http/ticket-filters';
 import { Answers } from '../openapi/documented';
 
 class QueueParam {
@@ -29,14 +30,6 @@ class ClaimableQueueParam {
   @IsIn(CLAIMABLE_QUEUES, { message: `queue must be one of ${CLAIMABLE_QUEUES.join(', ')}` })
   queue!: (typeof CLAIMABLE_QUEUES)[number];
 }
-
-/** `?reason=` of a queue page, or `{reason}` of a claim: the tickets filed for that reason only. */
-const ReasonFilter = () =>
-  applyDecorators(
-    ApiPropertyOptional({ enum: RECOVERY_REASONS, description: 'Only the tickets filed for this reason (addition).' }),
-    IsOptional(),
-    IsIn(RECOVERY_REASONS, { message: `reason must be one of ${RECOVERY_REASONS.join(', ')}` }),
-  );
 
 class ClaimNextDto {
   @ReasonFilter()

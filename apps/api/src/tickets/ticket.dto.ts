@@ -1,10 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { RECOVERY_REASONS } from '@reclaim/recovery';
-import { REJECTION_REASONS } from '@reclaim/state-machines';
+import { RECOVERY_REASONS, type RecoveryReason } from '@reclaim/recovery';
+import { REJECTION_REASONS, type TicketState } from '@reclaim/state-machines';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsOptional, IsString, isString, Length, length, Matches, MaxLength, Min } from 'class-validator';
 import { EachEmail, EachPackage, ID, IsEmailAddress, IsInstant, IsStaffId, IsText, IsUsername, TOTP_CODE } from '../http/patterns';
 import { CursorPageQuery } from '../http/cursor-page';
+import { ReasonFilter, StateFilter } from '../http/ticket-filters';
 import { entryMessage } from '../http/validation';
 
 class EvidenceCodes {
@@ -163,6 +164,13 @@ export class FindTicketsDto extends CursorPageQuery {
   @MaxLength(254)
   @IsEmailAddress()
   contactEmail?: string;
+
+  // A team lead's look at one kind of request across the lifecycle, or at the questions still open.
+  @ReasonFilter()
+  reason?: RecoveryReason;
+
+  @StateFilter()
+  state?: TicketState;
 }
 
 export class TicketIdParam {

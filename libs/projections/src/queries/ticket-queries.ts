@@ -52,6 +52,8 @@ export interface TicketFilter {
   ticketNumber?: number;
   /** Compared by `addressKey`. */
   contactEmail?: string;
+  reason?: string;
+  state?: string;
 }
 
 /**
@@ -149,12 +151,14 @@ export class TicketQueries {
     return rows.map((row) => row.ticket_id);
   }
 
-  /** Every ticket, or those filed under one username, or the one with a number; oldest first. */
+  /** Every ticket, or those that meet every filter given; oldest first. */
   find(filter: TicketFilter, options: { limit: number; after?: number }): TicketPage {
     const conditions = [
       ...(filter.username === undefined ? [] : ['username = @username']),
       ...(filter.ticketNumber === undefined ? [] : ['ticket_number = @ticketNumber']),
       ...(filter.contactEmail === undefined ? [] : ['contact_email = @contactEmail']),
+      ...(filter.reason === undefined ? [] : ['reason = @reason']),
+      ...(filter.state === undefined ? [] : ['state = @state']),
     ];
     return this.page(conditions.join(' AND ') || 'TRUE', { ...filter, contactEmail: filter.contactEmail && addressKey(filter.contactEmail) }, options);
   }
