@@ -1,15 +1,17 @@
 import { CloudEvent } from 'cloudevents';
 import { EventSource } from 'eventsource';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
-import { MOST_HELD_TICKETS, MOST_WEBHOOKS, PUBLIC_EVENT_TYPES } from '@reclaim/integrations';
+import { defaultWebhookSettings, MOST_HELD_TICKETS, MOST_WEBHOOKS, PUBLIC_EVENT_TYPES } from '@reclaim/integrations';
 import { settlesWithin } from '@reclaim/recovery/testing';
 import { undocumentedEvent } from '../support/documented-answers';
 import { signedBy } from '../support/webhook-signature';
 import { ADMIN_TOKEN, client, createStaff, startServer, waitFor, withServer, type Call, type RunningServer } from '../support/server';
 
 const METRICS_TOKEN = 'metrics-token-0123456789abcdef0123456789';
+/** Deliveries a subscription has under way at once, as RECLAIM_WEBHOOK_CONCURRENCY is by default. */
+const CONCURRENCY = defaultWebhookSettings.concurrency;
 const FAST_RETRIES = { RECLAIM_WEBHOOK_ALLOW_LOCAL: 'true', RECLAIM_WEBHOOK_RETRY_BASE: '50ms', RECLAIM_WEBHOOK_RETRY_MAX: '300ms' };
 
 /** Events received, on the feed or by a webhook, that are not as docs/openapi.json says. */
@@ -33,6 +35,10 @@ class Receiver {
   delayMs = 0;
   /** Events it refuses whatever `failing` says, as a receiver with a bug about some tickets does. */
   refuses: (event: { subject: string; data: Record<string, unknown> }) => boolean = () => false;
+  /** The most requests it had under way at once, and the tickets of which it had two under way at once. */
+  mostAtOnce = 0;
+  readonly ticketsTwiceAtOnce = new Set<string>();
+  private readonly underWay: string[] = [];
   private server?: Server;
   url = '';
 
@@ -40,18 +46,27 @@ class Receiver {
     this.server = createServer((request: IncomingMessage, response) => {
       let body = '';
       request.on('data', (chunk) => (body += chunk));
-      request.on('end', () => setTimeout(() => {
-        this.requests++;
-        this.arrivals.push(Date.now());
-        const event = JSON.parse(body);
-        checkDocumented(event);
-        const fail = this.failing === 'all' || (this.failing === 'half' && this.requests % 2 === 1) || this.refuses(event);
-        if (!fail) this.accepted.push({ headers: request.headers as Record<string, string>, body, path: request.url ?? '' });
-        response.writeHead(fail ? this.failStatus : 204).end();
-      }, this.delayMs));
+      request.on('end', () => {
+        const { subject } = JSON.parse(body);
+        if (this.underWay.includes(subject)) this.ticketsTwiceAtOnce.add(subject);
+        this.underWay.push(subject);
+        this.mostAtOnce = Math.max(this.mostAtOnce, this.underWay.length);
+        setTimeout(() => this.answer(body, request, response), this.delayMs);
+      });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}/hook`;
+  }
+
+  private answer(body: string, request: IncomingMessage, response: ServerResponse): void {
+    this.requests++;
+    this.arrivals.push(Date.now());
+    const event = JSON.parse(body);
+    checkDocumented(event);
+    const fail = this.failing === 'all' || (this.failing === 'half' && this.requests % 2 === 1) || this.refuses(event);
+    if (!fail) this.accepted.push({ headers: request.headers as Record<string, string>, body, path: request.url ?? '' });
+    this.underWay.splice(this.underWay.indexOf(event.subject), 1);
+    response.writeHead(fail ? this.failStatus : 204).end();
   }
 
   stop(): Promise<void> {
@@ -425,8 +440,10 @@ describe('webhooks', () => {
       expect(sentTo('?ended')).toBe(1);
     }), 60000);
 
+  // One delivery at a time, so that "the delivery under way" is one; with several at once, the
+  // next test shows the same of each.
   it('acts on a new secret, a disabling or a deletion from the next delivery, also in the middle of a backlog', () =>
-    withReceiver('none', { ...FAST_RETRIES, RECLAIM_SUBMISSION_LIMIT: '1000/h' }, async (server, receiver) => {
+    withReceiver('none', { ...FAST_RETRIES, RECLAIM_SUBMISSION_LIMIT: '1000/h', RECLAIM_WEBHOOK_CONCURRENCY: '1' }, async (server, receiver) => {
       const call = client(server.url);
       const integrator = await createStaff(call, 'integrator', 'P');
       const hook = (await call('POST', '/v1/webhooks', { token: integrator, body: { url: receiver.url, types: ['recovery.ticket.submitted.v1'] } })).body;
@@ -519,20 +536,56 @@ describe('webhooks', () => {
       await waitFor(() => sentFourth() === 1);
     }), 60000);
 
-  it('stops sending on SIGTERM: the delivery under way finishes, no other starts', () =>
-    withReceiver('none', FAST_RETRIES, async (server, receiver) => {
+  it('stops sending on SIGTERM: the deliveries under way finish, no other starts', () =>
+    withReceiver('none', { ...FAST_RETRIES, RECLAIM_SUBMISSION_LIMIT: '1000/h' }, async (server, receiver) => {
       const call = client(server.url);
       receiver.delayMs = 300;
       const integrator = await createStaff(call, 'integrator', 'P');
       await call('POST', '/v1/webhooks', { token: integrator, body: { url: receiver.url, types: ['recovery.ticket.submitted.v1'] } });
-      for (let i = 0; i < 10; i++) await call('POST', '/v1/tickets', { body: { username: `backlog${i}`, contactEmail: 'b@example.org', reason: 'lost-email', explanation: 'x' } });
+      for (let i = 0; i < 4 * CONCURRENCY; i++) await call('POST', '/v1/tickets', { body: { username: `backlog${i}`, contactEmail: 'b@example.org', reason: 'lost-email', explanation: 'x' } });
       await waitFor(() => receiver.accepted.length >= 1);
       const sentBefore = receiver.accepted.length;
       await server.stop('SIGTERM');
-      // Room for a send that a stopping server still started to arrive.
+      // Room for the sends that a stopping server still started to arrive.
       await new Promise((resolve) => setTimeout(resolve, 1_000));
-      expect(receiver.accepted.length - sentBefore).toBeLessThanOrEqual(1);
-      expect(receiver.accepted.length).toBeLessThan(10);
+      expect(receiver.accepted.length - sentBefore).toBeLessThanOrEqual(CONCURRENCY);
+      expect(receiver.accepted.length).toBeLessThan(4 * CONCURRENCY);
+    }), 60000);
+
+  it(`sends up to ${CONCURRENCY} tickets' events at once, never two of one ticket, each ticket's in order; a disabling stops all but those under way`, () =>
+    withReceiver('none', { ...FAST_RETRIES, RECLAIM_SUBMISSION_LIMIT: '1000/h' }, async (server, receiver) => {
+      const call = client(server.url);
+      const agent = await createStaff(call, 'agent', 'Ada');
+      const integrator = await createStaff(call, 'integrator', 'P');
+      const hook = (await call('POST', '/v1/webhooks', { token: integrator, body: { url: receiver.url } })).body;
+      // A slow receiver, and a backlog (made while the subscription is disabled, so that it is
+      // whole when sending starts): 12 tickets filed, then each claimed and asked a question, its
+      // two events one after the other.
+      receiver.delayMs = 100;
+      await call('POST', `/v1/webhooks/${hook.id}/disable`, { token: integrator });
+      const tickets: string[] = [];
+      for (let i = 0; i < 12; i++) tickets.push((await call('POST', '/v1/tickets', { body: { username: `burst${i}`, contactEmail: 'b@example.org', reason: 'lost-email', explanation: 'x' } })).body.ticketId);
+      for (const ticketId of tickets) {
+        await call('POST', `/v1/tickets/${ticketId}/assign`, { token: agent });
+        await call('POST', `/v1/tickets/${ticketId}/request-info`, { token: agent, body: { question: 'Which package?' } });
+      }
+      await call('POST', `/v1/webhooks/${hook.id}/enable`, { token: integrator });
+      await waitFor(() => receiver.accepted.length === 3 * tickets.length);
+      expect(receiver.mostAtOnce).toBe(CONCURRENCY);
+      expect([...receiver.ticketsTwiceAtOnce]).toEqual([]);
+      const typesOf = (ticketId: string) => receiver.accepted.map(({ body }) => JSON.parse(body)).filter((event) => event.subject === ticketId).map((event) => event.type);
+      for (const ticketId of tickets) expect(typesOf(ticketId)).toEqual(EXPECTED_PER_TICKET.slice(0, 3));
+
+      // A backlog again, and the subscription disabled in its middle: only what was under way arrives.
+      await call('POST', `/v1/webhooks/${hook.id}/disable`, { token: integrator });
+      for (let i = 0; i < 6 * CONCURRENCY; i++) await call('POST', '/v1/tickets', { body: { username: `more${i}`, contactEmail: 'b@example.org', reason: 'lost-email', explanation: 'x' } });
+      await call('POST', `/v1/webhooks/${hook.id}/enable`, { token: integrator });
+      await waitFor(() => receiver.accepted.length > 3 * tickets.length);
+      await call('POST', `/v1/webhooks/${hook.id}/disable`, { token: integrator });
+      const sentBefore = receiver.accepted.length;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(receiver.accepted.length - sentBefore).toBeLessThanOrEqual(CONCURRENCY);
+      expect(receiver.accepted.length).toBeLessThan(3 * tickets.length + 6 * CONCURRENCY);
     }), 60000);
 
   it(`holds at most ${MOST_WEBHOOKS} subscriptions at once, and takes a new one once one is deleted`, async () => {

@@ -17,7 +17,7 @@ describe('loadConfig', () => {
       requestTimeoutMs: 30_000,
       trustedProxies: [],
       corsOrigins: [],
-      webhooks: { enabled: true, allowLocal: false, timeoutMs: 10_000, retryBaseMs: 1000, retryMaxMs: 600_000, disableAfterMs: 86_400_000, pollMs: 250 },
+      webhooks: { enabled: true, allowLocal: false, timeoutMs: 10_000, retryBaseMs: 1000, retryMaxMs: 600_000, disableAfterMs: 86_400_000, pollMs: 250, concurrency: 8 },
     });
   });
 
@@ -62,11 +62,15 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ RECLAIM_CORS_ORIGINS: '*,https://help.example.com' })).toThrow('RECLAIM_CORS_ORIGINS="*,https://help.example.com": * stands alone');
   });
 
-  it('refuses a port or a bcrypt cost out of range, at either end', () => {
+  it('refuses a port, a bcrypt cost or a webhook concurrency out of range, at either end', () => {
     for (const port of ['-1', '65536', '80.5']) expect(() => loadConfig({ PORT: port })).toThrow(`PORT="${port}": a port number from 0 to 65535`);
     expect([loadConfig({ PORT: '0' }).port, loadConfig({ PORT: '65535' }).port]).toEqual([0, 65535]);
     for (const cost of ['3', '32', '10.5']) expect(() => loadConfig({ RECLAIM_BCRYPT_COST: cost })).toThrow(`RECLAIM_BCRYPT_COST="${cost}": a whole number from 4 to 31`);
     expect([loadConfig({ RECLAIM_BCRYPT_COST: '4' }).bcryptCost, loadConfig({ RECLAIM_BCRYPT_COST: '31' }).bcryptCost]).toEqual([4, 31]);
+    for (const many of ['0', '33', '2.5', 'all']) {
+      expect(() => loadConfig({ RECLAIM_WEBHOOK_CONCURRENCY: many })).toThrow(`RECLAIM_WEBHOOK_CONCURRENCY="${many}": a whole number from 1 to 32`);
+    }
+    expect([loadConfig({ RECLAIM_WEBHOOK_CONCURRENCY: '1' }).webhooks.concurrency, loadConfig({ RECLAIM_WEBHOOK_CONCURRENCY: '32' }).webhooks.concurrency]).toEqual([1, 32]);
   });
 
   it('never repeats a token in its error, which is logged', () => {

@@ -46,6 +46,14 @@ function onOff(raw: string): boolean {
   throw new Error('on or off');
 }
 
+function wholeNumber(from: number, to: number): (raw: string) => number {
+  return (raw) => {
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < from || value > to) throw new Error(`a whole number from ${from} to ${to}`);
+    return value;
+  };
+}
+
 /**
  * A duration up to `max`: beyond it a value is a slip (an SLA of more than ten years), or breaks
  * what it sets (a delivery's timeout is a timer, which Node fires at once past 24.8 days).
@@ -144,11 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     slaResponseMs: read('RECLAIM_SLA_RESPONSE', '7d', longDuration),
     slaHighPriorityMs: read('RECLAIM_SLA_RESPONSE_HIGH', '', (raw) => (raw ? longDuration(raw) : undefined)),
     replyTimeoutMs: read('RECLAIM_REPLY_TIMEOUT', '14d', longDuration),
-    bcryptCost: read('RECLAIM_BCRYPT_COST', '12', (raw) => {
-      const cost = Number(raw);
-      if (!Number.isInteger(cost) || cost < 4 || cost > 31) throw new Error('a whole number from 4 to 31');
-      return cost;
-    }),
+    bcryptCost: read('RECLAIM_BCRYPT_COST', '12', wholeNumber(4, 31)),
     submissionLimit: read('RECLAIM_SUBMISSION_LIMIT', '10/h', parseRate),
     clientCodeAttemptLimit: read('RECLAIM_CLIENT_CODE_ATTEMPT_LIMIT', '10/5m', parseRate),
     trustedProxies: read('RECLAIM_TRUSTED_PROXIES', '', trustedProxies),
@@ -162,6 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       retryBaseMs: read('RECLAIM_WEBHOOK_RETRY_BASE', '1s', longDuration),
       retryMaxMs: read('RECLAIM_WEBHOOK_RETRY_MAX', '10m', longDuration),
       disableAfterMs: read('RECLAIM_WEBHOOK_DISABLE_AFTER', '1d', longDuration),
+      concurrency: read('RECLAIM_WEBHOOK_CONCURRENCY', '8', wholeNumber(1, 32)),
     },
   };
   // Urgent work is answered sooner, never later: a longer one is a slip.

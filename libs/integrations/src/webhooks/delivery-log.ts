@@ -205,9 +205,9 @@ export class DeliveryLog {
     ).run(webhookId, progress.position, progress.attempts, progress.nextAttemptAt, progress.failingSince);
   }
 
-  /** The tickets held, the longest held first. */
+  /** The tickets held, the longest held first (those held together: in the order their events came). */
   heldTickets(webhookId: string): HeldTicket[] {
-    const rows = prepared(this.db, 'SELECT ticket_id, after, attempts, next_attempt_at, held_at FROM webhook_held WHERE webhook_id = ? ORDER BY held_at, ticket_id')
+    const rows = prepared(this.db, 'SELECT ticket_id, after, attempts, next_attempt_at, held_at FROM webhook_held WHERE webhook_id = ? ORDER BY held_at, rowid')
       .all(webhookId) as Array<{ ticket_id: string; after: number; attempts: number; next_attempt_at: number; held_at: number }>;
     return rows.map((row) => ({ ticketId: row.ticket_id, after: BigInt(row.after), attempts: row.attempts, nextAttemptAt: row.next_attempt_at, heldAt: row.held_at }));
   }

@@ -31,7 +31,7 @@ interface Turn {
 
 /**
  * Sends each subscription the public events recorded after its creation, in log order, at least
- * once: the checkpoint moves only after a 2xx. An event the receiver refuses holds its ticket back
+ * once, several tickets' at a time (one event of each): the checkpoint moves only after a 2xx. An event the receiver refuses holds its ticket back
  * (`HeldTicket`): that ticket's events are retried in order after an exponential, jittered delay,
  * while the other tickets' go on; so one event a receiver keeps refusing does not stop every other
  * ticket's. The schedule is stored, so a restart resumes it. A subscription failing for
@@ -86,27 +86,38 @@ export class WebhookDispatcher {
     return true;
   }
 
-  /** Gives every enabled subscription that is not already sending a turn. */
+  /**
+   * Gives every enabled subscription that is not already sending a turn; one whose turn used up
+   * its sends (a backlog) gets the next at once, not at the next tick.
+   */
   tick(): void {
     for (const webhook of readWebhooks(this.db)) {
       if (!webhook.enabled || this.busy.has(webhook.webhookId)) continue;
       const turn = this.turn(webhook)
-        .catch(this.onError)
-        .finally(() => this.busy.delete(webhook.webhookId));
+        .catch((error) => void this.onError(error))
+        .then((backlog) => {
+          this.busy.delete(webhook.webhookId);
+          if (backlog && !this.stopped) setImmediate(() => this.tick());
+        });
       this.busy.set(webhook.webhookId, turn);
     }
   }
 
-  private async turn(webhook: WebhookRow): Promise<void> {
-    if (!this.holdsLease(webhook.webhookId)) return;
+  /** One turn; answers whether it ended with sends still to make. */
+  private async turn(webhook: WebhookRow): Promise<boolean> {
+    if (!this.holdsLease(webhook.webhookId)) return false;
     const revoked = this.ownerRevoked(webhook);
-    if (revoked) return this.disable(webhook, revoked);
+    if (revoked) {
+      await this.disable(webhook, revoked);
+      return false;
+    }
     await this.manualRedelivery(webhook);
     const turn: Turn = { webhook, sendsLeft: BATCH };
     for (const held of this.log.heldTickets(webhook.webhookId)) {
-      if (Date.now() >= held.nextAttemptAt && !(await this.sendHeld(turn, held))) return;
+      if (Date.now() >= held.nextAttemptAt && !(await this.sendHeld(turn, held))) return turn.sendsLeft === 0;
     }
     await this.sendInLogOrder(turn);
+    return turn.sendsLeft === 0;
   }
 
   /**
@@ -126,8 +137,10 @@ export class WebhookDispatcher {
 
   /**
    * The events after the checkpoint, in log order, but those of the tickets held, which their own
-   * turns send. A refused event holds its ticket while a place is free; else it waits where it is,
-   * retried on the subscription's own schedule.
+   * turns send. Several go at once (`concurrency`), each of another ticket, as order is promised
+   * per ticket only; and no more than there are places to hold a ticket, so that each one refused
+   * holds its ticket. Once every place is taken, the next event waits where it is, alone, retried
+   * on the subscription's own schedule.
    */
   private async sendInLogOrder(turn: Turn): Promise<void> {
     const { webhookId, createdPosition } = turn.webhook;
@@ -135,23 +148,27 @@ export class WebhookDispatcher {
       const progress = this.log.progress(webhookId, createdPosition);
       if (Date.now() < progress.nextAttemptAt) return;
       const held = this.log.heldTickets(webhookId);
-      const next = await this.nextEvent(turn.webhook, progress, new Set(held.map(({ ticketId }) => ticketId)));
-      if (!next || !this.maySend(turn)) return;
-      const attempts = progress.attempts + 1;
-      const outcome = await this.send(turn.webhook, next, attempts, false);
-      if (outcome.ok) {
-        this.log.record(outcome.attempt, () => this.log.saveProgress(webhookId, { position: next.position, attempts: 0, nextAttemptAt: 0, failingSince: null }));
-        continue;
+      const places = MOST_HELD_TICKETS - held.length;
+      const next = await this.nextEvents(turn.webhook, progress, new Set(held.map(({ ticketId }) => ticketId)), Math.max(1, Math.min(this.settings.concurrency, places)));
+      let sending = 0;
+      while (sending < next.length && this.maySend(turn)) sending++;
+      if (sending === 0) return;
+      // The first is the event at the checkpoint, which may have been tried before.
+      const outcomes = await Promise.all(next.slice(0, sending).map((event, i) => this.send(turn.webhook, event, i === 0 ? progress.attempts + 1 : 1, false)));
+      let failingSince = progress.failingSince;
+      for (const [i, { ok, attempt }] of outcomes.entries()) {
+        const now = Date.now();
+        failingSince = ok ? null : (failingSince ?? now);
+        const retry = { attempts: attempt.attempt, nextAttemptAt: now + retryDelay(attempt.attempt, this.settings) };
+        this.log.record(attempt, () => {
+          if (!ok && places === 0) return this.log.saveProgress(webhookId, { ...progress, ...retry, failingSince });
+          if (!ok) this.log.saveHeld(webhookId, { ticketId: attempt.ticketId, after: progress.position, ...retry, heldAt: now });
+          this.log.saveProgress(webhookId, { position: next[i]!.position, attempts: 0, nextAttemptAt: 0, failingSince });
+        });
       }
-      const now = Date.now();
-      const failingSince = progress.failingSince ?? now;
-      const holds = held.length < MOST_HELD_TICKETS;
-      this.log.record(outcome.attempt, () => {
-        if (!holds) return this.log.saveProgress(webhookId, { ...progress, attempts, nextAttemptAt: now + retryDelay(attempts, this.settings), failingSince });
-        this.log.saveHeld(webhookId, { ticketId: outcome.attempt.ticketId, after: progress.position, attempts, nextAttemptAt: now + retryDelay(attempts, this.settings), heldAt: now });
-        this.log.saveProgress(webhookId, { position: next.position, attempts: 0, nextAttemptAt: 0, failingSince });
-      });
-      if ((await this.disabledForFailing(turn.webhook, failingSince, attempts)) || !holds) return;
+      const failed = outcomes.filter(({ ok }) => !ok);
+      if (failingSince !== null && (await this.disabledForFailing(turn.webhook, failingSince, Math.max(...failed.map(({ attempt }) => attempt.attempt))))) return;
+      if (places === 0 && failed.length) return;
     }
   }
 
@@ -198,15 +215,24 @@ export class WebhookDispatcher {
     return true;
   }
 
-  /** The next event after the checkpoint that this subscription sends in log order; one skipped moves the checkpoint. */
-  private async nextEvent(webhook: WebhookRow, progress: Progress, held: Set<string>): Promise<RecordedEvent | undefined> {
+  /**
+   * The next events after the checkpoint that this subscription sends in log order, at most
+   * `most`, none of a ticket held: they end before one whose ticket is among them, as it waits for
+   * that ticket's earlier event. A page with none moves the checkpoint past it.
+   */
+  private async nextEvents(webhook: WebhookRow, progress: Progress, held: Set<string>, most: number): Promise<RecordedEvent[]> {
     const page = await this.pageAfter(webhook, progress.position);
-    const wanted = page.find((event) => {
+    const next: RecordedEvent[] = [];
+    const tickets = new Set<string>();
+    for (const event of page) {
       const ticketId = ticketSent(webhook, event);
-      return ticketId !== undefined && !held.has(ticketId);
-    });
-    if (!wanted && page.length) this.log.saveProgress(webhook.webhookId, { ...progress, position: page[page.length - 1]!.position });
-    return wanted;
+      if (ticketId === undefined || held.has(ticketId)) continue;
+      if (tickets.has(ticketId) || next.length === most) break;
+      tickets.add(ticketId);
+      next.push(event);
+    }
+    if (!next.length && page.length) this.log.saveProgress(webhook.webhookId, { ...progress, position: page[page.length - 1]!.position });
+    return next;
   }
 
   /**

@@ -10,6 +10,12 @@ export interface WebhookSettings {
   /** A subscription failing without a break for this long is disabled. */
   disableAfterMs: number;
   pollMs: number;
+  /**
+   * Deliveries one subscription has under way at once, each of another ticket: a receiver that
+   * takes 100 ms an answer then takes 80 events a second, not 10, and a burst of requests does
+   * not leave the platform hearing of recoveries minutes late. 1 sends one event at a time.
+   */
+  concurrency: number;
 }
 
 export const defaultWebhookSettings: WebhookSettings = {
@@ -20,6 +26,7 @@ export const defaultWebhookSettings: WebhookSettings = {
   retryMaxMs: 10 * 60_000,
   disableAfterMs: 24 * 3_600_000,
   pollMs: 250,
+  concurrency: 8,
 };
 
 export const WEBHOOK_SETTINGS = Symbol('WEBHOOK_SETTINGS');
