@@ -5,6 +5,7 @@ import { eventLoopBench } from './event-loop.bench';
 import { httpBench } from './http.bench';
 import { projectionBench } from './projection.bench';
 import { machine, type Figure } from './support';
+import { webhooksBench } from './webhooks.bench';
 
 /**
  * `npm run bench`: every benchmark, each against a raw baseline measured in the same run.
@@ -18,6 +19,7 @@ async function main(): Promise<void> {
     ['http', () => httpBench(quick ? 3 : 10)],
     ['projection', () => projectionBench(quick ? 100_000 : 1_000_000)],
     ['event-loop', () => eventLoopBench(quick ? 5 : 15)],
+    ['webhooks', () => webhooksBench(quick ? 100 : 400)],
   ];
   const figures: Figure[] = [];
   for (const [name, run] of benches) {
