@@ -205,6 +205,47 @@ describe('webhooks', () => {
       expect(receiver.accepted).toHaveLength(3 + 4);
     }), 60000);
 
+  it("gives up a held ticket's events on request: they are not sent, and the ticket's later events go in log order", () =>
+    withReceiver('none', FAST_RETRIES, async (server, receiver) => {
+      const call = client(server.url);
+      const agent = await createStaff(call, 'agent', 'Ada');
+      const integrator = await createStaff(call, 'integrator', 'P');
+      const hook = (await call('POST', '/v1/webhooks', { token: integrator, body: { url: receiver.url } })).body;
+      // A receiver that cannot take one ticket's events, and will not for a long while.
+      let refused = '';
+      receiver.refuses = (event) => event.subject === refused;
+      const submit = async (username: string) => (await call('POST', '/v1/tickets', { body: { username, contactEmail: `${username}@example.org`, reason: 'lost-email', explanation: 'x' } })).body;
+      const stuck = await submit('stuck');
+      refused = stuck.ticketId;
+      await call('POST', `/v1/tickets/${stuck.ticketId}/request-info`, { token: agent, body: { question: 'Which package?' } });
+      const other = await submit('flowing');
+      const typesOf = (ticketId: string) => receiver.accepted.map(({ body }) => JSON.parse(body)).filter((event) => event.subject === ticketId).map((event) => event.type);
+      await waitFor(() => typesOf(other.ticketId).length === 1);
+      const shown = async () => (await call('GET', `/v1/webhooks/${hook.id}`, { token: integrator })).body;
+      await waitFor(async () => (await shown()).heldTickets.length === 1);
+
+      const skip = (webhookId: string, ticketId: string) => call('DELETE', `/v1/webhooks/${webhookId}/held/${ticketId}`, { token: integrator });
+      const skipped = await skip(hook.id, stuck.ticketId);
+      expect(skipped.status).toBe(200);
+      expect(skipped.body).toEqual({ id: hook.id, ticketId: stuck.ticketId, skippedAfter: expect.any(String), skippedUpTo: (await shown()).deliveredUpTo });
+      expect(BigInt(skipped.body.skippedAfter)).toBeLessThan(BigInt(stuck.position));
+      expect(BigInt(skipped.body.skippedUpTo)).toBeGreaterThanOrEqual(BigInt(other.position));
+      expect((await shown()).heldTickets).toEqual([]);
+      // Once: it is held no more; nor is a ticket never held, and another webhook's is not this one's.
+      for (const [webhookId, ticketId] of [[hook.id, stuck.ticketId], [hook.id, other.ticketId], ['none', stuck.ticketId]]) {
+        expect(await skip(webhookId!, ticketId!)).toMatchObject({ status: 404, body: { status: 404 } });
+      }
+      expect(await skip(hook.id, 'not a ticket')).toMatchObject({ status: 400, body: { errors: [{ field: 'ticketId', message: 'ticketId must be a ticket id' }] } });
+
+      // The receiver mended: the ticket's skipped events never come, its next one does, in log order.
+      refused = '';
+      await call('POST', `/v1/tickets/${stuck.ticketId}/replies`, { token: stuck.accessToken, body: { message: 'left-pad' } });
+      await waitFor(() => typesOf(stuck.ticketId).length === 1);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(typesOf(stuck.ticketId)).toEqual(['recovery.ticket.info-provided.v1']);
+      expect((await shown()).heldTickets).toEqual([]);
+    }), 60000);
+
   it(`holds at most ${MOST_HELD_TICKETS} tickets: a receiver that refuses everything makes the subscription wait at the next, and it catches up once the receiver takes them`, () =>
     withReceiver('all', { ...FAST_RETRIES, RECLAIM_METRICS_TOKEN: METRICS_TOKEN }, async (server, receiver) => {
       const call = client(server.url);

@@ -223,7 +223,7 @@ describe('copy-to-eventstoredb', () => {
       const submitted = events.filter((event) => event.type === 'TicketSubmitted');
       const deliveries = new DeliveryLog(source.database);
       deliveries.saveProgress(webhookId, { position: submitted[1]!.position, attempts: 0, nextAttemptAt: 0, failingSince: null });
-      deliveries.saveHeld(webhookId, { ticketId: ticketIds[0]!, after: created.position, attempts: 2, nextAttemptAt: 5, heldAt: 1 });
+      deliveries.hold(webhookId, { ticketId: ticketIds[0]!, after: created.position, attempts: 2, nextAttemptAt: 5, heldAt: 1 });
       deliveries.requestRedelivery(webhookId, submitted[0]!.position);
 
       const { io, out } = collect();

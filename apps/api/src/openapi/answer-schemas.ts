@@ -216,6 +216,7 @@ export const ANSWER_SCHEMAS = {
   WebhookEnabled: object({ id: text, enabled: { type: 'boolean' }, position: decimal }),
   WebhookDeleted: object({ id: text, deleted: { type: 'boolean' }, position: decimal }),
   Redelivery: object({ id: text, position: decimal, queued: { type: 'boolean' } }),
+  HeldTicketSkipped: object({ id: text, ticketId: text, skippedAfter: decimal, skippedUpTo: decimal }),
   Deliveries: object({
     deliveries: {
       type: 'array',

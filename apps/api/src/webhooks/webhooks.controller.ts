@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Logger, Param, Post, Query } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import type { SecretBox } from '@reclaim/credentials';
@@ -36,6 +36,13 @@ class WebhookIdParam {
   id!: string;
 }
 
+class HeldTicketParam extends WebhookIdParam {
+  @ApiProperty({ description: 'A ticket the webhook holds back (`heldTickets`).' })
+  @IsString()
+  @Matches(ID, { message: 'ticketId must be a ticket id' })
+  ticketId!: string;
+}
+
 class RedeliverDto {
   @ApiProperty({ description: 'Position of the event to send again.' })
   @IsString()
@@ -58,6 +65,8 @@ class DeliveriesQuery {
   @PageLimit(500, 100)
   limit?: number;
 }
+
+const logger = new Logger('Webhooks');
 
 @ApiTags('integrations')
 @Controller('v1/webhooks')
@@ -138,6 +147,23 @@ export class WebhooksController {
     }
     this.log.requestRedelivery(id, event.position);
     return { id, position: event.position.toString(), queued: true };
+  }
+
+  // For a receiver that will never take a ticket's events (a bug it cannot mend soon): held, they
+  // take one of the places to hold a ticket for ever, and once every place is taken, everything waits.
+  @Delete(':id/held/:ticketId')
+  @HttpCode(200)
+  @Access({ roles: INTEGRATES })
+  @ApiOperation({ summary: "Give up a held ticket's events up to the checkpoint: the ticket goes back to log order, and those events are not sent (redeliver any by position)" })
+  @Answers(200, 'HeldTicketSkipped')
+  @Refuses(404)
+  skipHeld(@Param() { id, ticketId }: HeldTicketParam, @Meta() meta: CommandMeta) {
+    this.find(id);
+    const skipped = this.log.skipHeld(id, ticketId);
+    if (!skipped) throw new ProblemError(problem(404, 'The webhook does not hold that ticket back.'));
+    // Not an event of the log (a delivery's state, as a redelivery asked for is), so said here.
+    logger.log(`${meta.actor.kind} ${meta.actor.id} gave up webhook ${id}'s held events of ticket ${ticketId} after position ${skipped.after} up to ${skipped.upTo}`);
+    return { id, ticketId, skippedAfter: skipped.after.toString(), skippedUpTo: skipped.upTo.toString() };
   }
 
   @Post(':id/secret')

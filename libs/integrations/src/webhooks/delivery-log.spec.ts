@@ -85,11 +85,11 @@ describe('delivery log', () => {
     const { a: log, close } = twoProcesses('standing');
     expect(log.standing('hook', 7n)).toEqual({ deliveredUpTo: 7n, held: [], failingAttempts: 0, nextAttemptAt: null });
     log.saveProgress('hook', { position: 20n, attempts: 2, nextAttemptAt: 5_000, failingSince: 1 });
-    log.saveHeld('hook', { ticketId: 't1', after: 8n, attempts: 4, nextAttemptAt: 9_000, heldAt: 2 });
-    log.saveHeld('hook', { ticketId: 't2', after: 12n, attempts: 1, nextAttemptAt: 3_000, heldAt: 3 });
+    log.hold('hook', { ticketId: 't1', after: 8n, attempts: 4, nextAttemptAt: 9_000, heldAt: 2 });
+    log.hold('hook', { ticketId: 't2', after: 12n, attempts: 1, nextAttemptAt: 3_000, heldAt: 3 });
     // How far a held ticket came is saved; it stays held since it was first.
-    log.saveHeld('hook', { ticketId: 't1', after: 10n, attempts: 5, nextAttemptAt: 11_000, heldAt: 99 });
-    log.saveHeld('other-hook', { ticketId: 't3', after: 1n, attempts: 9, nextAttemptAt: 1, heldAt: 1 });
+    log.saveHeld('hook', { ticketId: 't1', after: 10n, attempts: 5, nextAttemptAt: 11_000, heldAt: 2 });
+    log.hold('other-hook', { ticketId: 't3', after: 1n, attempts: 9, nextAttemptAt: 1, heldAt: 1 });
     expect(log.standing('hook', 7n)).toEqual({
       deliveredUpTo: 20n,
       held: [
@@ -106,6 +106,25 @@ describe('delivery log', () => {
     log.release('hook', 't1');
     expect(log.heldTickets('hook').map(({ ticketId }) => ticketId)).toEqual(['t2']);
     expect(log.standing('other-hook', 0n)).toMatchObject({ failingAttempts: 9 });
+    close();
+  });
+
+  it('gives up a held ticket up to the checkpoint, once: a delivery of it still under way does not hold it again', () => {
+    const { a: log, b: other, close } = twoProcesses('skip');
+    log.saveProgress('hook', { position: 40n, attempts: 0, nextAttemptAt: 0, failingSince: null });
+    const held = { ticketId: 't1', after: 8n, attempts: 3, nextAttemptAt: 9_000, heldAt: 2 };
+    log.hold('hook', held);
+    log.hold('hook', { ...held, ticketId: 't2' });
+    // Asked of another process on the file, as the API's may be.
+    expect(other.skipHeld('hook', 't1')).toEqual({ after: 8n, upTo: 40n });
+    expect(other.skipHeld('hook', 't1')).toBeUndefined();
+    expect(other.skipHeld('hook', 'never-held')).toBeUndefined();
+    expect(log.saveHeld('hook', { ...held, after: 12n, attempts: 4 })).toBe(false);
+    expect(log.heldTickets('hook').map(({ ticketId }) => ticketId)).toEqual(['t2']);
+    // Refused again later, it is held anew, and saved as it goes.
+    log.hold('hook', { ...held, after: 40n, heldAt: 50 });
+    expect(log.saveHeld('hook', { ...held, after: 44n, heldAt: 50 })).toBe(true);
+    expect(log.heldTickets('hook').find(({ ticketId }) => ticketId === 't1')).toMatchObject({ after: 44n, heldAt: 50 });
     close();
   });
 

@@ -122,7 +122,7 @@ export async function carryDeliveryProgress(from: Database.Database, to: Databas
   for (const webhookId of new Set(rowsOf('webhook_held').map((row) => row.webhook_id))) {
     for (const held of source.heldTickets(webhookId)) {
       const after = await inCopy(held.after);
-      writes.push(() => target.saveHeld(webhookId, { ...held, after }));
+      writes.push(() => target.hold(webhookId, { ...held, after }));
     }
   }
   for (const row of rowsOf('webhook_redeliveries')) {
@@ -212,13 +212,45 @@ export class DeliveryLog {
     return rows.map((row) => ({ ticketId: row.ticket_id, after: BigInt(row.after), attempts: row.attempts, nextAttemptAt: row.next_attempt_at, heldAt: row.held_at }));
   }
 
-  /** Holds a ticket, or saves how far a held one has come. */
-  saveHeld(webhookId: string, held: HeldTicket): void {
+  /** Holds a ticket. */
+  hold(webhookId: string, held: HeldTicket): void {
     prepared(
       this.db,
       `INSERT INTO webhook_held (webhook_id, ticket_id, after, attempts, next_attempt_at, held_at) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (webhook_id, ticket_id) DO UPDATE SET after = excluded.after, attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at`,
     ).run(webhookId, held.ticketId, held.after, held.attempts, held.nextAttemptAt, held.heldAt);
+  }
+
+  /**
+   * Saves how far a held ticket has come, while it is still held as it was: not once its holding
+   * was given up (`skipHeld`) during a delivery already under way, which would hold it again.
+   * Answers whether it is still held.
+   */
+  saveHeld(webhookId: string, held: HeldTicket): boolean {
+    const saved = prepared(this.db, 'UPDATE webhook_held SET after = ?, attempts = ?, next_attempt_at = ? WHERE webhook_id = ? AND ticket_id = ? AND held_at = ?').run(
+      held.after,
+      held.attempts,
+      held.nextAttemptAt,
+      webhookId,
+      held.ticketId,
+      held.heldAt,
+    );
+    return saved.changes > 0;
+  }
+
+  /**
+   * Gives up a held ticket's events up to the checkpoint (a receiver that will never take them):
+   * the ticket goes back to log order at once. Answers what was skipped, none when it was not held.
+   */
+  skipHeld(webhookId: string, ticketId: string): { after: bigint; upTo: bigint } | undefined {
+    return this.db
+      .transaction(() => {
+        const held = this.heldTickets(webhookId).find((ticket) => ticket.ticketId === ticketId);
+        if (!held) return undefined;
+        this.release(webhookId, ticketId);
+        return { after: held.after, upTo: this.progress(webhookId, held.after).position };
+      })
+      .immediate();
   }
 
   /** Why a held ticket is held: the error of the latest attempt at it. */

@@ -162,7 +162,7 @@ export class WebhookDispatcher {
         const retry = { attempts: attempt.attempt, nextAttemptAt: now + retryDelay(attempt.attempt, this.settings) };
         this.log.record(attempt, () => {
           if (!ok && places === 0) return this.log.saveProgress(webhookId, { ...progress, ...retry, failingSince });
-          if (!ok) this.log.saveHeld(webhookId, { ticketId: attempt.ticketId, after: progress.position, ...retry, heldAt: now });
+          if (!ok) this.log.hold(webhookId, { ticketId: attempt.ticketId, after: progress.position, ...retry, heldAt: now });
           this.log.saveProgress(webhookId, { position: next[i]!.position, attempts: 0, nextAttemptAt: 0, failingSince });
         });
       }
@@ -190,10 +190,13 @@ export class WebhookDispatcher {
       const progress = this.log.progress(webhookId, createdPosition);
       if (outcome.ok) {
         held = { ...held, after: next.position, attempts: 0, nextAttemptAt: 0 };
+        let stillHeld = true;
         this.log.record(outcome.attempt, () => {
-          this.log.saveHeld(webhookId, held);
+          stillHeld = this.log.saveHeld(webhookId, held);
           this.log.saveProgress(webhookId, { ...progress, failingSince: null });
         });
+        // Its events were given up meanwhile: the ticket is back in log order.
+        if (!stillHeld) return true;
         continue;
       }
       const now = Date.now();

@@ -96,7 +96,7 @@ describe('a deleted subscription', () => {
           { webhookId, position: 1n, eventId: 'e1', type: 'recovery.ticket.submitted.v1', ticketId: 't1', attempt: 1, statusCode: 500, error: 'HTTP 500', durationMs: 1, manual: false },
           () => {
             log.saveProgress(webhookId, { position: 1n, attempts: 0, nextAttemptAt: 0, failingSince: 1 });
-            log.saveHeld(webhookId, { ticketId: 't1', after: 0n, attempts: 1, nextAttemptAt: 1, heldAt: 1 });
+            log.hold(webhookId, { ticketId: 't1', after: 0n, attempts: 1, nextAttemptAt: 1, heldAt: 1 });
           },
         );
         log.requestRedelivery(webhookId, 1n);
