@@ -208,6 +208,13 @@ describe('bad input gets a 4xx problem naming the field, and changes nothing', (
       { field: 'previousEmails.1', message: 'previousEmails.1 must not hold an invisible character or a space (it holds U+200B)' },
       { field: 'previousEmails.2', message: 'previousEmails.2 must not hold an invisible character or a space (it holds U+3000)' },
     ]);
+    // Half of a surrogate pair, which JSON can carry (\ud800) and no address holds.
+    const halves = await call('POST', '/v1/tickets', { body: { ...ticket('halves'), contactEmail: '\ud800', previousEmails: ['ok@example.org', 'zoe\udc00@example.org'] } });
+    expect(halves.status).toBe(400);
+    expect(halves.body.errors).toEqual([
+      { field: 'contactEmail', message: 'contactEmail must be an email address' },
+      { field: 'previousEmails.1', message: 'previousEmails.1 must be an email address' },
+    ]);
     const noReason = await call('POST', `/v1/tickets/${ticketId}/reject`, { token: agent, body: { reason: 'other', note: '' } });
     expect(noReason.status).toBe(400);
     expect(noReason.body.errors).toEqual([{ field: 'note', message: 'note must not be empty' }]);
@@ -284,6 +291,11 @@ describe('bad input gets a 4xx problem naming the field, and changes nothing', (
     expect(hidden.body.errors).toEqual([
       { field: 'primaryEmail', message: 'primaryEmail must not hold an invisible character or a space (it holds U+2060)' },
       { field: 'emails.1', message: 'emails.1 must not hold an invisible character or a space (it holds U+00AD)' },
+    ]);
+    const halves = await put({ primaryEmail: 'l\ud83d@example.org', emails: ['l@example.org', '\ude00l@example.org'] });
+    expect(halves.body.errors).toEqual([
+      { field: 'primaryEmail', message: 'primaryEmail must be an email address' },
+      { field: 'emails.1', message: 'emails.1 must be an email address' },
     ]);
     expect(await head()).toBe(before);
     expect((await call('GET', '/v1/accounts/lists', { token: integrator })).body).toMatchObject({ emails: ['l@example.org'], packages: ['left-pad'] });

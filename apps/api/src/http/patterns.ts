@@ -17,9 +17,13 @@ export const EachPackage = () => Matches(PACKAGE, { each: true, message: entryMe
  */
 const INVISIBLE_OR_SPACE = /[\p{Cf}\p{Z}]/u;
 
+/** Half of a surrogate pair, alone: JSON carries it, no address (nor UTF-8) holds it. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
 /** What keeps `value` from being an email address, in words; undefined when it is one. */
 function notAnAddress(value: unknown): string | undefined {
-  if (typeof value !== 'string' || !isEmail(value)) return 'must be an email address';
+  // The email check throws on a lone surrogate (it encodes the value as a URI), so it never sees one.
+  if (typeof value !== 'string' || LONE_SURROGATE.test(value) || !isEmail(value)) return 'must be an email address';
   const hidden = INVISIBLE_OR_SPACE.exec(value)?.[0];
   return hidden && `must not hold an invisible character or a space (it holds U+${hidden.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')})`;
 }
