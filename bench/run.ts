@@ -19,7 +19,7 @@ async function main(): Promise<void> {
     ['http', () => httpBench(quick ? 3 : 10)],
     ['projection', () => projectionBench(quick ? 100_000 : 1_000_000)],
     ['event-loop', () => eventLoopBench(quick ? 5 : 15)],
-    ['webhooks', () => webhooksBench(quick ? 100 : 400)],
+    ['webhooks', () => webhooksBench(quick ? 99 : 399)],
   ];
   const figures: Figure[] = [];
   for (const [name, run] of benches) {

@@ -28,7 +28,7 @@ async function slowReceiver() {
 
 /**
  * Webhook deliveries a second to a receiver that takes RECEIVER_MS an answer, from a backlog of
- * `events` submissions, at the default concurrency and one at a time; each against the raw
+ * `events` events, at the default concurrency and one at a time; each against the raw
  * baseline of the same number of signed-size bodies POSTed to the same receiver by a plain loop,
  * as many at once. What the dispatcher adds: reading the log, signing, recording each attempt.
  */
@@ -36,11 +36,13 @@ export async function webhooksBench(events: number): Promise<Figure[]> {
   const receiver = await slowReceiver();
   try {
     const figures: Figure[] = [];
-    for (const concurrency of [8, 1]) {
+    // One event a ticket (submissions), and three in a row (filed, claimed, asked), whose later
+    // two wait for the first while other tickets' go.
+    for (const [concurrency, perTicket] of [[8, 1], [8, 3], [1, 1]] as const) {
       const raw = await plainPosts(receiver.url, events, concurrency);
-      const rate = await delivered(receiver, events, concurrency);
+      const rate = await delivered(receiver, events, concurrency, perTicket);
       figures.push({
-        name: `Webhook deliveries, receiver answering in ${RECEIVER_MS} ms, ${concurrency === 1 ? 'one at a time' : `${concurrency} at once`} (RECLAIM_WEBHOOK_CONCURRENCY=${concurrency})`,
+        name: `Webhook deliveries, receiver answering in ${RECEIVER_MS} ms, ${concurrency === 1 ? 'one at a time' : `${concurrency} at once`} (RECLAIM_WEBHOOK_CONCURRENCY=${concurrency}), ${perTicket === 1 ? 'one event a ticket' : `${perTicket} events of a ticket in a row`}`,
         value: `${fmt(rate)} events/s`,
         baseline: `${fmt(raw)} plain POSTs/s, ${concurrency} at once`,
         ratio: rate / raw,
@@ -52,16 +54,26 @@ export async function webhooksBench(events: number): Promise<Figure[]> {
   }
 }
 
-/** The rate at which a server delivers a backlog of `events` submissions to the receiver. */
-async function delivered(receiver: Awaited<ReturnType<typeof slowReceiver>>, events: number, concurrency: number): Promise<number> {
+/**
+ * The rate at which a server delivers a backlog of `events` events to the receiver: submissions,
+ * or with `perTicket` 3, each ticket filed, claimed and asked a question in a row.
+ */
+async function delivered(receiver: Awaited<ReturnType<typeof slowReceiver>>, events: number, concurrency: number, perTicket: 1 | 3): Promise<number> {
   const server = await startServer({ RECLAIM_SUBMISSION_LIMIT: '100000000/h', RECLAIM_WEBHOOK_ALLOW_LOCAL: 'true', RECLAIM_WEBHOOK_CONCURRENCY: String(concurrency) });
   try {
     const call = client(server.url);
     const integrator = await createStaff(call, 'integrator', 'Bench');
-    const hook = (await call('POST', '/v1/webhooks', { token: integrator, body: { url: receiver.url, types: ['recovery.ticket.submitted.v1'] } })).body;
+    const agent = await createStaff(call, 'agent', 'Bench');
+    const types = ['recovery.ticket.submitted.v1', 'recovery.ticket.assigned.v1', 'recovery.ticket.info-requested.v1'].slice(0, perTicket);
+    const hook = (await call('POST', '/v1/webhooks', { token: integrator, body: { url: receiver.url, types } })).body;
     // The backlog is whole before sending starts.
     await call('POST', `/v1/webhooks/${hook.id}/disable`, { token: integrator });
-    for (let i = 0; i < events; i++) await call('POST', '/v1/tickets', { body: { username: `hook${i}`, contactEmail: 'h@example.org', reason: 'lost-email', explanation: 'x' } });
+    for (let i = 0; i < events / perTicket; i++) {
+      const { ticketId } = (await call('POST', '/v1/tickets', { body: { username: `hook${i}`, contactEmail: 'h@example.org', reason: 'lost-email', explanation: 'x' } })).body;
+      if (perTicket === 1) continue;
+      await call('POST', `/v1/tickets/${ticketId}/assign`, { token: agent });
+      await call('POST', `/v1/tickets/${ticketId}/request-info`, { token: agent, body: { question: 'Which phone?' } });
+    }
     const before = receiver.taken();
     const { nanos } = await timed(async () => {
       await call('POST', `/v1/webhooks/${hook.id}/enable`, { token: integrator });

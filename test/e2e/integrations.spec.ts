@@ -600,20 +600,25 @@ describe('webhooks', () => {
       const integrator = await createStaff(call, 'integrator', 'P');
       const hook = (await call('POST', '/v1/webhooks', { token: integrator, body: { url: receiver.url } })).body;
       // A slow receiver, and a backlog (made while the subscription is disabled, so that it is
-      // whole when sending starts): 12 tickets filed, then each claimed and asked a question, its
-      // two events one after the other.
+      // whole when sending starts): 12 tickets, each filed, claimed and asked a question, its three
+      // events one after the other, so that each ticket's later ones wait while the next tickets' go.
       receiver.delayMs = 100;
       await call('POST', `/v1/webhooks/${hook.id}/disable`, { token: integrator });
       const tickets: string[] = [];
-      for (let i = 0; i < 12; i++) tickets.push((await call('POST', '/v1/tickets', { body: { username: `burst${i}`, contactEmail: 'b@example.org', reason: 'lost-email', explanation: 'x' } })).body.ticketId);
-      for (const ticketId of tickets) {
+      for (let i = 0; i < 12; i++) {
+        const { ticketId } = (await call('POST', '/v1/tickets', { body: { username: `burst${i}`, contactEmail: 'b@example.org', reason: 'lost-email', explanation: 'x' } })).body;
         await call('POST', `/v1/tickets/${ticketId}/assign`, { token: agent });
         await call('POST', `/v1/tickets/${ticketId}/request-info`, { token: agent, body: { question: 'Which package?' } });
+        tickets.push(ticketId);
       }
       await call('POST', `/v1/webhooks/${hook.id}/enable`, { token: integrator });
       await waitFor(() => receiver.accepted.length === 3 * tickets.length);
       expect(receiver.mostAtOnce).toBe(CONCURRENCY);
       expect([...receiver.ticketsTwiceAtOnce]).toEqual([]);
+      // Each once: those sent ahead of a ticket that waited are not sent again.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(new Set(receiver.accepted.map(({ headers }) => headers['webhook-id'])).size).toBe(receiver.accepted.length);
+      expect(receiver.accepted).toHaveLength(3 * tickets.length);
       const typesOf = (ticketId: string) => receiver.accepted.map(({ body }) => JSON.parse(body)).filter((event) => event.subject === ticketId).map((event) => event.type);
       for (const ticketId of tickets) expect(typesOf(ticketId)).toEqual(EXPECTED_PER_TICKET.slice(0, 3));
 

@@ -45,6 +45,8 @@ export class WebhookDispatcher {
   private readonly sender: Sender = { id: randomUUID(), pid: process.pid };
   /** When this dispatcher's lease on each subscription it sends runs out. */
   private readonly leases = new Map<string, number>();
+  /** Per subscription, the events delivered beyond its checkpoint (see `aheadOf`). */
+  private readonly ahead = new Map<string, Set<bigint>>();
 
   constructor(
     private readonly store: EventStore,
@@ -137,38 +139,59 @@ export class WebhookDispatcher {
 
   /**
    * The events after the checkpoint, in log order, but those of the tickets held, which their own
-   * turns send. Several go at once (`concurrency`), each of another ticket, as order is promised
-   * per ticket only; and no more than there are places to hold a ticket, so that each one refused
-   * holds its ticket. Once every place is taken, the next event waits where it is, alone, retried
-   * on the subscription's own schedule.
+   * turns send. Several go at once (`concurrency`), each the next of another ticket, as order is
+   * promised per ticket only: an event whose ticket has an earlier one not yet delivered waits,
+   * and the tickets after it go on (see `nextEvents`). No more go at once than there are places
+   * to hold a ticket, so that each one refused holds its ticket. Once every place is taken, the
+   * next event waits where it is, alone, retried on the subscription's own schedule.
    */
   private async sendInLogOrder(turn: Turn): Promise<void> {
     const { webhookId, createdPosition } = turn.webhook;
     for (;;) {
       const progress = this.log.progress(webhookId, createdPosition);
       if (Date.now() < progress.nextAttemptAt) return;
-      const held = this.log.heldTickets(webhookId);
-      const places = MOST_HELD_TICKETS - held.length;
-      const next = await this.nextEvents(turn.webhook, progress, new Set(held.map(({ ticketId }) => ticketId)), Math.max(1, Math.min(this.settings.concurrency, places)));
+      const held = new Set(this.log.heldTickets(webhookId).map(({ ticketId }) => ticketId));
+      const places = MOST_HELD_TICKETS - held.size;
+      const ahead = this.aheadOf(webhookId);
+      const { next, seen } = await this.nextEvents(turn.webhook, progress, held, ahead, Math.max(1, Math.min(this.settings.concurrency, places)));
+      if (!seen.length) return;
       let sending = 0;
       while (sending < next.length && this.maySend(turn)) sending++;
-      if (sending === 0) return;
-      // The first is the event at the checkpoint, which may have been tried before.
+      if (next.length && !sending) return;
+      // The first is the event after the checkpoint, which may have been tried before.
       const outcomes = await Promise.all(next.slice(0, sending).map((event, i) => this.send(turn.webhook, event, i === 0 ? progress.attempts + 1 : 1, false)));
       let failingSince = progress.failingSince;
+      const delivered = new Set<bigint>();
       for (const [i, { ok, attempt }] of outcomes.entries()) {
         const now = Date.now();
         failingSince = ok ? null : (failingSince ?? now);
         const retry = { attempts: attempt.attempt, nextAttemptAt: now + retryDelay(attempt.attempt, this.settings) };
+        if (ok) delivered.add(next[i]!.position);
+        else if (places > 0) held.add(attempt.ticketId);
         this.log.record(attempt, () => {
-          if (!ok && places === 0) return this.log.saveProgress(webhookId, { ...progress, ...retry, failingSince });
-          if (!ok) this.log.hold(webhookId, { ticketId: attempt.ticketId, after: progress.position, ...retry, heldAt: now });
-          this.log.saveProgress(webhookId, { position: next[i]!.position, attempts: 0, nextAttemptAt: 0, failingSince });
+          if (!ok && places === 0) this.log.saveProgress(webhookId, { ...progress, ...retry, failingSince });
+          else if (!ok) this.log.hold(webhookId, { ticketId: attempt.ticketId, after: progress.position, ...retry, heldAt: now });
         });
       }
       const failed = outcomes.filter(({ ok }) => !ok);
-      if (failingSince !== null && (await this.disabledForFailing(turn.webhook, failingSince, Math.max(...failed.map(({ attempt }) => attempt.attempt))))) return;
-      if (places === 0 && failed.length) return;
+      if (places === 0 && failed.length) {
+        await this.disabledForFailing(turn.webhook, failingSince!, failed[0]!.attempt.attempt);
+        return;
+      }
+      // The checkpoint moves past every event seen that is done with: delivered (now or ahead of
+      // it before), of a ticket held, or not one this subscription sends; up to the first that is
+      // not. Those delivered beyond it are remembered, so as not to be sent again.
+      let position = progress.position;
+      for (const event of seen) {
+        const ticketId = ticketSent(turn.webhook, event);
+        if (ticketId !== undefined && !held.has(ticketId) && !delivered.has(event.position) && !ahead.has(event.position)) break;
+        position = event.position;
+      }
+      for (const delivery of delivered) if (delivery > position) ahead.add(delivery);
+      for (const delivery of ahead) if (delivery <= position) ahead.delete(delivery);
+      this.log.saveProgress(webhookId, { position, attempts: 0, nextAttemptAt: 0, failingSince });
+      if (failed.length && failingSince !== null && (await this.disabledForFailing(turn.webhook, failingSince, Math.max(...failed.map(({ attempt }) => attempt.attempt))))) return;
+      if (sending < next.length) return;
     }
   }
 
@@ -219,23 +242,38 @@ export class WebhookDispatcher {
   }
 
   /**
-   * The next events after the checkpoint that this subscription sends in log order, at most
-   * `most`, none of a ticket held: they end before one whose ticket is among them, as it waits for
-   * that ticket's earlier event. A page with none moves the checkpoint past it.
+   * From a page of the log after the checkpoint: the next events to send, at most `most`, each
+   * the first of its ticket not yet delivered (none of a ticket held, none delivered ahead of the
+   * checkpoint before), and the events seen up to the last of them, or the whole page.
    */
-  private async nextEvents(webhook: WebhookRow, progress: Progress, held: Set<string>, most: number): Promise<RecordedEvent[]> {
+  private async nextEvents(webhook: WebhookRow, progress: Progress, held: Set<string>, ahead: Set<bigint>, most: number) {
     const page = await this.pageAfter(webhook, progress.position);
     const next: RecordedEvent[] = [];
-    const tickets = new Set<string>();
+    const seen: RecordedEvent[] = [];
+    // Tickets with an event not yet delivered since the checkpoint: their later events wait.
+    const waiting = new Set<string>();
     for (const event of page) {
       const ticketId = ticketSent(webhook, event);
-      if (ticketId === undefined || held.has(ticketId)) continue;
-      if (tickets.has(ticketId) || next.length === most) break;
-      tickets.add(ticketId);
-      next.push(event);
+      if (ticketId !== undefined && !held.has(ticketId) && !ahead.has(event.position)) {
+        if (!waiting.has(ticketId)) {
+          if (next.length === most) break;
+          next.push(event);
+        }
+        waiting.add(ticketId);
+      }
+      seen.push(event);
     }
-    if (!next.length && page.length) this.log.saveProgress(webhook.webhookId, { ...progress, position: page[page.length - 1]!.position });
-    return next;
+    return { next, seen };
+  }
+
+  /**
+   * The events this dispatcher delivered beyond a subscription's checkpoint, while an earlier
+   * event (of another ticket) waited there. Kept in memory only: after a restart, or in another
+   * process, they are sent again, which at least once allows.
+   */
+  private aheadOf(webhookId: string): Set<bigint> {
+    if (!this.ahead.has(webhookId)) this.ahead.set(webhookId, new Set());
+    return this.ahead.get(webhookId)!;
   }
 
   /**
