@@ -167,7 +167,6 @@ export class WebhookDispatcher {
         failingSince = ok ? null : (failingSince ?? now);
         const retry = { attempts: attempt.attempt, nextAttemptAt: now + retryDelay(attempt.attempt, this.settings) };
         if (ok) delivered.add(next[i]!.position);
-        else if (places > 0) held.add(attempt.ticketId);
         this.log.record(attempt, () => {
           if (!ok && places === 0) this.log.saveProgress(webhookId, { ...progress, ...retry, failingSince });
           else if (!ok) this.log.hold(webhookId, { ticketId: attempt.ticketId, after: progress.position, ...retry, heldAt: now });
@@ -179,8 +178,9 @@ export class WebhookDispatcher {
         return;
       }
       // The checkpoint moves past every event seen that is done with: delivered (now or ahead of
-      // it before), of a ticket held, or not one this subscription sends; up to the first that is
-      // not. Those delivered beyond it are remembered, so as not to be sent again.
+      // it before), of a ticket held (one held just now waits for the next pass), or not one this
+      // subscription sends; up to the first that is not. Those delivered beyond it are
+      // remembered, so as not to be sent again.
       let position = progress.position;
       for (const event of seen) {
         const ticketId = ticketSent(turn.webhook, event);
