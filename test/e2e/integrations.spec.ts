@@ -224,8 +224,8 @@ describe('webhooks', () => {
       const shown = async () => (await call('GET', `/v1/webhooks/${hook.id}`, { token: integrator })).body;
       await waitFor(async () => (await shown()).heldTickets.length === 1);
 
-      const skip = (webhookId: string, ticketId: string) => call('DELETE', `/v1/webhooks/${webhookId}/held/${ticketId}`, { token: integrator });
-      const skipped = await skip(hook.id, stuck.ticketId);
+      const giveUp = (webhookId: string, ticketId: string) => call('DELETE', `/v1/webhooks/${webhookId}/held/${ticketId}`, { token: integrator });
+      const skipped = await giveUp(hook.id, stuck.ticketId);
       expect(skipped.status).toBe(200);
       expect(skipped.body).toEqual({ id: hook.id, ticketId: stuck.ticketId, skippedAfter: expect.any(String), skippedUpTo: (await shown()).deliveredUpTo });
       expect(BigInt(skipped.body.skippedAfter)).toBeLessThan(BigInt(stuck.position));
@@ -233,9 +233,9 @@ describe('webhooks', () => {
       expect((await shown()).heldTickets).toEqual([]);
       // Once: it is held no more; nor is a ticket never held, and another webhook's is not this one's.
       for (const [webhookId, ticketId] of [[hook.id, stuck.ticketId], [hook.id, other.ticketId], ['none', stuck.ticketId]]) {
-        expect(await skip(webhookId!, ticketId!)).toMatchObject({ status: 404, body: { status: 404 } });
+        expect(await giveUp(webhookId!, ticketId!)).toMatchObject({ status: 404, body: { status: 404 } });
       }
-      expect(await skip(hook.id, 'not a ticket')).toMatchObject({ status: 400, body: { errors: [{ field: 'ticketId', message: 'ticketId must be a ticket id' }] } });
+      expect(await giveUp(hook.id, 'not a ticket')).toMatchObject({ status: 400, body: { errors: [{ field: 'ticketId', message: 'ticketId must be a ticket id' }] } });
 
       // The receiver mended: the ticket's skipped events never come, its next one does, in log order.
       refused = '';
