@@ -212,13 +212,16 @@ export class DeliveryLog {
     return rows.map((row) => ({ ticketId: row.ticket_id, after: BigInt(row.after), attempts: row.attempts, nextAttemptAt: row.next_attempt_at, heldAt: row.held_at }));
   }
 
-  /** Holds a ticket. */
+  /** Holds a ticket (one not held: the dispatcher sends no held ticket's events in log order). */
   hold(webhookId: string, held: HeldTicket): void {
-    prepared(
-      this.db,
-      `INSERT INTO webhook_held (webhook_id, ticket_id, after, attempts, next_attempt_at, held_at) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (webhook_id, ticket_id) DO UPDATE SET after = excluded.after, attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at`,
-    ).run(webhookId, held.ticketId, held.after, held.attempts, held.nextAttemptAt, held.heldAt);
+    prepared(this.db, 'INSERT OR REPLACE INTO webhook_held (webhook_id, ticket_id, after, attempts, next_attempt_at, held_at) VALUES (?, ?, ?, ?, ?, ?)').run(
+      webhookId,
+      held.ticketId,
+      held.after,
+      held.attempts,
+      held.nextAttemptAt,
+      held.heldAt,
+    );
   }
 
   /**

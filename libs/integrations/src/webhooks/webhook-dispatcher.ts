@@ -31,10 +31,10 @@ interface Turn {
 
 /**
  * Sends each subscription the public events recorded after its creation, in log order, at least
- * once, several tickets' at a time (one event of each): the checkpoint moves only after a 2xx. An event the receiver refuses holds its ticket back
- * (`HeldTicket`): that ticket's events are retried in order after an exponential, jittered delay,
- * while the other tickets' go on; so one event a receiver keeps refusing does not stop every other
- * ticket's. The schedule is stored, so a restart resumes it. A subscription failing for
+ * once, several tickets' at a time (one event of each): the checkpoint moves only after a 2xx. An
+ * event the receiver refuses holds its ticket back (`HeldTicket`): that ticket's events are
+ * retried in order after an exponential, jittered delay, while the other tickets' go on; so one
+ * event a receiver keeps refusing does not stop every other ticket's. The schedule is stored, so a restart resumes it. A subscription failing for
  * `disableAfterMs` with no delivery in between is disabled. Processes sharing the file take turns
  * per subscription: each send happens under a lease.
  */
