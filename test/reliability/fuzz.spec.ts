@@ -79,13 +79,25 @@ const json = fc.oneof(
     role: fc.oneof(fc.constantFrom('admin', 'supervisor', 'agent', 'auditor', 'integrator'), text()),
     name: text(),
     previousSecretValidFor: fc.oneof(fc.constantFrom('0s', '24h', '7d', '8d', '1000000d', '00h'), text(), fc.integer()),
+    // The fields of the other bodies: a submission's lists, an account, a claim, a release, a
+    // TOTP import, a redelivery.
+    previousEmails: fc.oneof(fc.array(fc.oneof(fc.emailAddress(), text())), text()),
+    packages: fc.oneof(fc.array(fc.oneof(fc.constantFrom('left-pad', '@scope/pkg'), text())), text()),
+    primaryEmail: fc.oneof(fc.emailAddress(), text()),
+    emails: fc.oneof(fc.array(fc.oneof(fc.emailAddress(), text())), text()),
+    critical: fc.oneof(fc.boolean(), text()),
+    frozen: fc.oneof(fc.boolean(), text()),
+    assignee: text(),
+    from: text(),
+    secret: fc.oneof(fc.stringMatching(/^[A-Z2-7]{32}$/), text()),
+    position: fc.oneof(fc.bigInt({ min: 0n, max: 2n ** 70n }).map(String), text()),
   }, { requiredKeys: [] }),
 );
 const request = fc.record({
   method: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH'),
   path: fc.constantFrom(...PATHS),
   a: segment,
-  query: fc.oneof(fc.constant(''), fc.constantFrom('?at=2026-01-01T00:00:00Z', '?at=nonsense', '?limit=-1', '?limit=9999', '?after=zzz', '?minPosition=-5', '?types=a,b', '?after=18446744073709551616', '?limit=1&limit=2', '?limit=', '?limit=1e1', '?types=', '?username=fuzzed', '?ticketNumber=1', '?ticketNumber=0', '?username=..%2F')),
+  query: fc.oneof(fc.constant(''), fc.constantFrom('?at=2026-01-01T00:00:00Z', '?at=nonsense', '?limit=-1', '?limit=9999', '?after=zzz', '?minPosition=-5', '?types=a,b', '?after=18446744073709551616', '?limit=1&limit=2', '?limit=', '?limit=1e1', '?types=', '?username=fuzzed', '?ticketNumber=1', '?ticketNumber=0', '?username=..%2F', '?reason=lost-2fa', '?state=awaiting-info', '?state=open', '?contactEmail=%ED%A0%80', '?contactEmail=a%40b.org', '?through=5', '?through=-1', '?at=2026-02-30')),
   token: fc.option(fc.constantFrom(...Array.from({ length: 9 }, (_, i) => i)), { nil: undefined }),
   body: fc.oneof(
     json.map((value) => ({ raw: JSON.stringify(value) ?? 'null', type: 'application/json' })),
