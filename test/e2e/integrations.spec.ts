@@ -670,6 +670,32 @@ describe('webhooks', () => {
       expect(receiver.mostAtOnce).toBeGreaterThan(1);
     }), 90000);
 
+  it('pings a receiver on request, signed as deliveries are, also while disabled, and answers what it said, touching no checkpoint', () =>
+    withReceiver('none', FAST_RETRIES, async (server, receiver) => {
+      const call = client(server.url);
+      const integrator = await createStaff(call, 'integrator', 'P');
+      const hook = (await call('POST', '/v1/webhooks', { token: integrator, body: { url: receiver.url } })).body;
+      const shown = async () => (await call('GET', `/v1/webhooks/${hook.id}`, { token: integrator })).body;
+      const before = await shown();
+      const ping = await call('POST', `/v1/webhooks/${hook.id}/ping`, { token: integrator });
+      expect(ping.status).toBe(200);
+      expect(ping.body).toEqual({ id: hook.id, eventId: expect.stringMatching(/^ping-/), delivered: true, statusCode: 204, error: null, durationMs: expect.any(Number) });
+      expect(receiver.accepted).toHaveLength(1);
+      const [received] = receiver.accepted;
+      expect(signedBy(hook.secret, received!)).toBe(true);
+      expect(received!.headers['webhook-id']).toBe(ping.body.eventId);
+      expect(JSON.parse(received!.body)).toMatchObject({ type: 'recovery.webhook.ping.v1', subject: hook.id, data: { webhookId: hook.id } });
+
+      // Refused, and while disabled: said in the answer; the log of attempts and the checkpoint stay as they were.
+      await call('POST', `/v1/webhooks/${hook.id}/disable`, { token: integrator });
+      receiver.failing = 'all';
+      expect((await call('POST', `/v1/webhooks/${hook.id}/ping`, { token: integrator })).body).toMatchObject({ delivered: false, statusCode: 500, error: 'HTTP 500' });
+      expect(receiver.requests).toBe(2);
+      expect((await call('GET', `/v1/webhooks/${hook.id}/deliveries`, { token: integrator })).body.deliveries).toEqual([]);
+      expect(await shown()).toMatchObject({ deliveredUpTo: before.deliveredUpTo, failingAttempts: 0 });
+      expect((await call('POST', '/v1/webhooks/none/ping', { token: integrator })).status).toBe(404);
+    }), 60000);
+
   it(`holds at most ${MOST_WEBHOOKS} subscriptions at once, and takes a new one once one is deleted`, async () => {
     await withServer({ RECLAIM_WEBHOOK_ALLOW_LOCAL: 'true' }, async (server) => {
       const call = client(server.url);

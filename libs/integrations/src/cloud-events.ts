@@ -1,4 +1,5 @@
 import type { RecordedEvent } from '@reclaim/event-store';
+import { randomUUID } from 'node:crypto';
 import { ACCOUNT_STREAM_PREFIX, TICKET_STREAM_PREFIX, type AccountEvent, type TicketEvent } from '@reclaim/recovery';
 
 /** CloudEvents 1.0, structured JSON, as integrators receive them. */
@@ -6,7 +7,7 @@ export interface CloudEvent {
   specversion: '1.0';
   id: string;
   source: string;
-  type: PublicEventType;
+  type: PublicEventType | typeof PING_EVENT_TYPE;
   subject: string;
   time: string;
   datacontenttype: 'application/json';
@@ -30,6 +31,25 @@ export const PUBLIC_EVENT_TYPES = [
 export type PublicEventType = (typeof PUBLIC_EVENT_TYPES)[number];
 
 export const CLOUD_EVENT_SOURCE = '/reclaim';
+
+/**
+ * What `POST /v1/webhooks/{id}/ping` sends (addition): no event of the log, for an integrator
+ * to try a receiver and its check of signatures. No subscription asks for it by type.
+ */
+export const PING_EVENT_TYPE = 'recovery.webhook.ping.v1';
+
+export function pingEvent(webhookId: string, at: Date): CloudEvent {
+  return {
+    specversion: '1.0',
+    id: `ping-${randomUUID()}`,
+    source: CLOUD_EVENT_SOURCE,
+    type: PING_EVENT_TYPE,
+    subject: webhookId,
+    time: at.toISOString(),
+    datacontenttype: 'application/json',
+    data: { webhookId },
+  };
+}
 
 type Mapping = { type: PublicEventType; subject: (data: any, stream: string) => string; data: (data: any, stream: string) => Record<string, unknown> };
 const ticketId = (_: unknown, stream: string) => stream.slice(TICKET_STREAM_PREFIX.length);

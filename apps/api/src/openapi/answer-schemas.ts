@@ -217,6 +217,14 @@ export const ANSWER_SCHEMAS = {
   WebhookDeleted: object({ id: text, deleted: { type: 'boolean' }, position: decimal }),
   Redelivery: object({ id: text, position: decimal, queued: { type: 'boolean' } }),
   HeldTicketSkipped: object({ id: text, ticketId: text, skippedAfter: decimal, skippedUpTo: decimal }),
+  WebhookPing: object({
+    id: text,
+    eventId: { ...text, description: 'The ping\'s id, as `webhook-id` sent it.' },
+    delivered: { type: 'boolean', description: 'Whether the receiver answered 2xx.' },
+    statusCode: nullable({ type: 'integer', description: 'The receiver\'s status; null when it gave none (a network error, a timeout).' }),
+    error: nullable({ ...text, description: 'Why it was not delivered, as the log of attempts says it; null when it was.' }),
+    durationMs: { type: 'integer' },
+  }),
   Deliveries: object({
     deliveries: {
       type: 'array',

@@ -1,5 +1,5 @@
 import type { SchemaObject } from '@nestjs/swagger';
-import { CLOUD_EVENT_SOURCE, type PublicEventType } from '@reclaim/integrations';
+import { CLOUD_EVENT_SOURCE, PING_EVENT_TYPE, type PublicEventType } from '@reclaim/integrations';
 import { EVIDENCE_OUTCOMES, RECOVERY_REASONS, RELEASE_REASONS } from '@reclaim/recovery';
 import { REJECTION_REASONS } from '@reclaim/state-machines';
 import { object, schemaRef, text, time, valueIn } from './answer-schemas';
@@ -61,11 +61,16 @@ const envelope = (type: string, data: SchemaObject): SchemaObject =>
 
 const perType = Object.fromEntries(Object.entries(DATA).map(([type, data]) => [nameOf(type), envelope(type, data)]));
 
+/** A ping (`POST /v1/webhooks/{id}/ping`), received like an event but of no ticket. */
+const ping = envelope(PING_EVENT_TYPE, object({ webhookId: text }));
+ping.properties!.subject = { ...text, description: 'The webhook\'s id.' };
+
 export const EVENT_SCHEMAS: Record<string, SchemaObject> = {
   ...perType,
+  [nameOf(PING_EVENT_TYPE)]: ping,
   CloudEvent: {
-    description: 'An event as integrators receive it: one of the public types, told by `type`.',
-    oneOf: Object.keys(perType).map(schemaRef),
-    discriminator: { propertyName: 'type', mapping: Object.fromEntries(Object.keys(DATA).map((type) => [type, schemaRef(nameOf(type)).$ref])) },
+    description: 'An event as integrators receive it: one of the public types, told by `type`, or a ping a webhook was sent on request.',
+    oneOf: [...Object.keys(perType), nameOf(PING_EVENT_TYPE)].map(schemaRef),
+    discriminator: { propertyName: 'type', mapping: Object.fromEntries([...Object.keys(DATA), PING_EVENT_TYPE].map((type) => [type, schemaRef(nameOf(type)).$ref])) },
   },
 };

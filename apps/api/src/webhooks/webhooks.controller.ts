@@ -3,7 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import type { SecretBox } from '@reclaim/credentials';
 import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
-import { CreateWebhookCommand, DeleteWebhookCommand, DeliveryLog, MOST_WEBHOOKS, previousSecretSigns, PUBLIC_EVENT_TYPES, readWebhooks, RotateWebhookSecretCommand, SetWebhookEnabledCommand, webhookSends, type WebhookRow } from '@reclaim/integrations';
+import { CreateWebhookCommand, DeleteWebhookCommand, DeliveryLog, MOST_WEBHOOKS, previousSecretSigns, PUBLIC_EVENT_TYPES, readWebhooks, RotateWebhookSecretCommand, SetWebhookEnabledCommand, WebhookDispatcher, webhookSends, type WebhookRow } from '@reclaim/integrations';
 import { ProjectionRunner, READ_MODEL_DB, type ReadModelDb } from '@reclaim/projections';
 import { parseDuration, SECRET_BOX, type CommandMeta } from '@reclaim/recovery';
 import { IsOptional, IsString, IsUrl, Matches, MaxLength } from 'class-validator';
@@ -74,6 +74,7 @@ export class WebhooksController {
   constructor(
     private readonly commands: CommandBus,
     private readonly log: DeliveryLog,
+    private readonly dispatcher: WebhookDispatcher,
     @Inject(READ_MODEL_DB) private readonly db: ReadModelDb,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly projections: ProjectionRunner,
@@ -147,6 +148,20 @@ export class WebhooksController {
     }
     this.log.requestRedelivery(id, event.position);
     return { id, position: event.position.toString(), queued: true };
+  }
+
+  @Post(':id/ping')
+  @HttpCode(200)
+  @Access({ roles: INTEGRATES })
+  @ApiOperation({
+    summary: 'Send a ping now, signed as deliveries are, and answer what the receiver said (also while disabled; the checkpoint and the log of attempts stay as they are)',
+    description: 'The body is a `CloudEvent` of type `recovery.webhook.ping.v1` (`WebhookPingV1`), an event of no ticket: `subject` and `data.webhookId` are the webhook\'s id.',
+  })
+  @Answers(200, 'WebhookPing')
+  @Refuses(404)
+  async ping(@Param() { id }: WebhookIdParam) {
+    const { eventId, statusCode, error, durationMs } = await this.dispatcher.ping(this.find(id));
+    return { id, eventId, delivered: error === null, statusCode, error, durationMs };
   }
 
   // For a receiver that will never take a ticket's events (a bug it cannot mend soon): held, they

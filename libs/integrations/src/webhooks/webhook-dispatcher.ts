@@ -5,7 +5,7 @@ import type { EventStore, RecordedEvent } from '@reclaim/event-store';
 import { staffStanding } from '@reclaim/projections';
 import { INTEGRATING_ROLES } from '@reclaim/recovery';
 import { randomUUID } from 'node:crypto';
-import { internalTypesFor, toCloudEvent } from '../cloud-events';
+import { internalTypesFor, pingEvent, toCloudEvent, type CloudEvent } from '../cloud-events';
 import { MOST_HELD_TICKETS, type DeliveryLog, type HeldTicket, type Progress, type Sender } from './delivery-log';
 import { signDelivery } from './standard-webhooks';
 import { SetWebhookEnabledCommand } from './webhook.commands';
@@ -314,6 +314,25 @@ export class WebhookDispatcher {
 
   private async send(webhook: WebhookRow, event: RecordedEvent, attempt: number, manual: boolean) {
     const cloudEvent = toCloudEvent(event)!;
+    const { statusCode, error, durationMs } = await this.post(webhook, cloudEvent);
+    return {
+      ok: error === null,
+      attempt: { webhookId: webhook.webhookId, position: event.position, eventId: cloudEvent.id, type: cloudEvent.type, ticketId: cloudEvent.subject, attempt, statusCode, error, durationMs, manual },
+    };
+  }
+
+  /**
+   * Sends the subscription a ping now, signed as its deliveries are, also while it is disabled
+   * (to try a receiver before enabling it); the log of attempts and the checkpoint are not
+   * touched. Answers the event sent and what the receiver said.
+   */
+  async ping(webhook: WebhookRow) {
+    const event = pingEvent(webhook.webhookId, new Date());
+    return { eventId: event.id, ...(await this.post(webhook, event)) };
+  }
+
+  /** POSTs a CloudEvent, signed, to the subscription's URL: the receiver's status, or why there is none. */
+  private async post(webhook: WebhookRow, cloudEvent: CloudEvent) {
     const body = JSON.stringify(cloudEvent);
     const started = Date.now();
     let statusCode: number | null = null;
@@ -333,10 +352,7 @@ export class WebhookDispatcher {
     } catch (caught) {
       error = (caught as Error).message;
     }
-    return {
-      ok: error === null,
-      attempt: { webhookId: webhook.webhookId, position: event.position, eventId: cloudEvent.id, type: cloudEvent.type, ticketId: cloudEvent.subject, attempt, statusCode, error, durationMs: Date.now() - started, manual },
-    };
+    return { statusCode, error, durationMs: Date.now() - started };
   }
 
   /**
