@@ -47,21 +47,20 @@ class Receiver {
       let body = '';
       request.on('data', (chunk) => (body += chunk));
       request.on('end', () => {
-        const { subject } = JSON.parse(body);
-        if (this.underWay.includes(subject)) this.ticketsTwiceAtOnce.add(subject);
-        this.underWay.push(subject);
+        const event = JSON.parse(body);
+        if (this.underWay.includes(event.subject)) this.ticketsTwiceAtOnce.add(event.subject);
+        this.underWay.push(event.subject);
         this.mostAtOnce = Math.max(this.mostAtOnce, this.underWay.length);
-        setTimeout(() => this.answer(body, request, response), this.delayMs);
+        setTimeout(() => this.answer(event, body, request, response), this.delayMs);
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}/hook`;
   }
 
-  private answer(body: string, request: IncomingMessage, response: ServerResponse): void {
+  private answer(event: { type: string; subject: string; data: Record<string, unknown> }, body: string, request: IncomingMessage, response: ServerResponse): void {
     this.requests++;
     this.arrivals.push(Date.now());
-    const event = JSON.parse(body);
     checkDocumented(event);
     const fail = this.failing === 'all' || (this.failing === 'half' && this.requests % 2 === 1) || this.refuses(event);
     if (!fail) this.accepted.push({ headers: request.headers as Record<string, string>, body, path: request.url ?? '' });

@@ -43,14 +43,14 @@ const nameOf = (type: string) =>
     .map((word) => word[0]!.toUpperCase() + word.slice(1))
     .join('');
 
-const envelope = (type: string, data: SchemaObject): SchemaObject =>
+const envelope = (type: string, data: SchemaObject, subject = 'The ticket id.'): SchemaObject =>
   object(
     {
       specversion: valueIn(['1.0']),
       id: { ...text, description: 'The event\'s id: the same on every delivery of it, so a receiver can drop repeats.' },
       source: valueIn([CLOUD_EVENT_SOURCE]),
       type: valueIn([type]),
-      subject: { ...text, description: 'The ticket id.' },
+      subject: { ...text, description: subject },
       time,
       datacontenttype: valueIn(['application/json']),
       data,
@@ -62,8 +62,7 @@ const envelope = (type: string, data: SchemaObject): SchemaObject =>
 const perType = Object.fromEntries(Object.entries(DATA).map(([type, data]) => [nameOf(type), envelope(type, data)]));
 
 /** A ping (`POST /v1/webhooks/{id}/ping`), received like an event but of no ticket. */
-const ping = envelope(PING_EVENT_TYPE, object({ webhookId: text }));
-ping.properties!.subject = { ...text, description: 'The webhook\'s id.' };
+const ping = envelope(PING_EVENT_TYPE, object({ webhookId: text }), 'The webhook\'s id.');
 
 export const EVENT_SCHEMAS: Record<string, SchemaObject> = {
   ...perType,

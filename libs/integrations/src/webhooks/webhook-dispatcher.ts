@@ -182,10 +182,9 @@ export class WebhookDispatcher {
       // subscription sends; up to the first that is not. Those delivered beyond it are
       // remembered, so as not to be sent again.
       let position = progress.position;
-      for (const event of seen) {
-        const ticketId = ticketSent(turn.webhook, event);
-        if (ticketId !== undefined && !held.has(ticketId) && !delivered.has(event.position) && !ahead.has(event.position)) break;
-        position = event.position;
+      for (const { position: at, ticketId } of seen) {
+        if (ticketId !== undefined && !held.has(ticketId) && !delivered.has(at) && !ahead.has(at)) break;
+        position = at;
       }
       for (const delivery of delivered) if (delivery > position) ahead.add(delivery);
       for (const delivery of ahead) if (delivery <= position) ahead.delete(delivery);
@@ -244,12 +243,13 @@ export class WebhookDispatcher {
   /**
    * From a page of the log after the checkpoint: the next events to send, at most `most`, each
    * the first of its ticket not yet delivered (none of a ticket held, none delivered ahead of the
-   * checkpoint before), and the events seen up to the last of them, or the whole page.
+   * checkpoint before), and the events seen up to the last of them, or the whole page, each with
+   * the ticket it is sent as (none for one this subscription does not send).
    */
   private async nextEvents(webhook: WebhookRow, progress: Progress, held: Set<string>, ahead: Set<bigint>, most: number) {
     const page = await this.pageAfter(webhook, progress.position);
     const next: RecordedEvent[] = [];
-    const seen: RecordedEvent[] = [];
+    const seen: Array<{ position: bigint; ticketId?: string }> = [];
     // Tickets with an event not yet delivered since the checkpoint: their later events wait.
     const waiting = new Set<string>();
     for (const event of page) {
@@ -261,7 +261,7 @@ export class WebhookDispatcher {
         }
         waiting.add(ticketId);
       }
-      seen.push(event);
+      seen.push({ position: event.position, ticketId });
     }
     return { next, seen };
   }

@@ -128,7 +128,7 @@ export class TicketQueries {
 
   /** The oldest tickets of a queue that wait for staff and that no one holds, to claim the first still free. */
   claimable(queue: QueueName, limit: number, reason?: string): string[] {
-    const rows = prepared(this.db, `SELECT ticket_id FROM ticket_views WHERE ${withReason(QUEUE_WHERE[queue], reason)} AND state = 'submitted' AND assignee IS NULL ORDER BY seq LIMIT @limit`).all({
+    const rows = prepared(this.db, `SELECT ticket_id FROM ticket_views WHERE ${withReason(QUEUE_WHERE[queue], reason)} AND ${QUEUE_WHERE.unclaimed} ORDER BY seq LIMIT @limit`).all({
       limit,
       reason,
     }) as Array<{ ticket_id: string }>;
