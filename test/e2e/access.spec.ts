@@ -61,6 +61,7 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/v1/webhooks/none/deliveries', allowed: ['admin', 'integrator'] },
   { method: 'POST', path: '/v1/webhooks/none/secret', body: { previousSecretValidFor: 'soon' }, allowed: ['admin', 'integrator'] },
   { method: 'DELETE', path: '/v1/webhooks/none', allowed: ['admin', 'integrator'] },
+  { method: 'PUT', path: '/v1/webhooks/none', body: { url: 'ftp://nope' }, allowed: ['admin', 'integrator'] },
   { method: 'GET', path: '/v1/webhooks/none', allowed: ['admin', 'integrator'] },
   { method: 'POST', path: '/v1/webhooks/none/redeliver', body: { position: '1' }, allowed: ['admin', 'integrator'] },
   { method: 'DELETE', path: '/v1/webhooks/none/held/none', allowed: ['admin', 'integrator'] },

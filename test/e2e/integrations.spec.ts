@@ -695,6 +695,77 @@ describe('webhooks', () => {
       expect((await call('POST', '/v1/webhooks/none/ping', { token: integrator })).status).toBe(404);
     }), 60000);
 
+  it('moves a subscription to another URL, other types or another concurrency from its checkpoint on: none missed, none sent twice, the new URL tried at once', () =>
+    // Retries ten minutes apart: only a new URL tried at once delivers within the test.
+    withReceiver('all', { RECLAIM_WEBHOOK_ALLOW_LOCAL: 'true', RECLAIM_WEBHOOK_RETRY_BASE: '10m', RECLAIM_WEBHOOK_RETRY_MAX: '10m', RECLAIM_SUBMISSION_LIMIT: '1000/h' }, async (server, old) => {
+      const moved = new Receiver();
+      moved.failing = 'none';
+      await moved.start();
+      try {
+        const call = client(server.url);
+        const agent = await createStaff(call, 'agent', 'Ada');
+        const integrator = await createStaff(call, 'integrator', 'P');
+        const hook = (await call('POST', '/v1/webhooks', { token: integrator, body: { url: old.url, concurrency: 1 } })).body;
+        expect(hook).toMatchObject({ url: old.url, types: null, concurrency: 1 });
+        const shown = async () => (await call('GET', `/v1/webhooks/${hook.id}`, { token: integrator })).body;
+        const before = await shown();
+        expect(before.concurrency).toBe(1);
+        const submit = async (username: string) => (await call('POST', '/v1/tickets', { body: { username, contactEmail: `${username}@example.org`, reason: 'lost-email', explanation: 'x' } })).body.ticketId as string;
+        const tickets = [await submit('move-a'), await submit('move-b'), await submit('move-c')];
+        // The old receiver refuses each ticket's event once: all three held, to be tried again in ten minutes.
+        await waitFor(async () => (await shown()).heldTickets.length === 3);
+        const refusedByOld = old.requests;
+
+        // Moved: the held events go to the new URL at once, each once, signed with the same secret.
+        const replaced = await call('PUT', `/v1/webhooks/${hook.id}`, { token: integrator, body: { url: moved.url, concurrency: 1 } });
+        expect(replaced.status).toBe(200);
+        expect(replaced.body).toMatchObject({ id: hook.id, url: moved.url, types: null, concurrency: 1, ownerId: before.ownerId, createdAt: before.createdAt, position: expect.any(String) });
+        await waitFor(() => moved.accepted.length === 3);
+        const events = () => moved.accepted.map(({ body }) => JSON.parse(body) as { subject: string; type: string });
+        expect(events().map(({ subject }) => subject).sort()).toEqual([...tickets].sort());
+        expect(moved.accepted.every((delivery) => signedBy(hook.secret, delivery))).toBe(true);
+        await waitFor(async () => (await shown()).heldTickets.length === 0);
+
+        // Other types from the checkpoint on; the server's concurrency when none is given.
+        const types = ['recovery.ticket.info-requested.v1'];
+        expect((await call('PUT', `/v1/webhooks/${hook.id}`, { token: integrator, body: { url: moved.url, types } })).body).toMatchObject({ types, concurrency: CONCURRENCY });
+        await call('POST', `/v1/tickets/${tickets[0]}/assign`, { token: agent });
+        await call('POST', `/v1/tickets/${tickets[0]}/request-info`, { token: agent, body: { question: 'Which package?' } });
+        await submit('move-d');
+        await waitFor(() => moved.accepted.length === 4);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        expect(events().slice(3)).toEqual([expect.objectContaining({ subject: tickets[0], type: types[0] })]);
+        expect(old.requests).toBe(refusedByOld);
+
+        // The same settings again record nothing; a subscription's own concurrency bounds what is under way.
+        const eventsInLog = async () => (await call('GET', '/v1/audit/verify', { token: ADMIN_TOKEN })).body.events as number;
+        const logged = await eventsInLog();
+        expect((await call('PUT', `/v1/webhooks/${hook.id}`, { token: integrator, body: { url: moved.url, types } })).status).toBe(200);
+        expect(await eventsInLog()).toBe(logged);
+        await call('PUT', `/v1/webhooks/${hook.id}`, { token: integrator, body: { url: moved.url, concurrency: 2 } });
+        await call('POST', `/v1/webhooks/${hook.id}/disable`, { token: integrator });
+        for (let i = 0; i < 6; i++) await submit(`backlog${i}`);
+        moved.delayMs = 100;
+        moved.mostAtOnce = 0;
+        await call('POST', `/v1/webhooks/${hook.id}/enable`, { token: integrator });
+        await waitFor(() => moved.accepted.length === 4 + 6);
+        expect(moved.mostAtOnce).toBe(2);
+
+        // Refused, naming the field, and nothing changed; an unknown subscription is not found.
+        const loggedBeforeRefusals = await eventsInLog();
+        for (const [body, field] of [[{ url: moved.url, concurrency: 0 }, 'concurrency'], [{ url: moved.url, concurrency: 33 }, 'concurrency'], [{ url: moved.url, concurrency: 1.5 }, 'concurrency'], [{ url: moved.url, concurrency: '2' }, 'concurrency'], [{ url: 'ftp://nope' }, 'url'], [{ types }, 'url'], [{ url: moved.url, types: [] }, 'types']] as const) {
+          const refused = await call('PUT', `/v1/webhooks/${hook.id}`, { token: integrator, body });
+          expect([JSON.stringify(body), refused.status, refused.body.errors?.map((error: { field: string }) => error.field)]).toEqual([JSON.stringify(body), 400, [field]]);
+        }
+        expect((await call('POST', '/v1/webhooks', { token: integrator, body: { url: moved.url, concurrency: 40 } })).body.errors).toEqual([{ field: 'concurrency', message: expect.stringContaining('from 1 to 32') }]);
+        expect(await shown()).toMatchObject({ url: moved.url, concurrency: 2 });
+        expect(await eventsInLog()).toBe(loggedBeforeRefusals);
+        expect((await call('PUT', '/v1/webhooks/none', { token: integrator, body: { url: moved.url } })).status).toBe(404);
+      } finally {
+        await moved.stop();
+      }
+    }), 60000);
+
   it(`holds at most ${MOST_WEBHOOKS} subscriptions at once, and takes a new one once one is deleted`, async () => {
     await withServer({ RECLAIM_WEBHOOK_ALLOW_LOCAL: 'true' }, async (server) => {
       const call = client(server.url);

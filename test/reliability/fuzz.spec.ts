@@ -80,7 +80,7 @@ const json = fc.oneof(
     name: text(),
     previousSecretValidFor: fc.oneof(fc.constantFrom('0s', '24h', '7d', '8d', '1000000d', '00h'), text(), fc.integer()),
     // The fields of the other bodies: a submission's lists, an account, a claim, a release, a
-    // TOTP import, a redelivery.
+    // TOTP import, a redelivery, a webhook's concurrency.
     previousEmails: fc.oneof(fc.array(fc.oneof(fc.emailAddress(), text())), text()),
     packages: fc.oneof(fc.array(fc.oneof(fc.constantFrom('left-pad', '@scope/pkg'), text())), text()),
     primaryEmail: fc.oneof(fc.emailAddress(), text()),
@@ -91,6 +91,7 @@ const json = fc.oneof(
     from: text(),
     secret: fc.oneof(fc.stringMatching(/^[A-Z2-7]{32}$/), text()),
     position: fc.oneof(fc.bigInt({ min: 0n, max: 2n ** 70n }).map(String), text()),
+    concurrency: fc.oneof(fc.integer({ min: -1, max: 40 }), fc.double(), text()),
   }, { requiredKeys: [] }),
 );
 const request = fc.record({

@@ -1,4 +1,4 @@
-import { defaultWebhookSettings, type WebhookSettings } from '@reclaim/integrations';
+import { defaultWebhookSettings, MOST_WEBHOOK_CONCURRENCY, type WebhookSettings } from '@reclaim/integrations';
 import { parseEventStoreKind, type EventStoreKind } from '@reclaim/event-store';
 import { parseDuration, parseRate, type Rate } from '@reclaim/recovery';
 import { isIP } from 'node:net';
@@ -166,7 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       retryBaseMs: read('RECLAIM_WEBHOOK_RETRY_BASE', '1s', longDuration),
       retryMaxMs: read('RECLAIM_WEBHOOK_RETRY_MAX', '10m', longDuration),
       disableAfterMs: read('RECLAIM_WEBHOOK_DISABLE_AFTER', '1d', longDuration),
-      concurrency: read('RECLAIM_WEBHOOK_CONCURRENCY', '8', wholeNumber(1, 32)),
+      concurrency: read('RECLAIM_WEBHOOK_CONCURRENCY', '8', wholeNumber(1, MOST_WEBHOOK_CONCURRENCY)),
     },
   };
   // Urgent work is answered sooner, never later: a longer one is a slip.

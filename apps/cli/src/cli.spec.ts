@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { ChangeTicketCommand, CreateStaffCommand, EnrolTotpCommand, IssueRecoveryCodesCommand, SubmitTicketCommand, UpsertAccountCommand } from '@reclaim/recovery';
 import { recoveryHarness } from '@reclaim/recovery/testing';
-import { CreateWebhookCommand, defaultWebhookSettings, DeliveryLog, everyProjector, IntegrationsModule, RotateWebhookSecretCommand } from '@reclaim/integrations';
+import { ChangeWebhookCommand, CreateWebhookCommand, defaultWebhookSettings, DeliveryLog, everyProjector, IntegrationsModule, RotateWebhookSecretCommand } from '@reclaim/integrations';
 import { ProjectionsModule } from '@reclaim/projections';
 import { lifecycleDocument, recoveryTicketMachine } from '@reclaim/state-machines';
 import { spawn } from 'node:child_process';
@@ -47,8 +47,9 @@ async function dataDirWithTickets(count: number): Promise<{ dir: string; ticketI
   await h.bus.execute(new IssueRecoveryCodesCommand('u0', h.meta(admin)));
   await h.bus.execute(new EnrolTotpCommand('u0', h.meta(admin)));
   await h.bus.execute(new CreateStaffCommand('Ada', 'agent', h.meta(admin)));
-  const webhook = await h.bus.execute(new CreateWebhookCommand('https://192.0.2.1/hook', [], h.meta(admin)));
+  const webhook = await h.bus.execute(new CreateWebhookCommand('https://192.0.2.1/hook', [], null, h.meta(admin)));
   await h.bus.execute(new RotateWebhookSecretCommand(webhook.id, 0, h.meta(admin)));
+  await h.bus.execute(new ChangeWebhookCommand(webhook.id, { url: 'https://192.0.2.1/moved', types: ['recovery.ticket.verified.v1'], concurrency: 2 }, h.meta(admin)));
   const ticketIds: string[] = [];
   for (let i = 0; i < count; i++) {
     const { ticketId } = await h.bus.execute(

@@ -45,6 +45,29 @@ const openQuestion = object({ question: text, askedAt: time });
 const actor = object({ kind: text, id: text });
 const webhookTypes = nullable({ ...texts, description: 'The event types sent; null for every public type.' });
 
+const concurrency: SchemaObject = { type: 'integer', description: "Deliveries under way at once, each of another ticket: the subscription's own, or the server's (`RECLAIM_WEBHOOK_CONCURRENCY`)." };
+/** A subscription as the API shows it, with its progress (never its secret). */
+const webhookFields: Record<string, SchemaObject> = {
+  id: text,
+  url: text,
+  types: webhookTypes,
+  concurrency,
+  enabled: { type: 'boolean' },
+  disabledReason: nullable(text),
+  ownerId: text,
+  createdAt: time,
+  previousSecretValidUntil: nullable(time),
+  secretLost: { type: 'boolean', description: 'Its secret was sealed with a secret key lost and replaced since (`replace-key --secrets-lost`): it sends nothing until given a new one (`POST /v1/webhooks/{id}/secret`).' },
+  deliveredUpTo: { ...decimal, description: 'Every event up to this position is delivered, but those of the tickets held.' },
+  failingAttempts: { type: 'integer', description: 'Failed attempts in a row at the event tried most often.' },
+  nextAttemptAt: nullable(time),
+  heldTickets: {
+    type: 'array',
+    description: `Tickets held back as the receiver refused an event of theirs: each ticket's events are retried in order on its own schedule, while the other tickets' go on; at most ${MOST_HELD_TICKETS} at once.`,
+    items: object({ ticketId: text, heldSince: time, failingAttempts: { type: 'integer' }, nextAttemptAt: nullable(time), lastError: { ...nullable(text), description: 'Why it is held: the error of the latest attempt at it (`HTTP 400`, a timeout, …).' } }),
+  },
+};
+
 export const ANSWER_SCHEMAS = {
   Problem: object(
     { type: text, title: text, status: { type: 'integer' }, detail: text },
@@ -191,27 +214,10 @@ export const ANSWER_SCHEMAS = {
   StaffList: object({ staff: { type: 'array', items: schemaRef('Staff') } }),
   StaffChanged: object({ id: text, name: text, role: text, active: { type: 'boolean' }, position: decimal }),
   StaffToken: object({ id: text, name: text, role: text, active: { type: 'boolean' }, position: decimal, token: { ...text, description: 'Shown once; stored hashed.' } }),
-  Webhook: object({
-    id: text,
-    url: text,
-    types: webhookTypes,
-    enabled: { type: 'boolean' },
-    disabledReason: nullable(text),
-    ownerId: text,
-    createdAt: time,
-    previousSecretValidUntil: nullable(time),
-    secretLost: { type: 'boolean', description: 'Its secret was sealed with a secret key lost and replaced since (`replace-key --secrets-lost`): it sends nothing until given a new one (`POST /v1/webhooks/{id}/secret`).' },
-    deliveredUpTo: { ...decimal, description: 'Every event up to this position is delivered, but those of the tickets held.' },
-    failingAttempts: { type: 'integer', description: 'Failed attempts in a row at the event tried most often.' },
-    nextAttemptAt: nullable(time),
-    heldTickets: {
-      type: 'array',
-      description: `Tickets held back as the receiver refused an event of theirs: each ticket's events are retried in order on its own schedule, while the other tickets' go on; at most ${MOST_HELD_TICKETS} at once.`,
-      items: object({ ticketId: text, heldSince: time, failingAttempts: { type: 'integer' }, nextAttemptAt: nullable(time), lastError: { ...nullable(text), description: 'Why it is held: the error of the latest attempt at it (`HTTP 400`, a timeout, …).' } }),
-    },
-  }),
+  Webhook: object(webhookFields),
+  WebhookReplaced: object({ ...webhookFields, position: decimal }),
   WebhookList: object({ webhooks: { type: 'array', items: schemaRef('Webhook') } }),
-  WebhookCreated: object({ id: text, secret: { ...text, description: 'Starts `whsec_`; shown once.' }, url: text, types: webhookTypes, position: decimal }),
+  WebhookCreated: object({ id: text, secret: { ...text, description: 'Starts `whsec_`; shown once.' }, url: text, types: webhookTypes, concurrency, position: decimal }),
   WebhookSecret: object({ id: text, secret: { ...text, description: 'Starts `whsec_`; shown once.' }, previousSecretValidUntil: nullable(time), position: decimal }),
   WebhookEnabled: object({ id: text, enabled: { type: 'boolean' }, position: decimal }),
   WebhookDeleted: object({ id: text, deleted: { type: 'boolean' }, position: decimal }),

@@ -1,12 +1,12 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Logger, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Logger, Param, Post, Put, Query } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import type { SecretBox } from '@reclaim/credentials';
 import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
-import { CreateWebhookCommand, DeleteWebhookCommand, DeliveryLog, MOST_WEBHOOKS, previousSecretSigns, PUBLIC_EVENT_TYPES, readWebhooks, RotateWebhookSecretCommand, SetWebhookEnabledCommand, WebhookDispatcher, webhookSends, type WebhookRow } from '@reclaim/integrations';
+import { ChangeWebhookCommand, CreateWebhookCommand, DeleteWebhookCommand, DeliveryLog, MOST_WEBHOOK_CONCURRENCY, MOST_WEBHOOKS, previousSecretSigns, PUBLIC_EVENT_TYPES, readWebhooks, RotateWebhookSecretCommand, SetWebhookEnabledCommand, WEBHOOK_SETTINGS, WebhookDispatcher, webhookSends, type WebhookRow, type WebhookSettings } from '@reclaim/integrations';
 import { ProjectionRunner, READ_MODEL_DB, type ReadModelDb } from '@reclaim/projections';
 import { parseDuration, SECRET_BOX, type CommandMeta } from '@reclaim/recovery';
-import { IsOptional, IsString, IsUrl, Matches, MaxLength } from 'class-validator';
+import { IsInt, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min } from 'class-validator';
 import { Access, INTEGRATES } from '../auth/access.decorator';
 import { Meta } from '../http/command-meta.decorator';
 import { PageLimit } from '../http/page-limit';
@@ -16,7 +16,8 @@ import { fieldProblem, problem, ProblemError } from '../http/problem';
 import { PublicEventTypes } from '../http/public-event-types';
 import { Answers, HEADERS, Refuses, Refusing } from '../openapi/documented';
 
-class CreateWebhookDto {
+/** A subscription's URL, types and concurrency, as created and as replaced. */
+class WebhookDto {
   @ApiProperty({ example: 'https://platform.example.org/hooks/reclaim' })
   @IsString()
   @MaxLength(2000)
@@ -27,7 +28,17 @@ class CreateWebhookDto {
   @IsOptional()
   @PublicEventTypes()
   types?: string[];
+
+  @ApiPropertyOptional({ minimum: 1, maximum: MOST_WEBHOOK_CONCURRENCY, description: "Deliveries under way at once, each of another ticket (1: one event at a time, for a receiver that cannot take more); the server's `RECLAIM_WEBHOOK_CONCURRENCY` when omitted." })
+  @IsOptional()
+  @Min(1, { message: `concurrency must be a whole number from 1 to ${MOST_WEBHOOK_CONCURRENCY}` })
+  @Max(MOST_WEBHOOK_CONCURRENCY, { message: `concurrency must be a whole number from 1 to ${MOST_WEBHOOK_CONCURRENCY}` })
+  @IsInt({ message: `concurrency must be a whole number from 1 to ${MOST_WEBHOOK_CONCURRENCY}` })
+  concurrency?: number;
 }
+
+/** The setup a body asks for: omitted types are every public type (stored as none), an omitted concurrency the server's. */
+const setupOf = ({ url, types, concurrency }: WebhookDto) => ({ url, types: types ?? [], concurrency: concurrency ?? null });
 
 class WebhookIdParam {
   @ApiProperty({ description: 'The webhook\'s id.' })
@@ -79,6 +90,7 @@ export class WebhooksController {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly projections: ProjectionRunner,
     @Inject(SECRET_BOX) private readonly secrets: SecretBox,
+    @Inject(WEBHOOK_SETTINGS) private readonly settings: WebhookSettings,
   ) {}
 
   @Post()
@@ -90,10 +102,11 @@ export class WebhooksController {
   })
   @Answers(201, 'WebhookCreated', { Location: HEADERS.Location })
   @Refusing(409, `\`webhook-limit\`: ${MOST_WEBHOOKS} subscriptions exist already; delete one no longer used. Or a conflict named by \`type\` (such as \`concurrent-change\`: send it again).`)
-  async create(@Body() body: CreateWebhookDto, @Meta() meta: CommandMeta) {
+  async create(@Body() body: WebhookDto, @Meta() meta: CommandMeta) {
+    const { url, types, concurrency } = setupOf(body);
     // Answered once this server's read models hold it: the next create counts it.
-    const { id, secret, url, types, position } = await onceApplied(this.projections, await this.commands.execute(new CreateWebhookCommand(body.url, body.types ?? [], meta)));
-    return { id, secret, url, types: shownTypes(types), position };
+    const created = await onceApplied(this.projections, await this.commands.execute(new CreateWebhookCommand(url, types, concurrency, meta)));
+    return { id: created.id, secret: created.secret, url, types: shownTypes(types), concurrency: concurrency ?? this.settings.concurrency, position: created.position };
   }
 
   @Get()
@@ -111,6 +124,23 @@ export class WebhooksController {
   @Refuses(404)
   get(@Param() { id }: WebhookIdParam) {
     return this.describe(this.find(id));
+  }
+
+  // A receiver that moves, or wants other events, keeps its place in the log: a new subscription
+  // would miss the events recorded before it, and those its old one had not delivered yet.
+  @Put(':id')
+  @Access({ roles: INTEGRATES })
+  @ApiOperation({
+    summary: "Replace a subscription's URL, types and concurrency (addition), as a create gives them: from its checkpoint on, so no event is missed; its secret, owner, progress and held tickets stay",
+    description: "A new URL is tried at once, without waiting out the retries the old one earned. Types dropped are not sent from the checkpoint on (a held ticket with none left goes back to log order); types added are sent for the events after the checkpoint.",
+  })
+  @Answers(200, 'WebhookReplaced')
+  @Refuses(404)
+  async replace(@Param() { id }: WebhookIdParam, @Body() body: WebhookDto, @Meta() meta: CommandMeta) {
+    const before = this.find(id);
+    const { position } = await onceApplied(this.projections, await this.commands.execute(new ChangeWebhookCommand(id, setupOf(body), meta)));
+    if (body.url !== before.url) this.log.clearFailures(id);
+    return { ...this.describe(this.find(id)), position };
   }
 
   @Delete(':id')
@@ -234,6 +264,7 @@ export class WebhooksController {
       id: row.webhookId,
       url: row.url,
       types: shownTypes(row.types),
+      concurrency: row.concurrency ?? this.settings.concurrency,
       enabled: row.enabled,
       disabledReason: row.disabledReason,
       ownerId: row.ownerId,

@@ -141,7 +141,8 @@ export class WebhookDispatcher {
    * The events after the checkpoint, in log order, but those of the tickets held, which their own
    * turns send. Several go at once (`concurrency`), each the next of another ticket, as order is
    * promised per ticket only: an event whose ticket has an earlier one not yet delivered waits,
-   * and the tickets after it go on (see `nextEvents`). No more go at once than there are places
+   * and the tickets after it go on (see `nextEvents`); the subscription's own concurrency, where
+   * one was chosen, or the server's. No more go at once than there are places
    * to hold a ticket, so that each one refused holds its ticket. Once every place is taken, the
    * next event waits where it is, alone, retried on the subscription's own schedule.
    */
@@ -153,7 +154,7 @@ export class WebhookDispatcher {
       const held = new Set(this.log.heldTickets(webhookId).map(({ ticketId }) => ticketId));
       const places = MOST_HELD_TICKETS - held.size;
       const ahead = this.aheadOf(webhookId);
-      const { next, seen } = await this.nextEvents(turn.webhook, progress, held, ahead, Math.max(1, Math.min(this.settings.concurrency, places)));
+      const { next, seen } = await this.nextEvents(turn.webhook, progress, held, ahead, Math.max(1, Math.min(turn.webhook.concurrency ?? this.settings.concurrency, places)));
       if (!seen.length) return;
       let sending = 0;
       while (sending < next.length && this.maySend(turn)) sending++;

@@ -13,10 +13,14 @@ export interface WebhookSettings {
   /**
    * Deliveries one subscription has under way at once, each of another ticket: a receiver that
    * takes 100 ms an answer then takes 80 events a second, not 10, and a burst of requests does
-   * not leave the platform hearing of recoveries minutes late. 1 sends one event at a time.
+   * not leave the platform hearing of recoveries minutes late. 1 sends one event at a time. A
+   * subscription may choose its own (a receiver that takes one at a time, or more).
    */
   concurrency: number;
 }
+
+/** The most deliveries one subscription may have under way at once (a receiver's choice, or the server's). */
+export const MOST_WEBHOOK_CONCURRENCY = 32;
 
 export const defaultWebhookSettings: WebhookSettings = {
   enabled: true,

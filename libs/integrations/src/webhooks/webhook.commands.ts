@@ -4,7 +4,7 @@ import type { SecretBox } from '@reclaim/credentials';
 import { READ_MODEL_DB, type ReadModelDb } from '@reclaim/projections';
 import { CLOCK, eventIdFor, InvalidCommand, NotFound, requireIssuedBy, SECRET_BOX, showAgain, StreamRunner, type Clock, type CommandMeta } from '@reclaim/recovery';
 import { newWebhookSecret } from './standard-webhooks';
-import { ownerOf, WEBHOOK_STREAM_PREFIX, webhookFold } from './webhook.events';
+import { ownerOf, WEBHOOK_STREAM_PREFIX, webhookFold, type WebhookSetup, type WebhookState } from './webhook.events';
 import { WEBHOOK_SETTINGS, type WebhookSettings } from './webhook-settings';
 import { checkWebhookTarget } from './webhook-target';
 import { webhookCount } from './webhooks.projector';
@@ -23,8 +23,19 @@ export class WebhookLimitReached extends Error {
   }
 }
 
-export class CreateWebhookCommand extends Command<{ id: string; secret: string; url: string; types: string[]; position: string }> {
-  constructor(readonly url: string, readonly types: string[], readonly meta: CommandMeta) {
+export class CreateWebhookCommand extends Command<{ id: string; secret: string; url: string; types: string[]; concurrency: number | null; position: string }> {
+  constructor(readonly url: string, readonly types: string[], readonly concurrency: number | null, readonly meta: CommandMeta) {
+    super();
+  }
+}
+
+/**
+ * Sends a subscription's events elsewhere, or other types of them, or more or fewer at once, from
+ * its checkpoint on: a receiver that moved keeps every event not yet delivered, where a new
+ * subscription would miss those recorded before it.
+ */
+export class ChangeWebhookCommand extends Command<{ id: string; position: string }> {
+  constructor(readonly webhookId: string, readonly setup: WebhookSetup, readonly meta: CommandMeta) {
     super();
   }
 }
@@ -62,21 +73,55 @@ export class CreateWebhookHandler implements ICommandHandler<CreateWebhookComman
     @Inject(READ_MODEL_DB) private readonly db: ReadModelDb,
   ) {}
 
-  async execute({ url, types, meta }: CreateWebhookCommand) {
-    const refused = await checkWebhookTarget(url, this.settings.allowLocal);
-    if (refused) throw new InvalidCommand('url', refused);
+  async execute({ url, types, concurrency, meta }: CreateWebhookCommand) {
+    await refuseTarget(url, this.settings);
     const id = eventIdFor(meta.commandId, 'webhook', 0);
     const secret = newWebhookSecret();
     // Counted in the read models, which hold every subscription this server answered for (its
     // answer waits for them); a retry of a create that went through is not counted again.
     const { state, position, repeat } = await this.runner.run(`${WEBHOOK_STREAM_PREFIX}${id}`, webhookFold, meta, () => {
       if (webhookCount(this.db) >= MOST_WEBHOOKS) throw new WebhookLimitReached();
-      return [{ type: 'WebhookCreated', data: { webhookId: id, url, types, sealedSecret: this.secrets.seal(secret) } }];
+      const chosen = concurrency === null ? {} : { concurrency };
+      return [{ type: 'WebhookCreated', data: { webhookId: id, url, types, sealedSecret: this.secrets.seal(secret), ...chosen } }];
     });
     // A retry whose first answer was lost shows the secret that was kept (sealed) then, as the
     // one made now was never stored (see `lost-answer.ts` in @reclaim/recovery).
-    return { id, secret: repeat ? showAgain(this.secrets, state.sealedSecret!, 'webhook secret') : secret, url, types, position: position.toString() };
+    return { id, secret: repeat ? showAgain(this.secrets, state.sealedSecret!, 'webhook secret') : secret, url, types, concurrency, position: position.toString() };
   }
+}
+
+@CommandHandler(ChangeWebhookCommand)
+export class ChangeWebhookHandler implements ICommandHandler<ChangeWebhookCommand> {
+  constructor(
+    private readonly runner: StreamRunner,
+    @Inject(WEBHOOK_SETTINGS) private readonly settings: WebhookSettings,
+  ) {}
+
+  async execute({ webhookId, setup, meta }: ChangeWebhookCommand) {
+    await refuseTarget(setup.url, this.settings);
+    const { position } = await this.runner.run(`${WEBHOOK_STREAM_PREFIX}${webhookId}`, webhookFold, meta, (state) => {
+      if (!state.exists) throw new NotFound('webhook');
+      const data = changedFrom(state, setup);
+      return Object.keys(data).length ? [{ type: 'WebhookChanged', data }] : [];
+    });
+    return { id: webhookId, position: position.toString() };
+  }
+}
+
+/** What differs between a subscription and the setup asked for: asking for what is already so records nothing. */
+function changedFrom(state: WebhookState, { url, types, concurrency }: WebhookSetup): Partial<WebhookSetup> {
+  const sameTypes = types.length === state.types.length && types.every((type) => state.types.includes(type));
+  return {
+    ...(url !== state.url && { url }),
+    ...(!sameTypes && { types }),
+    ...(concurrency !== state.concurrency && { concurrency }),
+  };
+}
+
+/** A target the dispatcher may not send to (400 naming `url`). */
+async function refuseTarget(url: string, settings: WebhookSettings): Promise<void> {
+  const refused = await checkWebhookTarget(url, settings.allowLocal);
+  if (refused) throw new InvalidCommand('url', refused);
 }
 
 @CommandHandler(SetWebhookEnabledCommand)

@@ -3,7 +3,11 @@ import { CommandIds, foldBookkeeping, type DecidedEvent, type FoldableEvent } fr
 
 /** Stream `webhook-<id>`. The secret is kept sealed: the dispatcher must read it back to sign. */
 export type WebhookEvent =
-  | DecidedEvent<'WebhookCreated', { webhookId: string; url: string; types: string[]; sealedSecret: string }>
+  // `concurrency` only when one was chosen (else the server's RECLAIM_WEBHOOK_CONCURRENCY).
+  | DecidedEvent<'WebhookCreated', { webhookId: string; url: string; types: string[]; sealedSecret: string; concurrency?: number }>
+  // Only what changed; `concurrency: null` goes back to the server's default. The checkpoint,
+  // the secret and the owner stay.
+  | DecidedEvent<'WebhookChanged', Partial<WebhookSetup>>
   | DecidedEvent<'WebhookDisabled', { reason: string }>
   | DecidedEvent<'WebhookEnabled', Record<string, never>>
   // A new signing secret; the one before it still signs too (a second signature) until then.
@@ -11,7 +15,16 @@ export type WebhookEvent =
   // Final: the subscription sends nothing more and is gone from the API; its events stay in the log.
   | DecidedEvent<'WebhookDeleted', Record<string, never>>;
 
-export interface WebhookState {
+/** What a subscription sends, where, and how many at once: as created, or as changed since. */
+export interface WebhookSetup {
+  url: string;
+  /** Empty: every public type. */
+  types: string[];
+  /** Deliveries under way at once; null: the server's default. */
+  concurrency: number | null;
+}
+
+export interface WebhookState extends WebhookSetup {
   revision: bigint;
   commandIds: CommandIds;
   exists: boolean;
@@ -33,6 +46,9 @@ export const webhookFold = {
     commandIds: CommandIds.empty(),
     exists: false,
     enabled: false,
+    url: '',
+    types: [],
+    concurrency: null,
     sealedSecret: undefined,
     secretIssuedBy: undefined,
     previousValidUntil: undefined,
@@ -43,10 +59,14 @@ export const webhookFold = {
     const issuesSecret = event.type === 'WebhookCreated' || event.type === 'WebhookSecretRotated';
     // Creating and enabling give the webhook to whoever did; a new secret changes neither.
     const takesOver = event.type === 'WebhookCreated' || event.type === 'WebhookEnabled';
+    const changes: Partial<WebhookSetup> = event.type === 'WebhookCreated' ? { concurrency: null, ...event.data } : event.type === 'WebhookChanged' ? event.data : {};
     return {
       ...foldBookkeeping(state, stored),
       exists: event.type !== 'WebhookDeleted',
       enabled: takesOver || (event.type !== 'WebhookDisabled' && event.type !== 'WebhookDeleted' && state.enabled),
+      url: changes.url ?? state.url,
+      types: changes.types ?? state.types,
+      concurrency: changes.concurrency !== undefined ? changes.concurrency : state.concurrency,
       sealedSecret: issuesSecret ? event.data.sealedSecret : state.sealedSecret,
       secretIssuedBy: issuesSecret ? stored.metadata?.causationId : state.secretIssuedBy,
       previousValidUntil: event.type === 'WebhookSecretRotated' ? event.data.previousValidUntil : state.previousValidUntil,

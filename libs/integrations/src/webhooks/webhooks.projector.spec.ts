@@ -37,6 +37,27 @@ describe('webhooks read model from before owners', () => {
   });
 });
 
+describe('a webhook changed', () => {
+  it('takes what the change names and keeps the rest; a concurrency of null is the server\'s again', () => {
+    const db = new Database(':memory:');
+    const projector = new WebhooksProjector();
+    projector.setup(db);
+    let position = 0n;
+    const apply = (type: string, data: unknown) =>
+      projector.apply(db, { id: `e${++position}`, type, data, streamName: 'webhook-w1', revision: position - 1n, position, recordedAt: '', metadata: { occurredAt: '2026-01-01T00:00:00.000Z', schemaVersion: 1 } });
+    const shown = () => readWebhooks(db).map(({ url, types, concurrency }) => ({ url, types, concurrency }));
+    apply('WebhookCreated', { webhookId: 'w1', url: 'https://a.example.org/hook', types: [], sealedSecret: 's', concurrency: 3 });
+    expect(shown()).toEqual([{ url: 'https://a.example.org/hook', types: [], concurrency: 3 }]);
+    apply('WebhookChanged', { url: 'https://b.example.org/hook' });
+    expect(shown()).toEqual([{ url: 'https://b.example.org/hook', types: [], concurrency: 3 }]);
+    apply('WebhookChanged', { types: ['recovery.ticket.verified.v1'], concurrency: null });
+    expect(shown()).toEqual([{ url: 'https://b.example.org/hook', types: ['recovery.ticket.verified.v1'], concurrency: null }]);
+    apply('WebhookChanged', { concurrency: 1 });
+    expect(shown()).toEqual([{ url: 'https://b.example.org/hook', types: ['recovery.ticket.verified.v1'], concurrency: 1 }]);
+    db.close();
+  });
+});
+
 describe('read models set up by two processes opening a new file at once', () => {
   it('never alters a table the other has just altered: each checks and acts under the write lock', () => {
     const dir = mkdtempSync(join(tmpdir(), 'reclaim-setup-race-'));

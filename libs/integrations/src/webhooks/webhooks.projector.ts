@@ -8,6 +8,8 @@ export interface WebhookRow {
   webhookId: string;
   url: string;
   types: string[];
+  /** Deliveries under way at once, where one was chosen (else the server's default). */
+  concurrency: number | null;
   sealedSecret: string;
   /** After a rotation: the secret before it, which also signs until `previousValidUntil`. */
   previousSealedSecret: string | null;
@@ -42,6 +44,8 @@ export class WebhooksProjector implements Projector {
     if (!columns.some((column) => column.name === 'previous_sealed_secret')) {
       db.exec('ALTER TABLE webhooks ADD COLUMN previous_sealed_secret TEXT; ALTER TABLE webhooks ADD COLUMN previous_valid_until TEXT');
     }
+    // Nor was a concurrency chosen before this column.
+    if (!columns.some((column) => column.name === 'concurrency')) db.exec('ALTER TABLE webhooks ADD COLUMN concurrency INTEGER');
     setUpDeliveryTables(db);
   }
 
@@ -57,10 +61,17 @@ export class WebhooksProjector implements Projector {
       case 'WebhookCreated':
         prepared(
           db,
-          `INSERT OR REPLACE INTO webhooks (webhook_id, url, types, sealed_secret, created_position, created_at, enabled, disabled_reason, owner_id)
-           VALUES (?, ?, ?, ?, ?, ?, 1, NULL, ?)`,
-        ).run(id, event.data.url, JSON.stringify(event.data.types), event.data.sealedSecret, stored.position, stored.metadata.occurredAt, ownerOf(stored.metadata.actor));
+          `INSERT OR REPLACE INTO webhooks (webhook_id, url, types, concurrency, sealed_secret, created_position, created_at, enabled, disabled_reason, owner_id)
+           VALUES (?, ?, ?, ?, ?, ?, ?, 1, NULL, ?)`,
+        ).run(id, event.data.url, JSON.stringify(event.data.types), event.data.concurrency ?? null, event.data.sealedSecret, stored.position, stored.metadata.occurredAt, ownerOf(stored.metadata.actor));
         break;
+      case 'WebhookChanged': {
+        const { url, types, concurrency } = event.data;
+        // Each column as changed, or as it was (a NULL concurrency is a change to the default).
+        prepared(db, 'UPDATE webhooks SET url = coalesce(?, url), types = coalesce(?, types), concurrency = iif(?, ?, concurrency) WHERE webhook_id = ?')
+          .run(url ?? null, types ? JSON.stringify(types) : null, concurrency !== undefined ? 1 : 0, concurrency ?? null, id);
+        break;
+      }
       case 'WebhookDisabled':
         prepared(db, 'UPDATE webhooks SET enabled = 0, disabled_reason = ? WHERE webhook_id = ?').run(event.data.reason, id);
         break;
@@ -92,6 +103,7 @@ export function readWebhooks(db: Database.Database, id?: string): WebhookRow[] {
     webhookId: row.webhook_id,
     url: row.url,
     types: JSON.parse(row.types),
+    concurrency: row.concurrency,
     sealedSecret: row.sealed_secret,
     previousSealedSecret: row.previous_sealed_secret,
     previousValidUntil: row.previous_valid_until,
