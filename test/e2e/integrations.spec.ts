@@ -928,6 +928,46 @@ describe('SSE feed', () => {
     expect([resumedNowhere.status, resumedNowhere.body.errors?.[0].field]).toEqual([400, 'Last-Event-ID']);
   }, 30000);
 
+  it('answers a page of the same events as JSON when asked with Accept: application/json, each with its position, paged and filtered as asked', async () => {
+    const ticketId = await story(call, agent, 'paged');
+    const streamed = listen(undefined, '?after=0');
+    await waitFor(() => streamed.received.filter((m) => m.event.subject === ticketId).length === EXPECTED_PER_TICKET.length);
+    streamed.source.close();
+    const pageAfter = (after: string, query = '') => call('GET', `/v1/events?after=${after}${query}`, { token: integrator, headers: { accept: 'application/json' } });
+
+    // The log page by page, `next` to `next`: the events the stream sent, in the same order.
+    const paged: Array<{ position: string; event: CloudEvent & { subject: string; type: string } }> = [];
+    let after = '0';
+    let pages = 0;
+    for (;;) {
+      const page = await pageAfter(after, '&limit=2');
+      expect([page.status, page.headers.get('content-type')]).toEqual([200, 'application/json; charset=utf-8']);
+      expect(page.body.events.length).toBeLessThanOrEqual(2);
+      paged.push(...page.body.events);
+      pages++;
+      if (!page.body.next) break;
+      after = page.body.next;
+    }
+    expect(pages).toBeGreaterThan(2);
+    const upTo = BigInt(streamed.received.at(-1)!.id);
+    expect(paged.filter(({ position }) => BigInt(position) <= upTo).map(({ position, event }) => ({ id: position, event }))).toEqual(streamed.received);
+    expect(JSON.stringify(paged)).not.toContain('SECRET-INTERNAL-NOTE');
+    // After the last event: an empty page, and no next.
+    expect((await pageAfter(paged.at(-1)!.position)).body).toEqual({ events: [] });
+
+    // Filtered by type, a hundred at most unless told.
+    const verified = (await pageAfter('0', '&types=recovery.ticket.verified.v1')).body.events as typeof paged;
+    expect(new Set(verified.map(({ event }) => event.type))).toEqual(new Set(['recovery.ticket.verified.v1']));
+    expect(verified.map(({ event }) => event.subject)).toContain(ticketId);
+    expect((await pageAfter('0')).body.events.length).toBe(Math.min(100, paged.length));
+
+    // A limit is for a page: refused on a stream, and out of bounds, naming the field.
+    const onStream = await call('GET', '/v1/events?limit=5', { token: integrator });
+    expect([onStream.status, onStream.body.errors]).toEqual([400, [{ field: 'limit', message: 'limit must be left out, unless the request has Accept: application/json' }]]);
+    for (const limit of ['0', '1001', 'x']) expect((await pageAfter('0', `&limit=${limit}`)).body.errors?.map((e: { field: string }) => e.field)).toEqual(['limit']);
+    expect((await call('GET', '/v1/events?after=0', { token: agent, headers: { accept: 'application/json' } })).status).toBe(403);
+  }, 60000);
+
   it('tells integrators when a ticket is given back because its holder was deactivated', async () => {
     const leaving = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: 'Leaving', role: 'agent' } })).body;
     const { ticketId } = (await call('POST', '/v1/tickets', { body: { username: 'sse-release', contactEmail: 'r@example.org', reason: 'lost-email', explanation: 'x' } })).body;

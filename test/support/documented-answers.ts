@@ -102,14 +102,23 @@ function parametersValidator(operation: Operation, place: Place): ValidateFuncti
 }
 
 /**
+ * The query as the server reads it: a list (`types`) from every value given, each split at commas
+ * (`types=a,b&types=c`); any other parameter from its value.
+ */
+function queryValues(operation: Operation, search: URLSearchParams): Record<string, unknown> {
+  const isList = (name: string) => (operation.parameters ?? []).some((parameter) => parameter.in === 'query' && parameter.name === name && (parameter.schema as { type?: string }).type === 'array');
+  return Object.fromEntries([...search.keys()].map((name) => [name, isList(name) ? search.getAll(name).flatMap((value) => value.split(',')) : search.get(name)]));
+}
+
+/**
  * What the document would refuse of a request the server took: its path and query parameters and
  * its body, each against its schema (a body with no field the schema does not name, as the
  * server refuses unknown fields too).
  */
 function refusedByDocument(operation: Operation, template: string, url: URL, request: Request): string | undefined {
-  const values: Record<Place, Record<string, string>> = {
+  const values: Record<Place, Record<string, unknown>> = {
     path: {},
-    query: Object.fromEntries(url.searchParams),
+    query: queryValues(operation, url.searchParams),
     // As sent: fetch takes spaces and tabs off both ends of a header's value (the Fetch standard's normalising).
     header: Object.fromEntries(Object.entries(request.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value.replace(/^[ \t]+|[ \t]+$/g, '')])),
   };

@@ -1,7 +1,7 @@
 import { Controller, Get, Headers, Inject, Query, Req, Res } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiPropertyOptional, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
-import { EventFeeds, PUBLIC_EVENT_TYPES, STREAMS_PER_CREDENTIAL, streamEvents } from '@reclaim/integrations';
+import { EventFeeds, internalTypesFor, PUBLIC_EVENT_TYPES, STREAMS_PER_CREDENTIAL, streamEvents, toCloudEvent } from '@reclaim/integrations';
 import { Transform } from 'class-transformer';
 import { IsOptional, Matches } from 'class-validator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -10,8 +10,14 @@ import { bearerToken } from '../auth/access.guard';
 import { CredentialsService } from '../auth/credentials.service';
 import { POSITION } from '../http/patterns';
 import { fieldProblem, problem, ProblemError } from '../http/problem';
+import { PageLimit } from '../http/page-limit';
 import { PublicEventTypes } from '../http/public-event-types';
+import { schemaRef } from '../openapi/answer-schemas';
 import { Refuses } from '../openapi/documented';
+
+/** Events a page as JSON holds: unless told, and at most. */
+const PAGE_DEFAULT = 100;
+const PAGE_MOST = 1000;
 
 class EventsQuery {
   @ApiPropertyOptional({ description: 'Send events after this position (Last-Event-ID takes precedence).' })
@@ -25,7 +31,18 @@ class EventsQuery {
   @Transform(({ value }) => [value].flat().flatMap((list) => (typeof list === 'string' ? list.split(',').map((t) => t.trim()).filter(Boolean) : [list])))
   @PublicEventTypes()
   types?: string[];
+
+  /** Only for a page as JSON: a stream has no pages. */
+  @PageLimit(PAGE_MOST, PAGE_DEFAULT)
+  limit?: number;
 }
+
+/**
+ * A page as JSON is asked for by `Accept: application/json` with no `text/event-stream`: what an
+ * EventSource, curl (which accepts anything) and every client of the stream so far send gets the
+ * stream as before.
+ */
+const wantsPage = (accept: string | undefined) => /application\/json/i.test(accept ?? '') && !/text\/event-stream/i.test(accept ?? '');
 
 @ApiTags('integrations')
 @Controller('v1/events')
@@ -38,11 +55,22 @@ export class EventsController {
 
   @Get()
   @Access({ roles: INTEGRATES })
-  @ApiOperation({ summary: 'Server-Sent Events of public CloudEvents: catch-up, then live; id = position' })
-  @ApiResponse({ status: 200, description: 'Server-Sent Events: each `id:` a position, each `event:` the type, each `data:` a `CloudEvent` (components.schemas).', content: { 'text/event-stream': { schema: { type: 'string' } } } })
+  @ApiOperation({
+    summary: 'Server-Sent Events of public CloudEvents: catch-up, then live; id = position. With `Accept: application/json`, one page of them as JSON (addition)',
+    description: `A page (\`Accept: application/json\`, and not \`text/event-stream\`) holds the next events after \`after\` (or \`Last-Event-ID\`), at most \`limit\` (${PAGE_DEFAULT} unless told, at most ${PAGE_MOST}), each with its position; \`next\` is the \`after\` of the page that follows, while the log holds more. For a reconciliation, a batch job, or a client that cannot hold a stream open: ask again with the last position to go on.`,
+  })
+  @ApiResponse({
+    status: 200,
+    description: 'Server-Sent Events: each `id:` a position, each `event:` the type, each `data:` a `CloudEvent` (components.schemas). Or, as JSON, one page of them.',
+    content: { 'text/event-stream': { schema: { type: 'string' } }, 'application/json': { schema: schemaRef('EventPage') } },
+  })
   @Refuses(429)
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'The `id:` of the last event received: the feed resumes after it (instead of `after`).' })
-  async feed(@Query() query: EventsQuery, @Headers('last-event-id') lastEventId: string | undefined, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+  async feed(@Query() query: EventsQuery, @Headers('last-event-id') lastEventId: string | undefined, @Headers('accept') accept: string | undefined, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    const page = wantsPage(accept);
+    if (query.limit !== undefined && !page) {
+      throw new ProblemError(fieldProblem(400, 'limit is for a page as JSON; a stream has no pages.', 'limit', 'must be left out, unless the request has Accept: application/json'));
+    }
     const fromHeader = lastEventId?.trim();
     const resumeFrom = fromHeader || query.after;
     if (resumeFrom !== undefined && !POSITION.test(resumeFrom)) {
@@ -55,6 +83,7 @@ export class EventsController {
       const field = fromHeader ? 'Last-Event-ID' : 'after';
       throw new ProblemError(fieldProblem(400, `${field} is not the position of an event in this log.`, field, 'must be an event\'s position (an id this feed sent), or 0 for the start'));
     }
+    if (page) return reply.send(await this.page(after ?? 0n, query.types, query.limit ?? PAGE_DEFAULT));
     const release = this.feeds.open(request.principal?.kind === 'staff' ? request.principal.id : '');
     if (!release) {
       throw new ProblemError(problem(429, `At most ${STREAMS_PER_CREDENTIAL} event streams may be open at once per credential; close one first.`), { 'retry-after': '5' });
@@ -72,5 +101,16 @@ export class EventsController {
     } finally {
       release();
     }
+  }
+
+  /** The events after `after` of the types asked for, each with its position, and the next page's `after` while more follow. */
+  private async page(after: bigint, types: string[] | undefined, limit: number) {
+    const read = await this.store.readAll({ after, maxCount: limit, filter: { eventTypes: internalTypesFor(types) } });
+    // The read holds only the internal types behind the public ones asked for; the mapping may still leave one out.
+    const events = read.flatMap((event) => {
+      const cloudEvent = toCloudEvent(event);
+      return cloudEvent ? [{ position: event.position.toString(), event: cloudEvent }] : [];
+    });
+    return { events, ...(read.length === limit && { next: read[read.length - 1]!.position.toString() }) };
   }
 }

@@ -21,7 +21,7 @@ export const schemaRef = (name: string): ReferenceObject => ({ $ref: `#/componen
 const nullable = (schema: SchemaObject): SchemaObject => ({ ...schema, nullable: true });
 
 /** An object whose listed fields are always there, and `optional` ones sometimes. */
-export function object(fields: Record<string, SchemaObject>, optional: Record<string, SchemaObject> = {}, description?: string): SchemaObject {
+export function object(fields: Record<string, SchemaObject | ReferenceObject>, optional: Record<string, SchemaObject | ReferenceObject> = {}, description?: string): SchemaObject {
   return { type: 'object', ...(description && { description }), required: Object.keys(fields), properties: { ...fields, ...optional } };
 }
 
@@ -221,6 +221,10 @@ export const ANSWER_SCHEMAS = {
   WebhookSecret: object({ id: text, secret: { ...text, description: 'Starts `whsec_`; shown once.' }, previousSecretValidUntil: nullable(time), position: decimal }),
   WebhookEnabled: object({ id: text, enabled: { type: 'boolean' }, position: decimal }),
   WebhookDeleted: object({ id: text, deleted: { type: 'boolean' }, position: decimal }),
+  EventPage: object(
+    { events: { type: 'array', items: object({ position: decimal, event: schemaRef('CloudEvent') }) } },
+    { next: { ...decimal, description: 'The `after` of the next page, while the log holds more.' } },
+  ),
   Redelivery: object({ id: text, position: decimal, queued: { type: 'boolean' } }),
   HeldTicketSkipped: object({ id: text, ticketId: text, skippedAfter: decimal, skippedUpTo: decimal }),
   WebhookPing: object({
