@@ -187,10 +187,23 @@ describe('webhooks', () => {
       expect(typesOf(poison.ticketId)).toEqual([]);
       // Only the first of the held ticket's events was tried: the later ones wait behind it. Each
       // attempt names its ticket.
-      const tried = (await call('GET', `/v1/webhooks/${hook.id}/deliveries?limit=500`, { token: integrator })).body.deliveries as Array<{ statusCode: number; type: string; ticketId: string }>;
+      const tried = (await call('GET', `/v1/webhooks/${hook.id}/deliveries?limit=500`, { token: integrator })).body.deliveries as Array<{ id: number; position: string; statusCode: number; type: string; ticketId: string }>;
       const failed = tried.filter(({ statusCode }) => statusCode === 500);
       expect(new Set(failed.map(({ type, ticketId }) => `${type} ${ticketId}`))).toEqual(new Set([`recovery.ticket.submitted.v1 ${poison.ticketId}`]));
       expect(new Set(tried.filter(({ statusCode }) => statusCode === 204).map(({ ticketId }) => ticketId))).toEqual(new Set(others.map(({ ticketId }) => ticketId)));
+      // The attempts at one ticket's events, or at one event, where asked: the same as in the whole list.
+      const attemptsOf = async (query: string) => (await call('GET', `/v1/webhooks/${hook.id}/deliveries?limit=500&${query}`, { token: integrator })).body.deliveries as typeof tried;
+      const triedAfter = (await attemptsOf('')).filter(({ id }) => id <= tried[0]!.id);
+      const ofPoison = tried.filter(({ ticketId }) => ticketId === poison.ticketId);
+      expect((await attemptsOf(`ticketId=${poison.ticketId}`)).filter(({ id }) => id <= tried[0]!.id)).toEqual(ofPoison);
+      expect(ofPoison.length).toBeGreaterThanOrEqual(1);
+      const other = tried.find(({ ticketId }) => ticketId === others[0]!.ticketId)!;
+      expect(await attemptsOf(`position=${other.position}`)).toEqual(triedAfter.filter(({ position }) => position === other.position));
+      expect(await attemptsOf('position=18446744073709551616')).toEqual([]);
+      expect(await attemptsOf('ticketId=no-such-ticket')).toEqual([]);
+      for (const [query, field] of [['ticketId=a%20b', 'ticketId'], ['position=-1', 'position']]) {
+        expect((await call('GET', `/v1/webhooks/${hook.id}/deliveries?${query}`, { token: integrator })).body.errors?.map((e: { field: string }) => e.field)).toEqual([field]);
+      }
 
       mended = true;
       await waitFor(() => typesOf(poison.ticketId).length === 3);

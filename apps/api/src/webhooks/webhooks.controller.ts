@@ -75,6 +75,16 @@ class RotateSecretDto {
 class DeliveriesQuery {
   @PageLimit(500, 100)
   limit?: number;
+
+  @ApiPropertyOptional({ description: "Only the attempts at this ticket's events (addition): why did this one's not arrive?" })
+  @IsOptional()
+  @Matches(ID, { message: 'ticketId must be a ticket id' })
+  ticketId?: string;
+
+  @ApiPropertyOptional({ description: 'Only the attempts at the event at this position (addition).' })
+  @IsOptional()
+  @Matches(POSITION, { message: 'position must be a position: a decimal number' })
+  position?: string;
 }
 
 const logger = new Logger('Webhooks');
@@ -155,12 +165,12 @@ export class WebhooksController {
 
   @Get(':id/deliveries')
   @Access({ roles: INTEGRATES })
-  @ApiOperation({ summary: 'Delivery attempts, newest first: status code, time and error' })
+  @ApiOperation({ summary: "Delivery attempts, newest first: status code, time and error; of one ticket's events, or of one event, where asked" })
   @Answers(200, 'Deliveries')
   @Refuses(404)
-  deliveries(@Param() { id }: WebhookIdParam, @Query() { limit }: DeliveriesQuery) {
+  deliveries(@Param() { id }: WebhookIdParam, @Query() { limit, ticketId, position }: DeliveriesQuery) {
     this.find(id);
-    return { deliveries: this.log.deliveries(id, limit ?? 100) };
+    return { deliveries: this.log.deliveries(id, limit ?? 100, { ticketId, position: position === undefined ? undefined : BigInt(position) }) };
   }
 
   @Post(':id/redeliver')

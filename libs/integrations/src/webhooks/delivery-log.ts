@@ -312,9 +312,16 @@ export class DeliveryLog {
     prepared(this.db, 'DELETE FROM webhook_redeliveries WHERE webhook_id = ? AND position = ?').run(webhookId, position);
   }
 
-  deliveries(webhookId: string, limit: number): Array<Record<string, unknown>> {
-    const rows = prepared(this.db, 'SELECT * FROM webhook_deliveries WHERE webhook_id = ? ORDER BY id DESC LIMIT ?')
-      .all(webhookId, limit) as Array<Record<string, never>>;
+  /** The newest attempts first, of one ticket's events or of one event where asked. */
+  deliveries(webhookId: string, limit: number, of: { ticketId?: string; position?: bigint } = {}): Array<Record<string, unknown>> {
+    // No event is that far on, and SQLite holds no larger integer to compare with.
+    if (of.position !== undefined && of.position >= 2n ** 63n) return [];
+    // A subscription keeps its newest `ATTEMPTS_KEPT` attempts: a filter reads no more than those.
+    const rows = prepared(
+      this.db,
+      `SELECT * FROM webhook_deliveries WHERE webhook_id = @webhookId AND (@ticketId IS NULL OR ticket_id = @ticketId) AND (@position IS NULL OR position = @position)
+       ORDER BY id DESC LIMIT @limit`,
+    ).all({ webhookId, limit, ticketId: of.ticketId ?? null, position: of.position ?? null }) as Array<Record<string, never>>;
     return rows.map((row) => ({
       id: row.id,
       position: String(row.position),
