@@ -6,6 +6,7 @@ import { MAX_FOLLOW_UPS } from '@reclaim/state-machines';
 import { toNewEvents } from '../shared/decided-event';
 import { AlreadyAssigned, LastAdmin, NotFound, RecoveredElsewhere, StaleRevision, TooManyAttempts, TransitionNotAllowed } from '../shared/errors';
 import { CLAIM_LAPSES_AFTER_MS } from '../requester/recovery-claim';
+import { StreamRunner } from '../shared/stream-runner';
 import { streams } from '../shared/streams';
 import { codeStandsIn } from '../testing/code-in-text';
 import { recoveryHarness, type RecoveryHarness } from '../testing/recovery-harness';
@@ -344,6 +345,34 @@ describe('command handlers on the SQLite store', () => {
     await h.bus.execute(new ChangeTicketCommand(first.ticketId, { type: 'RejectTicket', reason: 'other', note: '', by: agent }, h.meta()));
     const fourth = await submit('zoe');
     expect(await duplicateOf(fourth.ticketId)).toBe(second.ticketId);
+  });
+
+  it('links past many closed tickets of a username, reading each closed one once: a flood of requests for one account does not slow every later one', async () => {
+    const closed: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const { ticketId } = await submit('celebrity');
+      await h.bus.execute(new ChangeTicketCommand(ticketId, { type: 'RejectTicket', reason: 'other', note: 'flood', by: agent }, h.meta()));
+      closed.push(ticketId);
+    }
+    const runner = h.moduleRef.get(StreamRunner);
+    const ticketsRead = jest.spyOn(runner, 'load');
+    const readDuring = async (submission: Promise<{ ticketId: string }>) => {
+      ticketsRead.mockClear();
+      const { ticketId } = await submission;
+      return { ticketId, read: ticketsRead.mock.calls.filter(([stream]) => closed.includes(String(stream).slice('ticket-'.length))).length };
+    };
+    const open = await readDuring(submit('celebrity'));
+    expect(await duplicateOf(open.ticketId)).toBeUndefined();
+    // The next ones find the open one without reading the closed ones again.
+    for (let i = 0; i < 3; i++) {
+      const later = await readDuring(submit('celebrity'));
+      expect([await duplicateOf(later.ticketId), later.read]).toEqual([open.ticketId, 0]);
+    }
+    // Closed in turn: the next open one is found after it.
+    await h.bus.execute(new ChangeTicketCommand(open.ticketId, { type: 'RejectTicket', reason: 'other', note: 'flood', by: agent }, h.meta()));
+    const [next] = (await h.store.readStream(streams.requests('celebrity'))).filter((e) => e.type === 'TicketFiled').map((e) => (e.data as { ticketId: string }).ticketId).slice(41, 42);
+    expect(await duplicateOf((await submit('celebrity')).ticketId)).toBe(next);
+    ticketsRead.mockRestore();
   });
 
   it('links a new ticket to an open one that waits for its requester, and not to a decided one', async () => {
