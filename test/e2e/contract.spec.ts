@@ -462,7 +462,7 @@ describe('submissions', () => {
     const { ticketId, position } = (await call('POST', '/v1/tickets', { body: ticket('staffkeys') })).body;
     const view = (await call('GET', `/v1/tickets/${ticketId}?minPosition=${position}`, { token: agent })).body;
     expect(Object.keys(view).sort()).toEqual([
-      'accountKnown', 'approvals', 'contactEmail', 'duplicates', 'evidence', 'explanation', 'messages', 'notes', 'overdue', 'overdueAt', 'packages',
+      'accountKnown', 'approvals', 'contactEmail', 'duplicateCount', 'duplicates', 'evidence', 'explanation', 'messages', 'notes', 'overdue', 'overdueAt', 'packages',
       'position', 'previousEmails', 'priority', 'reason', 'revision', 'state', 'submittedAt', 'ticketId', 'ticketNumber', 'updatedAt', 'username',
     ]);
   });

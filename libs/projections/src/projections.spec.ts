@@ -27,7 +27,7 @@ import { READ_MODEL_DB } from './read-model-db';
 import { FindTicketsQuery, GetAccountQuery, GetTicketHistoryQuery, GetTicketQuery, HeldTicketsQuery, ListQueueQuery, QueueStatsQuery, VerifyAuditQuery } from './queries/queries';
 import { VerifyAuditHandler } from './queries/query-handlers';
 import { decodeCursor } from './queries/cursor';
-import { TicketQueries } from './queries/ticket-queries';
+import { MOST_DUPLICATES_LISTED, TicketQueries } from './queries/ticket-queries';
 import { requesterView, staffView } from './tickets/ticket-view';
 import { TicketTimers } from './timers/ticket-timers';
 import { listStaff, StaffProjector } from './staff/staff.projector';
@@ -229,6 +229,27 @@ describe('read side', () => {
     expect([then.state, then.duplicates]).toEqual(['submitted', []]);
     expect([now.state, now.duplicates]).toEqual(['awaiting-info', [later.ticketId]]);
     expect(await e.queries.execute(new GetTicketQuery(t.ticketId, new Date('2000-01-01')))).toBeUndefined();
+  });
+
+  it(`lists the first ${MOST_DUPLICATES_LISTED} duplicates of a ticket and counts them all, now and ?at= a time, and rewrites no view to link one`, async () => {
+    const original = await e.submit('flood');
+    const linked: string[] = [];
+    for (let i = 0; i < MOST_DUPLICATES_LISTED + 2; i++) linked.push((await e.submit('flood')).ticketId);
+    await e.caughtUp();
+    const stored = () => e.moduleRef.get<Database.Database>(READ_MODEL_DB).prepare('SELECT view FROM ticket_views WHERE ticket_id = ?').pluck().get(original.ticketId);
+    const storedBefore = stored();
+    const now = (await e.queries.execute(new GetTicketQuery(original.ticketId)))!;
+    expect([now.duplicates, now.duplicateCount]).toEqual([linked.slice(0, MOST_DUPLICATES_LISTED), MOST_DUPLICATES_LISTED + 2]);
+    const between = new Date(Date.now());
+    await new Promise((r) => setTimeout(r, 15));
+    const later = await e.submit('flood');
+    await e.caughtUp();
+    expect(stored()).toBe(storedBefore);
+    expect((await e.queries.execute(new GetTicketQuery(original.ticketId)))!.duplicateCount).toBe(MOST_DUPLICATES_LISTED + 3);
+    const then = (await e.queries.execute(new GetTicketQuery(original.ticketId, between)))!;
+    expect([then.duplicates, then.duplicateCount]).toEqual([linked.slice(0, MOST_DUPLICATES_LISTED), MOST_DUPLICATES_LISTED + 2]);
+    // A duplicate has none of its own.
+    expect((await e.queries.execute(new GetTicketQuery(later.ticketId)))).toMatchObject({ duplicateOf: original.ticketId, duplicates: [], duplicateCount: 0 });
   });
 
   it('lists a ticket history with actors and causation, and no token hash', async () => {

@@ -2,6 +2,7 @@ import type { ReferenceObject, SchemaObject } from '@nestjs/swagger';
 import { RECOVERY_REASONS } from '@reclaim/recovery';
 import { REJECTION_REASONS, TICKET_STATES } from '@reclaim/state-machines';
 import { MOST_HELD_TICKETS } from '@reclaim/integrations';
+import { MOST_DUPLICATES_LISTED } from '@reclaim/projections';
 
 /**
  * What the routes answer, as OpenAPI schemas (`components.schemas`), so that a client generated
@@ -110,7 +111,8 @@ export const ANSWER_SCHEMAS = {
         },
       },
       notes: { type: 'array', items: object({ author: text, body: text, at: time }) },
-      duplicates: { ...texts, description: 'Later tickets for the same username, linked to this one.' },
+      duplicates: { ...texts, description: `Later tickets for the same username, linked to this one, in the order filed: the first ${MOST_DUPLICATES_LISTED} (\`GET /v1/tickets?username=\` lists every one).` },
+      duplicateCount: { type: 'integer', description: 'How many tickets are linked to this one, listed or not (addition).' },
       overdue: { type: 'boolean' },
       priority: valueIn(['normal', 'high']),
       approvals: { type: 'array', items: object({ approver: text, role: text, at: time }) },

@@ -54,7 +54,12 @@ export interface TicketView {
   assignee?: string;
   notes: Array<{ author: string; body: string; at: string }>;
   duplicateOf?: string;
+  /**
+   * The first tickets linked to this one (`MOST_DUPLICATES_LISTED`), and how many are: filled in
+   * when read, from the linked tickets' rows (see `TicketQueries`), not kept in this view.
+   */
   duplicates: string[];
+  duplicateCount: number;
   overdue: boolean;
   priority: 'normal' | 'high';
   approvals: Array<{ approver: string; role: string; at: string }>;
@@ -110,6 +115,7 @@ export function foldTicketView(current: FoldedTicketView | undefined, stored: Re
       notes: [],
       duplicateOf: d.duplicateOf,
       duplicates: [],
+      duplicateCount: 0,
       overdue: false,
       priority: 'normal',
       approvals: [],

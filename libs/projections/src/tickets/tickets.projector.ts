@@ -37,7 +37,8 @@ export class TicketsProjector implements Projector {
   // 3: the machine's context counts the follow-ups that wait for staff.
   // 4: the system's follow-ups (`ticket_follow_ups`), also of verifications made before it.
   // 5: a ticket of high priority has its own SLA timer (`overdue-high`); the unclaimed queue is counted.
-  readonly version = 5;
+  // 6: a view no longer keeps the tickets linked to it (read from their `duplicate_of` instead).
+  readonly version = 6;
 
   setup(db: Database.Database): void {
     db.exec(`
@@ -130,7 +131,6 @@ export class TicketsProjector implements Projector {
       seq: submitted ? event.position : (current?.seq ?? 0n),
       stored: current?.stored,
     });
-    if (submitted?.duplicateOf) this.addDuplicate(db, submitted.duplicateOf, ticketId);
     if (submitted) {
       const filed = this.filedInPage.get(submitted.username);
       if (filed) filed.push(ticketId);
@@ -212,13 +212,6 @@ export class TicketsProjector implements Projector {
 
   private countChange(queue: CountedQueue, change: number): void {
     this.countChanges.set(queue, (this.countChanges.get(queue) ?? 0) + change);
-  }
-
-  private addDuplicate(db: Database.Database, originalId: string, duplicateId: string): void {
-    const original = this.pending.get(originalId) ?? this.load(db, originalId);
-    if (!original || original.view.duplicates.includes(duplicateId)) return;
-    original.view = { ...original.view, duplicates: [...original.view.duplicates, duplicateId] };
-    this.pending.set(originalId, original);
   }
 }
 
