@@ -954,7 +954,7 @@ describe('SSE feed', () => {
     let pages = 0;
     for (;;) {
       const page = await pageAfter(after, '&limit=2');
-      expect([page.status, page.headers.get('content-type')]).toEqual([200, 'application/json; charset=utf-8']);
+      expect([page.status, page.headers.get('content-type'), page.headers.get('vary')]).toEqual([200, 'application/json; charset=utf-8', 'Accept']);
       expect(page.body.events.length).toBeLessThanOrEqual(2);
       paged.push(...page.body.events);
       pages++;
@@ -1005,7 +1005,8 @@ describe('SSE feed', () => {
       cache: response.headers.get('cache-control'),
       sniff: response.headers.get('x-content-type-options'),
       id: response.headers.get('x-request-id'),
-    }).toEqual({ type: 'text/event-stream; charset=utf-8', cache: 'no-store, no-transform', sniff: 'nosniff', id: 'feed-42' });
+      vary: response.headers.get('vary'),
+    }).toEqual({ type: 'text/event-stream; charset=utf-8', cache: 'no-store, no-transform', sniff: 'nosniff', id: 'feed-42', vary: 'Accept' });
   });
 
   it('answers HEAD with the stream\'s headers and no body, at once', async () => {

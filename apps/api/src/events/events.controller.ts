@@ -83,7 +83,9 @@ export class EventsController {
       const field = fromHeader ? 'Last-Event-ID' : 'after';
       throw new ProblemError(fieldProblem(400, `${field} is not the position of an event in this log.`, field, 'must be an event\'s position (an id this feed sent), or 0 for the start'));
     }
-    if (page) return reply.send(await this.page(after ?? 0n, query.types, query.limit ?? PAGE_DEFAULT));
+    // The answer depends on Accept: a cache or a proxy keeping one must not serve it for the other.
+    const vary = { vary: 'Accept' };
+    if (page) return reply.headers(vary).send(await this.page(after ?? 0n, query.types, query.limit ?? PAGE_DEFAULT));
     const release = this.feeds.open(request.principal?.kind === 'staff' ? request.principal.id : '');
     if (!release) {
       throw new ProblemError(problem(429, `At most ${STREAMS_PER_CREDENTIAL} event streams may be open at once per credential; close one first.`), { 'retry-after': '5' });
@@ -96,7 +98,7 @@ export class EventsController {
         signal: this.feeds.signal,
         // A stream ends once its token is replaced, or its holder deactivated or given another role.
         allowed: this.credentials.stillValid(bearerToken(request.headers.authorization)!, INTEGRATES),
-        headers: { 'x-request-id': request.id },
+        headers: { 'x-request-id': request.id, ...vary },
       });
     } finally {
       release();
