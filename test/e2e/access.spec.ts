@@ -30,6 +30,7 @@ const ROUTES: Route[] = [
   { method: 'POST', path: '/v1/tickets/{id}/verify', body: { evidence: ['probe'], note: 'probe' }, allowed: STAFF_WORK },
   { method: 'POST', path: '/v1/tickets/{id}/reject', body: { reason: 'other', note: 'probe' }, allowed: STAFF_WORK },
   { method: 'POST', path: '/v1/tickets/{id}/notes', body: { body: 'n' }, allowed: STAFF_WORK },
+  { method: 'POST', path: '/v1/tickets/reject-open', body: { username: 'nobody-filed', reason: 'suspected-fraud', note: 'n' }, allowed: ['admin', 'supervisor'] },
   { method: 'GET', path: '/v1/tickets/{id}/history', allowed: READERS },
   { method: 'GET', path: '/v1/tickets/{id}?at=2026-01-01T00:00:00Z', allowed: READERS },
   { method: 'GET', path: '/v1/queues/submitted', allowed: READERS },

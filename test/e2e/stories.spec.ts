@@ -440,6 +440,40 @@ describe('stories, end to end over HTTP', () => {
     expect((await verify('supervisor')).body.state).toBe('verified');
   });
 
+  it('a lead rejects a flood of requests for one username at once: each open one rejected once, with its own event, a retry changes nothing, an agent may not', async () => {
+    const name = unique('flood');
+    const decided = (await call('POST', '/v1/tickets', { body: request(name) })).body;
+    await call('POST', `/v1/tickets/${decided.ticketId}/reject`, { token: staff.agent!.token, body: { reason: 'other', note: 'filed by mistake' } });
+    const flood: Array<{ ticketId: string; accessToken: string }> = [];
+    for (let i = 0; i < 5; i++) flood.push((await call('POST', '/v1/tickets', { body: request(name) })).body);
+    await call('POST', `/v1/tickets/${flood[1]!.ticketId}/request-info`, { token: staff.agent!.token, body: { question: 'Who are you?' } });
+    const other = (await call('POST', '/v1/tickets', { body: request(unique('bystander')) })).body;
+    const body = { username: name, reason: 'suspected-fraud', note: 'a flood of requests, none from the owner' };
+
+    expect((await call('POST', '/v1/tickets/reject-open', { token: staff.agent!.token, body })).status).toBe(403);
+    const key = { 'idempotency-key': `flood-${name}` };
+    const answer = await call('POST', '/v1/tickets/reject-open', { token: staff.supervisor!.token, body, headers: key });
+    expect([answer.status, answer.body]).toEqual([200, { username: name, rejected: 5, position: expect.any(String) }]);
+    const history = async (ticketId: string) => (await call('GET', `/v1/tickets/${ticketId}/history`, { token: staff.auditor!.token })).body.events as Array<{ type: string; actor: { id: string }; data: Record<string, unknown> }>;
+    for (const { ticketId, accessToken } of flood) {
+      const view = (await call('GET', `/v1/tickets/${ticketId}?minPosition=${answer.body.position}`, { token: staff.agent!.token })).body;
+      expect([view.state, view.decision]).toEqual(['rejected', { state: 'rejected', reason: 'suspected-fraud', note: body.note, by: { kind: 'staff', id: staff.supervisor!.id }, at: expect.any(String) }]);
+      expect((await history(ticketId)).filter(({ type }) => type === 'TicketRejected')).toHaveLength(1);
+      // The requester is told no more than for any rejection by staff.
+      expect((await call('GET', `/v1/tickets/${ticketId}`, { token: accessToken })).body).not.toHaveProperty('rejectionReason');
+    }
+    expect((await history(decided.ticketId)).filter(({ type }) => type === 'TicketRejected')).toHaveLength(1);
+    expect((await call('GET', `/v1/tickets/${other.ticketId}`, { token: staff.agent!.token })).body.state).toBe('submitted');
+
+    // Sent again, with the same key or without one: nothing more is recorded.
+    expect((await call('POST', '/v1/tickets/reject-open', { token: staff.supervisor!.token, body, headers: key })).body).toEqual(answer.body);
+    const again = await call('POST', '/v1/tickets/reject-open', { token: ADMIN_TOKEN, body });
+    expect(again.body).toMatchObject({ username: name, rejected: 0 });
+    for (const { ticketId } of flood) expect((await history(ticketId)).filter(({ type }) => type === 'TicketRejected')).toHaveLength(1);
+    const refused = await call('POST', '/v1/tickets/reject-open', { token: staff.supervisor!.token, body: { username: name, reason: 'because', note: 'x' } });
+    expect([refused.status, refused.body.errors.map((error: { field: string }) => error.field)]).toEqual([400, ['reason']]);
+  });
+
   it('a duplicate is linked to the first open ticket', async () => {
     const name = unique('dup');
     const first = (await call('POST', '/v1/tickets', { body: request(name) })).body;

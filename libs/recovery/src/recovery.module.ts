@@ -3,6 +3,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import type { SecretBox } from '@reclaim/credentials';
 import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
 import { ChangeStaffRoleHandler, CreateStaffHandler, DeactivateStaffHandler, RenameStaffHandler, ReplaceStaffTokenHandler } from './handlers/staff.handlers';
+import { RejectOpenTicketsHandler } from './handlers/reject-open-tickets.handler';
 import { EnrolTotpHandler, ImportTotpSecretHandler, IssueRecoveryCodesHandler, RemoveAccountHandler, UpsertAccountHandler } from './handlers/account.handlers';
 import { ChangeTicketHandler } from './handlers/change-ticket.handler';
 import { ClaimNextTicketHandler } from './handlers/claim-next-ticket.handler';
@@ -35,6 +36,7 @@ import { StreamRunner } from './shared/stream-runner';
     ClaimNextTicketHandler,
     UpsertAccountHandler,
     RemoveAccountHandler,
+    RejectOpenTicketsHandler,
     IssueRecoveryCodesHandler,
     EnrolTotpHandler,
     ImportTotpSecretHandler,

@@ -26,6 +26,8 @@ function callers(rule: AccessRule): string {
 /** The roles of the contract's table, by row. */
 export const WORKS_TICKETS: StaffRole[] = [...TICKET_ROLES];
 export const READS_TICKETS: StaffRole[] = ['agent', 'supervisor', 'auditor', 'admin'];
+/** Those who lead the work on tickets: a change to many tickets at once is theirs. */
+export const LEADS_TICKETS: StaffRole[] = ['supervisor', 'admin'];
 export const AUDITS: StaffRole[] = ['supervisor', 'auditor', 'admin'];
 export const FEEDS_ACCOUNTS: StaffRole[] = ['integrator', 'admin'];
 export const READS_ACCOUNTS: StaffRole[] = ['agent', 'supervisor', 'auditor', 'integrator', 'admin'];

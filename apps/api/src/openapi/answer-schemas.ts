@@ -206,6 +206,7 @@ export const ANSWER_SCHEMAS = {
   ),
   AccountPage: page('Account'),
   RequesterToken: object({ ticketId: text, accessToken: { ...text, description: 'The requester\'s new token for this ticket, shown once; the one before stops working.' }, position: decimal }),
+  TicketsRejected: object({ username: text, rejected: { type: 'integer', description: 'The tickets that were open when the request came, now rejected.' }, position: decimal }),
   AccountRemoved: object({ username: text, removed: { type: 'boolean' }, ticketsRejected: { type: 'integer', description: 'Its tickets that were still open, now rejected.' }, position: decimal }),
   AccountWritten: object({ username: text, primaryEmail: text, emails: texts, packages: texts, critical: { type: 'boolean' }, frozen: { type: 'boolean' }, position: decimal }),
   RecoveryCodes: object({ codes: { ...texts, description: 'Shown once; stored only as bcrypt hashes.' }, position: decimal }),

@@ -11,7 +11,7 @@ import { CursorPageQuery, HistoryPageQuery, requestedPage, requestedRange } from
 import { historyOrNotFound, HistoryRoute } from '../http/history-route';
 import { problem, ProblemError } from '../http/problem';
 import { IsStaffId, IsText } from '../http/patterns';
-import { APPLIED_WITHIN_MS, onceApplied } from '../http/once-applied';
+import { caughtUpWithLog, onceApplied } from '../http/once-applied';
 import { Answers, HEADERS, Refuses } from '../openapi/documented';
 
 /** A staff member's name and role, as created and as changed later, each with the one rule. */
@@ -141,9 +141,7 @@ export class StaffController {
    * member holds, and those whose first approval they gave.
    */
   private async known(id: string): Promise<KnownStaff> {
-    if (!(await this.projections.waitFor(await this.store.headPosition(), APPLIED_WITHIN_MS))) {
-      throw new ProblemError(problem(503, 'The read models are behind the log; try again shortly.'), { 'retry-after': '2' });
-    }
+    await caughtUpWithLog(this.projections, this.store);
     const staff = await this.queries.execute(new ListStaffQuery());
     const heldTickets = await this.queries.execute(new HeldTicketsQuery(id));
     const approvedFirst = await this.queries.execute(new FirstApprovalsQuery(id));

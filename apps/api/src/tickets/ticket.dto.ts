@@ -125,6 +125,14 @@ export class RejectDto {
   note!: string;
 }
 
+/** A rejection of every open ticket of one username. */
+export class RejectOpenDto extends RejectDto {
+  @ApiProperty({ description: 'The username whose open tickets are rejected (compared exactly, as usernames are).', example: 'zoe' })
+  @IsString()
+  @IsUsername()
+  username!: string;
+}
+
 export class NoteDto {
   @ApiProperty({ maxLength: 5000 })
   @IsString()

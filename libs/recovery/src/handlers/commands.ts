@@ -75,6 +75,23 @@ export class RemoveAccountCommand extends Command<{ position: string; rejected: 
   }
 }
 
+/**
+ * Rejects every open ticket filed under a username (`openTickets`, as the read models hold them),
+ * each as one staff rejection with the same reason and note: a flood of requests for one account
+ * that no one should recover (a verification closes the others already). Answers how many were
+ * listed, and the last position recorded (`after` when none).
+ */
+export class RejectOpenTicketsCommand extends Command<{ position: string; rejected: number }> {
+  constructor(
+    readonly openTickets: readonly string[],
+    readonly rejection: { reason: string; note: string; by: StaffRef },
+    readonly after: bigint,
+    readonly meta: CommandMeta,
+  ) {
+    super();
+  }
+}
+
 /** `hashes` given: import them; otherwise generate a new set and answer the codes once. */
 export class IssueRecoveryCodesCommand extends Command<{ codes?: string[]; position: string }> {
   constructor(readonly username: string, readonly meta: CommandMeta, readonly hashes?: string[]) {
