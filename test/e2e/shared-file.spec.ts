@@ -140,6 +140,23 @@ describe('two servers on one data folder', () => {
       }
     }), 60000);
 
+  it("reject, as an account is removed or a username's open tickets are, those another process filed a moment before", () =>
+    withServerAndOtherWriter(async (call, other) => {
+      const lead = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: 'Lead', role: 'supervisor' } })).body;
+      const request = (username: string) => ({ username, contactEmail: 'f@example.org', previousEmails: [], reason: 'lost-email' as const, explanation: 'x', packages: [] });
+      const stateOf = async (ticketId: string, position: string) => (await call('GET', `/v1/tickets/${ticketId}?minPosition=${position}`, { token: ADMIN_TOKEN })).body.state;
+      for (let round = 0; round < 3; round++) {
+        await call('PUT', `/v1/accounts/gone${round}`, { token: ADMIN_TOKEN, body: { primaryEmail: 'g@example.org', emails: [], packages: [] } });
+        const filed = await other.bus.execute(new SubmitTicketCommand(request(`gone${round}`), other.meta()));
+        const removed = (await call('DELETE', `/v1/accounts/gone${round}`, { token: ADMIN_TOKEN })).body;
+        expect([round, removed.ticketsRejected, await stateOf(filed.ticketId, removed.position)]).toEqual([round, 1, 'rejected']);
+
+        const flooded = await other.bus.execute(new SubmitTicketCommand(request(`flooded${round}`), other.meta()));
+        const rejected = (await call('POST', '/v1/tickets/reject-open', { token: lead.token, body: { username: `flooded${round}`, reason: 'suspected-fraud', note: 'a flood' } })).body;
+        expect([round, rejected.rejected, await stateOf(flooded.ticketId, rejected.position)]).toEqual([round, 1, 'rejected']);
+      }
+    }), 60000);
+
   it('answers a read with ?minPosition= of a write made by another process once this server has read it, not 503', () =>
     withServerAndOtherWriter(async (call, other) => {
       // Each read below arrives before this server has polled the file and seen the note.

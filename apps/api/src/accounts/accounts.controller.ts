@@ -1,8 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { bcryptCost, canonicalBcryptHash, IMPORTED_HASH_COST, isBcryptHash, isTotpSecret } from '@reclaim/credentials';
-import { GetAccountQuery, GetStreamHistoryQuery, ListAccountsQuery, OpenTicketsForQuery } from '@reclaim/projections';
+import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
+import { GetAccountQuery, GetStreamHistoryQuery, ListAccountsQuery, OpenTicketsForQuery, ProjectionRunner } from '@reclaim/projections';
 import { addressKey, EnrolTotpCommand, ImportTotpSecretCommand, IssueRecoveryCodesCommand, RemoveAccountCommand, streams, UpsertAccountCommand, type CommandMeta } from '@reclaim/recovery';
 import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsOptional, IsString, isString, MaxLength, ValidateBy } from 'class-validator';
 import type { FastifyReply } from 'fastify';
@@ -11,6 +12,7 @@ import { Meta } from '../http/command-meta.decorator';
 import { EachEmail, EachPackage, IsEmailAddress, IsUsername } from '../http/patterns';
 import { CursorPageQuery, HistoryPageQuery, requestedNamePage, requestedRange } from '../http/cursor-page';
 import { historyOrNotFound, HistoryRoute } from '../http/history-route';
+import { caughtUpWithLog } from '../http/once-applied';
 import { problem, ProblemError } from '../http/problem';
 import { entryMessage } from '../http/validation';
 import { Answers, Refuses } from '../openapi/documented';
@@ -77,7 +79,12 @@ class ImportTotpDto {
 @ApiTags('accounts')
 @Controller('v1/accounts')
 export class AccountsController {
-  constructor(private readonly commands: CommandBus, private readonly queries: QueryBus) {}
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+    private readonly projections: ProjectionRunner,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+  ) {}
 
   @Put(':username')
   @Access({ roles: FEEDS_ACCOUNTS })
@@ -102,6 +109,8 @@ export class AccountsController {
   @Answers(200, 'AccountRemoved')
   @Refuses(404)
   async remove(@Param() { username }: UsernameParam, @Meta() meta: CommandMeta) {
+    // Every ticket filed before the request is listed, also one this server has not read yet.
+    await caughtUpWithLog(this.projections, this.store);
     const openTickets = await this.queries.execute(new OpenTicketsForQuery(username));
     const { position, rejected } = await this.commands.execute(new RemoveAccountCommand(username, openTickets, meta));
     return { username, removed: true, ticketsRejected: rejected, position };
