@@ -64,6 +64,7 @@ const ROUTES: Route[] = [
   { method: 'DELETE', path: '/v1/webhooks/none', allowed: ['admin', 'integrator'] },
   { method: 'PUT', path: '/v1/webhooks/none', body: { url: 'ftp://nope' }, allowed: ['admin', 'integrator'] },
   { method: 'GET', path: '/v1/webhooks/none', allowed: ['admin', 'integrator'] },
+  { method: 'GET', path: '/v1/webhooks/none/history', allowed: ['admin', 'integrator'] },
   { method: 'POST', path: '/v1/webhooks/none/redeliver', body: { position: '1' }, allowed: ['admin', 'integrator'] },
   { method: 'DELETE', path: '/v1/webhooks/none/held/none', allowed: ['admin', 'integrator'] },
   { method: 'POST', path: '/v1/webhooks/none/ping', allowed: ['admin', 'integrator'] },
@@ -120,7 +121,7 @@ describe('access control: every route against every caller', () => {
     if (outcome === 'ok') {
       expect([401, 403]).not.toContain(answer.status);
       // Allowed callers may still meet a 404 where the thing asked about does not exist.
-      if (answer.status === 404) expect(['/v1/tickets/{id}?at=2026-01-01T00:00:00Z', '/v1/webhooks/none/deliveries', '/v1/webhooks/none', '/v1/webhooks/none/redeliver', '/v1/webhooks/none/held/none', '/v1/webhooks/none/ping', '/v1/webhooks/none/enable', '/v1/webhooks/none/disable', '/v1/staff/none/token', '/v1/staff/none', '/v1/staff/none/role', '/v1/staff/none/name', '/v1/staff/none/history', '/v1/accounts/never-fed']).toContain(route.path);
+      if (answer.status === 404) expect(['/v1/tickets/{id}?at=2026-01-01T00:00:00Z', '/v1/webhooks/none/deliveries', '/v1/webhooks/none/history', '/v1/webhooks/none', '/v1/webhooks/none/redeliver', '/v1/webhooks/none/held/none', '/v1/webhooks/none/ping', '/v1/webhooks/none/enable', '/v1/webhooks/none/disable', '/v1/staff/none/token', '/v1/staff/none', '/v1/staff/none/role', '/v1/staff/none/name', '/v1/staff/none/history', '/v1/accounts/never-fed']).toContain(route.path);
     } else {
       expect(answer.status).toBe(outcome);
       expect(answer.headers.get('content-type')).toContain('application/problem+json');

@@ -461,7 +461,7 @@ describe('webhooks', () => {
       expect(latest).toMatchObject({ statusCode: 204, attempt: 1 });
     }), 60000);
 
-  it('deletes a subscription for good: it sends nothing more, and every route of it answers 404', () =>
+  it('deletes a subscription for good: it sends nothing more, and every route of it answers 404 but its history', () =>
     withReceiver('none', FAST_RETRIES, async (server, receiver) => {
       const call = client(server.url);
       const integrator = await createStaff(call, 'integrator', 'P');
@@ -483,9 +483,28 @@ describe('webhooks', () => {
         ['POST', `/v1/webhooks/${ended.id}/secret`],
         ['POST', `/v1/webhooks/${ended.id}/redeliver`, { position: '1' }],
         ['DELETE', `/v1/webhooks/${ended.id}`],
+        ['PUT', `/v1/webhooks/${ended.id}`, { url: receiver.url }],
       ] as Array<[string, string, object?]>) {
         expect([method, path, (await call(method, path, { token: integrator, body })).status]).toEqual([method, path, 404]);
       }
+      // Who set it up, changed it and ended it stays for review, with no secret in it.
+      await call('POST', `/v1/webhooks/${kept.id}/secret`, { token: integrator });
+      await call('PUT', `/v1/webhooks/${kept.id}`, { token: ADMIN_TOKEN, body: { url: `${receiver.url}?kept`, concurrency: 2 } });
+      const historyOf = async (id: string, token = ADMIN_TOKEN) => (await call('GET', `/v1/webhooks/${id}/history`, { token })).body.events as Array<{ type: string; actor: { kind: string; id: string }; data: Record<string, unknown> }>;
+      const integratorId = (await historyOf(ended.id))[0]!.actor.id;
+      expect((await historyOf(ended.id)).map(({ type, actor, data }) => [type, actor.id, data])).toEqual([
+        ['WebhookCreated', integratorId, { webhookId: ended.id, url: `${receiver.url}?ended`, types: ['recovery.ticket.submitted.v1'] }],
+        ['WebhookDeleted', integratorId, {}],
+      ]);
+      expect((await historyOf(kept.id, integrator)).map(({ type, actor, data }) => [type, actor.id, type === 'WebhookSecretRotated' ? Object.keys(data) : data])).toEqual([
+        ['WebhookCreated', integratorId, { webhookId: kept.id, url: `${receiver.url}?kept`, types: ['recovery.ticket.submitted.v1'] }],
+        ['WebhookSecretRotated', integratorId, ['previousValidUntil']],
+        ['WebhookChanged', 'bootstrap-admin', { types: [], concurrency: 2 }],
+      ]);
+      // Not to those who read no webhooks: a URL may carry an integrator's credentials.
+      const auditor = await createStaff(call, 'auditor', 'Reviewer');
+      expect((await call('GET', `/v1/webhooks/${kept.id}/history`, { token: auditor })).status).toBe(403);
+      expect((await call('GET', '/v1/webhooks/never-made/history', { token: integrator })).status).toBe(404);
       // The one kept still sends; the deleted one sends nothing more.
       await submit('del2');
       await waitFor(() => sentTo('?kept') === 2);

@@ -1,14 +1,16 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Logger, Param, Post, Put, Query } from '@nestjs/common';
-import { CommandBus } from '@nestjs/cqrs';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import type { SecretBox } from '@reclaim/credentials';
 import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
-import { ChangeWebhookCommand, CreateWebhookCommand, DeleteWebhookCommand, DeliveryLog, MOST_WEBHOOK_CONCURRENCY, MOST_WEBHOOKS, previousSecretSigns, PUBLIC_EVENT_TYPES, readWebhooks, RotateWebhookSecretCommand, SetWebhookEnabledCommand, WEBHOOK_SETTINGS, WebhookDispatcher, webhookSends, type WebhookRow, type WebhookSettings } from '@reclaim/integrations';
-import { ProjectionRunner, READ_MODEL_DB, type ReadModelDb } from '@reclaim/projections';
+import { ChangeWebhookCommand, CreateWebhookCommand, DeleteWebhookCommand, DeliveryLog, MOST_WEBHOOK_CONCURRENCY, MOST_WEBHOOKS, previousSecretSigns, PUBLIC_EVENT_TYPES, readWebhooks, RotateWebhookSecretCommand, SetWebhookEnabledCommand, WEBHOOK_SETTINGS, WebhookDispatcher, webhookSends, WEBHOOK_STREAM_PREFIX, type WebhookRow, type WebhookSettings } from '@reclaim/integrations';
+import { GetStreamHistoryQuery, ProjectionRunner, READ_MODEL_DB, type ReadModelDb } from '@reclaim/projections';
 import { parseDuration, SECRET_BOX, type CommandMeta } from '@reclaim/recovery';
 import { IsInt, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min } from 'class-validator';
 import { Access, INTEGRATES } from '../auth/access.decorator';
 import { Meta } from '../http/command-meta.decorator';
+import { HistoryPageQuery, requestedRange } from '../http/cursor-page';
+import { historyOrNotFound, HistoryRoute } from '../http/history-route';
 import { PageLimit } from '../http/page-limit';
 import { ID, POSITION } from '../http/patterns';
 import { onceApplied } from '../http/once-applied';
@@ -94,6 +96,7 @@ const logger = new Logger('Webhooks');
 export class WebhooksController {
   constructor(
     private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
     private readonly log: DeliveryLog,
     private readonly dispatcher: WebhookDispatcher,
     @Inject(READ_MODEL_DB) private readonly db: ReadModelDb,
@@ -161,6 +164,14 @@ export class WebhooksController {
   @Refuses(404)
   async delete(@Param() { id }: WebhookIdParam, @Meta() meta: CommandMeta) {
     return onceApplied(this.projections, await this.commands.execute(new DeleteWebhookCommand(id, meta)));
+  }
+
+  // Where recovery events go is worth an audit trail: who pointed a subscription at a new URL, gave
+  // it a new secret, disabled or deleted it, and when. Kept after a deletion, as the log keeps it.
+  // Not to auditors and supervisors, who read no webhooks: a URL may carry an integrator's credentials.
+  @HistoryRoute(':id/history', INTEGRATES, "Every event of a subscription, in order, with actor and time (addition): created, changed, secret replaced, disabled, enabled, deleted; never a secret; also after its deletion; `limit` and `after` page it")
+  async history(@Param() { id }: WebhookIdParam, @Query() query: HistoryPageQuery) {
+    return historyOrNotFound(this.queries, new GetStreamHistoryQuery(`${WEBHOOK_STREAM_PREFIX}${id}`, requestedRange(query)), 'webhook');
   }
 
   @Get(':id/deliveries')
