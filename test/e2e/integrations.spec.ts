@@ -284,6 +284,35 @@ describe('webhooks', () => {
       await waitFor(async () => (await call('GET', `/v1/webhooks/${hook.id}`, { token: integrator })).body.heldTickets.length === 0);
     }), 60000);
 
+  it('catches up the held tickets several at once once the receiver takes them again, each ticket\'s events in order', () =>
+    withReceiver('all', FAST_RETRIES, async (server, receiver) => {
+      const call = client(server.url);
+      const agent = await createStaff(call, 'agent', 'Ada');
+      const integrator = await createStaff(call, 'integrator', 'P');
+      const hook = (await call('POST', '/v1/webhooks', { token: integrator, body: { url: receiver.url } })).body;
+      // The receiver is down: each ticket's first event is refused, and the ticket held.
+      const tickets: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const { ticketId } = (await call('POST', '/v1/tickets', { body: { username: `outage${i}`, contactEmail: 'o@example.org', reason: 'lost-email', explanation: 'x' } })).body;
+        await call('POST', `/v1/tickets/${ticketId}/assign`, { token: agent });
+        tickets.push(ticketId);
+      }
+      const shown = async () => (await call('GET', `/v1/webhooks/${hook.id}`, { token: integrator })).body;
+      await waitFor(async () => (await shown()).heldTickets.length === tickets.length);
+      // Back, and slow; enabled again, every held ticket is due at once.
+      await call('POST', `/v1/webhooks/${hook.id}/disable`, { token: integrator });
+      receiver.failing = 'none';
+      receiver.delayMs = 100;
+      receiver.mostAtOnce = 0;
+      await call('POST', `/v1/webhooks/${hook.id}/enable`, { token: integrator });
+      await waitFor(() => receiver.accepted.length === 2 * tickets.length);
+      expect(receiver.mostAtOnce).toBe(tickets.length);
+      expect([...receiver.ticketsTwiceAtOnce]).toEqual([]);
+      const typesOf = (ticketId: string) => receiver.accepted.map(({ body }) => JSON.parse(body)).filter((event) => event.subject === ticketId).map((event) => event.type);
+      for (const ticketId of tickets) expect(typesOf(ticketId)).toEqual(EXPECTED_PER_TICKET.slice(0, 2));
+      await waitFor(async () => (await shown()).heldTickets.length === 0);
+    }), 60000);
+
   it('disables a subscription that keeps failing, resumes when enabled, and redelivers on request', () =>
     withReceiver('all', { ...FAST_RETRIES, RECLAIM_WEBHOOK_DISABLE_AFTER: '1s', RECLAIM_METRICS_TOKEN: METRICS_TOKEN }, async (server, receiver) => {
       const call = client(server.url);

@@ -115,8 +115,13 @@ export class WebhookDispatcher {
     }
     await this.manualRedelivery(webhook);
     const turn: Turn = { webhook, sendsLeft: BATCH };
-    for (const held of this.log.heldTickets(webhook.webhookId)) {
-      if (Date.now() >= held.nextAttemptAt && !(await this.sendHeld(turn, held))) return turn.sendsLeft === 0;
+    // The held tickets due, several at once as in log order, each ticket's events in order: after a
+    // receiver's outage, ten held tickets catch up together rather than one after another.
+    const due = this.log.heldTickets(webhook.webhookId).filter((held) => Date.now() >= held.nextAttemptAt);
+    const atOnce = this.concurrencyOf(webhook);
+    for (let first = 0; first < due.length; first += atOnce) {
+      const goOn = await Promise.all(due.slice(first, first + atOnce).map((held) => this.sendHeld(turn, held)));
+      if (goOn.includes(false)) return turn.sendsLeft === 0;
     }
     await this.sendInLogOrder(turn);
     return turn.sendsLeft === 0;
@@ -141,8 +146,7 @@ export class WebhookDispatcher {
    * The events after the checkpoint, in log order, but those of the tickets held, which their own
    * turns send. Several go at once (`concurrency`), each the next of another ticket, as order is
    * promised per ticket only: an event whose ticket has an earlier one not yet delivered waits,
-   * and the tickets after it go on (see `nextEvents`); the subscription's own concurrency, where
-   * one was chosen, or the server's. No more go at once than there are places
+   * and the tickets after it go on (see `nextEvents`). No more go at once than there are places
    * to hold a ticket, so that each one refused holds its ticket. Once every place is taken, the
    * next event waits where it is, alone, retried on the subscription's own schedule.
    */
@@ -154,7 +158,7 @@ export class WebhookDispatcher {
       const held = new Set(this.log.heldTickets(webhookId).map(({ ticketId }) => ticketId));
       const places = MOST_HELD_TICKETS - held.size;
       const ahead = this.aheadOf(webhookId);
-      const { next, seen } = await this.nextEvents(turn.webhook, progress, held, ahead, Math.max(1, Math.min(turn.webhook.concurrency ?? this.settings.concurrency, places)));
+      const { next, seen } = await this.nextEvents(turn.webhook, progress, held, ahead, Math.max(1, Math.min(this.concurrencyOf(turn.webhook), places)));
       if (!seen.length) return;
       let sending = 0;
       while (sending < next.length && this.maySend(turn)) sending++;
@@ -239,6 +243,11 @@ export class WebhookDispatcher {
     const hours = Math.round(this.settings.disableAfterMs / 360_000) / 10;
     await this.disable(webhook, `disabled after failing for ${hours} h (${attempts} attempts)`);
     return true;
+  }
+
+  /** Deliveries a subscription has under way at once: its own choice, or the server's. */
+  private concurrencyOf(webhook: WebhookRow): number {
+    return webhook.concurrency ?? this.settings.concurrency;
   }
 
   /**
