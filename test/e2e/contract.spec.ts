@@ -1309,7 +1309,7 @@ describe('limits per client address', () => {
     });
   }, 60000);
 
-  it('counts each client behind a trusted proxy (RECLAIM_TRUSTED_PROXIES) by the address the proxy forwards, and believes no one else', async () => {
+  it('counts each client behind a trusted proxy (RECLAIM_TRUSTED_PROXIES) by the address the proxy forwards (an IPv6 one by its /64), and believes no one else', async () => {
     const submit = (call: Call, name: string, forwardedFor: string) => call('POST', '/v1/tickets', { body: ticket(name), headers: { 'x-forwarded-for': forwardedFor } });
     await withServer({ RECLAIM_SUBMISSION_LIMIT: '2/h', RECLAIM_TRUSTED_PROXIES: 'loopback' }, async (proxied) => {
       // The test connects from 127.0.0.1: here, a trusted proxy.
@@ -1320,6 +1320,13 @@ describe('limits per client address', () => {
       }
       // The last names a second hop: the address the trusted proxy saw, not what its client claimed.
       expect(statuses).toEqual([201, 201, 429, 201, 201]);
+      // An IPv6 client by its /64, which one subscriber holds whole: a new address in it is the
+      // same client; another /64 is another; an IPv4-mapped address is the IPv4 one.
+      const v6 = [];
+      for (const [i, address] of ['2001:db8:0:7::1', '2001:db8:0:7::2', '2001:db8:0:7:abcd::3', '2001:db8:0:8::1', '::ffff:203.0.113.2'].entries()) {
+        v6.push((await submit(call, `proxied-v6-${i}`, address)).status);
+      }
+      expect(v6).toEqual([201, 201, 429, 201, 429]);
     });
     await withServer({ RECLAIM_SUBMISSION_LIMIT: '2/h' }, async (direct) => {
       // Without trusted proxies, the header is a client's claim: a new address each time changes nothing.

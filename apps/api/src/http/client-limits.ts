@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config';
+import { clientKey } from './client-key';
 import { ClientRateLimiter } from './client-rate-limiter';
 import { problem, ProblemError } from './problem';
 
-/** The per-client-address limits of the public routes. */
+/** The per-client-address limits of the public routes (an IPv6 client by its /64: `clientKey`). */
 @Injectable()
 export class ClientLimits {
   private readonly submissions: ClientRateLimiter;
@@ -15,11 +16,11 @@ export class ClientLimits {
   }
 
   submission(client: string): void {
-    check(this.submissions.take(client), 'new tickets from this address');
+    check(this.submissions.take(clientKey(client)), 'new tickets from this address');
   }
 
   codeAttempt(client: string, evidence: { recoveryCode?: string; totpCode?: string }): void {
-    if (evidence.recoveryCode || evidence.totpCode) check(this.codeAttempts.take(client), 'code attempts from this address');
+    if (evidence.recoveryCode || evidence.totpCode) check(this.codeAttempts.take(clientKey(client)), 'code attempts from this address');
   }
 }
 
