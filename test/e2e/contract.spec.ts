@@ -678,7 +678,7 @@ describe('Idempotency-Key', () => {
     expect(await head()).toBe(afterFirst);
   });
 
-  it('belongs, for the public, to the client address: the same key from another address is a submission of its own', async () => {
+  it('belongs, for the public, to the client address (an IPv6 one by its /64): the same key from another address is a submission of its own', async () => {
     await withServer({ RECLAIM_TRUSTED_PROXIES: 'loopback' }, async (proxied) => {
       const proxiedCall = client(proxied.url);
       const submit = (name: string, address: string) =>
@@ -695,6 +695,11 @@ describe('Idempotency-Key', () => {
       const retried = await submit('samebody', '203.0.113.20');
       expect(retried.headers.get('idempotent-replayed')).toBe('true');
       expect(retried.body).toEqual(first.body);
+      // An IPv6 client by its /64: a retry from its next temporary address is the same client's.
+      const fromV6 = await submit('samebody', '2001:db8:0:9::1');
+      const fromNextAddress = await submit('samebody', '2001:db8:0:9:8f2e:13::77');
+      expect([fromNextAddress.headers.get('idempotent-replayed'), fromNextAddress.body]).toEqual(['true', fromV6.body]);
+      expect((await submit('samebody', '2001:db8:0:a::1')).body.ticketId).not.toBe(fromV6.body.ticketId);
     });
   }, 60000);
 

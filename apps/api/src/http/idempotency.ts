@@ -4,6 +4,7 @@ import { canonicalJson, processAlive, withoutFsync } from '@reclaim/event-store'
 import type { ReadModelDb } from '@reclaim/projections';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { createHash, randomUUID } from 'node:crypto';
+import { clientKey } from './client-key';
 import { fieldProblem, sendProblem } from './problem';
 
 /** An `Idempotency-Key`: 1 to 200 printable ASCII characters (the check and the OpenAPI document). */
@@ -118,8 +119,9 @@ export function registerIdempotency(app: FastifyInstance, db: ReadModelDb, secre
       return sendProblem(reply, fieldProblem(400, 'Idempotency-Key must be 1 to 200 printable characters.', 'Idempotency-Key', 'must be 1 to 200 printable ASCII characters'));
     }
     // The public has no credential of its own; its keys are scoped by the client's address, so
-    // that one person's key can neither answer another the first's access token nor refuse them.
-    const credential = sha256(request.headers.authorization ?? `public ${request.ip}`);
+    // that one person's key can neither answer another the first's access token nor refuse them
+    // (an IPv6 one by its /64, whose temporary addresses change while a retry waits).
+    const credential = sha256(request.headers.authorization ?? `public ${clientKey(request.ip)}`);
     const scope = sha256(`${credential}\u0000${request.routeOptions.url}\u0000${request.url.split('?')[0]}\u0000${key}`);
     const requestHash = sha256(canonicalJson(request.body ?? null));
     request.commandId = `idem-${scope.slice(0, 32)}`;
