@@ -248,6 +248,9 @@ describe('webhooks', () => {
         expect(await giveUp(webhookId!, ticketId!)).toMatchObject({ status: 404, body: { status: 404 } });
       }
       expect(await giveUp(hook.id, 'not a ticket')).toMatchObject({ status: 400, body: { errors: [{ field: 'ticketId', message: 'ticketId must be a ticket id' }] } });
+      // The subscription's history says who gave them up, once.
+      const recorded = (await call('GET', `/v1/webhooks/${hook.id}/history`, { token: ADMIN_TOKEN })).body.events.filter(({ type }: { type: string }) => type === 'WebhookHeldTicketSkipped');
+      expect(recorded).toEqual([expect.objectContaining({ actor: { kind: 'integrator', id: expect.any(String) }, data: { ticketId: stuck.ticketId, after: skipped.body.skippedAfter, upTo: skipped.body.skippedUpTo } })]);
 
       // The receiver mended: the ticket's skipped events never come, its next one does, in log order.
       refused = '';
@@ -380,6 +383,9 @@ describe('webhooks', () => {
       const next = (await call('POST', '/v1/tickets', { body: { username: 'y', contactEmail: 'y@example.org', reason: 'lost-email', explanation: 'x' } })).body;
       await waitFor(() => receiver.accepted.length >= 4);
       expect(receiver.accepted.map(({ body }) => JSON.parse(body).subject)).toEqual([submitted.ticketId, submitted.ticketId, submitted.ticketId, next.ticketId]);
+      // Each redelivery asked for is in the subscription's history, with who asked; a refused one is not.
+      const asked = (await call('GET', `/v1/webhooks/${hook.id}/history`, { token: integrator })).body.events.filter(({ type }: { type: string }) => type === 'WebhookRedeliveryRequested');
+      expect(asked.map(({ data }: { data: unknown }) => data)).toEqual([{ position: submitted.position }, { position: submitted.position }]);
     }), 60000);
 
   it('takes only a 2xx as delivered (a redirect or a 4xx is tried again), and waits between tries as the backoff says', () =>

@@ -6,7 +6,7 @@ import { READ_MODEL_DB, type ReadModelDb } from '@reclaim/projections';
 import { RecoveryModule, SECRET_BOX } from '@reclaim/recovery';
 import { EventFeeds } from './feed/event-feeds';
 import { DeliveryLog } from './webhooks/delivery-log';
-import { ChangeWebhookHandler, CreateWebhookHandler, DeleteWebhookHandler, RotateWebhookSecretHandler, SetWebhookEnabledHandler } from './webhooks/webhook.commands';
+import { ChangeWebhookHandler, CreateWebhookHandler, DeleteWebhookHandler, RecordDeliveryChangeHandler, RotateWebhookSecretHandler, SetWebhookEnabledHandler } from './webhooks/webhook.commands';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher';
 import { WEBHOOK_SETTINGS, type WebhookSettings } from './webhooks/webhook-settings';
 
@@ -36,6 +36,7 @@ export class IntegrationsModule implements OnApplicationBootstrap, BeforeApplica
         SetWebhookEnabledHandler,
         RotateWebhookSecretHandler,
         DeleteWebhookHandler,
+        RecordDeliveryChangeHandler,
       ],
       exports: [DeliveryLog, WebhookDispatcher, EventFeeds, WEBHOOK_SETTINGS],
     };

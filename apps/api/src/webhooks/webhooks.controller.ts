@@ -1,9 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Logger, Param, Post, Put, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import type { SecretBox } from '@reclaim/credentials';
 import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
-import { ChangeWebhookCommand, CreateWebhookCommand, DeleteWebhookCommand, DeliveryLog, MOST_WEBHOOK_CONCURRENCY, MOST_WEBHOOKS, previousSecretSigns, PUBLIC_EVENT_TYPES, readWebhooks, RotateWebhookSecretCommand, SetWebhookEnabledCommand, WEBHOOK_SETTINGS, WebhookDispatcher, webhookSends, WEBHOOK_STREAM_PREFIX, type WebhookRow, type WebhookSettings } from '@reclaim/integrations';
+import { ChangeWebhookCommand, CreateWebhookCommand, DeleteWebhookCommand, DeliveryLog, MOST_WEBHOOK_CONCURRENCY, MOST_WEBHOOKS, previousSecretSigns, PUBLIC_EVENT_TYPES, readWebhooks, RecordDeliveryChangeCommand, RotateWebhookSecretCommand, SetWebhookEnabledCommand, WEBHOOK_SETTINGS, WebhookDispatcher, webhookSends, WEBHOOK_STREAM_PREFIX, type WebhookRow, type WebhookSettings } from '@reclaim/integrations';
 import { GetStreamHistoryQuery, ProjectionRunner, READ_MODEL_DB, type ReadModelDb } from '@reclaim/projections';
 import { parseDuration, SECRET_BOX, type CommandMeta } from '@reclaim/recovery';
 import { IsInt, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min } from 'class-validator';
@@ -89,8 +89,6 @@ class DeliveriesQuery {
   position?: string;
 }
 
-const logger = new Logger('Webhooks');
-
 @ApiTags('integrations')
 @Controller('v1/webhooks')
 export class WebhooksController {
@@ -169,7 +167,7 @@ export class WebhooksController {
   // Where recovery events go is worth an audit trail: who pointed a subscription at a new URL, gave
   // it a new secret, disabled or deleted it, and when. Kept after a deletion, as the log keeps it.
   // Not to auditors and supervisors, who read no webhooks: a URL may carry an integrator's credentials.
-  @HistoryRoute(':id/history', INTEGRATES, "Every event of a subscription, in order, with actor and time (addition): created, changed, secret replaced, disabled, enabled, deleted; never a secret; also after its deletion; `limit` and `after` page it")
+  @HistoryRoute(':id/history', INTEGRATES, "Every event of a subscription, in order, with actor and time (addition): created, changed, secret replaced, a redelivery asked for, a held ticket given up, disabled, enabled, deleted; never a secret; also after its deletion; `limit` and `after` page it")
   async history(@Param() { id }: WebhookIdParam, @Query() query: HistoryPageQuery) {
     return historyOrNotFound(this.queries, new GetStreamHistoryQuery(`${WEBHOOK_STREAM_PREFIX}${id}`, requestedRange(query)), 'webhook');
   }
@@ -190,7 +188,7 @@ export class WebhooksController {
   @ApiOperation({ summary: 'Send one event again, out of turn' })
   @Answers(202, 'Redelivery')
   @Refuses(404)
-  async redeliver(@Param() { id }: WebhookIdParam, @Body() body: RedeliverDto) {
+  async redeliver(@Param() { id }: WebhookIdParam, @Body() body: RedeliverDto, @Meta() meta: CommandMeta) {
     const webhook = this.find(id);
     // Checked now, so that the answer says whether anything will be sent.
     const event = await this.store.eventAt(BigInt(body.position));
@@ -198,6 +196,7 @@ export class WebhooksController {
       throw new ProblemError(fieldProblem(400, 'position is not the position of an event this webhook sends.', 'position', 'must be the position of an event of a type this webhook sends'));
     }
     this.log.requestRedelivery(id, event.position);
+    await this.commands.execute(new RecordDeliveryChangeCommand(id, { type: 'WebhookRedeliveryRequested', data: { position: event.position.toString() } }, meta));
     return { id, position: event.position.toString(), queued: true };
   }
 
@@ -223,13 +222,13 @@ export class WebhooksController {
   @ApiOperation({ summary: "Give up a held ticket's events up to the checkpoint: the ticket goes back to log order, and those events are not sent (redeliver any by position)" })
   @Answers(200, 'HeldTicketSkipped')
   @Refuses(404)
-  skipHeld(@Param() { id, ticketId }: HeldTicketParam, @Meta() meta: CommandMeta) {
+  async skipHeld(@Param() { id, ticketId }: HeldTicketParam, @Meta() meta: CommandMeta) {
     this.find(id);
     const skipped = this.log.skipHeld(id, ticketId);
     if (!skipped) throw new ProblemError(problem(404, 'The webhook does not hold that ticket back.'));
-    // Not an event of the log (a delivery's state, as a redelivery asked for is), so said here.
-    logger.log(`${meta.actor.kind} ${meta.actor.id} gave up webhook ${id}'s held events of ticket ${ticketId} after position ${skipped.after} up to ${skipped.upTo}`);
-    return { id, ticketId, skippedAfter: skipped.after.toString(), skippedUpTo: skipped.upTo.toString() };
+    const [after, upTo] = [skipped.after.toString(), skipped.upTo.toString()];
+    await this.commands.execute(new RecordDeliveryChangeCommand(id, { type: 'WebhookHeldTicketSkipped', data: { ticketId, after, upTo } }, meta));
+    return { id, ticketId, skippedAfter: after, skippedUpTo: upTo };
   }
 
   @Post(':id/secret')

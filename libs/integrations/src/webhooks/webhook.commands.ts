@@ -4,7 +4,7 @@ import type { SecretBox } from '@reclaim/credentials';
 import { READ_MODEL_DB, type ReadModelDb } from '@reclaim/projections';
 import { CLOCK, eventIdFor, InvalidCommand, NotFound, requireIssuedBy, SECRET_BOX, showAgain, StreamRunner, type Clock, type CommandMeta } from '@reclaim/recovery';
 import { newWebhookSecret } from './standard-webhooks';
-import { ownerOf, WEBHOOK_STREAM_PREFIX, webhookFold, type WebhookSetup, type WebhookState } from './webhook.events';
+import { ownerOf, WEBHOOK_STREAM_PREFIX, webhookFold, type DeliveryChange, type WebhookSetup, type WebhookState } from './webhook.events';
 import { WEBHOOK_SETTINGS, type WebhookSettings } from './webhook-settings';
 import { checkWebhookTarget } from './webhook-target';
 import { webhookCount } from './webhooks.projector';
@@ -53,6 +53,16 @@ export class SetWebhookEnabledCommand extends Command<{ id: string; enabled: boo
  */
 export class RotateWebhookSecretCommand extends Command<{ id: string; secret: string; previousSecretValidUntil: string; position: string }> {
   constructor(readonly webhookId: string, readonly previousValidForMs: number, readonly meta: CommandMeta) {
+    super();
+  }
+}
+
+/**
+ * Records a change to what is delivered that someone made by hand (a redelivery asked for, a held
+ * ticket given up), so that the subscription's history says who did it and when.
+ */
+export class RecordDeliveryChangeCommand extends Command<{ position: string }> {
+  constructor(readonly webhookId: string, readonly change: Pick<DeliveryChange, 'type' | 'data'>, readonly meta: CommandMeta) {
     super();
   }
 }
@@ -174,5 +184,18 @@ export class DeleteWebhookHandler implements ICommandHandler<DeleteWebhookComman
       return [{ type: 'WebhookDeleted', data: {} }];
     });
     return { id: webhookId, deleted: true as const, position: position.toString() };
+  }
+}
+
+@CommandHandler(RecordDeliveryChangeCommand)
+export class RecordDeliveryChangeHandler implements ICommandHandler<RecordDeliveryChangeCommand> {
+  constructor(private readonly runner: StreamRunner) {}
+
+  async execute({ webhookId, change, meta }: RecordDeliveryChangeCommand) {
+    const { position } = await this.runner.run(`${WEBHOOK_STREAM_PREFIX}${webhookId}`, webhookFold, meta, (state) => {
+      if (!state.exists) throw new NotFound('webhook');
+      return [change];
+    });
+    return { position: position.toString() };
   }
 }

@@ -9,11 +9,19 @@ export type WebhookEvent =
   // the secret and the owner stay.
   | DecidedEvent<'WebhookChanged', Partial<WebhookSetup>>
   | DecidedEvent<'WebhookDisabled', { reason: string }>
+  // Changes to what is delivered, made by hand, recorded for the history: who had an event sent
+  // again, and who gave up a held ticket's events (after `after`, up to `upTo`). The delivery
+  // state they change is the dispatcher's own, not folded from these.
+  | DecidedEvent<'WebhookRedeliveryRequested', { position: string }>
+  | DecidedEvent<'WebhookHeldTicketSkipped', { ticketId: string; after: string; upTo: string }>
   | DecidedEvent<'WebhookEnabled', Record<string, never>>
   // A new signing secret; the one before it still signs too (a second signature) until then.
   | DecidedEvent<'WebhookSecretRotated', { sealedSecret: string; previousValidUntil: string }>
   // Final: the subscription sends nothing more and is gone from the API; its events stay in the log.
   | DecidedEvent<'WebhookDeleted', Record<string, never>>;
+
+/** A change to what is delivered made by hand, as recorded (see `RecordDeliveryChangeCommand`). */
+export type DeliveryChange = Extract<WebhookEvent, { type: 'WebhookRedeliveryRequested' | 'WebhookHeldTicketSkipped' }>;
 
 /** What a subscription sends, where, and how many at once: as created, or as changed since. */
 export interface WebhookSetup {
