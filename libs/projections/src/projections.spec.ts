@@ -1124,7 +1124,7 @@ describe('first approvers of open tickets', () => {
       expect(e.tickets.approvedFirstBy('agent-1')).toEqual([waiting.ticketId]);
       new TicketsProjector().setup(db); // and setting up again changes nothing
       await expectSameAfterRebuild(e.runner, ['tickets']);
-      await e.change(waiting.ticketId, { type: 'WithdrawApproval', approver: 'agent-1' });
+      await e.change(waiting.ticketId, { type: 'WithdrawApproval', approver: 'agent-1', because: 'deactivated' });
       await e.caughtUp();
       expect(e.tickets.approvedFirstBy('agent-1')).toEqual([]);
     } finally {

@@ -119,7 +119,7 @@ export class StaffController {
     return onceApplied(this.projections, await this.commands.execute(new RenameStaffCommand(id, name, meta)));
   }
 
-  @StaffChange('role', 'Give a staff member another role (addition): their token opens what the new role may do from then on; a role that works no tickets gives their open tickets back to the queue; never the last active admin (409)')
+  @StaffChange('role', 'Give a staff member another role (addition): their token opens what the new role may do from then on; a role that works no tickets gives their open tickets back to the queue and withdraws their first approvals of critical accounts; never the last active admin (409)')
   async changeRole(@Param() { id }: StaffIdParam, @Body() { role }: ChangeRoleDto, @Meta() meta: CommandMeta) {
     return onceApplied(this.projections, await this.commands.execute(new ChangeStaffRoleCommand(id, role, await this.known(id), meta)));
   }

@@ -6,6 +6,7 @@ import { StreamRunner } from '../shared/stream-runner';
 import { streams } from '../shared/streams';
 import { TICKET_ROLES } from '../staff/staff.events';
 import type { TicketCommand } from '../ticket/ticket.commands';
+import type { ApprovalLapse } from '../ticket/ticket.events';
 import { decideTicket } from '../ticket/ticket.decider';
 import { currentAccountStatus } from './account-status';
 import { decideClaimingRecovery } from './claiming-recovery';
@@ -35,12 +36,12 @@ export class ChangeTicketHandler implements ICommandHandler<ChangeTicketCommand>
         const context = { now: this.clock.now(), policy: this.config };
         if (command.type !== 'VerifyTicket') return decideTicket(command, ticket, context);
         // An approval is judged by the account as it is now (see `currentAccountStatus`), by
-        // whether the first approver is still active, and by whether the account was recovered
-        // through another ticket since this one was filed.
+        // whether the first approver still works tickets, and by whether the account was
+        // recovered through another ticket since this one was filed.
         const judged = {
           ...command,
           account: await currentAccountStatus(this.runner, ticket.username!),
-          firstApproverDeactivated: await this.deactivated(ticket.snapshot.context.firstApprover),
+          firstApproverLapsed: await this.lapsed(ticket.snapshot.context.firstApprover),
         };
         return decideClaimingRecovery(this.runner, context.now, { ticketId, username: ticket.username! }, meta, (recoveredThrough) =>
           decideTicket({ ...judged, recoveredThrough }, ticket, context),
@@ -63,11 +64,13 @@ export class ChangeTicketHandler implements ICommandHandler<ChangeTicketCommand>
     return state.staff && !assignable ? { ...change, fromUnassignable: holder } : change;
   }
 
-  /** The staff member, where they were deactivated; none for one still active (or no one). */
-  private async deactivated(staffId: string | undefined): Promise<string | undefined> {
+  /** Why a staff member's approval no longer counts, where it does not: deactivated, or in a role that works no tickets. */
+  private async lapsed(staffId: string | undefined): Promise<ApprovalLapse | undefined> {
     if (!staffId) return undefined;
     const { state } = await this.runner.load(streams.staff(staffId), staffFold);
-    return state.staff && !state.staff.active ? staffId : undefined;
+    if (!state.staff) return undefined;
+    if (!state.staff.active) return { approver: staffId, because: 'deactivated' };
+    return TICKET_ROLES.includes(state.staff.role) ? undefined : { approver: staffId, because: 'role-changed' };
   }
 
   /** Tickets go to people who work them: active agents, supervisors and admins. */

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { generateSync } from 'otplib';
 import { WrongExpectedRevision } from '@reclaim/event-store';
 import { MAX_FOLLOW_UPS } from '@reclaim/state-machines';
-import { toNewEvents } from '../shared/decided-event';
+import { toNewEvents, type CommandMeta } from '../shared/decided-event';
 import { AlreadyAssigned, LastAdmin, NotFound, RecoveredElsewhere, StaleRevision, TooManyAttempts, TransitionNotAllowed } from '../shared/errors';
 import { CLAIM_LAPSES_AFTER_MS } from '../requester/recovery-claim';
 import { StreamRunner } from '../shared/stream-runner';
@@ -650,7 +650,10 @@ describe('command handlers on the SQLite store', () => {
     expect(await released(closed.ticketId)).toEqual([]);
   });
 
-  it("withdraws a deactivated staff member's first approvals of critical accounts, of the open tickets the read models showed; the next approval withdraws one they missed", async () => {
+  it.each([
+    ['deactivated', (id: string, known: { activeAdmins: string[]; heldTickets: string[]; approvedFirst: string[] }, meta: CommandMeta) => new DeactivateStaffCommand(id, known, meta)],
+    ['role-changed', (id: string, known: { activeAdmins: string[]; heldTickets: string[]; approvedFirst: string[] }, meta: CommandMeta) => new ChangeStaffRoleCommand(id, 'auditor', known, meta)],
+  ] as const)("withdraws the first approvals of critical accounts of a staff member who no longer works tickets (%s), of the open tickets the read models showed; the next approval withdraws one they missed", async (because, leave) => {
     for (const name of ['vip', 'vip2']) await h.bus.execute(new UpsertAccountCommand(name, profile({ critical: true }), h.meta(admin)));
     // The one decided is of another account: its verification would hold back the others of its own.
     const [seen, missed, decided] = [await submit('vip'), await submit('vip'), await submit('vip2')];
@@ -662,17 +665,28 @@ describe('command handlers on the SQLite store', () => {
     for (const { ticketId } of [seen, missed, decided]) await approve(ticketId, { id: leaving!.id, role: 'agent' });
     await approve(decided.ticketId, { id: sue!.id, role: 'supervisor' });
     const meta = { ...h.meta(admin), correlationId: 'request-9' };
-    await h.bus.execute(new DeactivateStaffCommand(leaving!.id, { activeAdmins: [], heldTickets: [], approvedFirst: [seen.ticketId, decided.ticketId] }, meta));
+    await h.bus.execute(leave(leaving!.id, { activeAdmins: [], heldTickets: [], approvedFirst: [seen.ticketId, decided.ticketId] }, meta));
     const types = async (ticketId: string) => (await h.store.readStream(streams.ticket(ticketId))).map((e) => e.type);
     const withdrawal = (await h.store.readStream(streams.ticket(seen.ticketId))).find((e) => e.type === 'ApprovalWithdrawn')!;
-    expect([withdrawal.data, withdrawal.metadata.actor, withdrawal.metadata.correlationId]).toEqual([{ approver: leaving!.id, because: 'deactivated' }, admin, 'request-9']);
+    expect([withdrawal.data, withdrawal.metadata.actor, withdrawal.metadata.correlationId]).toEqual([{ approver: leaving!.id, because }, admin, 'request-9']);
     expect(await types(decided.ticketId)).toEqual(['TicketSubmitted', 'ApprovalRecorded', 'TicketVerified']);
     expect(await types(missed.ticketId)).toEqual(['TicketSubmitted', 'ApprovalRecorded']);
     // Sue's approval is the first of each now: the one the deactivation missed is withdrawn by it.
     for (const { ticketId } of [seen, missed]) await expect(approve(ticketId, { id: sue!.id, role: 'supervisor' })).resolves.toMatchObject({ state: 'submitted' });
     expect(await types(missed.ticketId)).toEqual(['TicketSubmitted', 'ApprovalRecorded', 'ApprovalWithdrawn', 'ApprovalRecorded']);
     expect(await types(seen.ticketId)).toEqual(['TicketSubmitted', 'ApprovalRecorded', 'ApprovalWithdrawn', 'ApprovalRecorded']);
+    const missedWithdrawal = (await h.store.readStream(streams.ticket(missed.ticketId))).find((e) => e.type === 'ApprovalWithdrawn')!;
+    expect(missedWithdrawal.data).toEqual({ approver: leaving!.id, because });
     await expect(approve(seen.ticketId, { id: sam!.id, role: 'supervisor' })).resolves.toMatchObject({ state: 'verified' });
+  });
+
+  it('keeps the first approvals of a staff member moved to another role that works tickets', async () => {
+    await h.bus.execute(new UpsertAccountCommand('vip', profile({ critical: true }), h.meta(admin)));
+    const ticket = await submit('vip');
+    const [moving, sue] = await Promise.all((['agent', 'supervisor'] as const).map((role, i) => h.bus.execute(new CreateStaffCommand(`M${i}`, role, h.meta(admin)))));
+    await h.bus.execute(new ChangeTicketCommand(ticket.ticketId, { type: 'VerifyTicket', evidence: ['call'], note: 'ok', by: { id: moving!.id, role: 'agent' } }, h.meta()));
+    await h.bus.execute(new ChangeStaffRoleCommand(moving!.id, 'supervisor', { activeAdmins: [], heldTickets: [], approvedFirst: [ticket.ticketId] }, h.meta(admin)));
+    await expect(h.bus.execute(new ChangeTicketCommand(ticket.ticketId, { type: 'VerifyTicket', evidence: ['call'], note: 'ok', by: { id: sue!.id, role: 'supervisor' } }, h.meta()))).resolves.toMatchObject({ state: 'verified' });
   });
 
   it("records an admin's deactivation on the roster first; one cut short before the admin's own stream finishes when sent again", async () => {

@@ -83,8 +83,11 @@ export class ChangeStaffRoleHandler implements ICommandHandler<ChangeStaffRoleCo
       role === 'admin' ? decideAdminRestoral(staffId, roster) : decideAdminRemoval(staffId, known.activeAdmins, roster),
     );
     const { state, position } = await this.runner.run(streams.staff(staffId), staffFold, meta, (current) => decideStaff(change, current));
-    // A role that does not work tickets holds none.
-    const last = TICKET_ROLES.includes(role) ? position : await releaseHeldTickets(this.commands, staffId, known.heldTickets, 'assignee-role-changed', meta, position);
+    // A role that does not work tickets holds none, and approves none: their first approvals stop
+    // counting, as a deactivation's do.
+    if (TICKET_ROLES.includes(role)) return staffAnswer(staffId, state, position);
+    const released = await releaseHeldTickets(this.commands, staffId, known.heldTickets, 'assignee-role-changed', meta, position);
+    const last = await eachTicketOnce(this.commands, known.approvedFirst, 'withdraw', { type: 'WithdrawApproval', approver: staffId, because: 'role-changed' }, meta, released);
     return staffAnswer(staffId, state, last);
   }
 }
@@ -104,7 +107,7 @@ export class DeactivateStaffHandler implements ICommandHandler<DeactivateStaffCo
     // Their first approvals of critical accounts stop counting now, not at the next approval, so
     // that the tickets show the approvals still needed. One the read models did not show yet is
     // withdrawn by that next approval (see the ticket decider).
-    const last = await eachTicketOnce(this.commands, known.approvedFirst, 'withdraw', { type: 'WithdrawApproval', approver: staffId }, meta, released);
+    const last = await eachTicketOnce(this.commands, known.approvedFirst, 'withdraw', { type: 'WithdrawApproval', approver: staffId, because: 'deactivated' }, meta, released);
     return staffAnswer(staffId, state, last);
   }
 }

@@ -4,7 +4,7 @@ import { REJECTION_REASONS } from '@reclaim/state-machines';
 import { AlreadyAssigned, TransitionNotAllowed } from '../shared/errors';
 import type { TicketCommand, TicketPolicy } from '../ticket/ticket.commands';
 import { decideTicket, evolveTicket, initialTicketState, type TicketState } from '../ticket/ticket.decider';
-import { RECOVERY_REASONS, RELEASE_REASONS, type EvidenceCheck, type StaffRef, type TicketEvent } from '../ticket/ticket.events';
+import { RECOVERY_REASONS, RELEASE_REASONS, type ApprovalLapse, type EvidenceCheck, type StaffRef, type TicketEvent } from '../ticket/ticket.events';
 
 /**
  * Random histories of one ticket for property tests: whatever staff, requesters and timers do,
@@ -30,6 +30,8 @@ const evidence = fc.array(
 );
 /** The account's status as a handler read it, which the platform may have changed since filing. */
 const account = fc.option(fc.record({ critical: fc.boolean(), frozen: fc.boolean() }), { nil: undefined });
+/** A first approver whose approval lapsed, and why. */
+const lapse = fc.record({ approver: fc.constantFrom('agent-1', 'super-1'), because: fc.constantFrom<ApprovalLapse['because']>('deactivated', 'role-changed') });
 const command = fc.oneof(
   fc.record({ checks: evidence, account }).map(({ checks, account }): TicketCommand => ({ type: 'ReplyToTicket', message: 'hello', evidence: checks, account })),
   fc.record({ by: staff, claim: fc.boolean(), assignee: fc.constantFrom('agent-1', 'agent-2') }).map(({ by, claim, assignee }): TicketCommand =>
@@ -39,10 +41,10 @@ const command = fc.oneof(
     ({ from, because }): TicketCommand => ({ type: 'ReleaseTicket', from, because }),
   ),
   staff.map((by): TicketCommand => ({ type: 'RequestInfo', question: 'which email?', by })),
-  fc.record({ by: staff, account, firstApproverDeactivated: fc.option(fc.constantFrom('agent-1', 'super-1'), { nil: undefined }) }).map(
-    ({ by, account, firstApproverDeactivated }): TicketCommand => ({ type: 'VerifyTicket', evidence: ['id card'], note: 'ok', by, account, firstApproverDeactivated }),
+  fc.record({ by: staff, account, firstApproverLapsed: fc.option(lapse, { nil: undefined }) }).map(
+    ({ by, account, firstApproverLapsed }): TicketCommand => ({ type: 'VerifyTicket', evidence: ['id card'], note: 'ok', by, account, firstApproverLapsed }),
   ),
-  fc.constantFrom('agent-1', 'super-1').map((approver): TicketCommand => ({ type: 'WithdrawApproval', approver })),
+  lapse.map((lapsed): TicketCommand => ({ type: 'WithdrawApproval', ...lapsed })),
   fc.record({ by: staff, reason: fc.constantFrom(...REJECTION_REASONS, 'because') }).map(({ by, reason }): TicketCommand => ({ type: 'RejectTicket', reason, note: 'no', by })),
   staff.map((by): TicketCommand => ({ type: 'AddNote', body: 'looked', by })),
   fc.constantFrom<TicketCommand>({ type: 'ReplaceRequesterToken', requesterTokenHash: 'h2' }, { type: 'MarkOverdue' }, { type: 'RemindRequester' }, { type: 'ExpireTicket' }),

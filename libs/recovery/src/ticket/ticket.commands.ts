@@ -1,6 +1,6 @@
 import type { RecoveredThrough } from '../requester/recovery-claim';
 import type { OnFile } from './on-file';
-import type { AccountStatus, EvidenceCheck, RecoveryRequest, ReleaseReason, StaffRef } from './ticket.events';
+import type { AccountStatus, ApprovalLapse, EvidenceCheck, RecoveryRequest, ReleaseReason, StaffRef } from './ticket.events';
 
 /** The commands a ticket decides on, as plain data (the Nest command classes wrap them). */
 export type TicketCommand =
@@ -43,12 +43,13 @@ export type TicketCommand =
   | { type: 'ReleaseTicket'; from: string; because: ReleaseReason }
   | { type: 'RequestInfo'; question: string; by: StaffRef }
   /**
-   * `firstApproverDeactivated`: the first approver of a critical account, where the handler found
-   * them deactivated: their approval no longer counts, and this one is the first again.
+   * `firstApproverLapsed`: the first approver of a critical account, where the handler found them
+   * deactivated or in a role that works no tickets: their approval no longer counts, and this one
+   * is the first again.
    */
-  | { type: 'VerifyTicket'; evidence: string[]; note: string; by: StaffRef; account?: AccountStatus; firstApproverDeactivated?: string; recoveredThrough?: RecoveredThrough }
-  /** The first approval no longer counts, where `approver` gave it: they were deactivated. */
-  | { type: 'WithdrawApproval'; approver: string }
+  | { type: 'VerifyTicket'; evidence: string[]; note: string; by: StaffRef; account?: AccountStatus; firstApproverLapsed?: ApprovalLapse; recoveredThrough?: RecoveredThrough }
+  /** The first approval no longer counts, where `approver` gave it (see `ApprovalLapse`). */
+  | ({ type: 'WithdrawApproval' } & ApprovalLapse)
   | { type: 'RejectTicket'; reason: string; note: string; by: StaffRef }
   /** The platform removed the account: there is nothing left to recover. */
   | { type: 'RejectForRemovedAccount' }

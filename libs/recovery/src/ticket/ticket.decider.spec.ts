@@ -242,9 +242,9 @@ describe('ticket decider: staff and requester commands', () => {
     expect(late.message).not.toMatch(/second approval/);
   });
 
-  it('counts no first approval of a critical account whose approver was deactivated since: the next approval is the first again', () => {
+  it('counts no first approval of a critical account whose approver was deactivated or given a role that works no tickets since: the next approval is the first again', () => {
     const once = given(submitted({ critical: true }), { type: 'ApprovalRecorded', data: { approver: 'agent-1', role: 'agent', evidence: [], note: '' } });
-    const afterDeactivation = when(once, { type: 'VerifyTicket', evidence: ['call'], note: 'n', by: supervisor, firstApproverDeactivated: 'agent-1' });
+    const afterDeactivation = when(once, { type: 'VerifyTicket', evidence: ['call'], note: 'n', by: supervisor, firstApproverLapsed: { approver: 'agent-1', because: 'deactivated' } });
     expect(afterDeactivation).toEqual([
       { type: 'ApprovalWithdrawn', data: { approver: 'agent-1', because: 'deactivated' } },
       expect.objectContaining({ type: 'ApprovalRecorded', data: expect.objectContaining({ approver: 'super-1' }) }),
@@ -254,23 +254,27 @@ describe('ticket decider: staff and requester commands', () => {
     // The second is then a supervisor other than the first, as always; an agent may be the first again.
     refused(again, { type: 'VerifyTicket', evidence: [], note: '', by: supervisor });
     expect(types(when(again, { type: 'VerifyTicket', evidence: [], note: '', by: admin }))).toEqual(['TicketVerified']);
-    expect(types(when(once, { type: 'VerifyTicket', evidence: [], note: '', by: agent2, firstApproverDeactivated: 'agent-1' }))).toEqual(['ApprovalWithdrawn', 'ApprovalRecorded']);
-    // Someone else deactivated changes nothing: the first approval stands.
-    expect(types(when(once, { type: 'VerifyTicket', evidence: [], note: '', by: supervisor, firstApproverDeactivated: 'agent-2' }))).toEqual(['TicketVerified']);
+    expect(when(once, { type: 'VerifyTicket', evidence: [], note: '', by: agent2, firstApproverLapsed: { approver: 'agent-1', because: 'role-changed' } }).map(({ type, data }) => [type, type === 'ApprovalWithdrawn' ? data : undefined])).toEqual([
+      ['ApprovalWithdrawn', { approver: 'agent-1', because: 'role-changed' }],
+      ['ApprovalRecorded', undefined],
+    ]);
+    // Someone else's lapse changes nothing: the first approval stands.
+    expect(types(when(once, { type: 'VerifyTicket', evidence: [], note: '', by: supervisor, firstApproverLapsed: { approver: 'agent-2', because: 'deactivated' } }))).toEqual(['TicketVerified']);
   });
 
-  it("withdraws a first approval when its approver is deactivated, only theirs, and only while the ticket is open", () => {
+  it("withdraws a first approval when its approver is deactivated or given a role that works no tickets, only theirs, and only while the ticket is open", () => {
     const once = given(submitted({ critical: true }), { type: 'ApprovalRecorded', data: { approver: 'agent-1', role: 'agent', evidence: [], note: '' } });
-    const withdrawn = when(once, { type: 'WithdrawApproval', approver: 'agent-1' });
+    const withdrawn = when(once, { type: 'WithdrawApproval', approver: 'agent-1', because: 'deactivated' });
     expect(withdrawn).toEqual([{ type: 'ApprovalWithdrawn', data: { approver: 'agent-1', because: 'deactivated' } }]);
+    expect(when(once, { type: 'WithdrawApproval', approver: 'agent-1', because: 'role-changed' })).toEqual([{ type: 'ApprovalWithdrawn', data: { approver: 'agent-1', because: 'role-changed' } }]);
     const after = withdrawn.reduce((s, e) => evolveTicket(s, e), once);
     expect([lifecycleState(after), after.snapshot!.context.firstApprover]).toEqual(['submitted', undefined]);
     // Twice, or someone else's: nothing to withdraw. The next approval is the first again.
-    expect(when(after, { type: 'WithdrawApproval', approver: 'agent-1' })).toEqual([]);
-    expect(when(once, { type: 'WithdrawApproval', approver: 'agent-2' })).toEqual([]);
+    expect(when(after, { type: 'WithdrawApproval', approver: 'agent-1', because: 'deactivated' })).toEqual([]);
+    expect(when(once, { type: 'WithdrawApproval', approver: 'agent-2', because: 'deactivated' })).toEqual([]);
     expect(types(when(after, { type: 'VerifyTicket', evidence: [], note: '', by: supervisor }))).toEqual(['ApprovalRecorded']);
     const done = when(once, { type: 'VerifyTicket', evidence: [], note: '', by: supervisor }).reduce((s, e) => evolveTicket(s, e), once);
-    expect([lifecycleState(done), when(done, { type: 'WithdrawApproval', approver: 'agent-1' })]).toEqual(['verified', []]);
+    expect([lifecycleState(done), when(done, { type: 'WithdrawApproval', approver: 'agent-1', because: 'deactivated' })]).toEqual(['verified', []]);
   });
 
   it('judges an approval by the account as it is now: one that became critical since filing takes two approvers', () => {

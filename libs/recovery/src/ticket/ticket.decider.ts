@@ -13,7 +13,7 @@ import { AlreadyAssigned, RecoveredElsewhere, TransitionNotAllowed } from '../sh
 import type { RecoveredThrough } from '../requester/recovery-claim';
 import type { TicketCommand, TicketPolicy } from './ticket.commands';
 import { seenByRequester } from './seen-by-requester';
-import type { AccountStatus, EvidenceCheck, TicketEvent, TicketEventOf } from './ticket.events';
+import type { AccountStatus, ApprovalLapse, EvidenceCheck, TicketEvent, TicketEventOf } from './ticket.events';
 
 export type TicketSnapshot = SnapshotFrom<typeof recoveryTicketMachine>;
 
@@ -424,7 +424,7 @@ export function decideTicket(command: TicketCommand, state: TicketState, { now, 
       // Judged by the account as it is now: one that became critical since needs two approvers;
       // and by the staff as they are now: a first approver since deactivated (a credential that
       // leaked, say) no longer makes one of the two.
-      const noted: TicketEvent[] = [...accountStatusNoted(snapshot, command.account), ...approvalWithdrawn(snapshot, command.firstApproverDeactivated)];
+      const noted: TicketEvent[] = [...accountStatusNoted(snapshot, command.account), ...approvalWithdrawn(snapshot, command.firstApproverLapsed)];
       const judged = noted.reduce((step, event) => machineStep(step, machineEventFor(event)!), snapshot);
       const first = judged.status === 'active' ? judged.context.firstApprover : undefined;
       if (!judged.can(approve)) {
@@ -449,7 +449,7 @@ export function decideTicket(command: TicketCommand, state: TicketState, { now, 
     case 'WithdrawApproval':
       // A decided ticket has no approval left to withdraw; on an open one, only the first
       // approver's own counts (a second approval made it the first again meanwhile, say).
-      return snapshot.status === 'active' ? approvalWithdrawn(snapshot, command.approver) : [];
+      return snapshot.status === 'active' ? approvalWithdrawn(snapshot, { approver: command.approver, because: command.because }) : [];
     case 'RejectTicket':
       require({ type: 'REJECT', reason: command.reason });
       return [{ type: 'TicketRejected', data: { reason: command.reason, note: command.note, rejectedBy: { kind: 'staff', id: command.by.id }, contactEmail: state.contactEmail! } }];
@@ -506,10 +506,10 @@ function closedBySystem(state: TicketState, reason: string, note: string, by: st
   return [{ type: 'TicketRejected', data: { reason, note, rejectedBy: { kind: 'system', id: by }, contactEmail: state.contactEmail! } }];
 }
 
-/** The withdrawal of the first approval, where its approver is the one found deactivated; none otherwise. */
-function approvalWithdrawn(snapshot: TicketSnapshot, deactivated: string | undefined): TicketEvent[] {
-  if (!deactivated || snapshot.context.firstApprover !== deactivated) return [];
-  return [{ type: 'ApprovalWithdrawn', data: { approver: deactivated, because: 'deactivated' } }];
+/** The withdrawal of the first approval, where its approver is the one whose approval lapsed; none otherwise. */
+function approvalWithdrawn(snapshot: TicketSnapshot, lapse: ApprovalLapse | undefined): TicketEvent[] {
+  if (!lapse || snapshot.context.firstApprover !== lapse.approver) return [];
+  return [{ type: 'ApprovalWithdrawn', data: { approver: lapse.approver, because: lapse.because } }];
 }
 
 /** A note of the account's status, where it is not what the ticket last knew; none otherwise. */

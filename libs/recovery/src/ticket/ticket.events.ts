@@ -38,6 +38,15 @@ export interface AccountStatus {
   frozen: boolean;
 }
 
+/**
+ * Why a first approval stops counting: its approver was deactivated, or given a role that works no
+ * tickets (an auditor, an integrator), either of which takes away what an approval vouches for.
+ */
+export interface ApprovalLapse {
+  approver: string;
+  because: 'deactivated' | 'role-changed';
+}
+
 export interface StaffRef {
   id: string;
   role: 'admin' | 'supervisor' | 'agent';
@@ -74,8 +83,8 @@ export type TicketEvent =
   /** SHA-256 of a new requester access token, which replaces the one issued at submission. */
   | DecidedEvent<'RequesterTokenReplaced', { requesterTokenHash: string }>
   | DecidedEvent<'ApprovalRecorded', { approver: string; role: StaffRef['role']; evidence: string[]; note: string }>
-  /** A critical account's first approval no longer counts, as its approver was deactivated. */
-  | DecidedEvent<'ApprovalWithdrawn', { approver: string; because: 'deactivated' }>
+  /** A critical account's first approval no longer counts: its approver no longer works tickets. */
+  | DecidedEvent<'ApprovalWithdrawn', ApprovalLapse>
   | DecidedEvent<'TicketVerified', {
       verifiedBy: { kind: 'staff' | 'system'; id: string; role?: StaffRef['role'] };
       evidence: string[];
