@@ -25,6 +25,9 @@ export const QUEUE_WHERE: Record<QueueName, string> = {
   mine: 'assignee = @viewer AND open = 1',
 };
 
+/** A view with the tickets linked to it: the first `MOST_DUPLICATES_LISTED`, and how many. */
+const withDuplicates = (view: TicketView, linked: string[]): TicketView => ({ ...view, duplicates: linked.slice(0, MOST_DUPLICATES_LISTED), duplicateCount: linked.length });
+
 /** A queue's condition, narrowed to the tickets filed for a reason (`@reason`) when there is one. */
 function withReason(where: string, reason: string | undefined): string {
   return reason === undefined ? where : `${where} AND reason = @reason`;
@@ -75,8 +78,7 @@ export class TicketQueries {
   view(ticketId: string): TicketView | undefined {
     const view = readView(this.db, ticketId);
     if (!view) return undefined;
-    const linked = this.linkedTo(ticketId);
-    return { ...view, duplicates: linked.slice(0, MOST_DUPLICATES_LISTED), duplicateCount: linked.length };
+    return withDuplicates(view, this.linkedTo(ticketId));
   }
 
   /**
@@ -121,7 +123,7 @@ export class TicketQueries {
       if (!submitted || Date.parse(submitted.recordedAt) > at.getTime()) break;
       linked.push(id);
     }
-    return { ...view, duplicates: linked.slice(0, MOST_DUPLICATES_LISTED), duplicateCount: linked.length };
+    return withDuplicates(view, linked);
   }
 
   history(ticketId: string, page?: HistoryRange): Promise<HistoryPage | undefined> {

@@ -4,7 +4,7 @@ import { CLOCK, type Clock } from '../shared/clock';
 import { InvalidCommand, NotFound } from '../shared/errors';
 import { StreamRunner } from '../shared/stream-runner';
 import { streams } from '../shared/streams';
-import { TICKET_ROLES } from '../staff/staff.events';
+import { TICKET_ROLES, whyNotWorkingTickets } from '../staff/staff.events';
 import type { TicketCommand } from '../ticket/ticket.commands';
 import type { ApprovalLapse } from '../ticket/ticket.events';
 import { decideTicket } from '../ticket/ticket.decider';
@@ -60,17 +60,15 @@ export class ChangeTicketHandler implements ICommandHandler<ChangeTicketCommand>
   private async withUnassignableHolder(change: TicketCommand, holder: string | undefined): Promise<TicketCommand> {
     if (change.type !== 'AssignTicket' || !change.claim || !holder || holder === change.assignee) return change;
     const { state } = await this.runner.load(streams.staff(holder), staffFold);
-    const assignable = state.staff && state.staff.active && TICKET_ROLES.includes(state.staff.role);
-    return state.staff && !assignable ? { ...change, fromUnassignable: holder } : change;
+    return state.staff && whyNotWorkingTickets(state.staff) ? { ...change, fromUnassignable: holder } : change;
   }
 
   /** Why a staff member's approval no longer counts, where it does not: deactivated, or in a role that works no tickets. */
   private async lapsed(staffId: string | undefined): Promise<ApprovalLapse | undefined> {
     if (!staffId) return undefined;
     const { state } = await this.runner.load(streams.staff(staffId), staffFold);
-    if (!state.staff) return undefined;
-    if (!state.staff.active) return { approver: staffId, because: 'deactivated' };
-    return TICKET_ROLES.includes(state.staff.role) ? undefined : { approver: staffId, because: 'role-changed' };
+    const because = state.staff && whyNotWorkingTickets(state.staff);
+    return because ? { approver: staffId, because } : undefined;
   }
 
   /** Tickets go to people who work them: active agents, supervisors and admins. */

@@ -7,8 +7,8 @@ import { streams } from '../shared/streams';
 import { decideAdminRemoval, decideAdminRestoral } from '../staff/admin-roster.decider';
 import { decideStaff, type StaffCommand } from '../staff/staff.decider';
 import { TICKET_ROLES, type StaffState } from '../staff/staff.events';
-import type { ReleaseReason } from '../ticket/ticket.events';
-import { ChangeStaffRoleCommand, CreateStaffCommand, DeactivateStaffCommand, RenameStaffCommand, ReplaceStaffTokenCommand } from './commands';
+import type { ApprovalLapse, ReleaseReason } from '../ticket/ticket.events';
+import { ChangeStaffRoleCommand, CreateStaffCommand, DeactivateStaffCommand, RenameStaffCommand, ReplaceStaffTokenCommand, type KnownStaff } from './commands';
 import { eachTicketOnce } from './each-ticket-once';
 import { adminRosterFold, staffFold } from './folds';
 
@@ -83,12 +83,9 @@ export class ChangeStaffRoleHandler implements ICommandHandler<ChangeStaffRoleCo
       role === 'admin' ? decideAdminRestoral(staffId, roster) : decideAdminRemoval(staffId, known.activeAdmins, roster),
     );
     const { state, position } = await this.runner.run(streams.staff(staffId), staffFold, meta, (current) => decideStaff(change, current));
-    // A role that does not work tickets holds none, and approves none: their first approvals stop
-    // counting, as a deactivation's do.
+    // A role that does not work tickets holds none, and approves none.
     if (TICKET_ROLES.includes(role)) return staffAnswer(staffId, state, position);
-    const released = await releaseHeldTickets(this.commands, staffId, known.heldTickets, 'assignee-role-changed', meta, position);
-    const last = await eachTicketOnce(this.commands, known.approvedFirst, 'withdraw', { type: 'WithdrawApproval', approver: staffId, because: 'role-changed' }, meta, released);
-    return staffAnswer(staffId, state, last);
+    return staffAnswer(staffId, state, await stopWorkingTickets(this.commands, staffId, known, 'role-changed', meta, position));
   }
 }
 
@@ -103,16 +100,18 @@ export class DeactivateStaffHandler implements ICommandHandler<DeactivateStaffCo
     // The roster first: once it holds the removal, no other deactivation counts this admin.
     await this.runner.run(streams.adminRoster, adminRosterFold, meta, (roster) => decideAdminRemoval(staffId, known.activeAdmins, roster));
     const { state, position } = await this.runner.run(streams.staff(staffId), staffFold, meta, (current) => decideStaff({ type: 'DeactivateStaff' }, current));
-    const released = await releaseHeldTickets(this.commands, staffId, known.heldTickets, 'assignee-deactivated', meta, position);
-    // Their first approvals of critical accounts stop counting now, not at the next approval, so
-    // that the tickets show the approvals still needed. One the read models did not show yet is
-    // withdrawn by that next approval (see the ticket decider).
-    const last = await eachTicketOnce(this.commands, known.approvedFirst, 'withdraw', { type: 'WithdrawApproval', approver: staffId, because: 'deactivated' }, meta, released);
-    return staffAnswer(staffId, state, last);
+    return staffAnswer(staffId, state, await stopWorkingTickets(this.commands, staffId, known, 'deactivated', meta, position));
   }
 }
 
-/** Gives a staff member's open tickets back to the queue (see `eachTicketOnce`). */
-function releaseHeldTickets(commands: CommandBus, staffId: string, heldTickets: readonly string[], because: ReleaseReason, meta: CommandMeta, after: bigint): Promise<bigint> {
-  return eachTicketOnce(commands, heldTickets, 'release', { type: 'ReleaseTicket', from: staffId, because }, meta, after);
+/**
+ * What follows when a staff member stops working tickets (see `eachTicketOnce`): their open
+ * tickets go back to the queue, and their first approvals of critical accounts stop counting now,
+ * not at the next approval, so that the tickets show the approvals still needed. One the read
+ * models did not show yet is withdrawn by that next approval (see the ticket decider).
+ */
+async function stopWorkingTickets(commands: CommandBus, staffId: string, known: KnownStaff, because: ApprovalLapse['because'], meta: CommandMeta, after: bigint): Promise<bigint> {
+  const release: ReleaseReason = because === 'deactivated' ? 'assignee-deactivated' : 'assignee-role-changed';
+  const released = await eachTicketOnce(commands, known.heldTickets, 'release', { type: 'ReleaseTicket', from: staffId, because: release }, meta, after);
+  return eachTicketOnce(commands, known.approvedFirst, 'withdraw', { type: 'WithdrawApproval', approver: staffId, because }, meta, released);
 }

@@ -7,6 +7,14 @@ export const STAFF_ROLES = ['admin', 'supervisor', 'agent', 'auditor', 'integrat
 export type StaffRole = (typeof STAFF_ROLES)[number];
 /** The roles that work tickets: only they may hold one. */
 export const TICKET_ROLES: readonly StaffRole[] = ['agent', 'supervisor', 'admin'];
+/**
+ * Why a staff member no longer works tickets, if they do not: deactivated, or in another role.
+ * Such a member holds no ticket, and their first approvals of critical accounts stop counting.
+ */
+export function whyNotWorkingTickets(staff: { active: boolean; role: StaffRole }): 'deactivated' | 'role-changed' | undefined {
+  if (!staff.active) return 'deactivated';
+  return TICKET_ROLES.includes(staff.role) ? undefined : 'role-changed';
+}
 /** The roles that integrate (the event feed, webhooks): only they may own a webhook. */
 export const INTEGRATING_ROLES: readonly StaffRole[] = ['integrator', 'admin'];
 
