@@ -193,7 +193,7 @@ export class TicketsController {
   @Access({ roles: LEADS_TICKETS })
   @ApiOperation({
     summary: 'Reject every open ticket of a username at once, with one reason and note (addition; supervisor, admin)',
-    description: "Each is rejected as by `POST /v1/tickets/{id}/reject`, once however often this is sent, with its own event and its own `rejected.v1`; a ticket closed meanwhile is passed over. `rejected` counts the tickets that were open when the request came; one filed after it stays open. The read models are brought up to the log's head first (503 when they cannot be within 5 s).",
+    description: "Each is rejected as by `POST /v1/tickets/{id}/reject`, once however often this is sent, with its own event and its own `rejected.v1`; a ticket closed meanwhile is passed over. `rejected` counts the tickets this request rejected: those open when it came, but one closed meanwhile; one filed after it stays open. The read models are brought up to the log's head first (503 when they cannot be within 5 s).",
   })
   @Answers(200, 'TicketsRejected')
   async rejectOpen(@Body() body: RejectOpenDto, @Req() request: FastifyRequest, @Meta() meta: CommandMeta) {

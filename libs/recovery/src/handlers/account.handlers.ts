@@ -7,7 +7,7 @@ import { reissueOf, requireIssuedBy, showAgain } from '../shared/lost-answer';
 import { StreamRunner } from '../shared/stream-runner';
 import { streams } from '../shared/streams';
 import { EnrolTotpCommand, ImportTotpSecretCommand, IssueRecoveryCodesCommand, RemoveAccountCommand, UpsertAccountCommand } from './commands';
-import { eachTicketOnce } from './each-ticket-once';
+import { countChanged, eachTicketOnce } from './each-ticket-once';
 import { accountFold } from './folds';
 import { RECOVERY_CONFIG, SECRET_BOX, type RecoveryConfig } from './recovery-config';
 
@@ -37,7 +37,7 @@ export class RemoveAccountHandler implements ICommandHandler<RemoveAccountComman
   async execute({ username, openTickets, meta }: RemoveAccountCommand) {
     const { position } = await this.runner.run(streams.account(username), accountFold, meta, (account) => decideAccount({ type: 'RemoveAccount' }, account));
     const last = await eachTicketOnce(this.commands, openTickets, 'reject', { type: 'RejectForRemovedAccount' }, meta, position);
-    return { position: last.toString(), rejected: openTickets.length };
+    return { position: last.toString(), rejected: await countChanged(this.runner, openTickets, 'reject', meta) };
   }
 }
 

@@ -68,7 +68,7 @@ export class UpsertAccountCommand extends Command<{ created: boolean; position: 
   }
 }
 
-/** `openTickets`: the tickets filed under the username still open, as the read models hold them; they are rejected. */
+/** `openTickets`: the tickets filed under the username still open, as the read models hold them; they are rejected, and counted (one closed meanwhile is passed over). */
 export class RemoveAccountCommand extends Command<{ position: string; rejected: number }> {
   constructor(readonly username: string, readonly openTickets: readonly string[], readonly meta: CommandMeta) {
     super();
@@ -78,8 +78,8 @@ export class RemoveAccountCommand extends Command<{ position: string; rejected: 
 /**
  * Rejects every open ticket filed under a username (`openTickets`, as the read models hold them),
  * each as one staff rejection with the same reason and note: a flood of requests for one account
- * that no one should recover (a verification closes the others already). Answers how many were
- * listed, and the last position recorded (`after` when none).
+ * that no one should recover (a verification closes the others already). Answers how many it
+ * rejected (one closed meanwhile is passed over), and the last position recorded (`after` when none).
  */
 export class RejectOpenTicketsCommand extends Command<{ position: string; rejected: number }> {
   constructor(

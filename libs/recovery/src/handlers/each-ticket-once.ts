@@ -1,7 +1,10 @@
 import type { CommandBus } from '@nestjs/cqrs';
 import { eventIdFor, type CommandMeta } from '../shared/decided-event';
 import { TransitionNotAllowed } from '../shared/errors';
+import type { StreamRunner } from '../shared/stream-runner';
+import { streams } from '../shared/streams';
 import { ChangeTicketCommand, type TicketChange } from './commands';
+import { ticketFold } from './folds';
 
 /**
  * Runs a change on each ticket, each once however often this runs (its command id comes from the
@@ -22,6 +25,20 @@ export async function eachTicketOnce(commands: CommandBus, ticketIds: readonly s
     }
   }
   return last;
+}
+
+/**
+ * How many of the tickets hold the change `eachTicketOnce` sent them for this command: those it
+ * changed, now or in an earlier run cut short, and not those closed meanwhile, which it passed
+ * over (a refusal, or a decision that nothing needed doing, records nothing).
+ */
+export async function countChanged(runner: StreamRunner, ticketIds: readonly string[], what: string, meta: CommandMeta): Promise<number> {
+  let changed = 0;
+  for (const ticketId of ticketIds) {
+    const { state } = await runner.load(streams.ticket(ticketId), ticketFold);
+    if (state.commandIds.has(onTicket(meta, what, ticketId).commandId)) changed++;
+  }
+  return changed;
 }
 
 /**

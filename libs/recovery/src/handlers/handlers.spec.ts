@@ -19,6 +19,8 @@ import {
   EnrolTotpCommand,
   ImportTotpSecretCommand,
   IssueRecoveryCodesCommand,
+  RejectOpenTicketsCommand,
+  RemoveAccountCommand,
   ReplyToTicketCommand,
   SubmitTicketCommand,
   UpsertAccountCommand,
@@ -648,6 +650,24 @@ describe('command handlers on the SQLite store', () => {
     const released = async (ticketId: string) => (await h.store.readStream(streams.ticket(ticketId))).filter((e) => e.type === 'TicketReleased');
     expect((await released(open.ticketId)).map((e) => [e.metadata.correlationId, e.metadata.actor])).toEqual([['request-7', admin]]);
     expect(await released(closed.ticketId)).toEqual([]);
+  });
+
+  it.each([
+    ['rejecting the open tickets of a username', (open: string[], meta: CommandMeta) => new RejectOpenTicketsCommand(open, { reason: 'suspected-fraud', note: 'a flood', by: { id: 'lead', role: 'supervisor' } }, 0n, meta)],
+    ["removing the account", (open: string[], meta: CommandMeta) => new RemoveAccountCommand('zoe', open, meta)],
+  ] as const)('counts as rejected, %s, only the tickets it rejected: one listed but closed meanwhile is not counted, and none the second time', async (_, command) => {
+    await h.bus.execute(new UpsertAccountCommand('zoe', profile(), h.meta(admin)));
+    const [first, second, closed] = [await submit('zoe'), await submit('zoe'), await submit('zoe')];
+    await h.bus.execute(new ChangeTicketCommand(closed.ticketId, { type: 'RejectTicket', reason: 'other', note: 'done', by: agent }, h.meta()));
+    const listed = [first.ticketId, second.ticketId, closed.ticketId];
+    const meta = h.meta(admin);
+    await expect(h.bus.execute(command(listed, meta))).resolves.toMatchObject({ rejected: 2 });
+    // Sent again as the same request (one cut short, finished by sending it again): the same two.
+    await expect(h.bus.execute(command(listed, meta))).resolves.toMatchObject({ rejected: 2 });
+    // Sent again as a new request (a new command id): each is closed by now.
+    await expect(h.bus.execute(command(listed, h.meta(admin)))).resolves.toMatchObject({ rejected: 0 });
+    const rejections = async (ticketId: string) => (await h.store.readStream(streams.ticket(ticketId))).filter((e) => e.type === 'TicketRejected').length;
+    expect(await Promise.all(listed.map(rejections))).toEqual([1, 1, 1]);
   });
 
   it.each([
