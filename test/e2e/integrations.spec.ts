@@ -833,6 +833,36 @@ describe('webhooks', () => {
       }
     }), 60000);
 
+  it('refuses a change or a deletion sent with the revision of a subscription changed since (If-Match), so that two integrators do not overwrite each other', () =>
+    withReceiver('none', { RECLAIM_WEBHOOK_ALLOW_LOCAL: 'true' }, async (server, receiver) => {
+      const call = client(server.url);
+      const [ann, bob] = [await createStaff(call, 'integrator', 'Ann'), await createStaff(call, 'integrator', 'Bob')];
+      const hook = (await call('POST', '/v1/webhooks', { token: ann, body: { url: receiver.url } })).body;
+      const read = await call('GET', `/v1/webhooks/${hook.id}`, { token: ann });
+      expect([read.headers.get('etag'), read.body.revision]).toEqual(['"0"', '0']);
+
+      // Both read revision 0; Bob's change lands first, and Ann's, made on what she read, is refused.
+      const bobs = await call('PUT', `/v1/webhooks/${hook.id}`, { token: bob, body: { url: `${receiver.url}?bob`, concurrency: 2 }, headers: { 'if-match': '"0"' } });
+      expect([bobs.status, bobs.body.revision, bobs.body.url]).toEqual([200, '1', `${receiver.url}?bob`]);
+      const eventsInLog = async () => (await call('GET', '/v1/audit/verify', { token: ADMIN_TOKEN })).body.events as number;
+      const logged = await eventsInLog();
+      const anns = await call('PUT', `/v1/webhooks/${hook.id}`, { token: ann, body: { url: `${receiver.url}?ann` }, headers: { 'if-match': '0' } });
+      expect([anns.status, anns.body.type, anns.body.detail]).toEqual([412, 'https://reclaim.dev/problems/stale-revision', 'If-Match 0 is stale: the webhook is at revision 1.']);
+      expect((await call('DELETE', `/v1/webhooks/${hook.id}`, { token: ann, headers: { 'if-match': '0' } })).status).toBe(412);
+      const malformed = await call('PUT', `/v1/webhooks/${hook.id}`, { token: ann, body: { url: `${receiver.url}?ann` }, headers: { 'if-match': '"1' } });
+      expect([malformed.status, malformed.body.errors]).toEqual([400, [{ field: 'If-Match', message: 'If-Match must be a revision number' }]]);
+      expect(await eventsInLog()).toBe(logged);
+      expect((await call('GET', `/v1/webhooks/${hook.id}`, { token: ann })).body).toMatchObject({ revision: '1', url: `${receiver.url}?bob`, concurrency: 2 });
+
+      // Every change moves the revision, a disabling too; with the current one, or none, or `*`, it goes through.
+      await call('POST', `/v1/webhooks/${hook.id}/disable`, { token: bob });
+      expect((await call('GET', `/v1/webhooks/${hook.id}`, { token: ann })).headers.get('etag')).toBe('"2"');
+      const current = await call('PUT', `/v1/webhooks/${hook.id}`, { token: ann, body: { url: `${receiver.url}?ann` }, headers: { 'if-match': '2' } });
+      expect([current.status, current.body.revision]).toEqual([200, '3']);
+      expect((await call('PUT', `/v1/webhooks/${hook.id}`, { token: ann, body: { url: receiver.url } })).body.revision).toBe('4');
+      expect((await call('DELETE', `/v1/webhooks/${hook.id}`, { token: bob, headers: { 'if-match': '*' } })).status).toBe(200);
+    }));
+
   it(`holds at most ${MOST_WEBHOOKS} subscriptions at once, and takes a new one once one is deleted`, async () => {
     await withServer({ RECLAIM_WEBHOOK_ALLOW_LOCAL: 'true' }, async (server) => {
       const call = client(server.url);

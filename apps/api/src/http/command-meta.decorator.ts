@@ -21,15 +21,16 @@ export const Meta = createParamDecorator((_: unknown, context: ExecutionContext)
 const IF_MATCH = /^(?:\*|(\d{1,18})|(?:W\/)?"(\d{1,18})")$/;
 
 /**
- * `If-Match: 3` or `If-Match: "3"`: the revision the client last saw. `If-Match: *` asks only
- * that the ticket exists (RFC 9110), which every command on a ticket requires anyway.
+ * `If-Match: 3` or `If-Match: "3"`: the revision the client last saw (of a ticket, or of a
+ * webhook subscription). `If-Match: *` asks only that it exists (RFC 9110), which every command
+ * on one requires anyway.
  */
 export const IfMatch = createParamDecorator((_: unknown, context: ExecutionContext): bigint | undefined => {
   const header = context.switchToHttp().getRequest<FastifyRequest>().headers['if-match'];
   if (header === undefined) return undefined;
   const match = IF_MATCH.exec(String(header).trim());
   if (!match) {
-    throw new ProblemError(fieldProblem(400, 'If-Match must be a ticket revision, e.g. If-Match: 3.', 'If-Match', 'must be a revision number'));
+    throw new ProblemError(fieldProblem(400, 'If-Match must be a revision, e.g. If-Match: 3.', 'If-Match', 'must be a revision number'));
   }
   const revision = match[1] ?? match[2];
   return revision === undefined ? undefined : BigInt(revision);
@@ -41,7 +42,7 @@ function documentIfMatch(target: object, key: string | symbol | undefined): void
   ApiHeader({
     name: 'If-Match',
     required: false,
-    description: 'The ticket revision the client last saw (`3` or `"3"`): a command on a ticket changed since is refused (412).',
+    description: 'The revision the client last saw (`3` or `"3"`, as the `ETag` of its view): a command on a ticket or subscription changed since is refused (412).',
     schema: { type: 'string', pattern: IF_MATCH.source },
   })(target, key!, descriptor);
   Refusing(412)(target, key!, descriptor);

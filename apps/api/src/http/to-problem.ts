@@ -40,7 +40,7 @@ export function toProblem(error: unknown): { body: Problem; headers: Record<stri
     return plain(problem(409, `The first answer to this request was lost, and the ${error.what} it issued ${since}; it cannot be shown again.`, { type: 'secret-replaced' }));
   }
   if (error instanceof StaleRevision) {
-    return plain(problem(412, `If-Match ${error.expected} is stale: the ticket is at revision ${error.actual}.`, { type: 'stale-revision' }));
+    return plain(problem(412, `If-Match ${error.expected} is stale: the ${error.what} is at revision ${error.actual}.`, { type: 'stale-revision' }));
   }
   if (error instanceof TooManyAttempts) {
     return plain(problem(429, `Too many ${error.message.split(';')[0]!.replace('too many ', '')}. Retry after ${error.retryAfterSeconds} seconds.`), {

@@ -50,6 +50,7 @@ const concurrency: SchemaObject = { type: 'integer', description: "Deliveries un
 /** A subscription as the API shows it, with its progress (never its secret). */
 const webhookFields: Record<string, SchemaObject> = {
   id: text,
+  revision: { ...decimal, description: "Its stream's revision, moved by every change to it (a redelivery asked for too): `If-Match` of a `PUT` or `DELETE`, and the `ETag` of `GET /v1/webhooks/{id}`." },
   url: text,
   types: webhookTypes,
   concurrency,

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import type { SecretBox } from '@reclaim/credentials';
@@ -8,7 +8,8 @@ import { GetStreamHistoryQuery, ProjectionRunner, READ_MODEL_DB, type ReadModelD
 import { parseDuration, SECRET_BOX, type CommandMeta } from '@reclaim/recovery';
 import { IsInt, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min } from 'class-validator';
 import { Access, INTEGRATES } from '../auth/access.decorator';
-import { Meta } from '../http/command-meta.decorator';
+import type { FastifyReply } from 'fastify';
+import { IfMatch, Meta } from '../http/command-meta.decorator';
 import { HistoryPageQuery, requestedRange } from '../http/cursor-page';
 import { historyOrNotFound, HistoryRoute } from '../http/history-route';
 import { PageLimit } from '../http/page-limit';
@@ -131,10 +132,12 @@ export class WebhooksController {
   @Get(':id')
   @Access({ roles: INTEGRATES })
   @ApiOperation({ summary: 'One subscription, with its progress (never its secret)' })
-  @Answers(200, 'Webhook')
+  @Answers(200, 'Webhook', { ETag: HEADERS.ETag })
   @Refuses(404)
-  get(@Param() { id }: WebhookIdParam) {
-    return this.describe(this.find(id));
+  get(@Param() { id }: WebhookIdParam, @Res({ passthrough: true }) reply: FastifyReply) {
+    const webhook = this.find(id);
+    reply.header('etag', `"${webhook.revision}"`);
+    return this.describe(webhook);
   }
 
   // A receiver that moves, or wants other events, keeps its place in the log: a new subscription
@@ -143,13 +146,13 @@ export class WebhooksController {
   @Access({ roles: INTEGRATES })
   @ApiOperation({
     summary: "Replace a subscription's URL, types and concurrency (addition), as a create gives them: from its checkpoint on, so no event is missed; its secret, owner, progress and held tickets stay",
-    description: "A new URL is tried at once, without waiting out the retries the old one earned. Types dropped are not sent from the checkpoint on (a held ticket with none left goes back to log order); types added are sent for the events after the checkpoint.",
+    description: "A new URL is tried at once, without waiting out the retries the old one earned. Types dropped are not sent from the checkpoint on (a held ticket with none left goes back to log order); types added are sent for the events after the checkpoint. With `If-Match` of the `revision` last read, one changed since (by another integrator, say) is refused (412) rather than overwritten.",
   })
   @Answers(200, 'WebhookReplaced')
   @Refuses(404)
-  async replace(@Param() { id }: WebhookIdParam, @Body() body: WebhookDto, @Meta() meta: CommandMeta) {
+  async replace(@Param() { id }: WebhookIdParam, @Body() body: WebhookDto, @Meta() meta: CommandMeta, @IfMatch() ifMatch?: bigint) {
     const before = this.find(id);
-    const { position } = await onceApplied(this.projections, await this.commands.execute(new ChangeWebhookCommand(id, setupOf(body), meta)));
+    const { position } = await onceApplied(this.projections, await this.commands.execute(new ChangeWebhookCommand(id, setupOf(body), meta, ifMatch)));
     if (body.url !== before.url) this.log.clearFailures(id);
     return { ...this.describe(this.find(id)), position };
   }
@@ -160,8 +163,8 @@ export class WebhooksController {
   @ApiOperation({ summary: 'End a subscription for good: it sends nothing more and is gone from the API (disable it to pause instead)' })
   @Answers(200, 'WebhookDeleted')
   @Refuses(404)
-  async delete(@Param() { id }: WebhookIdParam, @Meta() meta: CommandMeta) {
-    return onceApplied(this.projections, await this.commands.execute(new DeleteWebhookCommand(id, meta)));
+  async delete(@Param() { id }: WebhookIdParam, @Meta() meta: CommandMeta, @IfMatch() ifMatch?: bigint) {
+    return onceApplied(this.projections, await this.commands.execute(new DeleteWebhookCommand(id, meta, ifMatch)));
   }
 
   // Where recovery events go is worth an audit trail: who pointed a subscription at a new URL, gave
@@ -282,6 +285,7 @@ export class WebhooksController {
     const standing = this.log.standing(row.webhookId, row.createdPosition);
     return {
       id: row.webhookId,
+      revision: row.revision.toString(),
       url: row.url,
       types: shownTypes(row.types),
       concurrency: row.concurrency ?? this.settings.concurrency,

@@ -35,7 +35,8 @@ export class CreateWebhookCommand extends Command<{ id: string; secret: string; 
  * subscription would miss those recorded before it.
  */
 export class ChangeWebhookCommand extends Command<{ id: string; position: string }> {
-  constructor(readonly webhookId: string, readonly setup: WebhookSetup, readonly meta: CommandMeta) {
+  /** `ifMatch`: the subscription's revision the caller last saw: refused (412) once it changed since. */
+  constructor(readonly webhookId: string, readonly setup: WebhookSetup, readonly meta: CommandMeta, readonly ifMatch?: bigint) {
     super();
   }
 }
@@ -69,7 +70,7 @@ export class RecordDeliveryChangeCommand extends Command<{ position: string }> {
 
 /** Ends a subscription for good (a disabled one can be enabled again; a deleted one cannot). */
 export class DeleteWebhookCommand extends Command<{ id: string; deleted: true; position: string }> {
-  constructor(readonly webhookId: string, readonly meta: CommandMeta) {
+  constructor(readonly webhookId: string, readonly meta: CommandMeta, readonly ifMatch?: bigint) {
     super();
   }
 }
@@ -107,13 +108,13 @@ export class ChangeWebhookHandler implements ICommandHandler<ChangeWebhookComman
     @Inject(WEBHOOK_SETTINGS) private readonly settings: WebhookSettings,
   ) {}
 
-  async execute({ webhookId, setup, meta }: ChangeWebhookCommand) {
+  async execute({ webhookId, setup, meta, ifMatch }: ChangeWebhookCommand) {
     await refuseTarget(setup.url, this.settings);
     const { position } = await this.runner.run(`${WEBHOOK_STREAM_PREFIX}${webhookId}`, webhookFold, meta, (state) => {
       if (!state.exists) throw new NotFound('webhook');
       const data = changedFrom(state, setup);
       return Object.keys(data).length ? [{ type: 'WebhookChanged', data }] : [];
-    });
+    }, { ifMatch, what: 'webhook' });
     return { id: webhookId, position: position.toString() };
   }
 }
@@ -178,11 +179,11 @@ export class RotateWebhookSecretHandler implements ICommandHandler<RotateWebhook
 export class DeleteWebhookHandler implements ICommandHandler<DeleteWebhookCommand> {
   constructor(private readonly runner: StreamRunner) {}
 
-  async execute({ webhookId, meta }: DeleteWebhookCommand) {
+  async execute({ webhookId, meta, ifMatch }: DeleteWebhookCommand) {
     const { position } = await this.runner.run(`${WEBHOOK_STREAM_PREFIX}${webhookId}`, webhookFold, meta, (state) => {
       if (!state.exists) throw new NotFound('webhook');
       return [{ type: 'WebhookDeleted', data: {} }];
-    });
+    }, { ifMatch, what: 'webhook' });
     return { id: webhookId, deleted: true as const, position: position.toString() };
   }
 }

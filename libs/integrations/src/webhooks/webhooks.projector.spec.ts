@@ -9,7 +9,7 @@ import { DeliveryLog } from './delivery-log';
 import { readWebhooks, WebhooksProjector } from './webhooks.projector';
 
 describe('webhooks read model from before owners', () => {
-  it('replays an old file to learn who owns each webhook', async () => {
+  it('replays an old file to learn who owns each webhook and its revision', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'reclaim-webhooks-owner-'));
     const store = new SqliteEventStore(join(dir, 'events.sqlite'));
     try {
@@ -29,7 +29,8 @@ describe('webhooks read model from before owners', () => {
       runner.start();
       expect(await runner.waitFor(position, 5000)).toBe(true);
       await runner.stop();
-      expect(readWebhooks(db).map(({ webhookId, ownerId, enabled }) => ({ webhookId, ownerId, enabled }))).toEqual([{ webhookId: 'w1', ownerId: 'p2', enabled: true }]);
+      // And, since version 3, its revision (for If-Match).
+      expect(readWebhooks(db).map(({ webhookId, ownerId, enabled, revision }) => ({ webhookId, ownerId, enabled, revision }))).toEqual([{ webhookId: 'w1', ownerId: 'p2', enabled: true, revision: 1n }]);
     } finally {
       await store.close();
       rmSync(dir, { recursive: true, force: true });

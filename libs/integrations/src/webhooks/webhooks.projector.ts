@@ -21,6 +21,8 @@ export interface WebhookRow {
   disabledReason: string | null;
   /** The staff member on whose authority it runs: who created it, or last enabled it. */
   ownerId: string | null;
+  /** The revision of its stream: what `If-Match` names for a change to it. */
+  revision: bigint;
 }
 
 /** Whether the secret before the last rotation still signs this webhook's deliveries. */
@@ -31,7 +33,8 @@ export function previousSecretSigns(webhook: WebhookRow, now = Date.now()): bool
 /** Webhook subscriptions, from their streams. */
 export class WebhooksProjector implements Projector {
   readonly name = 'webhooks';
-  readonly version = 2;
+  // Version 3 keeps each subscription's revision.
+  readonly version = 3;
 
   setup(db: Database.Database): void {
     db.exec(`CREATE TABLE IF NOT EXISTS webhooks (
@@ -46,6 +49,7 @@ export class WebhooksProjector implements Projector {
     }
     // Nor was a concurrency chosen before this column.
     if (!columns.some((column) => column.name === 'concurrency')) db.exec('ALTER TABLE webhooks ADD COLUMN concurrency INTEGER');
+    if (!columns.some((column) => column.name === 'revision')) db.exec('ALTER TABLE webhooks ADD COLUMN revision INTEGER NOT NULL DEFAULT 0');
     setUpDeliveryTables(db);
   }
 
@@ -87,6 +91,8 @@ export class WebhooksProjector implements Projector {
         prepared(db, 'UPDATE webhooks SET enabled = 1, disabled_reason = NULL, owner_id = ? WHERE webhook_id = ?').run(ownerOf(stored.metadata.actor), id);
         break;
     }
+    // Every event of the stream moves its revision, a redelivery asked for too: If-Match is of the stream.
+    prepared(db, 'UPDATE webhooks SET revision = ? WHERE webhook_id = ?').run(stored.revision, id);
   }
 }
 
@@ -112,6 +118,7 @@ export function readWebhooks(db: Database.Database, id?: string): WebhookRow[] {
     enabled: row.enabled === 1,
     disabledReason: row.disabled_reason,
     ownerId: row.owner_id,
+    revision: BigInt(row.revision),
   }));
 }
 

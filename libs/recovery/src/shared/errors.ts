@@ -49,8 +49,8 @@ export class NotFound extends Error {
 
 /** The client's If-Match revision is not the current one (412). */
 export class StaleRevision extends Error {
-  constructor(readonly expected: bigint, readonly actual: bigint) {
-    super(`the ticket is at revision ${actual}, not ${expected}`);
+  constructor(readonly expected: bigint, readonly actual: bigint, readonly what = 'ticket') {
+    super(`the ${what} is at revision ${actual}, not ${expected}`);
     this.name = 'StaleRevision';
   }
 }

@@ -28,6 +28,8 @@ export interface RunOptions<S> {
   ifMatch?: bigint;
   /** Which revision If-Match names, where the caller sees fewer events than the stream holds; the stream's by default. */
   revisionOf?: (state: S) => bigint;
+  /** What the stream is, as a stale If-Match's refusal names it: a ticket by default. */
+  what?: string;
 }
 
 export interface RunResult<S> {
@@ -91,7 +93,7 @@ export class StreamRunner {
       const cached = attempt === 1 && options.ifMatch === undefined ? (this.cache.get(stream) as { state: S; position: bigint } | undefined) : undefined;
       const { state, position } = cached ?? (await this.load(stream, fold));
       if (state.commandIds.has(meta.commandId)) return { state, position, repeat: true };
-      if (options.ifMatch !== undefined && options.ifMatch !== revisionOf(state)) throw new StaleRevision(options.ifMatch, revisionOf(state));
+      if (options.ifMatch !== undefined && options.ifMatch !== revisionOf(state)) throw new StaleRevision(options.ifMatch, revisionOf(state), options.what);
       // A refusal, or a decision that nothing needs doing, appends nothing, so no expected
       // revision would show that the cached state was stale: those are judged again on the
       // stream as stored before they are answered.
