@@ -40,6 +40,7 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/v1/audit/verify', allowed: ['admin', 'supervisor', 'auditor'] },
   { method: 'PUT', path: '/v1/accounts/probe', body: { primaryEmail: 'p@example.org', emails: [], packages: [] }, allowed: ['admin', 'integrator'] },
   { method: 'GET', path: '/v1/accounts', allowed: ['admin', 'integrator'] },
+  { method: 'POST', path: '/v1/accounts/batch', body: { accounts: [{ username: 'probe', primaryEmail: 'p@example.org', emails: [], packages: [] }] }, allowed: ['admin', 'integrator'] },
   { method: 'GET', path: '/v1/accounts/probe', allowed: [...READERS, 'integrator'] },
   { method: 'GET', path: '/v1/accounts/probe/history', allowed: [...READERS, 'integrator'] },
   { method: 'POST', path: '/v1/accounts/probe/recovery-codes', allowed: ['admin', 'integrator'] },

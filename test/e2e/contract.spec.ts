@@ -557,6 +557,58 @@ describe('the list of accounts', () => {
   });
 });
 
+describe('accounts fed in a batch', () => {
+  const account = (username: string, more = {}) => ({ username, primaryEmail: `${username}@example.org`, emails: [], packages: ['left-pad'], ...more });
+  const eventsInLog = async () => (await call('GET', '/v1/audit/verify', { token: ADMIN_TOKEN })).body.events as number;
+
+  it('registers and updates many accounts at once, each as a PUT would, and says how each fared', async () => {
+    const { username: _, ...profile } = account('batch-kept');
+    expect((await call('PUT', '/v1/accounts/batch-kept', { token: integrator, body: profile })).status).toBe(201);
+    expect((await call('PUT', '/v1/accounts/batch-moved', { token: integrator, body: { ...profile, primaryEmail: 'batch-moved@example.org' } })).status).toBe(201);
+    const accounts = [account('batch-new', { critical: true }), account('batch-kept'), account('batch-moved', { primaryEmail: 'moved@example.org', frozen: true })];
+    const key = { 'idempotency-key': 'batch-1' };
+    const answer = await call('POST', '/v1/accounts/batch', { token: integrator, body: { accounts }, headers: key });
+    expect([answer.status, answer.body.accounts.map(({ username, status }: { username: string; status: string }) => [username, status])]).toEqual([
+      200,
+      [['batch-new', 'created'], ['batch-kept', 'unchanged'], ['batch-moved', 'updated']],
+    ]);
+    const read = async (username: string) => (await call('GET', `/v1/accounts/${username}?minPosition=${answer.body.position}`, { token: agent })).body;
+    expect(await read('batch-new')).toMatchObject({ primaryEmail: 'batch-new@example.org', packages: ['left-pad'], critical: true, frozen: false });
+    expect(await read('batch-moved')).toMatchObject({ primaryEmail: 'moved@example.org', critical: false, frozen: true });
+    const history = (await call('GET', '/v1/accounts/batch-moved/history', { token: integrator })).body.events as Array<{ type: string; actor: { kind: string } }>;
+    expect(history.map(({ type }) => type)).toEqual(['AccountRegistered', 'AccountUpdated']);
+
+    // Sent again, with its key or without: each account is as it was, and nothing more is recorded.
+    const logged = await eventsInLog();
+    expect((await call('POST', '/v1/accounts/batch', { token: integrator, body: { accounts }, headers: key })).body).toEqual(answer.body);
+    const again = await call('POST', '/v1/accounts/batch', { token: integrator, body: { accounts } });
+    expect(again.body.accounts.map(({ status }: { status: string }) => status)).toEqual(['unchanged', 'unchanged', 'unchanged']);
+    expect(await eventsInLog()).toBe(logged);
+    expect((await call('POST', '/v1/accounts/batch', { token: agent, body: { accounts } })).status).toBe(403);
+  });
+
+  it('refuses the whole batch for one bad entry, naming it, and writes none of it', async () => {
+    const logged = await eventsInLog();
+    const many = Array.from({ length: 501 }, (_, i) => ({ username: `m${i}`, primaryEmail: 'm@example.org', emails: [], packages: [] }));
+    for (const [accounts, errors] of [
+      [[account('batch-bad-1'), account('batch-bad-2', { primaryEmail: 'not an address' })], [{ field: 'accounts.1.primaryEmail', message: expect.stringContaining('accounts.1.primaryEmail') }]],
+      [[account('batch-bad-1'), account('-bad')], [{ field: 'accounts.1.username', message: expect.stringContaining('accounts.1.username') }]],
+      [[account('batch-bad-1', { emails: ['a@example.org', 'A@example.org'] })], [{ field: 'accounts.0.emails', message: expect.stringContaining('twice') }]],
+      [[account('batch-bad-1', { extra: 1 })], [{ field: 'accounts.0.extra', message: 'accounts.0.extra is not a known field' }]],
+      [[account('batch-bad-1'), account('batch-bad-1')], [{ field: 'accounts', message: 'accounts must not list a username twice' }]],
+      [[account('batch-bad-1'), 'batch-bad-2'], [{ field: 'accounts.1', message: expect.stringContaining('accounts.1') }]],
+      [[], [{ field: 'accounts', message: 'accounts must list at least one account' }]],
+      [many, [{ field: 'accounts', message: 'accounts must list at most 500 accounts' }]],
+      [undefined, [{ field: 'accounts', message: 'accounts is required' }]],
+    ] as const) {
+      const refused = await call('POST', '/v1/accounts/batch', { token: integrator, body: { accounts } });
+      expect([String(JSON.stringify(accounts)).slice(0, 80), refused.status, refused.body.errors]).toEqual([String(JSON.stringify(accounts)).slice(0, 80), 400, errors]);
+    }
+    expect((await call('GET', '/v1/accounts/batch-bad-1', { token: agent })).status).toBe(404);
+    expect(await eventsInLog()).toBe(logged);
+  });
+});
+
 describe('notes on decided tickets', () => {
   it('are taken: the ticket stays decided, the requester sees nothing of them', async () => {
     const filed = (await call('POST', '/v1/tickets', { body: ticket('decided-notes') })).body;

@@ -34,7 +34,7 @@ afterAll(async () => {
 const PATHS = [
   '/v1/tickets', '/v1/tickets/{id}', '/v1/tickets/{id}/replies', '/v1/tickets/{id}/assign', '/v1/tickets/{id}/request-info',
   '/v1/tickets/{id}/verify', '/v1/tickets/{id}/reject', '/v1/tickets/{id}/notes', '/v1/tickets/{id}/release', '/v1/tickets/{id}/withdraw', '/v1/tickets/{id}/access-token', '/v1/tickets/{id}/history', '/v1/tickets/reject-open', '/v1/queues/{q}', '/v1/queues/{q}/claim-next',
-  '/v1/queues', '/v1/audit/verify', '/v1/accounts', '/v1/accounts/{u}', '/v1/accounts/{u}/history', '/v1/accounts/{u}/recovery-codes', '/v1/accounts/{u}/recovery-codes/import',
+  '/v1/queues', '/v1/audit/verify', '/v1/accounts', '/v1/accounts/batch', '/v1/accounts/{u}', '/v1/accounts/{u}/history', '/v1/accounts/{u}/recovery-codes', '/v1/accounts/{u}/recovery-codes/import',
   '/v1/accounts/{u}/totp', '/v1/accounts/{u}/totp/import', '/v1/staff', '/v1/staff/{id}', '/v1/staff/{id}/token', '/v1/staff/{id}/role', '/v1/staff/{id}/name', '/v1/staff/{id}/activity', '/v1/staff/{id}/history', '/v1/webhooks', '/v1/webhooks/{id}', '/v1/webhooks/{id}/deliveries', '/v1/webhooks/{id}/history', '/v1/webhooks/{id}/redeliver', '/v1/webhooks/{id}/held/none', '/v1/webhooks/{id}/ping',
   '/v1/webhooks/{id}/secret', '/v1/webhooks/{id}/enable', '/v1/webhooks/{id}/disable', '/v1/events', '/health', '/metrics', '/docs/openapi.json',
 ];
@@ -92,6 +92,14 @@ const json = fc.oneof(
     secret: fc.oneof(fc.stringMatching(/^[A-Z2-7]{32}$/), text()),
     position: fc.oneof(fc.bigInt({ min: 0n, max: 2n ** 70n }).map(String), text()),
     concurrency: fc.oneof(fc.integer({ min: -1, max: 40 }), fc.double(), text()),
+    // A batch of accounts: entries valid, broken, or not accounts at all.
+    accounts: fc.oneof(
+      fc.array(fc.oneof(
+        fc.record({ username: fc.oneof(fc.constantFrom('fuzzed', 'fuzzed-2'), text()), primaryEmail: fc.oneof(fc.emailAddress(), text()), emails: fc.array(fc.emailAddress(), { maxLength: 2 }), packages: fc.constant([]), critical: fc.oneof(fc.boolean(), text()) }, { requiredKeys: [] }),
+        fc.anything({ maxDepth: 1 }),
+      ), { maxLength: 4 }),
+      text(),
+    ),
   }, { requiredKeys: [] }),
 );
 const request = fc.record({

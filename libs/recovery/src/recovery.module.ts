@@ -4,7 +4,7 @@ import type { SecretBox } from '@reclaim/credentials';
 import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
 import { ChangeStaffRoleHandler, CreateStaffHandler, DeactivateStaffHandler, RenameStaffHandler, ReplaceStaffTokenHandler } from './handlers/staff.handlers';
 import { RejectOpenTicketsHandler } from './handlers/reject-open-tickets.handler';
-import { EnrolTotpHandler, ImportTotpSecretHandler, IssueRecoveryCodesHandler, RemoveAccountHandler, UpsertAccountHandler } from './handlers/account.handlers';
+import { EnrolTotpHandler, ImportTotpSecretHandler, IssueRecoveryCodesHandler, RemoveAccountHandler, UpsertAccountHandler, UpsertAccountsHandler } from './handlers/account.handlers';
 import { ChangeTicketHandler } from './handlers/change-ticket.handler';
 import { ClaimNextTicketHandler } from './handlers/claim-next-ticket.handler';
 import { EvidenceChecker } from './handlers/evidence-checker';
@@ -35,6 +35,7 @@ import { StreamRunner } from './shared/stream-runner';
     ChangeTicketHandler,
     ClaimNextTicketHandler,
     UpsertAccountHandler,
+    UpsertAccountsHandler,
     RemoveAccountHandler,
     RejectOpenTicketsHandler,
     IssueRecoveryCodesHandler,

@@ -4,8 +4,9 @@ import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs
 import { bcryptCost, canonicalBcryptHash, IMPORTED_HASH_COST, isBcryptHash, isTotpSecret } from '@reclaim/credentials';
 import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
 import { GetAccountQuery, GetStreamHistoryQuery, ListAccountsQuery, OpenTicketsForQuery, ProjectionRunner } from '@reclaim/projections';
-import { addressKey, EnrolTotpCommand, ImportTotpSecretCommand, IssueRecoveryCodesCommand, RemoveAccountCommand, streams, UpsertAccountCommand, type CommandMeta } from '@reclaim/recovery';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsOptional, IsString, isString, MaxLength, ValidateBy } from 'class-validator';
+import { addressKey, EnrolTotpCommand, ImportTotpSecretCommand, IssueRecoveryCodesCommand, RemoveAccountCommand, streams, UpsertAccountCommand, UpsertAccountsCommand, type AccountProfile, type CommandMeta } from '@reclaim/recovery';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsOptional, IsString, isString, MaxLength, ValidateBy, ValidateNested } from 'class-validator';
 import type { FastifyReply } from 'fastify';
 import { Access, FEEDS_ACCOUNTS, READS_ACCOUNTS } from '../auth/access.decorator';
 import { Meta } from '../http/command-meta.decorator';
@@ -59,6 +60,30 @@ class AccountDto {
   frozen?: boolean;
 }
 
+/** An account as a `PUT` gives it: what is left out is false. */
+const profileOf = (body: AccountDto): AccountProfile => ({ primaryEmail: body.primaryEmail, emails: body.emails, packages: body.packages, critical: body.critical ?? false, frozen: body.frozen ?? false });
+
+/** Accounts one batch may hold; the body's 64 KiB hold about 300 of a few addresses and packages each. */
+const MOST_ACCOUNTS_PER_BATCH = 500;
+
+class AccountEntryDto extends AccountDto {
+  @ApiProperty({ description: "The account's username on the platform." })
+  @IsString()
+  @IsUsername()
+  username!: string;
+}
+
+class AccountBatchDto {
+  @ApiProperty({ type: [AccountEntryDto], description: `1 to ${MOST_ACCOUNTS_PER_BATCH} accounts, each as the body of \`PUT /v1/accounts/{username}\` with its \`username\`; a username at most once.` })
+  @IsArray()
+  @ArrayMinSize(1, { message: 'accounts must list at least one account' })
+  @ArrayMaxSize(MOST_ACCOUNTS_PER_BATCH, { message: `accounts must list at most ${MOST_ACCOUNTS_PER_BATCH} accounts` })
+  @ArrayUnique((entry: { username?: unknown } | null) => entry?.username, { message: 'accounts must not list a username twice' })
+  @ValidateNested({ each: true, message: ({ property }) => `${property} must be an account (an object)` })
+  @Type(() => AccountEntryDto)
+  accounts!: AccountEntryDto[];
+}
+
 class ImportCodesDto {
   @ApiProperty({ type: [String], description: 'bcrypt hashes ($2a$, $2b$ or $2y$; of cost 4 to 16) of codes issued elsewhere' })
   @IsArray()
@@ -92,10 +117,24 @@ export class AccountsController {
   @Answers(200, 'AccountWritten')
   @Answers(201, 'AccountWritten')
   async upsert(@Param() { username }: UsernameParam, @Body() body: AccountDto, @Meta() meta: CommandMeta, @Res({ passthrough: true }) reply: FastifyReply) {
-    const profile = { primaryEmail: body.primaryEmail, emails: body.emails, packages: body.packages, critical: body.critical ?? false, frozen: body.frozen ?? false };
+    const profile = profileOf(body);
     const { created, position } = await this.commands.execute(new UpsertAccountCommand(username, profile, meta));
     reply.status(created ? 201 : 200);
     return { username, ...profile, position };
+  }
+
+  // A platform's first feed, or a nightly sync, of many accounts: one request a few hundred
+  // accounts, whose appends share commits, where one PUT each waits for a commit each.
+  @Post('batch')
+  @HttpCode(200)
+  @Access({ roles: FEEDS_ACCOUNTS })
+  @ApiOperation({
+    summary: `Register or update up to ${MOST_ACCOUNTS_PER_BATCH} accounts at once (addition), each as \`PUT /v1/accounts/{username}\` would`,
+    description: 'One entry that is not valid refuses the whole batch (400, naming it: `accounts.3.primaryEmail`), and nothing is written. Each account is written once however often the batch is sent. The answer gives each account\'s outcome in the order sent (`created`, `updated`, or `unchanged` when it was so already), and the last position.',
+  })
+  @Answers(200, 'AccountsWritten')
+  async upsertMany(@Body() body: AccountBatchDto, @Meta() meta: CommandMeta) {
+    return this.commands.execute(new UpsertAccountsCommand(body.accounts.map((entry) => ({ username: entry.username, profile: profileOf(entry) })), meta));
   }
 
   @Delete(':username')

@@ -72,7 +72,16 @@ function fieldErrors(errors: ValidationError[], parent = ''): FieldError[] {
     // the last). A rule on each entry of a list names the entries at fault, a line each (see
     // entryMessage): each such entry is a field of its own, again with the first rule it breaks.
     const byField = new Map<string, string>();
-    for (const [, message] of messages) for (const line of message.split('\n')) byField.set(fieldNamed(line, field), line);
+    // A nested field's message names it as its own object does (`primaryEmail must be ...`), and
+    // an entry of a list as the list (`accounts must be ...`): each is named as the body does
+    // (`accounts.1.primaryEmail`, `accounts.1`).
+    const said = /^\d+$/.test(error.property) ? parent.split('.').pop()! : error.property;
+    for (const [, message] of messages) {
+      for (const line of message.split('\n')) {
+        const named = parent && (line.startsWith(`${said} `) || line.startsWith(`${said}.`)) ? `${field}${line.slice(said.length)}` : line;
+        byField.set(fieldNamed(named, field), named);
+      }
+    }
     return [...[...byField].map(([named, message]) => ({ field: named, message })), ...children];
   });
 }

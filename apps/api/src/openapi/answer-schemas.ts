@@ -209,6 +209,10 @@ export const ANSWER_SCHEMAS = {
   RequesterToken: object({ ticketId: text, accessToken: { ...text, description: 'The requester\'s new token for this ticket, shown once; the one before stops working.' }, position: decimal }),
   TicketsRejected: object({ username: text, rejected: { type: 'integer', description: 'The tickets this request rejected: open when it came, and not closed meanwhile.' }, position: decimal }),
   AccountRemoved: object({ username: text, removed: { type: 'boolean' }, ticketsRejected: { type: 'integer', description: 'Its tickets this request rejected: open when it came, and not closed meanwhile.' }, position: decimal }),
+  AccountsWritten: object({
+    accounts: { type: 'array', items: object({ username: text, status: valueIn(['created', 'updated', 'unchanged']), position: { ...decimal, description: "The account's last event: the one this wrote, else the one before." } }) },
+    position: { ...decimal, description: 'The last of the accounts\' positions: `minPosition` for a read that sees them all.' },
+  }),
   AccountWritten: object({ username: text, primaryEmail: text, emails: texts, packages: texts, critical: { type: 'boolean' }, frozen: { type: 'boolean' }, position: decimal }),
   RecoveryCodes: object({ codes: { ...texts, description: 'Shown once; stored only as bcrypt hashes.' }, position: decimal }),
   CodesImported: object({ imported: { type: 'integer' }, position: decimal }),

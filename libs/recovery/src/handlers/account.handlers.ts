@@ -2,11 +2,11 @@ import { Inject } from '@nestjs/common';
 import { CommandBus, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { generateRecoveryCodes, hashRecoveryCodes, importedRecoveryCodes, newTotpSecret, totpUri, type SecretBox } from '@reclaim/credentials';
 import { decideAccount } from '../account/account.decider';
-import type { CommandMeta } from '../shared/decided-event';
+import { subCommand, type CommandMeta } from '../shared/decided-event';
 import { reissueOf, requireIssuedBy, showAgain } from '../shared/lost-answer';
 import { StreamRunner } from '../shared/stream-runner';
 import { streams } from '../shared/streams';
-import { EnrolTotpCommand, ImportTotpSecretCommand, IssueRecoveryCodesCommand, RemoveAccountCommand, UpsertAccountCommand } from './commands';
+import { EnrolTotpCommand, ImportTotpSecretCommand, IssueRecoveryCodesCommand, RemoveAccountCommand, UpsertAccountCommand, UpsertAccountsCommand, type AccountWritten } from './commands';
 import { countChanged, eachTicketOnce } from './each-ticket-once';
 import { accountFold } from './folds';
 import { RECOVERY_CONFIG, SECRET_BOX, type RecoveryConfig } from './recovery-config';
@@ -17,11 +17,38 @@ export class UpsertAccountHandler implements ICommandHandler<UpsertAccountComman
 
   async execute({ username, profile, meta }: UpsertAccountCommand) {
     let created = false;
+    let changed = false;
     const { position } = await this.runner.run(streams.account(username), accountFold, meta, (account) => {
-      created = !account.profile;
-      return decideAccount({ type: 'UpsertAccount', username, ...profile }, account);
+      const decided = decideAccount({ type: 'UpsertAccount', username, ...profile }, account);
+      [created, changed] = [!account.profile, decided.length > 0];
+      return decided;
     });
-    return { created, position: position.toString() };
+    return { created, changed, position: position.toString() };
+  }
+}
+
+/** Accounts of a batch written at once, so that their appends share commits. */
+const ACCOUNTS_AT_ONCE = 32;
+
+@CommandHandler(UpsertAccountsCommand)
+export class UpsertAccountsHandler implements ICommandHandler<UpsertAccountsCommand> {
+  constructor(private readonly commands: CommandBus) {}
+
+  async execute({ accounts, meta }: UpsertAccountsCommand) {
+    const written: AccountWritten[] = [];
+    let last = 0n;
+    for (let first = 0; first < accounts.length; first += ACCOUNTS_AT_ONCE) {
+      const results = await Promise.all(
+        // Each account's command id comes from the batch's, so a batch sent again (or finished after a crash) writes each once.
+        accounts.slice(first, first + ACCOUNTS_AT_ONCE).map(async ({ username, profile }) => {
+          const { created, changed, position } = await this.commands.execute(new UpsertAccountCommand(username, profile, subCommand(meta, `account ${username}`)));
+          if (BigInt(position) > last) last = BigInt(position);
+          return { username, status: created ? 'created' : changed ? 'updated' : 'unchanged', position } as const;
+        }),
+      );
+      written.push(...results);
+    }
+    return { accounts: written, position: last.toString() };
   }
 }
 

@@ -62,8 +62,23 @@ export class ClaimNextTicketCommand extends Command<TicketCommandResult | undefi
   }
 }
 
-export class UpsertAccountCommand extends Command<{ created: boolean; position: string }> {
+/** `changed`: whether it recorded anything (the same profile again records nothing). */
+export class UpsertAccountCommand extends Command<{ created: boolean; changed: boolean; position: string }> {
   constructor(readonly username: string, readonly profile: AccountProfile, readonly meta: CommandMeta) {
+    super();
+  }
+}
+
+/** How one account of a batch fared. */
+export type AccountWritten = { username: string; status: 'created' | 'updated' | 'unchanged'; position: string };
+
+/**
+ * Registers or updates many accounts at once (a platform's first feed, or a nightly sync), each
+ * as `UpsertAccountCommand` would, each once however often this is sent. Answers each account's
+ * outcome in the order given, and the last position recorded.
+ */
+export class UpsertAccountsCommand extends Command<{ accounts: AccountWritten[]; position: string }> {
+  constructor(readonly accounts: ReadonlyArray<{ username: string; profile: AccountProfile }>, readonly meta: CommandMeta) {
     super();
   }
 }
