@@ -1155,6 +1155,37 @@ describe('tickets by contact address', () => {
   });
 });
 
+describe('tickets by reason', () => {
+  it('are found in arrival order whatever state each is in, page after page, as a walk of every ticket finds them', async () => {
+    const e = await engine();
+    try {
+      const reasons = ['lost-2fa', 'lost-email', 'lost-2fa', 'lost-2fa', 'forgotten-password', 'lost-2fa', 'lost-2fa', 'lost-email', 'lost-2fa'] as const;
+      const filed = [];
+      for (const [i, reason] of reasons.entries()) filed.push(await e.submit(`reason${i}`, { reason }));
+      // The tickets of the reason in each of the four states, interleaved in arrival order.
+      await e.change(filed[0]!.ticketId, { type: 'RejectTicket', reason: 'other', note: 'x', by: agent });
+      await e.change(filed[2]!.ticketId, { type: 'RequestInfo', question: 'Which phone?', by: agent });
+      await e.change(filed[5]!.ticketId, { type: 'VerifyTicket', evidence: ['call'], note: 'ok', by: agent });
+      await e.change(filed[6]!.ticketId, { type: 'RequestInfo', question: 'Which phone?', by: agent });
+      await e.caughtUp();
+      const walked = e.tickets.find({}, { limit: 100 }).items.filter((item) => item.reason === 'lost-2fa').map((item) => [item.ticketId, item.state]);
+      expect(new Set(walked.map(([, state]) => state))).toEqual(new Set(['rejected', 'awaiting-info', 'submitted', 'verified']));
+      const paged: Array<[string, string]> = [];
+      let after: number | undefined;
+      do {
+        const page = e.tickets.find({ reason: 'lost-2fa' }, { limit: 2, after });
+        expect(page.items.length).toBeLessThanOrEqual(2);
+        paged.push(...page.items.map((item): [string, string] => [item.ticketId, item.state]));
+        after = page.next === undefined ? undefined : decodeCursor(page.next);
+      } while (after !== undefined);
+      expect(paged).toEqual(walked);
+      expect(e.tickets.find({ reason: 'username-change' }, { limit: 2 })).toEqual({ items: [] });
+    } finally {
+      await e.close();
+    }
+  });
+});
+
 describe('staff activity from before accounts and staff were in it', () => {
   it('is built again from the whole log on an old file, and then holds what a staff member did to accounts', async () => {
     const a = await engine();

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { EventStore } from '@reclaim/event-store';
 import { addressKey, streams, type TicketPolicy, type TicketTimer } from '@reclaim/recovery';
+import { TICKET_STATES } from '@reclaim/state-machines';
 import { activitySubject, staffActivity, type ActivitySubject } from '../activity/staff-activity.projector';
 import { evolveTicketView, ticketClocks, type TicketClocks, type TicketView } from '../tickets/ticket-view';
 import { COUNTED_QUEUES, type CountedQueue } from '../tickets/counted-queues';
@@ -145,7 +146,7 @@ export class TicketQueries {
 
   /** A page of a queue; with `reason`, of its tickets filed for that reason only. */
   queue(name: QueueName, options: { viewer: string; limit: number; after?: number; reason?: string }): TicketPage {
-    return this.page(withReason(QUEUE_WHERE[name], options.reason), { viewer: options.viewer, reason: options.reason }, options);
+    return this.page(this.rows(withReason(QUEUE_WHERE[name], options.reason), { viewer: options.viewer, reason: options.reason }, options), options);
   }
 
   /** The oldest tickets of a queue that wait for staff and that no one holds, to claim the first still free. */
@@ -182,20 +183,37 @@ export class TicketQueries {
       ...(filter.reason === undefined ? [] : ['reason = @reason']),
       ...(filter.state === undefined ? [] : ['state = @state']),
     ];
-    return this.page(conditions.join(' AND ') || 'TRUE', { ...filter, contactEmail: filter.contactEmail && addressKey(filter.contactEmail) }, options);
+    const where = conditions.join(' AND ') || 'TRUE';
+    const parameters = { ...filter, contactEmail: filter.contactEmail && addressKey(filter.contactEmail) };
+    if (filter.reason === undefined || conditions.length > 1) return this.page(this.rows(where, parameters, options), options);
+    // A reason alone has no index of its own; walked in arrival order, a reason few tickets have
+    // read most of the tickets for a page (a million for none: 50-130 ms). Each state's tickets
+    // of the reason are an index range (state, reason, seq): the places of a page of each, merged,
+    // and then the rows at the first of them.
+    const seqs = TICKET_STATES.flatMap((state) =>
+      prepared(this.db, 'SELECT seq FROM ticket_views WHERE state = @state AND reason = @reason AND seq > @after ORDER BY seq LIMIT @limit')
+        .pluck()
+        .all({ state, reason: filter.reason, after: options.after ?? -1, limit: options.limit + 1 }) as number[],
+    );
+    const first = seqs.sort((a, b) => a - b).slice(0, options.limit + 1);
+    return this.page(this.rows('seq IN (SELECT value FROM json_each(@seqs))', { seqs: JSON.stringify(first) }, options), options);
   }
 
-  /** A page of the tickets that meet `where`, in arrival order after the cursor's. */
-  private page(where: string, parameters: Record<string, unknown>, options: { limit: number; after?: number }): TicketPage {
+  /** The tickets that meet `where`, in arrival order after the cursor's: a page and one more, to tell whether there is a next. */
+  private rows(where: string, parameters: Record<string, unknown>, options: { limit: number; after?: number }): Array<Record<string, never>> {
     // The clocks' anchors are the timers' rows (the ones the timers fire from), looked up for the
     // page's rows only.
     const anchor = (kind: TicketTimer) => `(SELECT anchor_ms FROM ticket_timers t WHERE t.ticket_id = ticket_views.ticket_id AND t.kind = '${kind}')`;
-    const rows = prepared(
+    return prepared(
       this.db,
       `SELECT seq, ticket_id, ticket_number, state, username, reason, submitted_at, assignee, overdue, priority,
          ${anchor('overdue')} AS overdue_anchor, ${anchor('overdue-high')} AS overdue_high_anchor, ${anchor('expire')} AS expire_anchor
        FROM ticket_views WHERE ${where} AND seq > @after ORDER BY seq LIMIT @limit`,
     ).all({ ...parameters, after: options.after ?? -1, limit: options.limit + 1 }) as Array<Record<string, never>>;
+  }
+
+  /** A page of rows as a list shows them. */
+  private page(rows: Array<Record<string, never>>, options: { limit: number }): TicketPage {
     const { page, next } = pageOf(rows, options.limit, (row) => row.seq);
     const items = page.map((row): QueueItem => ({
       ticketId: row.ticket_id,
