@@ -1083,17 +1083,20 @@ describe('a page that fails after its views were folded', () => {
 });
 
 describe('queue counts on a file from before they were kept', () => {
-  it('are counted once from the stored rows when the file is opened, and kept from then on', async () => {
+  it('are counted once from the stored rows when the file is opened, and kept from then on (and so are the submitted tickets of each stretch of the log)', async () => {
     const e = await engine();
     try {
-      const [a] = [await e.submit('a'), await e.submit('b')];
+      const [a, b] = [await e.submit('a'), await e.submit('b')];
       await e.change(a!.ticketId, { type: 'RejectTicket', reason: 'other', note: 'x', by: agent });
       await e.caughtUp();
       const before = await e.queries.execute(new QueueStatsQuery('nobody'));
       const db = (e.store as SqliteEventStore).database;
-      db.exec('DROP TABLE ticket_queue_counts');
+      const placeBefore = e.tickets.queuePosition(b!.ticketId);
+      db.exec('DROP TABLE ticket_queue_counts; DROP TABLE ticket_submitted_counts');
       new TicketsProjector().setup(db);
       expect(await e.queries.execute(new QueueStatsQuery('nobody'))).toEqual(before);
+      expect([placeBefore, e.tickets.queuePosition(b!.ticketId)]).toEqual([1, 1]);
+      expect(db.prepare('SELECT stretch, count FROM ticket_submitted_counts').all()).toEqual([{ stretch: 0, count: 1 }]);
       expect(before.filter((stat) => stat.count > 0).map((stat) => [stat.queue, stat.count])).toEqual([['submitted', 1], ['unclaimed', 1], ['rejected', 1]]);
       new TicketsProjector().setup(db); // and setting up again changes nothing
       await e.submit('c');

@@ -5,7 +5,7 @@ import { TICKET_STATES } from '@reclaim/state-machines';
 import { activitySubject, staffActivity, type ActivitySubject } from '../activity/staff-activity.projector';
 import { evolveTicketView, ticketClocks, type TicketClocks, type TicketView } from '../tickets/ticket-view';
 import { COUNTED_QUEUES, type CountedQueue } from '../tickets/counted-queues';
-import { queueCounts, readView } from '../tickets/tickets.projector';
+import { queueCounts, readView, SUBMITTED_STRETCH } from '../tickets/tickets.projector';
 import { prepared } from '../prepared';
 import { pageOf } from './cursor';
 import { readHistory, toHistoryEntry, type HistoryEntry, type HistoryPage, type HistoryRange } from './history-entry';
@@ -102,8 +102,11 @@ export class TicketQueries {
   queuePosition(ticketId: string): number | undefined {
     const mine = prepared(this.db, "SELECT seq FROM ticket_views WHERE ticket_id = ? AND state = 'submitted'").get(ticketId) as { seq: number } | undefined;
     if (!mine) return undefined;
-    const { ahead } = prepared(this.db, "SELECT COUNT(*) AS ahead FROM ticket_views WHERE state = 'submitted' AND seq < ?").get(mine.seq) as { ahead: number };
-    return ahead + 1;
+    // The stretches of the log before this ticket's, counted; its own stretch, from the index.
+    const stretch = Math.floor(mine.seq / SUBMITTED_STRETCH);
+    const before = prepared(this.db, 'SELECT coalesce(sum(count), 0) FROM ticket_submitted_counts WHERE stretch < ?').pluck().get(stretch) as number;
+    const within = prepared(this.db, "SELECT COUNT(*) FROM ticket_views WHERE state = 'submitted' AND seq >= ? AND seq < ?").pluck().get(stretch * SUBMITTED_STRETCH, mine.seq) as number;
+    return before + within + 1;
   }
 
   /** The ticket as it stood at `at`, folded from the log (not from a stored copy). */

@@ -11,5 +11,6 @@ export function readModelRows(db: Database.Database, moreTables: string[] = []):
   return {
     ...Object.fromEntries([...READ_MODEL_TABLES, ...moreTables].map((table) => [table, db.prepare(`SELECT * FROM ${table} ORDER BY 1, 2`).all()])),
     ticket_queue_counts: db.prepare('SELECT queue, count FROM ticket_queue_counts WHERE count <> 0 ORDER BY queue').all(),
+    ticket_submitted_counts: db.prepare('SELECT stretch, count FROM ticket_submitted_counts WHERE count <> 0 ORDER BY stretch').all(),
   };
 }

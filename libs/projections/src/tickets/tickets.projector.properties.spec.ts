@@ -5,7 +5,8 @@ import { ticketTimerAnchors, restoreTicketState } from '@reclaim/recovery';
 import { playTicketHistory, ticketHistory } from '@reclaim/recovery/testing';
 import { evolveTicketView } from './ticket-view';
 import { COUNTED_QUEUES } from './counted-queues';
-import { queueCounts, readView, TicketsProjector } from './tickets.projector';
+import { TicketQueries } from '../queries/ticket-queries';
+import { queueCounts, readView, SUBMITTED_STRETCH, TicketsProjector } from './tickets.projector';
 
 /**
  * The tickets projector on a real SQLite database, fed several tickets' random histories
@@ -31,7 +32,8 @@ const log = fc
     const events: RecordedEvent[] = [];
     for (const pick of order) {
       const queue = queues.find((q, i) => i >= pick && q.length) ?? queues.find((q) => q.length)!;
-      events.push({ ...queue.shift()!, position: BigInt(events.length + 1) });
+      // Positions far apart, as where other streams' events come between: tickets in many stretches of the log.
+      events.push({ ...queue.shift()!, position: BigInt((events.length + 1) * 7919) });
     }
     const pages: RecordedEvent[][] = [];
     for (let start = 0, i = 0; start < events.length; start += pageEnds[i++]!) pages.push(events.slice(start, start + pageEnds[i]!));
@@ -39,12 +41,14 @@ const log = fc
   });
 
 describe('tickets projector on random histories', () => {
-  it('stores, page after page, the view, columns and timers that folding each ticket from scratch gives, and counts the queues', () => {
+  it('stores, page after page, the view, columns and timers that folding each ticket from scratch gives, and counts the queues and the submitted tickets of each stretch of the log', () => {
     fc.assert(
       fc.property(log, (pages) => {
         const db = new Database(':memory:');
         const projector = new TicketsProjector();
         projector.setup(db);
+        // (The store is for histories, which this does not read.)
+        const queries = new TicketQueries(db, undefined as never, { slaResponseMs: 7 * 86_400_000, replyTimeoutMs: 14 * 86_400_000 });
         const applied: RecordedEvent[] = [];
         try {
           for (const page of pages) {
@@ -75,6 +79,12 @@ describe('tickets projector on random histories', () => {
               Object.entries(COUNTED_QUEUES).map(([queue, { where }]) => [queue, (db.prepare(`SELECT COUNT(*) AS n FROM ticket_views WHERE ${where}`).get() as { n: number }).n]),
             );
             expect(queueCounts(db)).toEqual(counted);
+            // And so are the submitted tickets of each stretch of the log.
+            const stretches = db.prepare('SELECT stretch, count FROM ticket_submitted_counts WHERE count != 0 ORDER BY stretch').all();
+            expect(stretches).toEqual(db.prepare(`SELECT seq / ${SUBMITTED_STRETCH} AS stretch, COUNT(*) AS count FROM ticket_views WHERE state = 'submitted' GROUP BY 1 ORDER BY 1`).all());
+            // A requester's place is one more than the submitted tickets that arrived before theirs.
+            const waiting = db.prepare("SELECT ticket_id FROM ticket_views WHERE state = 'submitted' ORDER BY seq").pluck().all() as string[];
+            expect(waiting.map((ticketId) => queries.queuePosition(ticketId))).toEqual(waiting.map((_, i) => i + 1));
           }
         } finally {
           db.close();
