@@ -3,6 +3,7 @@ import { CommandBus, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { generateRecoveryCodes, hashRecoveryCodes, importedRecoveryCodes, newTotpSecret, totpUri, type SecretBox } from '@reclaim/credentials';
 import { decideAccount } from '../account/account.decider';
 import { subCommand, type CommandMeta } from '../shared/decided-event';
+import { inGroups } from '../shared/in-groups';
 import { reissueOf, requireIssuedBy, showAgain } from '../shared/lost-answer';
 import { StreamRunner } from '../shared/stream-runner';
 import { streams } from '../shared/streams';
@@ -27,7 +28,7 @@ export class UpsertAccountHandler implements ICommandHandler<UpsertAccountComman
   }
 }
 
-/** Accounts of a batch written at once, so that their appends share commits. */
+/** Accounts of a batch written at once (see `inGroups`). */
 const ACCOUNTS_AT_ONCE = 32;
 
 @CommandHandler(UpsertAccountsCommand)
@@ -35,19 +36,13 @@ export class UpsertAccountsHandler implements ICommandHandler<UpsertAccountsComm
   constructor(private readonly commands: CommandBus) {}
 
   async execute({ accounts, meta }: UpsertAccountsCommand) {
-    const written: AccountWritten[] = [];
     let last = 0n;
-    for (let first = 0; first < accounts.length; first += ACCOUNTS_AT_ONCE) {
-      const results = await Promise.all(
-        // Each account's command id comes from the batch's, so a batch sent again (or finished after a crash) writes each once.
-        accounts.slice(first, first + ACCOUNTS_AT_ONCE).map(async ({ username, profile }) => {
-          const { created, changed, position } = await this.commands.execute(new UpsertAccountCommand(username, profile, subCommand(meta, `account ${username}`)));
-          if (BigInt(position) > last) last = BigInt(position);
-          return { username, status: created ? 'created' : changed ? 'updated' : 'unchanged', position } as const;
-        }),
-      );
-      written.push(...results);
-    }
+    // Each account's command id comes from the batch's, so a batch sent again (or finished after a crash) writes each once.
+    const written = await inGroups(accounts, ACCOUNTS_AT_ONCE, async ({ username, profile }): Promise<AccountWritten> => {
+      const { created, changed, position } = await this.commands.execute(new UpsertAccountCommand(username, profile, subCommand(meta, `account ${username}`)));
+      if (BigInt(position) > last) last = BigInt(position);
+      return { username, status: created ? 'created' : changed ? 'updated' : 'unchanged', position };
+    });
     return { accounts: written, position: last.toString() };
   }
 }
