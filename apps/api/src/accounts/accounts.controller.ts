@@ -63,7 +63,7 @@ class AccountDto {
 /** An account as a `PUT` gives it: what is left out is false. */
 const profileOf = (body: AccountDto): AccountProfile => ({ primaryEmail: body.primaryEmail, emails: body.emails, packages: body.packages, critical: body.critical ?? false, frozen: body.frozen ?? false });
 
-/** Accounts one batch may hold; the body's 64 KiB hold about 300 of a few addresses and packages each. */
+/** Accounts one batch may hold; the body's 64 KiB hold about 400 of two addresses and two packages each. */
 const MOST_ACCOUNTS_PER_BATCH = 500;
 
 class AccountEntryDto extends AccountDto {
