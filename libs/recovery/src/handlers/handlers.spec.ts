@@ -7,6 +7,7 @@ import { toNewEvents, type CommandMeta } from '../shared/decided-event';
 import { AlreadyAssigned, LastAdmin, NotFound, RecoveredElsewhere, StaleRevision, TooManyAttempts, TransitionNotAllowed } from '../shared/errors';
 import { CLAIM_LAPSES_AFTER_MS } from '../requester/recovery-claim';
 import { StreamRunner } from '../shared/stream-runner';
+import { EnrolTotpHandler } from './account.handlers';
 import { streams } from '../shared/streams';
 import { codeStandsIn } from '../testing/code-in-text';
 import { recoveryHarness, type RecoveryHarness } from '../testing/recovery-harness';
@@ -200,13 +201,15 @@ describe('command handlers on the SQLite store', () => {
     await account('zoe');
     const { secret } = await h.bus.execute(new EnrolTotpCommand('zoe', h.meta(admin)));
     const code = generateSync({ secret, epoch: Math.floor(h.clock.now().getTime() / 1000) });
-    // The new enrolment lands just before the accepted step is appended (as from another process).
+    // The new enrolment lands just before the accepted step is appended, from another process
+    // (a runner of its own: this one's commands on the account's stream wait for the one under way).
+    const otherProcess = new EnrolTotpHandler(new StreamRunner(h.store, h.clock), h.secrets);
     const append = h.store.appendToStream.bind(h.store);
     let reenrolled = false;
     const spy = jest.spyOn(h.store, 'appendToStream').mockImplementation(async (stream, events, options) => {
       if (!reenrolled && events.some((event) => event.type === 'TotpStepAccepted')) {
         reenrolled = true;
-        await h.bus.execute(new EnrolTotpCommand('zoe', h.meta(admin)));
+        await otherProcess.execute(new EnrolTotpCommand('zoe', h.meta(admin)));
       }
       return append(stream, events, options);
     });
@@ -347,6 +350,17 @@ describe('command handlers on the SQLite store', () => {
     await h.bus.execute(new ChangeTicketCommand(first.ticketId, { type: 'RejectTicket', reason: 'other', note: '', by: agent }, h.meta()));
     const fourth = await submit('zoe');
     expect(await duplicateOf(fourth.ticketId)).toBe(second.ticketId);
+  });
+
+  it('files many requests for one username sent at once, each once, where they used to refuse one another (409) past ten tries', async () => {
+    const filed = await Promise.all(Array.from({ length: 40 }, () => submit('burst')));
+    expect(new Set(filed.map(({ ticketNumber }) => ticketNumber)).size).toBe(40);
+    const [first, ...others] = [...filed].sort((a, b) => a.ticketNumber - b.ticketNumber);
+    // The username's requests stream files them one after another: each later one links to the first open one.
+    const requests = await h.store.readStream(streams.requests('burst'));
+    expect(requests.filter((event) => event.type === 'TicketFiled')).toHaveLength(40);
+    const firstFiled = (requests[0]!.data as { ticketId: string }).ticketId;
+    for (const { ticketId } of [first!, ...others]) expect(await duplicateOf(ticketId)).toBe(ticketId === firstFiled ? undefined : firstFiled);
   });
 
   it('links past many closed tickets of a username, reading each closed one once: a flood of requests for one account does not slow every later one', async () => {

@@ -60,6 +60,8 @@ const CONFLICTS_DECIDED_AGAIN = 10;
  */
 export class StreamRunner {
   private readonly cache = new Map<string, { revision: bigint; state: FoldedState; position: bigint }>();
+  /** Per stream, the end of the latest command on it in this process (see `run`). */
+  private readonly turns = new Map<string, Promise<void>>();
 
   constructor(private readonly store: EventStore, private readonly clock: Clock) {}
 
@@ -76,12 +78,39 @@ export class StreamRunner {
     return { state, position };
   }
 
+  /**
+   * Commands on one stream in this process take turns. Run side by side, all but one would be
+   * refused by the expected revision and decide again, and a burst of them (forty requests for one
+   * username at once) ran out of tries (409). Those of other processes still meet the revision. A
+   * decision may run a command on another stream (a verification claims the recovery on the
+   * username's requests), never on its own, which would wait for itself.
+   */
   async run<S extends FoldedState>(
     stream: string,
     fold: Fold<S>,
     meta: CommandMeta,
     decide: (state: S) => DecidedEvent[] | Promise<DecidedEvent[]>,
     options: RunOptions<S> = {},
+  ): Promise<RunResult<S>> {
+    const before = this.turns.get(stream);
+    let done!: () => void;
+    const mine = new Promise<void>((resolve) => (done = resolve));
+    this.turns.set(stream, mine);
+    try {
+      if (before) await before;
+      return await this.runInTurn(stream, fold, meta, decide, options);
+    } finally {
+      done();
+      if (this.turns.get(stream) === mine) this.turns.delete(stream);
+    }
+  }
+
+  private async runInTurn<S extends FoldedState>(
+    stream: string,
+    fold: Fold<S>,
+    meta: CommandMeta,
+    decide: (state: S) => DecidedEvent[] | Promise<DecidedEvent[]>,
+    options: RunOptions<S>,
   ): Promise<RunResult<S>> {
     const revisionOf = options.revisionOf ?? ((state: S) => state.revision);
     let conflictsLeft = CONFLICTS_DECIDED_AGAIN;
