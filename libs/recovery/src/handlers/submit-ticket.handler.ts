@@ -86,7 +86,6 @@ export class SubmitTicketHandler implements ICommandHandler<SubmitTicketCommand>
     return { ...requesterTicketResult(ticketId, replaced.state, replaced.position), ticketNumber, accessToken: replaced.accessToken };
   }
 
-  /** The oldest of these tickets that is still open. */
   /** The first of a username's earlier tickets that is still open, if any (in the order filed). */
   private async firstOpenTicket(username: string, earlier: string[]): Promise<string | undefined> {
     let first = this.knownClosed.get(username) ?? 0;
