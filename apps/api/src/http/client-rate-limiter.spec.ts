@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { ClientRateLimiter } from './client-rate-limiter';
 
 /** A limiter on a clock the test moves. */
@@ -46,6 +47,39 @@ describe('client rate limiter', () => {
     // Three in the minute: the longer window holds until the first hit is a minute old.
     expect(take('a')).toEqual({ allowed: false, retryAfterSeconds: 58 });
     expect(take('b')).toEqual({ allowed: true });
+  });
+
+  it('answers as counting every hit of the window would, over random hits, waits and rates', () => {
+    // The plain definition: the hits of each window counted one by one (what the limiter did before it searched).
+    const counting = (rates: Array<{ limit: number; windowMs: number }>) => {
+      const hits = new Map<string, number[]>();
+      return (client: string, now: number) => {
+        const recent = hits.get(client) ?? [];
+        let waitMs = 0;
+        for (const { limit, windowMs } of rates) {
+          const inWindow = recent.filter((at) => now - at < windowMs);
+          if (inWindow.length >= limit) waitMs = Math.max(waitMs, inWindow[inWindow.length - limit]! + windowMs - now);
+        }
+        if (waitMs > 0) return { allowed: false, retryAfterSeconds: Math.ceil(waitMs / 1000) };
+        hits.set(client, [...recent, now]);
+        return { allowed: true };
+      };
+    };
+    // Whole seconds as well, so that a hit often falls exactly on a window's edge.
+    const rate = fc.record({ limit: fc.integer({ min: 1, max: 6 }), windowMs: fc.oneof(fc.integer({ min: 1, max: 30_000 }), fc.constantFrom(1_000, 2_000, 5_000)) });
+    const step = fc.record({ client: fc.constantFrom('a', 'b'), waitMs: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 8_000 }), fc.constantFrom(1_000, 2_000)) });
+    fc.assert(
+      fc.property(fc.array(rate, { minLength: 1, maxLength: 3 }), fc.array(step, { maxLength: 200 }), (rates, steps) => {
+        let now = 1_000_000;
+        const limits = new ClientRateLimiter(rates, () => now);
+        const expected = counting(rates);
+        for (const { client, waitMs } of steps) {
+          now += waitMs;
+          expect(limits.take(client)).toEqual(expected(client, now));
+        }
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('keeps counting a client with a hit in the window when it forgets idle ones (past 100,000 clients)', () => {
