@@ -1085,7 +1085,7 @@ describe('finding tickets', () => {
     expect(every.filter((id) => filed.some((t) => t.ticketId === id))).toEqual(filed.map((t) => t.ticketId));
   });
 
-  it('finds the tickets filed for one reason, or in one state, and those that meet both', async () => {
+  it('finds the tickets filed for one reason, or in one state, and those that meet both; and those one staff member holds', async () => {
     const file = async (reason: string) => (await call('POST', '/v1/tickets', { body: { ...ticket('sorter'), reason } })).body as { ticketId: string; position: string };
     const [lostEmail, lost2fa, asked] = [await file('lost-email'), await file('lost-2fa'), await file('lost-2fa')];
     const question = await call('POST', `/v1/tickets/${asked.ticketId}/request-info`, { token: agent, body: { question: 'Which phone?' } });
@@ -1100,6 +1100,14 @@ describe('finding tickets', () => {
     expect(await found('state=awaiting-info&reason=lost-2fa')).toEqual([asked.ticketId]);
     expect(await found('state=awaiting-info&reason=lost-email')).toEqual([]);
     expect(await found('state=verified')).toEqual([]);
+    // One staff member's: those the agent claimed.
+    const ada = ((await call('GET', '/v1/staff', { token: ADMIN_TOKEN })).body.staff as Array<{ id: string; name: string }>).find((member) => member.name === 'Ada')!.id;
+    expect((await call('POST', `/v1/tickets/${lostEmail.ticketId}/assign`, { token: agent })).status).toBe(200);
+    const claimed = await call('POST', `/v1/tickets/${lost2fa.ticketId}/assign`, { token: agent });
+    const holds = async (filter: string) => (await call('GET', `/v1/tickets?${filter}&minPosition=${claimed.body.position}`, { token: agent })).body.items.map((item: { ticketId: string }) => item.ticketId);
+    expect(await holds(`username=sorter&assignee=${ada}`)).toEqual([lostEmail.ticketId, lost2fa.ticketId]);
+    expect(await holds(`assignee=${ada}&reason=lost-2fa&username=sorter`)).toEqual([lost2fa.ticketId]);
+    expect(await holds('assignee=nobody-holds-these')).toEqual([]);
   });
 
   it('refuses a filter that names no username, ticket number, address, reason or state, with the field named, and changes nothing', async () => {
@@ -1113,7 +1121,8 @@ describe('finding tickets', () => {
       ['/v1/tickets?after=garbage', 'after', 'after must be the next cursor of a previous page'],
       ['/v1/tickets?state=open', 'state', 'state must be one of submitted, awaiting-info, verified, rejected'],
       ['/v1/tickets?reason=lost-phone', 'reason', 'reason must be one of lost-email, forgotten-password, account-compromise, username-change, lost-2fa'],
-      ['/v1/tickets?assignee=someone', 'assignee', 'assignee is not a known field'],
+      ['/v1/tickets?assignee=some%20one', 'assignee', 'assignee must be a staff id'],
+      ['/v1/tickets?holder=someone', 'holder', 'holder is not a known field'],
       ['/v1/tickets?contactEmail=finder', 'contactEmail', 'contactEmail must be an email address'],
     ];
     await expectQueryRefusals(refusals);

@@ -27,6 +27,7 @@ import { READ_MODEL_DB } from './read-model-db';
 import { FindTicketsQuery, GetAccountQuery, GetTicketHistoryQuery, GetTicketQuery, HeldTicketsQuery, ListQueueQuery, QueueStatsQuery, VerifyAuditQuery } from './queries/queries';
 import { VerifyAuditHandler } from './queries/query-handlers';
 import { decodeCursor } from './queries/cursor';
+import type { TicketFilter } from './queries/ticket-queries';
 import { MOST_DUPLICATES_LISTED, TicketQueries } from './queries/ticket-queries';
 import { requesterView, staffView } from './tickets/ticket-view';
 import { TicketTimers } from './timers/ticket-timers';
@@ -1183,6 +1184,43 @@ describe('tickets by reason', () => {
       } while (after !== undefined);
       expect(paged).toEqual(walked);
       expect(e.tickets.find({ reason: 'username-change' }, { limit: 2 })).toEqual({ items: [] });
+    } finally {
+      await e.close();
+    }
+  });
+});
+
+describe('tickets by assignee', () => {
+  it("are a staff member's tickets, those they hold and those decided while they held them, in arrival order page after page, with the other filters", async () => {
+    const e = await engine();
+    try {
+      const [ada, bo] = [await e.bus.execute(new CreateStaffCommand('Ada', 'agent', e.meta())), await e.bus.execute(new CreateStaffCommand('Bo', 'agent', e.meta()))];
+      const tickets: string[] = [];
+      for (let i = 0; i < 8; i++) tickets.push((await e.submit(`held${i}`, { reason: i % 2 ? 'lost-2fa' : 'lost-email' })).ticketId);
+      for (const i of [0, 1, 2, 4, 5, 7]) await e.change(tickets[i]!, { type: 'AssignTicket', assignee: ada.id, by: agent });
+      await e.change(tickets[3]!, { type: 'AssignTicket', assignee: bo.id, by: agent });
+      // Ada's decided tickets come between her open ones in arrival order.
+      await e.change(tickets[1]!, { type: 'VerifyTicket', evidence: ['document'], note: 'ok', by: { id: ada.id, role: 'agent' } });
+      await e.change(tickets[4]!, { type: 'RejectTicket', reason: 'other', note: 'x', by: { id: ada.id, role: 'agent' } });
+      await e.caughtUp();
+      const walked = e.tickets.find({}, { limit: 100 }).items.filter((item) => item.assignee === ada.id);
+      expect(walked.map((item) => item.ticketId)).toEqual([0, 1, 2, 4, 5, 7].map((i) => tickets[i]));
+      const paged = (filter: TicketFilter) => {
+        const found: string[] = [];
+        let after: number | undefined;
+        do {
+          const page = e.tickets.find(filter, { limit: 2, after });
+          expect(page.items.length).toBeLessThanOrEqual(2);
+          found.push(...page.items.map((item) => item.ticketId));
+          after = page.next === undefined ? undefined : decodeCursor(page.next);
+        } while (after !== undefined);
+        return found;
+      };
+      expect(paged({ assignee: ada.id })).toEqual(walked.map((item) => item.ticketId));
+      expect(paged({ assignee: ada.id, reason: 'lost-2fa' })).toEqual([1, 5, 7].map((i) => tickets[i]));
+      expect(paged({ assignee: ada.id, state: 'submitted' })).toEqual([0, 2, 5, 7].map((i) => tickets[i]));
+      expect(paged({ assignee: bo.id, username: 'held3' })).toEqual([tickets[3]]);
+      expect(paged({ assignee: 'nobody' })).toEqual([]);
     } finally {
       await e.close();
     }

@@ -179,6 +179,13 @@ export class FindTicketsDto extends CursorPageQuery {
 
   @StateFilter()
   state?: TicketState;
+
+  // A lead's look at one person's work: what to hand on when they are away, or what they decided.
+  @ApiPropertyOptional({ description: 'Only the tickets this staff member holds, or held when they were decided (addition).' })
+  @IsOptional()
+  @IsString()
+  @IsStaffId()
+  assignee?: string;
 }
 
 export class TicketIdParam {

@@ -75,9 +75,9 @@ export class TicketsController {
   @ApiOperation({ summary: 'Find tickets, oldest first: those filed under a username or from a contact address, the one with a number, or every ticket' })
   @Answers(200, 'TicketPage')
   async find(@Query() query: FindTicketsDto) {
-    const { username, ticketNumber, contactEmail, reason, state } = query;
+    const { username, ticketNumber, contactEmail, reason, state, assignee } = query;
     const { limit, after } = requestedPage(query);
-    return this.queries.execute(new FindTicketsQuery({ username, ticketNumber, contactEmail, reason, state }, limit, after));
+    return this.queries.execute(new FindTicketsQuery({ username, ticketNumber, contactEmail, reason, state, assignee }, limit, after));
   }
 
   @Get(':id')
