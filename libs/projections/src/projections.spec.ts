@@ -1159,6 +1159,19 @@ describe('tickets by contact address', () => {
   });
 });
 
+/** Every ticket a filter finds, read two to a page, each page checked to hold no more. */
+function foundPageByPage(e: Engine, filter: TicketFilter) {
+  const found = [];
+  let after: number | undefined;
+  do {
+    const page = e.tickets.find(filter, { limit: 2, after });
+    expect(page.items.length).toBeLessThanOrEqual(2);
+    found.push(...page.items);
+    after = page.next === undefined ? undefined : decodeCursor(page.next);
+  } while (after !== undefined);
+  return found;
+}
+
 describe('tickets by reason', () => {
   it('are found in arrival order whatever state each is in, page after page, as a walk of every ticket finds them', async () => {
     const e = await engine();
@@ -1174,15 +1187,7 @@ describe('tickets by reason', () => {
       await e.caughtUp();
       const walked = e.tickets.find({}, { limit: 100 }).items.filter((item) => item.reason === 'lost-2fa').map((item) => [item.ticketId, item.state]);
       expect(new Set(walked.map(([, state]) => state))).toEqual(new Set(['rejected', 'awaiting-info', 'submitted', 'verified']));
-      const paged: Array<[string, string]> = [];
-      let after: number | undefined;
-      do {
-        const page = e.tickets.find({ reason: 'lost-2fa' }, { limit: 2, after });
-        expect(page.items.length).toBeLessThanOrEqual(2);
-        paged.push(...page.items.map((item): [string, string] => [item.ticketId, item.state]));
-        after = page.next === undefined ? undefined : decodeCursor(page.next);
-      } while (after !== undefined);
-      expect(paged).toEqual(walked);
+      expect(foundPageByPage(e, { reason: 'lost-2fa' }).map((item) => [item.ticketId, item.state])).toEqual(walked);
       expect(e.tickets.find({ reason: 'username-change' }, { limit: 2 })).toEqual({ items: [] });
     } finally {
       await e.close();
@@ -1205,17 +1210,7 @@ describe('tickets by assignee', () => {
       await e.caughtUp();
       const walked = e.tickets.find({}, { limit: 100 }).items.filter((item) => item.assignee === ada.id);
       expect(walked.map((item) => item.ticketId)).toEqual([0, 1, 2, 4, 5, 7].map((i) => tickets[i]));
-      const paged = (filter: TicketFilter) => {
-        const found: string[] = [];
-        let after: number | undefined;
-        do {
-          const page = e.tickets.find(filter, { limit: 2, after });
-          expect(page.items.length).toBeLessThanOrEqual(2);
-          found.push(...page.items.map((item) => item.ticketId));
-          after = page.next === undefined ? undefined : decodeCursor(page.next);
-        } while (after !== undefined);
-        return found;
-      };
+      const paged = (filter: TicketFilter) => foundPageByPage(e, filter).map((item) => item.ticketId);
       expect(paged({ assignee: ada.id })).toEqual(walked.map((item) => item.ticketId));
       expect(paged({ assignee: ada.id, reason: 'lost-2fa' })).toEqual([1, 5, 7].map((i) => tickets[i]));
       expect(paged({ assignee: ada.id, state: 'submitted' })).toEqual([0, 2, 5, 7].map((i) => tickets[i]));
