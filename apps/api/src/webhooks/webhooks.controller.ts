@@ -3,7 +3,7 @@ import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import type { SecretBox } from '@reclaim/credentials';
 import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
-import { ChangeWebhookCommand, CreateWebhookCommand, DeleteWebhookCommand, DeliveryLog, MOST_WEBHOOK_CONCURRENCY, MOST_WEBHOOKS, previousSecretSigns, PUBLIC_EVENT_TYPES, readWebhooks, RecordDeliveryChangeCommand, RotateWebhookSecretCommand, SetWebhookEnabledCommand, WEBHOOK_SETTINGS, WebhookDispatcher, webhookSends, WEBHOOK_STREAM_PREFIX, type WebhookRow, type WebhookSettings } from '@reclaim/integrations';
+import { ChangeWebhookCommand, CreateWebhookCommand, DeleteWebhookCommand, deliveriesAtOnce, DeliveryLog, MOST_WEBHOOK_CONCURRENCY, MOST_WEBHOOKS, previousSecretSigns, PUBLIC_EVENT_TYPES, readWebhooks, RecordDeliveryChangeCommand, RotateWebhookSecretCommand, SetWebhookEnabledCommand, WEBHOOK_SETTINGS, WebhookDispatcher, webhookSends, WEBHOOK_STREAM_PREFIX, type WebhookRow, type WebhookSettings } from '@reclaim/integrations';
 import { GetStreamHistoryQuery, ProjectionRunner, READ_MODEL_DB, type ReadModelDb } from '@reclaim/projections';
 import { parseDuration, SECRET_BOX, type CommandMeta } from '@reclaim/recovery';
 import { IsInt, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min } from 'class-validator';
@@ -118,7 +118,7 @@ export class WebhooksController {
     const { url, types, concurrency } = setupOf(body);
     // Answered once this server's read models hold it: the next create counts it.
     const created = await onceApplied(this.projections, await this.commands.execute(new CreateWebhookCommand(url, types, concurrency, meta)));
-    return { id: created.id, secret: created.secret, url, types: shownTypes(types), concurrency: concurrency ?? this.settings.concurrency, position: created.position };
+    return { id: created.id, secret: created.secret, url, types: shownTypes(types), concurrency: deliveriesAtOnce(concurrency, this.settings), position: created.position };
   }
 
   @Get()
@@ -288,7 +288,7 @@ export class WebhooksController {
       revision: row.revision.toString(),
       url: row.url,
       types: shownTypes(row.types),
-      concurrency: row.concurrency ?? this.settings.concurrency,
+      concurrency: deliveriesAtOnce(row.concurrency, this.settings),
       enabled: row.enabled,
       disabledReason: row.disabledReason,
       ownerId: row.ownerId,

@@ -9,7 +9,7 @@ import { internalTypesFor, pingEvent, toCloudEvent, type CloudEvent } from '../c
 import { MOST_HELD_TICKETS, type DeliveryLog, type HeldTicket, type Progress, type Sender } from './delivery-log';
 import { signDelivery } from './standard-webhooks';
 import { SetWebhookEnabledCommand } from './webhook.commands';
-import { retryDelay, type WebhookSettings } from './webhook-settings';
+import { deliveriesAtOnce, retryDelay, type WebhookSettings } from './webhook-settings';
 import { postToWebhook } from './webhook-target';
 import { previousSecretSigns, readWebhooks, type WebhookRow } from './webhooks.projector';
 
@@ -118,7 +118,7 @@ export class WebhookDispatcher {
     // The held tickets due, several at once as in log order, each ticket's events in order: after a
     // receiver's outage, ten held tickets catch up together rather than one after another.
     const due = this.log.heldTickets(webhook.webhookId).filter((held) => Date.now() >= held.nextAttemptAt);
-    const atOnce = this.concurrencyOf(webhook);
+    const atOnce = deliveriesAtOnce(webhook.concurrency, this.settings);
     for (let first = 0; first < due.length; first += atOnce) {
       const goOn = await Promise.all(due.slice(first, first + atOnce).map((held) => this.sendHeld(turn, held)));
       if (goOn.includes(false)) return turn.sendsLeft === 0;
@@ -158,7 +158,7 @@ export class WebhookDispatcher {
       const held = new Set(this.log.heldTickets(webhookId).map(({ ticketId }) => ticketId));
       const places = MOST_HELD_TICKETS - held.size;
       const ahead = this.aheadOf(webhookId);
-      const { next, seen } = await this.nextEvents(turn.webhook, progress, held, ahead, Math.max(1, Math.min(this.concurrencyOf(turn.webhook), places)));
+      const { next, seen } = await this.nextEvents(turn.webhook, progress, held, ahead, Math.max(1, Math.min(deliveriesAtOnce(turn.webhook.concurrency, this.settings), places)));
       if (!seen.length) return;
       let sending = 0;
       while (sending < next.length && this.maySend(turn)) sending++;
@@ -243,11 +243,6 @@ export class WebhookDispatcher {
     const hours = Math.round(this.settings.disableAfterMs / 360_000) / 10;
     await this.disable(webhook, `disabled after failing for ${hours} h (${attempts} attempts)`);
     return true;
-  }
-
-  /** Deliveries a subscription has under way at once: its own choice, or the server's. */
-  private concurrencyOf(webhook: WebhookRow): number {
-    return webhook.concurrency ?? this.settings.concurrency;
   }
 
   /**

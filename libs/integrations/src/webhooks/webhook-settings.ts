@@ -22,6 +22,11 @@ export interface WebhookSettings {
 /** The most deliveries one subscription may have under way at once (a receiver's choice, or the server's). */
 export const MOST_WEBHOOK_CONCURRENCY = 32;
 
+/** Deliveries a subscription has under way at once: its own choice, or the server's. */
+export function deliveriesAtOnce(chosen: number | null, settings: Pick<WebhookSettings, 'concurrency'>): number {
+  return chosen ?? settings.concurrency;
+}
+
 export const defaultWebhookSettings: WebhookSettings = {
   enabled: true,
   allowLocal: false,

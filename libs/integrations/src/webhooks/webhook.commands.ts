@@ -2,7 +2,7 @@ import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { Inject } from '@nestjs/common';
 import type { SecretBox } from '@reclaim/credentials';
 import { READ_MODEL_DB, type ReadModelDb } from '@reclaim/projections';
-import { CLOCK, eventIdFor, InvalidCommand, NotFound, requireIssuedBy, SECRET_BOX, showAgain, StreamRunner, type Clock, type CommandMeta } from '@reclaim/recovery';
+import { CLOCK, eventIdFor, InvalidCommand, NotFound, requireIssuedBy, SECRET_BOX, showAgain, StreamRunner, type Clock, type CommandMeta, type DecidedEvent } from '@reclaim/recovery';
 import { newWebhookSecret } from './standard-webhooks';
 import { ownerOf, WEBHOOK_STREAM_PREFIX, webhookFold, type DeliveryChange, type WebhookSetup, type WebhookState } from './webhook.events';
 import { WEBHOOK_SETTINGS, type WebhookSettings } from './webhook-settings';
@@ -110,11 +110,10 @@ export class ChangeWebhookHandler implements ICommandHandler<ChangeWebhookComman
 
   async execute({ webhookId, setup, meta, ifMatch }: ChangeWebhookCommand) {
     await refuseTarget(setup.url, this.settings);
-    const { position } = await this.runner.run(`${WEBHOOK_STREAM_PREFIX}${webhookId}`, webhookFold, meta, (state) => {
-      if (!state.exists) throw new NotFound('webhook');
+    const { position } = await onSubscription(this.runner, webhookId, meta, (state) => {
       const data = changedFrom(state, setup);
       return Object.keys(data).length ? [{ type: 'WebhookChanged', data }] : [];
-    }, { ifMatch, what: 'webhook' });
+    }, ifMatch);
     return { id: webhookId, position: position.toString() };
   }
 }
@@ -129,6 +128,17 @@ function changedFrom(state: WebhookState, { url, types, concurrency }: WebhookSe
   };
 }
 
+/**
+ * A command on a subscription that exists (404 once deleted, or never made); `ifMatch`, where
+ * given, is the revision of its stream the caller last saw (412 once it moved).
+ */
+function onSubscription(runner: StreamRunner, webhookId: string, meta: CommandMeta, decide: (state: WebhookState) => DecidedEvent[], ifMatch?: bigint) {
+  return runner.run(`${WEBHOOK_STREAM_PREFIX}${webhookId}`, webhookFold, meta, (state) => {
+    if (!state.exists) throw new NotFound('webhook');
+    return decide(state);
+  }, { ifMatch, what: 'webhook' });
+}
+
 /** A target the dispatcher may not send to (400 naming `url`). */
 async function refuseTarget(url: string, settings: WebhookSettings): Promise<void> {
   const refused = await checkWebhookTarget(url, settings.allowLocal);
@@ -140,8 +150,7 @@ export class SetWebhookEnabledHandler implements ICommandHandler<SetWebhookEnabl
   constructor(private readonly runner: StreamRunner) {}
 
   async execute({ webhookId, enabled, reason, meta }: SetWebhookEnabledCommand) {
-    const { position } = await this.runner.run(`${WEBHOOK_STREAM_PREFIX}${webhookId}`, webhookFold, meta, (state) => {
-      if (!state.exists) throw new NotFound('webhook');
+    const { position } = await onSubscription(this.runner, webhookId, meta, (state) => {
       // Enabling a running webhook still hands it to whoever enables it (see `ownerOf`).
       if (state.enabled === enabled && (!enabled || state.ownerId === ownerOf(meta.actor))) return [];
       return [enabled ? { type: 'WebhookEnabled', data: {} } : { type: 'WebhookDisabled', data: { reason } }];
@@ -161,10 +170,9 @@ export class RotateWebhookSecretHandler implements ICommandHandler<RotateWebhook
   async execute({ webhookId, previousValidForMs, meta }: RotateWebhookSecretCommand) {
     const secret = newWebhookSecret();
     const previousValidUntil = new Date(this.clock.now().getTime() + previousValidForMs).toISOString();
-    const { state, position, repeat } = await this.runner.run(`${WEBHOOK_STREAM_PREFIX}${webhookId}`, webhookFold, meta, (state) => {
-      if (!state.exists) throw new NotFound('webhook');
-      return [{ type: 'WebhookSecretRotated', data: { sealedSecret: this.secrets.seal(secret), previousValidUntil } }];
-    });
+    const { state, position, repeat } = await onSubscription(this.runner, webhookId, meta, () => [
+      { type: 'WebhookSecretRotated', data: { sealedSecret: this.secrets.seal(secret), previousValidUntil } },
+    ]);
     if (repeat) {
       // The first answer was lost; the secret it issued is kept sealed, so it is shown again,
       // unless a later rotation has replaced it (its caller holds that one).
@@ -180,10 +188,7 @@ export class DeleteWebhookHandler implements ICommandHandler<DeleteWebhookComman
   constructor(private readonly runner: StreamRunner) {}
 
   async execute({ webhookId, meta, ifMatch }: DeleteWebhookCommand) {
-    const { position } = await this.runner.run(`${WEBHOOK_STREAM_PREFIX}${webhookId}`, webhookFold, meta, (state) => {
-      if (!state.exists) throw new NotFound('webhook');
-      return [{ type: 'WebhookDeleted', data: {} }];
-    }, { ifMatch, what: 'webhook' });
+    const { position } = await onSubscription(this.runner, webhookId, meta, () => [{ type: 'WebhookDeleted', data: {} }], ifMatch);
     return { id: webhookId, deleted: true as const, position: position.toString() };
   }
 }
@@ -193,10 +198,7 @@ export class RecordDeliveryChangeHandler implements ICommandHandler<RecordDelive
   constructor(private readonly runner: StreamRunner) {}
 
   async execute({ webhookId, change, meta }: RecordDeliveryChangeCommand) {
-    const { position } = await this.runner.run(`${WEBHOOK_STREAM_PREFIX}${webhookId}`, webhookFold, meta, (state) => {
-      if (!state.exists) throw new NotFound('webhook');
-      return [change];
-    });
+    const { position } = await onSubscription(this.runner, webhookId, meta, () => [change]);
     return { position: position.toString() };
   }
 }

@@ -105,9 +105,8 @@ export class TicketsProjector implements Projector {
     // write transaction as the table is made, so that no page moves the rows meanwhile.
     // (And the submitted tickets of each stretch of the log, kept since 2026-11-29.)
     db.transaction(() => {
-      const tables = ['ticket_queue_counts', 'ticket_submitted_counts'];
-      const missing = tables.filter((table) => !db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table));
-      if (!missing.length) return;
+      const exists = (table: string) => db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) !== undefined;
+      if (exists('ticket_queue_counts') && exists('ticket_submitted_counts')) return;
       db.exec(`CREATE TABLE IF NOT EXISTS ticket_queue_counts (queue TEXT PRIMARY KEY, count INTEGER NOT NULL);
         CREATE TABLE IF NOT EXISTS ticket_submitted_counts (stretch INTEGER PRIMARY KEY, count INTEGER NOT NULL)`);
       countQueues(db);

@@ -423,7 +423,7 @@ export function decideTicket(command: TicketCommand, state: TicketState, { now, 
       const approve = { type: 'APPROVE', approver: command.by.id, role: machineRole(command.by.role) } as const;
       // Judged by the account as it is now: one that became critical since needs two approvers;
       // and by the staff as they are now: a first approver since deactivated (a credential that
-      // leaked, say) no longer makes one of the two.
+      // leaked, say) or given a role that works no tickets no longer makes one of the two.
       const noted: TicketEvent[] = [...accountStatusNoted(snapshot, command.account), ...approvalWithdrawn(snapshot, command.firstApproverLapsed)];
       const judged = noted.reduce((step, event) => machineStep(step, machineEventFor(event)!), snapshot);
       const first = judged.status === 'active' ? judged.context.firstApprover : undefined;
