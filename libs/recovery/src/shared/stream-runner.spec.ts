@@ -79,3 +79,35 @@ describe('StreamRunner cache', () => {
     expect(readFrom.get('second')).toEqual([0n]);
   }, 60_000);
 });
+
+/**
+ * Commands of one process on one stream take turns; those of several processes meet only at the
+ * expected revision. Each process here is a runner on a connection of its own to one file.
+ */
+describe('StreamRunner across processes', () => {
+  it('lands every one of a burst of commands on one stream from four processes at once, each once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'reclaim-runner-'));
+    const stores = Array.from({ length: 4 }, () => new SqliteEventStore(join(dir, 'reclaim.sqlite')));
+    try {
+      let commands = 0;
+      const burst = stores.flatMap((store) => {
+        const runner = new StreamRunner(store, systemClock);
+        return Array.from({ length: 100 }, () =>
+          runner.run('s', countFold, { commandId: `command-${commands++}`, actor: { kind: 'system', id: 'test' } }, async () => {
+            // A decision that waits, as one reading an account or checking a code does: the window
+            // in which another process appends first.
+            await new Promise(setImmediate);
+            return counted;
+          }),
+        );
+      });
+      const outcomes = await Promise.allSettled(burst);
+      // Deciding again at once, about one in ten was refused (WrongExpectedRevision) past its tries.
+      expect(outcomes.filter(({ status }) => status === 'rejected')).toEqual([]);
+      expect((await new StreamRunner(stores[0]!, systemClock).load('s', countFold)).state.count).toBe(400);
+    } finally {
+      await Promise.all(stores.map((store) => store.close()));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
