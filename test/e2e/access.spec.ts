@@ -150,11 +150,11 @@ describe('the Authorization header', () => {
 describe('staff tokens: replaced, staff given another role, and staff deactivated', () => {
   it('lists staff without secrets; a replaced token stops working at once, the new one works', async () => {
     const created = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: 'Rotating', role: 'agent' } })).body;
-    expect(created).toEqual({ id: expect.any(String), name: 'Rotating', role: 'agent', active: true, token: expect.stringMatching(/^rcl_/), position: expect.any(String) });
+    expect(created).toEqual({ id: expect.any(String), name: 'Rotating', role: 'agent', active: true, revision: '0', token: expect.stringMatching(/^rcl_/), position: expect.any(String) });
     expect((await call('GET', '/v1/queues/submitted', { token: created.token })).status).toBe(200);
     const listed = await call('GET', '/v1/staff', { token: ADMIN_TOKEN });
     expect(listed.status).toBe(200);
-    expect(listed.body.staff).toContainEqual({ id: created.id, name: 'Rotating', role: 'agent', active: true, createdAt: expect.any(String) });
+    expect(listed.body.staff).toContainEqual({ id: created.id, name: 'Rotating', role: 'agent', active: true, createdAt: expect.any(String), revision: '0' });
     expect(JSON.stringify(listed.body)).not.toMatch(/rcl_|token|hash/i);
     const createdTimes = listed.body.staff.map((member: { createdAt: string }) => member.createdAt);
     expect(createdTimes).toEqual([...createdTimes].sort()); // oldest first
@@ -167,7 +167,7 @@ describe('staff tokens: replaced, staff given another role, and staff deactivate
 
     const replaced = await call('POST', `/v1/staff/${created.id}/token`, { token: ADMIN_TOKEN });
     expect(replaced.status).toBe(201);
-    expect(replaced.body).toEqual({ id: created.id, name: 'Rotating', role: 'agent', active: true, token: expect.stringMatching(/^rcl_/), position: expect.any(String) });
+    expect(replaced.body).toEqual({ id: created.id, name: 'Rotating', role: 'agent', active: true, revision: '1', token: expect.stringMatching(/^rcl_/), position: expect.any(String) });
     expect(replaced.body.token).not.toBe(created.token);
     expect((await call('GET', '/v1/queues/submitted', { token: created.token })).status).toBe(401);
     expect((await call('GET', '/v1/queues/submitted', { token: replaced.body.token })).status).toBe(200);
@@ -222,7 +222,7 @@ describe('staff tokens: replaced, staff given another role, and staff deactivate
 
     const deactivated = await call('DELETE', `/v1/staff/${created.id}`, { token: ADMIN_TOKEN });
     expect(deactivated.status).toBe(200);
-    expect(deactivated.body).toEqual({ id: created.id, name: 'Leaving', role: 'agent', active: false, position: expect.any(String) });
+    expect(deactivated.body).toEqual({ id: created.id, name: 'Leaving', role: 'agent', active: false, revision: '1', position: expect.any(String) });
     const refused = await call('GET', '/v1/queues/submitted', { token: created.token });
     expect(refused.status).toBe(401);
     // Their open ticket is no one's again, and the history says who had it and who gave it back;
@@ -242,7 +242,7 @@ describe('staff tokens: replaced, staff given another role, and staff deactivate
     const badId = await call('GET', '/v1/queues/mine?assignee=not%20an%20id', { token: ADMIN_TOKEN });
     expect(badId.status).toBe(400);
     expect(badId.body.errors).toEqual([{ field: 'assignee', message: 'assignee must be a staff id' }]);
-    const gone = { id: created.id, name: 'Leaving', role: 'agent', active: false, createdAt: expect.any(String), deactivatedAt: expect.any(String) };
+    const gone = { id: created.id, name: 'Leaving', role: 'agent', active: false, createdAt: expect.any(String), deactivatedAt: expect.any(String), revision: '1' };
     expect((await call('GET', '/v1/staff', { token: ADMIN_TOKEN })).body.staff).toContainEqual(gone);
     expect((await call('GET', `/v1/staff/${created.id}`, { token: ADMIN_TOKEN })).body).toEqual(gone);
 
@@ -279,7 +279,7 @@ describe('staff tokens: replaced, staff given another role, and staff deactivate
     const moving = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: 'Moving', role: 'agent' } })).body;
     expect((await call('GET', '/v1/audit/verify', { token: moving.token })).status).toBe(403);
     const promoted = await role(moving.id, 'supervisor');
-    expect([promoted.status, promoted.body]).toEqual([200, { id: moving.id, name: 'Moving', role: 'supervisor', active: true, position: expect.any(String) }]);
+    expect([promoted.status, promoted.body]).toEqual([200, { id: moving.id, name: 'Moving', role: 'supervisor', active: true, revision: '1', position: expect.any(String) }]);
     // The same token, no new one: what it opens follows the role.
     expect((await call('GET', '/v1/audit/verify', { token: moving.token })).status).toBe(200);
     expect((await call('GET', `/v1/staff/${moving.id}`, { token: ADMIN_TOKEN })).body).toMatchObject({ role: 'supervisor', active: true });
@@ -306,7 +306,7 @@ describe('staff tokens: replaced, staff given another role, and staff deactivate
 
     // A name changed (a typo, a new name): the id, the token and the record stay.
     const renamed = await call('POST', `/v1/staff/${moving.id}/name`, { token: ADMIN_TOKEN, body: { name: '  Moving Still  ' } });
-    expect([renamed.status, renamed.body]).toEqual([200, { id: moving.id, name: 'Moving Still', role: 'auditor', active: true, position: expect.any(String) }]);
+    expect([renamed.status, renamed.body]).toEqual([200, { id: moving.id, name: 'Moving Still', role: 'auditor', active: true, revision: '3', position: expect.any(String) }]);
     expect((await call('GET', `/v1/staff/${moving.id}`, { token: moving.token })).body.name).toBe('Moving Still');
     const unnamed = await call('POST', `/v1/staff/${moving.id}/name`, { token: ADMIN_TOKEN, body: { name: ' ' } });
     expect([unnamed.status, unnamed.body.errors]).toEqual([400, [{ field: 'name', message: 'name must not be empty' }]]);
@@ -339,5 +339,39 @@ describe('staff tokens: replaced, staff given another role, and staff deactivate
     expect([page.body.events.length, page.body.next]).toEqual([2, expect.any(String)]);
     expect((await call('GET', '/v1/staff/00000000-0000-0000-0000-000000000000/history', { token: tokens.auditor })).status).toBe(404);
     expect((await call('GET', `/v1/staff/${moving.id}/history`, { token: tokens.agent })).status).toBe(403);
+  });
+
+  it("takes If-Match of a staff member's revision: a change made on a member another admin changed since is refused (412) and records nothing, on the admin roster neither", async () => {
+    const member = (await call('POST', '/v1/staff', { token: ADMIN_TOKEN, body: { name: 'Kept', role: 'admin' } })).body;
+    expect(member.revision).toBe('0');
+    const seen = await call('GET', `/v1/staff/${member.id}`, { token: ADMIN_TOKEN });
+    expect([seen.body.revision, seen.headers.get('etag')]).toEqual(['0', '"0"']);
+    // Another admin renames them meanwhile, with the revision they saw.
+    const renamed = await call('POST', `/v1/staff/${member.id}/name`, { token: ADMIN_TOKEN, body: { name: 'Kept Still' }, headers: { 'if-match': '"0"' } });
+    expect([renamed.status, renamed.body.revision]).toEqual([200, '1']);
+    expect((await call('GET', `/v1/staff?minPosition=${renamed.body.position}`, { token: ADMIN_TOKEN })).body.staff).toContainEqual(expect.objectContaining({ id: member.id, revision: '1' }));
+
+    const head = async () => (await call('GET', '/health')).body.head as string;
+    const before = await head();
+    const changes: Array<[string, string, object | undefined]> = [
+      ['POST', `/v1/staff/${member.id}/name`, { name: 'Other' }],
+      ['POST', `/v1/staff/${member.id}/role`, { role: 'agent' }],
+      ['DELETE', `/v1/staff/${member.id}`, undefined],
+      ['POST', `/v1/staff/${member.id}/token`, undefined],
+    ];
+    for (const [method, path, body] of changes) {
+      const stale = await call(method, path, { token: ADMIN_TOKEN, body, headers: { 'if-match': '0' } });
+      expect([path, stale.status, stale.body.detail]).toEqual([path, 412, 'If-Match 0 is stale: the staff member is at revision 1.']);
+    }
+    // Nothing recorded: the role change and the deactivation were refused before the roster counted the admin gone.
+    expect(await head()).toBe(before);
+    expect((await call('GET', '/v1/audit/verify', { token: member.token })).status).toBe(200);
+
+    const demoted = await call('POST', `/v1/staff/${member.id}/role`, { token: ADMIN_TOKEN, body: { role: 'agent' }, headers: { 'if-match': '1' } });
+    expect([demoted.status, demoted.body.role, demoted.body.revision]).toEqual([200, 'agent', '2']);
+    const gone = await call('DELETE', `/v1/staff/${member.id}`, { token: ADMIN_TOKEN, headers: { 'if-match': '"2"' } });
+    expect([gone.status, gone.body.active, gone.body.revision]).toEqual([200, false, '3']);
+    // No member, no revision of theirs to be stale: 404.
+    expect((await call('POST', '/v1/staff/00000000-0000-0000-0000-000000000000/name', { token: ADMIN_TOKEN, body: { name: 'x' }, headers: { 'if-match': '0' } })).status).toBe(404);
   });
 });

@@ -21,8 +21,8 @@ export const Meta = createParamDecorator((_: unknown, context: ExecutionContext)
 const IF_MATCH = /^(?:\*|(\d{1,18})|(?:W\/)?"(\d{1,18})")$/;
 
 /**
- * `If-Match: 3` or `If-Match: "3"`: the revision the client last saw (of a ticket, or of a
- * webhook subscription). `If-Match: *` asks only that it exists (RFC 9110), which every command
+ * `If-Match: 3` or `If-Match: "3"`: the revision the client last saw (of a ticket, a webhook
+ * subscription or a staff member). `If-Match: *` asks only that it exists (RFC 9110), which every command
  * on one requires anyway.
  */
 export const IfMatch = createParamDecorator((_: unknown, context: ExecutionContext): bigint | undefined => {
@@ -42,7 +42,7 @@ function documentIfMatch(target: object, key: string | symbol | undefined): void
   ApiHeader({
     name: 'If-Match',
     required: false,
-    description: 'The revision the client last saw (`3` or `"3"`, as the `ETag` of its view): a command on a ticket or subscription changed since is refused (412).',
+    description: 'The revision the client last saw (`3` or `"3"`, as the `ETag` of its view): a command on a ticket, subscription or staff member changed since is refused (412).',
     schema: { type: 'string', pattern: IF_MATCH.source },
   })(target, key!, descriptor);
   Refusing(412)(target, key!, descriptor);

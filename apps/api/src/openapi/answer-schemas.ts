@@ -47,6 +47,9 @@ const actor = object({ kind: text, id: text });
 const webhookTypes = nullable({ ...texts, description: 'The event types sent; null for every public type.' });
 
 const concurrency: SchemaObject = { type: 'integer', description: "Deliveries under way at once, each of another ticket: the subscription's own, or the server's (`RECLAIM_WEBHOOK_CONCURRENCY`)." };
+/** A staff member's revision, in every answer that shows them. */
+const staffRevision: SchemaObject = { ...decimal, description: "Their stream's revision, moved by every change to them (a token replaced too): `If-Match` of the next change, and the `ETag` of `GET /v1/staff/{id}`." };
+
 /** A subscription as the API shows it, with its progress (never its secret). */
 const webhookFields: Record<string, SchemaObject> = {
   id: text,
@@ -218,10 +221,10 @@ export const ANSWER_SCHEMAS = {
   CodesImported: object({ imported: { type: 'integer' }, position: decimal }),
   TotpImported: object({ imported: { type: 'boolean' }, position: decimal }),
   TotpEnrolment: object({ secret: { ...text, description: 'Base32, shown once.' }, otpauthUri: text, position: decimal }),
-  Staff: object({ id: text, name: text, role: text, active: { type: 'boolean' }, createdAt: time }, { deactivatedAt: time }),
+  Staff: object({ id: text, name: text, role: text, active: { type: 'boolean' }, createdAt: time, revision: staffRevision }, { deactivatedAt: time }),
   StaffList: object({ staff: { type: 'array', items: schemaRef('Staff') } }),
-  StaffChanged: object({ id: text, name: text, role: text, active: { type: 'boolean' }, position: decimal }),
-  StaffToken: object({ id: text, name: text, role: text, active: { type: 'boolean' }, position: decimal, token: { ...text, description: 'Shown once; stored hashed.' } }),
+  StaffChanged: object({ id: text, name: text, role: text, active: { type: 'boolean' }, revision: staffRevision, position: decimal }),
+  StaffToken: object({ id: text, name: text, role: text, active: { type: 'boolean' }, revision: staffRevision, position: decimal, token: { ...text, description: 'Shown once; stored hashed.' } }),
   Webhook: object(webhookFields),
   WebhookReplaced: object({ ...webhookFields, position: decimal }),
   WebhookList: object({ webhooks: { type: 'array', items: schemaRef('Webhook') } }),

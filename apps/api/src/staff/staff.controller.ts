@@ -1,4 +1,4 @@
-import { applyDecorators, Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { applyDecorators, Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
@@ -6,7 +6,8 @@ import { FirstApprovalsQuery, GetStreamHistoryQuery, HeldTicketsQuery, ListStaff
 import { ChangeStaffRoleCommand, CreateStaffCommand, DeactivateStaffCommand, RenameStaffCommand, ReplaceStaffTokenCommand, STAFF_ROLES, streams, type CommandMeta, type KnownStaff, type StaffRole } from '@reclaim/recovery';
 import { IsIn, IsString } from 'class-validator';
 import { Access, ADMINISTERS, AUDITS, READS_TICKETS } from '../auth/access.decorator';
-import { Meta } from '../http/command-meta.decorator';
+import type { FastifyReply } from 'fastify';
+import { IfMatch, Meta } from '../http/command-meta.decorator';
 import { CursorPageQuery, HistoryPageQuery, requestedPage, requestedRange } from '../http/cursor-page';
 import { historyOrNotFound, HistoryRoute } from '../http/history-route';
 import { problem, ProblemError } from '../http/problem';
@@ -80,11 +81,12 @@ export class StaffController {
   @Get(':id')
   @Access({ roles: READS_TICKETS })
   @ApiOperation({ summary: 'One staff member, as the list shows them (addition); never a token' })
-  @Answers(200, 'Staff')
+  @Answers(200, 'Staff', { ETag: HEADERS.ETag })
   @Refuses(404)
-  async one(@Param() { id }: StaffIdParam) {
+  async one(@Param() { id }: StaffIdParam, @Res({ passthrough: true }) reply: FastifyReply) {
     const member = (await this.queries.execute(new ListStaffQuery())).find((candidate) => candidate.id === id);
     if (!member) throw new ProblemError(problem(404, 'The staff member was not found.'));
+    reply.header('etag', `"${member.revision}"`);
     return member;
   }
 
@@ -110,18 +112,18 @@ export class StaffController {
   @ApiOperation({ summary: 'Replace a staff token (addition): the new one is shown once, the old one stops working' })
   @Answers(201, 'StaffToken')
   @Refuses(404)
-  async replaceToken(@Param() { id }: StaffIdParam, @Meta() meta: CommandMeta) {
-    return onceApplied(this.projections, await this.commands.execute(new ReplaceStaffTokenCommand(id, meta)));
+  async replaceToken(@Param() { id }: StaffIdParam, @Meta() meta: CommandMeta, @IfMatch() ifMatch?: bigint) {
+    return onceApplied(this.projections, await this.commands.execute(new ReplaceStaffTokenCommand(id, meta, ifMatch)));
   }
 
   @StaffChange('name', 'Give a staff member another name (addition): a typo, a name changed; their id, token and history stay')
-  async rename(@Param() { id }: StaffIdParam, @Body() { name }: RenameDto, @Meta() meta: CommandMeta) {
-    return onceApplied(this.projections, await this.commands.execute(new RenameStaffCommand(id, name, meta)));
+  async rename(@Param() { id }: StaffIdParam, @Body() { name }: RenameDto, @Meta() meta: CommandMeta, @IfMatch() ifMatch?: bigint) {
+    return onceApplied(this.projections, await this.commands.execute(new RenameStaffCommand(id, name, meta, ifMatch)));
   }
 
   @StaffChange('role', 'Give a staff member another role (addition): their token opens what the new role may do from then on; a role that works no tickets gives their open tickets back to the queue and withdraws their first approvals of critical accounts; never the last active admin (409)')
-  async changeRole(@Param() { id }: StaffIdParam, @Body() { role }: ChangeRoleDto, @Meta() meta: CommandMeta) {
-    return onceApplied(this.projections, await this.commands.execute(new ChangeStaffRoleCommand(id, role, await this.known(id), meta)));
+  async changeRole(@Param() { id }: StaffIdParam, @Body() { role }: ChangeRoleDto, @Meta() meta: CommandMeta, @IfMatch() ifMatch?: bigint) {
+    return onceApplied(this.projections, await this.commands.execute(new ChangeStaffRoleCommand(id, role, await this.known(id), meta, ifMatch)));
   }
 
   @Delete(':id')
@@ -130,8 +132,8 @@ export class StaffController {
   @ApiOperation({ summary: 'Deactivate a staff member (addition): their token stops working, no ticket can be assigned to them, their open tickets go back to the queue unclaimed, their first approvals of critical accounts stop counting; never the last active admin (409)' })
   @Answers(200, 'StaffChanged')
   @Refuses(404)
-  async deactivate(@Param() { id }: StaffIdParam, @Meta() meta: CommandMeta) {
-    return onceApplied(this.projections, await this.commands.execute(new DeactivateStaffCommand(id, await this.known(id), meta)));
+  async deactivate(@Param() { id }: StaffIdParam, @Meta() meta: CommandMeta, @IfMatch() ifMatch?: bigint) {
+    return onceApplied(this.projections, await this.commands.execute(new DeactivateStaffCommand(id, await this.known(id), meta, ifMatch)));
   }
 
   /**

@@ -13,12 +13,15 @@ export interface StaffMember {
   createdAt: string;
   /** When they were deactivated, for a deactivated staff member. */
   deactivatedAt?: string;
+  /** Their stream's revision, moved by every change to them: what `If-Match` names for the next. */
+  revision: string;
 }
 
 /** Staff members by id and by token hash, for authentication, assignment and the admin's list. */
 export class StaffProjector implements Projector {
   readonly name = 'staff';
-  readonly version = 1;
+  // Version 2 keeps each member's revision.
+  readonly version = 2;
 
   setup(db: Database.Database): void {
     db.exec(`CREATE TABLE IF NOT EXISTS staff (
@@ -28,31 +31,34 @@ export class StaffProjector implements Projector {
     // (no deactivation time), so the rows need no replay.
     const columns = db.pragma('table_info(staff)') as Array<{ name: string }>;
     if (!columns.some((column) => column.name === 'deactivated_at')) db.exec('ALTER TABLE staff ADD COLUMN deactivated_at TEXT');
+    if (!columns.some((column) => column.name === 'revision')) db.exec('ALTER TABLE staff ADD COLUMN revision INTEGER NOT NULL DEFAULT 0');
   }
 
   reset(db: Database.Database): void {
     db.exec('DELETE FROM staff');
   }
 
+  // Every event of a member's stream moves the revision kept, a token replaced too: If-Match is of the stream.
   apply(db: Database.Database, event: RecordedEvent): void {
     const staff = event as unknown as StaffEvent;
+    const { revision } = event;
     switch (staff.type) {
       case 'StaffCreated': {
         const { staffId, name, role, tokenHash } = staff.data;
-        prepared(db, 'INSERT OR REPLACE INTO staff (staff_id, name, role, token_hash, created_at) VALUES (?, ?, ?, ?, ?)').run(staffId, name, role, tokenHash, event.metadata.occurredAt);
+        prepared(db, 'INSERT OR REPLACE INTO staff (staff_id, name, role, token_hash, created_at, revision) VALUES (?, ?, ?, ?, ?, ?)').run(staffId, name, role, tokenHash, event.metadata.occurredAt, revision);
         return;
       }
       case 'StaffTokenReplaced':
-        prepared(db, 'UPDATE staff SET token_hash = ? WHERE staff_id = ?').run(staff.data.tokenHash, staff.data.staffId);
+        prepared(db, 'UPDATE staff SET token_hash = ?, revision = ? WHERE staff_id = ?').run(staff.data.tokenHash, revision, staff.data.staffId);
         return;
       case 'StaffRenamed':
-        prepared(db, 'UPDATE staff SET name = ? WHERE staff_id = ?').run(staff.data.name, staff.data.staffId);
+        prepared(db, 'UPDATE staff SET name = ?, revision = ? WHERE staff_id = ?').run(staff.data.name, revision, staff.data.staffId);
         return;
       case 'StaffRoleChanged':
-        prepared(db, 'UPDATE staff SET role = ? WHERE staff_id = ?').run(staff.data.role, staff.data.staffId);
+        prepared(db, 'UPDATE staff SET role = ?, revision = ? WHERE staff_id = ?').run(staff.data.role, revision, staff.data.staffId);
         return;
       case 'StaffDeactivated':
-        prepared(db, 'UPDATE staff SET deactivated_at = ? WHERE staff_id = ?').run(event.metadata.occurredAt, staff.data.staffId);
+        prepared(db, 'UPDATE staff SET deactivated_at = ?, revision = ? WHERE staff_id = ?').run(event.metadata.occurredAt, revision, staff.data.staffId);
         return;
     }
   }
@@ -66,8 +72,8 @@ export function staffStanding(db: Database.Database, staffId: string): { role: S
 
 /** Every staff member, oldest first. */
 export function listStaff(db: Database.Database): StaffMember[] {
-  const rows = prepared(db, 'SELECT staff_id AS id, name, role, created_at AS createdAt, deactivated_at AS deactivatedAt FROM staff ORDER BY created_at, staff_id').all() as Array<
-    Omit<StaffMember, 'active' | 'deactivatedAt'> & { deactivatedAt: string | null }
+  const rows = prepared(db, 'SELECT staff_id AS id, name, role, created_at AS createdAt, deactivated_at AS deactivatedAt, revision FROM staff ORDER BY created_at, staff_id').all() as Array<
+    Omit<StaffMember, 'active' | 'deactivatedAt' | 'revision'> & { deactivatedAt: string | null; revision: number }
   >;
-  return rows.map(({ deactivatedAt, ...row }) => ({ ...row, active: deactivatedAt === null, ...(deactivatedAt === null ? {} : { deactivatedAt }) }));
+  return rows.map(({ deactivatedAt, revision, ...row }) => ({ ...row, active: deactivatedAt === null, ...(deactivatedAt === null ? {} : { deactivatedAt }), revision: String(revision) }));
 }

@@ -139,11 +139,17 @@ export interface StaffResult {
   name: string;
   role: StaffRole;
   active: boolean;
+  /** Their stream's revision after the command: `If-Match` of the next change to them. */
+  revision: string;
   position: string;
 }
 
+/**
+ * Commands on an existing staff member take `ifMatch`, the revision the admin last saw: refused
+ * (412) once the member changed since, rather than undoing another admin's change unseen.
+ */
 export class ReplaceStaffTokenCommand extends Command<StaffResult & { token: string }> {
-  constructor(readonly staffId: string, readonly meta: CommandMeta) {
+  constructor(readonly staffId: string, readonly meta: CommandMeta, readonly ifMatch?: bigint) {
     super();
   }
 }
@@ -164,13 +170,14 @@ export class ChangeStaffRoleCommand extends Command<StaffResult> {
     readonly role: StaffRole,
     readonly known: KnownStaff,
     readonly meta: CommandMeta,
+    readonly ifMatch?: bigint,
   ) {
     super();
   }
 }
 
 export class RenameStaffCommand extends Command<StaffResult> {
-  constructor(readonly staffId: string, readonly name: string, readonly meta: CommandMeta) {
+  constructor(readonly staffId: string, readonly name: string, readonly meta: CommandMeta, readonly ifMatch?: bigint) {
     super();
   }
 }
@@ -180,6 +187,7 @@ export class DeactivateStaffCommand extends Command<StaffResult> {
     readonly staffId: string,
     readonly known: KnownStaff,
     readonly meta: CommandMeta,
+    readonly ifMatch?: bigint,
   ) {
     super();
   }

@@ -1,12 +1,13 @@
 import { CommandBus, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { newToken, tokenHash } from '@reclaim/credentials';
 import { eventIdFor, type CommandMeta } from '../shared/decided-event';
+import { StaleRevision } from '../shared/errors';
 import { reissueOf, requireIssuedBy } from '../shared/lost-answer';
 import { StreamRunner } from '../shared/stream-runner';
 import { streams } from '../shared/streams';
 import { decideAdminRemoval, decideAdminRestoral } from '../staff/admin-roster.decider';
 import { decideStaff, type StaffCommand } from '../staff/staff.decider';
-import { TICKET_ROLES, type StaffState } from '../staff/staff.events';
+import { TICKET_ROLES, type StaffEvent, type StaffState } from '../staff/staff.events';
 import type { ApprovalLapse, ReleaseReason } from '../ticket/ticket.events';
 import { ChangeStaffRoleCommand, CreateStaffCommand, DeactivateStaffCommand, RenameStaffCommand, ReplaceStaffTokenCommand, type KnownStaff } from './commands';
 import { eachTicketOnce } from './each-ticket-once';
@@ -15,7 +16,28 @@ import { adminRosterFold, staffFold } from './folds';
 /** The staff member as they now stand, as the API answers. */
 function staffAnswer(staffId: string, state: StaffState, position: bigint) {
   const { name, role, active } = state.staff!;
-  return { id: staffId, name, role, active, position: position.toString() };
+  return { id: staffId, name, role, active, revision: state.revision.toString(), position: position.toString() };
+}
+
+/**
+ * The decision on an existing staff member, refused (412) when `ifMatch` names a revision they
+ * have moved past. An unknown member is refused by the decider (404), as no revision is theirs.
+ */
+function onStaff(command: StaffCommand, ifMatch?: bigint) {
+  return (state: StaffState): StaffEvent[] => {
+    if (ifMatch !== undefined && state.staff && ifMatch !== state.revision) throw new StaleRevision(ifMatch, state.revision, 'staff member');
+    return decideStaff(command, state);
+  };
+}
+
+/**
+ * Judges a command on the staff member's stream as it stands, before the admin roster records
+ * anything for it (a role change, a deactivation): a refusal, a stale If-Match included, leaves
+ * the roster as it was. A retry of one applied already is answered by the run that follows.
+ */
+async function refuseEarly(runner: StreamRunner, staffId: string, command: StaffCommand, meta: CommandMeta, ifMatch?: bigint): Promise<void> {
+  const { state } = await runner.load(streams.staff(staffId), staffFold);
+  if (!state.commandIds.has(meta.commandId)) onStaff(command, ifMatch)(state);
 }
 
 const replaceToken = (tokenHash: string): StaffCommand => ({ type: 'ReplaceStaffToken', tokenHash });
@@ -24,11 +46,9 @@ const replaceToken = (tokenHash: string): StaffCommand => ({ type: 'ReplaceStaff
  * Runs a command that gives the staff member a new token, and answers with it. A retry whose
  * first answer was lost gets a new token in place of the lost one (see `lost-answer.ts`).
  */
-async function issueToken(runner: StreamRunner, staffId: string, command: (tokenHash: string) => StaffCommand, meta: CommandMeta) {
+async function issueToken(runner: StreamRunner, staffId: string, command: (tokenHash: string) => StaffCommand, meta: CommandMeta, ifMatch?: bigint) {
   const token = newToken('rcl');
-  const { state, position, repeat } = await runner.run(streams.staff(staffId), staffFold, meta, (current: StaffState) =>
-    decideStaff(command(tokenHash(token)), current),
-  );
+  const { state, position, repeat } = await runner.run(streams.staff(staffId), staffFold, meta, onStaff(command(tokenHash(token)), ifMatch));
   if (repeat) {
     requireIssuedBy(meta, state.staff?.tokenIssuedBy, 'token');
     return issueToken(runner, staffId, replaceToken, reissueOf(meta));
@@ -50,8 +70,8 @@ export class CreateStaffHandler implements ICommandHandler<CreateStaffCommand> {
 export class ReplaceStaffTokenHandler implements ICommandHandler<ReplaceStaffTokenCommand> {
   constructor(private readonly runner: StreamRunner) {}
 
-  execute({ staffId, meta }: ReplaceStaffTokenCommand) {
-    return issueToken(this.runner, staffId, replaceToken, meta);
+  execute({ staffId, meta, ifMatch }: ReplaceStaffTokenCommand) {
+    return issueToken(this.runner, staffId, replaceToken, meta, ifMatch);
   }
 }
 
@@ -59,8 +79,8 @@ export class ReplaceStaffTokenHandler implements ICommandHandler<ReplaceStaffTok
 export class RenameStaffHandler implements ICommandHandler<RenameStaffCommand> {
   constructor(private readonly runner: StreamRunner) {}
 
-  async execute({ staffId, name, meta }: RenameStaffCommand) {
-    const { state, position } = await this.runner.run(streams.staff(staffId), staffFold, meta, (current) => decideStaff({ type: 'RenameStaff', name }, current));
+  async execute({ staffId, name, meta, ifMatch }: RenameStaffCommand) {
+    const { state, position } = await this.runner.run(streams.staff(staffId), staffFold, meta, onStaff({ type: 'RenameStaff', name }, ifMatch));
     return staffAnswer(staffId, state, position);
   }
 }
@@ -72,17 +92,15 @@ export class ChangeStaffRoleHandler implements ICommandHandler<ChangeStaffRoleCo
     private readonly commands: CommandBus,
   ) {}
 
-  async execute({ staffId, role, known, meta }: ChangeStaffRoleCommand) {
+  async execute({ staffId, role, known, meta, ifMatch }: ChangeStaffRoleCommand) {
     const change: StaffCommand = { type: 'ChangeStaffRole', role };
-    // A change the staff member's stream refuses (no such member, or deactivated) is refused
-    // before the roster records anything for it.
-    decideStaff(change, (await this.runner.load(streams.staff(staffId), staffFold)).state);
+    await refuseEarly(this.runner, staffId, change, meta, ifMatch);
     // The roster first, as for a deactivation: an admin given another role is removed from it
     // (never the last), and one made an admin again is restored to it.
     await this.runner.run(streams.adminRoster, adminRosterFold, meta, (roster) =>
       role === 'admin' ? decideAdminRestoral(staffId, roster) : decideAdminRemoval(staffId, known.activeAdmins, roster),
     );
-    const { state, position } = await this.runner.run(streams.staff(staffId), staffFold, meta, (current) => decideStaff(change, current));
+    const { state, position } = await this.runner.run(streams.staff(staffId), staffFold, meta, onStaff(change, ifMatch));
     // A role that does not work tickets holds none, and approves none.
     if (TICKET_ROLES.includes(role)) return staffAnswer(staffId, state, position);
     return staffAnswer(staffId, state, await stopWorkingTickets(this.commands, staffId, known, 'role-changed', meta, position));
@@ -96,10 +114,12 @@ export class DeactivateStaffHandler implements ICommandHandler<DeactivateStaffCo
     private readonly commands: CommandBus,
   ) {}
 
-  async execute({ staffId, known, meta }: DeactivateStaffCommand) {
+  async execute({ staffId, known, meta, ifMatch }: DeactivateStaffCommand) {
+    const deactivation: StaffCommand = { type: 'DeactivateStaff' };
+    await refuseEarly(this.runner, staffId, deactivation, meta, ifMatch);
     // The roster first: once it holds the removal, no other deactivation counts this admin.
     await this.runner.run(streams.adminRoster, adminRosterFold, meta, (roster) => decideAdminRemoval(staffId, known.activeAdmins, roster));
-    const { state, position } = await this.runner.run(streams.staff(staffId), staffFold, meta, (current) => decideStaff({ type: 'DeactivateStaff' }, current));
+    const { state, position } = await this.runner.run(streams.staff(staffId), staffFold, meta, onStaff(deactivation, ifMatch));
     return staffAnswer(staffId, state, await stopWorkingTickets(this.commands, staffId, known, 'deactivated', meta, position));
   }
 }
