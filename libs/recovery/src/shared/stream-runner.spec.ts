@@ -94,8 +94,10 @@ describe('StreamRunner across processes', () => {
         const runner = new StreamRunner(store, systemClock);
         return Array.from({ length: 100 }, () =>
           runner.run('s', countFold, { commandId: `command-${commands++}`, actor: { kind: 'system', id: 'test' } }, async () => {
-            // A decision that waits, as one reading an account or checking a code does: the window
-            // in which another process appends first.
+            // A decision that waits, as one reading other streams does (a verification's look at
+            // the username's claims): the window in which another process appends first. It is
+            // widest on EventStoreDB, where each read and append is a round trip over the network;
+            // through HTTP on one shared file, the same burst met no refusal even before.
             await new Promise(setImmediate);
             return counted;
           }),

@@ -55,11 +55,13 @@ const CONFLICTS_DECIDED_AGAIN = 20;
  * How long a command waits before it decides again after losing a race to another process: a
  * random time up to 1 ms, doubling with each race lost, up to 64 ms. Commands of one process take
  * turns (see `run`), but those of several processes on one stream (servers sharing a file or an
- * EventStoreDB cluster) meet only at the expected revision: deciding again at once, they kept
- * colliding, and a burst for one username from four processes refused one in ten past ten tries (now twenty, with the waits: none in 400).
- * Waiting a random while spreads them out, as the winner's append lands meanwhile.
+ * EventStoreDB cluster) meet only at the expected revision. Deciding again at once, they kept
+ * colliding where a decision waits on reads (each a round trip on EventStoreDB): a burst of 100
+ * such commands from each of four processes refused one in ten past ten tries (none now, with
+ * the waits and twenty tries). Waiting a random while spreads them out, as the winner's append
+ * lands meanwhile.
  */
-export function waitAfterConflict(conflicts: number): Promise<void> {
+function waitAfterConflict(conflicts: number): Promise<void> {
   const ms = Math.random() * Math.min(64, 2 ** (conflicts - 1));
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
