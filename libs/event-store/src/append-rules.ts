@@ -22,7 +22,7 @@ export function retryOfEarlierAppend(stream: string, events: NewEvent[], found: 
   const sameBatch = first !== undefined && found.every((row, i) => row !== undefined && row.revision === first.revision + BigInt(i));
   if (!sameBatch) throw new DuplicateEventIds(stream, events.filter((_, i) => found[i]).map((event) => event.id));
   const last = found[found.length - 1]!;
-  return { nextExpectedRevision: last.revision, position: last.position };
+  return { nextExpectedRevision: last.revision, position: last.position, repeated: true };
 }
 
 /**

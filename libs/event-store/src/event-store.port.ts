@@ -63,6 +63,12 @@ export interface AppendResult {
   nextExpectedRevision: bigint;
   /** Global position of the last event of the batch. */
   position: bigint;
+  /**
+   * True when the batch had been appended before (the same event ids, a retry): nothing was
+   * written, and the answer is the first append's. The caller's view of the stream may then be
+   * older than that append, which another process (or an answer lost) made.
+   */
+  repeated?: true;
 }
 
 export interface ReadStreamOptions {

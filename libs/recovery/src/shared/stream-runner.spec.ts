@@ -80,6 +80,42 @@ describe('StreamRunner cache', () => {
   }, 60_000);
 });
 
+/** A fold that keeps which command wrote each event, to tell a stream's true history from another. */
+interface Written extends FoldedState {
+  by: string[];
+}
+const writtenFold: Fold<Written> = {
+  initialState: () => ({ revision: -1n, commandIds: CommandIds.empty(), by: [] }),
+  evolve: (state, event) => ({ ...foldBookkeeping(state, event), by: [...state.by, String(event.metadata?.causationId)] }),
+};
+
+describe('StreamRunner retries', () => {
+  it('answers a command applied by another process since its cached state as the repeat it is, and keeps the stream as stored', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'reclaim-runner-'));
+    const [here, there] = [0, 1].map(() => new SqliteEventStore(join(dir, 'reclaim.sqlite')));
+    try {
+      const [runner, other] = [here!, there!].map((store) => new StreamRunner(store, systemClock));
+      const command = (runOn: StreamRunner, commandId: string) =>
+        runOn.run('s', writtenFold, { commandId, actor: { kind: 'system', id: 'test' } }, () => [{ type: 'Written', data: {} }]);
+      await command(runner!, 'first'); // cached here at revision 0
+      // Elsewhere, another command, then the one whose answer was lost there.
+      await command(other!, 'second');
+      await command(other!, 'lost');
+      // Its retry reaches this process, whose cached state is older than both: the store finds
+      // its events stored (the same ids) and answers with the first append.
+      const retried = await command(runner!, 'lost');
+      expect([retried.repeat, retried.state.by]).toEqual([true, ['first', 'second', 'lost']]);
+      // Taken as a new append, it was folded onto the old state: ['first', 'lost'] at revision 1,
+      // and every later load went on from there.
+      await command(other!, 'third');
+      expect((await runner!.load('s', writtenFold)).state.by).toEqual(['first', 'second', 'lost', 'third']);
+    } finally {
+      await Promise.all([here!.close(), there!.close()]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 /**
  * Commands of one process on one stream take turns; those of several processes meet only at the
  * expected revision. Each process here is a runner on a connection of its own to one file.

@@ -158,6 +158,13 @@ export class StreamRunner {
         const result = await this.store.appendToStream(stream, events, {
           expectedRevision: state.revision < 0n ? 'no_stream' : state.revision,
         });
+        // The store found this command's events already stored (their ids come from the command
+        // id): it was applied before, by another process or by a try whose answer was lost, and
+        // the state decided on may be older than that. The stream as stored says what it did.
+        if (result.repeated) {
+          const stored = await this.load(stream, fold);
+          return { state: stored.state, position: stored.position, repeat: true };
+        }
         let next = state;
         events.forEach((event, i) => {
           next = fold.evolve(next, { type: event.type, data: event.data, metadata: event.metadata, revision: state.revision + 1n + BigInt(i) });
