@@ -114,6 +114,28 @@ describe('StreamRunner retries', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('answers as a repeat a retry decided on another state than its first try, with more events', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'reclaim-runner-'));
+    const [here, there] = [0, 1].map(() => new SqliteEventStore(join(dir, 'reclaim.sqlite')));
+    try {
+      const [runner, other] = [here!, there!].map((store) => new StreamRunner(store, systemClock));
+      // Two events on a stream of one event, one otherwise: as a decision that also closes what it finds open.
+      const command = (runOn: StreamRunner, commandId: string) =>
+        runOn.run('s', writtenFold, { commandId, actor: { kind: 'system', id: 'test' } }, (state) =>
+          state.by.length === 1 ? [{ type: 'Written', data: {} }, { type: 'Written', data: {} }] : [{ type: 'Written', data: {} }],
+        );
+      await command(runner!, 'zero'); // cached here at one event
+      await command(other!, 'first');
+      await command(other!, 'lost');
+      // The retry decides two events on its cached state; the first one's id is stored (the first try's one event), the second's not.
+      const retried = await command(runner!, 'lost');
+      expect([retried.repeat, retried.state.by]).toEqual([true, ['zero', 'first', 'first', 'lost']]);
+    } finally {
+      await Promise.all([here!.close(), there!.close()]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 /**

@@ -1,4 +1,4 @@
-import { WrongExpectedRevision, type EventStore } from '@reclaim/event-store';
+import { DuplicateEventIds, WrongExpectedRevision, type EventStore } from '@reclaim/event-store';
 import type { Clock } from './clock';
 import { toNewEvents, type CommandMeta, type DecidedEvent, type FoldableEvent } from './decided-event';
 import { StaleRevision } from './errors';
@@ -161,10 +161,7 @@ export class StreamRunner {
         // The store found this command's events already stored (their ids come from the command
         // id): it was applied before, by another process or by a try whose answer was lost, and
         // the state decided on may be older than that. The stream as stored says what it did.
-        if (result.repeated) {
-          const stored = await this.load(stream, fold);
-          return { state: stored.state, position: stored.position, repeat: true };
-        }
+        if (result.repeated) return await this.storedRepeat(stream, fold, meta);
         let next = state;
         events.forEach((event, i) => {
           next = fold.evolve(next, { type: event.type, data: event.data, metadata: event.metadata, revision: state.revision + 1n + BigInt(i) });
@@ -172,6 +169,9 @@ export class StreamRunner {
         this.remember(stream, { revision: next.revision, state: next, position: result.position });
         return { state: next, position: result.position, repeat: false };
       } catch (error) {
+        // Some of its events are stored, from a try decided on another state (with fewer or more
+        // events): applied before too.
+        if (error instanceof DuplicateEventIds) return this.storedRepeat(stream, fold, meta, error);
         // The cached state is still right for its revision: the reload reads only the newer events,
         // and then judges If-Match again (the events another wrote may be ones it does not count).
         if (!(error instanceof WrongExpectedRevision)) throw error;
@@ -180,6 +180,13 @@ export class StreamRunner {
         await waitAfterConflict(CONFLICTS_DECIDED_AGAIN - conflictsLeft);
       }
     }
+  }
+
+  /** A command applied before, as the stream as stored shows it; `refusal` stands unless it shows the command. */
+  private async storedRepeat<S extends FoldedState>(stream: string, fold: Fold<S>, meta: CommandMeta, refusal?: Error): Promise<RunResult<S>> {
+    const { state, position } = await this.load(stream, fold);
+    if (refusal && !state.commandIds.has(meta.commandId)) throw refusal;
+    return { state, position, repeat: true };
   }
 
   private remember(stream: string, entry: { revision: bigint; state: FoldedState; position: bigint }): void {
