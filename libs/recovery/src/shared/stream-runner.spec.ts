@@ -80,6 +80,21 @@ describe('StreamRunner cache', () => {
   }, 60_000);
 });
 
+/**
+ * Runs `test` with a runner for each of `count` processes, each on a connection of its own to one
+ * file, as processes sharing the embedded store are.
+ */
+async function onOneFile(count: number, test: (runners: StreamRunner[]) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'reclaim-runner-'));
+  const stores = Array.from({ length: count }, () => new SqliteEventStore(join(dir, 'reclaim.sqlite')));
+  try {
+    await test(stores.map((store) => new StreamRunner(store, systemClock)));
+  } finally {
+    await Promise.all(stores.map((store) => store.close()));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** A fold that keeps which command wrote each event, to tell a stream's true history from another. */
 interface Written extends FoldedState {
   by: string[];
@@ -88,15 +103,12 @@ const writtenFold: Fold<Written> = {
   initialState: () => ({ revision: -1n, commandIds: CommandIds.empty(), by: [] }),
   evolve: (state, event) => ({ ...foldBookkeeping(state, event), by: [...state.by, String(event.metadata?.causationId)] }),
 };
+const written = { type: 'Written', data: {} };
 
 describe('StreamRunner retries', () => {
-  it('answers a command applied by another process since its cached state as the repeat it is, and keeps the stream as stored', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'reclaim-runner-'));
-    const [here, there] = [0, 1].map(() => new SqliteEventStore(join(dir, 'reclaim.sqlite')));
-    try {
-      const [runner, other] = [here!, there!].map((store) => new StreamRunner(store, systemClock));
-      const command = (runOn: StreamRunner, commandId: string) =>
-        runOn.run('s', writtenFold, { commandId, actor: { kind: 'system', id: 'test' } }, () => [{ type: 'Written', data: {} }]);
+  it('answers a command applied by another process since its cached state as the repeat it is, and keeps the stream as stored', () =>
+    onOneFile(2, async ([runner, other]) => {
+      const command = (runOn: StreamRunner, commandId: string) => runOn.run('s', writtenFold, { commandId, actor: { kind: 'system', id: 'test' } }, () => [written]);
       await command(runner!, 'first'); // cached here at revision 0
       // Elsewhere, another command, then the one whose answer was lost there.
       await command(other!, 'second');
@@ -109,48 +121,32 @@ describe('StreamRunner retries', () => {
       // and every later load went on from there.
       await command(other!, 'third');
       expect((await runner!.load('s', writtenFold)).state.by).toEqual(['first', 'second', 'lost', 'third']);
-    } finally {
-      await Promise.all([here!.close(), there!.close()]);
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it('answers as a repeat a retry decided on another state than its first try, with more events', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'reclaim-runner-'));
-    const [here, there] = [0, 1].map(() => new SqliteEventStore(join(dir, 'reclaim.sqlite')));
-    try {
-      const [runner, other] = [here!, there!].map((store) => new StreamRunner(store, systemClock));
+  it('answers as a repeat a retry decided on another state than its first try, with more events', () =>
+    onOneFile(2, async ([runner, other]) => {
       // Two events on a stream of one event, one otherwise: as a decision that also closes what it finds open.
       const command = (runOn: StreamRunner, commandId: string) =>
-        runOn.run('s', writtenFold, { commandId, actor: { kind: 'system', id: 'test' } }, (state) =>
-          state.by.length === 1 ? [{ type: 'Written', data: {} }, { type: 'Written', data: {} }] : [{ type: 'Written', data: {} }],
-        );
+        runOn.run('s', writtenFold, { commandId, actor: { kind: 'system', id: 'test' } }, (state) => (state.by.length === 1 ? [written, written] : [written]));
       await command(runner!, 'zero'); // cached here at one event
       await command(other!, 'first');
       await command(other!, 'lost');
       // The retry decides two events on its cached state; the first one's id is stored (the first try's one event), the second's not.
       const retried = await command(runner!, 'lost');
       expect([retried.repeat, retried.state.by]).toEqual([true, ['zero', 'first', 'first', 'lost']]);
-    } finally {
-      await Promise.all([here!.close(), there!.close()]);
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 });
 
 /**
  * Commands of one process on one stream take turns; those of several processes meet only at the
- * expected revision. Each process here is a runner on a connection of its own to one file.
+ * expected revision.
  */
 describe('StreamRunner across processes', () => {
-  it('lands every one of a burst of commands on one stream from four processes at once, each once', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'reclaim-runner-'));
-    const stores = Array.from({ length: 4 }, () => new SqliteEventStore(join(dir, 'reclaim.sqlite')));
-    try {
+  it('lands every one of a burst of commands on one stream from four processes at once, each once', () =>
+    onOneFile(4, async (runners) => {
       let commands = 0;
-      const burst = stores.flatMap((store) => {
-        const runner = new StreamRunner(store, systemClock);
-        return Array.from({ length: 100 }, () =>
+      const burst = runners.flatMap((runner) =>
+        Array.from({ length: 100 }, () =>
           runner.run('s', countFold, { commandId: `command-${commands++}`, actor: { kind: 'system', id: 'test' } }, async () => {
             // A decision that waits, as one reading other streams does (a verification's look at
             // the username's claims): the window in which another process appends first. It is
@@ -159,15 +155,11 @@ describe('StreamRunner across processes', () => {
             await new Promise(setImmediate);
             return counted;
           }),
-        );
-      });
+        ),
+      );
       const outcomes = await Promise.allSettled(burst);
       // Deciding again at once, about one in ten was refused (WrongExpectedRevision) past its tries.
       expect(outcomes.filter(({ status }) => status === 'rejected')).toEqual([]);
-      expect((await new StreamRunner(stores[0]!, systemClock).load('s', countFold)).state.count).toBe(400);
-    } finally {
-      await Promise.all(stores.map((store) => store.close()));
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+      expect((await runners[0]!.load('s', countFold)).state.count).toBe(400);
+    }));
 });
