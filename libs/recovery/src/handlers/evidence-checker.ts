@@ -20,24 +20,35 @@ export interface PresentedEvidence {
 export class EvidenceChecker {
   constructor(private readonly runner: StreamRunner, private readonly secrets: SecretBox, private readonly clock: Clock) {}
 
-  /** Throws TooManyAttempts when the username is over its attempt limits. */
-  async assertWithinLimits(username: string, evidence: PresentedEvidence): Promise<void> {
-    if (!evidence.recoveryCode && !evidence.totpCode) return;
-    const { state } = await this.runner.load(streams.requests(username), requesterFold);
-    const verdict = attemptAllowed(state.failures, this.clock.now());
-    if (!verdict.allowed) throw new TooManyAttempts(verdict.retryAfterSeconds);
+  /**
+   * Checks the presented codes, burns what it accepts and records the failures, as one command
+   * on the username's requests stream, whose limits are judged on the failures recorded before
+   * it: the next attempt for the username (in this process) waits for these to be recorded.
+   * Judged apart from the check, thirty attempts sent at once each passed the limit before any
+   * failure was recorded, and thirty codes were checked where five may be. Over the limit it
+   * throws TooManyAttempts, having checked nothing.
+   */
+  async checkWithinLimits(username: string, ticketId: string, evidence: PresentedEvidence, meta: CommandMeta): Promise<EvidenceCheck[]> {
+    if (!evidence.recoveryCode && !evidence.totpCode) return [];
+    let checks: EvidenceCheck[] | undefined;
+    await this.runner.run(streams.requests(username), requesterFold, subCommand(meta, 'failures'), async (requests) => {
+      // Checked once: decided again (another process recorded failures first), it records what it found.
+      if (!checks) {
+        const verdict = attemptAllowed(requests.failures, this.clock.now());
+        if (!verdict.allowed) throw new TooManyAttempts(verdict.retryAfterSeconds);
+        checks = await this.check(username, ticketId, evidence, meta);
+      }
+      return checks.filter((check) => check.outcome !== 'accepted').map((check) => ({ type: 'CodeAttemptFailed', data: { kind: check.kind, ticketId, outcome: check.outcome } }));
+    });
+    // A retry whose first try recorded its failures (judged then): checked again for the ticket's
+    // evidence, a wrong code as wrong as before, and nothing more recorded.
+    return checks ?? (await this.check(username, ticketId, evidence, meta));
   }
 
-  async check(username: string, ticketId: string, evidence: PresentedEvidence, meta: CommandMeta): Promise<EvidenceCheck[]> {
+  private async check(username: string, ticketId: string, evidence: PresentedEvidence, meta: CommandMeta): Promise<EvidenceCheck[]> {
     const checks: EvidenceCheck[] = [];
     if (evidence.recoveryCode) checks.push({ kind: 'recovery-code', outcome: await this.checkRecoveryCode(username, ticketId, evidence.recoveryCode, meta) });
     if (evidence.totpCode) checks.push({ kind: 'totp', outcome: await this.checkTotpCode(username, ticketId, evidence.totpCode, meta) });
-    const failures = checks.filter((check) => check.outcome !== 'accepted');
-    if (failures.length) {
-      await this.runner.run(streams.requests(username), requesterFold, subCommand(meta, 'failures'), () =>
-        failures.map((check) => ({ type: 'CodeAttemptFailed', data: { kind: check.kind, ticketId, outcome: check.outcome } })),
-      );
-    }
     return checks;
   }
 

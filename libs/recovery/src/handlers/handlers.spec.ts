@@ -278,6 +278,21 @@ describe('command handlers on the SQLite store', () => {
     await expect(submit('zoe', { recoveryCode: '0000000000000000' })).resolves.toMatchObject({ state: 'submitted' });
   });
 
+  it('limits failed attempts per username also when many arrive at once: no more codes are checked than the limit allows', async () => {
+    await account('zoe');
+    const { secret } = await h.bus.execute(new EnrolTotpCommand('zoe', h.meta(admin)));
+    const good = generateSync({ secret, epoch: Math.floor(h.clock.now().getTime() / 1000) });
+    const wrong = String((Number(good) + 500_000) % 1_000_000).padStart(6, '0');
+    // Thirty guesses sent together: each used to pass the limit before any failure was recorded.
+    const outcomes = await Promise.allSettled(Array.from({ length: 30 }, (_, i) => submit('zoe', i % 2 ? { totpCode: wrong } : { recoveryCode: '0000000000000000' })));
+    const failures = (await h.store.readStream(streams.requests('zoe'))).filter((e) => e.type === 'CodeAttemptFailed');
+    expect(failures).toHaveLength(5);
+    expect(outcomes.filter(({ status }) => status === 'fulfilled')).toHaveLength(5);
+    expect(outcomes.filter((outcome) => outcome.status === 'rejected' && outcome.reason instanceof TooManyAttempts)).toHaveLength(25);
+    // Those refused stored no ticket.
+    expect((await h.store.readAll({ filter: { streamPrefixes: ['ticket-'] } })).filter((e) => e.type === 'TicketSubmitted')).toHaveLength(5);
+  });
+
   it('counts only failed code attempts against a username, and never holds back a request without a code', async () => {
     const codes = await account('zoe');
     for (let i = 0; i < 4; i++) await submit('zoe', { recoveryCode: '0000000000000000' });

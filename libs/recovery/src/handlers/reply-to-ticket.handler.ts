@@ -39,8 +39,9 @@ export class ReplyToTicketHandler implements ICommandHandler<ReplyToTicketComman
     const { message, ...presented } = reply;
     const context = () => ({ now: this.clock.now(), policy: this.config });
 
+    let checks;
     try {
-      await this.evidence.assertWithinLimits(before.username!, presented);
+      checks = await this.evidence.checkWithinLimits(before.username!, ticketId, presented, meta);
     } catch (error) {
       if (!(error instanceof TooManyAttempts)) throw error;
       // Over the limit: nothing is checked, and the attempt is recorded on the ticket.
@@ -48,7 +49,6 @@ export class ReplyToTicketHandler implements ICommandHandler<ReplyToTicketComman
       await this.runner.run(stream, ticketFold, subCommand(meta, 'rate-limited'), (ticket) => decideTicket({ type: 'RecordReplyOverLimit', kinds }, ticket, context()));
       throw error;
     }
-    const checks = await this.evidence.check(before.username!, ticketId, presented, meta);
     const account = await currentAccountStatus(this.runner, before.username!);
     const { state, position } = await this.runner.run(
       stream,

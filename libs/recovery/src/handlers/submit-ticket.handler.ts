@@ -47,7 +47,8 @@ export class SubmitTicketHandler implements ICommandHandler<SubmitTicketCommand>
     const { username, recoveryCode, totpCode, ...fields } = request;
     // The same command id always names the same ticket, so a retry finds what it made.
     const ticketId = eventIdFor(meta.commandId, 'ticket', 0);
-    await this.evidence.assertWithinLimits(username, { recoveryCode, totpCode });
+    // First, so that a request over the username's limit files nothing.
+    const checks = await this.evidence.checkWithinLimits(username, ticketId, { recoveryCode, totpCode }, meta);
 
     // Filing under the username serialises submissions for it, so duplicates are linked reliably.
     // The number does not depend on the filing: both appends go to the store at once and share
@@ -59,7 +60,6 @@ export class SubmitTicketHandler implements ICommandHandler<SubmitTicketCommand>
     const earlier = filed.state.ticketIds.slice(0, filed.state.ticketIds.indexOf(ticketId));
     const duplicateOf = await this.firstOpenTicket(username, earlier);
 
-    const checks = await this.evidence.check(username, ticketId, { recoveryCode, totpCode }, meta);
     const { state: account } = await this.runner.load(streams.account(username), accountFold);
     const accessToken = newToken('rqt');
     const ticketMeta = subCommand(meta, 'ticket');
