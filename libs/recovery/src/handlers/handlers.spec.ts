@@ -1,7 +1,8 @@
 import bcrypt from 'bcrypt';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { generateSync } from 'otplib';
-import { WrongExpectedRevision } from '@reclaim/event-store';
+import { EventStoreDbEventStore, WrongExpectedRevision } from '@reclaim/event-store';
+import { standInEventStoreDb } from '@reclaim/event-store/testing';
 import { MAX_FOLLOW_UPS } from '@reclaim/state-machines';
 import { toNewEvents, type CommandMeta } from '../shared/decided-event';
 import { AlreadyAssigned, LastAdmin, NotFound, RecoveredElsewhere, StaleRevision, TooManyAttempts, TransitionNotAllowed } from '../shared/errors';
@@ -815,4 +816,26 @@ describe('command handlers on the SQLite store', () => {
     for (const plain of [...codes, secret, staff.token, ticket.accessToken!, 'abcdefabcdef0123']) expect(text).not.toContain(plain);
     expect(codeStandsIn(text, totp)).toBe(false);
   });
+});
+
+describe('command handlers on the EventStoreDB adapter', () => {
+  it("answers a submission retried after a thousand others with its ticket's number, which the counter no longer finds", async () => {
+    const server = standInEventStoreDb();
+    const e = await recoveryHarness({}, { store: new EventStoreDbEventStore('esdb://unused', server.client) });
+    try {
+      const request = { username: 'zoe', contactEmail: 'me@example.org', previousEmails: [], reason: 'lost-email' as const, explanation: 'I lost my phone', packages: [] };
+      const meta = e.meta();
+      const first = await e.bus.execute(new SubmitTicketCommand(request, meta));
+      // Numbers issued to others since (by other servers, say): the adapter looks for a retry's
+      // number among the counter's latest 1,000 events only, and issues this one a new number.
+      for (let i = 0; i < 1_001; i++) {
+        await e.store.appendToStream(streams.ticketNumbers, [{ id: randomUUID(), type: 'TicketNumberIssued', data: { ticketId: `other-${i}` }, metadata: { occurredAt: new Date().toISOString(), schemaVersion: 1 } }], { expectedRevision: 'any' });
+      }
+      // The retry of a submission whose first answer was lost (the same command id).
+      const again = await e.bus.execute(new SubmitTicketCommand(request, meta));
+      expect([again.ticketId, again.ticketNumber]).toEqual([first.ticketId, first.ticketNumber]);
+    } finally {
+      await e.close();
+    }
+  }, 30_000);
 });

@@ -82,8 +82,10 @@ export class SubmitTicketHandler implements ICommandHandler<SubmitTicketCommand>
     // A repeat whose first answer was lost cannot show that answer's token again, as only its
     // hash was kept: the submission's command, sent again as a replacement, finds itself applied
     // and issues a new token in its place, unless one was issued since (see `replaceRequesterToken`).
+    // Its number is the one the ticket holds: on EventStoreDB the counter finds a retry's number
+    // among its latest 1,000 only, and gives one retried later another (which no ticket takes).
     const replaced = await replaceRequesterToken(this.runner, ticketId, ticketMeta, () => ({ now: this.clock.now(), policy: this.config }));
-    return { ...requesterTicketResult(ticketId, replaced.state, replaced.position), ticketNumber, accessToken: replaced.accessToken };
+    return { ...requesterTicketResult(ticketId, replaced.state, replaced.position), ticketNumber: replaced.state.ticketNumber!, accessToken: replaced.accessToken };
   }
 
   /** The first of a username's earlier tickets that is still open, if any (in the order filed). */

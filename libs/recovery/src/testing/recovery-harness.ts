@@ -2,7 +2,7 @@ import { Global, Module, type DynamicModule, type Type } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { Test } from '@nestjs/testing';
 import { SecretBox } from '@reclaim/credentials';
-import { EVENT_STORE, SqliteEventStore } from '@reclaim/event-store';
+import { EVENT_STORE, SqliteEventStore, type EventStore } from '@reclaim/event-store';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,14 +17,15 @@ type ModuleImports = Array<Type | DynamicModule>;
 
 /**
  * The command side on a real SQLite file, with a clock the test moves. `imports` adds modules
- * (the read side); `dataDir` reopens an earlier harness's data, as a restart would.
+ * (the read side); `dataDir` reopens an earlier harness's data, as a restart would; `store` puts
+ * another store in the file's place (the EventStoreDB adapter, say).
  */
-export async function recoveryHarness(
+export async function recoveryHarness<S extends EventStore = SqliteEventStore>(
   config: Partial<RecoveryConfig> = {},
-  options: { imports?: (dir: string) => ModuleImports; dataDir?: string; clock?: TestClock } = {},
+  options: { imports?: (dir: string) => ModuleImports; dataDir?: string; clock?: TestClock; store?: S } = {},
 ) {
   const dir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'reclaim-recovery-'));
-  const store = new SqliteEventStore(join(dir, 'reclaim.sqlite'));
+  const store = (options.store ?? new SqliteEventStore(join(dir, 'reclaim.sqlite'))) as S;
   const clock = options.clock ?? new TestClock();
   const secrets = new SecretBox(randomBytes(32));
   const fullConfig: RecoveryConfig = { slaResponseMs: 7 * 86_400_000, replyTimeoutMs: 14 * 86_400_000, bcryptCost: 4, ...config };
@@ -60,4 +61,4 @@ export async function recoveryHarness(
   };
 }
 
-export type RecoveryHarness = Awaited<ReturnType<typeof recoveryHarness>>;
+export type RecoveryHarness = Awaited<ReturnType<typeof recoveryHarness<SqliteEventStore>>>;
