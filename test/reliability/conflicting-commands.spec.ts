@@ -22,13 +22,15 @@ async function fileTickets(usernames: string[]) {
 }
 
 /** Runs one writer process per seed on the same tickets at once; their outcomes, one per command. */
-async function runWriters(dir: string, tickets: string[], seeds: number[], only?: 'verify'): Promise<Outcome[]> {
+async function runWriters(dir: string, tickets: string[], seeds: number[], only?: 'verify' | 'guess'): Promise<Outcome[]> {
+  // For `guess`: a moment after they have all started (about 0.3 s each), every process sends at once.
+  const env = { ...process.env, GUESS_AT: String(Date.now() + 3_000) };
   const outputs = await Promise.all(
     seeds.map(
       (seed) =>
         new Promise<string>((resolve, reject) => {
           const args = [join(__dirname, 'conflicting-writer.child.ts'), dir, tickets.join(','), String(seed), ...(only ? [only] : [])];
-          const child = spawn(process.execPath, ['-r', register, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+          const child = spawn(process.execPath, ['-r', register, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env });
           let out = '';
           child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
           // 'close': after the process and its output, all of which counts.
@@ -79,6 +81,26 @@ describe('conflicting commands from several processes', () => {
     try {
       const verified = await Promise.all(tickets.map(async (ticketId) => (await check.store.readStream(`ticket-${ticketId}`)).filter((e) => e.type === 'TicketVerified').length));
       expect(verified.sort()).toEqual([0, 0, 1]);
+    } finally {
+      await check.close();
+    }
+  }, 120000);
+
+  it('checks no more wrong codes for one username, guessed from three processes at once, than its limit and one more for each other process', async () => {
+    const { dir, tickets } = await fileTickets([]);
+    const results = await runWriters(dir, tickets, [77, 88, 99], 'guess');
+    expect(results).toHaveLength(30);
+    const check = await recoveryHarness({ bcryptCost: 4 }, { dataDir: dir });
+    try {
+      const failures = (await check.store.readStream('requests-guessed')).filter((e) => e.type === 'CodeAttemptFailed');
+      // Five may fail in five minutes; each process judges its own one after another, so the
+      // others may each have one under way when the fifth is recorded. Before, every guess was
+      // checked that reached a process before its first failure was recorded.
+      expect(failures.length).toBeGreaterThanOrEqual(5);
+      expect(failures.length).toBeLessThanOrEqual(5 + 2);
+      const applied = results.filter((r) => r.outcome === 'applied');
+      expect(applied).toHaveLength(failures.length);
+      for (const r of results.filter((r) => r.outcome === 'refused')) expect(r.why).toBe('TooManyAttempts');
     } finally {
       await check.close();
     }

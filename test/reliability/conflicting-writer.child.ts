@@ -1,6 +1,6 @@
 // One of several processes sending conflicting commands to the same tickets, through the real
 // command side on a shared SQLite file. Prints one JSON line per command: its id and outcome.
-import { ChangeTicketCommand, type TicketChange } from '@reclaim/recovery';
+import { ChangeTicketCommand, SubmitTicketCommand, type TicketChange } from '@reclaim/recovery';
 import { recoveryHarness } from '@reclaim/recovery/testing';
 
 async function main(): Promise<void> {
@@ -17,6 +17,24 @@ async function main(): Promise<void> {
     () => ({ type: 'VerifyTicket', evidence: ['race'], note: `${process.pid}`, by }),
     () => ({ type: 'RejectTicket', reason: 'other', note: `${process.pid}`, by }),
   ];
+  // `guess`: ten requests for one username at once, each with a wrong recovery code.
+  if (only === 'guess') {
+    // The processes start one after another; the guesses go at the moment the parent named.
+    await new Promise((resolve) => setTimeout(resolve, Number(process.env.GUESS_AT) - Date.now()));
+    await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        const meta = h.meta();
+        const request = { username: 'guessed', contactEmail: 'g@example.org', previousEmails: [], reason: 'lost-email' as const, explanation: 'x', packages: [], recoveryCode: '0000000000000000' };
+        const outcome = await h.bus.execute(new SubmitTicketCommand(request, meta)).then(
+          ({ ticketId }) => ({ ticketId, outcome: 'applied' }),
+          (error: Error) => ({ ticketId: '', outcome: 'refused', why: error.name }),
+        );
+        process.stdout.write(`${JSON.stringify({ commandId: meta.commandId, type: 'SubmitTicket', ...outcome })}\n`);
+      }),
+    );
+    await h.close(true);
+    return;
+  }
   // `verify`: one verification of each ticket, in a random order, instead of 60 random commands.
   const rounds = only === 'verify' ? tickets.length : 60;
   const order = [...tickets].sort(() => random() - 0.5);
