@@ -557,6 +557,47 @@ describe('the list of accounts', () => {
   });
 });
 
+describe('the list of accounts, narrowed', () => {
+  it('lists the critical accounts alone, or the frozen ones, or those that are neither, in username order, paged', async () => {
+    const flags: Array<[string, { critical?: boolean; frozen?: boolean }]> = [
+      ['flag-a', { critical: true }],
+      ['flag-b', {}],
+      ['flag-c', { critical: true, frozen: true }],
+      ['flag-d', { frozen: true }],
+      ['flag-e', { critical: true }],
+    ];
+    let position = '0';
+    for (const [name, flagged] of flags) {
+      position = (await call('PUT', `/v1/accounts/${name}`, { token: integrator, body: { primaryEmail: `${name}@example.org`, emails: [], packages: [], ...flagged } })).body.position;
+    }
+    // Made critical, then no longer: listed by what it is now.
+    await call('PUT', '/v1/accounts/flag-b', { token: integrator, body: { primaryEmail: 'flag-b@example.org', emails: [], packages: [], critical: true } });
+    position = (await call('PUT', '/v1/accounts/flag-b', { token: integrator, body: { primaryEmail: 'flag-b@example.org', emails: [], packages: [] } })).body.position;
+    const listed = async (query: string) => {
+      const names: string[] = [];
+      let after = '';
+      do {
+        const page = await call('GET', `/v1/accounts?${query}&limit=1&minPosition=${position}${after && `&after=${after}`}`, { token: integrator });
+        expect([page.status, page.body.items.length <= 1]).toEqual([200, true]);
+        names.push(...page.body.items.map(({ username }: { username: string }) => username));
+        after = page.body.next ?? '';
+      } while (after);
+      // Other tests' accounts are listed too.
+      return names.filter((name) => name.startsWith('flag-'));
+    };
+    expect(await listed('critical=true')).toEqual(['flag-a', 'flag-c', 'flag-e']);
+    expect(await listed('frozen=true')).toEqual(['flag-c', 'flag-d']);
+    expect(await listed('critical=true&frozen=false')).toEqual(['flag-a', 'flag-e']);
+    expect(await listed('critical=false&frozen=false')).toEqual(['flag-b']);
+    const one = (await call('GET', `/v1/accounts?critical=true&frozen=true&minPosition=${position}`, { token: integrator })).body.items;
+    expect(one.find(({ username }: { username: string }) => username === 'flag-c')).toEqual((await call('GET', '/v1/accounts/flag-c', { token: agent })).body);
+    for (const query of ['critical=yes', 'critical=', 'frozen=1']) {
+      const refused = await call('GET', `/v1/accounts?${query}`, { token: integrator });
+      expect([query, refused.status, refused.body.errors]).toEqual([query, 400, [{ field: query.split('=')[0], message: `${query.split('=')[0]} must be true or false` }]]);
+    }
+  });
+});
+
 describe('accounts fed in a batch', () => {
   const account = (username: string, more = {}) => ({ username, primaryEmail: `${username}@example.org`, emails: [], packages: ['left-pad'], ...more });
   const eventsInLog = async () => (await call('GET', '/v1/audit/verify', { token: ADMIN_TOKEN })).body.events as number;

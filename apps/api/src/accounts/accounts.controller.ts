@@ -1,12 +1,12 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, Res } from '@nestjs/common';
+import { applyDecorators, Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { bcryptCost, canonicalBcryptHash, IMPORTED_HASH_COST, isBcryptHash, isTotpSecret } from '@reclaim/credentials';
 import { EVENT_STORE, type EventStore } from '@reclaim/event-store';
-import { GetAccountQuery, GetStreamHistoryQuery, ListAccountsQuery, OpenTicketsForQuery, ProjectionRunner } from '@reclaim/projections';
+import { ACCOUNT_FLAGS, GetAccountQuery, GetStreamHistoryQuery, ListAccountsQuery, OpenTicketsForQuery, ProjectionRunner } from '@reclaim/projections';
 import { addressKey, EnrolTotpCommand, ImportTotpSecretCommand, IssueRecoveryCodesCommand, RemoveAccountCommand, streams, UpsertAccountCommand, UpsertAccountsCommand, type AccountProfile, type CommandMeta } from '@reclaim/recovery';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsOptional, IsString, isString, MaxLength, ValidateBy, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsIn, IsOptional, IsString, isString, MaxLength, ValidateBy, ValidateNested } from 'class-validator';
 import type { FastifyReply } from 'fastify';
 import { Access, FEEDS_ACCOUNTS, READS_ACCOUNTS } from '../auth/access.decorator';
 import { Meta } from '../http/command-meta.decorator';
@@ -17,6 +17,22 @@ import { caughtUpWithLog } from '../http/once-applied';
 import { problem, ProblemError } from '../http/problem';
 import { entryMessage } from '../http/validation';
 import { Answers, Refuses } from '../openapi/documented';
+
+/** `critical` or `frozen` of the account list: `true` for those accounts alone, `false` for the others. */
+const AccountFlagFilter = (flag: (typeof ACCOUNT_FLAGS)[number], who: string) =>
+  applyDecorators(
+    ApiPropertyOptional({ enum: ['true', 'false'], description: `Only the accounts that are ${who} (\`true\`), or those that are not (\`false\`) (addition).` }),
+    IsOptional(),
+    IsIn(['true', 'false'], { message: `${flag} must be true or false` }),
+  );
+
+class AccountListQuery extends CursorPageQuery {
+  @AccountFlagFilter('critical', 'critical (two approvers)')
+  critical?: 'true' | 'false';
+
+  @AccountFlagFilter('frozen', 'frozen (a code verifies nothing)')
+  frozen?: 'true' | 'false';
+}
 
 class UsernameParam {
   @ApiProperty({ description: 'The account\'s username on the platform.' })
@@ -160,11 +176,12 @@ export class AccountsController {
   // username; they are not given every account's addresses at once.
   @Get()
   @Access({ roles: FEEDS_ACCOUNTS })
-  @ApiOperation({ summary: 'The accounts in the directory, in username order (addition): `limit` and `after` page it' })
+  @ApiOperation({ summary: 'The accounts in the directory, in username order (addition): `limit` and `after` page it; `critical` and `frozen` narrow it' })
   @Answers(200, 'AccountPage')
-  async list(@Query() query: CursorPageQuery) {
+  async list(@Query() query: AccountListQuery) {
     const { limit, after } = requestedNamePage(query);
-    return this.queries.execute(new ListAccountsQuery(limit, after));
+    const filter = Object.fromEntries(ACCOUNT_FLAGS.filter((flag) => query[flag] !== undefined).map((flag) => [flag, query[flag] === 'true']));
+    return this.queries.execute(new ListAccountsQuery(limit, after, filter));
   }
 
   @Get(':username')

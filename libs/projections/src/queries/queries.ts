@@ -1,5 +1,5 @@
 import { Query } from '@nestjs/cqrs';
-import type { AccountView } from '../accounts/accounts.projector';
+import type { AccountFilter, AccountView } from '../accounts/accounts.projector';
 import type { AuditReport } from '../audit/verify-audit';
 import type { StaffMember } from '../staff/staff.projector';
 import type { TicketView } from '../tickets/ticket-view';
@@ -65,7 +65,7 @@ export class GetAccountQuery extends Query<AccountView | undefined> {
 
 /** A page of the accounts in the directory, in username order, after the one named `after`. */
 export class ListAccountsQuery extends Query<{ items: AccountView[]; next?: string }> {
-  constructor(readonly limit: number, readonly after?: string) {
+  constructor(readonly limit: number, readonly after?: string, readonly filter: AccountFilter = {}) {
     super();
   }
 }

@@ -126,8 +126,8 @@ export class GetAccountHandler implements IQueryHandler<GetAccountQuery> {
 @QueryHandler(ListAccountsQuery)
 export class ListAccountsHandler implements IQueryHandler<ListAccountsQuery> {
   constructor(@Inject(READ_MODEL_DB) private readonly db: ReadModelDb) {}
-  async execute({ limit, after }: ListAccountsQuery) {
-    const { page, next } = pageOf(listAccounts(this.db, limit + 1, after), limit, (account) => account.username);
+  async execute({ limit, after, filter }: ListAccountsQuery) {
+    const { page, next } = pageOf(listAccounts(this.db, limit + 1, after, filter), limit, (account) => account.username);
     return { items: page, ...(next && { next }) };
   }
 }
