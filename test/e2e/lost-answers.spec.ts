@@ -120,4 +120,23 @@ describe('a retry whose first answer was lost (HTTP)', () => {
     const replaced = await call('POST', `/v1/webhooks/${first.id}/secret`, { token: integrator, headers });
     expect([replaced.status, replaced.body.type]).toEqual([409, 'https://reclaim.dev/problems/secret-replaced']);
   });
+
+  it('a claim of the next ticket gets the ticket the first try claimed, not another', async () => {
+    const agent = await createStaff(call, 'agent', 'Claimer');
+    // A reason no other test here files for: the queue holds these two alone.
+    const file = async (username: string) =>
+      (await call('POST', '/v1/tickets', { body: { username, contactEmail: 'c@example.org', reason: 'username-change', explanation: 'x' } })).body as { ticketId: string; position: string };
+    const filed = [await file('next-1'), await file('next-2')];
+    // Once the read models hold both, so that the claim finds them.
+    await call('GET', `/v1/queues/submitted?minPosition=${filed[1]!.position}`, { token: agent });
+    const claimNext = () => call('POST', '/v1/queues/submitted/claim-next', { token: agent, body: { reason: 'username-change' }, headers });
+    const headers = { 'idempotency-key': randomUUID() };
+    const first = await claimNext();
+    expect([first.status, first.body.ticketId]).toEqual([200, filed[0]!.ticketId]);
+    loseAnswers();
+    const retried = await claimNext();
+    expect([retried.status, retried.body.ticketId]).toEqual([200, filed[0]!.ticketId]);
+    const second = await call('GET', `/v1/tickets/${filed[1]!.ticketId}?minPosition=${retried.body.position}`, { token: agent });
+    expect(second.body.assignee).toBeUndefined();
+  });
 });

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { ClaimableTicketsQuery, ListQueueQuery, QUEUES, QueueStatsQuery, type QueueName } from '@reclaim/projections';
+import { ClaimableTicketsQuery, HeldTicketsQuery, ListQueueQuery, QUEUES, QueueStatsQuery, type QueueName } from '@reclaim/projections';
 import { ClaimNextTicketCommand, type CommandMeta, type RecoveryReason } from '@reclaim/recovery';
 import { IsIn, IsOptional, IsString } from 'class-validator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -97,7 +97,10 @@ export class QueuesController {
       throw new ProblemError(problem(422, 'The bootstrap admin token cannot hold tickets: create a staff member (POST /v1/staff) and claim with their token.'));
     }
     const candidates = await this.queries.execute(new ClaimableTicketsQuery(queue, CLAIM_CANDIDATES, body.reason));
-    const claimed = await this.commands.execute(new ClaimNextTicketCommand(candidates, by, meta));
+    // Sent with an Idempotency-Key, it may be the retry of one whose answer was lost: the caller's
+    // tickets are where its first claim would be.
+    const held = request.headers['idempotency-key'] === undefined ? [] : await this.queries.execute(new HeldTicketsQuery(by.id));
+    const claimed = await this.commands.execute(new ClaimNextTicketCommand(candidates, by, meta, held));
     if (claimed) return claimed;
     if (candidates.length) throw new ProblemError(problem(409, 'Others claimed the waiting tickets first; send it again.', { type: 'concurrent-change' }));
     reply.status(204);

@@ -1,7 +1,10 @@
 import { CommandBus, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { AlreadyAssigned, TransitionNotAllowed } from '../shared/errors';
+import { StreamRunner } from '../shared/stream-runner';
+import { streams } from '../shared/streams';
 import { ChangeTicketCommand, ClaimNextTicketCommand } from './commands';
 import { onTicket } from './each-ticket-once';
+import { ticketFold } from './folds';
 
 /**
  * Claims the first of the candidates (the oldest tickets waiting unclaimed, as the read models
@@ -11,10 +14,21 @@ import { onTicket } from './each-ticket-once';
  */
 @CommandHandler(ClaimNextTicketCommand)
 export class ClaimNextTicketHandler implements ICommandHandler<ClaimNextTicketCommand> {
-  constructor(private readonly commands: CommandBus) {}
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly runner: StreamRunner,
+  ) {}
 
-  async execute({ candidates, by, meta }: ClaimNextTicketCommand) {
+  async execute({ candidates, by, meta, held }: ClaimNextTicketCommand) {
     const claim = { type: 'AssignTicket', assignee: by.id, by, claim: true, waitingForStaff: true } as const;
+    // A retry whose first answer was lost: the ticket the first try claimed is no longer among the
+    // free ones, and claiming the next would give the caller a second. Answered as the repeat it is.
+    for (const ticketId of held) {
+      const first = onTicket(meta, 'claim', ticketId);
+      if ((await this.runner.load(streams.ticket(ticketId), ticketFold)).state.commandIds.has(first.commandId)) {
+        return this.commands.execute(new ChangeTicketCommand(ticketId, claim, first));
+      }
+    }
     for (const ticketId of candidates) {
       try {
         return await this.commands.execute(new ChangeTicketCommand(ticketId, claim, onTicket(meta, 'claim', ticketId)));

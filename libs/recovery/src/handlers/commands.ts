@@ -55,9 +55,13 @@ export class ChangeTicketCommand extends Command<TicketCommandResult> {
   }
 }
 
-/** Claims for `by` the first of these tickets still free to claim; none when each was taken or decided meanwhile. */
+/**
+ * Claims for `by` the first of these tickets still free to claim; none when each was taken or
+ * decided meanwhile. `held`: the open tickets `by` holds, among which a retry finds the one its
+ * first try claimed (none for a command that cannot be a retry).
+ */
 export class ClaimNextTicketCommand extends Command<TicketCommandResult | undefined> {
-  constructor(readonly candidates: readonly string[], readonly by: StaffRef, readonly meta: CommandMeta) {
+  constructor(readonly candidates: readonly string[], readonly by: StaffRef, readonly meta: CommandMeta, readonly held: readonly string[] = []) {
     super();
   }
 }
