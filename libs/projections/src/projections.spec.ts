@@ -987,6 +987,16 @@ describe('audit checks asked for at the same time', () => {
   });
 });
 
+/** Runs `test` with an engine of its own, closed however the test ends. */
+async function withEngine(test: (e: Engine) => Promise<void>): Promise<void> {
+  const e = await engine();
+  try {
+    await test(e);
+  } finally {
+    await e.close();
+  }
+}
+
 /** A bare store on a new file, for a runner of test projectors; closed and removed after `test`. */
 async function withBareStore(test: (store: SqliteEventStore) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'reclaim-projection-loop-'));
@@ -1062,9 +1072,8 @@ describe('the projection loop', () => {
 });
 
 describe('a page that fails after its views were folded', () => {
-  it('is applied again from the stored rows, not from what the failed attempt had folded', async () => {
-    const e = await engine();
-    try {
+  it('is applied again from the stored rows, not from what the failed attempt had folded', () =>
+    withEngine(async (e) => {
       const { ticketId } = await e.submit('refolded');
       await e.caughtUp();
       // The view's write fails, as a full disk would make it, after the page has folded the note.
@@ -1077,16 +1086,12 @@ describe('a page that fails after its views were folded', () => {
       await e.caughtUp();
       expect((await e.queries.execute(new GetTicketQuery(ticketId)))?.notes.map((note: { body: string }) => note.body)).toEqual(['once']);
       await expectSameAfterRebuild(e.runner, ['tickets']);
-    } finally {
-      await e.close();
-    }
-  });
+    }));
 });
 
 describe('queue counts on a file from before they were kept', () => {
-  it('are counted once from the stored rows when the file is opened, and kept from then on (and so are the submitted tickets of each stretch of the log)', async () => {
-    const e = await engine();
-    try {
+  it('are counted once from the stored rows when the file is opened, and kept from then on (and so are the submitted tickets of each stretch of the log)', () =>
+    withEngine(async (e) => {
       const [a, b] = [await e.submit('a'), await e.submit('b')];
       await e.change(a!.ticketId, { type: 'RejectTicket', reason: 'other', note: 'x', by: agent });
       await e.caughtUp();
@@ -1103,16 +1108,12 @@ describe('queue counts on a file from before they were kept', () => {
       await e.submit('c');
       await e.caughtUp();
       expect((await e.queries.execute(new QueueStatsQuery('nobody'))).find((stat) => stat.queue === 'submitted')!.count).toBe(2);
-    } finally {
-      await e.close();
-    }
-  });
+    }));
 });
 
 describe('first approvers of open tickets', () => {
-  it('are found by staff member while the second approval waits, also on a file from before they had a column of their own', async () => {
-    const e = await engine();
-    try {
+  it('are found by staff member while the second approval waits, also on a file from before they had a column of their own', () =>
+    withEngine(async (e) => {
       await e.bus.execute(new UpsertAccountCommand('vip', { primaryEmail: 'v@x.org', emails: [], packages: [], critical: true, frozen: false }, e.meta()));
       const [waiting, decided, plain] = [await e.submit('vip'), await e.submit('vip'), await e.submit('someone')];
       for (const { ticketId } of [waiting, decided]) await e.change(ticketId, { type: 'VerifyTicket', evidence: ['call'], note: 'ok', by: agent });
@@ -1131,16 +1132,12 @@ describe('first approvers of open tickets', () => {
       await e.change(waiting.ticketId, { type: 'WithdrawApproval', approver: 'agent-1', because: 'deactivated' });
       await e.caughtUp();
       expect(e.tickets.approvedFirstBy('agent-1')).toEqual([]);
-    } finally {
-      await e.close();
-    }
-  });
+    }));
 });
 
 describe('tickets by contact address', () => {
-  it('are found without case, also on a file from before the address had a column of its own', async () => {
-    const e = await engine();
-    try {
+  it('are found without case, also on a file from before the address had a column of its own', () =>
+    withEngine(async (e) => {
       const filed = [await e.submit('one', { contactEmail: 'Zoe.\u00C9toile@Example.org' }), await e.submit('two'), await e.submit('three', { contactEmail: 'zoe.\u00E9toile@example.org' })];
       await e.caughtUp();
       const found = () => e.tickets.find({ contactEmail: 'ZOE.\u00C9TOILE@EXAMPLE.ORG' }, { limit: 10 }).items.map((item) => item.ticketId);
@@ -1153,10 +1150,7 @@ describe('tickets by contact address', () => {
       expect(found()).toEqual([filed[0]!.ticketId, filed[2]!.ticketId]);
       new TicketsProjector().setup(db); // and setting up again changes nothing
       await expectSameAfterRebuild(e.runner, ['tickets']);
-    } finally {
-      await e.close();
-    }
-  });
+    }));
 });
 
 /** Every ticket a filter finds, read two to a page, each page checked to hold no more. */
@@ -1173,9 +1167,8 @@ function foundPageByPage(e: Engine, filter: TicketFilter) {
 }
 
 describe('tickets by reason', () => {
-  it('are found in arrival order whatever state each is in, page after page, as a walk of every ticket finds them', async () => {
-    const e = await engine();
-    try {
+  it('are found in arrival order whatever state each is in, page after page, as a walk of every ticket finds them', () =>
+    withEngine(async (e) => {
       const reasons = ['lost-2fa', 'lost-email', 'lost-2fa', 'lost-2fa', 'forgotten-password', 'lost-2fa', 'lost-2fa', 'lost-email', 'lost-2fa'] as const;
       const filed = [];
       for (const [i, reason] of reasons.entries()) filed.push(await e.submit(`reason${i}`, { reason }));
@@ -1189,16 +1182,12 @@ describe('tickets by reason', () => {
       expect(new Set(walked.map(([, state]) => state))).toEqual(new Set(['rejected', 'awaiting-info', 'submitted', 'verified']));
       expect(foundPageByPage(e, { reason: 'lost-2fa' }).map((item) => [item.ticketId, item.state])).toEqual(walked);
       expect(e.tickets.find({ reason: 'username-change' }, { limit: 2 })).toEqual({ items: [] });
-    } finally {
-      await e.close();
-    }
-  });
+    }));
 });
 
 describe('tickets by assignee', () => {
-  it("are a staff member's tickets, those they hold and those decided while they held them, in arrival order page after page, with the other filters", async () => {
-    const e = await engine();
-    try {
+  it("are a staff member's tickets, those they hold and those decided while they held them, in arrival order page after page, with the other filters", () =>
+    withEngine(async (e) => {
       const [ada, bo] = [await e.bus.execute(new CreateStaffCommand('Ada', 'agent', e.meta())), await e.bus.execute(new CreateStaffCommand('Bo', 'agent', e.meta()))];
       const tickets: string[] = [];
       for (let i = 0; i < 8; i++) tickets.push((await e.submit(`held${i}`, { reason: i % 2 ? 'lost-2fa' : 'lost-email' })).ticketId);
@@ -1216,10 +1205,7 @@ describe('tickets by assignee', () => {
       expect(paged({ assignee: ada.id, state: 'submitted' })).toEqual([0, 2, 5, 7].map((i) => tickets[i]));
       expect(paged({ assignee: bo.id, username: 'held3' })).toEqual([tickets[3]]);
       expect(paged({ assignee: 'nobody' })).toEqual([]);
-    } finally {
-      await e.close();
-    }
-  });
+    }));
 });
 
 describe('staff activity from before accounts and staff were in it', () => {
